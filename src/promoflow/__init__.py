@@ -1,0 +1,3 @@
+"""promoflow: a control tower for retail promotion execution and inventory alignment."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Approvals: the policy-driven matrix, tasks, SLAs and segregation of duties."""

@@ -1,0 +1,41 @@
+"""Approval tasks, one per required role per promotion revision."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from promoflow.kit.db import Base
+from promoflow.kit.types import Timestamp
+
+TASK_STATUSES = ("pending", "approved", "rejected", "expired")
+
+
+class ApprovalTask(Base):
+    __tablename__ = "approval_tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    promotion_id: Mapped[int] = mapped_column(sa.ForeignKey("promotions.id"), index=True)
+    revision: Mapped[int]
+    role: Mapped[str] = mapped_column(sa.String(40))
+    # Role currently expected to act; differs from `role` after an escalation.
+    assigned_role: Mapped[str] = mapped_column(sa.String(40))
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    sla_hours: Mapped[float]
+    due_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    reminded_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    escalated_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(sa.String(80))
+    decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[Timestamp]
+
+    __table_args__ = (
+        sa.UniqueConstraint("promotion_id", "revision", "role"),
+        sa.CheckConstraint(
+            "status IN ('pending','approved','rejected','expired')", name="status"
+        ),
+    )

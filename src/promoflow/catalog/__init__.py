@@ -1,0 +1,1 @@
+"""Items, locations, suppliers, prices and ranging: the master data."""

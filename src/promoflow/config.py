@@ -1,0 +1,65 @@
+"""One Settings object for the whole process (environment prefix PROMOFLOW_)."""
+
+from __future__ import annotations
+
+import socket
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path(".promoflow")
+
+
+class Settings(BaseSettings):
+    """Deployment settings; every field can be set as PROMOFLOW_<FIELD>."""
+
+    model_config = SettingsConfigDict(env_prefix="PROMOFLOW_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL; empty means a SQLite file under data_dir.",
+    )
+    executor_id: str = Field(
+        default_factory=lambda: f"{socket.gethostname()}-local",
+        description="Stable DBOS executor id; unique per process on shared PostgreSQL.",
+    )
+    application_version: str = "promoflow-0.1"
+    # Wall-clock seconds that stand for one business hour. 3600 in production; the
+    # demo compresses time so that a 24 h approval SLA takes about a second.
+    seconds_per_business_hour: float = 3600.0
+    notification_poll_seconds: float = 0.05
+    policy_dir: Path | None = Field(
+        default=None, description="Folder with gate and approval policy YAML; None = bundled."
+    )
+    api_keys: str = Field(
+        default="",
+        description="Comma-separated 'key:actor:role' triples accepted by the API.",
+    )
+
+    @field_validator("seconds_per_business_hour")
+    @classmethod
+    def _positive_scale(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError(f"seconds_per_business_hour must be > 0, got {value}")
+        return value
+
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'promoflow.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url().startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests call get_settings.cache_clear())."""
+    return Settings()

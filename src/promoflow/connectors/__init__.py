@@ -1,0 +1,1 @@
+"""Connectors: typed ports per capability and one folder per external system."""

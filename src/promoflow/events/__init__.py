@@ -1,0 +1,1 @@
+"""Events: the immutable, CloudEvents-shaped log that doubles as the outbox."""

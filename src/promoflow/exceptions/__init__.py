@@ -1,0 +1,1 @@
+"""Exception cases: typed, owned, with actions an operator takes."""

@@ -1,0 +1,50 @@
+"""Exception cases raised by the workflow and resolved by people."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from promoflow.kit.db import Base
+from promoflow.kit.types import JsonDict, JsonList, Timestamp
+
+CASE_KINDS = (
+    "supplier_shortfall",
+    "pricing_mismatch",
+    "channel_publication_error",
+    "stockout_risk",
+    "integration_failure",
+    "approval_overdue",
+    "sell_through_anomaly",
+)
+CASE_ACTIONS = ("retry", "waive", "reassign", "escalate", "cancel_promotion")
+
+
+class ExceptionCase(Base):
+    __tablename__ = "exception_cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    severity: Mapped[str] = mapped_column(sa.String(16))
+    status: Mapped[str] = mapped_column(sa.String(16), default="open", index=True)
+    owner_role: Mapped[str] = mapped_column(sa.String(40))
+    assignee: Mapped[str | None] = mapped_column(sa.String(80))
+    promotion_id: Mapped[int | None] = mapped_column(sa.ForeignKey("promotions.id"), index=True)
+    revision: Mapped[int | None]
+    workflow_id: Mapped[str | None] = mapped_column(sa.String(80))
+    title: Mapped[str] = mapped_column(sa.String(300))
+    detail: Mapped[str] = mapped_column(sa.Text, default="")
+    linked: Mapped[JsonDict]
+    allowed_actions: Mapped[JsonList]
+    resolution: Mapped[str | None] = mapped_column(sa.String(32))
+    resolved_by: Mapped[str | None] = mapped_column(sa.String(80))
+    resolution_reason: Mapped[str | None] = mapped_column(sa.Text)
+    opened_at: Mapped[Timestamp]
+    resolved_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    __table_args__ = (
+        sa.CheckConstraint("severity IN ('low','medium','high','critical')", name="severity"),
+        sa.CheckConstraint("status IN ('open','resolved')", name="status"),
+    )

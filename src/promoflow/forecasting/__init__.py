@@ -1,0 +1,1 @@
+"""Demand forecasting behind the `DemandForecaster` interface."""

@@ -1,0 +1,1 @@
+"""Launch gates: a versioned YAML policy, vectorised evaluation, stored evidence."""

@@ -1,0 +1,50 @@
+"""Stored gate results with their evidence."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from promoflow.kit.db import Base
+from promoflow.kit.types import JsonDict, Timestamp
+
+GATE_STATUSES = ("pass", "fail", "waived")
+
+
+class GateResult(Base):
+    """One gate's outcome in one evaluation round; the newest round is current."""
+
+    __tablename__ = "gate_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    promotion_id: Mapped[int] = mapped_column(sa.ForeignKey("promotions.id"), index=True)
+    revision: Mapped[int]
+    evaluation: Mapped[int]
+    gate: Mapped[str] = mapped_column(sa.String(48))
+    status: Mapped[str] = mapped_column(sa.String(16))
+    blocking: Mapped[bool]
+    score: Mapped[float | None]
+    threshold: Mapped[float | None]
+    summary: Mapped[str] = mapped_column(sa.Text, default="")
+    evidence: Mapped[JsonDict]
+    policy_version: Mapped[str] = mapped_column(sa.String(32))
+    evaluated_at: Mapped[Timestamp]
+    waived_by: Mapped[str | None] = mapped_column(sa.String(80))
+    waiver_reason: Mapped[str | None] = mapped_column(sa.Text)
+    waived_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class GateWaiver(Base):
+    """A standing waiver of one gate for one promotion revision, by an authorised role."""
+
+    __tablename__ = "gate_waivers"
+
+    promotion_id: Mapped[int] = mapped_column(sa.ForeignKey("promotions.id"), primary_key=True)
+    revision: Mapped[int] = mapped_column(primary_key=True)
+    gate: Mapped[str] = mapped_column(sa.String(48), primary_key=True)
+    waived_by: Mapped[str] = mapped_column(sa.String(80))
+    role: Mapped[str] = mapped_column(sa.String(40))
+    reason: Mapped[str] = mapped_column(sa.Text)
+    waived_at: Mapped[Timestamp]

@@ -1,0 +1,1 @@
+"""Inventory positions, purchase orders and the weekly sales history."""

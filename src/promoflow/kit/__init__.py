@@ -1,0 +1,1 @@
+"""Shared infrastructure: database, errors, time. Imports nothing else of promoflow."""

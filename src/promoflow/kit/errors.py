@@ -1,0 +1,52 @@
+"""Domain errors. Services raise these; the API and CLI render them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class PromoflowError(Exception):
+    """Base of every error a user may see; `status` is the HTTP rendering."""
+
+    status: int = 400
+    title: str = "Request failed"
+
+    def __init__(self, message: str, **context: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.context = context
+
+
+class InvalidInput(PromoflowError):
+    """Bad input: names the field and the value that was refused."""
+
+    status = 422
+    title = "Invalid input"
+
+    def __init__(self, field: str, value: Any, reason: str) -> None:
+        super().__init__(f"{field}={value!r}: {reason}", field=field, value=value)
+        self.field = field
+        self.value = value
+        self.reason = reason
+
+
+class NotFound(PromoflowError):
+    status = 404
+    title = "Not found"
+
+
+class Conflict(PromoflowError):
+    status = 409
+    title = "Conflict"
+
+
+class Forbidden(PromoflowError):
+    status = 403
+    title = "Forbidden"
+
+
+class PolicyError(PromoflowError):
+    """A policy file that cannot be loaded; names the file, field and value."""
+
+    status = 422
+    title = "Invalid policy"

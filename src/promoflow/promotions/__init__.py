@@ -1,0 +1,1 @@
+"""Promotions: the request, its revisions, items, locations and validation findings."""

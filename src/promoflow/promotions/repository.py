@@ -1,0 +1,115 @@
+"""Every query the promotions package makes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from promoflow.catalog.models import Item, Location
+from promoflow.promotions.models import (
+    TERMINAL_STATES,
+    Promotion,
+    PromotionItem,
+    PromotionLocation,
+    ValidationFinding,
+)
+
+
+def get(session: Session, promotion_id: int) -> Promotion | None:
+    return session.get(Promotion, promotion_id)
+
+
+def get_by_code(session: Session, code: str) -> Promotion | None:
+    return session.scalar(sa.select(Promotion).where(Promotion.code == code))
+
+
+def list_promotions(session: Session, status: str | None = None) -> Sequence[Promotion]:
+    query = sa.select(Promotion).order_by(Promotion.id)
+    if status:
+        query = query.where(Promotion.status == status)
+    return session.scalars(query).all()
+
+
+def items_by_sku(session: Session, skus: list[str]) -> dict[str, Item]:
+    rows = session.scalars(sa.select(Item).where(Item.sku.in_(skus))).all()
+    return {row.sku: row for row in rows}
+
+
+def locations_by_code(session: Session, codes: list[str]) -> dict[str, Location]:
+    rows = session.scalars(sa.select(Location).where(Location.code.in_(codes))).all()
+    return {row.code: row for row in rows}
+
+
+def stores_in_regions(session: Session, regions: list[str]) -> Sequence[Location]:
+    return session.scalars(
+        sa.select(Location)
+        .where(Location.region.in_(regions), Location.kind == "store")
+        .order_by(Location.id)
+    ).all()
+
+
+def known_regions(session: Session) -> set[str]:
+    return set(session.scalars(sa.select(Location.region).distinct()).all())
+
+
+def scope_items(session: Session, promotion_id: int) -> Sequence[tuple[PromotionItem, Item]]:
+    rows = session.execute(
+        sa.select(PromotionItem, Item)
+        .join(Item, Item.id == PromotionItem.item_id)
+        .where(PromotionItem.promotion_id == promotion_id)
+        .order_by(Item.id)
+    ).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+def scope_locations(session: Session, promotion_id: int) -> Sequence[Location]:
+    return session.scalars(
+        sa.select(Location)
+        .join(PromotionLocation, PromotionLocation.location_id == Location.id)
+        .where(PromotionLocation.promotion_id == promotion_id)
+        .order_by(Location.id)
+    ).all()
+
+
+def overlapping(
+    session: Session, promotion: Promotion, start: date, end: date
+) -> Sequence[tuple[int, str, int, int]]:
+    """(promotion id, code, item id, location id) of other active promotions that
+    share an item-location with `promotion` and overlap its dates."""
+    other_item = sa.orm.aliased(PromotionItem)
+    other_loc = sa.orm.aliased(PromotionLocation)
+    mine_item = sa.orm.aliased(PromotionItem)
+    mine_loc = sa.orm.aliased(PromotionLocation)
+    query = (
+        sa.select(Promotion.id, Promotion.code, other_item.item_id, other_loc.location_id)
+        .join(other_item, other_item.promotion_id == Promotion.id)
+        .join(other_loc, other_loc.promotion_id == Promotion.id)
+        .join(mine_item, sa.and_(mine_item.item_id == other_item.item_id,
+                                 mine_item.promotion_id == promotion.id))
+        .join(mine_loc, sa.and_(mine_loc.location_id == other_loc.location_id,
+                                mine_loc.promotion_id == promotion.id))
+        .where(
+            Promotion.id != promotion.id,
+            Promotion.status.not_in((*TERMINAL_STATES, "draft")),
+            Promotion.start_date <= end,
+            Promotion.end_date >= start,
+        )
+    )
+    return [(r[0], r[1], r[2], r[3]) for r in session.execute(query).all()]
+
+
+def findings(session: Session, promotion_id: int, revision: int) -> Sequence[ValidationFinding]:
+    return session.scalars(
+        sa.select(ValidationFinding)
+        .where(ValidationFinding.promotion_id == promotion_id,
+               ValidationFinding.revision == revision)
+        .order_by(ValidationFinding.id)
+    ).all()
+
+
+def next_code(session: Session) -> str:
+    count = session.scalar(sa.select(sa.func.count()).select_from(Promotion)) or 0
+    return f"PRM-{count + 1:05d}"

@@ -1,0 +1,173 @@
+"""Create, submit and move promotions through their states. Never commits."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from promoflow.events.log import record_event
+from promoflow.kit.clock import utcnow
+from promoflow.kit.errors import Conflict, InvalidInput, NotFound
+from promoflow.promotions import repository
+from promoflow.promotions.mechanics import effective_unit_price
+from promoflow.promotions.models import (
+    Promotion,
+    PromotionItem,
+    PromotionLocation,
+    PromotionRevision,
+)
+from promoflow.promotions.schemas import PromotionCreate
+from promoflow.promotions.states import check_transition
+
+
+def workflow_id_for(promotion_id: int, revision: int) -> str:
+    """The lifecycle workflow id: one per promotion revision, so a retry never starts a twin."""
+    return f"promotion-{promotion_id}-rev-{revision}"
+
+
+def get_promotion(session: Session, promotion_id: int) -> Promotion:
+    promotion = repository.get(session, promotion_id)
+    if promotion is None:
+        raise NotFound(f"promotion {promotion_id} does not exist", promotion_id=promotion_id)
+    return promotion
+
+
+def find_promotion(session: Session, ref: str) -> Promotion:
+    """A promotion by numeric id or code."""
+    promotion = repository.get_by_code(session, ref)
+    if promotion is None and ref.isdigit():
+        promotion = repository.get(session, int(ref))
+    if promotion is None:
+        raise NotFound(f"promotion {ref!r} does not exist; see `promoflow promotions list`")
+    return promotion
+
+
+def create_promotion(session: Session, data: PromotionCreate, actor: str) -> Promotion:
+    """Create a draft promotion; unknown items, locations or regions are refused whole."""
+    items = repository.items_by_sku(session, data.items)
+    for index, sku in enumerate(data.items):
+        if sku not in items:
+            raise InvalidInput(f"items[{index}]", sku, "unknown item (no such SKU)")
+    locations = _resolve_locations(session, data)
+    code = data.code or repository.next_code(session)
+    if repository.get_by_code(session, code) is not None:
+        raise InvalidInput("code", code, "a promotion with this code already exists")
+    categories = sorted({item.category for item in items.values()})
+    promotion = Promotion(
+        code=code,
+        name=data.name,
+        description=data.description,
+        status="draft",
+        revision=1,
+        requested_by=actor,
+        category=categories[0] if len(categories) == 1 else "mixed",
+        mechanic=data.mechanic,
+        discount_percent=data.discount_percent,
+        discount_amount=data.discount_amount,
+        fixed_price=data.fixed_price,
+        buy_quantity=data.buy_quantity,
+        get_quantity=data.get_quantity,
+        bundle_price=data.bundle_price,
+        start_date=data.start_date,
+        end_date=data.end_date,
+        channels=list(data.channels),
+        display_support=data.display_support,
+        feature_support=data.feature_support,
+        vendor_funding_per_unit=data.vendor_funding_per_unit,
+        timing={},
+    )
+    session.add(promotion)
+    session.flush()
+    bundle_total = sum((Decimal(i.regular_price) for i in items.values()), Decimal(0))
+    for sku in data.items:
+        item = items[sku]
+        price = effective_unit_price(promotion, Decimal(item.regular_price), bundle_total)
+        if price < 0:
+            raise InvalidInput("discount_amount", str(data.discount_amount),
+                               f"takes item {sku} below zero (regular {item.regular_price})")
+        session.add(PromotionItem(promotion_id=promotion.id, item_id=item.id, promo_price=price))
+    for location in locations:
+        session.add(PromotionLocation(promotion_id=promotion.id, location_id=location))
+    record_event(session, "promotion.created", f"promotion/{promotion.id}",
+                 {"code": code, "items": len(items), "locations": len(locations)},
+                 promotion_id=promotion.id, actor=actor)
+    session.flush()
+    return promotion
+
+
+def _resolve_locations(session: Session, data: PromotionCreate) -> list[int]:
+    found = repository.locations_by_code(session, data.locations)
+    ids: list[int] = []
+    for index, code in enumerate(data.locations):
+        if code not in found:
+            raise InvalidInput(f"locations[{index}]", code, "unknown location code")
+        ids.append(found[code].id)
+    if data.regions:
+        known = repository.known_regions(session)
+        for index, region in enumerate(data.regions):
+            if region not in known:
+                raise InvalidInput(f"regions[{index}]", region,
+                                   f"unknown region; known: {sorted(known)}")
+        ids.extend(loc.id for loc in repository.stores_in_regions(session, data.regions))
+    return sorted(set(ids))
+
+
+def snapshot(session: Session, promotion: Promotion) -> dict[str, Any]:
+    """The promotion's terms and scope as plain data (stored per revision)."""
+    items = repository.scope_items(session, promotion.id)
+    locations = repository.scope_locations(session, promotion.id)
+    return {
+        "code": promotion.code,
+        "name": promotion.name,
+        "mechanic": promotion.mechanic,
+        "start_date": promotion.start_date.isoformat(),
+        "end_date": promotion.end_date.isoformat(),
+        "channels": promotion.channels,
+        "items": {item.sku: str(pi.promo_price) for pi, item in items},
+        "locations": [loc.code for loc in locations],
+        "display_support": promotion.display_support,
+        "feature_support": promotion.feature_support,
+        "vendor_funding_per_unit": str(promotion.vendor_funding_per_unit),
+    }
+
+
+def submit_promotion(
+    session: Session, promotion_id: int, actor: str, timing: dict[str, Any]
+) -> Promotion:
+    """Freeze the current revision and mark it submitted; the caller starts the workflow."""
+    promotion = get_promotion(session, promotion_id)
+    if promotion.status == "rejected":
+        promotion.revision += 1
+    elif promotion.status != "draft":
+        raise Conflict(
+            f"promotion {promotion.code} is {promotion.status}; only a draft or a rejected "
+            "promotion can be submitted",
+        )
+    session.add(PromotionRevision(promotion_id=promotion.id, revision=promotion.revision,
+                                  snapshot=snapshot(session, promotion), created_by=actor))
+    promotion.timing = timing
+    promotion.workflow_id = workflow_id_for(promotion.id, promotion.revision)
+    transition(session, promotion, "submitted", "submitted for approval", actor)
+    return promotion
+
+
+def transition(
+    session: Session, promotion: Promotion, target: str, reason: str, actor: str = "system",
+    data: dict[str, Any] | None = None,
+) -> Promotion:
+    """Move the promotion to `target` and log the event in the same transaction."""
+    check_transition(promotion.status, target, promotion.code)
+    previous = promotion.status
+    promotion.status = target
+    promotion.status_reason = reason
+    promotion.updated_at = utcnow()
+    record_event(
+        session, f"promotion.{target}", f"promotion/{promotion.id}",
+        {"from": previous, "to": target, "reason": reason, "revision": promotion.revision,
+         **(data or {})},
+        promotion_id=promotion.id, actor=actor,
+    )
+    session.flush()
+    return promotion

@@ -1,0 +1,1 @@
+"""Publication of promo prices to channels, and store readiness tasks."""

@@ -1,0 +1,105 @@
+"""The process runtime: engine, sessions, DBOS and the transactional datasource.
+
+One runtime per process. The API, the worker, the CLI and the tests all build it
+through `start_runtime`, so DBOS always shares the application's database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from dbos import DBOS, DBOSConfig, SQLAlchemyDatasource
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from promoflow.config import Settings, get_settings
+from promoflow.kit.db import make_engine, make_sessionmaker
+from promoflow.migrate import upgrade
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    datasource: SQLAlchemyDatasource | None = None
+    dbos_launched: bool = False
+
+
+_runtime: Runtime | None = None
+
+
+def open_database(settings: Settings | None = None, *, migrate: bool = True) -> Runtime:
+    """Open the application database (and migrate it) without starting DBOS."""
+    global _runtime
+    settings = settings or get_settings()
+    if _runtime is not None and _runtime.settings is settings:
+        return _runtime
+    engine = make_engine(settings.resolved_database_url())
+    if migrate:
+        upgrade(engine)
+    _runtime = Runtime(settings=settings, engine=engine, sessions=make_sessionmaker(engine))
+    return _runtime
+
+
+def start_runtime(settings: Settings | None = None) -> Runtime:
+    """Open the database and launch DBOS on it (idempotent within a process)."""
+    runtime = open_database(settings)
+    if runtime.dbos_launched:
+        return runtime
+    # Import for the side effect of registering every workflow and step with DBOS
+    # before launch, so recovery finds them.
+    import promoflow.lifecycle.workflows  # noqa: F401
+
+    url = runtime.settings.resolved_database_url()
+    config: DBOSConfig = {
+        "name": "promoflow",
+        "system_database_url": url,
+        "application_version": runtime.settings.application_version,
+        "executor_id": runtime.settings.executor_id,
+        "notification_listener_polling_interval_sec": runtime.settings.notification_poll_seconds,
+        "log_level": "WARNING",
+    }
+    DBOS(config=config)
+    runtime.datasource = SQLAlchemyDatasource.create(url, engine=runtime.engine)
+    DBOS.launch()
+    runtime.dbos_launched = True
+    return runtime
+
+
+def get_runtime() -> Runtime:
+    """The runtime opened by `open_database` or `start_runtime`."""
+    if _runtime is None:
+        raise RuntimeError("promoflow runtime not started: call start_runtime() first")
+    return _runtime
+
+
+def stop_runtime() -> None:
+    """Shut DBOS down and close the database (tests and CLI exit)."""
+    global _runtime
+    if _runtime is None:
+        return
+    if _runtime.dbos_launched:
+        DBOS.destroy(destroy_registry=False)
+    _runtime.engine.dispose()
+    _runtime = None
+
+
+def run_tx(func: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run `func(session, ...)` as an exactly-once transactional step.
+
+    Inside a workflow the write and DBOS's checkpoint commit together; outside a
+    workflow it is an ordinary transaction.
+    """
+    runtime = get_runtime()
+    datasource = runtime.datasource
+    if datasource is None:
+        raise RuntimeError("DBOS is not launched: transactional steps need start_runtime()")
+
+    def body(*a: Any, **kw: Any) -> Any:
+        return func(datasource.sql_session(), *a, **kw)
+
+    body.__name__ = getattr(func, "__name__", "tx")
+    body.__qualname__ = body.__name__
+    return datasource.run_tx_step({"name": body.__name__}, body, *args, **kwargs)

@@ -1,0 +1,1 @@
+"""The seeded retailer and the demo's storyline."""
