@@ -1,0 +1,70 @@
+"""Every query the approvals package makes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from promoflow.approvals.models import ApprovalTask
+from promoflow.promotions.models import ForecastLine, PromotionLocation
+
+
+def get_task(session: Session, task_id: int) -> ApprovalTask | None:
+    """One approval task by id."""
+    return session.get(ApprovalTask, task_id)
+
+
+def tasks_for_revision(
+    session: Session, promotion_id: int, revision: int
+) -> Sequence[ApprovalTask]:
+    """Every approval task of one promotion revision, oldest first."""
+    return session.scalars(
+        sa.select(ApprovalTask)
+        .where(ApprovalTask.promotion_id == promotion_id, ApprovalTask.revision == revision)
+        .order_by(ApprovalTask.id)
+    ).all()
+
+
+def tasks_decided_by(session: Session, promotion_id: int, actor: str) -> Sequence[ApprovalTask]:
+    """Tasks on any revision of the promotion that `actor` approved or rejected."""
+    return session.scalars(
+        sa.select(ApprovalTask)
+        .where(ApprovalTask.promotion_id == promotion_id, ApprovalTask.decided_by == actor)
+        .order_by(ApprovalTask.id)
+    ).all()
+
+
+def pending_tasks(session: Session, assigned_role: str | None = None) -> Sequence[ApprovalTask]:
+    """Pending tasks, soonest due first, optionally only those assigned to one role."""
+    query = sa.select(ApprovalTask).where(ApprovalTask.status == "pending")
+    if assigned_role is not None:
+        query = query.where(ApprovalTask.assigned_role == assigned_role)
+    return session.scalars(query.order_by(ApprovalTask.due_at, ApprovalTask.id)).all()
+
+
+def location_count(session: Session, promotion_id: int) -> int:
+    """How many locations the promotion covers."""
+    count = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(PromotionLocation)
+        .where(PromotionLocation.promotion_id == promotion_id)
+    )
+    return int(count or 0)
+
+
+def forecast_units_by_item(
+    session: Session, promotion_id: int, revision: int
+) -> dict[int, tuple[float, float]]:
+    """(baseline units, promoted units) per item, summed over locations, for one revision."""
+    rows = session.execute(
+        sa.select(
+            ForecastLine.item_id,
+            sa.func.sum(ForecastLine.baseline_units),
+            sa.func.sum(ForecastLine.promoted_units),
+        )
+        .where(ForecastLine.promotion_id == promotion_id, ForecastLine.revision == revision)
+        .group_by(ForecastLine.item_id)
+    ).all()
+    return {int(row[0]): (float(row[1] or 0.0), float(row[2] or 0.0)) for row in rows}

@@ -1,0 +1,412 @@
+"""Approval tasks: open, decide, remind, escalate, expire. Never commits.
+
+The lifecycle workflow owns the timers (DBOS.recv with the SLA as timeout) and
+calls these functions in its transactional steps; each records its event in the
+caller's transaction. remind, escalate and expire do nothing on a task that is no
+longer pending (or already reminded/escalated), so a re-run step is harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy.orm import Session
+
+from promoflow.approvals import repository
+from promoflow.approvals.matrix import RequiredApproval
+from promoflow.approvals.models import ApprovalTask
+from promoflow.events.log import record_event
+from promoflow.exceptions import service as exceptions_service
+from promoflow.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from promoflow.kit.roles import ROLES
+from promoflow.promotions.models import Promotion
+
+Decision = Literal["approve", "reject"]
+DECISIONS: tuple[Decision, ...] = ("approve", "reject")
+OVERDUE_ACTIONS = ["reassign", "escalate", "cancel_promotion"]
+PRODUCTION_SECONDS_PER_BUSINESS_HOUR = 3600.0
+
+
+@dataclass(frozen=True)
+class ApprovalStatus:
+    """Where the approvals of one promotion revision stand."""
+
+    tasks: list[ApprovalTask]
+    pending: list[ApprovalTask]
+    approved: list[ApprovalTask]
+    rejected: list[ApprovalTask]
+    expired: list[ApprovalTask]
+    # True when no task is pending, rejected or expired (also when none was needed).
+    all_approved: bool
+
+    @property
+    def settled(self) -> bool:
+        """True when nobody is left to decide."""
+        return not self.pending
+
+    def summary(self) -> dict[str, Any]:
+        """Plain data for a workflow checkpoint or an API response."""
+
+        def brief(tasks: list[ApprovalTask]) -> list[dict[str, Any]]:
+            return [
+                {
+                    "task_id": t.id,
+                    "role": t.role,
+                    "assigned_role": t.assigned_role,
+                    "decided_by": t.decided_by,
+                    "comment": t.comment,
+                }
+                for t in tasks
+            ]
+
+        return {
+            "all_approved": self.all_approved,
+            "pending": brief(self.pending),
+            "approved": brief(self.approved),
+            "rejected": brief(self.rejected),
+            "expired": brief(self.expired),
+        }
+
+
+def _subject(task: ApprovalTask) -> str:
+    return f"approval/{task.id}"
+
+
+def _promotion(session: Session, task: ApprovalTask) -> Promotion:
+    promotion = session.get(Promotion, task.promotion_id)
+    if promotion is None:  # the foreign key makes this unreachable short of corruption
+        raise NotFound(f"promotion {task.promotion_id} of approval task {task.id} is missing")
+    return promotion
+
+
+def open_approval_tasks(
+    session: Session,
+    promotion: Promotion,
+    required: list[RequiredApproval],
+    now: datetime,
+    *,
+    seconds_per_business_hour: float = PRODUCTION_SECONDS_PER_BUSINESS_HOUR,
+) -> list[ApprovalTask]:
+    """One pending task per required role for the promotion's current revision.
+
+    `due_at` is `now` plus the SLA in wall-clock time (sla_hours x
+    seconds_per_business_hour); `sla_hours` is stored as given. A role that already
+    has a task on this revision keeps it, so a re-run opens no twins.
+    """
+    if seconds_per_business_hour <= 0:
+        raise InvalidInput("seconds_per_business_hour", seconds_per_business_hour, "must be > 0")
+    existing = {
+        task.role: task
+        for task in repository.tasks_for_revision(session, promotion.id, promotion.revision)
+    }
+    tasks: list[ApprovalTask] = []
+    for need in required:
+        if need.role in existing:
+            tasks.append(existing[need.role])
+            continue
+        due_at = now + timedelta(seconds=need.sla_hours * seconds_per_business_hour)
+        task = ApprovalTask(
+            promotion_id=promotion.id,
+            revision=promotion.revision,
+            role=need.role,
+            assigned_role=need.role,
+            reason="; ".join(need.reasons),
+            status="pending",
+            sla_hours=need.sla_hours,
+            due_at=due_at,
+            comment="",
+            created_at=now,
+        )
+        session.add(task)
+        session.flush()
+        record_event(
+            session,
+            "approval.requested",
+            _subject(task),
+            {
+                "task_id": task.id,
+                "code": promotion.code,
+                "revision": promotion.revision,
+                "role": need.role,
+                "reasons": need.reasons,
+                "rules": need.rules,
+                "sla_hours": need.sla_hours,
+                "due_at": due_at.isoformat(),
+                "policy_version": need.policy_version,
+            },
+            promotion_id=promotion.id,
+        )
+        tasks.append(task)
+    return tasks
+
+
+def get_task(session: Session, task_id: int) -> ApprovalTask:
+    """One approval task by id, or NotFound."""
+    task = repository.get_task(session, task_id)
+    if task is None:
+        raise NotFound(f"approval task {task_id} does not exist", task_id=task_id)
+    return task
+
+
+def decide(
+    session: Session,
+    task_id: int,
+    actor: str,
+    role: str,
+    decision: Decision,
+    comment: str,
+    now: datetime,
+) -> ApprovalTask:
+    """Approve or reject a pending task, enforcing role and segregation of duties."""
+    task = get_task(session, task_id)
+    if task.status != "pending":
+        raise Conflict(
+            f"approval task {task.id} ({task.role}) is already {task.status}"
+            + (f" by {task.decided_by}" if task.decided_by else "")
+            + "; only a pending task can be decided",
+            status=task.status,
+        )
+    if role != task.assigned_role:
+        raise Forbidden(
+            f"approval task {task.id} is assigned to {task.assigned_role}; "
+            f"role {role} may not decide it",
+            role=role,
+            assigned_role=task.assigned_role,
+        )
+    promotion = _promotion(session, task)
+    _check_segregation(session, task, promotion, actor)
+    if decision not in DECISIONS:
+        raise InvalidInput("decision", decision, "must be approve or reject")
+    comment = comment.strip()
+    if decision == "reject" and not comment:
+        raise InvalidInput("comment", comment, "a rejection needs a comment saying what to change")
+    task.status = "approved" if decision == "approve" else "rejected"
+    task.decided_by = actor
+    task.decided_at = now
+    task.comment = comment
+    session.flush()
+    record_event(
+        session,
+        "approval.decided",
+        _subject(task),
+        {
+            "task_id": task.id,
+            "code": promotion.code,
+            "revision": task.revision,
+            "role": task.role,
+            "acting_role": role,
+            "decision": task.status,
+            "comment": comment,
+        },
+        promotion_id=task.promotion_id,
+        actor=actor,
+    )
+    _close_overdue_cases(session, task, actor, now)
+    return task
+
+
+def _check_segregation(
+    session: Session, task: ApprovalTask, promotion: Promotion, actor: str
+) -> None:
+    if actor == promotion.requested_by:
+        raise Forbidden(
+            f"requester {actor} may not approve their own promotion {promotion.code}",
+            actor=actor,
+        )
+    for other in repository.tasks_decided_by(session, task.promotion_id, actor):
+        if other.role != task.role:
+            raise Forbidden(
+                f"{actor} already decided the {other.role} approval on {promotion.code} "
+                f"(revision {other.revision}); one person may not fill two roles on one "
+                f"promotion, so the {task.role} approval needs someone else",
+                actor=actor,
+                other_role=other.role,
+            )
+
+
+def _close_overdue_cases(session: Session, task: ApprovalTask, actor: str, now: datetime) -> None:
+    cases = exceptions_service.list_cases(
+        session, status="open", promotion_id=task.promotion_id, kind="approval_overdue"
+    )
+    for case in cases:
+        if case.linked.get("approval_task_id") == task.id:
+            exceptions_service.close_case(
+                session,
+                case,
+                resolution="approval_decided",
+                actor=actor,
+                reason=f"{task.role} approval {task.status} by {actor}",
+                now=now,
+            )
+
+
+def remind(session: Session, task: ApprovalTask, now: datetime) -> ApprovalTask:
+    """Record a reminder to the assigned role (once; nothing if no longer pending)."""
+    if task.status != "pending" or task.reminded_at is not None:
+        return task
+    task.reminded_at = now
+    session.flush()
+    record_event(
+        session,
+        "approval.reminded",
+        _subject(task),
+        {
+            "task_id": task.id,
+            "revision": task.revision,
+            "role": task.role,
+            "assigned_role": task.assigned_role,
+            "due_at": task.due_at.isoformat(),
+        },
+        promotion_id=task.promotion_id,
+    )
+    return task
+
+
+def escalate(
+    session: Session, task: ApprovalTask, escalate_to_role: str, now: datetime
+) -> ApprovalTask:
+    """Move an overdue task to the escalation role and open an approval_overdue case."""
+    if escalate_to_role not in ROLES:
+        raise InvalidInput(
+            "escalate_to_role", escalate_to_role, f"unknown role; known: {', '.join(ROLES)}"
+        )
+    if task.status != "pending" or task.escalated_at is not None:
+        return task
+    promotion = _promotion(session, task)
+    previous = task.assigned_role
+    task.assigned_role = escalate_to_role
+    task.escalated_at = now
+    session.flush()
+    case = exceptions_service.open_case(
+        session,
+        kind="approval_overdue",
+        severity="high",
+        owner_role=escalate_to_role,
+        title=f"{task.role} approval of {promotion.code} is past its {task.sla_hours:g} h SLA",
+        detail=(
+            f"Approval task {task.id} was due {task.due_at.isoformat()} and is still "
+            f"pending. It is now assigned to {escalate_to_role}. Reason it was "
+            f"required: {task.reason}"
+        ),
+        promotion=promotion,
+        linked={
+            "approval_task_id": task.id,
+            "promotion_id": promotion.id,
+            "revision": task.revision,
+        },
+        allowed_actions=list(OVERDUE_ACTIONS),
+        workflow_id=promotion.workflow_id,
+        now=now,
+    )
+    record_event(
+        session,
+        "approval.escalated",
+        _subject(task),
+        {
+            "task_id": task.id,
+            "revision": task.revision,
+            "role": task.role,
+            "from_role": previous,
+            "to_role": escalate_to_role,
+            "case_id": case.id,
+        },
+        promotion_id=task.promotion_id,
+    )
+    return task
+
+
+def expire(session: Session, task: ApprovalTask, now: datetime, reason: str = "") -> ApprovalTask:
+    """Mark a still-pending task expired (nothing if it was decided meanwhile)."""
+    if task.status != "pending":
+        return task
+    task.status = "expired"
+    if reason:
+        task.comment = reason
+    session.flush()
+    record_event(
+        session,
+        "approval.expired",
+        _subject(task),
+        {
+            "task_id": task.id,
+            "revision": task.revision,
+            "role": task.role,
+            "assigned_role": task.assigned_role,
+            "at": now.isoformat(),
+            "reason": reason or "no decision before the approval expired",
+        },
+        promotion_id=task.promotion_id,
+    )
+    return task
+
+
+def withdraw_pending(
+    session: Session, promotion_id: int, revision: int, reason: str, now: datetime
+) -> list[ApprovalTask]:
+    """Expire every pending task of a revision that no longer needs a decision (e.g. rejected)."""
+    withdrawn: list[ApprovalTask] = []
+    for task in repository.tasks_for_revision(session, promotion_id, revision):
+        if task.status == "pending":
+            withdrawn.append(expire(session, task, now, reason))
+    return withdrawn
+
+
+def reassign_task(
+    session: Session, task_id: int, role: str, actor: str, now: datetime
+) -> ApprovalTask:
+    """Route a pending task to another role (e.g. when its overdue case is reassigned)."""
+    if role not in ROLES:
+        raise InvalidInput("role", role, f"unknown role; known: {', '.join(ROLES)}")
+    task = get_task(session, task_id)
+    if task.status != "pending":
+        raise Conflict(
+            f"approval task {task.id} is {task.status}; only a pending task can be reassigned",
+            status=task.status,
+        )
+    previous = task.assigned_role
+    task.assigned_role = role
+    session.flush()
+    record_event(
+        session,
+        "approval.reassigned",
+        _subject(task),
+        {
+            "task_id": task.id,
+            "revision": task.revision,
+            "role": task.role,
+            "from_role": previous,
+            "to_role": role,
+            "at": now.isoformat(),
+        },
+        promotion_id=task.promotion_id,
+        actor=actor,
+    )
+    return task
+
+
+def approval_status(session: Session, promotion_id: int, revision: int) -> ApprovalStatus:
+    """The tasks of one revision grouped by status; the workflow reads this after each wake-up."""
+    tasks = list(repository.tasks_for_revision(session, promotion_id, revision))
+
+    def having(status: str) -> list[ApprovalTask]:
+        return [task for task in tasks if task.status == status]
+
+    approved = having("approved")
+    return ApprovalStatus(
+        tasks=tasks,
+        pending=having("pending"),
+        approved=approved,
+        rejected=having("rejected"),
+        expired=having("expired"),
+        all_approved=len(approved) == len(tasks),
+    )
+
+
+def pending_tasks_for(session: Session, role: str | None = None) -> Sequence[ApprovalTask]:
+    """Pending tasks, soonest due first; with a role, only those assigned to it."""
+    if role is not None and role not in ROLES:
+        raise InvalidInput("role", role, f"unknown role; known: {', '.join(ROLES)}")
+    return repository.pending_tasks(session, role)

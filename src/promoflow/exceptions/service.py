@@ -1,0 +1,270 @@
+"""Open exception cases and act on them. Never commits; events ride the caller's transaction.
+
+A case stops a workflow until a person decides: retry, waive (with a reason) and
+cancel_promotion resolve it; reassign and escalate keep it open with a new owner.
+The caller wakes the waiting workflow (DBOS.send) after committing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from promoflow.events.log import record_event
+from promoflow.exceptions import repository
+from promoflow.exceptions.models import CASE_ACTIONS, CASE_KINDS, ExceptionCase
+from promoflow.kit.clock import utcnow
+from promoflow.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from promoflow.kit.roles import ROLES
+from promoflow.promotions.models import Promotion
+
+SEVERITIES = ("low", "medium", "high", "critical")
+CASE_STATUSES = ("open", "resolved")
+RESOLVING_ACTIONS = ("retry", "waive", "cancel_promotion")
+ACTIONS_NEEDING_REASON = ("waive", "cancel_promotion")
+ADMIN_ROLE = "operations_admin"
+
+
+def _subject(case: ExceptionCase) -> str:
+    return f"exception/{case.id}"
+
+
+def _check_choice(field: str, value: str, allowed: Sequence[str]) -> None:
+    if value not in allowed:
+        raise InvalidInput(field, value, f"must be one of {', '.join(allowed)}")
+
+
+def open_case(
+    session: Session,
+    *,
+    kind: str,
+    severity: str,
+    owner_role: str,
+    title: str,
+    detail: str,
+    promotion: Promotion | None,
+    linked: dict[str, Any],
+    allowed_actions: list[str],
+    workflow_id: str | None,
+    now: datetime | None = None,
+) -> ExceptionCase:
+    """Open a typed case owned by a role; the event is logged in the same transaction."""
+    _check_choice("kind", kind, CASE_KINDS)
+    _check_choice("severity", severity, SEVERITIES)
+    _check_choice("owner_role", owner_role, ROLES)
+    if not title.strip():
+        raise InvalidInput("title", title, "give a short title that says what went wrong")
+    if not allowed_actions:
+        raise InvalidInput("allowed_actions", allowed_actions, "name at least one action")
+    for index, action in enumerate(allowed_actions):
+        _check_choice(f"allowed_actions[{index}]", action, CASE_ACTIONS)
+    if len(set(allowed_actions)) != len(allowed_actions):
+        raise InvalidInput("allowed_actions", allowed_actions, "lists an action twice")
+    case = ExceptionCase(
+        kind=kind,
+        severity=severity,
+        status="open",
+        owner_role=owner_role,
+        promotion_id=promotion.id if promotion is not None else None,
+        revision=promotion.revision if promotion is not None else None,
+        workflow_id=workflow_id,
+        title=title.strip(),
+        detail=detail,
+        linked=dict(linked),
+        allowed_actions=list(allowed_actions),
+        opened_at=now or utcnow(),
+    )
+    session.add(case)
+    session.flush()
+    record_event(
+        session,
+        "exception.opened",
+        _subject(case),
+        {
+            "case_id": case.id,
+            "kind": kind,
+            "severity": severity,
+            "owner_role": owner_role,
+            "title": case.title,
+            "linked": case.linked,
+            "allowed_actions": case.allowed_actions,
+            "workflow_id": workflow_id,
+        },
+        promotion_id=case.promotion_id,
+    )
+    return case
+
+
+def get_case(session: Session, case_id: int) -> ExceptionCase:
+    """One case by id, or NotFound."""
+    case = repository.get(session, case_id)
+    if case is None:
+        raise NotFound(f"exception case {case_id} does not exist", case_id=case_id)
+    return case
+
+
+def list_cases(
+    session: Session,
+    status: str | None = None,
+    owner_role: str | None = None,
+    promotion_id: int | None = None,
+    kind: str | None = None,
+) -> Sequence[ExceptionCase]:
+    """Cases matching every filter given, most recent first."""
+    if status is not None:
+        _check_choice("status", status, CASE_STATUSES)
+    if owner_role is not None:
+        _check_choice("owner_role", owner_role, ROLES)
+    if kind is not None:
+        _check_choice("kind", kind, CASE_KINDS)
+    return repository.list_cases(
+        session, status=status, owner_role=owner_role, promotion_id=promotion_id, kind=kind
+    )
+
+
+def resolve_case(
+    session: Session,
+    case_id: int,
+    *,
+    action: str,
+    actor: str,
+    role: str,
+    reason: str = "",
+    assignee: str | None = None,
+    new_owner_role: str | None = None,
+    now: datetime,
+) -> ExceptionCase:
+    """Apply a person's decision to an open case; see the module docstring for the actions."""
+    case = get_case(session, case_id)
+    if case.status != "open":
+        raise Conflict(
+            f"exception case {case.id} is {case.status} ({case.resolution} by "
+            f"{case.resolved_by}); only an open case can be acted on",
+            status=case.status,
+        )
+    if role not in (case.owner_role, ADMIN_ROLE):
+        raise Forbidden(
+            f"role {role} may not act on exception case {case.id}; it is owned by "
+            f"{case.owner_role} (or {ADMIN_ROLE})",
+            role=role,
+            owner_role=case.owner_role,
+        )
+    if action not in case.allowed_actions:
+        raise InvalidInput(
+            "action",
+            action,
+            f"not allowed on this {case.kind} case; allowed: {', '.join(case.allowed_actions)}",
+        )
+    reason = reason.strip()
+    if action in ACTIONS_NEEDING_REASON and not reason:
+        raise InvalidInput("reason", reason, f"{action} needs a reason for the audit trail")
+    if action == "reassign":
+        return _reassign(session, case, actor, reason, assignee, new_owner_role)
+    if action == "escalate":
+        return _escalate(session, case, actor, reason)
+    return _resolve(session, case, action, actor, reason, now)
+
+
+def _reassign(
+    session: Session,
+    case: ExceptionCase,
+    actor: str,
+    reason: str,
+    assignee: str | None,
+    new_owner_role: str | None,
+) -> ExceptionCase:
+    assignee = assignee.strip() if assignee else None
+    if not assignee and not new_owner_role:
+        raise InvalidInput("assignee", assignee, "reassign needs an assignee or a new owner role")
+    if new_owner_role is not None:
+        _check_choice("new_owner_role", new_owner_role, ROLES)
+    previous = {"owner_role": case.owner_role, "assignee": case.assignee}
+    if new_owner_role is not None:
+        case.owner_role = new_owner_role
+    if assignee:
+        case.assignee = assignee
+    session.flush()
+    record_event(
+        session,
+        "exception.reassigned",
+        _subject(case),
+        {
+            "case_id": case.id,
+            "from": previous,
+            "to": {"owner_role": case.owner_role, "assignee": case.assignee},
+            "reason": reason,
+        },
+        promotion_id=case.promotion_id,
+        actor=actor,
+    )
+    return case
+
+
+def _escalate(session: Session, case: ExceptionCase, actor: str, reason: str) -> ExceptionCase:
+    if case.severity == SEVERITIES[-1] and case.owner_role == ADMIN_ROLE:
+        raise Conflict(
+            f"exception case {case.id} is already {case.severity} and owned by {ADMIN_ROLE}; "
+            "there is nothing higher to escalate to — retry, waive or cancel instead"
+        )
+    previous = {"severity": case.severity, "owner_role": case.owner_role}
+    case.severity = SEVERITIES[min(SEVERITIES.index(case.severity) + 1, len(SEVERITIES) - 1)]
+    case.owner_role = ADMIN_ROLE
+    session.flush()
+    record_event(
+        session,
+        "exception.escalated",
+        _subject(case),
+        {
+            "case_id": case.id,
+            "from": previous,
+            "to": {"severity": case.severity, "owner_role": case.owner_role},
+            "reason": reason,
+        },
+        promotion_id=case.promotion_id,
+        actor=actor,
+    )
+    return case
+
+
+def _resolve(
+    session: Session, case: ExceptionCase, action: str, actor: str, reason: str, now: datetime
+) -> ExceptionCase:
+    case.status = "resolved"
+    case.resolution = action
+    case.resolved_by = actor
+    case.resolution_reason = reason
+    case.resolved_at = now
+    session.flush()
+    record_event(
+        session,
+        "exception.resolved",
+        _subject(case),
+        {
+            "case_id": case.id,
+            "kind": case.kind,
+            "resolution": action,
+            "reason": reason,
+            "workflow_id": case.workflow_id,
+        },
+        promotion_id=case.promotion_id,
+        actor=actor,
+    )
+    return case
+
+
+def close_case(
+    session: Session,
+    case: ExceptionCase,
+    *,
+    resolution: str,
+    actor: str,
+    reason: str,
+    now: datetime,
+) -> ExceptionCase:
+    """Resolve an open case because its cause went away (not one of the people's actions)."""
+    if case.status != "open":
+        return case
+    return _resolve(session, case, resolution, actor, reason, now)
