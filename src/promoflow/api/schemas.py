@@ -1,0 +1,245 @@
+"""Request and response bodies of the v1 API (responses read ORM rows directly)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from promoflow.exceptions.models import CASE_ACTIONS
+from promoflow.promotions.schemas import PromotionCreate, PromotionOut
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list, with the total so clients know when to stop."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+class PromotionCreateBody(PromotionCreate):
+    """PromotionCreate, with the date order reported against `end_date` itself."""
+
+    @field_validator("end_date")
+    @classmethod
+    def _ends_after_start(cls, end_date: date, info: ValidationInfo) -> date:
+        # PromotionCreate checks this across the whole body; checking it on the
+        # field lets the error name `end_date` and the refused value.
+        start = info.data.get("start_date")
+        if start is not None and end_date < start:
+            raise ValueError(f"end_date {end_date} is before start_date {start}")
+        return end_date
+
+
+class ScopeItemOut(BaseModel):
+    sku: str
+    name: str
+    regular_price: Decimal
+    promo_price: Decimal
+
+
+class ScopeLocationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name: str
+    kind: str
+    region: str
+
+
+class PromotionDetail(PromotionOut):
+    description: str
+    discount_percent: Decimal | None
+    discount_amount: Decimal | None
+    fixed_price: Decimal | None
+    buy_quantity: int | None
+    get_quantity: int | None
+    bundle_price: Decimal | None
+    vendor_funding_per_unit: Decimal
+    timing: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    items: list[ScopeItemOut] = Field(default_factory=list)
+    locations: list[ScopeLocationOut] = Field(default_factory=list)
+
+
+class SubmitBody(BaseModel):
+    """Optional time compression for demos; production leaves both empty."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    launch_lead_hours: float | None = Field(default=None, ge=0)
+    live_hours: float | None = Field(default=None, gt=0)
+
+
+class SubmissionAccepted(BaseModel):
+    workflow_id: str
+    status_url: str
+
+
+class ReasonBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class FindingOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    revision: int
+    rule: str
+    severity: str
+    item_sku: str | None
+    location_code: str | None
+    message: str
+    details: dict[str, Any]
+    created_at: datetime
+
+
+class GateResultOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    gate: str
+    status: str
+    blocking: bool
+    score: float | None
+    threshold: float | None
+    summary: str
+    evidence: dict[str, Any]
+    policy_version: str
+    revision: int
+    evaluation: int
+    evaluated_at: datetime
+    waived_by: str | None
+    waiver_reason: str | None
+    waived_at: datetime | None
+
+
+class GateWaiverOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    promotion_id: int
+    revision: int
+    gate: str
+    waived_by: str
+    role: str
+    reason: str
+    waived_at: datetime
+
+
+class ApprovalTaskOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    promotion_id: int
+    revision: int
+    role: str
+    assigned_role: str
+    reason: str
+    status: str
+    sla_hours: float
+    due_at: datetime
+    reminded_at: datetime | None
+    escalated_at: datetime | None
+    decided_by: str | None
+    decided_at: datetime | None
+    comment: str
+    created_at: datetime
+
+
+class DecisionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    decision: Literal["approve", "reject"]
+    comment: str = Field(default="", max_length=2000)
+
+
+class CloudEventOut(BaseModel):
+    """A CloudEvents 1.0 JSON event."""
+
+    specversion: str
+    id: str
+    source: str
+    type: str
+    subject: str
+    time: str
+    datacontenttype: str
+    data: dict[str, Any]
+
+
+class PublicationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    revision: int
+    channel: str
+    publication_key: str
+    status: str
+    attempts: int
+    item_count: int
+    last_error: str
+    external_ref: str | None
+    published_at: datetime | None
+    created_at: datetime
+
+
+class ExceptionCaseOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    severity: str
+    status: str
+    owner_role: str
+    assignee: str | None
+    promotion_id: int | None
+    revision: int | None
+    workflow_id: str | None
+    title: str
+    detail: str
+    linked: dict[str, Any]
+    allowed_actions: list[str]
+    resolution: str | None
+    resolved_by: str | None
+    resolution_reason: str | None
+    opened_at: datetime
+    resolved_at: datetime | None
+
+
+class ExceptionActionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    action: str = Field(description=f"one of {', '.join(CASE_ACTIONS)}, as the case allows")
+    reason: str = Field(default="", max_length=2000)
+    assignee: str | None = Field(default=None, max_length=80)
+
+
+class StoreTasksConfirmBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    location_codes: list[str] | None = Field(
+        default=None, description="Store codes to confirm; null confirms every open task"
+    )
+
+
+class StoreTasksConfirmed(BaseModel):
+    confirmed: int
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def page_of(
+    model: type[Model], rows: Sequence[Any], total: int, limit: int, offset: int
+) -> Page[Model]:
+    """A Page of `model` built from ORM rows or dicts."""
+    items = [model.model_validate(row) for row in rows]
+    return Page[Model](items=items, total=total, limit=limit, offset=offset)

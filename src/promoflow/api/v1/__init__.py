@@ -1,0 +1,20 @@
+"""Version 1 of the API: every route needs an API key."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from promoflow.api.auth import current_actor
+from promoflow.api.v1 import approvals, exceptions, promotions, records
+
+PREFIX = "/api/v1"
+
+
+def build_router() -> APIRouter:
+    """All v1 routes behind the API-key check (no route can forget it)."""
+    router = APIRouter(dependencies=[Depends(current_actor)])
+    router.include_router(promotions.router)
+    router.include_router(records.router)
+    router.include_router(approvals.router)
+    router.include_router(exceptions.router)
+    return router

@@ -1,0 +1,43 @@
+"""Approval tasks: the caller's queue and their decisions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from promoflow.api import permissions, queries
+from promoflow.api.auth import Actor
+from promoflow.api.deps import Pagination, SessionDep
+from promoflow.api.schemas import ApprovalTaskOut, DecisionBody, Page, page_of
+from promoflow.approvals import service as approvals_service
+from promoflow.lifecycle import commands
+
+router = APIRouter(prefix="/approvals", tags=["approvals"])
+
+Reader = Annotated[Actor, Depends(permissions.authorized(permissions.READ))]
+Approver = Annotated[Actor, Depends(permissions.authorized(permissions.DECIDE_APPROVAL))]
+
+
+@router.get("", response_model=Page[ApprovalTaskOut])
+def list_pending(
+    session: SessionDep,
+    actor: Reader,
+    page: Pagination,
+    role: Annotated[str | None, Query(description="Assigned role; default the caller's")] = None,
+) -> Page[ApprovalTaskOut]:
+    """Pending approval tasks assigned to a role (the caller's unless `role` is given)."""
+    rows = approvals_service.pending_tasks_for(session, role=role or actor.role)
+    items, total = queries.slice_page(rows, page.limit, page.offset)
+    return page_of(ApprovalTaskOut, items, total, page.limit, page.offset)
+
+
+@router.post("/{task_id}/decision", response_model=ApprovalTaskOut)
+def decide(
+    actor: Approver,
+    task_id: Annotated[int, Path(ge=1)],
+    body: DecisionBody,
+) -> ApprovalTaskOut:
+    """Approve or reject a task; only its assigned role may, and never the requester."""
+    task = commands.decide_approval(task_id, actor.name, actor.role, body.decision, body.comment)
+    return ApprovalTaskOut.model_validate(task)

@@ -1,0 +1,53 @@
+"""Exception cases: list, read, act (retry, waive, reassign, escalate, cancel)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from promoflow.api import permissions, queries
+from promoflow.api.auth import Actor
+from promoflow.api.deps import Pagination, SessionDep
+from promoflow.api.schemas import ExceptionActionBody, ExceptionCaseOut, Page, page_of
+from promoflow.exceptions import service as exceptions_service
+from promoflow.lifecycle import commands
+
+router = APIRouter(prefix="/exceptions", tags=["exceptions"])
+
+Reader = Annotated[Actor, Depends(permissions.authorized(permissions.READ))]
+Operator = Annotated[Actor, Depends(permissions.authorized(permissions.ACT_ON_EXCEPTION))]
+CaseId = Annotated[int, Path(ge=1)]
+
+
+@router.get("", response_model=Page[ExceptionCaseOut])
+def list_cases(
+    session: SessionDep,
+    _actor: Reader,
+    page: Pagination,
+    status: Annotated[str | None, Query(description="open or resolved")] = None,
+    owner_role: Annotated[str | None, Query()] = None,
+    promotion_id: Annotated[int | None, Query(ge=1)] = None,
+    kind: Annotated[str | None, Query(description="e.g. supplier_shortfall")] = None,
+) -> Page[ExceptionCaseOut]:
+    """Exception cases, most recent first, filtered by status, owner, promotion and kind."""
+    rows = exceptions_service.list_cases(
+        session, status=status, owner_role=owner_role, promotion_id=promotion_id, kind=kind
+    )
+    items, total = queries.slice_page(rows, page.limit, page.offset)
+    return page_of(ExceptionCaseOut, items, total, page.limit, page.offset)
+
+
+@router.get("/{case_id}", response_model=ExceptionCaseOut)
+def get_case(session: SessionDep, _actor: Reader, case_id: CaseId) -> ExceptionCaseOut:
+    """One exception case with its linked objects and allowed actions."""
+    return ExceptionCaseOut.model_validate(exceptions_service.get_case(session, case_id))
+
+
+@router.post("/{case_id}/actions", response_model=ExceptionCaseOut)
+def act_on_case(actor: Operator, case_id: CaseId, body: ExceptionActionBody) -> ExceptionCaseOut:
+    """Act on a case; its owner role or operations_admin may, and the workflow wakes."""
+    case = commands.resolve_exception(
+        case_id, body.action, actor.name, actor.role, reason=body.reason, assignee=body.assignee
+    )
+    return ExceptionCaseOut.model_validate(case)

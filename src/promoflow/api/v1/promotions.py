@@ -1,0 +1,124 @@
+"""Promotions: create, list, read, submit, cancel, confirm store readiness."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
+
+from promoflow.api import permissions, queries
+from promoflow.api.auth import Actor
+from promoflow.api.deps import Pagination, PromotionId, PromotionRef, SessionDep
+from promoflow.api.schemas import (
+    Page,
+    PromotionCreateBody,
+    PromotionDetail,
+    ReasonBody,
+    ScopeItemOut,
+    ScopeLocationOut,
+    StoreTasksConfirmBody,
+    StoreTasksConfirmed,
+    SubmissionAccepted,
+    SubmitBody,
+    page_of,
+)
+from promoflow.kit.errors import InvalidInput
+from promoflow.lifecycle import commands
+from promoflow.promotions import repository as promotions_repository
+from promoflow.promotions import service as promotions_service
+from promoflow.promotions.models import STATES
+from promoflow.promotions.schemas import PromotionOut
+
+router = APIRouter(prefix="/promotions", tags=["promotions"])
+
+Reader = Annotated[Actor, Depends(permissions.authorized(permissions.READ))]
+Creator = Annotated[Actor, Depends(permissions.authorized(permissions.CREATE_PROMOTION))]
+Submitter = Annotated[Actor, Depends(permissions.authorized(permissions.SUBMIT_PROMOTION))]
+Canceller = Annotated[Actor, Depends(permissions.authorized(permissions.CANCEL_PROMOTION))]
+StoreOperator = Annotated[Actor, Depends(permissions.authorized(permissions.CONFIRM_STORE_TASKS))]
+
+
+def _detail_path(request: Request, promotion_id: int) -> str:
+    return str(request.app.url_path_for("get_promotion", ref=str(promotion_id)))
+
+
+@router.post("", status_code=201, response_model=PromotionOut)
+def create_promotion(
+    body: PromotionCreateBody, actor: Creator, request: Request, response: Response
+) -> PromotionOut:
+    """Create a draft promotion; nothing is written when any field is refused."""
+    promotion = commands.create_promotion(body, actor.name)
+    response.headers["Location"] = _detail_path(request, promotion.id)
+    return PromotionOut.model_validate(promotion)
+
+
+@router.get("", response_model=Page[PromotionOut])
+def list_promotions(
+    session: SessionDep,
+    _actor: Reader,
+    page: Pagination,
+    status: Annotated[str | None, Query(description="Only promotions in this state")] = None,
+) -> Page[PromotionOut]:
+    """Promotions, oldest first, optionally filtered by status."""
+    if status is not None and status not in STATES:
+        raise InvalidInput("status", status, f"unknown status; use one of {', '.join(STATES)}")
+    rows, total = queries.promotions_page(session, status, page.limit, page.offset)
+    return page_of(PromotionOut, rows, total, page.limit, page.offset)
+
+
+@router.get("/{ref}", response_model=PromotionDetail)
+def get_promotion(session: SessionDep, _actor: Reader, ref: PromotionRef) -> PromotionDetail:
+    """One promotion with its terms, scope, timing, status, revision and workflow id."""
+    promotion = promotions_service.find_promotion(session, ref)
+    detail = PromotionDetail.model_validate(promotion)
+    detail.items = [
+        ScopeItemOut(
+            sku=item.sku,
+            name=item.name,
+            regular_price=item.regular_price,
+            promo_price=scoped.promo_price,
+        )
+        for scoped, item in promotions_repository.scope_items(session, promotion.id)
+    ]
+    detail.locations = [
+        ScopeLocationOut.model_validate(location)
+        for location in promotions_repository.scope_locations(session, promotion.id)
+    ]
+    return detail
+
+
+@router.post("/{ref}/submit", status_code=202, response_model=SubmissionAccepted)
+def submit_promotion(
+    actor: Submitter,
+    promotion_id: PromotionId,
+    request: Request,
+    response: Response,
+    body: Annotated[SubmitBody | None, Body()] = None,
+) -> SubmissionAccepted:
+    """Start the lifecycle workflow for the promotion's next revision."""
+    timing = body or SubmitBody()
+    workflow_id = commands.submit_promotion(
+        promotion_id,
+        actor.name,
+        launch_lead_hours=timing.launch_lead_hours,
+        live_hours=timing.live_hours,
+    )
+    status_url = _detail_path(request, promotion_id)
+    response.headers["Location"] = status_url
+    return SubmissionAccepted(workflow_id=workflow_id, status_url=status_url)
+
+
+@router.post("/{ref}/cancel", status_code=202, response_model=PromotionOut)
+def cancel_promotion(actor: Canceller, promotion_id: PromotionId, body: ReasonBody) -> PromotionOut:
+    """Cancel a draft at once, or ask a running lifecycle to cancel and compensate."""
+    promotion = commands.cancel_promotion(promotion_id, actor.name, actor.role, body.reason)
+    return PromotionOut.model_validate(promotion)
+
+
+@router.post("/{ref}/store-tasks/confirm", response_model=StoreTasksConfirmed)
+def confirm_store_tasks(
+    actor: StoreOperator, promotion_id: PromotionId, body: StoreTasksConfirmBody
+) -> StoreTasksConfirmed:
+    """Confirm store readiness tasks for the given stores, or every open one."""
+    confirmed = commands.confirm_store_tasks(promotion_id, body.location_codes, actor.name)
+    return StoreTasksConfirmed(confirmed=confirmed)

@@ -1,0 +1,98 @@
+"""What the lifecycle recorded for one promotion: findings, gates, approvals, events."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
+
+from promoflow.api import permissions, queries
+from promoflow.api.auth import Actor
+from promoflow.api.deps import Pagination, PromotionId, PromotionRef, SessionDep
+from promoflow.api.schemas import (
+    ApprovalTaskOut,
+    CloudEventOut,
+    FindingOut,
+    GateResultOut,
+    GateWaiverOut,
+    Page,
+    PublicationOut,
+    ReasonBody,
+    page_of,
+)
+from promoflow.approvals import repository as approvals_repository
+from promoflow.gates import service as gates_service
+from promoflow.lifecycle import commands
+from promoflow.promotions import repository as promotions_repository
+from promoflow.promotions import service as promotions_service
+from promoflow.publications import repository as publications_repository
+
+router = APIRouter(prefix="/promotions/{ref}", tags=["promotions"])
+
+Reader = Annotated[Actor, Depends(permissions.authorized(permissions.READ))]
+Waiver = Annotated[Actor, Depends(permissions.authorized(permissions.WAIVE_GATE))]
+GateName = Annotated[str, Path(min_length=1, max_length=48, pattern=r"^[a-z0-9_]+$")]
+
+
+@router.get("/findings", response_model=Page[FindingOut])
+def list_findings(
+    session: SessionDep, _actor: Reader, ref: PromotionRef, page: Pagination
+) -> Page[FindingOut]:
+    """Validation findings for the promotion's current revision."""
+    promotion = promotions_service.find_promotion(session, ref)
+    rows = promotions_repository.findings(session, promotion.id, promotion.revision)
+    items, total = queries.slice_page(rows, page.limit, page.offset)
+    return page_of(FindingOut, items, total, page.limit, page.offset)
+
+
+@router.get("/gates", response_model=Page[GateResultOut])
+def list_gates(
+    session: SessionDep, _actor: Reader, ref: PromotionRef, page: Pagination
+) -> Page[GateResultOut]:
+    """The latest result of every launch gate for the current revision, with evidence."""
+    promotion = promotions_service.find_promotion(session, ref)
+    rows = gates_service.latest_gate_results(session, promotion.id, promotion.revision)
+    items, total = queries.slice_page(rows, page.limit, page.offset)
+    return page_of(GateResultOut, items, total, page.limit, page.offset)
+
+
+@router.post("/gates/{gate}/waive", response_model=GateWaiverOut)
+def waive_gate(
+    actor: Waiver, promotion_id: PromotionId, gate: GateName, body: ReasonBody
+) -> GateWaiverOut:
+    """Waive one gate for the current revision; the gates policy says which roles may."""
+    waiver = commands.waive_gate(promotion_id, gate, actor.name, actor.role, body.reason)
+    return GateWaiverOut.model_validate(waiver)
+
+
+@router.get("/approvals", response_model=Page[ApprovalTaskOut])
+def list_promotion_approvals(
+    session: SessionDep, _actor: Reader, ref: PromotionRef, page: Pagination
+) -> Page[ApprovalTaskOut]:
+    """Approval tasks of the current revision, pending and decided."""
+    promotion = promotions_service.find_promotion(session, ref)
+    rows = approvals_repository.tasks_for_revision(session, promotion.id, promotion.revision)
+    items, total = queries.slice_page(rows, page.limit, page.offset)
+    return page_of(ApprovalTaskOut, items, total, page.limit, page.offset)
+
+
+@router.get("/events", response_model=Page[CloudEventOut])
+def list_events(
+    session: SessionDep, _actor: Reader, ref: PromotionRef, page: Pagination
+) -> Page[CloudEventOut]:
+    """The promotion's event log, every revision, as CloudEvents in the order written."""
+    promotion = promotions_service.find_promotion(session, ref)
+    rows, total = queries.events_page(session, promotion.id, page.limit, page.offset)
+    events = [row.as_cloudevent() for row in rows]
+    return page_of(CloudEventOut, events, total, page.limit, page.offset)
+
+
+@router.get("/publications", response_model=Page[PublicationOut])
+def list_publications(
+    session: SessionDep, _actor: Reader, ref: PromotionRef, page: Pagination
+) -> Page[PublicationOut]:
+    """Publications per channel for the current revision."""
+    promotion = promotions_service.find_promotion(session, ref)
+    rows = publications_repository.publications(session, promotion.id, promotion.revision)
+    items, total = queries.slice_page(rows, page.limit, page.offset)
+    return page_of(PublicationOut, items, total, page.limit, page.offset)

@@ -1,0 +1,58 @@
+"""The ASGI application: /api/v1, health probes, and the runtime's lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from promoflow import __version__
+from promoflow.api import health
+from promoflow.api.auth import KeyRing
+from promoflow.api.problems import install_problem_handlers
+from promoflow.api.v1 import PREFIX, build_router
+from promoflow.config import Settings, get_settings
+from promoflow.kit.logging import get_logger
+from promoflow.runtime import start_runtime, stop_runtime
+
+log = get_logger(__name__)
+
+TAGS = [
+    {"name": "promotions", "description": "Create, submit and follow promotions."},
+    {"name": "approvals", "description": "Approval tasks and decisions."},
+    {"name": "exceptions", "description": "Exception cases and the actions that resolve them."},
+    {"name": "health", "description": "Liveness and readiness probes (no API key)."},
+]
+
+
+def create_app(settings: Settings | None = None, *, manage_runtime: bool = True) -> FastAPI:
+    """Build the API; with manage_runtime the lifespan starts and stops DBOS and the database."""
+    settings = settings or get_settings()
+    # Parsed here so a bad PROMOFLOW_API_KEYS entry stops the server before it listens.
+    keyring = KeyRing.parse(settings.api_keys)
+    if not len(keyring):
+        log.warning("no_api_keys", hint="set PROMOFLOW_API_KEYS; every /api/v1 call gets 401")
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if manage_runtime:
+            start_runtime(settings)
+        try:
+            yield
+        finally:
+            if manage_runtime:
+                stop_runtime()
+
+    app = FastAPI(
+        title="promoflow",
+        version=__version__,
+        summary="Control tower for retail promotion execution and inventory alignment.",
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
+    app.state.api_keys = keyring
+    install_problem_handlers(app)
+    app.include_router(build_router(), prefix=PREFIX)
+    app.include_router(health.router)
+    return app
