@@ -1,0 +1,155 @@
+"""The launch gate policy: a versioned YAML file validated into typed settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
+
+from promoflow.config import get_settings
+from promoflow.kit.errors import PolicyError
+from promoflow.kit.roles import ROLES
+
+GATE_NAMES = (
+    "inventory_coverage",
+    "supplier_commitments",
+    "price_validity",
+    "approvals_complete",
+    "store_readiness",
+    "channel_readiness",
+)
+BUNDLED_POLICY = Path(__file__).resolve().parent.parent / "policies" / "gates.yaml"
+POLICY_FILE_NAME = "gates.yaml"
+
+
+def _known_role(role: str) -> str:
+    if role not in ROLES:
+        raise ValueError(f"unknown role; known roles are {', '.join(ROLES)}")
+    return role
+
+
+def _share(value: float) -> float:
+    if not 0.0 <= value <= 1.0:
+        raise ValueError("must be between 0 and 1")
+    return value
+
+
+def _positive(value: float) -> float:
+    if value <= 0.0:
+        raise ValueError("must be greater than 0")
+    return value
+
+
+Role = Annotated[str, AfterValidator(_known_role)]
+Share = Annotated[float, AfterValidator(_share)]
+PositiveRatio = Annotated[float, AfterValidator(_positive)]
+
+
+class GateSettings(BaseModel):
+    """Settings every gate has: whether it blocks launch and who may waive it."""
+
+    # strict: a quoted "0.9" or "yes" in the file is a mistake worth reporting.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    blocking: bool = True
+    waivable_by: list[Role] = Field(default_factory=list)
+
+
+class InventoryCoverageGate(GateSettings):
+    min_coverage_ratio: PositiveRatio = 1.0
+    min_share_covered: Share = 0.95
+    quantile: Literal["p10", "p50", "p90"] = "p90"
+
+
+class StoreReadinessGate(GateSettings):
+    min_confirmed_share: Share = 0.9
+
+
+class GatesConfig(BaseModel):
+    """One entry per gate; every gate must be configured, none may be invented."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    inventory_coverage: InventoryCoverageGate
+    supplier_commitments: GateSettings
+    price_validity: GateSettings
+    approvals_complete: GateSettings
+    store_readiness: StoreReadinessGate
+    channel_readiness: GateSettings
+
+
+class GatePolicy(BaseModel):
+    """A validated gate policy; `version` is stored with every gate result."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    version: str = Field(min_length=1, max_length=32)
+    gates: GatesConfig
+
+    def gate(self, name: str) -> GateSettings:
+        """The settings of gate `name` (one of GATE_NAMES)."""
+        if name not in GATE_NAMES:
+            raise KeyError(name)
+        settings: GateSettings = getattr(self.gates, name)
+        return settings
+
+
+def default_policy_path() -> Path:
+    """The configured policy (PROMOFLOW_POLICY_DIR/gates.yaml) or the bundled one."""
+    policy_dir = get_settings().policy_dir
+    if policy_dir is not None:
+        return policy_dir / POLICY_FILE_NAME
+    return BUNDLED_POLICY
+
+
+def load_gate_policy(path: Path | None = None) -> GatePolicy:
+    """Read and validate a gate policy; None reads the configured or bundled file."""
+    source = path if path is not None else default_policy_path()
+    try:
+        text = source.read_text(encoding="utf-8")
+    except OSError as error:
+        raise PolicyError(
+            f"{source}: cannot read the gate policy: {error.strerror}", path=str(source)
+        ) from error
+    try:
+        raw: Any = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        where = ""
+        mark = getattr(error, "problem_mark", None)
+        if mark is not None:
+            where = f" at line {mark.line + 1}, column {mark.column + 1}"
+        problem = getattr(error, "problem", None) or str(error)
+        raise PolicyError(
+            f"{source}: not valid YAML{where}: {problem}", path=str(source)
+        ) from error
+    if not isinstance(raw, dict):
+        raise PolicyError(
+            f"{source}: (top level)={raw!r}: must be a mapping with 'version' and 'gates'",
+            path=str(source),
+        )
+    try:
+        return GatePolicy.model_validate(raw)
+    except ValidationError as error:
+        problems = [_describe(detail) for detail in error.errors()]
+        raise PolicyError(
+            f"{source}: " + "; ".join(problems), path=str(source), problems=problems
+        ) from error
+
+
+def _describe(error: ErrorDetails) -> str:
+    """One problem as 'field.path=value: what is wrong'."""
+    loc = error["loc"]
+    path = ".".join(str(part) for part in loc)
+    kind = error["type"]
+    if kind == "missing":
+        return f"{path}: required setting is missing"
+    if kind == "extra_forbidden" and len(loc) == 2 and loc[0] == "gates":
+        reason = f"unknown gate; known gates are {', '.join(GATE_NAMES)}"
+    elif kind == "extra_forbidden":
+        reason = "unknown setting; remove it or check its spelling"
+    else:
+        reason = error["msg"].removeprefix("Value error, ")
+    return f"{path}={error['input']!r}: {reason}"
