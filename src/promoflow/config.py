@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     # demo compresses time so that a 24 h approval SLA takes about a second.
     seconds_per_business_hour: float = 3600.0
     notification_poll_seconds: float = 0.05
+    publication_part_size: int = Field(
+        default=250, ge=1, description="Prices per publication call (each with its own key)."
+    )
     policy_dir: Path | None = Field(
         default=None, description="Folder with gate and approval policy YAML; None = bundled."
     )
@@ -53,6 +56,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'promoflow.db').resolve()}"
+
+    def policy_path(self, name: str) -> Path | None:
+        """A policy file from policy_dir, or None for the bundled default."""
+        return self.policy_dir / name if self.policy_dir else None
 
     @property
     def is_sqlite(self) -> bool:

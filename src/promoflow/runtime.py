@@ -14,6 +14,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from promoflow.config import Settings, get_settings
+from promoflow.events.bus import InProcessBus
+from promoflow.events.relay import OutboxRelay
 from promoflow.kit.db import make_engine, make_sessionmaker
 from promoflow.migrate import upgrade
 
@@ -25,6 +27,8 @@ class Runtime:
     sessions: sessionmaker[Session]
     datasource: SQLAlchemyDatasource | None = None
     dbos_launched: bool = False
+    bus: InProcessBus | None = None
+    relay: OutboxRelay | None = None
 
 
 _runtime: Runtime | None = None
@@ -51,6 +55,7 @@ def start_runtime(settings: Settings | None = None) -> Runtime:
     # Import for the side effect of registering every workflow and step with DBOS
     # before launch, so recovery finds them.
     import promoflow.lifecycle.workflows  # noqa: F401
+    from promoflow.lifecycle import reactions
 
     url = runtime.settings.resolved_database_url()
     config: DBOSConfig = {
@@ -65,6 +70,10 @@ def start_runtime(settings: Settings | None = None) -> Runtime:
     runtime.datasource = SQLAlchemyDatasource.create(url, engine=runtime.engine)
     DBOS.launch()
     runtime.dbos_launched = True
+    runtime.bus = InProcessBus()
+    reactions.register(runtime.bus)
+    runtime.relay = OutboxRelay(runtime.sessions, runtime.bus)
+    runtime.relay.start()
     return runtime
 
 
@@ -80,6 +89,8 @@ def stop_runtime() -> None:
     global _runtime
     if _runtime is None:
         return
+    if _runtime.relay is not None:
+        _runtime.relay.stop()
     if _runtime.dbos_launched:
         DBOS.destroy(destroy_registry=False)
     _runtime.engine.dispose()

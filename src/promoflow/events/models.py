@@ -15,8 +15,9 @@ from promoflow.kit.types import JsonDict, Timestamp
 class Event(Base):
     __tablename__ = "events"
 
-    sequence: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
-                                          primary_key=True, autoincrement=True)
+    sequence: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
     id: Mapped[str] = mapped_column(sa.String(40), unique=True)
     source: Mapped[str] = mapped_column(sa.String(120))
     type: Mapped[str] = mapped_column(sa.String(120), index=True)

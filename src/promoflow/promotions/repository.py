@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from promoflow.catalog.models import Item, Location
 from promoflow.promotions.models import (
     TERMINAL_STATES,
+    ForecastLine,
     Promotion,
     PromotionItem,
     PromotionLocation,
@@ -87,10 +88,18 @@ def overlapping(
         sa.select(Promotion.id, Promotion.code, other_item.item_id, other_loc.location_id)
         .join(other_item, other_item.promotion_id == Promotion.id)
         .join(other_loc, other_loc.promotion_id == Promotion.id)
-        .join(mine_item, sa.and_(mine_item.item_id == other_item.item_id,
-                                 mine_item.promotion_id == promotion.id))
-        .join(mine_loc, sa.and_(mine_loc.location_id == other_loc.location_id,
-                                mine_loc.promotion_id == promotion.id))
+        .join(
+            mine_item,
+            sa.and_(
+                mine_item.item_id == other_item.item_id, mine_item.promotion_id == promotion.id
+            ),
+        )
+        .join(
+            mine_loc,
+            sa.and_(
+                mine_loc.location_id == other_loc.location_id, mine_loc.promotion_id == promotion.id
+            ),
+        )
         .where(
             Promotion.id != promotion.id,
             Promotion.status.not_in((*TERMINAL_STATES, "draft")),
@@ -104,8 +113,9 @@ def overlapping(
 def findings(session: Session, promotion_id: int, revision: int) -> Sequence[ValidationFinding]:
     return session.scalars(
         sa.select(ValidationFinding)
-        .where(ValidationFinding.promotion_id == promotion_id,
-               ValidationFinding.revision == revision)
+        .where(
+            ValidationFinding.promotion_id == promotion_id, ValidationFinding.revision == revision
+        )
         .order_by(ValidationFinding.id)
     ).all()
 
@@ -113,3 +123,30 @@ def findings(session: Session, promotion_id: int, revision: int) -> Sequence[Val
 def next_code(session: Session) -> str:
     count = session.scalar(sa.select(sa.func.count()).select_from(Promotion)) or 0
     return f"PRM-{count + 1:05d}"
+
+
+def forecast_totals(session: Session, promotion_id: int, revision: int) -> dict[str, float]:
+    """Baseline and promoted units forecast for the revision, summed over its scope."""
+    row = session.execute(
+        sa.select(
+            sa.func.coalesce(sa.func.sum(ForecastLine.baseline_units), 0.0),
+            sa.func.coalesce(sa.func.sum(ForecastLine.promoted_units), 0.0),
+        ).where(ForecastLine.promotion_id == promotion_id, ForecastLine.revision == revision)
+    ).one()
+    return {"baseline": float(row[0]), "promoted": float(row[1])}
+
+
+def gated_workflows_for_items(session: Session, item_ids: list[int]) -> list[str]:
+    """Workflow ids of promotions waiting at their launch gates that include any item."""
+    return list(
+        session.scalars(
+            sa.select(Promotion.workflow_id)
+            .distinct()
+            .join(PromotionItem, PromotionItem.promotion_id == Promotion.id)
+            .where(
+                PromotionItem.item_id.in_(item_ids),
+                Promotion.status.in_(("scheduled", "on_hold")),
+                Promotion.workflow_id.is_not(None),
+            )
+        ).all()
+    )

@@ -1,0 +1,1 @@
+"""The `promoflow` command line (Typer + Rich)."""

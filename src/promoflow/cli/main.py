@@ -1,0 +1,23 @@
+"""`promoflow`: the root command and its groups."""
+
+from __future__ import annotations
+
+import typer
+
+from promoflow.cli import db, demo, promotions, runtime_cmds, workflows
+
+app = typer.Typer(
+    name="promoflow",
+    help="Control tower for retail promotion execution and inventory alignment.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db.app, name="db", help="Database schema.")
+app.add_typer(promotions.app, name="promotions", help="Read promotions and their state.")
+app.add_typer(workflows.app, name="workflows", help="Durable lifecycle workflows (DBOS).")
+app.command(name="demo")(demo.demo)
+app.command(name="serve")(runtime_cmds.serve)
+app.command(name="worker")(runtime_cmds.worker)
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,87 @@
+"""Rich renderings of promotion reports shared by `promotions show` and the demo."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group
+from rich.panel import Panel
+from rich.table import Table
+
+STATUS_STYLE = {
+    "closed": "green",
+    "live": "green",
+    "rejected": "red",
+    "cancelled": "red",
+    "on_hold": "yellow",
+    "pass": "green",
+    "fail": "red",
+    "waived": "yellow",
+    "approved": "green",
+    "expired": "red",
+    "published": "green",
+    "failed": "red",
+    "open": "yellow",
+    "resolved": "green",
+}
+
+
+def styled(value: str | None) -> str:
+    text = value or "-"
+    style = STATUS_STYLE.get(text)
+    return f"[{style}]{text}[/]" if style else text
+
+
+def promotion_panel(report: dict[str, Any]) -> Panel:
+    """One promotion's timeline, gates, approvals, publications and exceptions."""
+    parts: list[Any] = []
+    steps = " → ".join(step["state"] for step in report["timeline"])
+    parts.append(f"[bold]timeline[/] {steps}")
+    parts.append(f"[bold]now[/] {styled(report['status'])}: {report['status_reason']}")
+    if report["gates"]:
+        table = Table("gate", "status", "evidence", title=None, box=None, pad_edge=False)
+        for gate in report["gates"]:
+            note = gate["summary"] + (
+                f" (waived: {gate['waiver_reason']})" if gate["waived_by"] else ""
+            )
+            table.add_row(gate["gate"], styled(gate["status"]), note)
+        parts.append(table)
+    if report["approvals"]:
+        parts.append(
+            "[bold]approvals[/] "
+            + "; ".join(
+                f"{a['role']} {styled(a['status'])}"
+                + (f" by {a['decided_by']}" if a["decided_by"] else "")
+                + (" (escalated)" if a["escalated"] else "")
+                for a in report["approvals"]
+            )
+        )
+    if report["publications"]:
+        parts.append(
+            "[bold]publications[/] "
+            + "; ".join(
+                f"{p['channel']} {styled(p['status'])} {p['prices']} prices"
+                for p in report["publications"]
+            )
+        )
+    for case in report["exceptions"]:
+        parts.append(
+            f"[bold]exception[/] #{case['id']} {case['kind']} {styled(case['status'])}"
+            f" — {case['title']}"
+            + (f"; {case['resolution']} by {case['resolved_by']}" if case["resolution"] else "")
+        )
+    blocking = [f for f in report["findings"] if f["severity"] == "blocking"]
+    for finding in blocking[:5]:
+        parts.append(f"[red]finding[/] {finding['message']}")
+    if report["analysis"]:
+        a = report["analysis"]
+        parts.append(
+            f"[bold]result[/] sold {a['actual_units']:,.0f} units "
+            f"(forecast {a['forecast_units']:,.0f}), margin {a['margin']:,.2f}"
+        )
+    return Panel(
+        Group(*parts),
+        title=f"{report['code']} · {report['name']}",
+        subtitle=f"rev {report['revision']}",
+        expand=True,
+    )

@@ -1,0 +1,42 @@
+"""`promoflow serve` and `promoflow worker`: the long-running processes."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+import typer
+
+from promoflow.cli.common import console, handles_errors
+from promoflow.config import get_settings
+from promoflow.kit.logging import configure_logging
+
+
+@handles_errors
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to bind"),
+    port: int = typer.Option(8000, help="Port to listen on"),
+) -> None:
+    """Run the API (and the workflows it starts) in this process."""
+    import uvicorn
+
+    from promoflow.app import create_app
+
+    configure_logging()
+    uvicorn.run(create_app(get_settings()), host=host, port=port, log_level="info")
+
+
+@handles_errors
+def worker() -> None:
+    """Run workflows only: recovers this executor's pending workflows, then waits."""
+    from promoflow.runtime import start_runtime, stop_runtime
+
+    configure_logging()
+    settings = get_settings()
+    start_runtime(settings)
+    console.print(f"worker [bold]{settings.executor_id}[/] running; Ctrl-C to stop")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait()
+    stop_runtime()

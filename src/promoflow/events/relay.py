@@ -1,0 +1,67 @@
+"""Relay the outbox (unrelayed rows of the event log) to the bus, at least once."""
+
+from __future__ import annotations
+
+import threading
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from promoflow.events.bus import InProcessBus
+from promoflow.events.models import Event
+from promoflow.kit.clock import utcnow
+from promoflow.kit.db import transaction
+from promoflow.kit.logging import get_logger
+
+log = get_logger(__name__)
+
+
+def relay_pending(sessions: sessionmaker[Session], bus: InProcessBus, batch: int = 500) -> int:
+    """Publish the oldest unrelayed events, then mark them relayed.
+
+    Publishing happens before marking, so a crash in between re-delivers rather
+    than loses; consumers dedupe on the event id.
+    """
+    with sessions() as session:
+        rows = session.scalars(
+            sa.select(Event).where(Event.relayed_at.is_(None)).order_by(Event.sequence).limit(batch)
+        ).all()
+        events = [row.as_cloudevent() for row in rows]
+        sequences = [row.sequence for row in rows]
+    for event in events:
+        bus.publish(event)
+    if sequences:
+        with transaction(sessions) as session:
+            session.execute(
+                sa.update(Event).where(Event.sequence.in_(sequences)).values(relayed_at=utcnow())
+            )
+    return len(events)
+
+
+class OutboxRelay:
+    """A background thread that relays the outbox every `interval` seconds."""
+
+    def __init__(
+        self, sessions: sessionmaker[Session], bus: InProcessBus, interval: float = 0.2
+    ) -> None:
+        self._sessions = sessions
+        self._bus = bus
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="outbox-relay", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                while relay_pending(self._sessions, self._bus) and not self._stop.is_set():
+                    pass
+            except Exception as error:  # keep relaying; the rows stay in the outbox
+                log.error("outbox_relay_failed", error=str(error))
+            self._stop.wait(self._interval)

@@ -1,0 +1,1 @@
+"""The durable promotion lifecycle: workflows decide, steps act, commands wake them."""

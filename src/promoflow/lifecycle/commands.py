@@ -1,0 +1,172 @@
+"""Application commands: one transaction each, then a signal to the workflow.
+
+The API, the CLI and the demo call these; they are the only place that both
+commits and talks to DBOS, so every entry point behaves the same.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from dbos import DBOS, SetWorkflowID
+
+from promoflow.approvals import service as approvals_service
+from promoflow.approvals.models import ApprovalTask
+from promoflow.exceptions import service as exceptions_service
+from promoflow.exceptions.models import ExceptionCase
+from promoflow.gates import service as gates_service
+from promoflow.gates.models import GateWaiver
+from promoflow.kit.clock import utcnow
+from promoflow.kit.db import transaction
+from promoflow.kit.errors import Conflict, InvalidInput
+from promoflow.lifecycle import signals
+from promoflow.lifecycle.timing import plan_timing
+from promoflow.promotions import service as promotions_service
+from promoflow.promotions.models import Promotion
+from promoflow.promotions.schemas import PromotionCreate
+from promoflow.publications import service as publications_service
+from promoflow.runtime import get_runtime
+
+
+def create_promotion(data: PromotionCreate, actor: str) -> Promotion:
+    """Create a draft; nothing is written if any field is refused."""
+    with transaction(get_runtime().sessions) as session:
+        return promotions_service.create_promotion(session, data, actor)
+
+
+def submit_promotion(
+    promotion_id: int,
+    actor: str,
+    *,
+    launch_lead_hours: float | None = None,
+    live_hours: float | None = None,
+) -> str:
+    """Start the lifecycle workflow for the next revision; returns its workflow id.
+
+    Starting the workflow *is* the submission: its first step records it exactly
+    once, so a crash between "submitted" and "workflow started" cannot happen,
+    and submitting the same revision twice starts one workflow, not two.
+    """
+    from promoflow.lifecycle.workflows import promotion_lifecycle
+
+    runtime = get_runtime()
+    with transaction(runtime.sessions) as session:
+        promotion = promotions_service.get_promotion(session, promotion_id)
+        if promotion.status not in ("draft", "rejected"):
+            raise Conflict(
+                f"promotion {promotion.code} is {promotion.status}; only a draft or a "
+                "rejected promotion can be submitted"
+            )
+        revision = promotion.revision + (1 if promotion.status == "rejected" else 0)
+        timing = plan_timing(
+            promotion.start_date,
+            promotion.end_date,
+            now=utcnow(),
+            seconds_per_business_hour=runtime.settings.seconds_per_business_hour,
+            launch_lead_hours=launch_lead_hours,
+            live_hours=live_hours,
+        )
+    workflow_id = promotions_service.workflow_id_for(promotion_id, revision)
+    with SetWorkflowID(workflow_id):
+        DBOS.start_workflow(promotion_lifecycle, promotion_id, revision, actor, timing.as_dict())
+    return workflow_id
+
+
+def decide_approval(
+    task_id: int,
+    actor: str,
+    role: str,
+    decision: Literal["approve", "reject"],
+    comment: str = "",
+) -> ApprovalTask:
+    """Record an approver's decision and wake the workflow."""
+    with transaction(get_runtime().sessions) as session:
+        task = approvals_service.decide(session, task_id, actor, role, decision, comment, utcnow())
+        workflow_id = promotions_service.workflow_id_for(task.promotion_id, task.revision)
+    signals.notify(workflow_id, "approval", task_id=task_id)
+    return task
+
+
+def resolve_exception(
+    case_id: int,
+    action: str,
+    actor: str,
+    role: str,
+    reason: str = "",
+    assignee: str | None = None,
+    new_owner_role: str | None = None,
+) -> ExceptionCase:
+    """Act on an exception case (retry, waive, reassign, escalate, cancel) and wake the workflow."""
+    with transaction(get_runtime().sessions) as session:
+        case = exceptions_service.resolve_case(
+            session,
+            case_id,
+            action=action,
+            actor=actor,
+            role=role,
+            reason=reason,
+            assignee=assignee,
+            new_owner_role=new_owner_role,
+            now=utcnow(),
+        )
+        task_id = case.linked.get("approval_task_id")
+        if (
+            action == "reassign"
+            and new_owner_role
+            and case.kind == "approval_overdue"
+            and task_id is not None
+        ):
+            # The approval task follows its overdue case to the new owner.
+            approvals_service.reassign_task(session, int(task_id), new_owner_role, actor, utcnow())
+    signals.notify(case.workflow_id, "exception", case_id=case_id, action=action)
+    return case
+
+
+def waive_gate(promotion_id: int, gate: str, actor: str, role: str, reason: str) -> GateWaiver:
+    """Waive one launch gate for the current revision, by an authorised role, with a reason."""
+    with transaction(get_runtime().sessions) as session:
+        promotion = promotions_service.get_promotion(session, promotion_id)
+        waiver = gates_service.waive_gate(session, promotion, gate, actor, role, reason)
+        workflow_id = promotion.workflow_id
+    signals.notify(workflow_id, "gates", gate=gate)
+    return waiver
+
+
+def confirm_store_tasks(promotion_id: int, location_codes: list[str] | None, actor: str) -> int:
+    """Store operations confirm readiness tasks (all open ones when no codes are given)."""
+    with transaction(get_runtime().sessions) as session:
+        promotion = promotions_service.get_promotion(session, promotion_id)
+        confirmed = publications_service.confirm_store_tasks(
+            session, promotion, location_codes, actor
+        )
+        workflow_id = promotion.workflow_id
+    signals.notify(workflow_id, "gates")
+    return confirmed
+
+
+def cancel_promotion(promotion_id: int, actor: str, role: str, reason: str) -> Promotion:
+    """Cancel: a draft directly; a running promotion through its workflow (which compensates)."""
+    if not reason.strip():
+        raise InvalidInput("reason", reason, "cancelling a promotion needs a reason")
+    with transaction(get_runtime().sessions) as session:
+        promotion = promotions_service.get_promotion(session, promotion_id)
+        if promotion.status == "draft":
+            promotions_service.transition(session, promotion, "cancelled", reason, actor)
+            return promotion
+        if promotion.status in ("closed", "cancelled", "rejected", "ended", "analysed"):
+            raise Conflict(f"promotion {promotion.code} is {promotion.status}; too late to cancel")
+    signals.notify(promotion.workflow_id, "cancel", actor=actor, role=role, reason=reason)
+    return promotion
+
+
+def workflow_status(workflow_id: str) -> dict[str, Any] | None:
+    """DBOS's view of one lifecycle workflow (status, executor, times)."""
+    handle = DBOS.retrieve_workflow(workflow_id)
+    status = handle.get_status()
+    return {
+        "workflow_id": workflow_id,
+        "status": status.status,
+        "executor_id": status.executor_id,
+        "created_at": status.created_at,
+        "updated_at": status.updated_at,
+    }

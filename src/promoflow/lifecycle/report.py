@@ -1,0 +1,156 @@
+"""One promotion's story as plain data: timeline, gates, approvals, publications, exceptions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from promoflow.approvals.models import ApprovalTask
+from promoflow.events.models import Event
+from promoflow.exceptions.models import ExceptionCase
+from promoflow.gates.models import GateResult
+from promoflow.promotions import repository as promotions_repository
+from promoflow.promotions.models import Promotion
+from promoflow.publications import repository as publications_repository
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def timeline(session: Session, promotion_id: int) -> list[dict[str, Any]]:
+    """State transitions in order, with who and why."""
+    rows = session.scalars(
+        sa.select(Event)
+        .where(Event.promotion_id == promotion_id, Event.type.like("io.promoflow.promotion.%"))
+        .order_by(Event.sequence)
+    ).all()
+    return [
+        {
+            "time": _iso(e.time),
+            "state": e.type.rsplit(".", 1)[-1],
+            "actor": e.actor,
+            "reason": e.data.get("reason", ""),
+        }
+        for e in rows
+    ]
+
+
+def latest_gates(session: Session, promotion: Promotion) -> list[dict[str, Any]]:
+    """The newest evaluation round's result per gate."""
+    newest = session.scalar(
+        sa.select(sa.func.max(GateResult.evaluation)).where(
+            GateResult.promotion_id == promotion.id, GateResult.revision == promotion.revision
+        )
+    )
+    rows = session.scalars(
+        sa.select(GateResult)
+        .where(
+            GateResult.promotion_id == promotion.id,
+            GateResult.revision == promotion.revision,
+            GateResult.evaluation == newest,
+        )
+        .order_by(GateResult.id)
+    ).all()
+    return [
+        {
+            "gate": g.gate,
+            "status": g.status,
+            "blocking": g.blocking,
+            "summary": g.summary,
+            "waived_by": g.waived_by,
+            "waiver_reason": g.waiver_reason,
+            "evaluation": g.evaluation,
+        }
+        for g in rows
+    ]
+
+
+def promotion_report(session: Session, promotion: Promotion) -> dict[str, Any]:
+    """Everything an operations lead asks about one promotion, as JSON-ready data."""
+    approvals = session.scalars(
+        sa.select(ApprovalTask)
+        .where(ApprovalTask.promotion_id == promotion.id)
+        .order_by(ApprovalTask.id)
+    ).all()
+    cases = session.scalars(
+        sa.select(ExceptionCase)
+        .where(ExceptionCase.promotion_id == promotion.id)
+        .order_by(ExceptionCase.id)
+    ).all()
+    evaluations = (
+        session.scalar(
+            sa.select(sa.func.count(sa.distinct(GateResult.evaluation))).where(
+                GateResult.promotion_id == promotion.id
+            )
+        )
+        or 0
+    )
+    return {
+        "id": promotion.id,
+        "code": promotion.code,
+        "name": promotion.name,
+        "status": promotion.status,
+        "status_reason": promotion.status_reason,
+        "revision": promotion.revision,
+        "workflow_id": promotion.workflow_id,
+        "mechanic": promotion.mechanic,
+        "window": [promotion.start_date.isoformat(), promotion.end_date.isoformat()],
+        "channels": promotion.channels,
+        "timeline": timeline(session, promotion.id),
+        "findings": [
+            f.as_dict()
+            for f in promotions_repository.findings(session, promotion.id, promotion.revision)
+        ],
+        "gates": latest_gates(session, promotion),
+        "gate_evaluations": evaluations,
+        "approvals": [
+            {
+                "role": t.role,
+                "assigned_role": t.assigned_role,
+                "status": t.status,
+                "decided_by": t.decided_by,
+                "comment": t.comment,
+                "reminded": t.reminded_at is not None,
+                "escalated": t.escalated_at is not None,
+            }
+            for t in approvals
+        ],
+        "publications": [
+            {
+                "channel": p.channel,
+                "status": p.status,
+                "prices": p.item_count,
+                "key": p.publication_key,
+                "error": p.last_error,
+            }
+            for p in publications_repository.publications(session, promotion.id)
+        ],
+        "exceptions": [
+            {
+                "id": c.id,
+                "kind": c.kind,
+                "severity": c.severity,
+                "status": c.status,
+                "owner_role": c.owner_role,
+                "title": c.title,
+                "resolution": c.resolution,
+                "resolved_by": c.resolved_by,
+                "reason": c.resolution_reason,
+            }
+            for c in cases
+        ],
+        "analysis": _analysis(session, promotion.id),
+    }
+
+
+def _analysis(session: Session, promotion_id: int) -> dict[str, Any] | None:
+    event = session.scalar(
+        sa.select(Event)
+        .where(Event.promotion_id == promotion_id, Event.type == "io.promoflow.promotion.analysed")
+        .order_by(Event.sequence.desc())
+        .limit(1)
+    )
+    return dict(event.data) if event else None

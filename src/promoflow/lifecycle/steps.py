@@ -1,0 +1,175 @@
+"""The lifecycle's steps that talk to the outside world (connectors, the clock).
+
+A DBOS step is at-least-once: a crash after the call and before the checkpoint
+runs it again. Every call that changes something in another system therefore
+carries an idempotency key derived from the promotion revision and the step, and
+the connector returns its first answer when it sees the key again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from dbos import DBOS
+
+from promoflow.connectors import registry
+from promoflow.connectors.ports import ConnectorError
+from promoflow.inventory import service as inventory_service
+from promoflow.kit.clock import utcnow
+from promoflow.kit.db import transaction
+from promoflow.promotions import repository as promotions_repository
+from promoflow.promotions import service as promotions_service
+from promoflow.publications import service as publications_service
+from promoflow.runtime import get_runtime
+
+
+def _part_size() -> int:
+    # Small enough to retry cheaply, large enough to be quick (settings: publication_part_size).
+    return get_runtime().settings.publication_part_size
+
+
+def _retryable(error: BaseException) -> bool:
+    return not (isinstance(error, ConnectorError) and not error.retryable)
+
+
+@DBOS.step()
+def now_ts() -> float:
+    """The current time, checkpointed so a replay sees the same value."""
+    return utcnow().timestamp()
+
+
+@DBOS.step()
+def seconds_until(iso_time: str) -> float:
+    """Seconds from now until `iso_time` (negative when it has passed)."""
+    return (datetime.fromisoformat(iso_time) - utcnow()).total_seconds()
+
+
+@DBOS.step(
+    retries_allowed=True,
+    max_attempts=4,
+    interval_seconds=0.5,
+    backoff_rate=2.0,
+    should_retry=_retryable,
+)
+def send_store_tasks(promotion_id: int) -> int:
+    """Create the readiness tasks in the store task system (once per revision)."""
+    with transaction(get_runtime().sessions) as session:
+        promotion = promotions_service.get_promotion(session, promotion_id)
+        tasks = publications_service.create_store_tasks(session, promotion)
+        key = f"{promotion.code}-r{promotion.revision}-store-tasks"
+    receipt = registry.get_store_task_system().create_tasks(key, tasks)
+    return receipt.accepted
+
+
+@DBOS.step(retries_allowed=True, max_attempts=3, interval_seconds=0.5, backoff_rate=2.0)
+def refresh_supplier_acks(promotion_id: int) -> int:
+    """Pull acknowledgements for the promotion's purchase orders (applying one twice is a no-op)."""
+    sessions = get_runtime().sessions
+    with transaction(sessions) as session:
+        numbers = inventory_service.promotion_purchase_orders(session, promotion_id)
+    if not numbers:
+        return 0
+    acks = registry.get_purchase_order_system().acknowledgements(numbers)
+    with transaction(sessions) as session:
+        return inventory_service.apply_acknowledgements(session, acks)
+
+
+@DBOS.step()
+def plan_publication(promotion_id: int, channel: str) -> dict[str, Any]:
+    """The channel's publication key and how many parts its prices split into."""
+    with transaction(get_runtime().sessions) as session:
+        promotion = promotions_service.get_promotion(session, promotion_id)
+        row = publications_service.ensure_publication(session, promotion, channel)
+        count = len(publications_service.price_changes(session, promotion, channel))
+        return {
+            "key": row.publication_key,
+            "parts": max(1, -(-count // _part_size())),
+            "prices": count,
+        }
+
+
+@DBOS.step(
+    retries_allowed=True,
+    max_attempts=4,
+    interval_seconds=0.5,
+    backoff_rate=2.0,
+    should_retry=_retryable,
+)
+def publish_part(promotion_id: int, channel: str, key: str, part: int) -> dict[str, Any]:
+    """Send one part of the channel's prices under its own idempotency key."""
+    sessions = get_runtime().sessions
+    with transaction(sessions) as session:
+        promotion = promotions_service.get_promotion(session, promotion_id)
+        changes = publications_service.price_changes(session, promotion, channel)
+    size = _part_size()
+    chunk = changes[part * size : (part + 1) * size]
+    publisher = registry.get_price_publisher(channel)
+    try:
+        receipt = publisher.publish_prices(f"{key}/part-{part:04d}", chunk)
+    except ConnectorError as error:
+        with transaction(sessions) as session:
+            promotion = promotions_service.get_promotion(session, promotion_id)
+            publications_service.record_attempt(
+                session, promotion, channel, part, "failed", str(error)
+            )
+        raise
+    with transaction(sessions) as session:
+        promotion = promotions_service.get_promotion(session, promotion_id)
+        publications_service.record_attempt(
+            session, promotion, channel, part, "duplicate" if receipt.duplicate else "applied"
+        )
+    return {
+        "key": receipt.key,
+        "system": receipt.system,
+        "accepted": receipt.accepted,
+        "external_ref": receipt.external_ref,
+        "duplicate": receipt.duplicate,
+    }
+
+
+@DBOS.step(retries_allowed=True, max_attempts=5, interval_seconds=0.5, backoff_rate=2.0)
+def revert_channel(promotion_id: int, channel: str, key: str, parts: int) -> int:
+    """Compensation: withdraw every part the channel received."""
+    publisher = registry.get_price_publisher(channel)
+    withdrawn = sum(
+        publisher.revert_prices(f"{key}/part-{part:04d}").accepted for part in range(parts)
+    )
+    with transaction(get_runtime().sessions) as session:
+        promotion = promotions_service.get_promotion(session, promotion_id)
+        publications_service.mark_status(
+            session, promotion, channel, "reverted", f"{withdrawn} prices withdrawn"
+        )
+    return withdrawn
+
+
+@DBOS.step(retries_allowed=True, max_attempts=3, interval_seconds=0.5, backoff_rate=2.0)
+def fetch_actuals(promotion_id: int) -> dict[str, float]:
+    """Units and revenue sold during the promotion, from the sales feed."""
+    with transaction(get_runtime().sessions) as session:
+        promotion = promotions_service.get_promotion(session, promotion_id)
+        items = promotions_repository.scope_items(session, promotion_id)
+        costs = {item.sku: float(item.unit_cost) for _, item in items}
+        skus = list(costs)
+        codes = [loc.code for loc in promotions_repository.scope_locations(session, promotion_id)]
+        start, end = promotion.start_date, promotion.end_date
+    records = registry.get_sales_feed().sales(skus, codes, start, end)
+    return {
+        "units": float(sum(r.units for r in records)),
+        "revenue": float(sum((r.revenue for r in records), Decimal(0))),
+        "cost": float(sum(r.units * costs[r.sku] for r in records)),
+    }
+
+
+@DBOS.step(retries_allowed=True, max_attempts=3, interval_seconds=0.5, backoff_rate=2.0)
+def post_finance(
+    promotion_id: int, code: str, revision: int, margin: float, vendor_funding: float
+) -> str:
+    """Post the realised margin and vendor funding claim to finance (once per revision)."""
+    return registry.get_finance_posting().post_promotion_result(
+        f"{code}-r{revision}-finance",
+        code,
+        Decimal(str(round(margin, 2))),
+        Decimal(str(round(vendor_funding, 2))),
+    )

@@ -1,0 +1,223 @@
+"""The promotion lifecycle as one durable DBOS workflow per promotion revision.
+
+This module only decides. Database writes go through `run_tx` (exactly once),
+outside calls through `steps` (idempotent keys), and every wait is a
+`DBOS.recv` with an explicit timeout, so SLAs and launch times survive a crash.
+No clock, randomness or I/O happens in these function bodies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dbos import DBOS
+
+from promoflow.lifecycle import steps
+from promoflow.lifecycle import transactions as tx
+from promoflow.lifecycle.signals import TOPIC
+from promoflow.lifecycle.timing import LifecycleTiming
+from promoflow.runtime import run_tx
+
+CASE_ACTIONS_PUBLICATION = ["retry", "waive", "reassign", "escalate", "cancel_promotion"]
+CASE_ACTIONS_GATES = ["reassign", "escalate", "cancel_promotion"]
+
+
+class Cancelled(Exception):
+    """Raised inside the workflow when an operator cancels; carries who and why."""
+
+    def __init__(self, actor: str, reason: str) -> None:
+        super().__init__(reason)
+        self.actor = actor
+        self.reason = reason
+
+
+def _wait(timeout: float) -> dict[str, Any] | None:
+    """Wait for a signal up to `timeout` seconds; a cancel signal raises Cancelled."""
+    message: dict[str, Any] | None = DBOS.recv(TOPIC, timeout_seconds=max(0.0, timeout))
+    if message and message.get("kind") == "cancel":
+        raise Cancelled(
+            str(message.get("actor", "operator")), str(message.get("reason", "cancelled"))
+        )
+    return message
+
+
+@DBOS.workflow()
+def promotion_lifecycle(
+    promotion_id: int, revision: int, actor: str, timing_data: dict[str, Any]
+) -> str:
+    """Take one promotion revision from submission to closed (or a side exit)."""
+    timing = LifecycleTiming.from_dict(timing_data)
+    submitted = run_tx(tx.submit, promotion_id, actor, timing_data)
+    published: dict[str, dict[str, Any]] = {}
+    try:
+        if run_tx(tx.validate, promotion_id)["blocking"]:
+            return "rejected"
+        run_tx(tx.assess, promotion_id)
+        if not _approvals(promotion_id, revision):
+            return "rejected"
+        run_tx(tx.transition, promotion_id, "scheduled", "approved; preparing launch")
+        steps.send_store_tasks(promotion_id)
+        _launch_gates(promotion_id, timing)
+        run_tx(tx.transition, promotion_id, "publishing", "every blocking gate passed")
+        for channel in submitted["channels"]:
+            plan = _publish_channel(promotion_id, channel, timing)
+            if plan is not None:
+                published[channel] = plan
+        run_tx(tx.transition, promotion_id, "live", "published to " + ", ".join(published))
+        _wait_until(timing.end_at)
+    except Cancelled as cancel:
+        for channel, plan in published.items():
+            steps.revert_channel(promotion_id, channel, plan["key"], plan["parts"])
+        run_tx(tx.transition, promotion_id, "cancelled", cancel.reason, cancel.actor)
+        return "cancelled"
+    run_tx(tx.transition, promotion_id, "ended", "promotion window over")
+    actuals = steps.fetch_actuals(promotion_id)
+    analysis = run_tx(tx.analyse, promotion_id, actuals)
+    steps.post_finance(
+        promotion_id, submitted["code"], revision, analysis["margin"], analysis["vendor_funding"]
+    )
+    run_tx(tx.transition, promotion_id, "closed", "analysed and posted to finance")
+    return "closed"
+
+
+def _approvals(promotion_id: int, revision: int) -> bool:
+    """Wait for every required role in parallel, walking each SLA: remind, escalate, expire."""
+    specs = {t["task_id"]: t for t in run_tx(tx.open_approvals, promotion_id)}
+    while True:
+        status = run_tx(tx.approval_status, promotion_id, revision)
+        if status["rejected"]:
+            run_tx(
+                tx.end_approvals,
+                promotion_id,
+                revision,
+                "rejected by " + "; ".join(status["rejected"]),
+            )
+            return False
+        if status["expired"]:
+            run_tx(
+                tx.end_approvals,
+                promotion_id,
+                revision,
+                "approval expired for " + ", ".join(status["expired"]),
+            )
+            return False
+        if status["all_approved"] or not status["pending"]:
+            run_tx(tx.transition, promotion_id, "approved", "every required role approved")
+            return True
+        due, task_id, action = min(
+            _next_milestone(specs[p["task_id"]], p) for p in status["pending"]
+        )
+        if _wait(due - steps.now_ts()) is None:
+            run_tx(tx.approval_milestone, task_id, action, specs[task_id]["escalate_to"])
+
+
+def _next_milestone(spec: dict[str, Any], pending: dict[str, Any]) -> tuple[float, int, str]:
+    """When the task's next SLA milestone falls, in epoch seconds."""
+    hour = spec["seconds_per_hour"]
+    if not pending["reminded"]:
+        return spec["created"] + spec["remind_after"] * hour, spec["task_id"], "remind"
+    if not pending["escalated"]:
+        return spec["created"] + spec["escalate_after"] * hour, spec["task_id"], "escalate"
+    return spec["created"] + spec["expire_after"] * hour, spec["task_id"], "expire"
+
+
+def _launch_gates(promotion_id: int, timing: LifecycleTiming) -> None:
+    """Re-evaluate the gates on every signal until launch time with all blocking gates clear."""
+    case_id: int | None = None
+    while True:
+        steps.refresh_supplier_acks(promotion_id)
+        gate_round = run_tx(tx.evaluate_gates, promotion_id)
+        until_launch = steps.seconds_until(timing.launch_at)
+        if gate_round["ready"]:
+            if case_id is not None:
+                run_tx(tx.close_case_cleared, case_id, "launch gates passed on re-evaluation")
+                case_id = None
+            if until_launch <= 0:
+                return
+            _wait(until_launch)
+            continue
+        if until_launch <= 0 and case_id is None:
+            kind, owner = _gate_case(gate_round["failing"])
+            case_id = run_tx(
+                tx.open_case,
+                promotion_id,
+                kind,
+                "high",
+                owner,
+                "launch blocked by " + ", ".join(gate_round["failing"]),
+                "The launch date has come and these blocking gates still fail. Fix the cause "
+                "(stock, acknowledgement, task) or have an authorised role waive the gate.",
+                CASE_ACTIONS_GATES,
+                {"gates": gate_round["failing"]},
+                False,
+            )
+        _wait(timing.gate_recheck_seconds)
+
+
+# Which exception a blocked gate raises, and who owns it; the first failing gate decides.
+GATE_CASES = {
+    "inventory_coverage": ("stockout_risk", "supply_chain_planner"),
+    "supplier_commitments": ("supplier_shortfall", "supply_chain_planner"),
+    "price_validity": ("pricing_mismatch", "pricing_analyst"),
+    "store_readiness": ("integration_failure", "store_operations"),
+    "channel_readiness": ("integration_failure", "channel_operations"),
+}
+
+
+def _gate_case(failing: list[str]) -> tuple[str, str]:
+    return next(
+        (GATE_CASES[g] for g in failing if g in GATE_CASES),
+        ("integration_failure", "operations_admin"),
+    )
+
+
+def _publish_channel(
+    promotion_id: int, channel: str, timing: LifecycleTiming
+) -> dict[str, Any] | None:
+    """Publish every part; on exhausted retries open a case and wait for the operator."""
+    plan = steps.plan_publication(promotion_id, channel)
+    while True:
+        try:
+            receipts = [
+                steps.publish_part(promotion_id, channel, plan["key"], part)
+                for part in range(plan["parts"])
+            ]
+        except Exception as error:
+            case_id = run_tx(
+                tx.open_case,
+                promotion_id,
+                "channel_publication_error",
+                "critical",
+                "channel_operations",
+                f"{channel} publication failed after retries",
+                str(error)[:2000],
+                CASE_ACTIONS_PUBLICATION,
+                {"channel": channel, "publication_key": plan["key"]},
+                True,
+            )
+            run_tx(tx.publication_failed, promotion_id, channel, str(error)[:2000])
+            decision = _await_case(case_id, timing)
+            if decision == "cancel_promotion":
+                raise Cancelled("operator", f"cancelled from exception case {case_id}") from None
+            run_tx(tx.transition, promotion_id, "publishing", f"operator chose {decision}")
+            if decision == "waive":
+                run_tx(tx.publication_skipped, promotion_id, channel, case_id)
+                return None
+            continue
+        run_tx(tx.publication_done, promotion_id, channel, receipts)
+        return plan
+
+
+def _await_case(case_id: int, timing: LifecycleTiming) -> str:
+    """Wait for an operator's decision on a case; re-alert each time the wait lapses."""
+    while True:
+        state = run_tx(tx.case_state, case_id)
+        if state["status"] == "resolved":
+            return str(state["resolution"])
+        if _wait(timing.operator_wait_seconds) is None:
+            run_tx(tx.case_reminder, case_id)
+
+
+def _wait_until(iso_time: str) -> None:
+    while (remaining := steps.seconds_until(iso_time)) > 0:
+        _wait(remaining)

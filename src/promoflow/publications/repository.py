@@ -1,0 +1,50 @@
+"""Queries for publications and store tasks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from promoflow.catalog.models import Location
+from promoflow.publications.models import Publication, StoreTask
+
+
+def publication(
+    session: Session, promotion_id: int, revision: int, channel: str
+) -> Publication | None:
+    return session.scalar(
+        sa.select(Publication).where(
+            Publication.promotion_id == promotion_id,
+            Publication.revision == revision,
+            Publication.channel == channel,
+        )
+    )
+
+
+def publications(
+    session: Session, promotion_id: int, revision: int | None = None
+) -> Sequence[Publication]:
+    query = sa.select(Publication).where(Publication.promotion_id == promotion_id)
+    if revision is not None:
+        query = query.where(Publication.revision == revision)
+    return session.scalars(query.order_by(Publication.id)).all()
+
+
+def store_tasks(
+    session: Session, promotion_id: int, revision: int
+) -> Sequence[tuple[StoreTask, Location]]:
+    rows = session.execute(
+        sa.select(StoreTask, Location)
+        .join(Location, Location.id == StoreTask.location_id)
+        .where(StoreTask.promotion_id == promotion_id, StoreTask.revision == revision)
+        .order_by(StoreTask.id)
+    ).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+def ecommerce_locations(session: Session) -> Sequence[Location]:
+    return session.scalars(
+        sa.select(Location).where(Location.kind == "ecommerce").order_by(Location.id)
+    ).all()

@@ -1,0 +1,203 @@
+"""Publication records, the price changes each channel receives, store readiness tasks."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from promoflow.connectors.ports import PriceChange, PublicationReceipt, StoreTaskRequest
+from promoflow.events.log import record_event
+from promoflow.kit.clock import utcnow
+from promoflow.kit.errors import InvalidInput
+from promoflow.promotions import repository as promotions_repository
+from promoflow.promotions.models import Promotion
+from promoflow.publications import repository
+from promoflow.publications.models import Publication, StoreTask
+
+
+def publication_key(session: Session, promotion: Promotion, channel: str) -> str:
+    """Idempotency key per promotion revision x channel x item set."""
+    skus = sorted(item.sku for _, item in promotions_repository.scope_items(session, promotion.id))
+    digest = hashlib.sha256(",".join(skus).encode()).hexdigest()[:12]
+    return f"{promotion.code}-r{promotion.revision}-{channel}-{digest}"
+
+
+def ensure_publication(session: Session, promotion: Promotion, channel: str) -> Publication:
+    """The publication row for this revision and channel, created on first use."""
+    existing = repository.publication(session, promotion.id, promotion.revision, channel)
+    if existing is not None:
+        return existing
+    row = Publication(
+        promotion_id=promotion.id,
+        revision=promotion.revision,
+        channel=channel,
+        publication_key=publication_key(session, promotion, channel),
+        status="pending",
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def price_changes(session: Session, promotion: Promotion, channel: str) -> list[PriceChange]:
+    """Every price the channel must activate: item x store for POS, item x web node online."""
+    if channel == "pos":
+        locations = list(promotions_repository.scope_locations(session, promotion.id))
+    elif channel == "ecommerce":
+        locations = list(repository.ecommerce_locations(session))
+    else:
+        raise InvalidInput("channel", channel, "prices are published to 'pos' or 'ecommerce'")
+    return [
+        PriceChange(
+            sku=item.sku,
+            location_code=location.code,
+            channel=channel,
+            price=Decimal(pi.promo_price),
+            regular_price=Decimal(item.regular_price),
+            start=promotion.start_date,
+            end=promotion.end_date,
+        )
+        for pi, item in promotions_repository.scope_items(session, promotion.id)
+        for location in locations
+    ]
+
+
+def record_attempt(
+    session: Session, promotion: Promotion, channel: str, part: int, outcome: str, detail: str = ""
+) -> None:
+    """Log one publication attempt (each real call is a fact, retried or not)."""
+    record_event(
+        session,
+        "publication.attempted",
+        f"promotion/{promotion.id}/{channel}",
+        {
+            "channel": channel,
+            "part": part,
+            "outcome": outcome,
+            "detail": detail,
+            "revision": promotion.revision,
+        },
+        promotion_id=promotion.id,
+    )
+
+
+def mark_published(
+    session: Session, promotion: Promotion, channel: str, receipts: list[PublicationReceipt]
+) -> Publication:
+    """The channel accepted every part."""
+    row = ensure_publication(session, promotion, channel)
+    row.status = "published"
+    row.item_count = sum(r.accepted for r in receipts)
+    row.external_ref = ",".join(sorted({r.external_ref for r in receipts}))[:120]
+    row.published_at = utcnow()
+    row.last_error = ""
+    record_event(
+        session,
+        "publication.published",
+        f"promotion/{promotion.id}/{channel}",
+        {
+            "channel": channel,
+            "key": row.publication_key,
+            "prices": row.item_count,
+            "duplicates": sum(1 for r in receipts if r.duplicate),
+            "revision": promotion.revision,
+        },
+        promotion_id=promotion.id,
+    )
+    return row
+
+
+def mark_status(
+    session: Session, promotion: Promotion, channel: str, status: str, detail: str = ""
+) -> Publication:
+    """Record failed, skipped or reverted for the channel's publication."""
+    row = ensure_publication(session, promotion, channel)
+    row.status = status
+    if status == "failed":
+        row.last_error = detail[:2000]
+        row.attempts += 1
+    record_event(
+        session,
+        f"publication.{status}",
+        f"promotion/{promotion.id}/{channel}",
+        {
+            "channel": channel,
+            "key": row.publication_key,
+            "detail": detail,
+            "revision": promotion.revision,
+        },
+        promotion_id=promotion.id,
+    )
+    return row
+
+
+def create_store_tasks(session: Session, promotion: Promotion) -> list[StoreTaskRequest]:
+    """Signage for every store in scope, plus a display build when the promotion has one."""
+    kinds = ["signage"] + (["display_build"] if promotion.display_support else [])
+    due = promotion.start_date - timedelta(days=1)
+    requests: list[StoreTaskRequest] = []
+    existing = {
+        (t.location_id, t.kind)
+        for t, _ in repository.store_tasks(session, promotion.id, promotion.revision)
+    }
+    for location in promotions_repository.scope_locations(session, promotion.id):
+        for kind in kinds:
+            if (location.id, kind) not in existing:
+                session.add(
+                    StoreTask(
+                        promotion_id=promotion.id,
+                        revision=promotion.revision,
+                        location_id=location.id,
+                        kind=kind,
+                    )
+                )
+            requests.append(
+                StoreTaskRequest(
+                    location_code=location.code, kind=kind, promotion_code=promotion.code, due=due
+                )
+            )
+    record_event(
+        session,
+        "store_tasks.created",
+        f"promotion/{promotion.id}",
+        {"tasks": len(requests), "kinds": kinds, "revision": promotion.revision},
+        promotion_id=promotion.id,
+    )
+    session.flush()
+    return requests
+
+
+def confirm_store_tasks(
+    session: Session, promotion: Promotion, location_codes: list[str] | None, actor: str
+) -> int:
+    """Mark open tasks confirmed for the given stores (all when None); returns how many."""
+    tasks = repository.store_tasks(session, promotion.id, promotion.revision)
+    known = {location.code for _, location in tasks}
+    for index, code in enumerate(location_codes or []):
+        if code not in known:
+            raise InvalidInput(
+                f"location_codes[{index}]",
+                code,
+                f"no store task for this store on promotion {promotion.code}",
+            )
+    wanted = set(location_codes) if location_codes is not None else known
+    now = utcnow()
+    confirmed = 0
+    for task, location in tasks:
+        if task.status == "open" and location.code in wanted:
+            task.status = "confirmed"
+            task.confirmed_by = actor
+            task.confirmed_at = now
+            confirmed += 1
+    record_event(
+        session,
+        "store_tasks.confirmed",
+        f"promotion/{promotion.id}",
+        {"confirmed": confirmed, "stores": sorted(wanted)[:50], "revision": promotion.revision},
+        promotion_id=promotion.id,
+        actor=actor,
+    )
+    return confirmed

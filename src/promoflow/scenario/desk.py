@@ -1,0 +1,157 @@
+"""The people in the demo: approvers, planners, store and channel operations.
+
+The desk polls the same state an operations team would see and acts through the
+same commands the API exposes, so the demo exercises the real paths: approvals
+with segregation of duties, store confirmations, exception decisions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from promoflow.approvals.models import ApprovalTask
+from promoflow.exceptions.models import ExceptionCase
+from promoflow.kit.clock import utcnow
+from promoflow.lifecycle import commands
+from promoflow.promotions.models import Promotion
+from promoflow.publications.models import StoreTask
+from promoflow.runtime import get_runtime
+
+# Two people per role, so an escalated task never lands on someone who already
+# decided another task on the same promotion (segregation of duties).
+PEOPLE: dict[str, tuple[str, ...]] = {
+    "pricing_analyst": ("priya.pricing", "omar.pricing"),
+    "category_manager": ("carmen.category", "ken.category"),
+    "finance_approver": ("frank.finance", "fatima.finance"),
+    "supply_chain_planner": ("sasha.supply", "tom.supply"),
+    "store_operations": ("sam.stores", "ruth.stores"),
+    "channel_operations": ("casey.channels", "ivan.channels"),
+    "operations_admin": ("ada.admin", "bo.admin"),
+    "merchandiser": ("mia.merch", "noah.merch"),
+}
+
+
+@dataclass
+class PromotionScript:
+    """How the people treat one promotion in the storyline."""
+
+    code: str
+    reject_by: str | None = None  # role that rejects instead of approving
+    reject_comment: str = ""
+    slow_role: str | None = None  # role that never answers until escalated
+    on_case: Callable[[ExceptionCase], str | None] | None = None  # returns a decision
+    handled_cases: set[int] = field(default_factory=set)
+
+
+class Desk:
+    """Acts for every person; `tick()` is called repeatedly by the storyline."""
+
+    def __init__(self, scripts: dict[str, PromotionScript], think_hours: float = 2.0) -> None:
+        self.scripts = scripts
+        self.think_seconds = think_hours * get_runtime().settings.seconds_per_business_hour
+        self.log: list[str] = []
+
+    def tick(self) -> None:
+        """Look at the queues once and act on whatever is due."""
+        with get_runtime().sessions() as session:
+            promotions = {
+                p.id: p
+                for p in session.scalars(
+                    sa.select(Promotion).where(Promotion.code.in_(list(self.scripts)))
+                ).all()
+            }
+            tasks = session.scalars(
+                sa.select(ApprovalTask).where(
+                    ApprovalTask.status == "pending",
+                    ApprovalTask.promotion_id.in_(list(promotions)),
+                )
+            ).all()
+            cases = session.scalars(
+                sa.select(ExceptionCase).where(
+                    ExceptionCase.status == "open", ExceptionCase.promotion_id.in_(list(promotions))
+                )
+            ).all()
+            open_tasks = set(
+                session.scalars(
+                    sa.select(StoreTask.promotion_id).where(
+                        StoreTask.status == "open", StoreTask.promotion_id.in_(list(promotions))
+                    )
+                ).all()
+            )
+            deciders = self._deciders(session, list(promotions))
+        now = utcnow()
+        for task in tasks:
+            self._approval(promotions[task.promotion_id], task, deciders, now)
+        for promotion_id in open_tasks:
+            confirmed = commands.confirm_store_tasks(
+                promotion_id, None, PEOPLE["store_operations"][0]
+            )
+            self.say(f"{promotions[promotion_id].code}: stores confirmed {confirmed} tasks")
+        for case in cases:
+            self._case(promotions[case.promotion_id or 0], case)
+
+    def say(self, line: str) -> None:
+        self.log.append(line)
+
+    @staticmethod
+    def _deciders(session: Session, promotion_ids: list[int]) -> dict[int, set[str]]:
+        rows = session.execute(
+            sa.select(ApprovalTask.promotion_id, ApprovalTask.decided_by).where(
+                ApprovalTask.promotion_id.in_(promotion_ids), ApprovalTask.decided_by.is_not(None)
+            )
+        ).all()
+        result: dict[int, set[str]] = {}
+        for promotion_id, person in rows:
+            result.setdefault(promotion_id, set()).add(person)
+        return result
+
+    def _approval(
+        self, promotion: Promotion, task: ApprovalTask, deciders: dict[int, set[str]], now: datetime
+    ) -> None:
+        script = self.scripts[promotion.code]
+        if (now - task.created_at).total_seconds() < self.think_seconds:
+            return
+        if task.role == script.slow_role and task.escalated_at is None:
+            return  # on holiday: the SLA will remind, then escalate
+        taken = deciders.get(promotion.id, set())
+        person = next((p for p in PEOPLE[task.assigned_role] if p not in taken), None)
+        if person is None:
+            return
+        if task.role == script.reject_by:
+            commands.decide_approval(
+                task.id, person, task.assigned_role, "reject", script.reject_comment
+            )
+            self.say(f"{promotion.code}: {person} ({task.assigned_role}) rejected")
+        else:
+            commands.decide_approval(
+                task.id, person, task.assigned_role, "approve", "ok for launch"
+            )
+            self.say(
+                f"{promotion.code}: {person} ({task.assigned_role}) approved"
+                + (" after escalation" if task.escalated_at else "")
+            )
+        taken.add(person)
+        deciders[promotion.id] = taken
+
+    def _case(self, promotion: Promotion, case: ExceptionCase) -> None:
+        script = self.scripts[promotion.code]
+        if script.on_case is None:
+            return
+        decision = script.on_case(case)
+        if decision is None or case.id in script.handled_cases:
+            return
+        person = PEOPLE[case.owner_role][0]
+        commands.resolve_exception(
+            case.id,
+            decision,
+            person,
+            case.owner_role,
+            reason=f"{case.owner_role} decided {decision}",
+        )
+        script.handled_cases.add(case.id)
+        self.say(f"{promotion.code}: {person} chose {decision} on case #{case.id} ({case.kind})")
