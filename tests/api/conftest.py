@@ -44,69 +44,27 @@ def api_settings(test_settings: Settings) -> Settings:
     return test_settings.model_copy(update={"api_keys": keys})
 
 
-def _insert_small_catalog() -> None:
-    # Only until promoflow.scenario.generator lands: two stores, four items.
-    from promoflow.catalog.models import Item, Location
-    from promoflow.kit.db import transaction
-    from promoflow.runtime import get_runtime
-
-    with transaction(get_runtime().sessions) as session:
-        if session.scalar(sa.select(Item).where(Item.sku == "APITEST-1")) is not None:
-            return
-        for n in (1, 2):
-            session.add(
-                Location(
-                    code=f"APITEST-S{n}",
-                    name=f"Test store {n}",
-                    kind="store",
-                    region="api-test",
-                    attributes={},
-                )
-            )
-        for n in range(1, 5):
-            session.add(
-                Item(
-                    sku=f"APITEST-{n}",
-                    name=f"Test item {n}",
-                    department="grocery",
-                    category="snacks",
-                    subcategory="crisps",
-                    unit_cost=Decimal("1.00"),
-                    regular_price=Decimal("2.50"),
-                    attributes={},
-                )
-            )
-
-
 @pytest.fixture(scope="session")
-def catalog(runtime: object, request: pytest.FixtureRequest) -> Catalog:
-    """Promotable items and stores from the seeded retailer."""
+def catalog(seeded: object) -> Catalog:
+    """Promotable items every store of one seeded region carries, and two of its stores."""
     from promoflow.catalog.models import Item, Location
     from promoflow.runtime import get_runtime
+    from promoflow.scenario import picking
 
-    try:
-        request.getfixturevalue("seeded")
-    except ModuleNotFoundError as error:
-        if error.name != "promoflow.scenario.generator":
-            raise
-        _insert_small_catalog()
     with get_runtime().sessions() as session:
-        items = session.scalars(
-            sa.select(Item)
-            .where(Item.status == "active", Item.promo_eligible, sa.not_(Item.restricted))
-            .order_by(Item.id)
-            .limit(3)
-        ).all()
+        region = picking.regions(session)[0]
+        skus = picking.promotable_skus(session, region=region, count=3)
+        prices = session.execute(sa.select(Item.sku, Item.regular_price).where(Item.sku.in_(skus)))
         stores = session.scalars(
-            sa.select(Location.code).where(Location.kind == "store").order_by(Location.id).limit(2)
+            sa.select(Location.code)
+            .where(Location.kind == "store", Location.region == region)
+            .order_by(Location.id)
+            .limit(2)
         ).all()
-    assert len(items) == 3, "the catalog has too few promotable items"
-    assert len(stores) == 2, "the catalog has too few stores"
-    return Catalog(
-        skus=[item.sku for item in items],
-        regular_prices={item.sku: Decimal(item.regular_price) for item in items},
-        stores=list(stores),
-    )
+        regular_prices = {sku: Decimal(price) for sku, price in prices}
+    assert len(skus) == 3, "the seeded region has too few promotable items"
+    assert len(stores) == 2, "the seeded region has too few stores"
+    return Catalog(skus=skus, regular_prices=regular_prices, stores=list(stores))
 
 
 @pytest.fixture(scope="session")
