@@ -1,0 +1,178 @@
+"""Forecast a promotion's scope, store the lines per revision and log the event."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from promoflow.catalog.models import Item
+from promoflow.events.log import record_event
+from promoflow.forecasting.base import DemandForecaster, PromotionScenario
+from promoflow.inventory.models import WeeklySales
+from promoflow.promotions import repository as promotions
+from promoflow.promotions.mechanics import discount_depth
+from promoflow.promotions.models import (
+    ForecastLine,
+    Promotion,
+    PromotionItem,
+    PromotionLocation,
+)
+
+HISTORY_SCHEMA: dict[str, pl.DataType] = {
+    "item_id": pl.Int64(),
+    "location_id": pl.Int64(),
+    "week": pl.Date(),
+    "units": pl.Float64(),
+    "price": pl.Float64(),
+    "on_promo": pl.Boolean(),
+    "mechanic": pl.String(),
+    "display": pl.Boolean(),
+    "feature": pl.Boolean(),
+    "stockout": pl.Boolean(),
+    "category": pl.String(),
+}
+LINE_COLUMNS = ("baseline_units", "promoted_units", "p10", "p50", "p90")
+
+
+@dataclass(frozen=True)
+class ForecastSummary:
+    """Totals of one stored forecast, for the workflow, the UI and the event log."""
+
+    promotion_id: int
+    revision: int
+    model_version: str
+    inputs_hash: str
+    lines: int
+    baseline_units: float
+    promoted_units: float
+    uplift_pct: float
+    p90_units: float
+
+
+def forecast_promotion(
+    session: Session,
+    promotion: Promotion,
+    forecaster: DemandForecaster,
+    *,
+    lookback_weeks: int = 52,
+) -> ForecastSummary:
+    """Forecast the promotion's item x location scope and replace its revision's lines."""
+    scenario = build_scenario(session, promotion)
+    since = promotion.start_date - timedelta(weeks=lookback_weeks)
+    history = load_history(session, promotion.id, since, promotion.start_date)
+    forecast = forecaster.forecast(history, scenario)
+    digest = inputs_hash(forecaster.model_version, scenario, history)
+    lines = forecast.select(
+        pl.lit(promotion.id).alias("promotion_id"),
+        pl.lit(promotion.revision).alias("revision"),
+        "item_id",
+        "location_id",
+        *LINE_COLUMNS,
+        pl.lit(forecaster.model_version).alias("model_version"),
+        pl.lit(digest).alias("inputs_hash"),
+    )
+    session.execute(
+        sa.delete(ForecastLine).where(
+            ForecastLine.promotion_id == promotion.id, ForecastLine.revision == promotion.revision
+        )
+    )
+    if lines.height:
+        session.execute(sa.insert(ForecastLine), lines.to_dicts())
+    baseline = float(lines["baseline_units"].sum())
+    promoted = float(lines["promoted_units"].sum())
+    summary = ForecastSummary(
+        promotion_id=promotion.id,
+        revision=promotion.revision,
+        model_version=forecaster.model_version,
+        inputs_hash=digest,
+        lines=lines.height,
+        baseline_units=round(baseline, 1),
+        promoted_units=round(promoted, 1),
+        uplift_pct=round((promoted / baseline - 1.0) * 100.0, 1) if baseline > 0 else 0.0,
+        p90_units=round(float(lines["p90"].sum()), 1),
+    )
+    record_event(
+        session,
+        "forecast.created",
+        f"promotion/{promotion.id}",
+        asdict(summary),
+        promotion_id=promotion.id,
+    )
+    session.flush()
+    return summary
+
+
+def build_scenario(session: Session, promotion: Promotion) -> PromotionScenario:
+    """The forecaster's view of the promotion; depth is the mean over its items."""
+    items = promotions.scope_items(session, promotion.id)
+    locations = promotions.scope_locations(session, promotion.id)
+    depths = [
+        discount_depth(Decimal(pi.promo_price), Decimal(item.regular_price)) for pi, item in items
+    ]
+    return PromotionScenario(
+        item_ids=[item.id for _, item in items],
+        location_ids=[location.id for location in locations],
+        start=promotion.start_date,
+        end=promotion.end_date,
+        mechanic=promotion.mechanic,
+        discount_depth=max(0.0, sum(depths) / len(depths)) if depths else 0.0,
+        display=promotion.display_support,
+        feature=promotion.feature_support,
+    )
+
+
+def load_history(session: Session, promotion_id: int, since: date, before: date) -> pl.DataFrame:
+    """Weekly sales at the promotion's locations for its items and their category peers.
+
+    Peers (other items of the same categories) give the lift estimate more promoted
+    weeks to learn from; the `category` column tells the forecaster who is who.
+    """
+    scope_categories = (
+        sa.select(Item.category)
+        .join(PromotionItem, PromotionItem.item_id == Item.id)
+        .where(PromotionItem.promotion_id == promotion_id)
+    )
+    scope_locations = sa.select(PromotionLocation.location_id).where(
+        PromotionLocation.promotion_id == promotion_id
+    )
+    query = (
+        sa.select(
+            WeeklySales.item_id,
+            WeeklySales.location_id,
+            WeeklySales.week,
+            WeeklySales.units,
+            WeeklySales.price,
+            WeeklySales.on_promo,
+            WeeklySales.mechanic,
+            WeeklySales.display,
+            WeeklySales.feature,
+            WeeklySales.stockout,
+            Item.category,
+        )
+        .join(Item, Item.id == WeeklySales.item_id)
+        .where(
+            Item.category.in_(scope_categories),
+            WeeklySales.location_id.in_(scope_locations),
+            WeeklySales.week >= since,
+            WeeklySales.week < before,
+        )
+    )
+    rows = session.execute(query).all()
+    return pl.DataFrame([tuple(row) for row in rows], schema=HISTORY_SCHEMA, orient="row")
+
+
+def inputs_hash(model_version: str, scenario: PromotionScenario, history: pl.DataFrame) -> str:
+    """sha256 of the model version, the scenario and the history (order-independent)."""
+    digest = hashlib.sha256()
+    head = {"model_version": model_version, **asdict(scenario)}
+    digest.update(json.dumps(head, sort_keys=True, default=str).encode())
+    ordered = history.sort(["item_id", "location_id", "week"])
+    digest.update(ordered.write_csv().encode())
+    return digest.hexdigest()
