@@ -54,10 +54,18 @@ def test_items_read_like_a_grocer_and_prices_match_across_channels(
     items = frame(
         sessions,
         sa.select(
-            Item.id, Item.sku, Item.name, Item.category, Item.department, Item.unit_cost,
-            Item.regular_price, Item.status, Item.restricted, Item.promo_eligible,
+            Item.id,
+            Item.sku,
+            Item.name,
+            Item.category,
+            Item.department,
+            Item.unit_cost,
+            Item.regular_price,
+            Item.status,
+            Item.restricted,
+            Item.promo_eligible,
         ),
-    )  # fmt: skip
+    )
     assert items["sku"].str.contains(r"^SKU-\d{5}$").all()
     assert items["name"].str.contains(r"\d").all()  # every name carries a pack size
     margin = items["regular_price"].cast(pl.Float64) / items["unit_cost"].cast(pl.Float64)

@@ -90,9 +90,17 @@ class Seeder:
         supplier_by_index = [supplier_ids[s["code"]] for s in master.suppliers]
         frame = master.items
         rows = frame.select(
-            "sku", "name", "department", "category", "subcategory", "brand", "status",
-            "restricted", "promo_eligible", "case_pack",
-        ).to_dicts()  # fmt: skip
+            "sku",
+            "name",
+            "department",
+            "category",
+            "subcategory",
+            "brand",
+            "status",
+            "restricted",
+            "promo_eligible",
+            "case_pack",
+        ).to_dicts()
         for row, supplier, cost, price in zip(
             rows,
             frame["supplier_index"],
@@ -127,9 +135,15 @@ class Seeder:
         dc_ids = repository.id_map(session, Location)
         dc_by_index = [dc_ids[d["code"]] for d in master.dcs]
         stores = master.stores.select(
-            "code", "name", "kind", "region", "banner", "price_zone", "capacity_units",
+            "code",
+            "name",
+            "kind",
+            "region",
+            "banner",
+            "price_zone",
+            "capacity_units",
             "attributes",
-        ).to_dicts()  # fmt: skip
+        ).to_dicts()
         for row, dc in zip(stores, master.stores["dc_index"], strict=True):
             row["serving_dc_id"] = dc_by_index[dc]
         online = {**master.ecommerce, "serving_dc_id": dc_by_index[0]}

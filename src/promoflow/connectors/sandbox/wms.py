@@ -1,0 +1,135 @@
+"""Sandbox warehouse-management system: stock by SKU and location, replenishment arrivals."""
+
+from __future__ import annotations
+
+import hashlib
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from promoflow.connectors.ports import PositionRecord
+from promoflow.connectors.sandbox.base import SandboxSystem
+from promoflow.connectors.sandbox.faults import as_utc
+from promoflow.connectors.sandbox.models import SandboxStock
+from promoflow.kit.clock import utcnow
+from promoflow.kit.db import transaction
+from promoflow.kit.errors import InvalidInput
+
+SYSTEM = "sandbox-wms"
+IN_CHUNK = 400
+
+
+def _record(row: SandboxStock) -> PositionRecord:
+    return PositionRecord(
+        sku=row.sku,
+        location_code=row.location_code,
+        on_hand=row.on_hand,
+        on_order=row.on_order,
+        in_transit=row.in_transit,
+        allocated=row.allocated,
+        as_of=as_utc(row.updated_at),
+        source=SYSTEM,
+    )
+
+
+def request_key(skus: list[str], location_codes: list[str]) -> str:
+    """A stable name for a read, so injected errors hit the same reads every run."""
+    text = ",".join(sorted(skus)) + "|" + ",".join(sorted(location_codes))
+    return f"positions-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
+
+
+class SandboxWms(SandboxSystem):
+    """Answers inventory-position queries from `sandbox_stock`."""
+
+    system = SYSTEM
+    reference_prefix = "WMS"
+
+    def fetch_positions(self, skus: list[str], location_codes: list[str]) -> list[PositionRecord]:
+        """Current inventory positions for the given item x location scope."""
+        key = request_key(skus, location_codes)
+
+        def apply(session: Session) -> list[PositionRecord]:
+            found: list[PositionRecord] = []
+            sku_list, code_list = sorted(set(skus)), sorted(set(location_codes))
+            for i in range(0, len(sku_list), IN_CHUNK):
+                for j in range(0, len(code_list), IN_CHUNK):
+                    query = sa.select(SandboxStock).where(
+                        SandboxStock.sku.in_(sku_list[i : i + IN_CHUNK]),
+                        SandboxStock.location_code.in_(code_list[j : j + IN_CHUNK]),
+                    )
+                    found.extend(_record(row) for row in session.scalars(query))
+            self.record(session, "fetch_positions", key, "applied", f"{len(found)} positions")
+            return found
+
+        return self.call("fetch_positions", key, apply)
+
+
+def receive_stock(
+    sessions: sessionmaker[Session], sku: str, location_code: str, quantity: float
+) -> PositionRecord:
+    """A replenishment arrives: on hand rises, and what was in transit for it lands.
+
+    The caller (the app) applies the returned position to its inventory_positions.
+    """
+    if quantity <= 0:
+        raise InvalidInput("quantity", quantity, "a receipt must be a positive quantity")
+    with transaction(sessions) as session:
+        row = session.get(SandboxStock, (sku, location_code))
+        if row is None:
+            row = SandboxStock(
+                sku=sku,
+                location_code=location_code,
+                on_hand=0.0,
+                on_order=0.0,
+                in_transit=0.0,
+                allocated=0.0,
+            )
+            session.add(row)
+        landed = min(row.in_transit, quantity)
+        row.in_transit -= landed
+        # Anything beyond what was in transit came off an open order.
+        row.on_order = max(0.0, row.on_order - (quantity - landed))
+        row.on_hand += quantity
+        row.updated_at = utcnow()
+        session.flush()
+        return _record(row)
+
+
+def set_stock(
+    sessions: sessionmaker[Session],
+    sku: str,
+    location_code: str,
+    *,
+    on_hand: float | None = None,
+    on_order: float | None = None,
+    in_transit: float | None = None,
+    allocated: float | None = None,
+) -> PositionRecord:
+    """Overwrite the WMS's figures for one position (scenario set-up: low cover, etc.)."""
+    values = {
+        "on_hand": on_hand,
+        "on_order": on_order,
+        "in_transit": in_transit,
+        "allocated": allocated,
+    }
+    for name, value in values.items():
+        if value is not None and value < 0:
+            raise InvalidInput(name, value, "stock figures cannot be negative")
+    with transaction(sessions) as session:
+        row = session.get(SandboxStock, (sku, location_code))
+        if row is None:
+            row = SandboxStock(
+                sku=sku,
+                location_code=location_code,
+                on_hand=0.0,
+                on_order=0.0,
+                in_transit=0.0,
+                allocated=0.0,
+            )
+            session.add(row)
+        for name, value in values.items():
+            if value is not None:
+                setattr(row, name, float(value))
+        row.updated_at = utcnow()
+        session.flush()
+        return _record(row)
