@@ -87,8 +87,8 @@ class ScenarioSummary:
     suppliers: int
     sales_rows: int
     positions: int
-    history_start: date | None
-    history_end: date | None
+    history_start: date  # first and last Monday of the history window (empty if sales_rows=0)
+    history_end: date
     today: date
     regions: int = 0
     categories: int = 0
@@ -132,7 +132,7 @@ def generate(
             return summary
     started = time.perf_counter()
     today = today or utcnow().date()
-    calendar = history_calendar(today, size.history_weeks) if size.with_history else []
+    calendar = history_calendar(today, size.history_weeks)
     report("master data", 0.0)
     master = build_master(
         seed=seed,
@@ -163,8 +163,8 @@ def generate(
             suppliers=size.suppliers,
             sales_rows=counts.sales_rows,
             positions=counts.positions,
-            history_start=calendar[0] if calendar else None,
-            history_end=calendar[-1] if calendar else None,
+            history_start=calendar[0],
+            history_end=calendar[-1],
             today=today,
             regions=size.regions,
             categories=size.categories,
@@ -182,8 +182,8 @@ def generate(
                 seed=seed,
                 size=asdict(size),
                 today=today,
-                history_start=summary.history_start or today,
-                history_end=summary.history_end or today,
+                history_start=summary.history_start,
+                history_end=summary.history_end,
                 summary=summary.as_json(),
             )
         )
@@ -198,6 +198,7 @@ def existing_summary(session: Session) -> ScenarioSummary:
         recorded = ScenarioSummary.from_json(run.summary)
         return ScenarioSummary.from_json({**recorded.as_json(), "created": False, "seconds": 0.0})
     counts = repository.count_rows(session)
+    today = utcnow().date()
     first, last = session.execute(
         sa.select(sa.func.min(WeeklySales.week), sa.func.max(WeeklySales.week))
     ).one()
@@ -208,9 +209,9 @@ def existing_summary(session: Session) -> ScenarioSummary:
         suppliers=counts["suppliers"],
         sales_rows=counts["sales_rows"],
         positions=counts["positions"],
-        history_start=first,
-        history_end=last,
-        today=utcnow().date(),
+        history_start=first or today,
+        history_end=last or today,
+        today=today,
         ecommerce_nodes=counts["ecommerce_nodes"],
         promotion_events=counts["promotion_events"],
     )

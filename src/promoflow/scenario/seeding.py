@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from promoflow.catalog.models import Item, Location, Price, Ranging, Supplier
 from promoflow.connectors.sandbox.models import SandboxStock
 from promoflow.inventory.models import InventoryPosition, WeeklySales
+from promoflow.kit.clock import utcnow
 from promoflow.scenario import repository
 from promoflow.scenario.bulk import write_frame
 from promoflow.scenario.demand import seasonal_index
@@ -157,7 +158,7 @@ class Seeder:
                 "price_zone": "national",
                 "amount": np.concatenate([regular, regular]),
                 "kind": "regular",
-                "effective_from": self.calendar[0] if self.calendar else self.today,
+                "effective_from": self.calendar[0],
             }
         )
         self._write(Price, frame)
@@ -173,7 +174,8 @@ class Seeder:
             season_now=season_now,
             dc_ids=[location_ids[d["code"]] for d in master.dcs],
             dc_codes=[d["code"] for d in master.dcs],
-            as_of=datetime.combine(self.today, time(6, 0), tzinfo=UTC),
+            # Stock counted early on `today`, never in the future of a live run.
+            as_of=min(datetime.combine(self.today, time(6, 0), tzinfo=UTC), utcnow()),
             keep_pairs=self.with_history,
         )
         selling = self.selling_locations(location_ids)
