@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     # demo compresses time so that a 24 h approval SLA takes about a second.
     seconds_per_business_hour: float = 3600.0
     notification_poll_seconds: float = 0.05
+    dbos_log_level: str = Field(default="WARNING", description="DBOS's own log level.")
     publication_part_size: int = Field(
         default=250, ge=1, description="Prices per publication call (each with its own key)."
     )

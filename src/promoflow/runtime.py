@@ -6,6 +6,7 @@ through `start_runtime`, so DBOS always shares the application's database.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,7 +65,7 @@ def start_runtime(settings: Settings | None = None) -> Runtime:
         "application_version": runtime.settings.application_version,
         "executor_id": runtime.settings.executor_id,
         "notification_listener_polling_interval_sec": runtime.settings.notification_poll_seconds,
-        "log_level": "WARNING",
+        "log_level": runtime.settings.dbos_log_level,
     }
     DBOS(config=config)
     runtime.datasource = SQLAlchemyDatasource.create(url, engine=runtime.engine)
@@ -92,7 +93,10 @@ def stop_runtime() -> None:
     if _runtime.relay is not None:
         _runtime.relay.stop()
     if _runtime.dbos_launched:
-        DBOS.destroy(destroy_registry=False)
+        # Workflows still waiting (a demo interrupted, a test's leftovers) are not
+        # errors: they recover on the next start. Keep DBOS from reporting them as such.
+        logging.getLogger("dbos").setLevel(logging.CRITICAL)
+        DBOS.destroy(destroy_registry=False, workflow_completion_timeout_sec=2)
     _runtime.engine.dispose()
     _runtime = None
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
 
 from promoflow.api.auth import Actor, CurrentActor, require_role
 from promoflow.kit.roles import ROLES
@@ -45,3 +48,14 @@ def authorized(permission: Permission) -> Callable[[Actor], Actor]:
         return actor
 
     return dependency
+
+
+# The acting identity, once its role holds the route's permission.
+Reader = Annotated[Actor, Depends(authorized(READ))]
+PromotionCreator = Annotated[Actor, Depends(authorized(CREATE_PROMOTION))]
+PromotionSubmitter = Annotated[Actor, Depends(authorized(SUBMIT_PROMOTION))]
+PromotionCanceller = Annotated[Actor, Depends(authorized(CANCEL_PROMOTION))]
+StoreOperator = Annotated[Actor, Depends(authorized(CONFIRM_STORE_TASKS))]
+GateWaivingActor = Annotated[Actor, Depends(authorized(WAIVE_GATE))]
+Approver = Annotated[Actor, Depends(authorized(DECIDE_APPROVAL))]
+CaseOperator = Annotated[Actor, Depends(authorized(ACT_ON_EXCEPTION))]

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from promoflow.kit.db import Base
-from promoflow.kit.types import Timestamp
+from promoflow.kit.types import Timestamp, UtcDateTime
 
 TASK_STATUSES = ("pending", "approved", "rejected", "expired")
 
@@ -25,11 +25,11 @@ class ApprovalTask(Base):
     reason: Mapped[str] = mapped_column(sa.Text, default="")
     status: Mapped[str] = mapped_column(sa.String(16), default="pending")
     sla_hours: Mapped[float]
-    due_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
-    reminded_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    escalated_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     decided_by: Mapped[str | None] = mapped_column(sa.String(80))
-    decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     comment: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[Timestamp]
 

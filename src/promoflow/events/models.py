@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from promoflow.kit.db import Base
-from promoflow.kit.types import JsonDict, Timestamp
+from promoflow.kit.types import JsonDict, Timestamp, UtcDateTime
 
 
 class Event(Base):
@@ -26,7 +26,7 @@ class Event(Base):
     actor: Mapped[str] = mapped_column(sa.String(80), default="system")
     promotion_id: Mapped[int | None] = mapped_column(index=True)
     data: Mapped[JsonDict]
-    relayed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True), index=True)
+    relayed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
 
     def as_cloudevent(self) -> dict[str, Any]:
         """The CloudEvents 1.0 JSON form of this event."""

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from promoflow.kit.db import Base
-from promoflow.kit.types import JsonDict, JsonList, Timestamp
+from promoflow.kit.types import JsonDict, JsonList, Timestamp, UtcDateTime
 
 CASE_KINDS = (
     "supplier_shortfall",
@@ -42,7 +42,7 @@ class ExceptionCase(Base):
     resolved_by: Mapped[str | None] = mapped_column(sa.String(80))
     resolution_reason: Mapped[str | None] = mapped_column(sa.Text)
     opened_at: Mapped[Timestamp]
-    resolved_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     __table_args__ = (
         sa.CheckConstraint("severity IN ('low','medium','high','critical')", name="severity"),

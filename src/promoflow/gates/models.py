@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from promoflow.kit.db import Base
-from promoflow.kit.types import JsonDict, Timestamp
+from promoflow.kit.types import JsonDict, Timestamp, UtcDateTime
 
 GATE_STATUSES = ("pass", "fail", "waived")
 
@@ -33,7 +33,7 @@ class GateResult(Base):
     evaluated_at: Mapped[Timestamp]
     waived_by: Mapped[str | None] = mapped_column(sa.String(80))
     waiver_reason: Mapped[str | None] = mapped_column(sa.Text)
-    waived_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    waived_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class GateWaiver(Base):

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from promoflow.kit.db import Base
-from promoflow.kit.types import Timestamp
+from promoflow.kit.types import Timestamp, UtcDateTime
 
 ACK_STATUSES = ("pending", "acknowledged", "partial", "rejected")
 
@@ -39,8 +39,8 @@ class PurchaseOrder(Base):
     status: Mapped[str] = mapped_column(sa.String(16), default="open")
     ack_status: Mapped[str] = mapped_column(sa.String(16), default="pending")
     ordered_at: Mapped[Timestamp]
-    ack_due_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    acknowledged_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    ack_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     due_date: Mapped[date] = mapped_column(sa.Date)
 
     __table_args__ = (

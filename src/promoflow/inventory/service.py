@@ -147,3 +147,22 @@ def raise_purchase_order(
         promotion_id=promotion_id,
     )
     return order
+
+
+def mark_received(session: Session, numbers: Sequence[str]) -> int:
+    """Goods for these purchase orders arrived: lines received in full, orders closed."""
+    orders = session.scalars(sa.select(PurchaseOrder).where(PurchaseOrder.number.in_(numbers)))
+    received = 0
+    for order in orders:
+        if order.status == "received":
+            continue
+        lines = session.scalars(sa.select(PurchaseOrderLine)
+                                .where(PurchaseOrderLine.purchase_order_id == order.id))
+        for line in lines:
+            line.received_quantity = line.confirmed_quantity or line.quantity
+        order.status = "received"
+        record_event(session, "purchase_order.received", f"purchase_order/{order.number}",
+                     {"number": order.number, "promotion_id": order.promotion_id},
+                     promotion_id=order.promotion_id)
+        received += 1
+    return received

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from promoflow.kit.db import Base
-from promoflow.kit.types import Timestamp
+from promoflow.kit.types import Timestamp, UtcDateTime
 
 PUBLICATION_CHANNELS = ("pos", "ecommerce", "signage")
 
@@ -28,7 +28,7 @@ class Publication(Base):
     item_count: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
     external_ref: Mapped[str | None] = mapped_column(sa.String(120))
-    published_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[Timestamp]
 
 
@@ -44,7 +44,7 @@ class StoreTask(Base):
     kind: Mapped[str] = mapped_column(sa.String(32))
     status: Mapped[str] = mapped_column(sa.String(16), default="open")
     confirmed_by: Mapped[str | None] = mapped_column(sa.String(80))
-    confirmed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[Timestamp]
 
     __table_args__ = (sa.UniqueConstraint("promotion_id", "revision", "location_id", "kind"),)

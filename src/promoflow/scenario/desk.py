@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from promoflow.approvals.models import ApprovalTask
 from promoflow.exceptions.models import ExceptionCase
 from promoflow.kit.clock import utcnow
+from promoflow.kit.errors import PromoflowError
 from promoflow.lifecycle import commands
 from promoflow.promotions.models import Promotion
 from promoflow.publications.models import StoreTask

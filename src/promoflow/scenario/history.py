@@ -68,6 +68,7 @@ class PromotionGrid:
 
     @classmethod
     def empty(cls, pairs: int, weeks: int, regular: npt.NDArray[np.float64]) -> PromotionGrid:
+        """No promotion anywhere: regular prices, no halo effects."""
         shape = (pairs, weeks)
         return cls(
             depth=np.zeros(shape),

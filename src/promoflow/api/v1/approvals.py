@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 
-from promoflow.api import permissions, queries
-from promoflow.api.auth import Actor
+from promoflow.api import queries
 from promoflow.api.deps import Pagination, SessionDep
+from promoflow.api.permissions import Approver, Reader
 from promoflow.api.schemas import ApprovalTaskOut, DecisionBody, Page, page_of
 from promoflow.approvals import service as approvals_service
 from promoflow.lifecycle import commands
 
 router = APIRouter(prefix="/approvals", tags=["approvals"])
-
-Reader = Annotated[Actor, Depends(permissions.authorized(permissions.READ))]
-Approver = Annotated[Actor, Depends(permissions.authorized(permissions.DECIDE_APPROVAL))]
 
 
 @router.get("", response_model=Page[ApprovalTaskOut])

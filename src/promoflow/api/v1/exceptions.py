@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 
-from promoflow.api import permissions, queries
-from promoflow.api.auth import Actor
+from promoflow.api import queries
 from promoflow.api.deps import Pagination, SessionDep
+from promoflow.api.permissions import CaseOperator, Reader
 from promoflow.api.schemas import ExceptionActionBody, ExceptionCaseOut, Page, page_of
 from promoflow.exceptions import service as exceptions_service
 from promoflow.lifecycle import commands
 
 router = APIRouter(prefix="/exceptions", tags=["exceptions"])
 
-Reader = Annotated[Actor, Depends(permissions.authorized(permissions.READ))]
-Operator = Annotated[Actor, Depends(permissions.authorized(permissions.ACT_ON_EXCEPTION))]
 CaseId = Annotated[int, Path(ge=1)]
 
 
@@ -45,7 +43,9 @@ def get_case(session: SessionDep, _actor: Reader, case_id: CaseId) -> ExceptionC
 
 
 @router.post("/{case_id}/actions", response_model=ExceptionCaseOut)
-def act_on_case(actor: Operator, case_id: CaseId, body: ExceptionActionBody) -> ExceptionCaseOut:
+def act_on_case(
+    actor: CaseOperator, case_id: CaseId, body: ExceptionActionBody
+) -> ExceptionCaseOut:
     """Act on a case; its owner role or operations_admin may, and the workflow wakes."""
     case = commands.resolve_exception(
         case_id, body.action, actor.name, actor.role, reason=body.reason, assignee=body.assignee

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 
-from promoflow.api import permissions, queries
-from promoflow.api.auth import Actor
+from promoflow.api import queries
 from promoflow.api.deps import Pagination, PromotionId, PromotionRef, SessionDep
+from promoflow.api.permissions import (
+    PromotionCanceller,
+    PromotionCreator,
+    PromotionSubmitter,
+    Reader,
+    StoreOperator,
+)
 from promoflow.api.schemas import (
     Page,
     PromotionCreateBody,
@@ -31,12 +37,6 @@ from promoflow.promotions.schemas import PromotionOut
 
 router = APIRouter(prefix="/promotions", tags=["promotions"])
 
-Reader = Annotated[Actor, Depends(permissions.authorized(permissions.READ))]
-Creator = Annotated[Actor, Depends(permissions.authorized(permissions.CREATE_PROMOTION))]
-Submitter = Annotated[Actor, Depends(permissions.authorized(permissions.SUBMIT_PROMOTION))]
-Canceller = Annotated[Actor, Depends(permissions.authorized(permissions.CANCEL_PROMOTION))]
-StoreOperator = Annotated[Actor, Depends(permissions.authorized(permissions.CONFIRM_STORE_TASKS))]
-
 
 def _detail_path(request: Request, promotion_id: int) -> str:
     return str(request.app.url_path_for("get_promotion", ref=str(promotion_id)))
@@ -44,7 +44,7 @@ def _detail_path(request: Request, promotion_id: int) -> str:
 
 @router.post("", status_code=201, response_model=PromotionOut)
 def create_promotion(
-    body: PromotionCreateBody, actor: Creator, request: Request, response: Response
+    body: PromotionCreateBody, actor: PromotionCreator, request: Request, response: Response
 ) -> PromotionOut:
     """Create a draft promotion; nothing is written when any field is refused."""
     promotion = commands.create_promotion(body, actor.name)
@@ -89,7 +89,7 @@ def get_promotion(session: SessionDep, _actor: Reader, ref: PromotionRef) -> Pro
 
 @router.post("/{ref}/submit", status_code=202, response_model=SubmissionAccepted)
 def submit_promotion(
-    actor: Submitter,
+    actor: PromotionSubmitter,
     promotion_id: PromotionId,
     request: Request,
     response: Response,
@@ -109,7 +109,9 @@ def submit_promotion(
 
 
 @router.post("/{ref}/cancel", status_code=202, response_model=PromotionOut)
-def cancel_promotion(actor: Canceller, promotion_id: PromotionId, body: ReasonBody) -> PromotionOut:
+def cancel_promotion(
+    actor: PromotionCanceller, promotion_id: PromotionId, body: ReasonBody
+) -> PromotionOut:
     """Cancel a draft at once, or ask a running lifecycle to cancel and compensate."""
     promotion = commands.cancel_promotion(promotion_id, actor.name, actor.role, body.reason)
     return PromotionOut.model_validate(promotion)

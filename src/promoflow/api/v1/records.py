@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Path
 
-from promoflow.api import permissions, queries
-from promoflow.api.auth import Actor
+from promoflow.api import queries
 from promoflow.api.deps import Pagination, PromotionId, PromotionRef, SessionDep
+from promoflow.api.permissions import GateWaivingActor, Reader
 from promoflow.api.schemas import (
     ApprovalTaskOut,
     CloudEventOut,
@@ -29,8 +29,6 @@ from promoflow.publications import repository as publications_repository
 
 router = APIRouter(prefix="/promotions/{ref}", tags=["promotions"])
 
-Reader = Annotated[Actor, Depends(permissions.authorized(permissions.READ))]
-Waiver = Annotated[Actor, Depends(permissions.authorized(permissions.WAIVE_GATE))]
 GateName = Annotated[str, Path(min_length=1, max_length=48, pattern=r"^[a-z0-9_]+$")]
 
 
@@ -58,7 +56,7 @@ def list_gates(
 
 @router.post("/gates/{gate}/waive", response_model=GateWaiverOut)
 def waive_gate(
-    actor: Waiver, promotion_id: PromotionId, gate: GateName, body: ReasonBody
+    actor: GateWaivingActor, promotion_id: PromotionId, gate: GateName, body: ReasonBody
 ) -> GateWaiverOut:
     """Waive one gate for the current revision; the gates policy says which roles may."""
     waiver = commands.waive_gate(promotion_id, gate, actor.name, actor.role, body.reason)

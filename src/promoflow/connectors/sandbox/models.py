@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from promoflow.kit.db import Base
-from promoflow.kit.types import JsonDict, JsonList, Timestamp
+from promoflow.kit.types import JsonDict, JsonList, Timestamp, UtcDateTime
 
 REQUEST_OUTCOMES = ("applied", "duplicate", "rejected", "error", "outage")
 
@@ -65,10 +65,16 @@ class SandboxChannelPrice(Base):
     end: Mapped[date] = mapped_column(sa.Date)
     publication_key: Mapped[str] = mapped_column(sa.String(200))
     applied_at: Mapped[Timestamp]
-    reverted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    reverted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     __table_args__ = (
-        sa.UniqueConstraint("system", "publication_key", "sku", "location_code"),
+        sa.UniqueConstraint(
+            "system",
+            "publication_key",
+            "sku",
+            "location_code",
+            name="uq_sandbox_channel_prices_once",
+        ),
         sa.Index("ix_sandbox_channel_prices_lookup", "system", "sku", "location_code"),
     )
 
@@ -99,7 +105,7 @@ class SandboxStoreTask(Base):
     promotion_code: Mapped[str] = mapped_column(sa.String(40), index=True)
     due: Mapped[date] = mapped_column(sa.Date)
     status: Mapped[str] = mapped_column(sa.String(16), default="open")
-    confirmed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[Timestamp]
 
     __table_args__ = (sa.UniqueConstraint("request_key", "location_code", "kind"),)

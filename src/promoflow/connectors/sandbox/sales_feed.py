@@ -126,6 +126,12 @@ def simulate_sales(
     }
     sku_of = {v[0]: k for k, v in items.items()}
     days = [start + timedelta(days=n) for n in range(int((end - start).days) + 1)]
+    mondays = sorted({day - timedelta(days=day.weekday()) for day in days})
+    weeks = np.array(mondays, dtype="datetime64[D]")
+    seasons = {
+        name: dict(zip(mondays, demand.seasonal_index(weeks, profile), strict=True))
+        for name, profile in profiles.items()
+    }
     records: list[SalesRecord] = []
     for item_id, location_id, category, base_rate, elasticity in params.sort(
         ["item_id", "location_id"]
@@ -135,7 +141,7 @@ def simulate_sales(
         windows = prices.get((sku, code), [])
         daily = [_price_on(windows, day, regular) for day in days]
         units = _daily_units(
-            seed, sku, code, days, daily, regular, base_rate, elasticity, profiles[category]
+            seed, sku, code, days, daily, regular, base_rate, elasticity, seasons[category]
         )
         # Shelves empty: once the window's sales reach the stock, nothing more sells.
         sold_before = np.concatenate([[0.0], np.cumsum(units)[:-1]])
@@ -155,7 +161,7 @@ def _daily_units(
     regular: float,
     base_rate: float,
     elasticity: float,
-    profile: demand.CategoryDemand,
+    season: dict[date, float],
 ) -> np.ndarray:
     """Units per day; noise is drawn for whole weeks so any window sees the same days."""
     depth = 1.0 - np.array(daily_price) / regular
@@ -173,10 +179,9 @@ def _daily_units(
         by_week[day - timedelta(days=day.weekday())].append(index)
     sku_hash, code_hash = zlib.crc32(sku.encode()), zlib.crc32(code.encode())
     for monday, indices in by_week.items():
-        season = demand.seasonal_index(np.array([monday], dtype="datetime64[D]"), profile)[0]
         rng = np.random.default_rng([seed, sku_hash, code_hash, monday.toordinal()])
         week_lift = np.ones(7)
         week_lift[[days[i].weekday() for i in indices]] = lift[indices]
-        drawn = demand.draw_demand(rng, base_rate * season * DAY_SHARE * week_lift)
+        drawn = demand.draw_demand(rng, base_rate * season[monday] * DAY_SHARE * week_lift)
         units[indices] = drawn[[days[i].weekday() for i in indices]]
     return units

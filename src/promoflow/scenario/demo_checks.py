@@ -1,0 +1,80 @@
+"""What the demo proves, checked against the database rather than asserted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from promoflow.events.models import Event
+from promoflow.lifecycle.report import promotion_report
+from promoflow.promotions import service as promotions_service
+from promoflow.scenario import estate_actions
+from promoflow.scenario.storyline import Storyline
+
+EXPECTED_ENDS = ("closed", "closed", "closed", "closed", "rejected", "rejected")
+
+
+def reports(story: Storyline) -> list[dict[str, Any]]:
+    """The per-promotion report with the storyline's narration attached."""
+    result = []
+    with story.runtime.sessions() as session:
+        for promo in story.promotions:
+            report = promotion_report(
+                session, promotions_service.get_promotion(session, promo.promotion_id))
+            report["story"] = promo.story
+            report["narration"] = promo.notes
+            result.append(report)
+    return result
+
+
+def _check(ok: bool, detail: str) -> dict[str, Any]:
+    return {"ok": ok, "detail": detail}
+
+
+def checks(story: Storyline, promotion_reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each story's point, verified from the event log, the cases and the sandbox POS."""
+    ends = [r["status"] for r in promotion_reports]
+    clean, low, sla, outage, rejected, invalid = promotion_reports
+    counts = estate_actions.pos_price_counts(story.runtime, [r["code"] for r in
+                                                             promotion_reports])
+    repeated = {k: v for k, v in counts.items() if v != 1}
+    with story.runtime.sessions() as session:
+        coverage_states = list(session.scalars(
+            sa.select(Event.data["gates"]["inventory_coverage"].as_string())
+            .where(Event.promotion_id == low["id"], Event.type == "io.promoflow.gate.evaluated")
+            .order_by(Event.sequence)).all())
+    return {
+        "every story ended as expected": _check(
+            tuple(ends) == EXPECTED_ENDS,
+            ", ".join(f"{r['code']} {r['status']}" for r in promotion_reports)),
+        "clean launch went live without exceptions": _check(
+            clean["status"] == "closed" and not clean["exceptions"],
+            f"{len(clean['exceptions'])} exception(s)"),
+        "low coverage blocked the launch until replenishment arrived": _check(
+            "fail" in coverage_states and coverage_states[-1] in ("pass", "waived")
+            and any(c["kind"] == "stockout_risk" for c in low["exceptions"]),
+            f"coverage gate went {' → '.join(dict.fromkeys(coverage_states))}"),
+        "the overdue approval was reminded and escalated": _check(
+            any(a["escalated"] for a in sla["approvals"])
+            and any(c["kind"] == "approval_overdue" for c in sla["exceptions"]),
+            "; ".join(f"{a['role']}→{a['assigned_role']} {a['status']}"
+                      for a in sla["approvals"])),
+        "the POS outage went to the exception queue and was retried": _check(
+            any(c["kind"] == "channel_publication_error" and c["resolution"] == "retry"
+                for c in outage["exceptions"]),
+            "; ".join(f"#{c['id']} {c['kind']} {c['resolution']}" for c in
+                      outage["exceptions"])),
+        "the POS received each price exactly once": _check(
+            bool(counts) and not repeated,
+            f"{len(counts)} item-store prices applied once each"
+            + (f"; applied more than once: {sorted(repeated)[:5]}" if repeated else "")),
+        "finance rejected the below-cost deal": _check(
+            rejected["status"] == "rejected"
+            and any(a["status"] == "rejected" and a["role"] == "finance_approver"
+                    for a in rejected["approvals"]), rejected["status_reason"][:90]),
+        "validation stopped the restricted item": _check(
+            invalid["status"] == "rejected"
+            and any(f["rule"] == "item_restricted" for f in invalid["findings"]),
+            invalid["status_reason"][:90]),
+    }

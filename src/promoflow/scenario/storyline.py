@@ -1,0 +1,201 @@
+"""The demo's storyline: six promotions that together show the whole lifecycle.
+
+1. a clean launch; 2. a launch blocked by low coverage that clears when
+replenishment arrives; 3. an approval that breaches its SLA and escalates;
+4. a POS outage in the launch window that lands in the exception queue and
+publishes exactly once after an operator retry; 5. a promotion finance rejects;
+6. a promotion validation stops (a restricted item).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from promoflow.exceptions.models import ExceptionCase
+from promoflow.kit.clock import utcnow
+from promoflow.lifecycle import commands
+from promoflow.promotions.models import TERMINAL_STATES
+from promoflow.promotions.schemas import PromotionCreate
+from promoflow.runtime import Runtime
+from promoflow.scenario import estate_actions, picking
+from promoflow.scenario.desk import Desk, PromotionScript
+
+REPLENISH_WEEKS = 8.0
+StatusCallback = Callable[[list[dict[str, Any]]], None]
+
+
+@dataclass
+class DemoPromotion:
+    story: str
+    request: PromotionCreate
+    script: PromotionScript
+    launch_lead_hours: float = 48.0
+    live_hours: float = 72.0
+    promotion_id: int = 0
+    workflow_id: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Storyline:
+    """The planned promotions plus the state the storyline's hooks keep."""
+
+    runtime: Runtime
+    promotions: list[DemoPromotion]
+    outage: tuple[datetime, datetime] | None = None
+    replenishment: dict[str, list[str]] = field(default_factory=dict)  # code -> PO numbers
+    replenished: set[str] = field(default_factory=set)  # codes whose PO was raised
+
+    def by_code(self, code: str) -> DemoPromotion:
+        return next(p for p in self.promotions if p.request.code == code)
+
+
+def plan(runtime: Runtime, today: date, tag: str) -> Storyline:
+    """Choose items and scopes from the seeded retailer and write the six requests."""
+    with runtime.sessions() as session:
+        regions = picking.regions(session)
+        cats = picking.categories(session)
+        restricted = picking.restricted_sku(session)
+        used: set[str] = set()
+
+        def skus(region: str, count: int, category: str) -> list[str]:
+            chosen = picking.promotable_skus(session, region=region, count=count,
+                                             category=category, exclude=used)
+            used.update(chosen)
+            return chosen
+
+        region = [regions[i % len(regions)] for i in range(6)]
+        cat = [cats[i % len(cats)] for i in range(6)]
+        clean_skus = skus(region[0], 8, cat[0])
+        low_skus = skus(region[1], 6, cat[1])
+        sla_skus = skus(region[2], 6, cat[2])
+        outage_skus = skus(region[3], 6, cat[3])
+        reject_skus = skus(region[4], 5, cat[4])
+        invalid_skus = skus(region[0], 3, cat[5])
+    start = today + timedelta(days=14 - today.weekday())
+    end = start + timedelta(days=6)
+
+    def request(n: int, name: str, items: list[str], where: str, **terms: Any) -> PromotionCreate:
+        return PromotionCreate(code=f"{tag}-{n}", name=name, start_date=start, end_date=end,
+                               items=items, regions=[where], **terms)
+
+    both = ["pos", "ecommerce"]
+    promotions = [
+        DemoPromotion("clean launch", request(
+            1, f"{cat[0]} 20 % off", clean_skus, region[0], mechanic="percent_off",
+            discount_percent=Decimal(20), channels=both, display_support=True),
+            PromotionScript(f"{tag}-1")),
+        DemoPromotion("blocked by low coverage, cleared by replenishment", request(
+            2, f"{cat[1]} buy 2 get 1 free", low_skus, region[1], mechanic="multi_buy",
+            buy_quantity=2, get_quantity=1, channels=both),
+            PromotionScript(f"{tag}-2")),
+        DemoPromotion("approval breaches its SLA and escalates", request(
+            3, f"{cat[2]} deep deal 30 % off", sla_skus, region[2], mechanic="percent_off",
+            discount_percent=Decimal(30), channels=both),
+            PromotionScript(f"{tag}-3", slow_role="category_manager")),
+        DemoPromotion("POS outage in the launch window, retried by an operator", request(
+            4, f"{cat[3]} 1.00 off", outage_skus, region[3], mechanic="amount_off",
+            discount_amount=Decimal("1.00"), channels=["pos"]),
+            PromotionScript(f"{tag}-4"), launch_lead_hours=120.0),
+        DemoPromotion("finance rejects a below-cost deal", request(
+            5, f"{cat[4]} clearance 45 % off", reject_skus, region[4], mechanic="percent_off",
+            discount_percent=Decimal(45), channels=both),
+            PromotionScript(f"{tag}-5", reject_by="finance_approver",
+                            reject_comment="below cost on most items; no vendor funding")),
+        DemoPromotion("validation stops a restricted item", request(
+            6, f"{cat[5]} 15 % off", invalid_skus + ([restricted] if restricted else []),
+            region[0], mechanic="percent_off", discount_percent=Decimal(15), channels=both),
+            PromotionScript(f"{tag}-6")),
+    ]
+    return Storyline(runtime=runtime, promotions=promotions)
+
+
+def prepare_stock(story: Storyline) -> None:
+    """Stock every demo promotion well, except the one whose story is low coverage."""
+    for index, promo in enumerate(story.promotions):
+        weeks = 0.2 if index == 1 else REPLENISH_WEEKS
+        estate_actions.set_cover(story.runtime, promo.request.items, promo.request.regions,
+                                 weeks_of_cover=weeks)
+
+
+def submit_all(story: Storyline, actor: str = "mia.merch") -> None:
+    """Create and submit every promotion; arm the POS outage around promotion 4's launch."""
+    for promo in story.promotions:
+        created = commands.create_promotion(promo.request, actor)
+        promo.promotion_id = created.id
+        promo.workflow_id = commands.submit_promotion(
+            created.id, actor, launch_lead_hours=promo.launch_lead_hours,
+            live_hours=promo.live_hours)
+    outage_promo = story.promotions[3]
+    hour = story.runtime.settings.seconds_per_business_hour
+    launch = utcnow() + timedelta(seconds=outage_promo.launch_lead_hours * hour)
+    story.outage = (launch - timedelta(seconds=20 * hour), launch + timedelta(seconds=120 * hour))
+    estate_actions.pos_outage(story.runtime, *story.outage)
+    low, outage = story.promotions[1], story.promotions[3]
+    low.script.on_case = lambda case: _replenish(story, low, case)
+    outage.script.on_case = lambda case: _retry_after_outage(story, case)
+
+
+def _replenish(story: Storyline, promo: DemoPromotion, case: ExceptionCase) -> None:
+    """The planner answers a stockout-risk case by raising a replenishment PO."""
+    if case.kind == "stockout_risk" and promo.request.code not in story.replenished:
+        story.replenished.add(str(promo.request.code))
+        numbers = estate_actions.raise_replenishment(
+            story.runtime, promo.promotion_id, weeks_of_cover=REPLENISH_WEEKS,
+            ack_after_seconds=10 * story.runtime.settings.seconds_per_business_hour)
+        story.replenishment[str(promo.request.code)] = numbers
+        promo.notes.append(f"planner raised replenishment {', '.join(numbers)}")
+    return None
+
+
+def _retry_after_outage(story: Storyline, case: ExceptionCase) -> str | None:
+    """Channel operations retry once the POS is back (the outage window has passed)."""
+    if case.kind != "channel_publication_error" or story.outage is None:
+        return None
+    return "retry" if utcnow() > story.outage[1] else None
+
+
+def advance(story: Storyline, desk: Desk) -> None:
+    """One round of the people and the physical world: decisions, deliveries."""
+    desk.tick()
+    for code, numbers in list(story.replenishment.items()):
+        if estate_actions.deliver_if_acknowledged(story.runtime, numbers, REPLENISH_WEEKS):
+            story.by_code(code).notes.append(
+                f"supplier acknowledged {', '.join(numbers)}; DC delivered to the stores")
+            del story.replenishment[code]
+
+
+def statuses(story: Storyline) -> list[dict[str, Any]]:
+    """Current state of each demo promotion, for the progress display."""
+    return estate_actions.promotion_states(story.runtime,
+                                           [p.promotion_id for p in story.promotions])
+
+
+def run(story: Storyline, on_status: StatusCallback, timeout_seconds: float = 150.0) -> bool:
+    """Drive the storyline until every promotion has reached a final state."""
+    desk = Desk({str(p.request.code): p.script for p in story.promotions})
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        advance(story, desk)
+        rows = statuses(story)
+        on_status(rows)
+        if all(row["status"] in TERMINAL_STATES for row in rows):
+            _collect_desk_log(story, desk)
+            return True
+        time.sleep(0.1)
+    _collect_desk_log(story, desk)
+    return False
+
+
+def _collect_desk_log(story: Storyline, desk: Desk) -> None:
+    for line in desk.log:
+        code = line.split(":", 1)[0]
+        for promo in story.promotions:
+            if promo.request.code == code:
+                promo.notes.append(line.split(": ", 1)[1])
+
