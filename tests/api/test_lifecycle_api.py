@@ -83,7 +83,7 @@ def _cancel(client: TestClient, auth: Auth, url: str) -> None:
     _wait_for_status(client, auth, url, lambda status: status == "cancelled")
 
 
-def test_submit_approve_then_cancel_over_the_api(
+def test_submit_approve_confirm_then_cancel_over_the_api(
     client: TestClient, auth: Auth, promotion_body: dict[str, Any]
 ) -> None:
     body = _own_window(promotion_body, 200, promotion_body["items"])
@@ -120,6 +120,18 @@ def test_submit_approve_then_cancel_over_the_api(
     types = _event_types(client, auth, promotion_id)
     for expected in ("promotion.submitted", "approval.decided", "promotion.approved"):
         assert expected in types
+
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while "store_tasks.created" not in _event_types(client, auth, promotion_id):
+        assert time.monotonic() < deadline, "the workflow never sent the store tasks"
+        time.sleep(0.02)
+    confirmed = client.post(
+        f"{url}/store-tasks/confirm",
+        json={"location_codes": None},
+        headers=auth("store_operations"),
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["confirmed"] == len(body["locations"])  # signage in each store
 
     _cancel(client, auth, url)
     assert "promotion.cancelled" in _event_types(client, auth, promotion_id)

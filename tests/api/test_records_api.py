@@ -94,3 +94,29 @@ def test_a_draft_has_no_approvals_or_publications_yet(
         response = client.get(f"/api/v1/promotions/{draft['id']}/{record}", headers=auth("auditor"))
         assert response.status_code == 200, record
         assert response.json()["items"] == [], record
+
+
+def test_waiving_a_gate_follows_the_gate_policy(
+    client: TestClient, auth: Auth, draft: dict[str, Any]
+) -> None:
+    path = f"/api/v1/promotions/{draft['id']}/gates"
+    reason = {"reason": "stock arrives the day before launch"}
+    refused = client.post(f"{path}/inventory_coverage/waive", json=reason, headers=auth("auditor"))
+    assert refused.status_code == 403
+    assert "supply_chain_planner" in refused.json()["detail"]
+
+    unknown = client.post(
+        f"{path}/no_such_gate/waive", json=reason, headers=auth("operations_admin")
+    )
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["field"] == "gate"
+    assert unknown.json()["errors"][0]["value"] == "no_such_gate"
+
+    waived = client.post(
+        f"{path}/inventory_coverage/waive", json=reason, headers=auth("supply_chain_planner")
+    )
+    assert waived.status_code == 200, waived.text
+    assert waived.json()["waived_by"] == "supply_chain_planner-tester"
+    assert waived.json()["reason"] == reason["reason"]
+    events = client.get(f"/api/v1/promotions/{draft['id']}/events", headers=auth("auditor"))
+    assert "io.promoflow.gate.waived" in [event["type"] for event in events.json()["items"]]
