@@ -1,7 +1,10 @@
-"""Ranging, baseline demand and inventory positions, built one chunk of stores at a time.
+"""Ranging, baseline demand and inventory positions, built one chunk of items at a time.
 
 At benchmark sizes (2,000 stores x 50,000 SKUs) the item x location pairs run to
 tens of millions, so nothing here holds more than one chunk of them in memory.
+Chunks are items x every location, emitted in (item, location) order: the
+tables' primary keys then grow at the end, which keeps inserts fast when the
+indexes no longer fit in memory.
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ import polars as pl
 from promoflow.scenario.master import stage_rng
 
 STAGE_RANGING = 10
-STAGE_DC = 11
 BASE_UNITS = 5.0
 CHUNK_PAIRS = 250_000
 SOURCE = "sandbox-wms"
+
+FloatMatrix = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -46,8 +50,16 @@ class SellingLocation:
 
 
 @dataclass(frozen=True)
+class DistributionCentre:
+    """A DC: ranges every item and holds stock for the locations it serves."""
+
+    id: int
+    code: str
+
+
+@dataclass(frozen=True)
 class EstateChunk:
-    """Rows for one chunk of locations, one frame per table."""
+    """Rows for one chunk of items, one frame per table."""
 
     ranging: pl.DataFrame
     demand_params: pl.DataFrame
@@ -63,13 +75,23 @@ class RangedPairs:
     location_index: list[npt.NDArray[np.int64]] = field(default_factory=list)
     base_rate: list[npt.NDArray[np.float64]] = field(default_factory=list)
 
-    def concatenated(self) -> tuple[npt.NDArray[np.int64], ...]:
+    def concatenated(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """(item_index, location_index) arrays over every pair kept."""
         return np.concatenate(self.item_index), np.concatenate(self.location_index)
 
     def base_rates(self) -> npt.NDArray[np.float64]:
         """Base rate of every pair kept, in the order of `concatenated`."""
         return np.concatenate(self.base_rate)
+
+
+@dataclass(frozen=True)
+class Quantities:
+    """Stock figures for a chunk: items x locations matrices."""
+
+    on_hand: FloatMatrix
+    on_order: FloatMatrix
+    in_transit: FloatMatrix
+    allocated: FloatMatrix
 
 
 class EstateBuilder:
@@ -81,126 +103,120 @@ class EstateBuilder:
         seed: int,
         items: ItemArrays,
         season_now: npt.NDArray[np.float64],
-        dc_ids: list[int],
-        dc_codes: list[str],
+        selling: list[SellingLocation],
+        dcs: list[DistributionCentre],
         as_of: datetime,
         keep_pairs: bool,
     ) -> None:
         self.seed = seed
         self.items = items
         self.season_now = season_now
-        self.dc_ids = dc_ids
-        self.dc_codes = dc_codes
+        self.selling = selling
+        self.dcs = dcs
         self.as_of = as_of
         self.pairs = RangedPairs() if keep_pairs else None
-        # Weekly baseline demand each DC serves, per item: sizes DC stock.
-        self.dc_weekly = np.zeros((len(dc_ids), len(items.ids)))
+        self.carry = np.array([s.carry_fraction for s in selling])
+        self.size = np.array([s.size for s in selling])
+        # Which DC serves each selling location, as a 0/1 matrix for summing demand.
+        self.served_by = np.zeros((len(selling), len(dcs)))
+        self.served_by[np.arange(len(selling)), [s.dc_index for s in selling]] = 1.0
+        ids = np.array([s.id for s in selling] + [d.id for d in dcs], dtype=np.int64)
+        codes = np.array([s.code for s in selling] + [d.code for d in dcs])
+        self.column_order = np.argsort(ids, kind="stable")
+        self.location_ids = ids[self.column_order]
+        self.location_codes = codes[self.column_order]
 
-    def selling_chunks(self, locations: list[SellingLocation]) -> Iterator[EstateChunk]:
-        """Chunks of ranging, demand parameters and positions for stores and the online node."""
-        per_chunk = max(1, CHUNK_PAIRS // max(1, len(self.items.ids)))
-        for start in range(0, len(locations), per_chunk):
-            parts = [
-                self._location(start + offset, location)
-                for offset, location in enumerate(locations[start : start + per_chunk])
-            ]
-            yield EstateChunk(
-                ranging=pl.concat([p.ranging for p in parts]),
-                demand_params=pl.concat([p.demand_params for p in parts]),
-                positions=pl.concat([p.positions for p in parts]),
-                stock=pl.concat([p.stock for p in parts]),
-            )
+    def chunks(self) -> Iterator[EstateChunk]:
+        """Every table's rows, a chunk of items (at every location) at a time."""
+        n_items = len(self.items.ids)
+        locations = len(self.selling) + len(self.dcs)
+        per_chunk = max(1, CHUNK_PAIRS // locations)
+        for chunk_index, start in enumerate(range(0, n_items, per_chunk)):
+            yield self._chunk(chunk_index, np.arange(start, min(n_items, start + per_chunk)))
 
-    def _location(self, index: int, location: SellingLocation) -> EstateChunk:
-        rng = stage_rng(self.seed, STAGE_RANGING, index)
-        items = self.items
-        ranged = np.flatnonzero(rng.random(len(items.ids)) < location.carry_fraction)
-        base = np.round(
-            BASE_UNITS
-            * items.popularity[ranged]
-            * location.size
-            * rng.lognormal(0.0, 0.3, size=len(ranged)),
-            3,
+    def chunk_count(self) -> int:
+        """How many chunks `chunks` yields (for progress)."""
+        per_chunk = max(1, CHUNK_PAIRS // (len(self.selling) + len(self.dcs)))
+        return -(-len(self.items.ids) // per_chunk)
+
+    def _chunk(self, chunk_index: int, idx: npt.NDArray[np.int64]) -> EstateChunk:
+        rng = stage_rng(self.seed, STAGE_RANGING, chunk_index)
+        items, shape = self.items, (len(idx), len(self.selling))
+        ranged = rng.random(shape) < self.carry[None, :]
+        noise = rng.lognormal(0.0, 0.3, size=shape)
+        base = np.round(BASE_UNITS * items.popularity[idx, None] * self.size[None, :] * noise, 3)
+        weekly = np.where(ranged, base * self.season_now[items.category[idx]][:, None], 0.0)
+        store = Quantities(
+            on_hand=np.maximum(2.0, np.round(rng.uniform(2.0, 6.0, shape) * weekly)),
+            on_order=np.round(_sometimes(rng, 0.3, 1.0, 2.0, shape) * weekly),
+            in_transit=np.round(_sometimes(rng, 0.2, 0.5, 1.5, shape) * weekly),
+            allocated=np.zeros(shape),
         )
-        weekly_now = base * self.season_now[items.category[ranged]]
-        self.dc_weekly[location.dc_index, ranged] += weekly_now
+        dc_weekly = weekly @ self.served_by
+        dc_shape = dc_weekly.shape
+        dc = Quantities(
+            on_hand=np.round(rng.uniform(4.0, 8.0, dc_shape) * dc_weekly),
+            on_order=np.round(_sometimes(rng, 0.5, 2.0, 4.0, dc_shape) * dc_weekly),
+            in_transit=np.round(_sometimes(rng, 0.4, 1.0, 2.0, dc_shape) * dc_weekly),
+            allocated=np.round(rng.uniform(0.0, 0.5, dc_shape) * dc_weekly),
+        )
         if self.pairs is not None:
-            self.pairs.item_index.append(ranged)
-            self.pairs.location_index.append(np.full(len(ranged), index))
-            self.pairs.base_rate.append(base)
-        cover = rng.uniform(2.0, 6.0, size=len(ranged))
-        on_order = np.where(rng.random(len(ranged)) < 0.3, rng.uniform(1, 2, len(ranged)), 0)
-        in_transit = np.where(rng.random(len(ranged)) < 0.2, rng.uniform(0.5, 1.5, len(ranged)), 0)
-        return self._frames(
-            ranged,
-            location.id,
-            location.code,
-            base=base,
-            on_hand=np.maximum(2.0, np.round(cover * weekly_now)),
-            on_order=np.round(on_order * weekly_now),
-            in_transit=np.round(in_transit * weekly_now),
-            allocated=np.zeros(len(ranged)),
-        )
-
-    def dc_chunks(self) -> Iterator[EstateChunk]:
-        """Ranging and positions at the DCs (every item; stock covers the stores they serve)."""
-        n = len(self.items.ids)
-        every_item = np.arange(n)
-        for index, (dc_id, dc_code) in enumerate(zip(self.dc_ids, self.dc_codes, strict=True)):
-            rng = stage_rng(self.seed, STAGE_DC, index)
-            weekly = self.dc_weekly[index]
-            chunk = self._frames(
-                every_item,
-                dc_id,
-                dc_code,
-                base=None,
-                on_hand=np.round(rng.uniform(4.0, 8.0, n) * weekly),
-                on_order=np.round(np.where(rng.random(n) < 0.5, rng.uniform(2, 4, n), 0) * weekly),
-                in_transit=np.round(
-                    np.where(rng.random(n) < 0.4, rng.uniform(1, 2, n), 0) * weekly
-                ),
-                allocated=np.round(rng.uniform(0.0, 0.5, n) * weekly),
-            )
-            yield chunk
+            rows, cols = np.nonzero(ranged)
+            self.pairs.item_index.append(idx[rows])
+            self.pairs.location_index.append(cols)
+            self.pairs.base_rate.append(base[rows, cols])
+        return self._frames(idx, ranged, base, store, dc)
 
     def _frames(
         self,
-        ranged: npt.NDArray[np.int64],
-        location_id: int,
-        location_code: str,
-        *,
-        base: npt.NDArray[np.float64] | None,
-        on_hand: npt.NDArray[np.float64],
-        on_order: npt.NDArray[np.float64],
-        in_transit: npt.NDArray[np.float64],
-        allocated: npt.NDArray[np.float64],
+        idx: npt.NDArray[np.int64],
+        ranged: npt.NDArray[np.bool_],
+        base: FloatMatrix,
+        store: Quantities,
+        dc: Quantities,
     ) -> EstateChunk:
-        item_ids = self.items.ids[ranged]
-        location_ids = np.full(len(ranged), location_id, dtype=np.int64)
-        as_of = pl.lit(self.as_of, dtype=pl.Datetime("us", "UTC"))
+        order = self.column_order
+
+        def joined(selling: FloatMatrix, dcs: FloatMatrix) -> FloatMatrix:
+            return np.hstack([selling, dcs])[:, order]
+
+        carried = joined(ranged.astype(float), np.ones((len(idx), len(self.dcs)))) > 0
+        rows, cols = np.nonzero(carried)  # row-major: by item, then by location id
+        selling = joined(np.ones(ranged.shape), np.zeros((len(idx), len(self.dcs))))[rows, cols]
+        item_ids = self.items.ids[idx[rows]]
+        location_ids = self.location_ids[cols]
         quantities = {
-            "on_hand": on_hand,
-            "on_order": on_order,
-            "in_transit": in_transit,
-            "allocated": allocated,
+            name: joined(getattr(store, name), getattr(dc, name))[rows, cols]
+            for name in ("on_hand", "on_order", "in_transit", "allocated")
         }
+        as_of = pl.lit(self.as_of, dtype=pl.Datetime("us", "UTC"))
         ranging = pl.DataFrame({"item_id": item_ids, "location_id": location_ids})
-        params = (
-            pl.DataFrame(
-                {
-                    "item_id": item_ids,
-                    "location_id": location_ids,
-                    "base_rate": base,
-                    "elasticity": self.items.elasticity[ranged],
-                }
-            )
-            if base is not None
-            else pl.DataFrame()
+        is_selling = selling > 0
+        params = pl.DataFrame(
+            {
+                "item_id": item_ids[is_selling],
+                "location_id": location_ids[is_selling],
+                "base_rate": joined(base, np.zeros((len(idx), len(self.dcs))))[rows, cols][
+                    is_selling
+                ],
+                "elasticity": self.items.elasticity[idx[rows]][is_selling],
+            }
         )
-        positions = pl.DataFrame({**ranging.to_dict(), **quantities}).with_columns(
-            as_of.alias("as_of"), pl.lit(SOURCE).alias("source")
-        )
+        positions = pl.DataFrame(
+            {"item_id": item_ids, "location_id": location_ids, **quantities}
+        ).with_columns(as_of.alias("as_of"), pl.lit(SOURCE).alias("source"))
         stock = pl.DataFrame(
-            {"sku": self.items.skus[ranged], "location_code": location_code, **quantities}
+            {
+                "sku": self.items.skus[idx[rows]],
+                "location_code": self.location_codes[cols],
+                **quantities,
+            }
         ).with_columns(as_of.alias("updated_at"))
         return EstateChunk(ranging=ranging, demand_params=params, positions=positions, stock=stock)
+
+
+def _sometimes(
+    rng: np.random.Generator, share: float, low: float, high: float, shape: tuple[int, ...]
+) -> FloatMatrix:
+    """Weeks of demand on an open order (or in transit) for about `share` of positions."""
+    return np.where(rng.random(shape) < share, rng.uniform(low, high, shape), 0.0)

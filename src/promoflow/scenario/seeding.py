@@ -20,7 +20,13 @@ from promoflow.kit.clock import utcnow
 from promoflow.scenario import repository
 from promoflow.scenario.bulk import write_frame
 from promoflow.scenario.demand import seasonal_index
-from promoflow.scenario.estate import EstateBuilder, EstateChunk, ItemArrays, SellingLocation
+from promoflow.scenario.estate import (
+    DistributionCentre,
+    EstateBuilder,
+    EstateChunk,
+    ItemArrays,
+    SellingLocation,
+)
 from promoflow.scenario.events import HistoricalEvent, plan_category_events
 from promoflow.scenario.history import CategoryPairs, HistoryInputs, simulate_category
 from promoflow.scenario.master import ECOMMERCE_SIZE, MasterData
@@ -172,23 +178,17 @@ class Seeder:
             seed=self.seed,
             items=items,
             season_now=season_now,
-            dc_ids=[location_ids[d["code"]] for d in master.dcs],
-            dc_codes=[d["code"] for d in master.dcs],
+            selling=self.selling_locations(location_ids),
+            dcs=[DistributionCentre(location_ids[d["code"]], d["code"]) for d in master.dcs],
             # Stock counted early on `today`, never in the future of a live run.
             as_of=min(datetime.combine(self.today, time(6, 0), tzinfo=UTC), utcnow()),
             keep_pairs=self.with_history,
         )
-        selling = self.selling_locations(location_ids)
-        total = len(selling) + len(master.dcs)
-        done = 0
         end = 0.35 if self.with_history else 0.95
-        for chunk in builder.selling_chunks(selling):
+        total = builder.chunk_count()
+        for done, chunk in enumerate(builder.chunks(), start=1):
             self._write_chunk(chunk)
-            done = min(total, done + chunk.ranging["location_id"].n_unique())
             self.progress("ranging and inventory", 0.05 + (end - 0.05) * done / total)
-        for chunk in builder.dc_chunks():
-            self._write_chunk(chunk)
-        self.progress("ranging and inventory", end)
         return builder
 
     def selling_locations(self, location_ids: dict[str, int]) -> list[SellingLocation]:
