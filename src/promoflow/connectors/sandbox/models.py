@@ -68,13 +68,7 @@ class SandboxChannelPrice(Base):
     reverted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     __table_args__ = (
-        sa.UniqueConstraint(
-            "system",
-            "publication_key",
-            "sku",
-            "location_code",
-            name="uq_sandbox_channel_prices_once",
-        ),
+        sa.UniqueConstraint("system", "publication_key", "sku", "location_code"),
         sa.Index("ix_sandbox_channel_prices_lookup", "system", "sku", "location_code"),
     )
 
