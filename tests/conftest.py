@@ -70,8 +70,9 @@ def test_settings(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Sett
         database_url=db_url,
         data_dir=tmp_path_factory.mktemp("data"),
         executor_id="pytest",
-        # One business hour = 20 ms: a 24 h SLA takes about half a second.
-        seconds_per_business_hour=0.02,
+        # One business hour = 50 ms: an 8 h approval SLA lapses in 0.4 s, long
+        # enough for a test's desk to act first on a busy two-core machine.
+        seconds_per_business_hour=0.05,
         notification_poll_seconds=0.05,
     )
 

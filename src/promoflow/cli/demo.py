@@ -75,8 +75,8 @@ def demo(
 
             summary = generate(runtime.sessions, size, seed=seed, progress=on_seed)
         console.print(f"retailer: {summary.stores} stores, {summary.dcs} DCs, {summary.skus} "
-                      f"SKUs, {summary.suppliers} suppliers, {summary.sales_rows:,} weeks of "
-                      "item-store sales history")
+                      f"SKUs, {summary.suppliers} suppliers, {summary.sales_rows:,} item-store-weeks of "
+                      "sales history")
         tag = "DEMO-" + datetime.now().strftime("%H%M%S")
         story = storyline.plan(runtime, summary.today, tag)
         storyline.prepare_stock(story)

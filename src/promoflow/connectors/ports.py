@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 
 class ConnectorError(Exception):
@@ -20,7 +20,12 @@ class ConnectorError(Exception):
     def __init__(self, system: str, message: str, *, retryable: bool = True) -> None:
         super().__init__(f"{system}: {message}")
         self.system = system
+        self.message = message
         self.retryable = retryable
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # DBOS pickles step errors into its checkpoints; keep every field across that.
+        return (self.__class__, (self.system, self.message), {"retryable": self.retryable})
 
 
 class ConnectorUnavailable(ConnectorError):

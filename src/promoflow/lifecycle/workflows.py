@@ -183,6 +183,7 @@ def _publish_channel(
                 for part in range(plan["parts"])
             ]
         except Exception as error:
+            detail = _explain(error)
             case_id = run_tx(
                 tx.open_case,
                 promotion_id,
@@ -190,12 +191,12 @@ def _publish_channel(
                 "critical",
                 "channel_operations",
                 f"{channel} publication failed after retries",
-                str(error)[:2000],
+                detail,
                 CASE_ACTIONS_PUBLICATION,
                 {"channel": channel, "publication_key": plan["key"]},
                 True,
             )
-            run_tx(tx.publication_failed, promotion_id, channel, str(error)[:2000])
+            run_tx(tx.publication_failed, promotion_id, channel, detail)
             decision = _await_case(case_id, timing)
             if decision == "cancel_promotion":
                 raise Cancelled("operator", f"cancelled from exception case {case_id}") from None
@@ -206,6 +207,13 @@ def _publish_channel(
             continue
         run_tx(tx.publication_done, promotion_id, channel, receipts)
         return plan
+
+
+def _explain(error: Exception) -> str:
+    """The step's own errors, not only DBOS's "retries exhausted" wrapper."""
+    causes = getattr(error, "errors", None) or []
+    last = f"; last error: {causes[-1]}" if causes else ""
+    return f"{error}{last}"[:2000]
 
 
 def _await_case(case_id: int, timing: LifecycleTiming) -> str:
