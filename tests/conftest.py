@@ -101,8 +101,7 @@ def session(engine: Engine) -> Iterator[Session]:
     """A session whose work is rolled back after the test (nothing leaks between tests)."""
     connection = engine.connect()
     transaction = connection.begin()
-    db = Session(bind=connection, join_transaction_mode="create_savepoint",
-                 expire_on_commit=False)
+    db = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
     try:
         yield db
     finally:

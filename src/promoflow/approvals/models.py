@@ -35,7 +35,5 @@ class ApprovalTask(Base):
 
     __table_args__ = (
         sa.UniqueConstraint("promotion_id", "revision", "role"),
-        sa.CheckConstraint(
-            "status IN ('pending','approved','rejected','expired')", name="status"
-        ),
+        sa.CheckConstraint("status IN ('pending','approved','rejected','expired')", name="status"),
     )

@@ -64,25 +64,28 @@ def demo(
     console.print(f"database: {settings.resolved_database_url()}")
     runtime = start_runtime(settings)
     try:
-        size = ScenarioSize(stores=stores, skus=skus,
-                            regions=min(5, max(2, stores // 10)))
-        with Progress(TextColumn("{task.description:<36}"), BarColumn(), TimeElapsedColumn(),
-                      console=console) as progress:
+        size = ScenarioSize(stores=stores, skus=skus, regions=min(5, max(2, stores // 10)))
+        with Progress(
+            TextColumn("{task.description:<36}"), BarColumn(), TimeElapsedColumn(), console=console
+        ) as progress:
             task = progress.add_task("seeding the retailer", total=1.0)
 
             def on_seed(label: str, fraction: float) -> None:
                 progress.update(task, description=label, completed=fraction)
 
             summary = generate(runtime.sessions, size, seed=seed, progress=on_seed)
-        console.print(f"retailer: {summary.stores} stores, {summary.dcs} DCs, {summary.skus} "
-                      f"SKUs, {summary.suppliers} suppliers, {summary.sales_rows:,} item-store-weeks of "
-                      "sales history")
+        console.print(
+            f"retailer: {summary.stores} stores, {summary.dcs} DCs, {summary.skus} "
+            f"SKUs, {summary.suppliers} suppliers, {summary.sales_rows:,} item-store-weeks of "
+            "sales history"
+        )
         tag = "DEMO-" + datetime.now().strftime("%H%M%S")
         story = storyline.plan(runtime, summary.today, tag)
         storyline.prepare_stock(story)
         storyline.submit_all(story)
         stories = {p.promotion_id: p.story for p in story.promotions}
         with Live(console=console, refresh_per_second=8) as live:
+
             def on_status(rows: list[dict[str, Any]]) -> None:
                 for row in rows:
                     row["story"] = stories[row["id"]]
@@ -98,12 +101,19 @@ def demo(
             console.print(f"{mark} {name}: {check['detail']}")
         path = report or settings.data_dir / f"promoflow-report-{tag}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"retailer": summary.as_json(), "promotions": reports,
-                                    "checks": checks,
-                                    "seconds": round(time.monotonic() - started, 1)},
-                                   indent=2, default=str))
-        console.print(f"report: [bold]{path.resolve()}[/] "
-                      f"({time.monotonic() - started:.0f} s)")
+        path.write_text(
+            json.dumps(
+                {
+                    "retailer": summary.as_json(),
+                    "promotions": reports,
+                    "checks": checks,
+                    "seconds": round(time.monotonic() - started, 1),
+                },
+                indent=2,
+                default=str,
+            )
+        )
+        console.print(f"report: [bold]{path.resolve()}[/] ({time.monotonic() - started:.0f} s)")
         if not finished or not all(c["ok"] for c in checks.values()):
             raise typer.Exit(code=1)
     finally:

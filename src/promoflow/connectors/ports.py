@@ -150,8 +150,9 @@ class PurchaseOrderSystem(Protocol):
 class SalesFeed(Protocol):
     system: str
 
-    def sales(self, skus: list[str], location_codes: list[str], start: date, end: date
-              ) -> list[SalesRecord]:
+    def sales(
+        self, skus: list[str], location_codes: list[str], start: date, end: date
+    ) -> list[SalesRecord]:
         """Point-of-sale actuals for the scope and dates."""
         ...
 
@@ -169,7 +170,8 @@ class ItemMaster(Protocol):
 class FinancePosting(Protocol):
     system: str
 
-    def post_promotion_result(self, key: str, promotion_code: str, margin: Decimal,
-                              vendor_funding: Decimal) -> str:
+    def post_promotion_result(
+        self, key: str, promotion_code: str, margin: Decimal, vendor_funding: Decimal
+    ) -> str:
         """Post the promotion's realised margin and vendor funding claim once per key."""
         ...

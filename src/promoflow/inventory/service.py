@@ -156,13 +156,18 @@ def mark_received(session: Session, numbers: Sequence[str]) -> int:
     for order in orders:
         if order.status == "received":
             continue
-        lines = session.scalars(sa.select(PurchaseOrderLine)
-                                .where(PurchaseOrderLine.purchase_order_id == order.id))
+        lines = session.scalars(
+            sa.select(PurchaseOrderLine).where(PurchaseOrderLine.purchase_order_id == order.id)
+        )
         for line in lines:
             line.received_quantity = line.confirmed_quantity or line.quantity
         order.status = "received"
-        record_event(session, "purchase_order.received", f"purchase_order/{order.number}",
-                     {"number": order.number, "promotion_id": order.promotion_id},
-                     promotion_id=order.promotion_id)
+        record_event(
+            session,
+            "purchase_order.received",
+            f"purchase_order/{order.number}",
+            {"number": order.number, "promotion_id": order.promotion_id},
+            promotion_id=order.promotion_id,
+        )
         received += 1
     return received

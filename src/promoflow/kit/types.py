@@ -11,6 +11,7 @@ from sqlalchemy.orm import mapped_column
 
 from promoflow.kit.clock import utcnow
 
+
 class UtcDateTime(sa.TypeDecorator[datetime]):
     """Timezone-aware UTC in and out on every backend.
 
@@ -26,8 +27,7 @@ class UtcDateTime(sa.TypeDecorator[datetime]):
             raise ValueError(f"naive datetime {value!r}: pass an aware UTC datetime")
         return value.astimezone(UTC) if value is not None else None
 
-    def process_result_value(self, value: datetime | None, dialect: sa.Dialect
-                             ) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

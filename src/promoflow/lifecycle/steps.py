@@ -78,14 +78,20 @@ def refresh_supplier_acks(promotion_id: int) -> int:
 
 @DBOS.step()
 def plan_publication(promotion_id: int, channel: str) -> dict[str, Any]:
-    """The channel's publication key and how many parts its prices split into."""
+    """The channel's publication key and how its prices split into parts.
+
+    The part size is recorded with the plan: a recovered workflow may run in
+    another process, and every process must cut the same parts.
+    """
     with transaction(get_runtime().sessions) as session:
         promotion = promotions_service.get_promotion(session, promotion_id)
         row = publications_service.ensure_publication(session, promotion, channel)
         count = len(publications_service.price_changes(session, promotion, channel))
+        size = _part_size()
         return {
             "key": row.publication_key,
-            "parts": max(1, -(-count // _part_size())),
+            "parts": max(1, -(-count // size)),
+            "size": size,
             "prices": count,
         }
 
@@ -97,13 +103,12 @@ def plan_publication(promotion_id: int, channel: str) -> dict[str, Any]:
     backoff_rate=2.0,
     should_retry=_retryable,
 )
-def publish_part(promotion_id: int, channel: str, key: str, part: int) -> dict[str, Any]:
+def publish_part(promotion_id: int, channel: str, key: str, part: int, size: int) -> dict[str, Any]:
     """Send one part of the channel's prices under its own idempotency key."""
     sessions = get_runtime().sessions
     with transaction(sessions) as session:
         promotion = promotions_service.get_promotion(session, promotion_id)
         changes = publications_service.price_changes(session, promotion, channel)
-    size = _part_size()
     chunk = changes[part * size : (part + 1) * size]
     publisher = registry.get_price_publisher(channel)
     try:

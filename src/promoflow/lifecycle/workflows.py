@@ -179,7 +179,7 @@ def _publish_channel(
     while True:
         try:
             receipts = [
-                steps.publish_part(promotion_id, channel, plan["key"], part)
+                steps.publish_part(promotion_id, channel, plan["key"], part, plan["size"])
                 for part in range(plan["parts"])
             ]
         except Exception as error:

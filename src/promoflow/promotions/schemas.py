@@ -42,9 +42,7 @@ class PromotionCreate(BaseModel):
     @model_validator(mode="after")
     def _coherent(self) -> Self:
         if self.end_date < self.start_date:
-            raise ValueError(
-                f"end_date {self.end_date} is before start_date {self.start_date}"
-            )
+            raise ValueError(f"end_date {self.end_date} is before start_date {self.start_date}")
         required = {
             "percent_off": "discount_percent",
             "amount_off": "discount_amount",

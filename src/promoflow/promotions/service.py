@@ -85,14 +85,22 @@ def create_promotion(session: Session, data: PromotionCreate, actor: str) -> Pro
         item = items[sku]
         price = effective_unit_price(promotion, Decimal(item.regular_price), bundle_total)
         if price < 0:
-            raise InvalidInput("discount_amount", str(data.discount_amount),
-                               f"takes item {sku} below zero (regular {item.regular_price})")
+            raise InvalidInput(
+                "discount_amount",
+                str(data.discount_amount),
+                f"takes item {sku} below zero (regular {item.regular_price})",
+            )
         session.add(PromotionItem(promotion_id=promotion.id, item_id=item.id, promo_price=price))
     for location in locations:
         session.add(PromotionLocation(promotion_id=promotion.id, location_id=location))
-    record_event(session, "promotion.created", f"promotion/{promotion.id}",
-                 {"code": code, "items": len(items), "locations": len(locations)},
-                 promotion_id=promotion.id, actor=actor)
+    record_event(
+        session,
+        "promotion.created",
+        f"promotion/{promotion.id}",
+        {"code": code, "items": len(items), "locations": len(locations)},
+        promotion_id=promotion.id,
+        actor=actor,
+    )
     session.flush()
     return promotion
 
@@ -108,8 +116,9 @@ def _resolve_locations(session: Session, data: PromotionCreate) -> list[int]:
         known = repository.known_regions(session)
         for index, region in enumerate(data.regions):
             if region not in known:
-                raise InvalidInput(f"regions[{index}]", region,
-                                   f"unknown region; known: {sorted(known)}")
+                raise InvalidInput(
+                    f"regions[{index}]", region, f"unknown region; known: {sorted(known)}"
+                )
         ids.extend(loc.id for loc in repository.stores_in_regions(session, data.regions))
     return sorted(set(ids))
 
@@ -145,8 +154,14 @@ def submit_promotion(
             f"promotion {promotion.code} is {promotion.status}; only a draft or a rejected "
             "promotion can be submitted",
         )
-    session.add(PromotionRevision(promotion_id=promotion.id, revision=promotion.revision,
-                                  snapshot=snapshot(session, promotion), created_by=actor))
+    session.add(
+        PromotionRevision(
+            promotion_id=promotion.id,
+            revision=promotion.revision,
+            snapshot=snapshot(session, promotion),
+            created_by=actor,
+        )
+    )
     promotion.timing = timing
     promotion.workflow_id = workflow_id_for(promotion.id, promotion.revision)
     transition(session, promotion, "submitted", "submitted for approval", actor)
@@ -154,7 +169,11 @@ def submit_promotion(
 
 
 def transition(
-    session: Session, promotion: Promotion, target: str, reason: str, actor: str = "system",
+    session: Session,
+    promotion: Promotion,
+    target: str,
+    reason: str,
+    actor: str = "system",
     data: dict[str, Any] | None = None,
 ) -> Promotion:
     """Move the promotion to `target` and log the event in the same transaction."""
@@ -164,10 +183,18 @@ def transition(
     promotion.status_reason = reason
     promotion.updated_at = utcnow()
     record_event(
-        session, f"promotion.{target}", f"promotion/{promotion.id}",
-        {"from": previous, "to": target, "reason": reason, "revision": promotion.revision,
-         **(data or {})},
-        promotion_id=promotion.id, actor=actor,
+        session,
+        f"promotion.{target}",
+        f"promotion/{promotion.id}",
+        {
+            "from": previous,
+            "to": target,
+            "reason": reason,
+            "revision": promotion.revision,
+            **(data or {}),
+        },
+        promotion_id=promotion.id,
+        actor=actor,
     )
     session.flush()
     return promotion

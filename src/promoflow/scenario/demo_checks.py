@@ -21,7 +21,8 @@ def reports(story: Storyline) -> list[dict[str, Any]]:
     with story.runtime.sessions() as session:
         for promo in story.promotions:
             report = promotion_report(
-                session, promotions_service.get_promotion(session, promo.promotion_id))
+                session, promotions_service.get_promotion(session, promo.promotion_id)
+            )
             report["story"] = promo.story
             report["narration"] = promo.notes
             result.append(report)
@@ -36,45 +37,59 @@ def checks(story: Storyline, promotion_reports: list[dict[str, Any]]) -> dict[st
     """Each story's point, verified from the event log, the cases and the sandbox POS."""
     ends = [r["status"] for r in promotion_reports]
     clean, low, sla, outage, rejected, invalid = promotion_reports
-    counts = estate_actions.pos_price_counts(story.runtime, [r["code"] for r in
-                                                             promotion_reports])
+    counts = estate_actions.pos_price_counts(story.runtime, [r["code"] for r in promotion_reports])
     repeated = {k: v for k, v in counts.items() if v != 1}
     with story.runtime.sessions() as session:
-        coverage_states = list(session.scalars(
-            sa.select(Event.data["gates"]["inventory_coverage"].as_string())
-            .where(Event.promotion_id == low["id"], Event.type == "io.promoflow.gate.evaluated")
-            .order_by(Event.sequence)).all())
+        coverage_states = list(
+            session.scalars(
+                sa.select(Event.data["gates"]["inventory_coverage"].as_string())
+                .where(Event.promotion_id == low["id"], Event.type == "io.promoflow.gate.evaluated")
+                .order_by(Event.sequence)
+            ).all()
+        )
     return {
         "every story ended as expected": _check(
             tuple(ends) == EXPECTED_ENDS,
-            ", ".join(f"{r['code']} {r['status']}" for r in promotion_reports)),
+            ", ".join(f"{r['code']} {r['status']}" for r in promotion_reports),
+        ),
         "clean launch went live without exceptions": _check(
             clean["status"] == "closed" and not clean["exceptions"],
-            f"{len(clean['exceptions'])} exception(s)"),
+            f"{len(clean['exceptions'])} exception(s)",
+        ),
         "low coverage blocked the launch until replenishment arrived": _check(
-            "fail" in coverage_states and coverage_states[-1] in ("pass", "waived")
+            "fail" in coverage_states
+            and coverage_states[-1] in ("pass", "waived")
             and any(c["kind"] == "stockout_risk" for c in low["exceptions"]),
-            f"coverage gate went {' → '.join(dict.fromkeys(coverage_states))}"),
+            f"coverage gate went {' → '.join(dict.fromkeys(coverage_states))}",
+        ),
         "the overdue approval was reminded and escalated": _check(
             any(a["escalated"] for a in sla["approvals"])
             and any(c["kind"] == "approval_overdue" for c in sla["exceptions"]),
-            "; ".join(f"{a['role']}→{a['assigned_role']} {a['status']}"
-                      for a in sla["approvals"])),
+            "; ".join(f"{a['role']}→{a['assigned_role']} {a['status']}" for a in sla["approvals"]),
+        ),
         "the POS outage went to the exception queue and was retried": _check(
-            any(c["kind"] == "channel_publication_error" and c["resolution"] == "retry"
-                for c in outage["exceptions"]),
-            "; ".join(f"#{c['id']} {c['kind']} {c['resolution']}" for c in
-                      outage["exceptions"])),
+            any(
+                c["kind"] == "channel_publication_error" and c["resolution"] == "retry"
+                for c in outage["exceptions"]
+            ),
+            "; ".join(f"#{c['id']} {c['kind']} {c['resolution']}" for c in outage["exceptions"]),
+        ),
         "the POS received each price exactly once": _check(
             bool(counts) and not repeated,
             f"{len(counts)} item-store prices applied once each"
-            + (f"; applied more than once: {sorted(repeated)[:5]}" if repeated else "")),
+            + (f"; applied more than once: {sorted(repeated)[:5]}" if repeated else ""),
+        ),
         "finance rejected the below-cost deal": _check(
             rejected["status"] == "rejected"
-            and any(a["status"] == "rejected" and a["role"] == "finance_approver"
-                    for a in rejected["approvals"]), rejected["status_reason"][:90]),
+            and any(
+                a["status"] == "rejected" and a["role"] == "finance_approver"
+                for a in rejected["approvals"]
+            ),
+            rejected["status_reason"][:90],
+        ),
         "validation stopped the restricted item": _check(
             invalid["status"] == "rejected"
             and any(f["rule"] == "item_restricted" for f in invalid["findings"]),
-            invalid["status_reason"][:90]),
+            invalid["status_reason"][:90],
+        ),
     }

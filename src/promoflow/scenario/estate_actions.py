@@ -26,8 +26,9 @@ from promoflow.runtime import Runtime
 SOURCE = "sandbox-wms"
 
 
-def _weekly_demand(runtime: Runtime, skus: list[str], regions: list[str]
-                   ) -> dict[tuple[str, str], float]:
+def _weekly_demand(
+    runtime: Runtime, skus: list[str], regions: list[str]
+) -> dict[tuple[str, str], float]:
     """Mean weekly units over the last 13 weeks per (sku, store) in the regions."""
     with runtime.sessions() as session:
         last = session.scalar(sa.select(sa.func.max(WeeklySales.week)))
@@ -38,20 +39,33 @@ def _weekly_demand(runtime: Runtime, skus: list[str], regions: list[str]
             sa.select(Item.sku, Location.code, sa.func.avg(WeeklySales.units))
             .join(Item, Item.id == WeeklySales.item_id)
             .join(Location, Location.id == WeeklySales.location_id)
-            .where(Item.sku.in_(skus), Location.region.in_(regions), Location.kind == "store",
-                   WeeklySales.week > since)
-            .group_by(Item.sku, Location.code)).all()
+            .where(
+                Item.sku.in_(skus),
+                Location.region.in_(regions),
+                Location.kind == "store",
+                WeeklySales.week > since,
+            )
+            .group_by(Item.sku, Location.code)
+        ).all()
     return {(sku, code): float(units or 0.0) for sku, code, units in rows}
 
 
-def set_cover(runtime: Runtime, skus: list[str], regions: list[str], weeks_of_cover: float
-              ) -> int:
+def set_cover(runtime: Runtime, skus: list[str], regions: list[str], weeks_of_cover: float) -> int:
     """A stock count: set each store's on hand to `weeks_of_cover` of its usual sales."""
     records: list[PositionRecord] = []
     for (sku, code), weekly in _weekly_demand(runtime, skus, regions).items():
         on_hand = float(math.ceil(max(weekly, 0.5) * weeks_of_cover))
-        records.append(wms.set_stock(runtime.sessions, sku, code, on_hand=on_hand,
-                                     on_order=0.0, in_transit=0.0, allocated=0.0))
+        records.append(
+            wms.set_stock(
+                runtime.sessions,
+                sku,
+                code,
+                on_hand=on_hand,
+                on_order=0.0,
+                in_transit=0.0,
+                allocated=0.0,
+            )
+        )
     with transaction(runtime.sessions) as session:
         return inventory_service.apply_positions(session, records, SOURCE)
 
@@ -61,8 +75,9 @@ def pos_outage(runtime: Runtime, start: datetime, end: datetime) -> None:
     faults.set_faults(runtime.sessions, "sandbox-pos", outages=[(start, end)])
 
 
-def raise_replenishment(runtime: Runtime, promotion_id: int, weeks_of_cover: float,
-                        ack_after_seconds: float) -> list[str]:
+def raise_replenishment(
+    runtime: Runtime, promotion_id: int, weeks_of_cover: float, ack_after_seconds: float
+) -> list[str]:
     """The planner orders what the stores lack, one PO per supplier into the serving DC."""
     with runtime.sessions() as session:
         items = [item for _, item in promotions_repository.scope_items(session, promotion_id)]
@@ -87,39 +102,54 @@ def raise_replenishment(runtime: Runtime, promotion_id: int, weeks_of_cover: flo
             assert supplier is not None and dc is not None
             number = f"{promotion.code}-PO{len(requests) + 1}"
             inventory_service.raise_purchase_order(
-                session, number=number, supplier_id=supplier.id, destination_id=dc.id,
-                promotion_id=promotion_id, lines=[(i.id, q) for i, q in lines],
+                session,
+                number=number,
+                supplier_id=supplier.id,
+                destination_id=dc.id,
+                promotion_id=promotion_id,
+                lines=[(i.id, q) for i, q in lines],
                 due_date=promotion.start_date - timedelta(days=3),
-                ack_due_at=now + timedelta(seconds=24 * hour))
-            requests.append(PurchaseOrderRequest(
-                number=number, supplier_code=supplier.code, destination_code=dc.code,
-                due=promotion.start_date - timedelta(days=3),
-                lines=tuple((i.sku, q) for i, q in lines)))
+                ack_due_at=now + timedelta(seconds=24 * hour),
+            )
+            requests.append(
+                PurchaseOrderRequest(
+                    number=number,
+                    supplier_code=supplier.code,
+                    destination_code=dc.code,
+                    due=promotion.start_date - timedelta(days=3),
+                    lines=tuple((i.sku, q) for i, q in lines),
+                )
+            )
     portal = registry.get_purchase_order_system()
     for request in requests:
-        supplier_portal.set_supplier_behaviour(runtime.sessions, request.supplier_code,
-                                               ack_after_seconds=ack_after_seconds)
+        supplier_portal.set_supplier_behaviour(
+            runtime.sessions, request.supplier_code, ack_after_seconds=ack_after_seconds
+        )
         portal.submit_purchase_order(request.number, request)
     return [r.number for r in requests]
 
 
-def deliver_if_acknowledged(runtime: Runtime, numbers: list[str], weeks_of_cover: float
-                            ) -> bool:
+def deliver_if_acknowledged(runtime: Runtime, numbers: list[str], weeks_of_cover: float) -> bool:
     """Once every PO is acknowledged, the DC ships to the stores: positions rise."""
     with runtime.sessions() as session:
-        orders = session.scalars(sa.select(PurchaseOrder)
-                                 .where(PurchaseOrder.number.in_(numbers))).all()
+        orders = session.scalars(
+            sa.select(PurchaseOrder).where(PurchaseOrder.number.in_(numbers))
+        ).all()
         if not orders or any(o.ack_status != "acknowledged" for o in orders):
             return False
         promotion_id = orders[0].promotion_id
         assert promotion_id is not None
         skus = [i.sku for _, i in promotions_repository.scope_items(session, promotion_id)]
         stores = list(promotions_repository.scope_locations(session, promotion_id))
-        on_hand = {(sku, code): float(units) for sku, code, units in session.execute(
-            sa.select(Item.sku, Location.code, InventoryPosition.on_hand)
-            .join(Item, Item.id == InventoryPosition.item_id)
-            .join(Location, Location.id == InventoryPosition.location_id)
-            .where(Item.sku.in_(skus), Location.id.in_([s.id for s in stores]))).all()}
+        on_hand = {
+            (sku, code): float(units)
+            for sku, code, units in session.execute(
+                sa.select(Item.sku, Location.code, InventoryPosition.on_hand)
+                .join(Item, Item.id == InventoryPosition.item_id)
+                .join(Location, Location.id == InventoryPosition.location_id)
+                .where(Item.sku.in_(skus), Location.id.in_([s.id for s in stores]))
+            ).all()
+        }
     regions = sorted({store.region for store in stores})
     records = []
     for (sku, code), weekly in _weekly_demand(runtime, skus, regions).items():
@@ -135,9 +165,11 @@ def deliver_if_acknowledged(runtime: Runtime, numbers: list[str], weeks_of_cover
 
 def pos_price_counts(runtime: Runtime, codes: list[str]) -> dict[tuple[str, str, str], int]:
     """Times each (promotion, sku, store) price was applied by the sandbox POS."""
-    query = (sa.select(SandboxChannelPrice.publication_key, SandboxChannelPrice.sku,
-                       SandboxChannelPrice.location_code)
-             .where(SandboxChannelPrice.system == "sandbox-pos"))
+    query = sa.select(
+        SandboxChannelPrice.publication_key,
+        SandboxChannelPrice.sku,
+        SandboxChannelPrice.location_code,
+    ).where(SandboxChannelPrice.system == "sandbox-pos")
     counts: dict[tuple[str, str, str], int] = {}
     with runtime.sessions() as session:
         rows = session.execute(query).all()
@@ -151,8 +183,19 @@ def pos_price_counts(runtime: Runtime, codes: list[str]) -> dict[tuple[str, str,
 def promotion_states(runtime: Runtime, promotion_ids: list[int]) -> list[dict[str, Any]]:
     """Code, state and reason of each promotion, in the given order."""
     with runtime.sessions() as session:
-        rows = {p.id: p for p in session.scalars(
-            sa.select(Promotion).where(Promotion.id.in_(promotion_ids))).all()}
-    return [{"id": pid, "code": rows[pid].code, "name": rows[pid].name,
-             "status": rows[pid].status, "reason": rows[pid].status_reason}
-            for pid in promotion_ids]
+        rows = {
+            p.id: p
+            for p in session.scalars(
+                sa.select(Promotion).where(Promotion.id.in_(promotion_ids))
+            ).all()
+        }
+    return [
+        {
+            "id": pid,
+            "code": rows[pid].code,
+            "name": rows[pid].name,
+            "status": rows[pid].status,
+            "reason": rows[pid].status_reason,
+        }
+        for pid in promotion_ids
+    ]

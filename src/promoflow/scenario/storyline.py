@@ -64,8 +64,9 @@ def plan(runtime: Runtime, today: date, tag: str) -> Storyline:
         used: set[str] = set()
 
         def skus(region: str, count: int, category: str) -> list[str]:
-            chosen = picking.promotable_skus(session, region=region, count=count,
-                                             category=category, exclude=used)
+            chosen = picking.promotable_skus(
+                session, region=region, count=count, category=category, exclude=used
+            )
             used.update(chosen)
             return chosen
 
@@ -81,36 +82,103 @@ def plan(runtime: Runtime, today: date, tag: str) -> Storyline:
     end = start + timedelta(days=6)
 
     def request(n: int, name: str, items: list[str], where: str, **terms: Any) -> PromotionCreate:
-        return PromotionCreate(code=f"{tag}-{n}", name=name, start_date=start, end_date=end,
-                               items=items, regions=[where], **terms)
+        return PromotionCreate(
+            code=f"{tag}-{n}",
+            name=name,
+            start_date=start,
+            end_date=end,
+            items=items,
+            regions=[where],
+            **terms,
+        )
 
     both = ["pos", "ecommerce"]
     promotions = [
-        DemoPromotion("clean launch", request(
-            1, f"{cat[0]} 20 % off", clean_skus, region[0], mechanic="percent_off",
-            discount_percent=Decimal(20), channels=both, display_support=True),
-            PromotionScript(f"{tag}-1")),
-        DemoPromotion("blocked by low coverage, cleared by replenishment", request(
-            2, f"{cat[1]} buy 2 get 1 free", low_skus, region[1], mechanic="multi_buy",
-            buy_quantity=2, get_quantity=1, channels=both),
-            PromotionScript(f"{tag}-2")),
-        DemoPromotion("approval breaches its SLA and escalates", request(
-            3, f"{cat[2]} deep deal 30 % off", sla_skus, region[2], mechanic="percent_off",
-            discount_percent=Decimal(30), channels=both),
-            PromotionScript(f"{tag}-3", slow_role="category_manager")),
-        DemoPromotion("POS outage in the launch window, retried by an operator", request(
-            4, f"{cat[3]} 1.00 off", outage_skus, region[3], mechanic="amount_off",
-            discount_amount=Decimal("1.00"), channels=["pos"]),
-            PromotionScript(f"{tag}-4"), launch_lead_hours=120.0),
-        DemoPromotion("finance rejects a below-cost deal", request(
-            5, f"{cat[4]} clearance 45 % off", reject_skus, region[4], mechanic="percent_off",
-            discount_percent=Decimal(45), channels=both),
-            PromotionScript(f"{tag}-5", reject_by="finance_approver",
-                            reject_comment="below cost on most items; no vendor funding")),
-        DemoPromotion("validation stops a restricted item", request(
-            6, f"{cat[5]} 15 % off", invalid_skus + ([restricted] if restricted else []),
-            region[0], mechanic="percent_off", discount_percent=Decimal(15), channels=both),
-            PromotionScript(f"{tag}-6")),
+        DemoPromotion(
+            "clean launch",
+            request(
+                1,
+                f"{cat[0]} 20 % off",
+                clean_skus,
+                region[0],
+                mechanic="percent_off",
+                discount_percent=Decimal(20),
+                channels=both,
+                display_support=True,
+            ),
+            PromotionScript(f"{tag}-1"),
+        ),
+        DemoPromotion(
+            "blocked by low coverage, cleared by replenishment",
+            request(
+                2,
+                f"{cat[1]} buy 2 get 1 free",
+                low_skus,
+                region[1],
+                mechanic="multi_buy",
+                buy_quantity=2,
+                get_quantity=1,
+                channels=both,
+            ),
+            PromotionScript(f"{tag}-2"),
+        ),
+        DemoPromotion(
+            "approval breaches its SLA and escalates",
+            request(
+                3,
+                f"{cat[2]} deep deal 30 % off",
+                sla_skus,
+                region[2],
+                mechanic="percent_off",
+                discount_percent=Decimal(30),
+                channels=both,
+            ),
+            PromotionScript(f"{tag}-3", slow_role="category_manager"),
+        ),
+        DemoPromotion(
+            "POS outage in the launch window, retried by an operator",
+            request(
+                4,
+                f"{cat[3]} 1.00 off",
+                outage_skus,
+                region[3],
+                mechanic="amount_off",
+                discount_amount=Decimal("1.00"),
+                channels=["pos"],
+            ),
+            PromotionScript(f"{tag}-4"),
+            launch_lead_hours=120.0,
+        ),
+        DemoPromotion(
+            "finance rejects a below-cost deal",
+            request(
+                5,
+                f"{cat[4]} clearance 45 % off",
+                reject_skus,
+                region[4],
+                mechanic="percent_off",
+                discount_percent=Decimal(45),
+                channels=both,
+            ),
+            PromotionScript(
+                f"{tag}-5",
+                reject_by="finance_approver",
+                reject_comment="below cost on most items; no vendor funding",
+            ),
+        ),
+        DemoPromotion(
+            "validation stops a restricted item",
+            request(
+                6,
+                f"{cat[5]} 15 % off",
+                invalid_skus + ([restricted] if restricted else []),
+                region[0],
+                mechanic="percent_off",
+                discount_percent=Decimal(15),
+                channels=both,
+            ),
+            PromotionScript(f"{tag}-6"),
+        ),
     ]
     return Storyline(runtime=runtime, promotions=promotions)
 
@@ -119,8 +187,9 @@ def prepare_stock(story: Storyline) -> None:
     """Stock every demo promotion well, except the one whose story is low coverage."""
     for index, promo in enumerate(story.promotions):
         weeks = 0.2 if index == 1 else REPLENISH_WEEKS
-        estate_actions.set_cover(story.runtime, promo.request.items, promo.request.regions,
-                                 weeks_of_cover=weeks)
+        estate_actions.set_cover(
+            story.runtime, promo.request.items, promo.request.regions, weeks_of_cover=weeks
+        )
 
 
 def submit_all(story: Storyline, actor: str = "mia.merch") -> None:
@@ -129,8 +198,11 @@ def submit_all(story: Storyline, actor: str = "mia.merch") -> None:
         created = commands.create_promotion(promo.request, actor)
         promo.promotion_id = created.id
         promo.workflow_id = commands.submit_promotion(
-            created.id, actor, launch_lead_hours=promo.launch_lead_hours,
-            live_hours=promo.live_hours)
+            created.id,
+            actor,
+            launch_lead_hours=promo.launch_lead_hours,
+            live_hours=promo.live_hours,
+        )
     outage_promo = story.promotions[3]
     hour = story.runtime.settings.seconds_per_business_hour
     launch = utcnow() + timedelta(seconds=outage_promo.launch_lead_hours * hour)
@@ -146,8 +218,11 @@ def _replenish(story: Storyline, promo: DemoPromotion, case: ExceptionCase) -> N
     if case.kind == "stockout_risk" and promo.request.code not in story.replenished:
         story.replenished.add(str(promo.request.code))
         numbers = estate_actions.raise_replenishment(
-            story.runtime, promo.promotion_id, weeks_of_cover=REPLENISH_WEEKS,
-            ack_after_seconds=10 * story.runtime.settings.seconds_per_business_hour)
+            story.runtime,
+            promo.promotion_id,
+            weeks_of_cover=REPLENISH_WEEKS,
+            ack_after_seconds=10 * story.runtime.settings.seconds_per_business_hour,
+        )
         story.replenishment[str(promo.request.code)] = numbers
         promo.notes.append(f"planner raised replenishment {', '.join(numbers)}")
     return None
@@ -166,14 +241,16 @@ def advance(story: Storyline, desk: Desk) -> None:
     for code, numbers in list(story.replenishment.items()):
         if estate_actions.deliver_if_acknowledged(story.runtime, numbers, REPLENISH_WEEKS):
             story.by_code(code).notes.append(
-                f"supplier acknowledged {', '.join(numbers)}; DC delivered to the stores")
+                f"supplier acknowledged {', '.join(numbers)}; DC delivered to the stores"
+            )
             del story.replenishment[code]
 
 
 def statuses(story: Storyline) -> list[dict[str, Any]]:
     """Current state of each demo promotion, for the progress display."""
-    return estate_actions.promotion_states(story.runtime,
-                                           [p.promotion_id for p in story.promotions])
+    return estate_actions.promotion_states(
+        story.runtime, [p.promotion_id for p in story.promotions]
+    )
 
 
 def run(story: Storyline, on_status: StatusCallback, timeout_seconds: float = 150.0) -> bool:
@@ -198,4 +275,3 @@ def _collect_desk_log(story: Storyline, desk: Desk) -> None:
         for promo in story.promotions:
             if promo.request.code == code:
                 promo.notes.append(line.split(": ", 1)[1])
-
