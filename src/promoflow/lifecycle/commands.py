@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from dbos import DBOS, SetWorkflowID
+from dbos import DBOS, SetWorkflowID, WorkflowHandle
 
 from promoflow.approvals import service as approvals_service
 from promoflow.approvals.models import ApprovalTask
@@ -161,7 +161,7 @@ def cancel_promotion(promotion_id: int, actor: str, role: str, reason: str) -> P
 
 def workflow_status(workflow_id: str) -> dict[str, Any] | None:
     """DBOS's view of one lifecycle workflow (status, executor, times)."""
-    handle = DBOS.retrieve_workflow(workflow_id)
+    handle: WorkflowHandle[str] = DBOS.retrieve_workflow(workflow_id)
     status = handle.get_status()
     return {
         "workflow_id": workflow_id,

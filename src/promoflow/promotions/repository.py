@@ -138,8 +138,9 @@ def forecast_totals(session: Session, promotion_id: int, revision: int) -> dict[
 
 def gated_workflows_for_items(session: Session, item_ids: list[int]) -> list[str]:
     """Workflow ids of promotions waiting at their launch gates that include any item."""
-    return list(
-        session.scalars(
+    return [
+        workflow_id
+        for workflow_id in session.scalars(
             sa.select(Promotion.workflow_id)
             .distinct()
             .join(PromotionItem, PromotionItem.promotion_id == Promotion.id)
@@ -149,4 +150,5 @@ def gated_workflows_for_items(session: Session, item_ids: list[int]) -> list[str
                 Promotion.workflow_id.is_not(None),
             )
         ).all()
-    )
+        if workflow_id is not None
+    ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -87,14 +88,33 @@ class Desk:
             deciders = self._deciders(session, list(promotions))
         now = utcnow()
         for task in tasks:
-            self._approval(promotions[task.promotion_id], task, deciders, now)
-        for promotion_id in open_tasks:
-            confirmed = commands.confirm_store_tasks(
-                promotion_id, None, PEOPLE["store_operations"][0]
+            self._attempt(
+                promotions[task.promotion_id],
+                partial(self._approval, promotions[task.promotion_id], task, deciders, now),
             )
-            self.say(f"{promotions[promotion_id].code}: stores confirmed {confirmed} tasks")
+        for promotion_id in open_tasks:
+            self._attempt(
+                promotions[promotion_id],
+                partial(self._confirm_store_tasks, promotions[promotion_id]),
+            )
         for case in cases:
-            self._case(promotions[case.promotion_id or 0], case)
+            self._attempt(
+                promotions[case.promotion_id or 0],
+                partial(self._case, promotions[case.promotion_id or 0], case),
+            )
+
+    def _attempt(self, promotion: Promotion, action: Callable[[], None]) -> None:
+        # The workflow moves on while a person looks at their queue (an escalation
+        # lands between reading a task and deciding it): they read the refusal and
+        # look again on the next round, as a person would.
+        try:
+            action()
+        except PromoflowError as error:
+            self.say(f"{promotion.code}: {error.message} (will look again)")
+
+    def _confirm_store_tasks(self, promotion: Promotion) -> None:
+        confirmed = commands.confirm_store_tasks(promotion.id, None, PEOPLE["store_operations"][0])
+        self.say(f"{promotion.code}: stores confirmed {confirmed} readiness tasks")
 
     def say(self, line: str) -> None:
         self.log.append(line)
@@ -108,7 +128,8 @@ class Desk:
         ).all()
         result: dict[int, set[str]] = {}
         for promotion_id, person in rows:
-            result.setdefault(promotion_id, set()).add(person)
+            if person is not None:
+                result.setdefault(promotion_id, set()).add(person)
         return result
 
     def _approval(

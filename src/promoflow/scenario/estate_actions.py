@@ -19,6 +19,7 @@ from promoflow.inventory import service as inventory_service
 from promoflow.inventory.models import InventoryPosition, PurchaseOrder, WeeklySales
 from promoflow.kit.clock import utcnow
 from promoflow.kit.db import transaction
+from promoflow.kit.errors import NotFound
 from promoflow.promotions import repository as promotions_repository
 from promoflow.promotions.models import Promotion
 from promoflow.runtime import Runtime
@@ -92,14 +93,16 @@ def raise_replenishment(
         by_supplier.setdefault(item.supplier_id or 0, []).append((item, float(quantity)))
     with transaction(runtime.sessions) as session:
         promotion = session.get(Promotion, promotion_id)
-        assert promotion is not None
+        if promotion is None:
+            raise NotFound(f"promotion {promotion_id} does not exist")
         requests: list[PurchaseOrderRequest] = []
         now = utcnow()
         hour = runtime.settings.seconds_per_business_hour
         for supplier_id, lines in by_supplier.items():
             supplier = session.get(Supplier, supplier_id)
             dc = session.get(Location, dc_id)
-            assert supplier is not None and dc is not None
+            if supplier is None or dc is None:
+                raise NotFound(f"supplier {supplier_id} or DC {dc_id} of {promotion.code}")
             number = f"{promotion.code}-PO{len(requests) + 1}"
             inventory_service.raise_purchase_order(
                 session,
