@@ -18,6 +18,7 @@ from lifecycle_support import Planned, status_of
 from promoflow.config import Settings
 from promoflow.connectors.sandbox import faults
 from promoflow.connectors.sandbox.models import SandboxChannelPrice
+from promoflow.lifecycle import commands
 from promoflow.runtime import Runtime
 
 WORKER = Path(__file__).with_name("crash_worker.py")
@@ -112,4 +113,7 @@ def test_sigkill_mid_publication_then_restart_publishes_each_price_once(
             .order_by(Event.sequence)
         ).all()
     assert len(rows) == expected, attempts
+    commands.cancel_promotion(
+        planned.promotion_id, "ada.admin", "operations_admin", "test over"
+    )  # leave no workflow running
     assert len(set(rows)) == expected  # no item-store price applied twice

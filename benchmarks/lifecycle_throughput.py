@@ -1,0 +1,138 @@
+"""Lifecycle throughput: promotions per second from submit to live.
+
+Zero-latency sandbox connectors; approvals and store confirmations are given by
+the demo's desk as soon as they appear, so the figure measures promoflow itself
+(workflow steps, validation, forecast, gates, publication), not people.
+
+    uv run python benchmarks/lifecycle_throughput.py --promotions 40
+    uv run python benchmarks/lifecycle_throughput.py --promotions 40 \
+        --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from promoflow.config import Settings
+from promoflow.kit.clock import utcnow
+from promoflow.lifecycle import commands
+from promoflow.promotions.models import Promotion
+from promoflow.promotions.schemas import PromotionCreate
+from promoflow.runtime import start_runtime, stop_runtime
+from promoflow.scenario import estate_actions, picking
+from promoflow.scenario.desk import Desk, PromotionScript
+from promoflow.scenario.generator import ScenarioSize, generate
+
+
+def _fresh_postgres(url: str) -> str:
+    """Create an empty database beside `url`'s (dropped by hand afterwards)."""
+    name = f"promoflow_bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return sa.make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--promotions", type=int, default=40)
+    parser.add_argument("--database-url", default="")
+    args = parser.parse_args()
+    if args.database_url.startswith("postgresql"):
+        url = _fresh_postgres(args.database_url)
+    else:
+        url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
+    settings = Settings(
+        database_url=url,
+        executor_id="bench",
+        seconds_per_business_hour=0.05,
+        dbos_log_level="ERROR",
+        data_dir=Path(tempfile.mkdtemp()),
+    )
+    runtime = start_runtime(settings)
+    try:
+        generate(
+            runtime.sessions,
+            ScenarioSize(
+                stores=20, regions=4, skus=600, categories=12, suppliers=8, history_weeks=60
+            ),
+            seed=3,
+        )
+        with runtime.sessions() as session:
+            regions = picking.regions(session)
+            used: set[str] = set()
+            scopes = []
+            for n in range(args.promotions):
+                region = regions[n % len(regions)]
+                skus = picking.promotable_skus(session, region=region, count=2, exclude=used)
+                used.update(skus)
+                scopes.append((region, skus))
+        for region, skus in scopes:
+            estate_actions.set_cover(runtime, skus, [region], weeks_of_cover=10)
+        start = utcnow().date() + timedelta(weeks=3)
+        ids = []
+        for n, (region, skus) in enumerate(scopes):
+            created = commands.create_promotion(
+                PromotionCreate(
+                    code=f"B-{n}",
+                    name=f"bench {n}",
+                    mechanic="percent_off",
+                    discount_percent=Decimal(15),
+                    start_date=start,
+                    end_date=start + timedelta(days=6),
+                    channels=["pos", "ecommerce"],
+                    items=skus,
+                    regions=[region],
+                ),
+                "mia.merch",
+            )
+            ids.append(created.id)
+        desk = Desk({f"B-{n}": PromotionScript(f"B-{n}") for n in range(len(ids))}, think_hours=0.0)
+        began = time.monotonic()
+        submitted = {}
+        for promotion_id in ids:
+            commands.submit_promotion(
+                promotion_id, "mia.merch", launch_lead_hours=0, live_hours=1_000_000
+            )
+            submitted[promotion_id] = time.monotonic()
+        live_at: dict[int, float] = {}
+        while len(live_at) < len(ids) and time.monotonic() - began < 600:
+            desk.tick()
+            with runtime.sessions() as session:
+                rows = session.execute(
+                    sa.select(Promotion.id, Promotion.status).where(Promotion.id.in_(ids))
+                ).all()
+            for promotion_id, status in rows:
+                if status == "live" and promotion_id not in live_at:
+                    live_at[promotion_id] = time.monotonic()
+                elif status in ("rejected", "cancelled", "on_hold"):
+                    raise SystemExit(f"promotion {promotion_id} ended {status}")
+        elapsed = max(live_at.values()) - began
+        latencies = [live_at[i] - submitted[i] for i in live_at]
+        backend = "postgresql" if url.startswith("postgresql") else "sqlite"
+        print(
+            f"backend={backend} promotions={len(live_at)} wall={elapsed:.1f}s "
+            f"throughput={len(live_at) / elapsed:.2f} promotions/s "
+            f"latency_median={statistics.median(latencies):.2f}s "
+            f"latency_max={max(latencies):.2f}s"
+        )
+        for promotion_id in ids:
+            commands.cancel_promotion(
+                promotion_id, "ada.admin", "operations_admin", "benchmark over"
+            )
+    finally:
+        stop_runtime()
+
+
+if __name__ == "__main__":
+    main()
