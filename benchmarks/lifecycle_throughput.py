@@ -55,7 +55,7 @@ def main() -> None:
     settings = Settings(
         database_url=url,
         executor_id="bench",
-        seconds_per_business_hour=0.05,
+        seconds_per_business_hour=1.0,
         dbos_log_level="ERROR",
         data_dir=Path(tempfile.mkdtemp()),
     )
