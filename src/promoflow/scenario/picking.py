@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -76,3 +78,9 @@ def restricted_sku(session: Session) -> str | None:
     return session.scalar(
         sa.select(Item.sku).where(Item.restricted.is_(True)).order_by(Item.id).limit(1)
     )
+
+
+def lowest_regular_price(session: Session, skus: list[str]) -> Decimal:
+    """The lowest regular price among `skus` (sizes an amount-off deal)."""
+    price = session.scalar(sa.select(sa.func.min(Item.regular_price)).where(Item.sku.in_(skus)))
+    return Decimal(price if price is not None else 0)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from promoflow.exceptions.models import ExceptionCase
@@ -78,6 +78,12 @@ def plan(runtime: Runtime, today: date, tag: str) -> Storyline:
         outage_skus = skus(region[3], 6, cat[3])
         reject_skus = skus(region[4], 5, cat[4])
         invalid_skus = skus(region[0], 3, cat[5])
+        cheapest = picking.lowest_regular_price(session, outage_skus)
+    # A fifth of the cheapest item's price, in 5-cent steps: a real discount on every item.
+    amount_off = max(
+        Decimal("0.05"),
+        (cheapest / 5 / Decimal("0.05")).to_integral_value(rounding=ROUND_FLOOR) * Decimal("0.05"),
+    )
     start = today + timedelta(days=14 - today.weekday())
     end = start + timedelta(days=6)
 
@@ -139,11 +145,11 @@ def plan(runtime: Runtime, today: date, tag: str) -> Storyline:
             "POS outage in the launch window, retried by an operator",
             request(
                 4,
-                f"{cat[3]} 1.00 off",
+                f"{cat[3]} {amount_off} off",
                 outage_skus,
                 region[3],
                 mechanic="amount_off",
-                discount_amount=Decimal("1.00"),
+                discount_amount=amount_off,
                 channels=["pos"],
             ),
             PromotionScript(f"{tag}-4"),
