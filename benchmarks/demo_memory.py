@@ -1,6 +1,6 @@
 """Wall time and peak memory of `promoflow demo` (default retailer, fresh database).
 
-    uv run python benchmarks/demo_memory.py [-- extra demo options]
+uv run python benchmarks/demo_memory.py [-- extra demo options]
 """
 
 from __future__ import annotations
@@ -16,8 +16,13 @@ def main() -> None:
     data_dir = tempfile.mkdtemp()
     command = [sys.executable, "-m", "promoflow.cli.main", "demo", *sys.argv[1:]]
     began = time.monotonic()
-    result = subprocess.run(command, env={"PROMOFLOW_DATA_DIR": data_dir, "PATH": "/usr/bin"},
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        command,
+        env={"PROMOFLOW_DATA_DIR": data_dir, "PATH": "/usr/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     wall = time.monotonic() - began
     # ru_maxrss of the children is in KiB on Linux: the demo process's peak.
     peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
