@@ -39,9 +39,9 @@ _runtime: Runtime | None = None
 def open_database(settings: Settings | None = None, *, migrate: bool = True) -> Runtime:
     """Open the application database (and migrate it) without starting DBOS."""
     global _runtime
-    settings = settings or get_settings()
-    if _runtime is not None and _runtime.settings is settings:
+    if _runtime is not None:  # one runtime per process: the first opener's settings win
         return _runtime
+    settings = settings or get_settings()
     engine = make_engine(settings.resolved_database_url())
     if migrate:
         upgrade(engine)
