@@ -8,23 +8,18 @@ they skip with the reason, except under CI=true, where they fail.
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from db_support import fresh_database
 from promoflow.config import Settings, get_settings
 from promoflow.kit.db import make_engine
 
-BACKEND = os.environ.get("PROMOFLOW_TEST_BACKEND", "sqlite")
-PG_ADMIN_URL = os.environ.get(
-    "PROMOFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-DB_FIXTURES = {"db_url", "engine", "session", "runtime", "seeded"}
+DB_FIXTURES = {"db_url", "engine", "session", "runtime", "seeded", "private_engine"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -34,33 +29,34 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.postgres)
 
 
-def _postgres_url(tmp_name: str) -> Iterator[str]:
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{tmp_name}"'))
-    except sa.exc.OperationalError as error:
-        admin.dispose()
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip(f"PostgreSQL at {PG_ADMIN_URL} is not reachable: {error.orig}")
-    url = sa.make_url(PG_ADMIN_URL).set(database=tmp_name)
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{tmp_name}" WITH (FORCE)'))
-        admin.dispose()
+@pytest.fixture(scope="session")
+def private_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], Engine]]:
+    """`private_engine(label)`: a migrated database of a test package's own, without DBOS.
+
+    Packages whose tests build a tiny hand-made catalogue use it so their rows
+    never meet the seeded retailer the runtime tests share.
+    """
+    from promoflow.migrate import upgrade
+
+    stack = ExitStack()
+    engines: dict[str, Engine] = {}
+
+    def build(label: str) -> Engine:
+        if label not in engines:
+            url = stack.enter_context(contextmanager(fresh_database)(tmp_path_factory, label))
+            engines[label] = make_engine(url)
+            upgrade(engines[label])
+            stack.callback(engines[label].dispose)
+        return engines[label]
+
+    with stack:
+        yield build
 
 
 @pytest.fixture(scope="session")
 def db_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A fresh, empty database for this test run."""
-    if BACKEND == "postgresql":
-        yield from _postgres_url(f"promoflow_test_{uuid.uuid4().hex[:10]}")
-    else:
-        path: Path = tmp_path_factory.mktemp("db") / "promoflow.db"
-        yield f"sqlite:///{path}"
+    yield from fresh_database(tmp_path_factory, "db")
 
 
 @pytest.fixture(scope="session")
