@@ -328,3 +328,24 @@ def test_a_revision_is_submitted_once(
     assert first == f"promotion-{planned.promotion_id}-rev-1"
     planned.workflow_id = first
     assert drive(planned, done, desk=desk_for(planned)) == "closed"
+
+
+def test_cancelling_during_approval_empties_the_approvers_queues(
+    rt: Runtime, plan_promotion: Callable[..., Planned], done: Callable[[str], bool]
+) -> None:
+    planned = submit(plan_promotion(items=2))
+    drive(planned, lambda s: s == "in_approval")  # nobody at the desk: tasks stay pending
+    commands.cancel_promotion(
+        planned.promotion_id, "mia.merch", "merchandiser", "range review moved the dates"
+    )
+    assert drive(planned, done) == "cancelled"
+    with rt.sessions() as session:
+        statuses = set(
+            session.scalars(
+                sa.select(ApprovalTask.status).where(
+                    ApprovalTask.promotion_id == planned.promotion_id
+                )
+            ).all()
+        )
+    assert statuses and "pending" not in statuses
+    assert all(c.status == "resolved" for c in _cases(rt, planned.promotion_id))

@@ -149,6 +149,20 @@ def end_approvals(session: Session, promotion_id: int, revision: int, reason: st
     return "rejected"
 
 
+def cancel(session: Session, promotion_id: int, revision: int, reason: str, actor: str) -> str:
+    """Cancel the revision: nothing it asked of people stays in their queues."""
+    now = utcnow()
+    approvals_service.withdraw_pending(session, promotion_id, revision, reason, now)
+    for case in exceptions_service.list_cases(session, status="open", promotion_id=promotion_id):
+        exceptions_service.close_case(
+            session, case, resolution="withdrawn", actor=actor, reason=reason, now=now
+        )
+    promotions_service.transition(
+        session, _promotion(session, promotion_id), "cancelled", reason, actor
+    )
+    return "cancelled"
+
+
 def approval_status(session: Session, promotion_id: int, revision: int) -> dict[str, Any]:
     """Where the approvals stand, read fresh after every wake-up."""
     status = approvals_service.approval_status(session, promotion_id, revision)

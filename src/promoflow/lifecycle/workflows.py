@@ -68,7 +68,7 @@ def promotion_lifecycle(
     except Cancelled as cancel:
         for channel, plan in published.items():
             steps.revert_channel(promotion_id, channel, plan["key"], plan["parts"])
-        run_tx(tx.transition, promotion_id, "cancelled", cancel.reason, cancel.actor)
+        run_tx(tx.cancel, promotion_id, revision, cancel.reason, cancel.actor)
         return "cancelled"
     run_tx(tx.transition, promotion_id, "ended", "promotion window over")
     actuals = steps.fetch_actuals(promotion_id)
