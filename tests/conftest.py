@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
 
 import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from db_support import fresh_database
+from db_support import DatabasePool, fresh_database, rolled_back_session
 from promoflow.config import Settings, get_settings
 from promoflow.kit.db import make_engine
 
@@ -36,21 +35,16 @@ def private_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callabl
     Packages whose tests build a tiny hand-made catalogue use it so their rows
     never meet the seeded retailer the runtime tests share.
     """
-    from promoflow.migrate import upgrade
-
-    stack = ExitStack()
+    pool = DatabasePool(tmp_path_factory)
     engines: dict[str, Engine] = {}
 
     def build(label: str) -> Engine:
         if label not in engines:
-            url = stack.enter_context(contextmanager(fresh_database)(tmp_path_factory, label))
-            engines[label] = make_engine(url)
-            upgrade(engines[label])
-            stack.callback(engines[label].dispose)
+            engines[label] = pool.new(label)
         return engines[label]
 
-    with stack:
-        yield build
+    yield build
+    pool.close()
 
 
 @pytest.fixture(scope="session")
@@ -95,15 +89,7 @@ def engine(runtime: object) -> Engine:
 @pytest.fixture
 def session(engine: Engine) -> Iterator[Session]:
     """A session whose work is rolled back after the test (nothing leaks between tests)."""
-    connection = engine.connect()
-    transaction = connection.begin()
-    db = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    try:
-        yield db
-    finally:
-        db.close()
-        transaction.rollback()
-        connection.close()
+    yield from rolled_back_session(engine)
 
 
 @pytest.fixture(scope="session")

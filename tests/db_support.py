@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,25 @@ def rolled_back_session(engine: Engine) -> Iterator[Session]:
         db.close()
         outer.rollback()
         connection.close()
+
+
+class DatabasePool:
+    """Makes fresh migrated databases on the test backend and drops them on close."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self._tmp = tmp_path_factory
+        self._stack = ExitStack()
+
+    def new(self, label: str) -> Engine:
+        """A new database with the whole schema, via the packaged migrations."""
+        from promoflow.kit.db import make_engine
+        from promoflow.migrate import upgrade
+
+        url = self._stack.enter_context(contextmanager(fresh_database)(self._tmp, label))
+        engine = make_engine(url)
+        self._stack.callback(engine.dispose)
+        upgrade(engine)
+        return engine
+
+    def close(self) -> None:
+        self._stack.close()

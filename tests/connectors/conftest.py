@@ -1,4 +1,4 @@
-"""Fresh databases for sandbox tests, built from the models (no migrations needed).
+"""Fresh databases for sandbox tests, migrated with the packaged migrations.
 
 The PostgreSQL pass (PROMOFLOW_TEST_BACKEND=postgresql) creates and drops a
 database per fixture on the server at 127.0.0.1:5432.
@@ -6,54 +6,23 @@ database per fixture on the server at 127.0.0.1:5432.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
-import sqlalchemy as sa
-from sandbox_support import BACKEND, PG_ADMIN_URL, TODAY, DatabaseFactory
-from sqlalchemy.engine import Engine
+from sandbox_support import TODAY, DatabaseFactory
 from sqlalchemy.orm import Session, sessionmaker
 
-import promoflow.schema
-from promoflow.kit.db import make_engine, make_sessionmaker
+from db_support import DatabasePool
+from promoflow.kit.db import make_sessionmaker
 from promoflow.scenario.generator import ScenarioSize, ScenarioSummary, generate
 
 
 @pytest.fixture(scope="module")
 def fresh_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseFactory]:
-    """Makes empty databases with every table; all are dropped after the module."""
-    engines: list[Engine] = []
-    created: list[str] = []
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-
-    def make() -> sessionmaker[Session]:
-        if BACKEND == "postgresql":
-            name = f"promoflow_sbx_{uuid.uuid4().hex[:10]}"
-            try:
-                with admin.connect() as conn:
-                    conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-            except sa.exc.OperationalError as error:
-                if os.environ.get("CI") == "true":
-                    raise
-                pytest.skip(f"PostgreSQL at {PG_ADMIN_URL} is not reachable: {error.orig}")
-            created.append(name)
-            url = sa.make_url(PG_ADMIN_URL).set(database=name).render_as_string(False)
-        else:
-            url = f"sqlite:///{tmp_path_factory.mktemp('sandbox') / 'promoflow.db'}"
-        engine = make_engine(url)
-        promoflow.schema.metadata.create_all(engine)
-        engines.append(engine)
-        return make_sessionmaker(engine)
-
-    yield make
-    for engine in engines:
-        engine.dispose()
-    with admin.connect() as conn:
-        for name in created:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    """Makes empty migrated databases; all are dropped after the module."""
+    pool = DatabasePool(tmp_path_factory)
+    yield lambda: make_sessionmaker(pool.new("sandbox"))
+    pool.close()
 
 
 @pytest.fixture(scope="module")
