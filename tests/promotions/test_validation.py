@@ -7,13 +7,10 @@ regular price per item on pos and ecommerce. Today is 2026-11-02.
 
 from __future__ import annotations
 
-import os
 import time
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,8 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from db_support import BACKEND, rolled_back_session
 from promoflow.catalog.models import Item, Location, Price, Ranging
-from promoflow.kit.db import make_engine
 from promoflow.promotions.models import (
     Promotion,
     PromotionItem,
@@ -30,12 +27,7 @@ from promoflow.promotions.models import (
     ValidationFinding,
 )
 from promoflow.promotions.validation import RULES, validate_promotion
-from promoflow.schema import metadata
 
-BACKEND = os.environ.get("PROMOFLOW_TEST_BACKEND", "sqlite")
-PG_ADMIN_URL = os.environ.get(
-    "PROMOFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 TODAY = date(2026, 11, 2)
 START, END = date(2026, 11, 16), date(2026, 11, 29)
 ITEMS = {  # sku: (status, restricted, promo_eligible)
@@ -47,49 +39,17 @@ ITEMS = {  # sku: (status, restricted, promo_eligible)
     "SKU-OK2": ("active", False, True),
 }
 
-# A private database (create_all), as in tests/gates/conftest.py: see the note there.
-
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    if BACKEND != "postgresql":
-        path: Path = tmp_path_factory.mktemp("validation_db") / "validation.db"
-        built = make_engine(f"sqlite:///{path}")
-        metadata.create_all(built)
-        yield built
-        built.dispose()
-        return
-    name = f"promoflow_test_valid_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except sa.exc.OperationalError as error:
-        admin.dispose()
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip(f"PostgreSQL at {PG_ADMIN_URL} is not reachable: {error.orig}")
-    built = make_engine(sa.make_url(PG_ADMIN_URL).set(database=name).render_as_string(False))
-    metadata.create_all(built)
-    yield built
-    built.dispose()
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+def engine(private_engine: Callable[[str], Engine]) -> Engine:
+    """A migrated database of this module's own (see `private_engine`)."""
+    return private_engine("validation")
 
 
 @pytest.fixture
 def session(engine: Engine) -> Iterator[Session]:
     """A session whose work is rolled back after the test."""
-    connection = engine.connect()
-    outer = connection.begin()
-    db = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    try:
-        yield db
-    finally:
-        db.close()
-        outer.rollback()
-        connection.close()
+    yield from rolled_back_session(engine)
 
 
 @pytest.fixture

@@ -135,32 +135,23 @@ def _seconds_per_hour(promotion: Promotion) -> float:
     return float(promotion.timing.get("seconds_per_business_hour", 3600.0))
 
 
-def end_approvals(session: Session, promotion_id: int, revision: int, reason: str) -> str:
-    """Reject the revision: withdraw the tasks nobody needs to decide any more."""
-    now = utcnow()
-    approvals_service.withdraw_pending(session, promotion_id, revision, reason, now)
-    for case in exceptions_service.list_cases(
-        session, status="open", promotion_id=promotion_id, kind="approval_overdue"
-    ):
-        exceptions_service.close_case(
-            session, case, resolution="withdrawn", actor="system", reason=reason, now=now
-        )
-    promotions_service.transition(session, _promotion(session, promotion_id), "rejected", reason)
-    return "rejected"
-
-
-def cancel(session: Session, promotion_id: int, revision: int, reason: str, actor: str) -> str:
-    """Cancel the revision: nothing it asked of people stays in their queues."""
+def close_revision(
+    session: Session,
+    promotion_id: int,
+    revision: int,
+    target: str,
+    reason: str,
+    actor: str = "system",
+) -> str:
+    """Reject or cancel the revision; nothing it asked of people stays in their queues."""
     now = utcnow()
     approvals_service.withdraw_pending(session, promotion_id, revision, reason, now)
     for case in exceptions_service.list_cases(session, status="open", promotion_id=promotion_id):
         exceptions_service.close_case(
             session, case, resolution="withdrawn", actor=actor, reason=reason, now=now
         )
-    promotions_service.transition(
-        session, _promotion(session, promotion_id), "cancelled", reason, actor
-    )
-    return "cancelled"
+    promotions_service.transition(session, _promotion(session, promotion_id), target, reason, actor)
+    return target
 
 
 def approval_status(session: Session, promotion_id: int, revision: int) -> dict[str, Any]:

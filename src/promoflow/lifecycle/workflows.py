@@ -68,7 +68,7 @@ def promotion_lifecycle(
     except Cancelled as cancel:
         for channel, plan in published.items():
             steps.revert_channel(promotion_id, channel, plan["key"], plan["parts"])
-        run_tx(tx.cancel, promotion_id, revision, cancel.reason, cancel.actor)
+        run_tx(tx.close_revision, promotion_id, revision, "cancelled", cancel.reason, cancel.actor)
         return "cancelled"
     run_tx(tx.transition, promotion_id, "ended", "promotion window over")
     actuals = steps.fetch_actuals(promotion_id)
@@ -87,17 +87,19 @@ def _approvals(promotion_id: int, revision: int) -> bool:
         status = run_tx(tx.approval_status, promotion_id, revision)
         if status["rejected"]:
             run_tx(
-                tx.end_approvals,
+                tx.close_revision,
                 promotion_id,
                 revision,
+                "rejected",
                 "rejected by " + "; ".join(status["rejected"]),
             )
             return False
         if status["expired"]:
             run_tx(
-                tx.end_approvals,
+                tx.close_revision,
                 promotion_id,
                 revision,
+                "rejected",
                 "approval expired for " + ", ".join(status["expired"]),
             )
             return False

@@ -64,6 +64,22 @@ class SandboxWms(SandboxSystem):
         return self.call("fetch_positions", key, apply)
 
 
+def _stock_row(session: Session, sku: str, location_code: str) -> SandboxStock:
+    """The WMS's row for one position, created empty on first touch."""
+    row = session.get(SandboxStock, (sku, location_code))
+    if row is None:
+        row = SandboxStock(
+            sku=sku,
+            location_code=location_code,
+            on_hand=0.0,
+            on_order=0.0,
+            in_transit=0.0,
+            allocated=0.0,
+        )
+        session.add(row)
+    return row
+
+
 def receive_stock(
     sessions: sessionmaker[Session], sku: str, location_code: str, quantity: float
 ) -> PositionRecord:
@@ -74,17 +90,7 @@ def receive_stock(
     if quantity <= 0:
         raise InvalidInput("quantity", quantity, "a receipt must be a positive quantity")
     with transaction(sessions) as session:
-        row = session.get(SandboxStock, (sku, location_code))
-        if row is None:
-            row = SandboxStock(
-                sku=sku,
-                location_code=location_code,
-                on_hand=0.0,
-                on_order=0.0,
-                in_transit=0.0,
-                allocated=0.0,
-            )
-            session.add(row)
+        row = _stock_row(session, sku, location_code)
         landed = min(row.in_transit, quantity)
         row.in_transit -= landed
         # Anything beyond what was in transit came off an open order.
@@ -116,17 +122,7 @@ def set_stock(
         if value is not None and value < 0:
             raise InvalidInput(name, value, "stock figures cannot be negative")
     with transaction(sessions) as session:
-        row = session.get(SandboxStock, (sku, location_code))
-        if row is None:
-            row = SandboxStock(
-                sku=sku,
-                location_code=location_code,
-                on_hand=0.0,
-                on_order=0.0,
-                in_transit=0.0,
-                allocated=0.0,
-            )
-            session.add(row)
+        row = _stock_row(session, sku, location_code)
         for name, value in values.items():
             if value is not None:
                 setattr(row, name, float(value))
