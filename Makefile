@@ -6,7 +6,7 @@ export UV_LINK_MODE := copy
 
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv>=0.5"
-	$(UV) sync --frozen --all-groups
+	$(UV) sync --frozen --all-groups --all-extras
 
 demo: setup
 	$(UV) run promoflow demo
