@@ -5,11 +5,13 @@ from promoflow.catalog import models as catalog_models
 from promoflow.connectors.sandbox import models as sandbox_models
 from promoflow.events import models as events_models
 from promoflow.exceptions import models as exceptions_models
+from promoflow.forecasting import registry_models as forecasting_registry_models
 from promoflow.gates import models as gates_models
 from promoflow.inventory import models as inventory_models
 from promoflow.kit.db import Base
 from promoflow.promotions import models as promotions_models
 from promoflow.publications import models as publications_models
+from promoflow.recommendations import models as recommendations_models
 from promoflow.scenario import models as scenario_models
 
 metadata = Base.metadata
@@ -19,11 +21,13 @@ __all__ = [
     "catalog_models",
     "events_models",
     "exceptions_models",
+    "forecasting_registry_models",
     "gates_models",
     "inventory_models",
     "metadata",
     "promotions_models",
     "publications_models",
+    "recommendations_models",
     "sandbox_models",
     "scenario_models",
 ]

@@ -1,0 +1,1 @@
+"""Allocation and replenishment recommendations: stored, decided by policy or by people."""
