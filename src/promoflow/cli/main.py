@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from promoflow.cli import db, demo, promotions, runtime_cmds, workflows
+from promoflow.cli import db, demo, forecast, models, promotions, runtime_cmds, workflows
 
 app = typer.Typer(
     name="promoflow",
@@ -15,6 +15,8 @@ app = typer.Typer(
 app.add_typer(db.app, name="db", help="Database schema.")
 app.add_typer(promotions.app, name="promotions", help="Read promotions and their state.")
 app.add_typer(workflows.app, name="workflows", help="Durable lifecycle workflows (DBOS).")
+app.add_typer(models.app, name="models", help="The forecasting model registry (governed).")
+app.add_typer(forecast.app, name="forecast", help="Backtest demand forecasts on any sales file.")
 app.command(name="demo")(demo.demo)
 app.command(name="serve")(runtime_cmds.serve)
 app.command(name="worker")(runtime_cmds.worker)

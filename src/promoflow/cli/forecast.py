@@ -1,0 +1,131 @@
+"""`promoflow forecast backtest`: our demand model against baselines on any sales file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from promoflow.cli.common import console, handles_errors
+from promoflow.forecasting.backtest import (
+    PREDICTION_FORMATS,
+    BacktestResult,
+    check_output_path,
+    run_backtest,
+    write_metrics,
+    write_predictions,
+)
+from promoflow.forecasting.dataset import load_panel
+from promoflow.forecasting.panel import PanelSpec
+
+app = typer.Typer(no_args_is_help=True)
+
+
+def _names(text: str) -> tuple[str, ...]:
+    """'a, b,,c' -> ('a', 'b', 'c')."""
+    return tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+
+
+@app.command()
+@handles_errors
+def backtest(
+    data: Path = typer.Option(..., help="Sales history, .csv or .parquet"),
+    id_cols: str = typer.Option(..., help="Columns that identify a series, e.g. item,location"),
+    time_col: str = typer.Option(..., help="The period column: integers or ISO dates"),
+    target: str = typer.Option(..., help="The demand column to forecast, e.g. units"),
+    horizon: int = typer.Option(..., help="Periods to hold out and forecast"),
+    output: Path = typer.Option(..., help="Where to write metrics.json"),
+    known_covariates: str = typer.Option(
+        "", help="Columns known ahead for the horizon, e.g. price,on_promo"
+    ),
+    promo_cols: str = typer.Option(
+        "", help="Known covariates that describe the promotion (non-zero = on promotion)"
+    ),
+    static_cols: str = typer.Option("", help="Columns constant within a series, e.g. region"),
+    censor_col: str | None = typer.Option(
+        None, help="Non-zero/true where sales were capped by a stockout"
+    ),
+    cutoff: str | None = typer.Option(
+        None, help="Last training period (a period of the data); default: horizon from the end"
+    ),
+    season_length: int | None = typer.Option(
+        None, help="Seasonal naive period; default 52 for weekly dates, else no seasonal naive"
+    ),
+    predictions: Path | None = typer.Option(
+        None, help="Also write every scored row's forecasts (.csv or .parquet)"
+    ),
+) -> None:
+    """Hold out the last periods, fit on the rest, score our model and the baselines."""
+    check_output_path(output, "output")
+    if predictions is not None:
+        check_output_path(predictions, "predictions", PREDICTION_FORMATS)
+    spec = PanelSpec(
+        id_cols=_names(id_cols),
+        time_col=time_col.strip(),
+        target=target.strip(),
+        known_covariates=_names(known_covariates),
+        promo_cols=_names(promo_cols),
+        static_cols=_names(static_cols),
+        censor_col=censor_col.strip() if censor_col else None,
+    )
+    loaded = load_panel(data, spec)
+    with console.status("fitting and forecasting every model…"):
+        result = run_backtest(loaded.panel, horizon, cutoff, season_length)
+    if predictions is not None:
+        write_predictions(result, loaded, predictions)
+    write_metrics(result, output)
+    console.print(_table(result))
+    console.print(_verdict(result))
+    console.print(f"metrics: {output}" + (f"  predictions: {predictions}" if predictions else ""))
+
+
+def _table(result: BacktestResult) -> Table:
+    data = result.summary
+    table = Table(
+        title=(
+            f"{data['series']} series, cutoff {data['cutoff']}, next {data['horizon']} periods: "
+            f"{data['scored_rows']} rows scored ({data['promo_rows']} on promotion), "
+            f"{data['censored_rows_left_out']} censored left out"
+        )
+    )
+    table.add_column("model", no_wrap=True)
+    for header in ("WAPE", "WAPE promo", "WAPE other", "bias", "MASE", "80% cover", "80% width"):
+        table.add_column(header, justify="right")
+    table.add_column("seconds", justify="right", no_wrap=True)
+    for score in result.scores:
+        m = score.metrics
+        name = f"[bold]{score.model}[/]" if score.kind == "model" else score.model
+        table.add_row(
+            name,
+            _pct(m["wape"]),
+            _pct(m["wape_promo"]),
+            _pct(m["wape_non_promo"]),
+            _pct(m["bias"], signed=True),
+            _num(m["mase"]),
+            _pct(m["coverage_80"]),
+            _num(m["interval_width_80"]),
+            f"{score.seconds:.1f}",
+        )
+    return table
+
+
+def _verdict(result: BacktestResult) -> str:
+    lines = [f"skipped {s.model}: {s.reason}" for s in result.skipped]
+    if result.best_baseline is None:
+        return "\n".join([*lines, "no baseline could be compared"])
+    gain = result.improvement_pct
+    measure = "promotion-period WAPE" if result.best_baseline_by == "wape_promo" else "WAPE"
+    said = "n/a" if gain is None else f"{gain:+.1f} %"
+    lines.append(f"best baseline by {measure}: {result.best_baseline}; our improvement {said}")
+    return "\n".join(lines)
+
+
+def _pct(value: float | None, *, signed: bool = False) -> str:
+    if value is None:
+        return "—"
+    return f"{100 * value:+.1f}%" if signed else f"{100 * value:.1f}%"
+
+
+def _num(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
