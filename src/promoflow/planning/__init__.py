@@ -1,0 +1,1 @@
+"""Inventory alignment maths: stockout risk, DC allocation, replenishment, supplier risk."""
