@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from promoflow.api.auth import current_actor
-from promoflow.api.v1 import approvals, exceptions, promotions, records
+from promoflow.api.v1 import approvals, exceptions, governance, promotions, records
 
 PREFIX = "/api/v1"
 
@@ -17,4 +17,5 @@ def build_router() -> APIRouter:
     router.include_router(records.router)
     router.include_router(approvals.router)
     router.include_router(exceptions.router)
+    router.include_router(governance.router)
     return router
