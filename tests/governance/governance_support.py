@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from promoflow.catalog.models import Item, Location, Supplier
@@ -51,19 +52,48 @@ def build_retailer(session: Session, tag: str) -> Retailer:
         )
         for n in (1, 2)
     ]  # fmt: skip
-    promotion = Promotion(
-        code=f"PRM-{tag}", name="Autumn snacks", requested_by="mia.merch", category="Snacks",
-        mechanic="percent_off", start_date=date(2026, 11, 16), end_date=date(2026, 11, 22),
-        channels=["pos"], timing={}, status="in_approval", revision=2,
-    )  # fmt: skip
-    session.add_all([*stores, promotion])
-    session.flush()
+    session.add_all(stores)
+    promotion = add_promotion(session, f"PRM-{tag}")
     return Retailer(
         items=[item.id for item in items],
         dc=dc.id,
         stores=[store.id for store in stores],
         supplier=supplier.id,
         promotion=promotion,
+    )
+
+
+def add_promotion(session: Session, code: str, status: str = "in_approval") -> Promotion:
+    """A promotion at revision 2 (no scope rows: these tests never need them)."""
+    promotion = Promotion(
+        code=code, name="Autumn snacks", requested_by="mia.merch", category="Snacks",
+        mechanic="percent_off", start_date=date(2026, 11, 16), end_date=date(2026, 11, 22),
+        channels=["pos"], timing={}, status=status, revision=2,
+    )  # fmt: skip
+    session.add(promotion)
+    session.flush()
+    return promotion
+
+
+def seeded_retailer(session: Session, tag: str) -> Retailer:
+    """Ids from the seeded retailer plus a new draft promotion, on the shared runtime database.
+
+    Tests there add no catalogue rows of their own: the demo and lifecycle tests pick
+    regions and items from that database and must find only the seeded ones.
+    """
+    stores = session.scalars(
+        sa.select(Location.id).where(Location.kind == "store").order_by(Location.id).limit(2)
+    ).all()
+    dc = session.scalar(sa.select(Location.id).where(Location.kind == "dc").order_by(Location.id))
+    items = session.scalars(sa.select(Item.id).order_by(Item.id).limit(2)).all()
+    supplier = session.scalar(sa.select(Supplier.id).order_by(Supplier.id))
+    assert len(stores) == 2 and len(items) == 2 and dc is not None and supplier is not None
+    return Retailer(
+        items=list(items),
+        dc=dc,
+        stores=list(stores),
+        supplier=supplier,
+        promotion=add_promotion(session, f"PRM-{tag}", status="draft"),
     )
 
 

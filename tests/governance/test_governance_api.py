@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from governance_support import DATA_HASH, backtest_document, build_retailer, unique_tag
+from governance_support import DATA_HASH, backtest_document, seeded_retailer, unique_tag
 
 from promoflow.forecasting import registry
 from promoflow.kit.db import transaction
@@ -36,10 +36,10 @@ def models(runtime: object) -> tuple[str, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def promotion(runtime: object) -> dict[str, Any]:
+def promotion(seeded: object) -> dict[str, Any]:
     """A promotion at revision 2 with an old, a superseded and an open recommendation."""
     with transaction(get_runtime().sessions) as session:
-        retailer = build_retailer(session, unique_tag())
+        retailer = seeded_retailer(session, unique_tag())
         line = {"item_id": retailer.items[0], "location_id": retailer.stores[0],
                 "source_id": retailer.dc, "quantity": 12.0}  # fmt: skip
         ids = [
