@@ -15,7 +15,13 @@ import polars as pl
 from promoflow.kit.errors import InvalidInput
 from promoflow.planning.allocation_model import Pairs, build_segments, solve
 from promoflow.planning.demand import fit_window_demand, stock_outcomes
-from promoflow.planning.frames import forecast_spread, numbers, require_columns, unique_keys
+from promoflow.planning.frames import (
+    case_packs,
+    forecast_spread,
+    numbers,
+    require_columns,
+    unique_keys,
+)
 
 KEY = ("item_id", "location_id")
 # demand: one row per SKU x store; `available` (optional, default 0) is stock the store
@@ -121,15 +127,7 @@ def _pairs(
     unique_keys(dc_stock, ("item_id",), "DC stock")
     unique_keys(stores, ("location_id",), "store list")
     dc_units = numbers(dc_stock, "available", "DC stock", key=("item_id",))
-    case_pack = numbers(dc_stock, "case_pack", "DC stock", key=("item_id",), minimum=1.0)
-    fractional = case_pack != np.floor(case_pack)
-    if fractional.any():
-        row = int(np.argmax(fractional))
-        raise InvalidInput(
-            "case_pack",
-            float(case_pack[row]),
-            f"must be whole units (item_id={dc_stock['item_id'][row]})",
-        )
+    case_pack = case_packs(dc_stock, "DC stock", ("item_id",))
     capacity = numbers(stores, "capacity_units", "store list", key=("location_id",))
     cost = numbers(stores, "transfer_cost_per_unit", "store list", key=("location_id",))
     mean, p10, p90 = forecast_spread(demand, "allocation demand", KEY)

@@ -52,6 +52,18 @@ def numbers(
     return values
 
 
+def case_packs(frame: pl.DataFrame, what: str, key: Sequence[str]) -> np.ndarray:
+    """The case_pack column: whole units, at least 1."""
+    pack = numbers(frame, "case_pack", what, key=key, minimum=1.0)
+    fractional = pack != np.floor(pack)
+    if fractional.any():
+        row = int(np.argmax(fractional))
+        raise InvalidInput(
+            "case_pack", float(pack[row]), f"must be whole units{_where(frame, row, key)}"
+        )
+    return pack
+
+
 def forecast_spread(
     frame: pl.DataFrame, what: str, key: Sequence[str]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
