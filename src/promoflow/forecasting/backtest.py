@@ -103,18 +103,16 @@ def run_backtest(
     if season_length is not None and season_length < 2:
         raise InvalidInput("season_length", season_length, "must be 2 or more")
     position = cutoff_position(panel, horizon, cutoff)
-    train, test = split_panel(panel, position, horizon)
-    known = _series_with_history(train.frame)
-    test = test.with_columns(panel.promo_mask(test))
-    scored = test.filter(
-        pl.col("unique_id").is_in(known) & pl.col("y").is_not_null() & ~pl.col("censored")
-    ).select("unique_id", "ds", pl.col("y").alias("actual"), "on_promotion")
+    train, held_out = split_panel(panel, position, horizon)
+    held_out = held_out.with_columns(panel.promo_mask(held_out))
+    # Series with no usable history cannot be forecast by any model: left out for all.
+    forecastable = held_out.join(_series_with_history(train.frame), on="unique_id", how="semi")
+    scored = forecastable.filter(pl.col("y").is_not_null() & ~pl.col("censored")).select(
+        "unique_id", "ds", pl.col("y").alias("actual"), "on_promotion"
+    )
     scale = naive_scale(train.frame)
     season = season_length or default_season_length(panel)
-
-    ours = _run_model(
-        model_factory or _promoflow_model, train, test.filter(pl.col("unique_id").is_in(known))
-    )
+    ours = _run_model(model_factory or default_model, train, forecastable)
     baselines, skipped = run_baselines(train, position, horizon, season)
     scores: list[ModelScore] = []
     tables: list[pl.DataFrame] = []
@@ -127,7 +125,7 @@ def run_backtest(
                 name, kind, accuracy(rows, scale), run.seconds, run.version, run.fallback_rows
             )
         )
-    summary = _summary(panel, test, known, scored, position, horizon, season)
+    summary = _summary(panel, held_out, forecastable, scored, position, horizon, season)
     best, by, improvement = _compare(scores)
     return BacktestResult(summary, scores, pl.concat(tables), skipped, best, by, improvement)
 
@@ -144,8 +142,9 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 6)
 
 
-def _promoflow_model() -> DemandModel:
-    # Imported here so the backtest module loads without LightGBM being touched.
+def default_model() -> DemandModel:
+    """Our GlobalDemandModel with its default configuration."""
+    # Imported here so loading the backtest (and the CLI) does not load LightGBM.
     from promoflow.forecasting.model import GlobalDemandModel
 
     return GlobalDemandModel()
@@ -168,10 +167,10 @@ def _as_run(baseline: BaselineForecast) -> _Run:
     return _Run(baseline.forecasts, baseline.seconds, None, baseline.fallback_rows)
 
 
-def _series_with_history(train: pl.DataFrame) -> pl.Series:
+def _series_with_history(train: pl.DataFrame) -> pl.DataFrame:
     """Series with at least one observed, uncensored period up to the cutoff."""
     usable = train.filter(pl.col("y").is_not_null() & ~pl.col("censored"))
-    return usable["unique_id"].unique()
+    return usable.select("unique_id").unique()
 
 
 def _score_rows(scored: pl.DataFrame, forecasts: pl.DataFrame, model: str) -> pl.DataFrame:
@@ -188,16 +187,15 @@ def _score_rows(scored: pl.DataFrame, forecasts: pl.DataFrame, model: str) -> pl
 
 def _summary(
     panel: Panel,
-    test: pl.DataFrame,
-    known: pl.Series,
+    held_out: pl.DataFrame,
+    forecastable: pl.DataFrame,
     scored: pl.DataFrame,
     cutoff: int,
     horizon: int,
     season: int | None,
 ) -> dict[str, Any]:
     """The data, the window and how many held-out rows were left out and why."""
-    of_known = test.filter(pl.col("unique_id").is_in(known))
-    observed = of_known.filter(pl.col("y").is_not_null())
+    observed = forecastable.filter(pl.col("y").is_not_null())
     return {
         "rows": panel.frame.height,
         "series": panel.frame["unique_id"].n_unique(),
@@ -209,12 +207,12 @@ def _summary(
         "first_scored_period": period_value(panel, cutoff + 1),
         "last_scored_period": period_value(panel, cutoff + horizon),
         "season_length": season,
-        "held_out_rows": test.height,
+        "held_out_rows": held_out.height,
         "scored_rows": scored.height,
         "promo_rows": int(scored["on_promotion"].sum()),
         "censored_rows_left_out": int(observed["censored"].sum()),
-        "unobserved_rows_left_out": of_known.height - observed.height,
-        "new_series_rows_left_out": test.height - of_known.height,
+        "unobserved_rows_left_out": forecastable.height - observed.height,
+        "new_series_rows_left_out": held_out.height - forecastable.height,
     }
 
 

@@ -115,9 +115,9 @@ def cutoff_position(panel: Panel, horizon: int, cutoff: Any = None) -> int:
     if cutoff is None:
         return periods - 1 - horizon
     wanted = _as_period(cutoff, panel.calendar.schema["period"])
-    found = panel.calendar.filter(pl.col("period") == wanted)
+    found = panel.calendar.filter(pl.col("period") == wanted) if wanted is not None else None
     first, last = panel.calendar["period"][0], panel.calendar["period"][-1]
-    if wanted is None or found.is_empty():
+    if found is None or found.is_empty():
         raise InvalidInput(
             "cutoff", cutoff, f"is not a period of the data (periods run {first} .. {last})"
         )
@@ -225,10 +225,10 @@ def _numeric(raw: pl.DataFrame, column: str) -> pl.Expr:
     if values.dtype != pl.String():
         raise InvalidInput(column, values[0], f"must hold numbers, not {values.dtype} values")
     text = values.str.strip_chars()
-    parsed = pl.coalesce(
-        text.str.to_lowercase().replace_strict(TRUE_FALSE, default=None, return_dtype=pl.Float64),
-        text.cast(pl.Float64, strict=False),
+    flags = text.str.to_lowercase().replace_strict(
+        TRUE_FALSE, default=None, return_dtype=pl.Float64
     )
+    parsed = pl.select(pl.coalesce(flags, text.cast(pl.Float64, strict=False))).to_series()
     bad = values.is_not_null() & parsed.is_null()
     if bad.any():
         row = int(bad.arg_true()[0])

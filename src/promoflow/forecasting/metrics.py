@@ -94,4 +94,4 @@ def accuracy(scored: pl.DataFrame, scale: pl.DataFrame) -> dict[str, float | Non
 
 
 def _sum(values: pl.Series) -> float:
-    return float(values.sum())
+    return float(values.sum() or 0.0)

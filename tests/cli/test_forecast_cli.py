@@ -1,0 +1,184 @@
+"""`promoflow forecast backtest` as a planner runs it on their own sales file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from forecast_support import synthetic_sales, with_integer_periods
+from promoflow.cli.main import app
+from promoflow.forecasting import backtest
+from promoflow.forecasting.model import GlobalDemandModel, ModelConfig
+
+runner = CliRunner()
+COLUMNS = [
+    "--id-cols",
+    "item,store",
+    "--time-col",
+    "week",
+    "--target",
+    "units",
+    "--known-covariates",
+    "price,on_promo,display",
+    "--promo-cols",
+    "on_promo,display",
+    "--static-cols",
+    "region",
+    "--censor-col",
+    "stockout",
+]
+MODELS = ["promoflow", "naive", "moving_average_4", "seasonal_naive_52", "auto_ets"]
+METRICS = [
+    "wape",
+    "wape_promo",
+    "wape_non_promo",
+    "bias",
+    "mase",
+    "coverage_80",
+    "interval_width_80",
+    "seconds",
+]
+
+
+def backtest_command(data: Path, *flags: str) -> list[str]:
+    """The command line for `data` with our columns and `flags`."""
+    return ["forecast", "backtest", "--data", str(data), *COLUMNS, *flags]
+
+
+@pytest.fixture(autouse=True)
+def quick_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real model, smaller: few trees and one thread keep the test fast."""
+    monkeypatch.setattr(
+        backtest,
+        "default_model",
+        lambda: GlobalDemandModel(ModelConfig(n_estimators=30, threads=1)),
+    )
+
+
+@pytest.fixture(scope="module")
+def weekly_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sales") / "sales.parquet"
+    synthetic_sales().write_parquet(path)
+    return path
+
+
+def test_backtest_on_weekly_dates_reports_every_model(weekly_file: Path, tmp_path: Path) -> None:
+    metrics, predictions = tmp_path / "metrics.json", tmp_path / "predictions.parquet"
+    result = runner.invoke(
+        app,
+        backtest_command(
+            weekly_file,
+            *("--horizon", "13", "--output", str(metrics)),
+            *("--predictions", str(predictions)),
+        ),
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(metrics.read_text())
+    assert set(report) >= {"data", "models", "best_baseline", "improvement_over_best_baseline_pct"}
+    data = report["data"]
+    assert (data["rows"], data["series"], data["horizon"]) == (2329, 30, 13)
+    assert (data["first_period"], data["last_period"]) == ("2024-01-01", "2025-07-07")
+    assert data["cutoff"] == "2025-04-07"
+    assert data["censored_rows_left_out"] > 0
+    assert [m["model"] for m in report["models"]] == MODELS
+    assert all(set(METRICS) <= set(m) for m in report["models"])
+    assert report["models"][0]["version"] == "promoflow-lgbm-1"
+    assert report["models"][0]["coverage_80"] is not None
+    assert report["best_baseline"] in MODELS[1:]
+    written = pl.read_parquet(predictions)
+    assert written.height == data["scored_rows"] * len(MODELS)
+    assert written.columns[:3] == ["item", "store", "week"]
+    assert written["on_promotion"].sum() == data["promo_rows"] * len(MODELS)
+    for name in MODELS:
+        assert name in result.output
+    assert "best baseline by promotion-period WAPE" in result.output
+
+
+def test_integer_periods_and_a_chosen_cutoff(tmp_path: Path) -> None:
+    data = tmp_path / "sales.csv"
+    with_integer_periods(synthetic_sales(items=3, stores=2)).write_csv(data)
+    metrics, predictions = tmp_path / "metrics.json", tmp_path / "predictions.csv"
+    result = runner.invoke(
+        app,
+        backtest_command(
+            data,
+            *("--horizon", "6", "--cutoff", "70"),
+            *("--output", str(metrics), "--predictions", str(predictions)),
+        ),
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(metrics.read_text())
+    assert (report["data"]["cutoff"], report["data"]["last_scored_period"]) == (70, 76)
+    assert [m["model"] for m in report["models"]] == [
+        "promoflow",
+        "naive",
+        "moving_average_4",
+        "auto_ets",
+    ]
+    written = pl.read_csv(predictions)
+    assert written["week"].min() == 71
+    assert written.height == report["data"]["scored_rows"] * 4
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (["--target", "qty"], "columns='qty': not in the file"),
+        (["--cutoff", "2031-01-01"], "cutoff='2031-01-01': is not a period of the data"),
+        (["--horizon", "0"], "horizon=0"),
+        (["--promo-cols", "feature"], "promo_cols='feature'"),
+    ],
+)
+def test_bad_input_exits_2_names_the_field_and_writes_nothing(
+    weekly_file: Path, tmp_path: Path, change: list[str], says: str
+) -> None:
+    metrics = tmp_path / "metrics.json"
+    args = backtest_command(weekly_file, "--horizon", "13")
+    flag = change[0]
+    if flag in args:
+        args[args.index(flag) + 1] = change[1]
+    else:
+        args += change
+    result = runner.invoke(app, [*args, "--output", str(metrics)])
+    assert result.exit_code == 2
+    assert says in " ".join(result.output.split())
+    assert not metrics.exists()
+
+
+def test_a_malformed_file_names_the_column_value_and_row(tmp_path: Path) -> None:
+    data = tmp_path / "sales.csv"
+    sales = synthetic_sales(items=1, stores=1, weeks=20).with_columns(
+        pl.col("units").cast(pl.String)
+    )
+    sales.with_columns(
+        pl.when(pl.int_range(pl.len()) == 4).then(pl.lit("n/a")).otherwise("units").alias("units")
+    ).write_csv(data)
+    metrics = tmp_path / "metrics.json"
+    result = runner.invoke(
+        app,
+        backtest_command(data, "--horizon", "4", "--output", str(metrics)),
+    )
+    assert result.exit_code == 2
+    assert "units='n/a': row 5: not a number" in " ".join(result.output.split())
+    assert not metrics.exists()
+
+
+def test_an_unwritable_predictions_file_is_refused_before_any_work(
+    weekly_file: Path, tmp_path: Path
+) -> None:
+    metrics = tmp_path / "metrics.json"
+    result = runner.invoke(
+        app,
+        backtest_command(
+            weekly_file,
+            *("--horizon", "13", "--output", str(metrics)),
+            *("--predictions", str(tmp_path / "p.xlsx")),
+        ),
+    )
+    assert result.exit_code == 2
+    assert "predictions=" in result.output and "use a .csv or .parquet file" in result.output
+    assert not metrics.exists()
