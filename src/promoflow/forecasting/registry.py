@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from promoflow.events.log import record_event
 from promoflow.forecasting.registry_models import MODEL_STATUSES, ModelVersion, model_scores
-from promoflow.forecasting.registry_policy import ModelPolicy, load_model_policy
+from promoflow.forecasting.registry_policy import ModelPolicy, judge, load_model_policy
 from promoflow.kit.clock import utcnow
 from promoflow.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 
@@ -60,18 +60,6 @@ def query_versions(
 
 
 # Service -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Judgement:
-    """How a challenger's backtest compared with the champion's, for the event log."""
-
-    metric: str
-    challenger: float
-    champion: float
-    improvement_pct: float
-    min_improvement_pct: float
-    cutoff: str
 
 
 def register_candidate(
@@ -239,59 +227,6 @@ def promote(
     return model
 
 
-def judge(challenger: ModelVersion, current: ModelVersion, policy: ModelPolicy) -> Judgement:
-    """Compare backtests under the policy; Conflict naming both figures unless it wins."""
-    rule = policy.promotion
-    if challenger.backtest_cutoff != current.backtest_cutoff:
-        raise Conflict(
-            f"backtests are not comparable: {challenger.version} was backtested at cutoff "
-            f"{challenger.backtest_cutoff}, champion {current.version} at cutoff "
-            f"{current.backtest_cutoff}; backtest both on the same cutoff",
-            cutoffs=[challenger.backtest_cutoff, current.backtest_cutoff],
-        )
-    if challenger.backtest_horizon != current.backtest_horizon:
-        raise Conflict(
-            f"backtests are not comparable: {challenger.version} was scored over "
-            f"{challenger.backtest_horizon} periods, champion {current.version} over "
-            f"{current.backtest_horizon}; backtest both with the same horizon"
-        )
-    if rule.require_same_data and challenger.data_hash != current.data_hash:
-        raise Conflict(
-            f"backtests are not comparable: {challenger.version} used data "
-            f"{challenger.data_hash[:12]}…, champion {current.version} used "
-            f"{current.data_hash[:12]}…; backtest both on the same data "
-            f"(model policy {policy.version} requires it)"
-        )
-    ours, theirs = challenger.metric(rule.metric), current.metric(rule.metric)
-    if ours is None or theirs is None:
-        missing = [m.version for m, v in ((challenger, ours), (current, theirs)) if v is None]
-        raise Conflict(
-            f"backtests are not comparable: no {rule.metric} in the backtest of "
-            f"{', '.join(missing)}; re-run the backtest with promotion periods in the held-out "
-            "window"
-        )
-    improvement = (theirs - ours) / theirs * 100.0 if theirs > 0 else 0.0
-    needed = theirs * (1.0 - rule.min_improvement_pct / 100.0)
-    if not (ours < theirs and ours <= needed):
-        raise Conflict(
-            f"challenger {challenger.version} does not beat champion {current.version} on "
-            f"{rule.metric}: {ours:.4f} against {theirs:.4f} ({_change(improvement)}); "
-            f"model policy {policy.version} needs at least {rule.min_improvement_pct:g}% "
-            f"lower, i.e. {rule.metric} <= {needed:.4f}",
-            challenger=ours,
-            champion=theirs,
-            needed=needed,
-        )
-    return Judgement(
-        metric=rule.metric,
-        challenger=ours,
-        champion=theirs,
-        improvement_pct=round(improvement, 3),
-        min_improvement_pct=rule.min_improvement_pct,
-        cutoff=challenger.backtest_cutoff,
-    )
-
-
 def retire(
     session: Session,
     version: str,
@@ -331,12 +266,6 @@ def _retire(session: Session, model: ModelVersion, actor: str, reason: str, now:
         {"version": model.version, "kind": model.kind, "was": was, "reason": reason},
         actor=actor,
     )
-
-
-def _change(improvement_pct: float) -> str:
-    if improvement_pct >= 0:
-        return f"{improvement_pct:.1f}% lower"
-    return f"{-improvement_pct:.1f}% higher"
 
 
 def _subject(model: ModelVersion) -> str:

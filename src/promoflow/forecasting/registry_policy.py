@@ -1,7 +1,8 @@
-"""The model governance policy (policies/models.yaml) validated into typed settings."""
+"""The model governance policy (policies/models.yaml), and judging a challenger by it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -9,7 +10,8 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from promoflow.config import get_settings
-from promoflow.kit.errors import PolicyError
+from promoflow.forecasting.registry_models import ModelVersion
+from promoflow.kit.errors import Conflict, PolicyError
 from promoflow.kit.roles import ROLES
 
 BUNDLED_POLICY = Path(__file__).resolve().parent.parent / "policies" / "models.yaml"
@@ -88,3 +90,74 @@ def load_model_policy(path: Path | None = None) -> ModelPolicy:
         raise PolicyError(
             f"{source}: " + "; ".join(problems), path=str(source), problems=problems
         ) from error
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """How a challenger's backtest compared with the champion's, for the event log."""
+
+    metric: str
+    challenger: float
+    champion: float
+    improvement_pct: float
+    min_improvement_pct: float
+    cutoff: str
+
+
+def judge(challenger: ModelVersion, current: ModelVersion, policy: ModelPolicy) -> Judgement:
+    """Compare backtests under the policy; Conflict naming both figures unless it wins."""
+    rule = policy.promotion
+    if challenger.backtest_cutoff != current.backtest_cutoff:
+        raise Conflict(
+            f"backtests are not comparable: {challenger.version} was backtested at cutoff "
+            f"{challenger.backtest_cutoff}, champion {current.version} at cutoff "
+            f"{current.backtest_cutoff}; backtest both on the same cutoff",
+            cutoffs=[challenger.backtest_cutoff, current.backtest_cutoff],
+        )
+    if challenger.backtest_horizon != current.backtest_horizon:
+        raise Conflict(
+            f"backtests are not comparable: {challenger.version} was scored over "
+            f"{challenger.backtest_horizon} periods, champion {current.version} over "
+            f"{current.backtest_horizon}; backtest both with the same horizon"
+        )
+    if rule.require_same_data and challenger.data_hash != current.data_hash:
+        raise Conflict(
+            f"backtests are not comparable: {challenger.version} used data "
+            f"{challenger.data_hash[:12]}…, champion {current.version} used "
+            f"{current.data_hash[:12]}…; backtest both on the same data "
+            f"(model policy {policy.version} requires it)"
+        )
+    ours, theirs = challenger.metric(rule.metric), current.metric(rule.metric)
+    if ours is None or theirs is None:
+        missing = [m.version for m, v in ((challenger, ours), (current, theirs)) if v is None]
+        raise Conflict(
+            f"backtests are not comparable: no {rule.metric} in the backtest of "
+            f"{', '.join(missing)}; re-run the backtest with promotion periods in the held-out "
+            "window"
+        )
+    improvement = (theirs - ours) / theirs * 100.0 if theirs > 0 else 0.0
+    needed = theirs * (1.0 - rule.min_improvement_pct / 100.0)
+    if not (ours < theirs and ours <= needed):
+        raise Conflict(
+            f"challenger {challenger.version} does not beat champion {current.version} on "
+            f"{rule.metric}: {ours:.4f} against {theirs:.4f} ({_change(improvement)}); "
+            f"model policy {policy.version} needs at least {rule.min_improvement_pct:g}% "
+            f"lower, i.e. {rule.metric} <= {needed:.4f}",
+            challenger=ours,
+            champion=theirs,
+            needed=needed,
+        )
+    return Judgement(
+        metric=rule.metric,
+        challenger=ours,
+        champion=theirs,
+        improvement_pct=round(improvement, 3),
+        min_improvement_pct=rule.min_improvement_pct,
+        cutoff=challenger.backtest_cutoff,
+    )
+
+
+def _change(improvement_pct: float) -> str:
+    if improvement_pct >= 0:
+        return f"{improvement_pct:.1f}% lower"
+    return f"{-improvement_pct:.1f}% higher"
