@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich import box
 from rich.table import Table
 
 from promoflow.cli.common import console, handles_errors
@@ -83,16 +84,20 @@ def backtest(
 def _table(result: BacktestResult) -> Table:
     data = result.summary
     table = Table(
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        caption="WAPE over all scored rows, on promotion and other; 80% interval cover and width",
         title=(
             f"{data['series']} series, cutoff {data['cutoff']}, next {data['horizon']} periods: "
             f"{data['scored_rows']} rows scored ({data['promo_rows']} on promotion), "
             f"{data['censored_rows_left_out']} censored left out"
-        )
+        ),
     )
     table.add_column("model", no_wrap=True)
-    for header in ("WAPE", "WAPE promo", "WAPE other", "bias", "MASE", "80% cover", "80% width"):
-        table.add_column(header, justify="right")
-    table.add_column("seconds", justify="right", no_wrap=True)
+    # Short headers keep the table whole in an 80-column terminal.
+    for header in ("WAPE", "promo", "other", "bias", "MASE", "cover", "width", "sec"):
+        table.add_column(header, justify="right", no_wrap=True)
     for score in result.scores:
         m = score.metrics
         name = f"[bold]{score.model}[/]" if score.kind == "model" else score.model
