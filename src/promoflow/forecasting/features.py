@@ -1,0 +1,231 @@
+"""Features the global demand model learns from, built on a normalised panel.
+
+Lags and rolling statistics of the target are mlforecast's job (model.py); this
+module prepares what mlforecast cannot know:
+
+- complete series: every position from a series' first period to the cutoff,
+  so lags count periods, not rows, when a retailer's file has gaps;
+- censoring: a stockout week's sales understate demand, so the week gets zero
+  training weight and, as an input to later weeks' lags, an estimate of the
+  demand that went unserved (never less than what sold);
+- calendar: week of year, Christmas distance, Black Friday and Easter weeks
+  (fixed retail peaks; the `holidays` package knows public holidays per
+  country, which a weekly retail calendar needs less than these peaks);
+- promotion history: weeks since the last promotion and the share of recent
+  weeks promoted, so the model can tell a promotion spike in its lags from a
+  change of level and can learn the post-promotion dip;
+- relative price: each price column over the series' usual price.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import polars as pl
+from dateutil.easter import easter
+
+from promoflow.forecasting.panel import PanelSpec
+
+ID = "unique_id"
+DS = "ds"
+WEIGHT = "weight"
+PROMO_ANY = "promo_any"
+LEVEL_ALPHA = 0.25
+DEFAULT_PROMO_RATIO = 1.5
+PROMO_MEMORY = 13
+
+
+def promo_flag(spec: PanelSpec) -> pl.Expr:
+    """True where any promotion column is non-zero."""
+    if not spec.promo_cols:
+        return pl.lit(value=False)
+    return pl.any_horizontal([pl.col(c).fill_null(0) != 0 for c in spec.promo_cols])
+
+
+def complete_series(frame: pl.DataFrame, spec: PanelSpec, last_ds: int) -> pl.DataFrame:
+    """Every position from each series' first period to `last_ds`; added rows are unobserved.
+
+    On added rows promotion columns are 0 (no promotion is known), other covariates
+    and static columns carry the series' neighbouring values.
+    """
+    spans = frame.group_by(ID).agg(pl.col(DS).min().alias("first_ds"))
+    grid = (
+        spans.with_columns(pl.int_ranges("first_ds", last_ds + 1).alias(DS))
+        .explode(DS)
+        .drop("first_ds")
+        .with_columns(pl.col(DS).cast(pl.Int64))
+    )
+    full = grid.join(frame.filter(pl.col(DS) <= last_ds), on=[ID, DS], how="left").sort(ID, DS)
+    carried = [c for c in (*spec.known_covariates, *spec.static_cols) if c not in spec.promo_cols]
+    return full.with_columns(
+        pl.col("censored").fill_null(value=False),
+        *[pl.col(c).fill_null(0.0) for c in spec.promo_cols],
+        *[pl.col(c).forward_fill().backward_fill().over(ID) for c in carried],
+    )
+
+
+def impute_censored(
+    frame: pl.DataFrame, spec: PanelSpec, *, ratio: float | None = None
+) -> tuple[pl.DataFrame, float]:
+    """Training weight 0 and a demand estimate for unobserved or stockout periods.
+
+    The estimate is the series' smoothed level of clean unpromoted weeks (before
+    the period, so no look-ahead), times the typical promotion ratio on promoted
+    weeks (learnt here unless `ratio` is given). Returns the frame and the ratio.
+    """
+    observed = pl.col("y").is_not_null() & ~pl.col("censored")
+    promoted = promo_flag(spec)
+    marked = frame.with_columns(
+        observed.alias("_observed"),
+        promoted.alias("_promoted"),
+        pl.when(observed & ~promoted).then(pl.col("y")).alias("_clean"),
+    ).with_columns(
+        pl.col("_clean")
+        .ewm_mean(alpha=LEVEL_ALPHA, adjust=False, ignore_nulls=True)
+        .forward_fill()
+        .shift(1)
+        .backward_fill()
+        .over(ID)
+        .alias("_level")
+    )
+    if ratio is None:
+        ratios = marked.filter(pl.col("_observed") & pl.col("_promoted") & (pl.col("_level") > 0))
+        ratio = (
+            float(ratios.select((pl.col("y") / pl.col("_level")).median()).item())
+            if ratios.height
+            else DEFAULT_PROMO_RATIO
+        )
+    estimate = pl.col("_level").fill_null(0.0) * pl.when(pl.col("_promoted")).then(ratio).otherwise(
+        1.0
+    )
+    imputed = marked.with_columns(
+        pl.when(pl.col("_observed"))
+        .then(pl.col("y"))
+        .when(pl.col("y").is_not_null())
+        .then(pl.max_horizontal(pl.col("y"), estimate))
+        .otherwise(estimate)
+        .alias("y"),
+        pl.col("_observed").cast(pl.Float64).alias(WEIGHT),
+    )
+    return imputed.drop("_observed", "_promoted", "_clean", "_level"), ratio
+
+
+def promotion_history(timeline: pl.DataFrame, spec: PanelSpec) -> pl.DataFrame:
+    """Add promo_any, weeks_since_promo and promo_share_13 (known ahead: promotions are planned)."""
+    last_promo = pl.when(pl.col(PROMO_ANY) > 0).then(pl.col(DS))
+    return (
+        timeline.sort(ID, DS)
+        .with_columns(promo_flag(spec).cast(pl.Float64).alias(PROMO_ANY))
+        .with_columns(
+            (pl.col(DS) - last_promo.shift(1).forward_fill().over(ID))
+            .fill_null(PROMO_MEMORY)
+            .clip(0, PROMO_MEMORY)
+            .cast(pl.Float64)
+            .alias("weeks_since_promo"),
+            pl.col(PROMO_ANY)
+            .shift(1)
+            .rolling_mean(PROMO_MEMORY, min_samples=1)
+            .fill_null(0.0)
+            .over(ID)
+            .alias("promo_share_13"),
+        )
+    )
+
+
+def series_scales(history: pl.DataFrame, spec: PanelSpec) -> pl.DataFrame:
+    """Each series' typical unpromoted weekly demand (`series_scale`, at least 0.1).
+
+    The model learns demand in multiples of this scale, so a promotion's lift
+    looks the same on a slow mover and a best seller and the trees can pool it.
+    """
+    learnt = history.filter(pl.col(WEIGHT) > 0)
+    clean = learnt.filter(~promo_flag(spec)).group_by(ID).agg(pl.col("y").mean().alias("_clean"))
+    anyrow = history.group_by(ID).agg(pl.col("y").mean().alias("_any"))
+    return anyrow.join(clean, on=ID, how="left").select(
+        ID,
+        pl.coalesce("_clean", "_any").fill_null(1.0).clip(lower_bound=0.1).alias("series_scale"),
+    )
+
+
+def price_columns(spec: PanelSpec) -> list[str]:
+    """Known covariates that are prices (by name), which get a relative-price feature."""
+    return [c for c in spec.known_covariates if "price" in c.lower()]
+
+
+def usual_prices(history: pl.DataFrame, spec: PanelSpec) -> pl.DataFrame:
+    """Each series' median price on unpromoted rows (all rows if never unpromoted)."""
+    columns = price_columns(spec)
+    if not columns:
+        return history.select(ID).unique()
+    regular = history.filter(~promo_flag(spec))
+    source = regular if regular.height else history
+    usual = source.group_by(ID).agg(pl.col(c).median().alias(f"_usual_{c}") for c in columns)
+    fallback = history.group_by(ID).agg(pl.col(c).median().alias(f"_any_{c}") for c in columns)
+    return fallback.join(usual, on=ID, how="left").select(
+        ID, *[pl.coalesce(f"_usual_{c}", f"_any_{c}").alias(f"_usual_{c}") for c in columns]
+    )
+
+
+def relative_prices(timeline: pl.DataFrame, spec: PanelSpec, usual: pl.DataFrame) -> pl.DataFrame:
+    """Add `<price>_rel` = price / the series' usual price (1 when unknown)."""
+    columns = price_columns(spec)
+    if not columns:
+        return timeline
+    joined = timeline.join(usual, on=ID, how="left")
+    return joined.with_columns(
+        (pl.col(c) / pl.col(f"_usual_{c}")).fill_nan(1.0).fill_null(1.0).alias(f"{c}_rel")
+        for c in columns
+    ).drop(f"_usual_{c}" for c in columns)
+
+
+def calendar_features(calendar: pl.DataFrame) -> pl.DataFrame:
+    """Per ds: week of year, weeks to Christmas, Black Friday and Easter weeks (dates only)."""
+    periods = calendar["period"].cast(pl.Date).to_list()
+    rows = [_calendar_row(day) for day in periods]
+    return pl.DataFrame(
+        {
+            DS: calendar[DS],
+            "week_of_year": [r[0] for r in rows],
+            "weeks_to_christmas": [r[1] for r in rows],
+            "black_friday_week": [r[2] for r in rows],
+            "easter_week": [r[3] for r in rows],
+        },
+        schema={
+            DS: pl.Int64,
+            "week_of_year": pl.Float64,
+            "weeks_to_christmas": pl.Float64,
+            "black_friday_week": pl.Float64,
+            "easter_week": pl.Float64,
+        },
+    )
+
+
+def _calendar_row(day: date) -> tuple[float, float, float, float]:
+    christmas = date(day.year, 12, 25)
+    if (christmas - day).days < -7:
+        christmas = date(day.year + 1, 12, 25)
+    november_first = date(day.year, 11, 1)
+    thanksgiving = november_first + timedelta(days=(3 - november_first.weekday()) % 7 + 21)
+    black_friday = thanksgiving + timedelta(days=1)
+    return (
+        float(day.isocalendar().week),
+        float(min(max((christmas - day).days / 7.0, -1.0), 8.0)),
+        float(0 <= (black_friday - day).days < 7),
+        float(0 <= (easter(day.year) - day).days < 7),
+    )
+
+
+def future_calendar(calendar: pl.DataFrame, steps: int) -> pl.DataFrame:
+    """The calendar extended `steps` periods past its end at its usual spacing."""
+    if steps <= 0 or calendar.height < 2:
+        return calendar
+    last = calendar.tail(1)
+    spacing = calendar["period"].diff().drop_nulls().mode().sort().item(0)
+    extra = pl.DataFrame(
+        {
+            DS: [int(last[DS].item()) + k for k in range(1, steps + 1)],
+            "period": [last["period"].item() + spacing * k for k in range(1, steps + 1)],
+        },
+        schema=calendar.schema,
+    )
+    return pl.concat([calendar, extra])
