@@ -62,9 +62,15 @@ def test_a_csv_becomes_a_panel_on_the_files_own_calendar(tmp_path: Path) -> None
     assert a["region"].to_list() == ["North"] * 3
     assert panel.promo_mask(a).to_list() == [False, False, True]
     assert loaded.series_keys.to_dicts() == [
-        {"unique_id": "A|1", "item": "A", "store": 1},
-        {"unique_id": "B|1", "item": "B", "store": 1},
+        {"unique_id": "A|1", "item": "A", "store": "1"},
+        {"unique_id": "B|1", "item": "B", "store": "1"},
     ]
+
+
+def test_csv_ids_are_text_so_codes_keep_their_leading_zeros(tmp_path: Path) -> None:
+    loaded = load_panel(write(tmp_path, CSV.replace("A,1,", "A,007,")), SPEC)
+    assert loaded.series_keys["store"].to_list() == ["007", "1"]
+    assert loaded.series_keys["unique_id"].to_list() == ["A|007", "B|1"]
 
 
 def test_parquet_with_integer_periods_and_boolean_columns(tmp_path: Path) -> None:
@@ -161,10 +167,25 @@ def test_duplicate_keys_give_the_first_key_and_how_many(tmp_path: Path) -> None:
     assert "2 keys appear on more than one row (4 rows)" in error.reason
 
 
-def test_promotion_columns_must_be_known_covariates(tmp_path: Path) -> None:
-    spec = PanelSpec(("item", "store"), "week", "units", ("price",), ("on_promo",))
+@pytest.mark.parametrize(
+    ("covariates", "promo", "static", "field", "value"),
+    [
+        (("price",), ("on_promo",), (), "promo_cols", "on_promo"),
+        (("price", "units"), (), (), "known_covariates", "units"),
+        (("price", "region"), (), ("region",), "static_cols", "region"),
+    ],
+)
+def test_each_column_has_one_sensible_role(
+    tmp_path: Path,
+    covariates: tuple[str, ...],
+    promo: tuple[str, ...],
+    static: tuple[str, ...],
+    field: str,
+    value: str,
+) -> None:
+    spec = PanelSpec(("item", "store"), "week", "units", covariates, promo, static)
     error = refusal(write(tmp_path, CSV), spec)
-    assert (error.field, error.value) == ("promo_cols", "on_promo")
+    assert (error.field, error.value) == (field, value)
 
 
 @pytest.mark.parametrize(

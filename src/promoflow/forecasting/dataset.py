@@ -32,11 +32,14 @@ class LoadedPanel:
 
 def load_panel(path: Path, spec: PanelSpec) -> LoadedPanel:
     """Read `path` (.csv or .parquet) and build the panel `spec` describes."""
-    return build_panel(read_table(path), spec)
+    return build_panel(read_table(path, text_cols=spec.id_cols), spec)
 
 
-def read_table(path: Path) -> pl.DataFrame:
-    """The file as a frame; refuses missing, unreadable, unknown-format or empty files."""
+def read_table(path: Path, text_cols: tuple[str, ...] = ()) -> pl.DataFrame:
+    """The file as a frame; refuses missing, unreadable, unknown-format or empty files.
+
+    CSV columns in `text_cols` are read as text, so codes such as 00123 keep their zeros.
+    """
     if path.suffix.lower() not in FILE_FORMATS:
         raise InvalidInput("data", str(path), "unknown file type; use a .csv or .parquet file")
     if not path.is_file():
@@ -45,7 +48,12 @@ def read_table(path: Path) -> pl.DataFrame:
         if path.suffix.lower() == ".csv":
             # Whole-file inference: a stray text value deep in a numeric column must
             # surface as our error with its row, not as a parse failure.
-            table = pl.read_csv(path, infer_schema_length=None, null_values=["NA", "null"])
+            table = pl.read_csv(
+                path,
+                infer_schema_length=None,
+                null_values=["NA", "null"],
+                schema_overrides=dict.fromkeys(text_cols, pl.String),
+            )
         else:
             table = pl.read_parquet(path)
     except pl.exceptions.NoDataError:
@@ -175,6 +183,15 @@ def _check_spec(raw: pl.DataFrame, spec: PanelSpec) -> None:
             "promo_cols",
             ", ".join(stray),
             "promotion columns must also be known covariates (add them to --known-covariates)",
+        )
+    if spec.target in spec.known_covariates:
+        raise InvalidInput(
+            "known_covariates", spec.target, "the target cannot be known in advance; remove it"
+        )
+    both = [c for c in spec.static_cols if c in spec.known_covariates]
+    if both:
+        raise InvalidInput(
+            "static_cols", ", ".join(both), "is also a known covariate; give each column one role"
         )
     clashing = [c for c in (*spec.known_covariates, *spec.static_cols) if c in RESERVED]
     if clashing:
