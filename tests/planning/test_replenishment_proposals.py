@@ -80,20 +80,20 @@ def test_an_order_day_already_past_is_flagged_too_late_not_dropped() -> None:
 
 def test_capacity_is_shared_in_proportion_to_need_and_shortfalls_reported() -> None:
     frame = needs(
-        {"item_id": 1, "p90": 160.0, "case_pack": 10},  # need 120
+        {"item_id": 1, "p90": 141.0, "case_pack": 10},  # need 101, 110 in packs
         {"item_id": 2, "p90": 100.0, "case_pack": 10},  # need 60
         {"item_id": 3, "supplier_id": 8},  # another supplier: untouched
     )
     plan = propose(frame, suppliers(capacity=70.0))  # two weeks: 140 units
     first, second = line(plan, 1), line(plan, 2)
-    # 140 x 120/180 = 93.3 -> 90; 140 x 60/180 = 46.7 -> 40.
-    assert (first["order_units"], first["shortfall_units"]) == (90.0, 30.0)
-    assert (second["order_units"], second["shortfall_units"]) == (40.0, 20.0)
+    # By need, not by the rounded orders: 140 x 101/161 = 87.8 -> 80; 140 x 60/161 = 52.2 -> 50.
+    assert (first["order_units"], first["shortfall_units"]) == (80.0, 21.0)
+    assert (second["order_units"], second["shortfall_units"]) == (50.0, 10.0)
     assert first["capacity_limited"] and not line(plan, 3)["capacity_limited"]
     assert line(plan, 3)["order_units"] == 60.0
     assert plan.shortfalls.select("item_id", "shortfall_units", "reason").rows() == [
-        (1, 30.0, "supplier_capacity"),
-        (2, 20.0, "supplier_capacity"),
+        (1, 21.0, "supplier_capacity"),
+        (2, 10.0, "supplier_capacity"),
     ]
 
 

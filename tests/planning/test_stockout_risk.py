@@ -10,8 +10,10 @@ import pytest
 from scipy import stats
 
 from promoflow.kit.errors import InvalidInput
-from promoflow.planning.demand import Z90, WindowDemand, fit_window_demand, stock_outcomes
+from promoflow.planning.demand import WindowDemand, fit_window_demand, stock_outcomes
 from promoflow.planning.risk import NEVER_SELLS_WEEKS, assess_stockout_risk, summarise_risk
+
+Z90 = float(stats.norm.ppf(0.9))  # the spread P10–P90 is 2·Z90 standard deviations
 
 
 def positions(**overrides: list[float]) -> pl.DataFrame:

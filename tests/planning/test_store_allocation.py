@@ -72,6 +72,15 @@ def test_stock_already_in_store_is_not_sent_again() -> None:
     assert packs(plan)[(1, 12)] >= 1
 
 
+def test_demand_below_half_a_case_pack_still_gets_a_pack() -> None:
+    plan = allocate_dc_stock(
+        demand({(1, 11): 3.0}),
+        pl.DataFrame({"item_id": [1], "available": [24.0], "case_pack": [24]}),
+        stores(),
+    )
+    assert packs(plan)[(1, 11)] == 1
+
+
 def test_transfer_dearer_than_a_sale_keeps_stock_at_the_dc() -> None:
     plan = allocate_dc_stock(demand(TWO_BY_THREE), DC, stores(cost=1.5))
     assert plan.summary.packs == 0
