@@ -33,6 +33,7 @@ PROMO_ANY = "promo_any"
 LEVEL_ALPHA = 0.25
 DEFAULT_PROMO_RATIO = 1.5
 PROMO_MEMORY = 13
+SCALE_WEEKS = 13
 
 
 def promo_flag(spec: PanelSpec) -> pl.Expr:
@@ -133,13 +134,21 @@ def promotion_history(timeline: pl.DataFrame, spec: PanelSpec) -> pl.DataFrame:
 
 
 def series_scales(history: pl.DataFrame, spec: PanelSpec) -> pl.DataFrame:
-    """Each series' typical unpromoted weekly demand (`series_scale`, at least 0.1).
+    """Each series' recent unpromoted weekly demand (`series_scale`, at least 0.1).
 
     The model learns demand in multiples of this scale, so a promotion's lift
     looks the same on a slow mover and a best seller and the trees can pool it.
+    Recent weeks, not the whole history: trees cannot extrapolate, so a series
+    whose level moved must look like 1 x scale now, not like an outlier.
     """
     learnt = history.filter(pl.col(WEIGHT) > 0)
-    clean = learnt.filter(~promo_flag(spec)).group_by(ID).agg(pl.col("y").mean().alias("_clean"))
+    newest_first = pl.col(DS).rank("ordinal", descending=True).over(ID)
+    clean = (
+        learnt.filter(~promo_flag(spec))
+        .filter(newest_first <= SCALE_WEEKS)
+        .group_by(ID)
+        .agg(pl.col("y").mean().alias("_clean"))
+    )
     anyrow = history.group_by(ID).agg(pl.col("y").mean().alias("_any"))
     return anyrow.join(clean, on=ID, how="left").select(
         ID,
