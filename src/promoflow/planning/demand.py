@@ -66,13 +66,11 @@ def stock_outcomes(demand: WindowDemand, stock: np.ndarray) -> tuple[np.ndarray,
         b = np.where(nb, mean * mean / variance - a, mean)
         log_f0 = np.where(nb, mean * mean / (variance - mean) * np.log(mean / variance), -mean)
     units = np.floor(stock)
-    small = (units <= RECURSION_MAX) & (log_f0 > LOG_FLOOR)
-    if small.all():
-        cdf, pmf = _panjer(units, a, b, log_f0)
-    else:
-        cdf, pmf = np.empty_like(mean), np.empty_like(mean)
-        cdf[small], pmf[small] = _panjer(units[small], a[small], b[small], log_f0[small])
-        large = ~small
+    # Every row runs the (capped) recursion: cheaper than gathering the few large ones
+    # out of a million; those are then overwritten from the closed forms.
+    cdf, pmf = _panjer(np.minimum(units, RECURSION_MAX), a, b, np.maximum(log_f0, LOG_FLOOR))
+    large = (units > RECURSION_MAX) | (log_f0 < LOG_FLOOR)
+    if large.any():
         cdf[large], pmf[large] = _closed_form(units[large], mean[large], variance[large])
     # Σ_{k≤m} k·f(k) = mean·F(m) − (a(m + 1) + b)/(1 − a)·f(m) in the Panjer class
     # (for the NB: mean·F(m) − (q/p)(m + r)·f(m); for the Poisson: mean·(F(m) − f(m))).
