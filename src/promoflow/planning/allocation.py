@@ -2,7 +2,8 @@
 
 Maximises expected filled demand minus transfer cost, where a filled unit is worth 1
 in the currency of `transfer_cost_per_unit`. Call it once per DC with the stores that
-DC serves.
+DC serves. `time_limit_seconds` bounds the solver only; building the model adds a few
+seconds at 500 SKUs x 1,000 stores.
 """
 
 from __future__ import annotations

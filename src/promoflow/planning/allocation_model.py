@@ -19,6 +19,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import highspy
 import numpy as np
 
 from promoflow.planning.allocation_lp import solve_allocation_lp, transport_model
@@ -135,7 +136,8 @@ def solve(
         highs.setOptionValue("mip_rel_gap", 1e-6)
         highs.run()
         status = highs.modelStatusToString(highs.getModelStatus())
-        solved = highs.getInfo().primal_solution_status == 2  # a feasible point exists
+        feasible = highspy.SolutionStatus.kSolutionStatusFeasible
+        solved = highs.getInfo().primal_solution_status == feasible
         values = np.asarray(highs.getSolution().col_value) if solved else np.zeros(units.size)
         packs = np.round(values).astype(np.int64)
         bound = float(highs.getInfo().mip_dual_bound) if segments.pair.size else 0.0
