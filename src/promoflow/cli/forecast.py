@@ -134,3 +134,59 @@ def _pct(value: float | None, *, signed: bool = False) -> str:
 
 def _num(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
+
+
+@app.command()
+@handles_errors
+def train(
+    version: str | None = typer.Option(
+        None, help="Registry version (default demand-<date>-<hash>)"
+    ),
+    weeks: int = typer.Option(104, help="Weeks of sales history to learn from"),
+    horizon: int = typer.Option(13, help="Weeks held out for the backtest"),
+    max_series: int | None = typer.Option(
+        None, help="Train on a random sample of this many item x locations (default: all)"
+    ),
+    by: str = typer.Option("system", help="Who registers the model"),
+) -> None:
+    """Train the demand model on the database's sales, backtest it, register a candidate."""
+    from promoflow.forecasting.training import (
+        load_estate_history,
+        register_trained,
+        train_demand_model,
+    )
+    from promoflow.kit.clock import utcnow
+    from promoflow.kit.db import transaction
+    from promoflow.runtime import open_database
+
+    runtime = open_database()
+    with transaction(runtime.sessions) as session:
+        history = load_estate_history(session, weeks=weeks)
+    with console.status(f"training on {history.height:,} weekly rows ..."):
+        trained = train_demand_model(history, horizon=horizon, max_series=max_series)
+    now = utcnow()
+    name = version or f"demand-{now:%Y%m%d-%H%M}-{trained.data_hash[:8]}"
+    with transaction(runtime.sessions) as session:
+        register_trained(session, trained, version=name, registered_by=by, now=now)
+    result_table = _scores_table(trained.backtest)
+    console.print(result_table)
+    console.print(
+        f"registered [bold]{name}[/] as a candidate: {trained.series:,} series, "
+        f"{trained.rows:,} rows, {trained.seconds:.0f} s. Make it the champion with "
+        f"`promoflow models promote {name} --by NAME --role supply_chain_planner --reason ...`."
+    )
+
+
+def _scores_table(document: dict[str, object]) -> Table:
+    table = Table("model", "WAPE", "promo WAPE", "bias", "80% coverage", box=box.SIMPLE)
+    models = document.get("models", [])
+    assert isinstance(models, list)
+    for entry in models:
+        table.add_row(
+            str(entry["model"]),
+            _pct(entry.get("wape")),
+            _pct(entry.get("wape_promo")),
+            _pct(entry.get("bias"), signed=True),
+            _pct(entry.get("coverage_80")),
+        )
+    return table

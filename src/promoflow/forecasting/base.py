@@ -32,6 +32,7 @@ class DemandForecaster(Protocol):
     """
 
     model_version: str
+    history_weeks: int  # how many weeks of sales before the window it reads
 
     def forecast(self, history: pl.DataFrame, scenario: PromotionScenario) -> pl.DataFrame:
         """Forecast the window; `history` has the columns of the weekly_sales table."""

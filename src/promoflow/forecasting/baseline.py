@@ -65,6 +65,8 @@ def default_lift(mechanic: str, depth: float, display: bool, feature: bool) -> f
 class HistoryBaselineForecaster:
     """Baseline from recent clean weeks x lift by mechanic learnt from history."""
 
+    history_weeks = 52
+
     def __init__(
         self,
         *,

@@ -278,7 +278,10 @@ class GlobalDemandModel:
         promoted = features.promo_flag(spec)
         usual = timeline.join(context.usual, on=ID, how="left")
         return usual.with_columns(
-            *[pl.when(ahead).then(0.0).otherwise(pl.col(c)).alias(c) for c in spec.promo_cols],
+            *[
+                pl.when(ahead).then(0.0).otherwise(pl.col(c)).alias(c)
+                for c in (*spec.promo_cols, *spec.promo_context_cols)
+            ],
             *[
                 pl.when(ahead & promoted)
                 .then(pl.coalesce(f"_usual_{c}", c))

@@ -35,19 +35,32 @@ SPEC = PanelSpec(
     target="units",
     known_covariates=COVARIATES,
     promo_cols=PROMO_COLUMNS,
+    promo_context_cols=("category_promotions",),
     static_cols=("category",),
     censor_col="stockout",
 )
 
 
 class GlobalPromotionForecaster:
-    """DemandForecaster backed by GlobalDemandModel (see forecasting/base.py)."""
+    """DemandForecaster backed by GlobalDemandModel (see forecasting/base.py).
+
+    Given a trained `model` (the registry's champion) it forecasts from the
+    promotion's fresh history without refitting; without one it fits a model on
+    that history first (slower, and it learns lifts from fewer promotions).
+    """
 
     history_weeks = 104  # lag 52 needs a year before the year it learns from
 
-    def __init__(self, config: ModelConfig | None = None) -> None:
-        self.config = config or ModelConfig()
-        self.model_version = GlobalDemandModel(self.config).model_version
+    def __init__(
+        self,
+        config: ModelConfig | None = None,
+        *,
+        model: GlobalDemandModel | None = None,
+        version: str | None = None,
+    ) -> None:
+        self.config = model.config if model is not None else config or ModelConfig()
+        self.model = model
+        self.model_version = version or GlobalDemandModel(self.config).model_version
 
     def forecast(self, history: pl.DataFrame, scenario: PromotionScenario) -> pl.DataFrame:
         """Window totals per item x location: baseline, promoted, p10, p50, p80, p90."""
@@ -56,10 +69,12 @@ class GlobalPromotionForecaster:
         known = scope.join(_series_ids(history), on=["item_id", "location_id"], how="inner")
         lines = []
         if known.height and panel.frame.height:
-            model = GlobalDemandModel(self.config).fit(panel)
             future, weights = _future_rows(panel, history, scenario, known)
-            weekly = model.predict(future).join(weights, on=["unique_id", "ds"])
-            lines.append(_window_totals(weekly))
+            if self.model is None:
+                weekly = GlobalDemandModel(self.config).fit(panel).predict(future)
+            else:
+                weekly = self.model.predict(future, history=panel)
+            lines.append(_window_totals(weekly.join(weights, on=["unique_id", "ds"])))
         covered = pl.concat(lines) if lines else _empty_lines()
         missing = scope.join(covered, on=["item_id", "location_id"], how="anti")
         if missing.height:
@@ -85,7 +100,9 @@ def history_panel(history: pl.DataFrame) -> Panel:
     weeks = (
         history.select(pl.col("week").alias("period")).unique().sort("period").with_row_index("ds")
     ).with_columns(pl.col("ds").cast(pl.Int64))
-    in_category = pl.col("on_promo").cast(pl.Float64).sum().over("category", "location_id", "week")
+    # Other items of the category on promotion at the store that week (cannibalisation).
+    promoted = pl.col("on_promo").cast(pl.Float64)
+    in_category = promoted.sum().over("category", "location_id", "week") - promoted
     frame = history.join(weeks, left_on="week", right_on="period").select(
         _series_id(),
         "ds",
@@ -148,7 +165,7 @@ def _future_rows(
         .group_by("item_id", "location_id")
         .agg(pl.col("price").median().alias("usual_price"))
     )
-    promoted_together = len(scenario.item_ids)
+    promoted_together = len(scenario.item_ids) - 1
     on = pl.col("share") > 0
     future = (
         known.join(calendar, how="cross")

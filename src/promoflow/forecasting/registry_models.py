@@ -113,3 +113,16 @@ class PromotionForecastAccuracy(Base):
     coverage_p10_p90: Mapped[float | None]
     details: Mapped[JsonDict]
     recorded_at: Mapped[Timestamp]
+
+
+class ModelArtifact(Base):
+    """The fitted model of one registered version (see forecasting/artifacts.py)."""
+
+    __tablename__ = "model_artifacts"
+
+    version: Mapped[str] = mapped_column(sa.ForeignKey("model_versions.version"), primary_key=True)
+    format: Mapped[str] = mapped_column(sa.String(16), default="pickle")
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    size_bytes: Mapped[int]
+    payload: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[Timestamp]

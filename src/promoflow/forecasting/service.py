@@ -38,7 +38,9 @@ HISTORY_SCHEMA: dict[str, pl.DataType] = {
     "stockout": pl.Boolean(),
     "category": pl.String(),
 }
-LINE_COLUMNS = ("baseline_units", "promoted_units", "p10", "p50", "p90")
+LINE_COLUMNS = ("baseline_units", "promoted_units", "p10", "p50", "p80", "p90")
+# P80 from P50 and P90 when a forecaster gives no P80 (normal quantiles: z80 / z90).
+P80_SHARE = 0.8416212335729143 / 1.2815515655446004
 
 
 @dataclass(frozen=True)
@@ -61,13 +63,18 @@ def forecast_promotion(
     promotion: Promotion,
     forecaster: DemandForecaster,
     *,
-    lookback_weeks: int = 52,
+    lookback_weeks: int | None = None,
 ) -> ForecastSummary:
     """Forecast the promotion's item x location scope and replace its revision's lines."""
     scenario = build_scenario(session, promotion)
-    since = promotion.start_date - timedelta(weeks=lookback_weeks)
+    weeks = lookback_weeks or forecaster.history_weeks
+    since = promotion.start_date - timedelta(weeks=weeks)
     history = load_history(session, promotion.id, since, promotion.start_date)
     forecast = forecaster.forecast(history, scenario)
+    if "p80" not in forecast.columns:
+        forecast = forecast.with_columns(
+            (pl.col("p50") + P80_SHARE * (pl.col("p90") - pl.col("p50"))).alias("p80")
+        )
     digest = inputs_hash(forecaster.model_version, scenario, history)
     lines = forecast.select(
         pl.lit(promotion.id).alias("promotion_id"),

@@ -14,7 +14,7 @@ from promoflow.approvals.models import ApprovalTask
 from promoflow.connectors.ports import PublicationReceipt
 from promoflow.events.log import record_event
 from promoflow.exceptions import service as exceptions_service
-from promoflow.forecasting.baseline import HistoryBaselineForecaster
+from promoflow.forecasting.champion import champion_forecaster
 from promoflow.forecasting.service import forecast_promotion
 from promoflow.gates import service as gates_service
 from promoflow.gates.policy import load_gate_policy
@@ -86,7 +86,7 @@ def validate(session: Session, promotion_id: int) -> dict[str, Any]:
 def assess(session: Session, promotion_id: int) -> dict[str, Any]:
     """Forecast demand over the window and record the assessment."""
     promotion = _promotion(session, promotion_id)
-    summary = forecast_promotion(session, promotion, HistoryBaselineForecaster())
+    summary = forecast_promotion(session, promotion, champion_forecaster(session))
     data = {
         "baseline_units": round(summary.baseline_units, 1),
         "promoted_units": round(summary.promoted_units, 1),

@@ -147,6 +147,7 @@ class ForecastLine(Base):
     promoted_units: Mapped[float]
     p10: Mapped[float]
     p50: Mapped[float]
+    p80: Mapped[float] = mapped_column(server_default=sa.text("0"))
     p90: Mapped[float]
     model_version: Mapped[str] = mapped_column(sa.String(64))
     inputs_hash: Mapped[str] = mapped_column(sa.String(64))

@@ -1,0 +1,143 @@
+"""Train the demand model on the estate's sales history, backtest it, register it with its artefact.
+
+The same panel feeds the backtest (last `horizon` weeks held out, against the
+baselines) and the final fit (every week), so the registry's metrics describe the
+recipe that produced the stored model. The data hash is the sha256 of that panel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from promoflow.catalog.models import Item
+from promoflow.forecasting import registry
+from promoflow.forecasting.artifacts import save_artifact
+from promoflow.forecasting.backtest import OUR_MODEL, run_backtest
+from promoflow.forecasting.model import GlobalDemandModel, ModelConfig
+from promoflow.forecasting.panel import Panel
+from promoflow.forecasting.promotion_model import history_panel
+from promoflow.forecasting.registry_models import ModelVersion
+from promoflow.forecasting.service import HISTORY_SCHEMA
+from promoflow.inventory.models import WeeklySales
+from promoflow.kit.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    """A fitted model with the backtest of its recipe and what it learnt from."""
+
+    model: GlobalDemandModel
+    backtest: dict[str, Any]
+    data_hash: str
+    training_start: date
+    training_end: date
+    series: int
+    rows: int
+    seconds: float
+
+
+def load_estate_history(session: Session, *, weeks: int = 104) -> pl.DataFrame:
+    """Every item x location's weekly sales over the last `weeks` weeks, with its category."""
+    if weeks < 30:
+        raise InvalidInput("weeks", weeks, "train on at least 30 weeks of history")
+    newest = session.scalar(sa.select(sa.func.max(WeeklySales.week)))
+    if newest is None:
+        raise InvalidInput("weekly_sales", "empty", "there is no sales history to train on")
+    since = newest - timedelta(weeks=weeks - 1)
+    query = (
+        sa.select(
+            WeeklySales.item_id,
+            WeeklySales.location_id,
+            WeeklySales.week,
+            WeeklySales.units,
+            WeeklySales.price,
+            WeeklySales.on_promo,
+            WeeklySales.mechanic,
+            WeeklySales.display,
+            WeeklySales.feature,
+            WeeklySales.stockout,
+            Item.category,
+        )
+        .join(Item, Item.id == WeeklySales.item_id)
+        .where(WeeklySales.week >= since)
+    )
+    rows = session.execute(query).all()
+    return pl.DataFrame([tuple(r) for r in rows], schema=HISTORY_SCHEMA, orient="row")
+
+
+def sample_series(panel: Panel, max_series: int | None, seed: int = 7) -> Panel:
+    """At most `max_series` series, drawn at random (features were built on all of them)."""
+    if max_series is None:
+        return panel
+    if max_series < 10:
+        raise InvalidInput("max_series", max_series, "train on at least 10 series")
+    ids = panel.frame.select("unique_id").unique().sort("unique_id")
+    if ids.height <= max_series:
+        return panel
+    chosen = ids.sample(n=max_series, seed=seed)
+    return Panel(panel.spec, panel.frame.join(chosen, on="unique_id", how="semi"), panel.calendar)
+
+
+def train_demand_model(
+    history: pl.DataFrame,
+    *,
+    horizon: int = 13,
+    config: ModelConfig | None = None,
+    max_series: int | None = None,
+) -> TrainedModel:
+    """Backtest the recipe on the last `horizon` weeks, then fit it on every week."""
+    started = time.perf_counter()
+    config = config or ModelConfig()
+    panel = sample_series(history_panel(history), max_series)
+    result = run_backtest(panel, horizon, model_factory=lambda: GlobalDemandModel(config))
+    model = GlobalDemandModel(config).fit(panel)
+    ordered = panel.frame.sort("unique_id", "ds")
+    digest = hashlib.sha256(ordered.write_csv().encode()).hexdigest()
+    weeks = panel.calendar["period"]
+    return TrainedModel(
+        model=model,
+        backtest=result.to_json(),
+        data_hash=digest,
+        training_start=weeks.min(),  # type: ignore[arg-type]
+        training_end=weeks.max(),  # type: ignore[arg-type]
+        series=ordered["unique_id"].n_unique(),
+        rows=ordered.height,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def register_trained(
+    session: Session,
+    trained: TrainedModel,
+    *,
+    version: str,
+    registered_by: str,
+    now: datetime,
+) -> ModelVersion:
+    """Register the model as a candidate with its backtest and store its artefact."""
+    model = trained.model
+    assert model.spec is not None
+    entry = registry.register_candidate(
+        session,
+        version=version,
+        backtest=trained.backtest,
+        data_hash=trained.data_hash,
+        training_start=trained.training_start,
+        training_end=trained.training_end,
+        features=[*model.feature_names, *model.spec.static_cols, "series_scale"],
+        backtest_model=OUR_MODEL,
+        parameters={**asdict(model.config), "family": model.model_version},
+        notes=f"{trained.series} series, {trained.rows} rows, {trained.seconds:.0f} s to train",
+        registered_by=registered_by,
+        now=now,
+    )
+    save_artifact(session, version, model, now)
+    return entry
