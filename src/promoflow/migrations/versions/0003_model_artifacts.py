@@ -34,7 +34,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("promotion_forecasts", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column("p80", sa.Float(), server_default=sa.text("0"), nullable=False)
+            sa.Column("p80", sa.Double(), server_default=sa.text("0"), nullable=False)
         )
 
 
