@@ -6,15 +6,19 @@ the other facts so each verdict can be checked by hand.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import json
+import uuid
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 import sqlalchemy as sa
 from gate_retail import NOW, Retail, add_promotion
 from sqlalchemy.orm import Session
 
 from promoflow.approvals.models import ApprovalTask
-from promoflow.catalog.models import Price, Ranging
+from promoflow.catalog.models import Price, Ranging, Supplier
+from promoflow.events.models import Event
 from promoflow.gates.evaluate import GateOutcome, evaluate
 from promoflow.gates.inputs import load_gate_inputs
 from promoflow.gates.policy import load_gate_policy
@@ -108,6 +112,8 @@ def test_coverage_fails_below_share_and_names_the_worst_item_location(
         "upper_units": 12.5,
         "available_units": 10.0,
         "coverage_ratio": 0.8,
+        # Mean 10 (0.8 x P90) with a spread below Poisson: P(Poisson(10) > 10).
+        "stockout_probability": 0.417,
     }
     assert outcome.evidence["shortfall_units"] == 2.5
     assert outcome.evidence["short_items"] == [
@@ -135,6 +141,47 @@ def test_coverage_without_a_forecast_fails_and_says_what_to_do(
     outcome = _gate(session, retail, "inventory_coverage")
     assert outcome.status == "fail"
     assert outcome.summary == "no forecast for revision 1: run it, then re-evaluate"
+
+
+# stockout_risk and overstock_risk through the real queries
+
+
+def test_stockout_risk_reads_the_stored_forecast_stock_and_orders_due(
+    session: Session, retail: Retail
+) -> None:
+    retail.stores["ST-2"].region = "south"
+    retail.items["SKU-B"].category = "dips"
+    retail.forecast(session, {**COVERED, ("SKU-A", "ST-2"): 20.0})
+    # Mean 16 at SKU-A @ ST-2 on 10 available: most of the promotion's lost demand.
+    failing = _gate(session, retail, "stockout_risk")
+    assert failing.status == "fail"
+    evidence = failing.evidence
+    assert evidence["forecast_models"] == [
+        {"model_version": "test", "inputs_hash": "0" * 64, "lines": 4}
+    ]
+    assert [row["region"] for row in evidence["by_region"]] == ["north", "south"]
+    assert [row["category"] for row in evidence["by_category"]] == ["dips", "snacks"]
+    worst = evidence["worst"][0]
+    assert (worst["sku"], worst["location"], worst["available"]) == ("SKU-A", "ST-2", 10.0)
+    assert worst["expected_units"] == 16.0
+    # 6 due before the start and 4 in transit make 20 available: the risk falls away.
+    _po(session, retail, "PO-EARLY", store="ST-2", quantity=6, linked=False)
+    retail.position(session, "SKU-A", "ST-2").in_transit = 4.0
+    session.flush()
+    passing = _gate(session, retail, "stockout_risk")
+    assert passing.status == "pass"
+    now = {(r["sku"], r["location"]): r for r in passing.evidence["worst"]}
+    assert now[("SKU-A", "ST-2")]["available"] == 20.0
+    assert now[("SKU-A", "ST-2")]["stockout_probability"] < 0.2
+
+
+def test_risk_gates_without_a_forecast_fail_and_say_what_to_do(
+    session: Session, retail: Retail
+) -> None:
+    for gate in ("stockout_risk", "overstock_risk"):
+        outcome = _gate(session, retail, gate)
+        assert outcome.status == "fail"
+        assert outcome.summary == "no forecast for revision 1: run it, then re-evaluate"
 
 
 # supplier_commitments
@@ -398,3 +445,154 @@ def test_item_ranged_at_no_target_store_fails_pos(session: Session, retail: Reta
     outcome = _gate(session, retail, "channel_readiness")
     assert outcome.status == "fail"
     assert "SKU-A on pos (not ranged at any target store)" in outcome.summary
+
+
+# supplier risk from purchase-order history
+
+ORDERED = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+
+
+def _history(
+    session: Session,
+    supplier: Supplier,
+    retail: Retail,
+    *,
+    orders: int,
+    lead_days: list[int],
+    received_share: float = 1.0,
+    due_days: int = 10,
+    recorded: bool = True,
+) -> None:
+    """`orders` received POs of 100 units, ordered a week apart, with receipt events."""
+    for k in range(orders):
+        ordered = ORDERED + timedelta(days=7 * k)
+        number = f"H-{supplier.code}-{k:02d}"
+        po = PurchaseOrder(
+            number=number,
+            supplier_id=supplier.id,
+            destination_id=retail.stores["ST-1"].id,
+            status="received",
+            ack_status="acknowledged",
+            ordered_at=ordered,
+            acknowledged_at=ordered,
+            due_date=ordered.date() + timedelta(days=due_days),
+        )
+        session.add(po)
+        session.flush()
+        session.add(
+            PurchaseOrderLine(
+                purchase_order_id=po.id,
+                item_id=retail.items["SKU-A"].id,
+                quantity=100.0,
+                received_quantity=100.0 * received_share,
+            )
+        )
+        if recorded:
+            session.add(
+                Event(
+                    id=str(uuid.uuid4()),
+                    source="urn:promoflow",
+                    type="io.promoflow.purchase_order.received",
+                    subject=f"purchase_order/{number}",
+                    time=ordered + timedelta(days=lead_days[k % len(lead_days)]),
+                    data={"number": number},
+                )
+            )
+    session.flush()
+
+
+def _suppliers(session: Session, retail: Retail) -> Supplier:
+    """SUP-T1 always late (20 days for 10) and half delivered; SUP-T2 reliable."""
+    reliable = Supplier(code="SUP-T2", name="Steady Foods")
+    session.add(reliable)
+    session.flush()
+    _history(session, retail.supplier, retail, orders=10, lead_days=[20], received_share=0.5)
+    _history(session, reliable, retail, orders=10, lead_days=[9, 10])
+    return reliable
+
+
+def test_high_risk_supplier_fails_unless_acknowledged_and_due_early(
+    session: Session, retail: Retail
+) -> None:
+    _suppliers(session, retail)
+    # Acknowledged in time but due 2026-11-14: SUP-T1 must deliver by 2026-11-13.
+    _po(session, retail, "PO-1", ack_status="acknowledged", acknowledged_at=NOW,
+        due=date(2026, 11, 14))  # fmt: skip
+    outcome = _gate(session, retail, "supplier_commitments")
+    assert outcome.status == "fail"
+    [failing] = outcome.evidence["failing"]
+    assert failing["risk_band"] == "high"
+    assert failing["problem"].startswith("high risk supplier (score 0.")
+    assert failing["problem"].endswith(
+        "must deliver by 2026-11-13 (3 days before start); due 2026-11-14"
+    )
+    assert outcome.evidence["risky_supplier_due_by"] == "2026-11-13"
+    po = session.scalars(sa.select(PurchaseOrder).where(PurchaseOrder.number == "PO-1")).one()
+    po.due_date = date(2026, 11, 13)
+    session.flush()
+    assert _gate(session, retail, "supplier_commitments").status == "pass"
+
+
+def test_high_risk_supplier_still_needs_the_acknowledgement(
+    session: Session, retail: Retail
+) -> None:
+    _suppliers(session, retail)
+    _po(session, retail, "PO-1", due=date(2026, 11, 9))  # early, but pending
+    outcome = _gate(session, retail, "supplier_commitments")
+    assert outcome.status == "fail"
+    [failing] = outcome.evidence["failing"]
+    assert failing["problem"] == "awaiting acknowledgement (due 2026-11-03 09:00 UTC)"
+    assert failing["risk_band"] == "high"
+
+
+def test_supplier_evidence_lists_score_band_and_the_rates_behind_them(
+    session: Session, retail: Retail
+) -> None:
+    reliable = _suppliers(session, retail)
+    _po(session, retail, "PO-1", ack_status="acknowledged", acknowledged_at=NOW)
+    session.add(
+        PurchaseOrder(
+            number="PO-2", supplier_id=reliable.id, destination_id=retail.stores["ST-2"].id,
+            promotion_id=retail.promotion.id, ack_status="acknowledged", acknowledged_at=NOW,
+            ack_due_at=NOW, due_date=date(2026, 11, 15),
+        )
+    )  # fmt: skip
+    session.flush()
+    po2 = session.scalars(sa.select(PurchaseOrder).where(PurchaseOrder.number == "PO-2")).one()
+    session.add(
+        PurchaseOrderLine(purchase_order_id=po2.id, item_id=retail.items["SKU-B"].id, quantity=5)
+    )
+    session.flush()
+    outcome = _gate(session, retail, "supplier_commitments")
+    scores = {row["supplier"]: row for row in outcome.evidence["suppliers"]}
+    late, steady = scores["SUP-T1"], scores["SUP-T2"]
+    # Pooled priors over both suppliers' 20 POs: on time 10/20, fill (10 x 0.5 + 10) / 20.
+    assert late["purchase_orders"] == 10 and late["received_orders"] == 10
+    assert late["observed_on_time_rate"] == 0.0
+    assert late["on_time_rate"] == pytest.approx((0 + 10 * 0.5) / 20, abs=1e-4)
+    assert late["observed_fill_rate"] == 0.5
+    assert late["fill_rate"] == pytest.approx((10 * 0.5 + 10 * 0.75) / 20, abs=1e-4)
+    assert late["mean_lead_time_days"] == 20.0
+    assert late["risk_band"] == "high"
+    assert steady["observed_on_time_rate"] == 1.0
+    assert steady["on_time_rate"] == pytest.approx((10 + 10 * 0.5) / 20, abs=1e-4)
+    assert steady["risk_band"] != "high"
+    assert steady["risk_score"] < late["risk_score"]
+    # High-risk SUP-T1's PO-1 is acknowledged and due 2026-11-12, 4 days early; PO-2 of
+    # SUP-T2 may arrive the day before the start: it is not in a failing band.
+    assert outcome.status == "pass"
+    assert outcome.evidence["failing"] == []
+    json.dumps(outcome.evidence, allow_nan=False)
+
+
+def test_received_orders_without_a_receipt_date_are_left_out_of_the_history(
+    session: Session, retail: Retail
+) -> None:
+    _history(session, retail.supplier, retail, orders=4, lead_days=[30], recorded=False)
+    _po(session, retail, "PO-1", ack_status="acknowledged", acknowledged_at=NOW)
+    outcome = _gate(session, retail, "supplier_commitments")
+    assert outcome.status == "pass"
+    history = outcome.evidence["history"]
+    assert (history["purchase_orders"], history["receipt_date_unknown"]) == (5, 4)
+    [scored] = outcome.evidence["suppliers"]
+    assert scored["purchase_orders"] == 0  # no evidence: the fallback prior, not 4 late POs

@@ -26,8 +26,8 @@ def _write(tmp_path: Path, data: Any, name: str = "gates.yaml") -> Path:
 
 def test_bundled_policy_loads_every_gate_with_its_thresholds() -> None:
     policy = load_gate_policy()
-    assert policy.version == "2026.11-1"
-    assert [name for name in GATE_NAMES if policy.gate(name).blocking] == list(GATE_NAMES)
+    assert policy.version == "2026.11-2"
+    assert [name for name in GATE_NAMES if not policy.gate(name).blocking] == ["overstock_risk"]
     coverage = policy.gates.inventory_coverage
     assert (coverage.min_coverage_ratio, coverage.min_share_covered, coverage.quantile) == (
         1.0,
@@ -37,6 +37,13 @@ def test_bundled_policy_loads_every_gate_with_its_thresholds() -> None:
     assert policy.gates.store_readiness.min_confirmed_share == 0.9
     assert policy.gate("approvals_complete").waivable_by == []
     assert policy.gate("supplier_commitments").waivable_by == ["supply_chain_planner"]
+    assert policy.gates.stockout_risk.max_share_of_demand_lost == 0.05
+    assert policy.gates.overstock_risk.max_weeks_of_supply == 8.0
+    suppliers = policy.gates.supplier_commitments
+    assert suppliers.failing_bands == ["high"]
+    assert suppliers.min_days_before_start == 3
+    assert (suppliers.risk_bands.medium_from, suppliers.risk_bands.high_from) == (0.10, 0.25)
+    assert (suppliers.prior_strength, suppliers.history_days) == (10.0, 365)
 
 
 def test_policy_dir_setting_points_at_another_file(
@@ -110,6 +117,55 @@ def _set(data: dict[str, Any], path: str, value: Any) -> None:
             "gates.store_readiness.min_confirmed=0.5: unknown setting",
         ),
         ("version", 2026.11, "version=2026.11: Input should be a valid string"),
+        (
+            "gates.stockout_risk.max_share_of_demand_lost",
+            5,
+            "gates.stockout_risk.max_share_of_demand_lost=5: must be between 0 and 1",
+        ),
+        (
+            "gates.overstock_risk.max_weeks_of_supply",
+            -2.0,
+            "gates.overstock_risk.max_weeks_of_supply=-2.0: must be greater than 0",
+        ),
+        (
+            "gates.supplier_commitments.failing_bands",
+            ["high", "severe"],
+            "gates.supplier_commitments.failing_bands.1='severe': "
+            "Input should be 'low', 'medium' or 'high'",
+        ),
+        (
+            "gates.supplier_commitments.min_days_before_start",
+            -1,
+            "gates.supplier_commitments.min_days_before_start=-1: "
+            "Input should be greater than or equal to 0",
+        ),
+        (
+            "gates.supplier_commitments.min_days_before_start",
+            2.5,
+            "gates.supplier_commitments.min_days_before_start=2.5: Input should be a valid integer",
+        ),
+        (
+            "gates.supplier_commitments.risk_bands",
+            {"medium_from": 0.3, "high_from": 0.2},
+            # (yaml.safe_dump writes the keys sorted)
+            "gates.supplier_commitments.risk_bands={'high_from': 0.2, 'medium_from': 0.3}: "
+            "high_from (0.2) must not be below medium_from (0.3)",
+        ),
+        (
+            "gates.supplier_commitments.risk_bands.high_from",
+            1.5,
+            "gates.supplier_commitments.risk_bands.high_from=1.5: must be between 0 and 1",
+        ),
+        (
+            "gates.supplier_commitments.prior_strength",
+            -10.0,
+            "gates.supplier_commitments.prior_strength=-10.0: must be 0 or more",
+        ),
+        (
+            "gates.supplier_commitments.history_days",
+            0,
+            "gates.supplier_commitments.history_days=0: Input should be greater than or equal to 1",
+        ),
     ],
 )
 def test_malformed_policy_names_file_field_and_value(
@@ -124,10 +180,11 @@ def test_malformed_policy_names_file_field_and_value(
     assert expected in str(raised.value)
 
 
-def test_missing_gate_is_reported_not_defaulted(tmp_path: Path) -> None:
+@pytest.mark.parametrize("gate", ["channel_readiness", "stockout_risk", "overstock_risk"])
+def test_missing_gate_is_reported_not_defaulted(tmp_path: Path, gate: str) -> None:
     data = _bundled()
-    del data["gates"]["channel_readiness"]
-    with pytest.raises(PolicyError, match=r"gates\.channel_readiness: required setting is missing"):
+    del data["gates"][gate]
+    with pytest.raises(PolicyError, match=rf"gates\.{gate}: required setting is missing"):
         load_gate_policy(_write(tmp_path, data))
 
 

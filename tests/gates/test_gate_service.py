@@ -58,16 +58,18 @@ def test_round_stores_every_gate_with_evidence_and_one_event(
     _ready(session, retail, {**COVERED, ("SKU-A", "ST-2"): 20.0})
     round_ = evaluate_promotion_gates(session, retail.promotion, now=NOW)
     assert round_.evaluation == 1
-    assert round_.policy_version == "2026.11-1"
+    assert round_.policy_version == "2026.11-2"
     assert [r.gate for r in round_.results] == list(GATE_NAMES)
     assert not round_.launch_ready
-    assert round_.failing == ["inventory_coverage"]
+    # 10 on hand for a mean of 16 at SKU-A @ ST-2: short of P90, and demand is lost.
+    assert round_.failing == ["inventory_coverage", "stockout_risk"]
+    assert round_.advisory == []
     stored = session.scalars(sa.select(GateResult)).all()
     assert len(stored) == len(GATE_NAMES)
     coverage = next(r for r in stored if r.gate == "inventory_coverage")
     assert (coverage.status, coverage.score, coverage.threshold) == ("fail", 0.75, 0.95)
     assert coverage.evidence["worst"][0]["sku"] == "SKU-A"
-    assert coverage.policy_version == "2026.11-1"
+    assert coverage.policy_version == "2026.11-2"
     [event] = _events(session, "gate.evaluated")
     assert event.promotion_id == retail.promotion.id
     assert event.data["gates"]["inventory_coverage"] == "fail"
@@ -78,7 +80,7 @@ def test_round_stores_every_gate_with_evidence_and_one_event(
 def test_inventory_change_flips_coverage_on_re_evaluation(session: Session, retail: Retail) -> None:
     _ready(session, retail, {**COVERED, ("SKU-A", "ST-2"): 14.0})
     first = evaluate_promotion_gates(session, retail.promotion, now=NOW)
-    assert first.failing == ["inventory_coverage"]
+    assert first.failing == ["inventory_coverage", "stockout_risk"]
     retail.position(session, "SKU-A", "ST-2").in_transit = 4.0  # 10 + 4 >= 14
     session.flush()
     second = evaluate_promotion_gates(session, retail.promotion, now=NOW)
@@ -88,6 +90,7 @@ def test_inventory_change_flips_coverage_on_re_evaluation(session: Session, reta
     latest = latest_gate_results(session, retail.promotion.id, 1)
     assert {r.evaluation for r in latest} == {2}
     assert next(r for r in latest if r.gate == "inventory_coverage").status == "pass"
+    assert next(r for r in latest if r.gate == "stockout_risk").status == "pass"
     assert len(_events(session, "gate.evaluated")) == 2
 
 
@@ -113,6 +116,11 @@ def test_authorised_waiver_clears_a_blocking_gate_from_the_next_round(
         "supply_chain_planner",
         "stock arrives on day 2; day 1 is quiet",
     )
+    # The same short stock fails the stockout risk gate too: it needs its own waiver.
+    assert evaluate_promotion_gates(session, retail.promotion, now=NOW).failing == ["stockout_risk"]
+    waive_gate(
+        session, retail.promotion, "stockout_risk", "sam", "supply_chain_planner", "same reason"
+    )
     round_ = evaluate_promotion_gates(session, retail.promotion, now=NOW)
     coverage = next(r for r in round_.results if r.gate == "inventory_coverage")
     assert coverage.status == "waived"
@@ -122,9 +130,9 @@ def test_authorised_waiver_clears_a_blocking_gate_from_the_next_round(
     )
     assert coverage.score == 0.75  # the evidence stays what it was
     assert round_.launch_ready
-    [event] = _events(session, "gate.waived")
-    assert event.actor == "sam"
-    assert event.data["gate"] == "inventory_coverage"
+    first, _ = _events(session, "gate.waived")
+    assert first.actor == "sam"
+    assert first.data["gate"] == "inventory_coverage"
 
 
 def test_waiver_of_a_passing_gate_leaves_it_passing(session: Session, retail: Retail) -> None:
@@ -206,7 +214,7 @@ def test_waiver_stops_counting_when_the_policy_no_longer_allows_the_role(
     coverage = next(r for r in round_.results if r.gate == "inventory_coverage")
     assert coverage.status == "fail"
     assert "no longer counts" in coverage.evidence["ignored_waiver"]
-    assert round_.failing == ["inventory_coverage"]
+    assert round_.failing == ["inventory_coverage", "stockout_risk"]
 
 
 def test_non_blocking_failure_does_not_stop_launch(
@@ -226,3 +234,20 @@ def test_non_blocking_failure_does_not_stop_launch(
     )
     assert round_.launch_ready
     assert round_.advisory == ["price_validity"]
+
+
+def test_overstock_is_recorded_but_does_not_stop_launch(session: Session, retail: Retail) -> None:
+    _ready(session, retail, COVERED)
+    for sku, store in COVERED:
+        retail.position(session, sku, store).on_hand = 100.0
+    session.flush()
+    round_ = evaluate_promotion_gates(session, retail.promotion, now=NOW)
+    assert round_.launch_ready
+    assert round_.failing == []
+    assert round_.advisory == ["overstock_risk"]
+    overstock = next(r for r in round_.results if r.gate == "overstock_risk")
+    assert (overstock.status, overstock.blocking, overstock.threshold) == ("fail", False, 8.0)
+    assert overstock.evidence["worst"][0]["sku"] == "SKU-B"  # 5 P90, 1.25 a week
+    [event] = _events(session, "gate.evaluated")
+    assert event.data["gates"]["overstock_risk"] == "fail"
+    assert event.data["launch_ready"] is True

@@ -6,7 +6,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import ErrorDetails
 
 from promoflow.config import get_settings
@@ -15,6 +22,8 @@ from promoflow.kit.roles import ROLES
 
 GATE_NAMES = (
     "inventory_coverage",
+    "stockout_risk",
+    "overstock_risk",
     "supplier_commitments",
     "price_validity",
     "approvals_complete",
@@ -43,9 +52,18 @@ def _positive(value: float) -> float:
     return value
 
 
+def _not_negative(value: float) -> float:
+    if value < 0:
+        raise ValueError("must be 0 or more")
+    return value
+
+
 Role = Annotated[str, AfterValidator(_known_role)]
 Share = Annotated[float, AfterValidator(_share)]
 PositiveRatio = Annotated[float, AfterValidator(_positive)]
+NotNegative = Annotated[float, AfterValidator(_not_negative)]
+Days = Annotated[int, Field(ge=0, le=365)]
+RiskBand = Literal["low", "medium", "high"]
 
 
 class GateSettings(BaseModel):
@@ -64,6 +82,45 @@ class InventoryCoverageGate(GateSettings):
     quantile: Literal["p10", "p50", "p90"] = "p90"
 
 
+class StockoutRiskGate(GateSettings):
+    max_share_of_demand_lost: Share = 0.05
+
+
+class OverstockRiskGate(GateSettings):
+    blocking: bool = False
+    max_weeks_of_supply: PositiveRatio = 8.0
+
+
+class SupplierRiskBands(BaseModel):
+    """Risk scores (0 reliable … 1 risky) where the medium and the high band start."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    medium_from: Share = 0.10
+    high_from: Share = 0.25
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SupplierRiskBands:
+        if self.high_from < self.medium_from:
+            raise ValueError(
+                f"high_from ({self.high_from:g}) must not be below medium_from "
+                f"({self.medium_from:g})"
+            )
+        return self
+
+
+def _high_only() -> list[RiskBand]:
+    return ["high"]
+
+
+class SupplierCommitmentsGate(GateSettings):
+    failing_bands: list[RiskBand] = Field(default_factory=_high_only)
+    min_days_before_start: Days = 3
+    risk_bands: SupplierRiskBands = Field(default_factory=SupplierRiskBands)
+    prior_strength: NotNegative = 10.0
+    history_days: Annotated[int, Field(ge=1, le=3660)] = 365
+
+
 class StoreReadinessGate(GateSettings):
     min_confirmed_share: Share = 0.9
 
@@ -74,7 +131,9 @@ class GatesConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     inventory_coverage: InventoryCoverageGate
-    supplier_commitments: GateSettings
+    stockout_risk: StockoutRiskGate
+    overstock_risk: OverstockRiskGate
+    supplier_commitments: SupplierCommitmentsGate
     price_validity: GateSettings
     approvals_complete: GateSettings
     store_readiness: StoreReadinessGate

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from promoflow.approvals.models import ApprovalTask
 from promoflow.catalog.models import Item, Location, Price, Ranging, Supplier
+from promoflow.events.models import Event
 from promoflow.gates.models import GateResult, GateWaiver
 from promoflow.inventory.models import InventoryPosition, PurchaseOrder, PurchaseOrderLine
 from promoflow.promotions.models import (
@@ -47,17 +48,18 @@ def _scope_locations(promotion_id: int) -> sa.Select[int]:
 
 
 def item_labels(session: Session, promotion_id: int) -> pl.DataFrame:
-    """item_id, sku, promo_price, unit_cost of every promoted item."""
+    """item_id, sku, category, promo_price, unit_cost of every promoted item."""
     rows = session.execute(
-        sa.select(Item.id, Item.sku, PromotionItem.promo_price, Item.unit_cost)
+        sa.select(Item.id, Item.sku, Item.category, PromotionItem.promo_price, Item.unit_cost)
         .join(PromotionItem, PromotionItem.item_id == Item.id)
         .where(PromotionItem.promotion_id == promotion_id)
         .order_by(Item.id)
     ).all()
-    data = [(i, sku, float(price), float(cost)) for i, sku, price, cost in rows]
+    data = [(i, sku, category, float(price), float(cost)) for i, sku, category, price, cost in rows]
     schema = {
         "item_id": pl.Int64,
         "sku": pl.String,
+        "category": pl.String,
         "promo_price": pl.Float64,
         "unit_cost": pl.Float64,
     }
@@ -65,19 +67,19 @@ def item_labels(session: Session, promotion_id: int) -> pl.DataFrame:
 
 
 def location_labels(session: Session, promotion_id: int) -> pl.DataFrame:
-    """location_id, code of every target location."""
+    """location_id, code, region of every target location."""
     rows = session.execute(
-        sa.select(Location.id, Location.code)
+        sa.select(Location.id, Location.code, Location.region)
         .where(Location.id.in_(_scope_locations(promotion_id)))
         .order_by(Location.id)
     ).all()
-    return _frame(rows, {"location_id": pl.Int64, "code": pl.String})
+    return _frame(rows, {"location_id": pl.Int64, "code": pl.String, "region": pl.String})
 
 
 def forecast_coverage(
     session: Session, promotion_id: int, revision: int, quantile: str
 ) -> pl.DataFrame:
-    """Forecast quantile and stock position per forecast item x location."""
+    """Forecast (the policy quantile, mean, P10, P90, baseline) and stock per item x location."""
     upper = getattr(ForecastLine, quantile)
     position = sa.and_(
         InventoryPosition.item_id == ForecastLine.item_id,
@@ -88,6 +90,10 @@ def forecast_coverage(
             ForecastLine.item_id,
             ForecastLine.location_id,
             upper,
+            ForecastLine.promoted_units,
+            ForecastLine.p10,
+            ForecastLine.p90,
+            ForecastLine.baseline_units,
             sa.func.coalesce(InventoryPosition.on_hand, 0.0),
             sa.func.coalesce(InventoryPosition.in_transit, 0.0),
             sa.func.coalesce(InventoryPosition.allocated, 0.0),
@@ -99,11 +105,26 @@ def forecast_coverage(
         "item_id": pl.Int64,
         "location_id": pl.Int64,
         "upper_quantile_units": pl.Float64,
+        "promoted_units": pl.Float64,
+        "p10": pl.Float64,
+        "p90": pl.Float64,
+        "baseline_units": pl.Float64,
         "on_hand": pl.Float64,
         "in_transit": pl.Float64,
         "allocated": pl.Float64,
     }
     return _frame(rows, schema)
+
+
+def forecast_models(session: Session, promotion_id: int, revision: int) -> pl.DataFrame:
+    """model_version, inputs_hash and line count of the forecast stored for the revision."""
+    rows = session.execute(
+        sa.select(ForecastLine.model_version, ForecastLine.inputs_hash, sa.func.count())
+        .where(ForecastLine.promotion_id == promotion_id, ForecastLine.revision == revision)
+        .group_by(ForecastLine.model_version, ForecastLine.inputs_hash)
+        .order_by(ForecastLine.model_version, ForecastLine.inputs_hash)
+    ).all()
+    return _frame(rows, {"model_version": pl.String, "inputs_hash": pl.String, "lines": pl.Int64})
 
 
 def on_order_before(session: Session, promotion_id: int, start: date) -> pl.DataFrame:
@@ -139,6 +160,8 @@ def linked_purchase_orders(session: Session, promotion_id: int) -> pl.DataFrame:
             PurchaseOrder.ack_status,
             PurchaseOrder.ack_due_at,
             PurchaseOrder.acknowledged_at,
+            PurchaseOrder.supplier_id,
+            PurchaseOrder.due_date,
             PurchaseOrderLine.item_id,
             PurchaseOrderLine.quantity,
             PurchaseOrderLine.confirmed_quantity,
@@ -155,9 +178,71 @@ def linked_purchase_orders(session: Session, promotion_id: int) -> pl.DataFrame:
         "ack_status": pl.String,
         "ack_due_at": UTC_MICROS,
         "acknowledged_at": UTC_MICROS,
+        "supplier_id": pl.Int64,
+        "due_date": pl.Date,
         "item_id": pl.Int64,
         "quantity": pl.Float64,
         "confirmed_quantity": pl.Float64,
+    }
+    return _frame(data, schema)
+
+
+RECEIVED_EVENT = "io.promoflow.purchase_order.received"
+
+
+def supplier_history(session: Session, since: datetime) -> pl.DataFrame:
+    """Every supplier's purchase orders ordered since `since`, one row per PO.
+
+    The receipt date is when promoflow recorded the PO as received (the
+    purchase_order.received event): the PO row keeps no date of its own. Cancelled and
+    rejected POs say nothing about delivery and are left out. All suppliers are
+    returned: the pool a supplier's own few orders are shrunk towards.
+    """
+    received = (
+        sa.select(Event.subject, sa.func.min(Event.time).label("received_at"))
+        .where(Event.type == RECEIVED_EVENT)
+        .group_by(Event.subject)
+        .subquery()
+    )
+    lines = (
+        sa.select(
+            PurchaseOrderLine.purchase_order_id,
+            sa.func.sum(PurchaseOrderLine.quantity).label("quantity"),
+            sa.func.sum(PurchaseOrderLine.received_quantity).label("received_quantity"),
+        )
+        .group_by(PurchaseOrderLine.purchase_order_id)
+        .subquery()
+    )
+    rows = session.execute(
+        sa.select(
+            PurchaseOrder.supplier_id,
+            PurchaseOrder.status,
+            PurchaseOrder.ordered_at,
+            PurchaseOrder.due_date,
+            received.c.received_at,
+            lines.c.quantity,
+            lines.c.received_quantity,
+        )
+        .join(lines, lines.c.purchase_order_id == PurchaseOrder.id)
+        .outerjoin(received, received.c.subject == "purchase_order/" + PurchaseOrder.number)
+        .where(
+            PurchaseOrder.ordered_at >= since,
+            PurchaseOrder.status != "cancelled",
+            PurchaseOrder.ack_status != "rejected",
+        )
+    ).all()
+    data = [
+        (supplier, status, _utc(ordered), due, _utc(got), float(qty), float(rec))
+        for supplier, status, ordered, due, got, qty, rec in rows
+    ]
+    schema = {
+        "supplier_id": pl.Int64,
+        "status": pl.String,
+        "ordered_at": UTC_MICROS,
+        "due_date": pl.Date,
+        "received_at": UTC_MICROS,
+        "quantity": pl.Float64,
+        "received_quantity": pl.Float64,
     }
     return _frame(data, schema)
 

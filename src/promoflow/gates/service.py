@@ -43,7 +43,11 @@ def evaluate_promotion_gates(
     policy = policy or load_gate_policy()
     now = now or utcnow()
     inputs = load_gate_inputs(
-        session, promotion, quantile=policy.gates.inventory_coverage.quantile, as_of=now
+        session,
+        promotion,
+        quantile=policy.gates.inventory_coverage.quantile,
+        as_of=now,
+        history_days=policy.gates.supplier_commitments.history_days,
     )
     standing = {w.gate: w for w in repository.waivers(session, promotion.id, promotion.revision)}
     evaluation = repository.last_evaluation(session, promotion.id, promotion.revision) + 1
