@@ -15,7 +15,7 @@ conformal prediction on a held-back calibration window (intervals.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Self
 
 import polars as pl
@@ -33,6 +33,9 @@ SCALE = "series_scale"
 
 MODEL_FAMILY = "promoflow-lgbm"
 MODEL_REVISION = 1
+# Rolling means over these windows, after these lags (lag 1: recent level; lag 52:
+# the same weeks last year). Lag 1 also gets a 13-week standard deviation.
+ROLLING_WINDOWS: dict[int, tuple[int, ...]] = {1: (4, 13), 52: (4,)}
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,9 @@ class ModelConfig:
     # Tweedie suits counts with many zeros and multiplicative promotion effects.
     objective: str = "tweedie"
     calibration_periods: int = 13
+    # Conformal quantiles need thousands of scores, not every series: beyond this
+    # many series the calibration refit uses a random sample of them.
+    calibration_series: int = 20_000
     intervals: bool = True
     # LightGBM's OpenMP threads spin while they wait: with more threads than idle
     # cores (a busy API server, a second worker) a fit ran 8x slower here. One
@@ -72,9 +78,17 @@ class ModelConfig:
             verbose=-1,
         )
 
+    def history_needed(self) -> int:
+        """Periods of a series the lags and rolling windows reach back to."""
+        reach = [lag + max(windows) for lag, windows in ROLLING_WINDOWS.items()]
+        return max([*self.lags, *reach]) + 1
+
     def lag_transforms(self) -> dict[int, list[Any]]:
-        """Rolling statistics of recent demand (level and volatility)."""
-        return {1: [RollingMean(4), RollingMean(13), RollingStd(13)], 52: [RollingMean(4)]}
+        """Rolling statistics of recent demand (level and volatility) and last year's level."""
+        return {
+            lag: [RollingMean(w) for w in windows] + ([RollingStd(13)] if lag == 1 else [])
+            for lag, windows in ROLLING_WINDOWS.items()
+        }
 
 
 @dataclass(frozen=True)
@@ -119,11 +133,16 @@ class GlobalDemandModel:
             for c in spec.static_cols
             if history.frame.schema[c] == pl.String()
         }
-        fitted = self._fitted = self._prepare(history, learn_ratio=True)
+        fitted = self._prepare(history, learn_ratio=True)
         train = self._scaled(self._features(fitted.frame, fitted), fitted)
         self._forecaster = self._fit_forecaster(train)
         if self.config.intervals:
             self._quantiles = self._calibrate(train, fitted.cutoff)
+        # Forecasting from the fitted history needs only the recent weeks (promotion
+        # history features look back PROMO_MEMORY weeks; mlforecast keeps its own lags),
+        # which keeps the stored artefact small.
+        recent = pl.col(DS) > fitted.cutoff - features.PROMO_MEMORY - 1
+        self._fitted = replace(fitted, frame=fitted.frame.filter(recent))
         return self
 
     def _prepare(self, history: Panel, *, learn_ratio: bool = False) -> _History:
@@ -162,6 +181,7 @@ class GlobalDemandModel:
             static_features=self._static_features(),
             dropna=False,
             weight_col=WEIGHT,
+            keep_last_n=self.config.history_needed(),
         )
         return forecaster
 
@@ -172,6 +192,10 @@ class GlobalDemandModel:
         if periods < 1:
             return ConformalQuantiles.calibrate(pl.DataFrame())
         split = cutoff - periods
+        series = train.select(ID).unique().sort(ID)
+        if series.height > self.config.calibration_series:
+            sample = series.sample(n=self.config.calibration_series, seed=self.config.seed)
+            train = train.join(sample, on=ID, how="semi")
         early = train.filter(pl.col(DS) <= split)
         late = train.filter(pl.col(DS) > split)
         ids = sorted(set(early[ID].unique()) & set(late[ID].unique()))
