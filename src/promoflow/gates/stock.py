@@ -4,8 +4,9 @@ The risk gates use the planning risk model (`planning.risk`): window demand as t
 distribution fitted to the forecast's mean and P10–P90 spread, against the stock
 available by the start date. Available stock is worked out here, once, the way the
 coverage gate always has (on hand + in transit + purchase orders due before the start −
-allocated, never below 0), and handed to the model as the stock on hand, so both gates
-judge the same units.
+allocated, never below 0), and handed to the model as the stock on hand, so every stock
+gate judges the same units; it also spares the model a negative on-hand figure, which
+store systems do report and the model rightly refuses.
 """
 
 from __future__ import annotations
