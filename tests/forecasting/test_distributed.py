@@ -13,6 +13,7 @@ from distributed import Client, LocalCluster
 from promoflow.forecasting.distributed import DistributedDemandModel
 from promoflow.forecasting.model import ModelConfig
 from promoflow.forecasting.panel import Panel, PanelSpec
+from promoflow.kit.errors import InvalidInput
 
 pytestmark = pytest.mark.filterwarnings(
     # LightGBM on Dask takes its threads from the worker and says so for every booster.
@@ -86,19 +87,30 @@ def client() -> Iterator[Client]:
         yield dask_client
 
 
+CUTOFF = WEEKS - HOLDOUT - 1
+
+
 @pytest.fixture(scope="module")
-def scored(client: Client) -> pl.DataFrame:
-    """Fit on all but the last 8 weeks; the requested holdout rows with actuals."""
-    sales = retailer()
-    cutoff = WEEKS - HOLDOUT - 1
-    history = Panel(SPEC, sales.filter(pl.col("ds") <= cutoff), weekly_calendar())
+def sales() -> pl.DataFrame:
+    return retailer()
+
+
+@pytest.fixture(scope="module")
+def model(client: Client, sales: pl.DataFrame) -> DistributedDemandModel:
+    """Fitted on all but the last 8 weeks."""
+    history = Panel(SPEC, sales.filter(pl.col("ds") <= CUTOFF), weekly_calendar())
+    return DistributedDemandModel(client, FAST).fit(history)
+
+
+@pytest.fixture(scope="module")
+def scored(model: DistributedDemandModel, sales: pl.DataFrame) -> pl.DataFrame:
+    """The requested holdout rows with actuals, forecasts and a 4-week moving average."""
     # Some rows are not asked for: the answer must hold exactly the rows requested.
-    holdout = sales.filter(pl.col("ds") > cutoff).filter(pl.int_range(pl.len()) % 37 != 5)
-    model = DistributedDemandModel(client, FAST).fit(history)
+    holdout = sales.filter(pl.col("ds") > CUTOFF).filter(pl.int_range(pl.len()) % 37 != 5)
     predicted = model.predict(holdout.drop("y", "censored"))
     assert predicted.height == holdout.height
     moving_average = (
-        history.frame.filter((pl.col("ds") > cutoff - 4) & ~pl.col("censored"))
+        sales.filter(pl.col("ds").is_between(CUTOFF - 3, CUTOFF) & ~pl.col("censored"))
         .group_by("unique_id")
         .agg(pl.col("y").mean().alias("moving_average"))
     )
@@ -150,3 +162,26 @@ def test_beats_a_four_week_moving_average_on_promotion_weeks(scored: pl.DataFram
         wape("forecast"),
         wape("moving_average"),
     )
+
+
+def test_a_few_series_get_the_same_forecast_as_in_the_whole_run(
+    model: DistributedDemandModel, sales: pl.DataFrame, scored: pl.DataFrame
+) -> None:
+    few = ["S0007", "S0150", "S0299"]
+    future = sales.filter((pl.col("ds") > CUTOFF) & pl.col("unique_id").is_in(few))
+    alone = model.predict(future.drop("y", "censored"))
+    assert alone.height == future.height
+    together = scored.filter(pl.col("unique_id").is_in(few)).select(alone.columns)
+    joined = alone.join(together, on=["unique_id", "ds"], suffix="_all")
+    assert joined.height == together.height
+    for column in ("forecast", "baseline", "p10", "p90"):
+        assert (joined[column] - joined[f"{column}_all"]).abs().max() < 1e-6
+
+
+def test_refuses_future_rows_inside_the_history(
+    model: DistributedDemandModel, sales: pl.DataFrame
+) -> None:
+    late = sales.filter(pl.col("ds") == CUTOFF).drop("y", "censored")
+    with pytest.raises(InvalidInput) as refused:
+        model.predict(late)
+    assert refused.value.field == "future.ds"
