@@ -20,6 +20,7 @@ from promoflow.forecasting.model import ModelConfig
 from promoflow.forecasting.promotion_model import GlobalPromotionForecaster
 from promoflow.forecasting.registry_models import ModelArtifact
 from promoflow.forecasting.training import (
+    champion_recipe,
     load_estate_history,
     register_trained,
     train_demand_model,
@@ -133,3 +134,42 @@ def test_an_altered_artefact_is_refused(
         with pytest.raises(Conflict, match="sha256"):
             load_artifact(session, trained_version)
         session.rollback()
+
+
+def test_a_challenger_is_judged_against_the_champion_rescored_on_its_data(
+    retailer: sessionmaker[Session], trained_version: str
+) -> None:
+    """A weak challenger is refused with both figures; the champion's recipe ran beside it."""
+    with transaction(retailer) as session:
+        if registry.champion(session) is None:
+            registry.promote(
+                session,
+                trained_version,
+                approved_by="ada.admin",
+                role="operations_admin",
+                reason="t",
+            )
+        history = load_estate_history(session)
+        champion = champion_recipe(session)
+    assert champion is not None and champion[0] == trained_version
+    weak = ModelConfig(n_estimators=2, learning_rate=0.01, num_leaves=4)
+    trained = train_demand_model(history, config=weak, max_series=200, champion=champion)
+    rescored = [m["model"] for m in trained.backtest["models"]]
+    assert trained_version in rescored
+    with transaction(retailer) as session:
+        register_trained(session, trained, version="demand-weak", registered_by="t", now=utcnow())
+    with (
+        transaction(retailer) as session,
+        pytest.raises(Conflict, match="does not beat") as refused,
+    ):
+        registry.promote(
+            session,
+            "demand-weak",
+            approved_by="sasha.supply",
+            role="supply_chain_planner",
+            reason="t",
+        )
+    assert trained_version in str(refused.value)
+    with transaction(retailer) as session:
+        current = registry.champion(session)
+        assert current is not None and current.version == trained_version

@@ -149,8 +149,13 @@ def train(
     ),
     by: str = typer.Option("system", help="Who registers the model"),
 ) -> None:
-    """Train the demand model on the database's sales, backtest it, register a candidate."""
+    """Train the demand model on the database's sales, backtest it, register a candidate.
+
+    The backtest also re-scores the current champion's recipe on the same weeks, so
+    `promoflow models promote` can judge the new model against it fairly.
+    """
     from promoflow.forecasting.training import (
+        champion_recipe,
         load_estate_history,
         register_trained,
         train_demand_model,
@@ -162,8 +167,11 @@ def train(
     runtime = open_database()
     with transaction(runtime.sessions) as session:
         history = load_estate_history(session, weeks=weeks)
+        champion = champion_recipe(session)
     with console.status(f"training on {history.height:,} weekly rows ..."):
-        trained = train_demand_model(history, horizon=horizon, max_series=max_series)
+        trained = train_demand_model(
+            history, horizon=horizon, max_series=max_series, champion=champion
+        )
     now = utcnow()
     name = version or f"demand-{now:%Y%m%d-%H%M}-{trained.data_hash[:8]}"
     with transaction(runtime.sessions) as session:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -98,8 +98,14 @@ def run_backtest(
     cutoff: Any = None,
     season_length: int | None = None,
     model_factory: Callable[[], DemandModel] | None = None,
+    rivals: Mapping[str, Callable[[], DemandModel]] | None = None,
 ) -> BacktestResult:
-    """Hold out `horizon` periods after `cutoff` (default: the last ones) and score."""
+    """Hold out `horizon` periods after `cutoff` (default: the last ones) and score.
+
+    `rivals` are other models scored on the same rows under their own names (the
+    training command re-scores the champion's recipe here, so a challenger is
+    judged against it on the same data and cutoff).
+    """
     if season_length is not None and season_length < 2:
         raise InvalidInput("season_length", season_length, "must be 2 or more")
     position = cutoff_position(panel, horizon, cutoff)
@@ -116,7 +122,14 @@ def run_backtest(
     baselines, skipped = run_baselines(train, position, horizon, season)
     scores: list[ModelScore] = []
     tables: list[pl.DataFrame] = []
-    runs = [(OUR_MODEL, "model", ours), *[(b.model, "baseline", _as_run(b)) for b in baselines]]
+    others = [
+        (name, "model", _run_model(f, train, forecastable)) for name, f in (rivals or {}).items()
+    ]
+    runs = [
+        (OUR_MODEL, "model", ours),
+        *others,
+        *[(b.model, "baseline", _as_run(b)) for b in baselines],
+    ]
     for name, kind, run in runs:
         rows = _score_rows(scored, run.forecasts, name)
         tables.append(rows)

@@ -10,7 +10,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from promoflow.config import get_settings
-from promoflow.forecasting.registry_models import ModelVersion
+from promoflow.forecasting.registry_models import ModelVersion, model_scores
 from promoflow.kit.errors import Conflict, PolicyError
 from promoflow.kit.roles import ROLES
 
@@ -105,8 +105,18 @@ class Judgement:
 
 
 def judge(challenger: ModelVersion, current: ModelVersion, policy: ModelPolicy) -> Judgement:
-    """Compare backtests under the policy; Conflict naming both figures unless it wins."""
+    """Compare backtests under the policy; Conflict naming both figures unless it wins.
+
+    When the challenger's own backtest re-scored the champion's recipe (an entry
+    named after the champion's version), that figure is the comparison: same data,
+    same cutoff, same run. Otherwise the two stored backtests must be comparable.
+    """
     rule = policy.promotion
+    rescored = model_scores(challenger.backtest_metrics, current.version)
+    if rescored is not None:
+        return _judge_figures(
+            challenger, current, policy, challenger.metric(rule.metric), rescored.get(rule.metric)
+        )
     if challenger.backtest_cutoff != current.backtest_cutoff:
         raise Conflict(
             f"backtests are not comparable: {challenger.version} was backtested at cutoff "
@@ -127,7 +137,21 @@ def judge(challenger: ModelVersion, current: ModelVersion, policy: ModelPolicy) 
             f"{current.data_hash[:12]}…; backtest both on the same data "
             f"(model policy {policy.version} requires it)"
         )
-    ours, theirs = challenger.metric(rule.metric), current.metric(rule.metric)
+    return _judge_figures(
+        challenger, current, policy, challenger.metric(rule.metric), current.metric(rule.metric)
+    )
+
+
+def _judge_figures(
+    challenger: ModelVersion,
+    current: ModelVersion,
+    policy: ModelPolicy,
+    ours: float | None,
+    theirs: Any,
+) -> Judgement:
+    rule = policy.promotion
+    if isinstance(theirs, bool) or not isinstance(theirs, int | float):
+        theirs = None
     if ours is None or theirs is None:
         missing = [m.version for m, v in ((challenger, ours), (current, theirs)) if v is None]
         raise Conflict(

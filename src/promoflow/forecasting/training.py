@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -92,12 +92,24 @@ def train_demand_model(
     horizon: int = 13,
     config: ModelConfig | None = None,
     max_series: int | None = None,
+    champion: tuple[str, ModelConfig] | None = None,
 ) -> TrainedModel:
-    """Backtest the recipe on the last `horizon` weeks, then fit it on every week."""
+    """Backtest the recipe on the last `horizon` weeks, then fit it on every week.
+
+    With a `champion` (its version and recipe, see `champion_recipe`), that recipe
+    is backtested on the same data and cutoff under the champion's version name, so
+    promotion compares like with like.
+    """
     started = time.perf_counter()
     config = config or ModelConfig()
     panel = sample_series(history_panel(history), max_series)
-    result = run_backtest(panel, horizon, model_factory=lambda: GlobalDemandModel(config))
+    rivals = {}
+    if champion is not None:
+        version, recipe = champion
+        rivals[version] = lambda: GlobalDemandModel(recipe)
+    result = run_backtest(
+        panel, horizon, model_factory=lambda: GlobalDemandModel(config), rivals=rivals
+    )
     model = GlobalDemandModel(config).fit(panel)
     ordered = panel.frame.sort("unique_id", "ds")
     digest = hashlib.sha256(ordered.write_csv().encode()).hexdigest()
@@ -112,6 +124,18 @@ def train_demand_model(
         rows=ordered.height,
         seconds=time.perf_counter() - started,
     )
+
+
+def champion_recipe(session: Session, kind: str = "demand") -> tuple[str, ModelConfig] | None:
+    """The champion's version and the configuration it was trained with, if there is one."""
+    current = registry.champion(session, kind)
+    if current is None:
+        return None
+    known = {f.name for f in fields(ModelConfig)}
+    given = {k: v for k, v in current.parameters.items() if k in known}
+    if "lags" in given:
+        given["lags"] = tuple(given["lags"])
+    return current.version, ModelConfig(**given)
 
 
 def register_trained(
