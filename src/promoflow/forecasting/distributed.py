@@ -30,7 +30,7 @@ rearrangement, Chernozhukov et al. 2010), which never worsens the quantile loss.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Self
 
 import dask.dataframe as dd
@@ -40,13 +40,13 @@ from fugue_dask import DaskExecutionEngine  # type: ignore[import-untyped]
 from mlforecast.distributed import DistributedMLForecast
 from mlforecast.distributed.models.dask.lgb import DaskLGBMForecast
 
-from promoflow.forecasting import features
+from promoflow.forecasting import features, horizon
 from promoflow.forecasting.features import DS, ID, WEIGHT
-from promoflow.forecasting.model import ModelConfig
-from promoflow.forecasting.panel import Panel, PanelSpec
+from promoflow.forecasting.horizon import PreparedHistory
+from promoflow.forecasting.model import SCALE, ModelConfig
+from promoflow.forecasting.panel import Panel
 from promoflow.kit.errors import InvalidInput
 
-SCALE = "series_scale"
 MEAN = "mean"
 QUANTILE_MODELS: dict[str, float] = {"p10": 0.1, "p50": 0.5, "p80": 0.8, "p90": 0.9}
 # Positions travel through the engine as days (see _to_engine_time).
@@ -57,14 +57,17 @@ ENGINE_FREQ = "D"
 class _Fitted:
     """What predict needs from the history the model was fitted on."""
 
-    spec: PanelSpec
-    frame: pl.DataFrame  # completed, censored periods imputed, weight column
-    calendar: pl.DataFrame
-    cutoff: int
-    scales: pl.DataFrame
-    usual: pl.DataFrame
+    history: PreparedHistory
     static_codes: dict[str, dict[str, int]]
     feature_names: tuple[str, ...] = ()
+
+    @property
+    def cutoff(self) -> int:
+        return self.history.cutoff
+
+    @property
+    def scales(self) -> pl.DataFrame:
+        return self.history.scales
 
 
 class DistributedDemandModel:
@@ -94,22 +97,11 @@ class DistributedDemandModel:
         if history.frame.is_empty():
             raise InvalidInput("history", "empty", "there is nothing to learn from")
         spec = history.spec
-        cutoff = int(history.frame[DS].max())  # type: ignore[arg-type]
-        completed = features.complete_series(history.frame, spec, cutoff)
-        imputed, self.promo_ratio = features.impute_censored(completed, spec)
-        fitted = _Fitted(
-            spec=spec,
-            frame=imputed,
-            calendar=history.calendar,
-            cutoff=cutoff,
-            scales=features.series_scales(imputed, spec),
-            usual=features.usual_prices(imputed.filter(pl.col(WEIGHT) > 0), spec),
-            static_codes=_static_codes(imputed, spec),
-        )
-        engineered = _engineer(imputed, fitted)
-        ignored = (ID, DS, "y", "censored", WEIGHT, *spec.static_cols)
-        names = tuple(sorted(c for c in engineered.columns if c not in ignored))
-        self._fitted = fitted = replace(fitted, feature_names=names)
+        prepared, self.promo_ratio = horizon.prepare_history(history)
+        codes = horizon.static_codes(prepared.frame, spec)
+        engineered = horizon.engineer(prepared.frame, prepared, codes)
+        names = tuple(horizon.feature_names(engineered, spec))
+        self._fitted = fitted = _Fitted(prepared, codes, names)
         train = (
             engineered.select(ID, DS, *names, *spec.static_cols, "y", WEIGHT)
             .join(fitted.scales, on=ID)
@@ -146,11 +138,11 @@ class DistributedDemandModel:
         if self._forecaster is None or self._fitted is None:
             raise InvalidInput("model", "unfitted", "call fit() before predict()")
         fitted = self._fitted
-        _check_future(future, fitted)
+        horizon.check_future(future, fitted.history)
         ids = sorted(future[ID].unique())
-        horizon = _horizon_grid(future, ids, fitted)
-        promoted = self._predict_with(horizon, ids)
-        baseline = self._predict_with(_without_promotion(horizon, fitted), ids)
+        grid = horizon.horizon_grid(future, ids, fitted.history)
+        promoted = self._predict_with(grid, ids)
+        baseline = self._predict_with(horizon.without_promotion(grid, fitted.history), ids)
         quantiles = list(QUANTILE_MODELS)
         return (
             future.select(ID, DS)
@@ -180,7 +172,7 @@ class DistributedDemandModel:
         assert self._fitted is not None
         fitted = self._fitted
         ahead = (
-            _engineer(timeline, fitted)
+            horizon.engineer(timeline, fitted.history, fitted.static_codes)
             .filter(pl.col(DS) > fitted.cutoff)
             .select(ID, DS, *fitted.feature_names)
         )
@@ -217,81 +209,3 @@ def _to_engine_time(ds: pl.Expr) -> pl.Expr:
 
 def _from_engine_time(ds: pl.Expr) -> pl.Expr:
     return ds.cast(pl.Date).cast(pl.Int64)
-
-
-# -- the local model's preparation (model.py), through features.py's public functions --
-
-
-def _static_codes(frame: pl.DataFrame, spec: PanelSpec) -> dict[str, dict[str, int]]:
-    """An integer code per value of each text static column (LightGBM reads numbers)."""
-    return {
-        c: {v: i for i, v in enumerate(sorted(frame[c].drop_nulls().cast(pl.String).unique()))}
-        for c in spec.static_cols
-        if frame.schema[c] == pl.String()
-    }
-
-
-def _engineer(timeline: pl.DataFrame, fitted: _Fitted) -> pl.DataFrame:
-    """Promotion history, relative prices, calendar and coded statics (see features.py)."""
-    spec = fitted.spec
-    rows = features.promotion_history(timeline, spec)
-    rows = features.relative_prices(rows, spec, fitted.usual)
-    ahead = int(rows[DS].max()) - fitted.cutoff  # type: ignore[arg-type]
-    calendar = features.future_calendar(fitted.calendar, ahead)
-    if calendar.schema["period"] in (pl.Date(), pl.Datetime()):
-        rows = rows.join(features.calendar_features(calendar), on=DS, how="left")
-    return rows.with_columns(
-        pl.col(column).cast(pl.String).replace_strict(codes, default=-1).cast(pl.Int32)
-        for column, codes in fitted.static_codes.items()
-    )
-
-
-def _check_future(future: pl.DataFrame, fitted: _Fitted) -> None:
-    missing = [c for c in (ID, DS, *fitted.spec.known_covariates) if c not in future.columns]
-    if missing:
-        raise InvalidInput("future", ", ".join(missing), "columns missing from the future rows")
-    if future.filter(pl.col(DS) <= fitted.cutoff).height:
-        raise InvalidInput("future.ds", fitted.cutoff, "future rows must come after the history")
-    unseen = set(future[ID].unique()) - set(fitted.frame[ID].unique())
-    if unseen:
-        raise InvalidInput(
-            "unique_id", sorted(unseen)[:3], "series without history to forecast from"
-        )
-
-
-def _horizon_grid(future: pl.DataFrame, ids: list[str], fitted: _Fitted) -> pl.DataFrame:
-    """History + every requested series x step; gaps take no promotion, last covariates."""
-    spec = fitted.spec
-    steps = int(future[DS].max()) - fitted.cutoff  # type: ignore[arg-type]
-    grid = pl.DataFrame({ID: ids}).join(
-        pl.DataFrame({DS: list(range(fitted.cutoff + 1, fitted.cutoff + steps + 1))}),
-        how="cross",
-    )
-    given = future.select(ID, DS, *spec.known_covariates)
-    tail = fitted.frame.filter(pl.col(ID).is_in(ids)).select(
-        ID, DS, *spec.known_covariates, *spec.static_cols
-    )
-    rows = pl.concat([tail, grid.join(given, on=[ID, DS], how="left")], how="diagonal")
-    carried = [c for c in (*spec.known_covariates, *spec.static_cols) if c not in spec.promo_cols]
-    return rows.sort(ID, DS).with_columns(
-        *[pl.col(c).fill_null(0.0) for c in spec.promo_cols],
-        *[pl.col(c).forward_fill().over(ID) for c in carried],
-    )
-
-
-def _without_promotion(timeline: pl.DataFrame, fitted: _Fitted) -> pl.DataFrame:
-    """The counterfactual: future promotion columns 0, promoted prices back to usual."""
-    spec = fitted.spec
-    ahead = pl.col(DS) > fitted.cutoff
-    promoted = features.promo_flag(spec)
-    usual = timeline.join(fitted.usual, on=ID, how="left")
-    return usual.with_columns(
-        *[pl.when(ahead).then(0.0).otherwise(pl.col(c)).alias(c) for c in spec.promo_cols],
-        *[
-            pl.when(ahead & promoted)
-            .then(pl.coalesce(f"_usual_{c}", c))
-            .otherwise(pl.col(c))
-            .alias(c)
-            for c in features.price_columns(spec)
-        ],
-    ).drop(c for c in usual.columns if c.startswith("_usual_"))

@@ -23,8 +23,9 @@ from lightgbm import LGBMRegressor
 from mlforecast import MLForecast
 from mlforecast.lag_transforms import RollingMean, RollingStd
 
-from promoflow.forecasting import features
+from promoflow.forecasting import features, horizon
 from promoflow.forecasting.features import DS, ID, PROMO_ANY, WEIGHT
+from promoflow.forecasting.horizon import PreparedHistory
 from promoflow.forecasting.intervals import ConformalQuantiles
 from promoflow.forecasting.panel import Panel, PanelSpec
 from promoflow.kit.errors import InvalidInput
@@ -91,17 +92,6 @@ class ModelConfig:
         }
 
 
-@dataclass(frozen=True)
-class _History:
-    """One history the model forecasts from: imputed rows and what is derived from them."""
-
-    frame: pl.DataFrame
-    calendar: pl.DataFrame
-    cutoff: int
-    scales: pl.DataFrame
-    usual: pl.DataFrame
-
-
 class GlobalDemandModel:
     """Fit on a panel's history; forecast, baseline and quantiles for future rows."""
 
@@ -111,7 +101,7 @@ class GlobalDemandModel:
         self.feature_names: list[str] = []
         self.promo_ratio = features.DEFAULT_PROMO_RATIO
         self.spec: PanelSpec | None = None
-        self._fitted: _History | None = None
+        self._fitted: PreparedHistory | None = None
         self._static_codes: dict[str, dict[str, int]] = {}
         self._forecaster: MLForecast | None = None
         self._quantiles: ConformalQuantiles | None = None
@@ -122,19 +112,12 @@ class GlobalDemandModel:
         """Learn from every observed, uncensored period of every series."""
         if history.frame.is_empty():
             raise InvalidInput("history", "empty", "there is nothing to learn from")
-        spec = self.spec = history.spec
-        self._static_codes = {
-            c: {
-                v: i
-                for i, v in enumerate(
-                    sorted(history.frame[c].drop_nulls().cast(pl.String).unique())
-                )
-            }
-            for c in spec.static_cols
-            if history.frame.schema[c] == pl.String()
-        }
-        fitted = self._prepare(history, learn_ratio=True)
-        train = self._scaled(self._features(fitted.frame, fitted), fitted)
+        self.spec = history.spec
+        self._static_codes = horizon.static_codes(history.frame, history.spec)
+        fitted, self.promo_ratio = horizon.prepare_history(history)
+        engineered = horizon.engineer(fitted.frame, fitted, self._static_codes)
+        self.feature_names = horizon.feature_names(engineered, fitted.spec)
+        train = self._scaled(self._columns(engineered), fitted)
         self._forecaster = self._fit_forecaster(train)
         if self.config.intervals:
             self._quantiles = self._calibrate(train, fitted.cutoff)
@@ -145,24 +128,8 @@ class GlobalDemandModel:
         self._fitted = replace(fitted, frame=fitted.frame.filter(recent))
         return self
 
-    def _prepare(self, history: Panel, *, learn_ratio: bool = False) -> _History:
-        assert self.spec is not None
-        cutoff = int(history.frame[DS].max())  # type: ignore[arg-type]
-        completed = features.complete_series(history.frame, self.spec, cutoff)
-        ratio = None if learn_ratio else self.promo_ratio
-        imputed, found = features.impute_censored(completed, self.spec, ratio=ratio)
-        if learn_ratio:
-            self.promo_ratio = found
-        return _History(
-            frame=imputed,
-            calendar=history.calendar,
-            cutoff=cutoff,
-            scales=features.series_scales(imputed, self.spec),
-            usual=features.usual_prices(imputed.filter(pl.col(WEIGHT) > 0), self.spec),
-        )
-
     @staticmethod
-    def _scaled(rows: pl.DataFrame, history: _History) -> pl.DataFrame:
+    def _scaled(rows: pl.DataFrame, history: PreparedHistory) -> pl.DataFrame:
         return rows.join(history.scales, on=ID).with_columns(pl.col("y") / pl.col(SCALE))
 
     def _fit_forecaster(self, train: pl.DataFrame) -> MLForecast:
@@ -225,29 +192,27 @@ class GlobalDemandModel:
         """
         if self._forecaster is None or self.spec is None or self._fitted is None:
             raise InvalidInput("model", "unfitted", "call fit() before predict()")
-        spec = self.spec
-        context = self._fitted if history is None else self._prepare(history)
-        self._check_future(future, context)
+        context = self._fitted
+        if history is not None:
+            context, _ = horizon.prepare_history(history, ratio=self.promo_ratio)
+        horizon.check_future(future, context)
         steps = int(future[DS].max()) - context.cutoff  # type: ignore[arg-type]
         ids = sorted(future[ID].unique())
-        horizon = self._horizon_grid(future, ids, context)
-        promoted = self._predict_with(horizon, ids, steps, context, fresh=history is not None)
-        baseline = self._predict_with(
-            self._without_promotion(horizon, context),
-            ids,
-            steps,
-            context,
-            fresh=history is not None,
-        )
+        grid = horizon.horizon_grid(future, ids, context)
+        fresh = history is not None
+        promoted = self._predict_with(grid, ids, steps, context, fresh=fresh)
+        counterfactual = horizon.without_promotion(grid, context)
+        baseline = self._predict_with(counterfactual, ids, steps, context, fresh=fresh)
         rows = (
             future.select(ID, DS)
             .join(promoted.rename({"lgbm": "forecast"}), on=[ID, DS], how="left")
             .join(baseline.rename({"lgbm": "baseline"}), on=[ID, DS], how="left")
-            .join(horizon.select(ID, DS, features.promo_flag(spec).alias(PROMO_ANY)), on=[ID, DS])
+            .join(
+                grid.select(ID, DS, features.promo_flag(self.spec).alias("promoted")), on=[ID, DS]
+            )
             .with_columns(
                 pl.col("forecast").clip(lower_bound=0.0),
                 pl.col("baseline").clip(lower_bound=0.0),
-                pl.col(PROMO_ANY).alias("promoted"),
                 (pl.col(DS) - context.cutoff).alias("step"),
             )
         )
@@ -256,76 +221,24 @@ class GlobalDemandModel:
             ID, DS, "forecast", "baseline", *[pl.col(q) for q in ("p10", "p50", "p80", "p90")]
         )
 
-    def _check_future(self, future: pl.DataFrame, context: _History) -> None:
-        assert self.spec is not None
-        missing = [c for c in (ID, DS, *self.spec.known_covariates) if c not in future.columns]
-        if missing:
-            raise InvalidInput("future", ", ".join(missing), "columns missing from the future rows")
-        if future.filter(pl.col(DS) <= context.cutoff).height:
-            raise InvalidInput(
-                "future.ds", context.cutoff, "future rows must come after the history"
-            )
-        unseen = set(future[ID].unique()) - set(context.frame[ID].unique())
-        if unseen:
-            sample = sorted(unseen)[:3]
-            raise InvalidInput("unique_id", sample, "series without history to forecast from")
-
-    def _horizon_grid(
-        self, future: pl.DataFrame, ids: list[str], context: _History
-    ) -> pl.DataFrame:
-        """History + every requested series x step; gaps take no promotion, last covariates."""
-        assert self.spec is not None
-        spec = self.spec
-        steps = int(future[DS].max()) - context.cutoff  # type: ignore[arg-type]
-        grid = pl.DataFrame({ID: ids}).join(
-            pl.DataFrame({DS: list(range(context.cutoff + 1, context.cutoff + steps + 1))}),
-            how="cross",
-        )
-        given = future.select(ID, DS, *spec.known_covariates)
-        tail = context.frame.filter(pl.col(ID).is_in(ids)).select(
-            ID, DS, *spec.known_covariates, *spec.static_cols
-        )
-        rows = pl.concat([tail, grid.join(given, on=[ID, DS], how="left")], how="diagonal")
-        carried = [
-            c for c in (*spec.known_covariates, *spec.static_cols) if c not in spec.promo_cols
-        ]
-        return rows.sort(ID, DS).with_columns(
-            *[pl.col(c).fill_null(0.0) for c in spec.promo_cols],
-            *[pl.col(c).forward_fill().over(ID) for c in carried],
-        )
-
-    def _without_promotion(self, timeline: pl.DataFrame, context: _History) -> pl.DataFrame:
-        """The counterfactual: future promotion columns 0, promoted prices back to usual."""
-        assert self.spec is not None
-        spec = self.spec
-        ahead = pl.col(DS) > context.cutoff
-        promoted = features.promo_flag(spec)
-        usual = timeline.join(context.usual, on=ID, how="left")
-        return usual.with_columns(
-            *[
-                pl.when(ahead).then(0.0).otherwise(pl.col(c)).alias(c)
-                for c in (*spec.promo_cols, *spec.promo_context_cols)
-            ],
-            *[
-                pl.when(ahead & promoted)
-                .then(pl.coalesce(f"_usual_{c}", c))
-                .otherwise(pl.col(c))
-                .alias(c)
-                for c in features.price_columns(spec)
-            ],
-        ).drop(c for c in usual.columns if c.startswith("_usual_"))
-
     def _predict_with(
-        self, timeline: pl.DataFrame, ids: list[str], steps: int, context: _History, *, fresh: bool
+        self,
+        timeline: pl.DataFrame,
+        ids: list[str],
+        steps: int,
+        context: PreparedHistory,
+        *,
+        fresh: bool,
     ) -> pl.DataFrame:
         assert self._forecaster is not None
-        engineered = self._features(timeline, context)
+        engineered = self._columns(horizon.engineer(timeline, context, self._static_codes))
         ahead = engineered.filter(pl.col(DS) > context.cutoff).select(self._exogenous())
         new_df = None
         if fresh:
             # The trees stay; lags and rolling statistics come from the fresh history.
             known = context.frame.filter(pl.col(ID).is_in(ids))
-            new_df = self._scaled(self._features(known, context), context)
+            recent = self._columns(horizon.engineer(known, context, self._static_codes))
+            new_df = self._scaled(recent, context)
         predicted = self._forecaster.predict(steps, X_df=ahead, ids=ids, new_df=new_df)
         return predicted.join(context.scales, on=ID).select(
             ID, DS, (pl.col("lgbm") * pl.col(SCALE)).alias("lgbm")
@@ -333,25 +246,11 @@ class GlobalDemandModel:
 
     # -- features ------------------------------------------------------------------
 
-    def _features(self, timeline: pl.DataFrame, context: _History) -> pl.DataFrame:
-        """Derived features on a history (+ horizon) timeline; see features.py."""
+    def _columns(self, engineered: pl.DataFrame) -> pl.DataFrame:
+        """The columns mlforecast sees, in a fixed order (the model's features)."""
         assert self.spec is not None
-        spec = self.spec
-        rows = features.promotion_history(timeline, spec)
-        rows = features.relative_prices(rows, spec, context.usual)
-        ahead = int(rows[DS].max()) - context.cutoff  # type: ignore[arg-type]
-        calendar = features.future_calendar(context.calendar, ahead)
-        if calendar.schema["period"] in (pl.Date(), pl.Datetime()):
-            rows = rows.join(features.calendar_features(calendar), on=DS, how="left")
-        for column, codes in self._static_codes.items():
-            rows = rows.with_columns(
-                pl.col(column).cast(pl.String).replace_strict(codes, default=-1).cast(pl.Int32)
-            )
-        exogenous = [c for c in rows.columns if c not in (ID, DS, "y", "censored", WEIGHT)]
-        self.feature_names = sorted(set(exogenous) - set(spec.static_cols))
-        keep = [ID, DS, *self.feature_names, *spec.static_cols]
-        extra = [c for c in ("y", WEIGHT) if c in rows.columns]
-        return rows.select(*keep, *extra)
+        extra = [c for c in ("y", WEIGHT) if c in engineered.columns]
+        return engineered.select(ID, DS, *self.feature_names, *self.spec.static_cols, *extra)
 
     def _static_features(self) -> list[str]:
         assert self.spec is not None
