@@ -11,6 +11,8 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
+
 from promoflow.kit.clock import utcnow
 from promoflow.lifecycle import commands
 from promoflow.promotions.schemas import PromotionCreate
@@ -20,6 +22,7 @@ from promoflow.scenario.desk import Desk, PromotionScript
 
 _used_skus: set[str] = set()
 _regions = itertools.count(1)
+_reuses = itertools.count(0)
 
 
 @dataclass
@@ -76,17 +79,87 @@ def desk_for(planned: Planned, **script: Any) -> Desk:
     return Desk({planned.code: PromotionScript(planned.code, **script)}, think_hours=0.0)
 
 
-def make_planned(rt: Runtime, items: int = 3, weeks_of_cover: float = 8.0, **terms: Any) -> Planned:
-    """A draft on items nobody else in the run uses, stocked at `weeks_of_cover`."""
+def set_dc_stock(rt: Runtime, skus: list[str], region: str, units: float) -> str:
+    """The DC serving `region` holds `units` of each SKU on hand (nothing on the way)."""
+    from promoflow.catalog.models import Location
+    from promoflow.connectors.sandbox import wms
+    from promoflow.inventory import service as inventory_service
+    from promoflow.kit.db import transaction
+
+    with rt.sessions() as session:
+        dc_id = session.scalar(
+            sa.select(Location.serving_dc_id)
+            .where(Location.region == region, Location.kind == "store")
+            .limit(1)
+        )
+        dc = session.get(Location, dc_id)
+        assert dc is not None, f"no DC serves {region}"
+        code = dc.code
+    records = [
+        wms.set_stock(
+            rt.sessions, sku, code, on_hand=units, on_order=0.0, in_transit=0.0, allocated=0.0
+        )
+        for sku in skus
+    ]
+    with transaction(rt.sessions) as session:
+        inventory_service.apply_positions(session, records, "sandbox-wms")
+    return code
+
+
+def _pick(rt: Runtime, items: int, exclude: set[str]) -> tuple[str, list[str]]:
+    """Take turns between regions, passing over one without `items` promotable items left."""
     with rt.sessions() as session:
         regions = picking.regions(session)
-        region = regions[next(_regions) % len(regions)]
-        skus = picking.promotable_skus(session, region=region, count=items, exclude=_used_skus)
-    assert len(skus) == items, f"region {region} has too few promotable items left"
-    _used_skus.update(skus)
-    estate_actions.set_cover(rt, skus, [region], weeks_of_cover=weeks_of_cover)
+        first = next(_regions)
+        for turn in range(len(regions)):
+            region = regions[(first + turn) % len(regions)]
+            skus = picking.promotable_skus(session, region=region, count=items, exclude=exclude)
+            if len(skus) == items:
+                break
+    return region, skus
+
+
+def _busy_skus(rt: Runtime) -> set[str]:
+    """SKUs of promotions that have not finished (drafts included)."""
+    from promoflow.catalog.models import Item
+    from promoflow.promotions.models import TERMINAL_STATES, Promotion, PromotionItem
+
+    with rt.sessions() as session:
+        return set(
+            session.scalars(
+                sa.select(Item.sku)
+                .join(PromotionItem, PromotionItem.item_id == Item.id)
+                .join(Promotion, Promotion.id == PromotionItem.promotion_id)
+                .where(Promotion.status.not_in(TERMINAL_STATES))
+            ).all()
+        )
+
+
+def make_planned(
+    rt: Runtime,
+    items: int = 3,
+    weeks_of_cover: float = 8.0,
+    *,
+    dc_units: float = 0.0,
+    **terms: Any,
+) -> Planned:
+    """A draft on items no running promotion uses, its stores stocked at `weeks_of_cover`.
+
+    Items nobody in the run has promoted come first; when the small retailer runs out,
+    items whose promotions have finished come back, in a later window of their own.
+    The serving DC holds `dc_units` of each item (none by default), so a test decides
+    whether the workflow's allocation has anything to send.
+    """
+    region, skus = _pick(rt, items, _used_skus)
     # Ten weeks out: clear of the API tests' promotions, never in the past.
     start = utcnow().date() + timedelta(weeks=10)
+    if len(skus) < items:
+        region, skus = _pick(rt, items, _busy_skus(rt))
+        start += timedelta(weeks=8 + next(_reuses))
+    assert len(skus) == items, f"no region has {items} promotable items free"
+    _used_skus.update(skus)
+    estate_actions.set_cover(rt, skus, [region], weeks_of_cover=weeks_of_cover)
+    set_dc_stock(rt, skus, region, dc_units)
     fields: dict[str, Any] = {
         "mechanic": "percent_off",
         "discount_percent": Decimal(10),
@@ -104,3 +177,54 @@ def make_planned(rt: Runtime, items: int = 3, weeks_of_cover: float = 8.0, **ter
     )
     created = commands.create_promotion(request, "mia.merch")
     return Planned(created.id, created.code, skus, region)
+
+
+def cases(rt: Runtime, promotion_id: int, kind: str | None = None) -> list[Any]:
+    """The promotion's exception cases, oldest first (of one kind if given)."""
+    from promoflow.exceptions.models import ExceptionCase
+
+    query = sa.select(ExceptionCase).where(ExceptionCase.promotion_id == promotion_id)
+    if kind is not None:
+        query = query.where(ExceptionCase.kind == kind)
+    with rt.sessions() as session:
+        return list(session.scalars(query.order_by(ExceptionCase.id)).all())
+
+
+def recommendation(rt: Runtime, promotion_id: int, kind: str) -> tuple[Any, list[Any]] | None:
+    """The promotion's newest recommendation of `kind` and its lines (None before one)."""
+    from promoflow.recommendations import service
+
+    with rt.sessions() as session:
+        found = service.list_recommendations(session, promotion_id, kind=kind)
+        if not found:
+            return None
+        return found[0], list(service.recommendation_lines(session, found[0].id))
+
+
+def stock_of(rt: Runtime, sku: str, location_code: str) -> tuple[float, float]:
+    """(on hand, in transit) of one item at one location, as promoflow knows it."""
+    from promoflow.catalog.models import Item, Location
+    from promoflow.inventory.models import InventoryPosition
+
+    with rt.sessions() as session:
+        row = session.execute(
+            sa.select(InventoryPosition.on_hand, InventoryPosition.in_transit)
+            .join(Item, Item.id == InventoryPosition.item_id)
+            .join(Location, Location.id == InventoryPosition.location_id)
+            .where(Item.sku == sku, Location.code == location_code)
+        ).first()
+    return (float(row[0]), float(row[1])) if row else (0.0, 0.0)
+
+
+def wait_until(
+    condition: Callable[[], bool], what: str, *, desk: Desk | None = None, timeout: float = 60.0
+) -> None:
+    """Let the desk act until `condition()` holds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if desk is not None:
+            desk.tick()
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from promoflow.cli import db, demo, forecast, models, promotions, runtime_cmds, workflows
+from promoflow.cli import (
+    db,
+    demo,
+    forecast,
+    models,
+    promotions,
+    recommendations,
+    runtime_cmds,
+    workflows,
+)
 
 app = typer.Typer(
     name="promoflow",
@@ -17,6 +26,7 @@ app.add_typer(promotions.app, name="promotions", help="Read promotions and their
 app.add_typer(workflows.app, name="workflows", help="Durable lifecycle workflows (DBOS).")
 app.add_typer(models.app, name="models", help="The forecasting model registry (governed).")
 app.add_typer(forecast.app, name="forecast", help="Backtest demand forecasts on any sales file.")
+app.add_typer(recommendations.app, name="recommendations", help="Allocation and replenishment.")
 app.command(name="demo")(demo.demo)
 app.command(name="serve")(runtime_cmds.serve)
 app.command(name="worker")(runtime_cmds.worker)

@@ -6,6 +6,7 @@ commits and talks to DBOS, so every entry point behaves the same.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from dbos import DBOS, SetWorkflowID, WorkflowHandle
@@ -19,12 +20,13 @@ from promoflow.gates.models import GateWaiver
 from promoflow.kit.clock import utcnow
 from promoflow.kit.db import transaction
 from promoflow.kit.errors import Conflict, InvalidInput
-from promoflow.lifecycle import signals
+from promoflow.lifecycle import planning_decisions, signals
 from promoflow.lifecycle.timing import plan_timing
 from promoflow.promotions import service as promotions_service
 from promoflow.promotions.models import Promotion
 from promoflow.promotions.schemas import PromotionCreate
 from promoflow.publications import service as publications_service
+from promoflow.recommendations.models import Recommendation
 from promoflow.runtime import get_runtime
 
 
@@ -118,8 +120,37 @@ def resolve_exception(
         ):
             # The approval task follows its overdue case to the new owner.
             approvals_service.reassign_task(session, int(task_id), new_owner_role, actor, utcnow())
-    signals.notify(case.workflow_id, "exception", case_id=case_id, action=action)
+    # Who and why travel with the signal: cancel_promotion ends the workflow wherever it waits.
+    signals.notify(
+        case.workflow_id, "exception", case_id=case_id, action=action, actor=actor, reason=reason
+    )
     return case
+
+
+def decide_recommendation(
+    recommendation_id: int,
+    decision: Literal["accept", "edit", "reject"],
+    actor: str,
+    role: str,
+    *,
+    reason: str = "",
+    changes: Mapping[int, float] | None = None,
+) -> Recommendation:
+    """A planner accepts, edits (line id -> units) or rejects a recommendation; the workflow wakes.
+
+    Only the current revision's open recommendation of a running promotion can be
+    decided; edited quantities must be whole case packs, and an allocation may not
+    ship more than the DC can.
+    """
+    with transaction(get_runtime().sessions) as session:
+        recommendation = planning_decisions.decide(
+            session, recommendation_id, decision, actor, role, reason, changes or {}, utcnow()
+        )
+        workflow_id = promotions_service.workflow_id_for(
+            recommendation.promotion_id, recommendation.revision
+        )
+    signals.notify(workflow_id, "recommendation", recommendation_id=recommendation_id)
+    return recommendation
 
 
 def waive_gate(promotion_id: int, gate: str, actor: str, role: str, reason: str) -> GateWaiver:

@@ -1,4 +1,5 @@
-"""One promotion's story as plain data: timeline, gates, approvals, publications, exceptions."""
+"""One promotion's story as plain data: timeline, gates, approvals, recommendations,
+publications, exceptions."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from promoflow.gates.models import GateResult
 from promoflow.promotions import repository as promotions_repository
 from promoflow.promotions.models import Promotion
 from promoflow.publications import repository as publications_repository
+from promoflow.recommendations import service as recommendations_service
 
 
 def _iso(value: Any) -> str | None:
@@ -142,8 +144,34 @@ def promotion_report(session: Session, promotion: Promotion) -> dict[str, Any]:
             }
             for c in cases
         ],
+        "recommendations": recommendations(session, promotion),
         "analysis": _analysis(session, promotion.id),
     }
+
+
+def recommendations(session: Session, promotion: Promotion) -> list[dict[str, Any]]:
+    """The revision's allocation and replenishment recommendations and who decided them."""
+    rows = recommendations_service.list_recommendations(
+        session, promotion.id, revision=promotion.revision
+    )
+    result = []
+    for row in reversed(rows):
+        lines = recommendations_service.recommendation_lines(session, row.id)
+        decided = [line.quantity_decided for line in lines if line.quantity_decided is not None]
+        result.append(
+            {
+                "id": row.id,
+                "kind": row.kind,
+                "status": row.status,
+                "lines": len(lines),
+                "units_proposed": sum(line.quantity_proposed for line in lines),
+                "units_decided": sum(decided) if decided else None,
+                "decided_by": row.decided_by,
+                "model_version": row.model_version,
+                "policy": row.threshold.get("because", ""),
+            }
+        )
+    return result
 
 
 def _analysis(session: Session, promotion_id: int) -> dict[str, Any] | None:

@@ -12,33 +12,16 @@ from typing import Any
 
 from dbos import DBOS
 
-from promoflow.lifecycle import steps
+from promoflow.lifecycle import planning_flow, steps
 from promoflow.lifecycle import transactions as tx
-from promoflow.lifecycle.signals import TOPIC
 from promoflow.lifecycle.timing import LifecycleTiming
+from promoflow.lifecycle.waiting import Cancelled, await_case
+from promoflow.lifecycle.waiting import wait as _wait
 from promoflow.runtime import run_tx
 
 CASE_ACTIONS_PUBLICATION = ["retry", "waive", "reassign", "escalate", "cancel_promotion"]
 CASE_ACTIONS_GATES = ["reassign", "escalate", "cancel_promotion"]
-
-
-class Cancelled(Exception):
-    """Raised inside the workflow when an operator cancels; carries who and why."""
-
-    def __init__(self, actor: str, reason: str) -> None:
-        super().__init__(reason)
-        self.actor = actor
-        self.reason = reason
-
-
-def _wait(timeout: float) -> dict[str, Any] | None:
-    """Wait for a signal up to `timeout` seconds; a cancel signal raises Cancelled."""
-    message: dict[str, Any] | None = DBOS.recv(TOPIC, timeout_seconds=max(0.0, timeout))
-    if message and message.get("kind") == "cancel":
-        raise Cancelled(
-            str(message.get("actor", "operator")), str(message.get("reason", "cancelled"))
-        )
-    return message
+__all__ = ["Cancelled", "promotion_lifecycle"]
 
 
 @DBOS.workflow()
@@ -57,6 +40,7 @@ def promotion_lifecycle(
             return "rejected"
         run_tx(tx.transition, promotion_id, "scheduled", "approved; preparing launch")
         steps.send_store_tasks(promotion_id)
+        policy = planning_flow.plan_stock(promotion_id, timing)
         _launch_gates(promotion_id, timing)
         run_tx(tx.transition, promotion_id, "publishing", "every blocking gate passed")
         for channel in submitted["channels"]:
@@ -64,7 +48,7 @@ def promotion_lifecycle(
             if plan is not None:
                 published[channel] = plan
         run_tx(tx.transition, promotion_id, "live", "published to " + ", ".join(published))
-        _wait_until(timing.end_at)
+        planning_flow.monitor_live(promotion_id, timing, policy)
     except Cancelled as cancel:
         for channel, plan in published.items():
             steps.revert_channel(promotion_id, channel, plan["key"], plan["parts"])
@@ -159,6 +143,7 @@ def _launch_gates(promotion_id: int, timing: LifecycleTiming) -> None:
 # Which exception a blocked gate raises, and who owns it; the first failing gate decides.
 GATE_CASES = {
     "inventory_coverage": ("stockout_risk", "supply_chain_planner"),
+    "stockout_risk": ("stockout_risk", "supply_chain_planner"),
     "supplier_commitments": ("supplier_shortfall", "supply_chain_planner"),
     "price_validity": ("pricing_mismatch", "pricing_analyst"),
     "store_readiness": ("integration_failure", "store_operations"),
@@ -199,9 +184,7 @@ def _publish_channel(
                 True,
             )
             run_tx(tx.publication_failed, promotion_id, channel, detail)
-            decision = _await_case(case_id, timing)
-            if decision == "cancel_promotion":
-                raise Cancelled("operator", f"cancelled from exception case {case_id}") from None
+            decision = await_case(case_id, timing)  # cancel_promotion raises Cancelled
             run_tx(tx.transition, promotion_id, "publishing", f"operator chose {decision}")
             if decision == "waive":
                 run_tx(tx.publication_skipped, promotion_id, channel, case_id)
@@ -216,18 +199,3 @@ def _explain(error: Exception) -> str:
     causes = getattr(error, "errors", None) or []
     last = f"; last error: {causes[-1]}" if causes else ""
     return f"{error}{last}"[:2000]
-
-
-def _await_case(case_id: int, timing: LifecycleTiming) -> str:
-    """Wait for an operator's decision on a case; re-alert each time the wait lapses."""
-    while True:
-        state = run_tx(tx.case_state, case_id)
-        if state["status"] == "resolved":
-            return str(state["resolution"])
-        if _wait(timing.operator_wait_seconds) is None:
-            run_tx(tx.case_reminder, case_id)
-
-
-def _wait_until(iso_time: str) -> None:
-    while (remaining := steps.seconds_until(iso_time)) > 0:
-        _wait(remaining)

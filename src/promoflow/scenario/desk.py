@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
+from typing import Literal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -22,6 +23,7 @@ from promoflow.kit.errors import PromoflowError
 from promoflow.lifecycle import commands
 from promoflow.promotions.models import Promotion
 from promoflow.publications.models import StoreTask
+from promoflow.recommendations.models import Recommendation
 from promoflow.runtime import get_runtime
 
 # Two people per role, so an escalated task never lands on someone who already
@@ -48,6 +50,9 @@ class PromotionScript:
     slow_role: str | None = None  # role that never answers until escalated
     on_case: Callable[[ExceptionCase], str | None] | None = None  # returns a decision
     handled_cases: set[int] = field(default_factory=set)
+    # The planner's answer to an open recommendation ("accept", "reject", or None to
+    # leave it waiting); by default they accept what the model proposes.
+    on_recommendation: Callable[[Recommendation], str | None] | None = lambda _: "accept"
 
 
 class Desk:
@@ -86,6 +91,12 @@ class Desk:
                 ).all()
             )
             deciders = self._deciders(session, list(promotions))
+            proposals = session.scalars(
+                sa.select(Recommendation).where(
+                    Recommendation.status == "proposed",
+                    Recommendation.promotion_id.in_(list(promotions)),
+                )
+            ).all()
         now = utcnow()
         for task in tasks:
             self._attempt(
@@ -96,6 +107,11 @@ class Desk:
             self._attempt(
                 promotions[promotion_id],
                 partial(self._confirm_store_tasks, promotions[promotion_id]),
+            )
+        for proposal in proposals:
+            self._attempt(
+                promotions[proposal.promotion_id],
+                partial(self._recommendation, promotions[proposal.promotion_id], proposal, now),
             )
         for case in cases:
             self._attempt(
@@ -159,6 +175,32 @@ class Desk:
             )
         taken.add(person)
         deciders[promotion.id] = taken
+
+    def _recommendation(
+        self, promotion: Promotion, proposal: Recommendation, now: datetime
+    ) -> None:
+        script = self.scripts[promotion.code]
+        if script.on_recommendation is None:
+            return
+        if (now - proposal.created_at).total_seconds() < self.think_seconds:
+            return
+        answer = script.on_recommendation(proposal)
+        if answer not in ("accept", "reject"):
+            return
+        decision: Literal["accept", "reject"] = "accept" if answer == "accept" else "reject"
+        person = PEOPLE["supply_chain_planner"][0]
+        units = proposal.summary.get("units", 0.0)
+        commands.decide_recommendation(
+            proposal.id,
+            decision,
+            person,
+            "supply_chain_planner",
+            reason=f"planner {decision}s the {proposal.kind} of {units:,.0f} units",
+        )
+        self.say(
+            f"{promotion.code}: {person} {decision}ed {proposal.kind} recommendation "
+            f"#{proposal.id} ({units:,.0f} units)"
+        )
 
     def _case(self, promotion: Promotion, case: ExceptionCase) -> None:
         script = self.scripts[promotion.code]

@@ -1,7 +1,9 @@
 """The demo's storyline: six promotions that together show the whole lifecycle.
 
-1. a clean launch; 2. a launch blocked by low coverage that clears when
-replenishment arrives; 3. an approval that breaches its SLA and escalates;
+1. a clean launch, its thin shelves topped up from the DC by an allocation the
+policy applies by itself; 2. a launch blocked by low coverage (stores and DC both
+short) until the replenishment the workflow proposes, a planner accepts and the
+supplier acknowledges arrives; 3. an approval that breaches its SLA and escalates;
 4. a POS outage in the launch window that lands in the exception queue and
 publishes exactly once after an operator retry; 5. a promotion finance rejects;
 6. a promotion validation stops (a restricted item).
@@ -16,8 +18,14 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
+import sqlalchemy as sa
+
+from promoflow.catalog.models import Item, Location, Supplier
+from promoflow.connectors.sandbox import supplier_portal, wms
 from promoflow.exceptions.models import ExceptionCase
+from promoflow.inventory import service as inventory_service
 from promoflow.kit.clock import utcnow
+from promoflow.kit.db import transaction
 from promoflow.lifecycle import commands
 from promoflow.promotions.models import TERMINAL_STATES
 from promoflow.promotions.schemas import PromotionCreate
@@ -26,6 +34,9 @@ from promoflow.scenario import estate_actions, picking
 from promoflow.scenario.desk import Desk, PromotionScript
 
 REPLENISH_WEEKS = 8.0
+CLEAN_WEEKS = 1.0  # a week on the shelf: the workflow's allocation tops it up
+LOW_WEEKS = 0.2
+SUPPLIER_ACK_HOURS = 10.0
 StatusCallback = Callable[[list[dict[str, Any]]], None]
 
 
@@ -49,7 +60,7 @@ class Storyline:
     promotions: list[DemoPromotion]
     outage: tuple[datetime, datetime] | None = None
     replenishment: dict[str, list[str]] = field(default_factory=dict)  # code -> PO numbers
-    replenished: set[str] = field(default_factory=set)  # codes whose PO was raised
+    replenished: set[str] = field(default_factory=set)  # codes whose POs were seen
 
     def by_code(self, code: str) -> DemoPromotion:
         return next(p for p in self.promotions if p.request.code == code)
@@ -190,11 +201,61 @@ def plan(runtime: Runtime, today: date, tag: str) -> Storyline:
 
 
 def prepare_stock(story: Storyline) -> None:
-    """Stock every demo promotion well, except the one whose story is low coverage."""
+    """Stock the stores of each demo promotion as its story needs.
+
+    The clean launch has a week on the shelf (its DC tops it up); the low-coverage
+    story has almost nothing in its stores and nothing in their DC, and its suppliers
+    take a while to acknowledge; the others are stocked well.
+    """
     for index, promo in enumerate(story.promotions):
-        weeks = 0.2 if index == 1 else REPLENISH_WEEKS
+        weeks = {0: CLEAN_WEEKS, 1: LOW_WEEKS}.get(index, REPLENISH_WEEKS)
         estate_actions.set_cover(
             story.runtime, promo.request.items, promo.request.regions, weeks_of_cover=weeks
+        )
+    low = story.promotions[1]
+    _empty_dc(story.runtime, low.request.items, low.request.regions)
+    hour = story.runtime.settings.seconds_per_business_hour
+    for code in _supplier_codes(story.runtime, low.request.items):
+        supplier_portal.set_supplier_behaviour(
+            story.runtime.sessions, code, ack_after_seconds=SUPPLIER_ACK_HOURS * hour
+        )
+
+
+def _empty_dc(runtime: Runtime, skus: list[str], regions: list[str]) -> None:
+    """The DCs serving `regions` hold none of `skus` (nothing on the way either)."""
+    with runtime.sessions() as session:
+        dcs = session.scalars(
+            sa.select(Location.code)
+            .where(
+                Location.id.in_(
+                    sa.select(Location.serving_dc_id).where(
+                        Location.region.in_(regions), Location.kind == "store"
+                    )
+                )
+            )
+            .order_by(Location.code)
+        ).all()
+    records = [
+        wms.set_stock(
+            runtime.sessions, sku, dc, on_hand=0.0, on_order=0.0, in_transit=0.0, allocated=0.0
+        )
+        for sku in skus
+        for dc in dcs
+    ]
+    with transaction(runtime.sessions) as session:
+        inventory_service.apply_positions(session, records, "sandbox-wms")
+
+
+def _supplier_codes(runtime: Runtime, skus: list[str]) -> list[str]:
+    with runtime.sessions() as session:
+        return list(
+            session.scalars(
+                sa.select(Supplier.code)
+                .join(Item, Item.supplier_id == Supplier.id)
+                .where(Item.sku.in_(skus))
+                .distinct()
+                .order_by(Supplier.code)
+            ).all()
         )
 
 
@@ -215,23 +276,13 @@ def submit_all(story: Storyline, actor: str = "mia.merch") -> None:
     story.outage = (launch - timedelta(seconds=20 * hour), launch + timedelta(seconds=120 * hour))
     estate_actions.pos_outage(story.runtime, *story.outage)
     low, outage = story.promotions[1], story.promotions[3]
-    low.script.on_case = lambda case: _replenish(story, low, case)
+    low.script.on_case = _expedite
     outage.script.on_case = lambda case: _retry_after_outage(story, case)
 
 
-def _replenish(story: Storyline, promo: DemoPromotion, case: ExceptionCase) -> None:
-    """The planner answers a stockout-risk case by raising a replenishment PO."""
-    if case.kind == "stockout_risk" and promo.request.code not in story.replenished:
-        story.replenished.add(str(promo.request.code))
-        numbers = estate_actions.raise_replenishment(
-            story.runtime,
-            promo.promotion_id,
-            weeks_of_cover=REPLENISH_WEEKS,
-            ack_after_seconds=10 * story.runtime.settings.seconds_per_business_hour,
-        )
-        story.replenishment[str(promo.request.code)] = numbers
-        promo.notes.append(f"planner raised replenishment {', '.join(numbers)}")
-    return None
+def _expedite(case: ExceptionCase) -> str | None:
+    """A supplier cannot land the order in time: the planner has it expedited and goes on."""
+    return "waive" if case.kind == "supplier_shortfall" else None
 
 
 def _retry_after_outage(story: Storyline, case: ExceptionCase) -> str | None:
@@ -244,12 +295,26 @@ def _retry_after_outage(story: Storyline, case: ExceptionCase) -> str | None:
 def advance(story: Storyline, desk: Desk) -> None:
     """One round of the people and the physical world: decisions, deliveries."""
     desk.tick()
+    _watch_replenishment(story, story.promotions[1])
     for code, numbers in list(story.replenishment.items()):
         if estate_actions.deliver_if_acknowledged(story.runtime, numbers, REPLENISH_WEEKS):
             story.by_code(code).notes.append(
                 f"supplier acknowledged {', '.join(numbers)}; DC delivered to the stores"
             )
             del story.replenishment[code]
+
+
+def _watch_replenishment(story: Storyline, promo: DemoPromotion) -> None:
+    """The purchase orders the workflow raised go to the physical world's delivery list."""
+    code = str(promo.request.code)
+    if code in story.replenished:
+        return
+    with story.runtime.sessions() as session:
+        numbers = inventory_service.promotion_purchase_orders(session, promo.promotion_id)
+    if numbers:
+        story.replenished.add(code)
+        story.replenishment[code] = numbers
+        promo.notes.append(f"workflow raised replenishment {', '.join(sorted(numbers))}")
 
 
 def statuses(story: Storyline) -> list[dict[str, Any]]:

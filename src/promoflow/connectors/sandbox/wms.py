@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from promoflow.connectors.ports import PositionRecord
-from promoflow.connectors.sandbox.base import SandboxSystem
+from promoflow.connectors.sandbox.base import Rejected, SandboxSystem
 from promoflow.connectors.sandbox.faults import as_utc
 from promoflow.connectors.sandbox.models import SandboxStock
 from promoflow.kit.clock import utcnow
@@ -62,6 +62,61 @@ class SandboxWms(SandboxSystem):
             return found
 
         return self.call("fetch_positions", key, apply)
+
+    def transfer_stock(
+        self, key: str, transfers: list[tuple[str, str, str, float]]
+    ) -> list[PositionRecord]:
+        """Ship (sku, from, to, units) once per key; returns the positions it touched.
+
+        The source's on hand falls at once and the destination's in transit rises (the
+        goods are on the truck); a repeated key ships nothing and reports the positions
+        as they stand. A source without the units on hand refuses the whole transfer.
+        """
+
+        def apply(session: Session) -> list[PositionRecord]:
+            touched = sorted(
+                {(sku, code) for sku, source, target, _ in transfers for code in (source, target)}
+            )
+            if self.first_receipt(session, "transfer_stock", key) is not None:
+                self.record(session, "transfer_stock", key, "duplicate")
+                return [_record(_stock_row(session, sku, code)) for sku, code in touched]
+            leaving: dict[tuple[str, str], float] = {}
+            for index, (sku, source, target, units) in enumerate(transfers):
+                if units <= 0 or source == target:
+                    raise Rejected(
+                        f"line {index} ({sku} {source}->{target}, {units:g} units) must move "
+                        "a positive quantity between two locations"
+                    )
+                leaving[(sku, source)] = leaving.get((sku, source), 0.0) + float(units)
+            for (sku, source), units in sorted(leaving.items()):
+                row = _stock_row(session, sku, source)
+                if row.on_hand + 1e-9 < units:
+                    raise Rejected(
+                        f"{source} has {row.on_hand:g} units of {sku} on hand; the transfer "
+                        f"needs {units:g}"
+                    )
+            now = utcnow()
+            for sku, source, target, units in transfers:
+                origin, destination = (
+                    _stock_row(session, sku, source),
+                    _stock_row(session, sku, target),
+                )
+                origin.on_hand -= float(units)
+                destination.in_transit += float(units)
+                origin.updated_at = destination.updated_at = now
+            session.flush()
+            self.new_receipt(session, "transfer_stock", key, len(transfers))
+            moved = sum(float(units) for *_, units in transfers)
+            self.record(
+                session,
+                "transfer_stock",
+                key,
+                "applied",
+                f"{len(transfers)} lines, {moved:g} units",
+            )
+            return [_record(_stock_row(session, sku, code)) for sku, code in touched]
+
+        return self.call("transfer_stock", key, apply)
 
 
 def _stock_row(session: Session, sku: str, location_code: str) -> SandboxStock:
