@@ -14,6 +14,8 @@ from typing import Any
 from promoflow.kit.errors import PolicyError
 from promoflow.lifecycle import planning_steps, steps
 from promoflow.lifecycle import planning_tx as ptx
+from promoflow.lifecycle import sell_through_tx as live
+from promoflow.lifecycle import stock_moves as moves
 from promoflow.lifecycle import transactions as tx
 from promoflow.lifecycle.timing import LifecycleTiming
 from promoflow.lifecycle.waiting import Cancelled, await_case, wait
@@ -102,7 +104,7 @@ def _decided(
 
 def _apply_allocation(promotion_id: int, rec_id: int, timing: LifecycleTiming) -> None:
     """Have the WMS ship the decided quantities; our positions follow its answer."""
-    shipment = run_tx(ptx.allocation_transfers, rec_id)
+    shipment = run_tx(moves.allocation_transfers, rec_id)
     if not shipment["transfers"]:
         return
     while True:
@@ -112,7 +114,7 @@ def _apply_allocation(promotion_id: int, rec_id: int, timing: LifecycleTiming) -
             if _operator_decides(promotion_id, rec_id, "allocation", error, timing) == "waive":
                 return
             continue
-        run_tx(ptx.allocation_applied, rec_id, shipped["positions"], shipped["reference"])
+        run_tx(moves.allocation_applied, rec_id, shipped["positions"], shipped["reference"])
         return
 
 
@@ -120,7 +122,7 @@ def _apply_replenishment(
     promotion_id: int, rec_id: int, ack_due_seconds: float, timing: LifecycleTiming
 ) -> None:
     """Raise the purchase orders and send them; the supplier_commitments gate takes over."""
-    requests = run_tx(ptx.raise_replenishment, rec_id, ack_due_seconds)
+    requests = run_tx(moves.raise_replenishment, rec_id, ack_due_seconds)
     while requests:
         try:
             planning_steps.submit_purchase_orders(requests)
@@ -156,7 +158,7 @@ def monitor_live(promotion_id: int, timing: LifecycleTiming, policy: dict[str, A
     rules = policy["sell_through"]
     opened = datetime.fromisoformat(timing.launch_at).timestamp()
     ends = datetime.fromisoformat(timing.end_at).timestamp()
-    window_days = run_tx(ptx.window_days, promotion_id)
+    window_days = run_tx(live.window_days, promotion_id)
     interval = timing.hours(rules["check_every_hours"])
     next_check = max(steps.now_ts(), opened) + interval
     checked_days, feed_case = 0, None
@@ -194,5 +196,5 @@ def _check_sell_through(
         return feed_case
     if feed_case is not None:
         run_tx(tx.close_case_cleared, feed_case, "the sales feed answers again")
-    run_tx(ptx.check_sell_through, promotion_id, sold, days, window_days, policy)
+    run_tx(live.check_sell_through, promotion_id, sold, days, window_days, policy)
     return None

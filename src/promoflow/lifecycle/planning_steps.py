@@ -19,7 +19,7 @@ from promoflow.connectors import registry
 from promoflow.connectors.ports import ConnectorError, PositionRecord, PurchaseOrderRequest
 from promoflow.kit.clock import utcnow
 from promoflow.kit.db import transaction
-from promoflow.lifecycle import stock_planning
+from promoflow.lifecycle import replenishment_plan, stock_planning
 from promoflow.lifecycle.planning_policy import PlanningPolicy, load_planning_policy
 from promoflow.promotions import repository as promotions_repository
 from promoflow.promotions import service as promotions_service
@@ -72,7 +72,7 @@ def plan_replenishment(promotion_id: int, policy: dict[str, Any]) -> dict[str, A
     """Read the stock picture (after the allocation), then propose purchase orders."""
     rules = PlanningPolicy.model_validate(policy)
     given = _inputs(promotion_id)
-    plan = stock_planning.plan_replenishment(
+    plan = replenishment_plan.plan_replenishment(
         given, rules.replenishment, rules.version, utcnow().date()
     )
     return plan.as_dict()

@@ -1,35 +1,23 @@
-"""The lifecycle's planning transactions. Each runs through `runtime.run_tx`, so its
-writes and DBOS's checkpoint commit together: exactly once, even across a crash."""
+"""Recommendation proposals and their review, as transactions (`runtime.run_tx`): each
+writes and checkpoints together, exactly once even across a crash."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import timedelta
 from typing import Any
 
-import polars as pl
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from promoflow.catalog.models import Item, Location, Supplier
-from promoflow.connectors.ports import PositionRecord
 from promoflow.events.log import record_event
 from promoflow.exceptions import service as exceptions_service
-from promoflow.inventory import service as inventory_service
-from promoflow.kit.clock import utcnow
-from promoflow.lifecycle import planning_repository as repo
-from promoflow.lifecycle import sell_through
 from promoflow.lifecycle.planning_policy import PlanningPolicy
 from promoflow.lifecycle.stock_planning import StockPlan
 from promoflow.promotions import service as promotions_service
 from promoflow.promotions.models import Promotion
 from promoflow.recommendations import service as recommendations_service
-from promoflow.recommendations.models import Recommendation
 
 APPLIED = ("auto_applied", "accepted", "edited")
 SHORTFALL_ACTIONS = ["waive", "reassign", "escalate", "cancel_promotion"]
 OVERDUE_ACTIONS = ["retry", "reassign", "escalate", "cancel_promotion"]
-ANOMALY_ACTIONS = ["waive", "reassign", "escalate", "cancel_promotion"]
 
 
 def _promotion(session: Session, promotion_id: int) -> Promotion:
@@ -226,235 +214,5 @@ def recommendation_overdue(
         f"recommendation/{recommendation.id}",
         {"recommendation_id": recommendation.id, "to": escalate_to, "case_id": case.id},
         promotion_id=promotion.id,
-    )
-    return case.id
-
-
-def _decided_lines(
-    session: Session, recommendation_id: int
-) -> tuple[Recommendation, Promotion, list[Any]]:
-    recommendation = recommendations_service.get_recommendation(session, recommendation_id)
-    lines = [
-        line
-        for line in recommendations_service.recommendation_lines(session, recommendation_id)
-        if (line.quantity_decided or 0.0) > 0
-    ]
-    return recommendation, _promotion(session, recommendation.promotion_id), lines
-
-
-def allocation_transfers(session: Session, recommendation_id: int) -> dict[str, Any]:
-    """What the WMS must ship for a decided allocation: (sku, from DC, to store, units)."""
-    recommendation, promotion, lines = _decided_lines(session, recommendation_id)
-    wanted = sa.select(Item.id, Item.sku).where(Item.id.in_({ln.item_id for ln in lines}))
-    skus: dict[int, str] = {item_id: sku for item_id, sku in session.execute(wanted)}
-    ids = {ln.location_id for ln in lines} | {ln.source_id for ln in lines}
-    codes = repo.location_codes(session, ids)
-    return {
-        "key": f"{promotion.code}-r{recommendation.revision}-allocation-{recommendation.id}",
-        "transfers": [
-            [skus[ln.item_id], codes[ln.source_id], codes[ln.location_id], ln.quantity_decided]
-            for ln in lines
-        ],
-    }
-
-
-def allocation_applied(
-    session: Session, recommendation_id: int, positions: list[dict[str, Any]], reference: str
-) -> float:
-    """The WMS shipped the allocation: our positions follow it (and the gates hear of it)."""
-    recommendation, promotion, lines = _decided_lines(session, recommendation_id)
-    records = [PositionRecord(**position) for position in positions]
-    inventory_service.apply_positions(session, records, records[0].source if records else "wms")
-    units = float(sum(line.quantity_decided or 0.0 for line in lines))
-    record_event(
-        session,
-        "recommendation.applied",
-        f"recommendation/{recommendation.id}",
-        {
-            "recommendation_id": recommendation.id,
-            "kind": recommendation.kind,
-            "status": recommendation.status,
-            "units": units,
-            "lines": len(lines),
-            "reference": reference,
-        },
-        promotion_id=promotion.id,
-    )
-    return units
-
-
-def raise_replenishment(
-    session: Session, recommendation_id: int, ack_due_seconds: float
-) -> list[dict[str, Any]]:
-    """Record one purchase order per supplier and DC for the decided lines; return requests."""
-    recommendation, promotion, lines = _decided_lines(session, recommendation_id)
-    grouped: dict[tuple[int, int], list[Any]] = defaultdict(list)
-    for line in lines:
-        grouped[(line.source_id, line.location_id)].append(line)
-    now = utcnow()
-    requests: list[dict[str, Any]] = []
-    for index, ((supplier_id, dc_id), order_lines) in enumerate(sorted(grouped.items()), start=1):
-        supplier, dc = session.get(Supplier, supplier_id), session.get(Location, dc_id)
-        if supplier is None or dc is None:
-            continue  # the catalogue lost the row since the proposal; nothing to order from
-        items = {ln.item_id: session.get(Item, ln.item_id) for ln in order_lines}
-        due = now.date() + timedelta(days=supplier.lead_time_days)
-        number = f"{promotion.code[:26]}-r{recommendation.revision}-RP{index}"
-        inventory_service.raise_purchase_order(
-            session,
-            number=number,
-            supplier_id=supplier.id,
-            destination_id=dc.id,
-            promotion_id=promotion.id,
-            lines=[(ln.item_id, float(ln.quantity_decided or 0.0)) for ln in order_lines],
-            due_date=due,
-            ack_due_at=now + timedelta(seconds=ack_due_seconds),
-        )
-        requests.append(
-            {
-                "number": number,
-                "supplier_code": supplier.code,
-                "destination_code": dc.code,
-                "due": due.isoformat(),
-                "lines": [
-                    [item.sku, float(ln.quantity_decided or 0.0)]
-                    for ln in order_lines
-                    if (item := items[ln.item_id]) is not None
-                ],
-            }
-        )
-    record_event(
-        session,
-        "recommendation.applied",
-        f"recommendation/{recommendation.id}",
-        {
-            "recommendation_id": recommendation.id,
-            "kind": recommendation.kind,
-            "status": recommendation.status,
-            "units": float(sum(ln.quantity_decided or 0.0 for ln in lines)),
-            "lines": len(lines),
-            "purchase_orders": [r["number"] for r in requests],
-        },
-        promotion_id=promotion.id,
-    )
-    return requests
-
-
-def window_days(session: Session, promotion_id: int) -> int:
-    """Days in the promotion's window, first and last included."""
-    promotion = _promotion(session, promotion_id)
-    return (promotion.end_date - promotion.start_date).days + 1
-
-
-def check_sell_through(
-    session: Session,
-    promotion_id: int,
-    sold: list[list[Any]],
-    elapsed_days: int,
-    window_days: int,
-    policy: dict[str, Any],
-) -> dict[str, Any]:
-    """Compare sales to date with the forecast; new anomalous lines open one case."""
-    rules = PlanningPolicy.model_validate(policy).sell_through
-    promotion = _promotion(session, promotion_id)
-    forecast = repo.forecast_lines(session, promotion.id, promotion.revision)
-    items = repo.scope_items(session, promotion.id)
-    stores = repo.scope_stores(session, promotion.id)
-    sold_frame = (
-        pl.DataFrame(
-            sold, schema={"sku": pl.String, "code": pl.String, "units": pl.Float64}, orient="row"
-        )
-        .join(items.select("item_id", "sku"), on="sku")
-        .join(stores.select("location_id", "code"), on="code")
-    )
-    stock = repo.positions(
-        session, items["item_id"].to_list(), stores["location_id"].to_list()
-    ).with_columns(available=pl.col("on_hand") + pl.col("in_transit"))
-    share = elapsed_days / window_days
-    anomalies = sell_through.find_anomalies(
-        forecast, sold_frame, stock, share=share, settings=rules
-    )
-    flagged = repo.flagged_sell_through(session, promotion.id, promotion.revision)
-    fresh = anomalies.filter(
-        ~pl.format("{}:{}:{}", "item_id", "location_id", "direction").is_in(list(flagged))
-    )
-    data = {
-        "elapsed_days": elapsed_days,
-        "window_days": window_days,
-        "lines_checked": forecast.height,
-        "units_sold": round(float(sold_frame["units"].sum()), 1) if sold_frame.height else 0.0,
-        "anomalies": anomalies.height,
-        "new_anomalies": fresh.height,
-    }
-    case_id = (
-        _open_anomaly(session, promotion, fresh, items, stores, data) if fresh.height else None
-    )
-    record_event(
-        session,
-        "sell_through.checked",
-        f"promotion/{promotion.id}",
-        {**data, "case_id": case_id},
-        promotion_id=promotion.id,
-    )
-    return {**data, "case_id": case_id}
-
-
-def _open_anomaly(
-    session: Session,
-    promotion: Promotion,
-    fresh: pl.DataFrame,
-    items: pl.DataFrame,
-    stores: pl.DataFrame,
-    check: dict[str, Any],
-) -> int:
-    """One sell_through_anomaly case for this check's new anomalous lines."""
-    sku = dict(zip(items["item_id"].to_list(), items["sku"].to_list(), strict=True))
-    code = dict(zip(stores["location_id"].to_list(), stores["code"].to_list(), strict=True))
-    lines = [
-        {
-            "item_id": row["item_id"],
-            "location_id": row["location_id"],
-            "sku": sku.get(row["item_id"], ""),
-            "store": code.get(row["location_id"], ""),
-            "direction": row["direction"],
-            "actual_units": round(row["actual_units"], 1),
-            "expected_units": round(row["expected_units"], 1),
-            "expected_low": round(row["expected_low"], 1),
-            "expected_high": round(row["expected_high"], 1),
-            "suggested_action": row["suggested_action"],
-            "transfer_from": [code.get(i, "") for i in (row["transfer_from"] or [])[:3]],
-        }
-        for row in fresh.iter_rows(named=True)
-    ]
-    directions = sorted({line["direction"] for line in lines})
-    actions = sorted({line["suggested_action"] for line in lines})
-    owner = "supply_chain_planner" if sell_through.ABOVE in directions else "merchandiser"
-    day = f"day {check['elapsed_days']} of {check['window_days']}"
-    named = "; ".join(
-        f"{ln['sku']} @ {ln['store']} sold {ln['actual_units']:,.0f} vs "
-        f"{ln['expected_low']:,.0f}–{ln['expected_high']:,.0f} expected ({ln['direction']})"
-        for ln in lines[:5]
-    )
-    more = f" and {len(lines) - 5} more" if len(lines) > 5 else ""
-    case = exceptions_service.open_case(
-        session,
-        kind="sell_through_anomaly",
-        severity="high" if sell_through.ABOVE in directions else "medium",
-        owner_role=owner,
-        title=f"{promotion.code}: {len(lines)} item-store(s) selling "
-        f"{' and '.join(directions)} the forecast's P10–P90 pace ({day})",
-        detail=f"{named}{more}. Suggested: "
-        + "; ".join(sell_through.ACTION_TEXT[a] for a in actions)
-        + ".",
-        promotion=promotion,
-        linked={
-            "elapsed_days": check["elapsed_days"],
-            "window_days": check["window_days"],
-            "directions": directions,
-            "suggested_actions": actions,
-            "lines": lines,
-        },
-        allowed_actions=ANOMALY_ACTIONS,
-        workflow_id=promotion.workflow_id,
     )
     return case.id
