@@ -164,6 +164,12 @@ def suppliers(session: Session, supplier_ids: Collection[int]) -> pl.DataFrame:
     return _frame(rows, schema)
 
 
+def item_skus(session: Session, item_ids: Collection[int]) -> dict[int, str]:
+    """SKU of each item id."""
+    rows = session.execute(sa.select(Item.id, Item.sku).where(Item.id.in_(list(item_ids)))).all()
+    return {item_id: sku for item_id, sku in rows}
+
+
 def location_codes(session: Session, location_ids: Collection[int]) -> dict[int, str]:
     """Code of each location id."""
     rows = session.execute(

@@ -8,7 +8,6 @@ from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from promoflow.catalog.models import Item, Location, Supplier
@@ -39,8 +38,7 @@ def _decided_lines(
 def allocation_transfers(session: Session, recommendation_id: int) -> dict[str, Any]:
     """What the WMS must ship for a decided allocation: (sku, from DC, to store, units)."""
     recommendation, promotion, lines = _decided_lines(session, recommendation_id)
-    wanted = sa.select(Item.id, Item.sku).where(Item.id.in_({ln.item_id for ln in lines}))
-    skus: dict[int, str] = {item_id: sku for item_id, sku in session.execute(wanted)}
+    skus = repo.item_skus(session, {ln.item_id for ln in lines})
     ids = {ln.location_id for ln in lines} | {ln.source_id for ln in lines}
     codes = repo.location_codes(session, ids)
     return {

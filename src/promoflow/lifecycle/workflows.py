@@ -3,7 +3,9 @@
 This module only decides. Database writes go through `run_tx` (exactly once),
 outside calls through `steps` (idempotent keys), and every wait is a
 `DBOS.recv` with an explicit timeout, so SLAs and launch times survive a crash.
-No clock, randomness or I/O happens in these function bodies.
+No clock, randomness or I/O happens in these function bodies. Allocation,
+replenishment and live sell-through decisions are in `planning_flow`; how the
+workflow waits (and how a cancel ends any wait) is in `waiting`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from promoflow.runtime import run_tx
 
 CASE_ACTIONS_PUBLICATION = ["retry", "waive", "reassign", "escalate", "cancel_promotion"]
 CASE_ACTIONS_GATES = ["reassign", "escalate", "cancel_promotion"]
+# A DBOS patch marker: workflows that reached their launch gates before planning
+# existed recover along the old path (no planning, no sell-through checks).
+PLANNING = "stock-planning-and-sell-through"
 __all__ = ["Cancelled", "promotion_lifecycle"]
 
 
@@ -40,7 +45,8 @@ def promotion_lifecycle(
             return "rejected"
         run_tx(tx.transition, promotion_id, "scheduled", "approved; preparing launch")
         steps.send_store_tasks(promotion_id)
-        policy = planning_flow.plan_stock(promotion_id, timing)
+        # Revisions already past this point when planning shipped carry on as they were.
+        policy = planning_flow.plan_stock(promotion_id, timing) if DBOS.patch(PLANNING) else None
         _launch_gates(promotion_id, timing)
         run_tx(tx.transition, promotion_id, "publishing", "every blocking gate passed")
         for channel in submitted["channels"]:
@@ -48,7 +54,10 @@ def promotion_lifecycle(
             if plan is not None:
                 published[channel] = plan
         run_tx(tx.transition, promotion_id, "live", "published to " + ", ".join(published))
-        planning_flow.monitor_live(promotion_id, timing, policy)
+        if policy is not None:
+            planning_flow.monitor_live(promotion_id, timing, policy)
+        else:
+            _wait_until(timing.end_at)
     except Cancelled as cancel:
         for channel, plan in published.items():
             steps.revert_channel(promotion_id, channel, plan["key"], plan["parts"])
@@ -199,3 +208,8 @@ def _explain(error: Exception) -> str:
     causes = getattr(error, "errors", None) or []
     last = f"; last error: {causes[-1]}" if causes else ""
     return f"{error}{last}"[:2000]
+
+
+def _wait_until(iso_time: str) -> None:
+    while (remaining := steps.seconds_until(iso_time)) > 0:
+        _wait(remaining)
