@@ -13,6 +13,7 @@ from promoflow.approvals.models import ApprovalTask
 from promoflow.connectors.sandbox.models import SandboxChannelPrice
 from promoflow.events.models import Event
 from promoflow.exceptions.models import ExceptionCase
+from promoflow.forecasting.registry_models import PromotionForecastAccuracy
 from promoflow.kit.clock import utcnow
 from promoflow.kit.errors import Conflict
 from promoflow.lifecycle import commands
@@ -98,6 +99,12 @@ def test_clean_promotion_walks_the_reference_lifecycle(
         assert analysed is not None
         assert analysed.data["actual_units"] > 0
         assert analysed.data["forecast_units"] > analysed.data["baseline_units"]
+        # Post-event accuracy is kept per model, line by line, for the registry.
+        accuracy = session.get(PromotionForecastAccuracy, (planned.promotion_id, 1))
+        assert accuracy is not None
+        assert accuracy.model_version == analysed.data["forecast_model"]
+        assert accuracy.actual_units == pytest.approx(analysed.data["actual_units"])
+        assert accuracy.lines == len(planned.skus) * len(stores)
 
 
 def test_validation_stops_a_restricted_item_with_a_message_naming_it(

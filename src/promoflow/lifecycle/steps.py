@@ -150,7 +150,7 @@ def revert_channel(promotion_id: int, channel: str, key: str, parts: int) -> int
 
 
 @DBOS.step(retries_allowed=True, max_attempts=3, interval_seconds=0.5, backoff_rate=2.0)
-def fetch_actuals(promotion_id: int) -> dict[str, float]:
+def fetch_actuals(promotion_id: int) -> dict[str, Any]:
     """Units and revenue sold during the promotion, from the sales feed."""
     with transaction(get_runtime().sessions) as session:
         promotion = promotions_service.get_promotion(session, promotion_id)
@@ -160,10 +160,16 @@ def fetch_actuals(promotion_id: int) -> dict[str, float]:
         codes = [loc.code for loc in promotions_repository.scope_locations(session, promotion_id)]
         start, end = promotion.start_date, promotion.end_date
     records = registry.get_sales_feed().sales(skus, codes, start, end)
+    by_line: dict[tuple[str, str], float] = {}
+    for record in records:
+        key = (record.sku, record.location_code)
+        by_line[key] = by_line.get(key, 0.0) + record.units
     return {
         "units": float(sum(r.units for r in records)),
         "revenue": float(sum((r.revenue for r in records), Decimal(0))),
         "cost": float(sum(r.units * costs[r.sku] for r in records)),
+        # Per SKU x store, for post-event forecast accuracy.
+        "lines": [[sku, code, units] for (sku, code), units in sorted(by_line.items())],
     }
 
 

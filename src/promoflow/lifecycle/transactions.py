@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import polars as pl
 from sqlalchemy.orm import Session
 
 from promoflow.approvals import service as approvals_service
@@ -15,10 +16,13 @@ from promoflow.connectors.ports import PublicationReceipt
 from promoflow.events.log import record_event
 from promoflow.exceptions import service as exceptions_service
 from promoflow.forecasting.champion import champion_forecaster
+from promoflow.forecasting.post_event_accuracy import record_post_event_accuracy
 from promoflow.forecasting.service import forecast_promotion
 from promoflow.gates import service as gates_service
 from promoflow.gates.policy import load_gate_policy
 from promoflow.kit.clock import utcnow
+from promoflow.kit.errors import NotFound
+from promoflow.promotions import repository as promotions_repository
 from promoflow.promotions import service as promotions_service
 from promoflow.promotions.models import Promotion
 from promoflow.promotions.repository import forecast_totals
@@ -252,10 +256,11 @@ def close_case_cleared(session: Session, case_id: int, reason: str) -> None:
     )
 
 
-def analyse(session: Session, promotion_id: int, actuals: dict[str, float]) -> dict[str, Any]:
+def analyse(session: Session, promotion_id: int, actuals: dict[str, Any]) -> dict[str, Any]:
     """Compare what sold with what was forecast and record the post-event analysis."""
     promotion = _promotion(session, promotion_id)
     forecast = forecast_totals(session, promotion_id, promotion.revision)
+    accuracy = _record_accuracy(session, promotion, actuals.get("lines", []))
     units = actuals["units"]
     funding = float(promotion.vendor_funding_per_unit) * units
     data = {
@@ -271,6 +276,7 @@ def analyse(session: Session, promotion_id: int, actuals: dict[str, float]) -> d
         "revenue": round(actuals["revenue"], 2),
         "margin": round(actuals["revenue"] - actuals["cost"] + funding, 2),
         "vendor_funding": round(funding, 2),
+        **accuracy,
     }
     promotions_service.transition(
         session,
@@ -280,6 +286,38 @@ def analyse(session: Session, promotion_id: int, actuals: dict[str, float]) -> d
         data=data,
     )
     return data
+
+
+def _record_accuracy(
+    session: Session, promotion: Promotion, lines: list[list[Any]]
+) -> dict[str, Any]:
+    """Post-event accuracy of the revision's forecast per item x store, kept per model."""
+    items = {
+        item.sku: item.id for _, item in promotions_repository.scope_items(session, promotion.id)
+    }
+    stores = {
+        loc.code: loc.id for loc in promotions_repository.scope_locations(session, promotion.id)
+    }
+    sold = pl.DataFrame(
+        [
+            (items[sku], stores[code], float(units))
+            for sku, code, units in lines
+            if sku in items and code in stores
+        ],
+        schema={"item_id": pl.Int64, "location_id": pl.Int64, "actual_units": pl.Float64},
+        orient="row",
+    )
+    try:
+        row = record_post_event_accuracy(session, promotion.id, promotion.revision, sold)
+    except NotFound:  # no forecast lines for this revision: nothing to score
+        return {}
+    return {
+        "forecast_model": row.model_version,
+        "forecast_wape": None if row.wape is None else round(row.wape, 3),
+        "within_p10_p90_share": round(row.lines_within_p10_p90 / row.lines, 3)
+        if row.lines
+        else None,
+    }
 
 
 def case_reminder(session: Session, case_id: int) -> None:
