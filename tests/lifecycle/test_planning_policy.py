@@ -1,14 +1,28 @@
-"""The planning policy file: the bundled one loads; a broken one names field and value."""
+"""The planning policy file: the bundled one loads; a broken one names field and value,
+and a running promotion waits in an exception case until it is fixed."""
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
+from lifecycle_support import (
+    cases,
+    desk_for,
+    drive,
+    make_planned,
+    recommendation,
+    submit,
+    wait_until,
+)
 
 from promoflow.kit.errors import PolicyError
+from promoflow.lifecycle import commands
 from promoflow.lifecycle.planning_policy import BUNDLED_POLICY, load_planning_policy
+from promoflow.runtime import Runtime
 
 
 def _write(tmp_path: Path, change: dict[str, object]) -> Path:
@@ -65,3 +79,34 @@ def test_an_unreadable_or_non_yaml_file_says_so(tmp_path: Path) -> None:
     broken.write_text("version: [unclosed\n")
     with pytest.raises(PolicyError, match="not valid YAML at line"):
         load_planning_policy(broken)
+
+
+def test_a_broken_policy_holds_the_launch_in_a_case_until_it_is_fixed(
+    rt: Runtime, tmp_path: Path, done: Callable[[str], bool]
+) -> None:
+    for policy in BUNDLED_POLICY.parent.glob("*.yaml"):
+        shutil.copy(policy, tmp_path / policy.name)
+    _write(tmp_path, {"sell_through.min_elapsed_share": 2.0})
+    saved = rt.settings
+    rt.settings = saved.model_copy(update={"policy_dir": tmp_path})
+    try:
+        planned = submit(make_planned(rt, items=1))
+        desk = desk_for(planned)
+        wait_until(
+            lambda: bool(cases(rt, planned.promotion_id, "integration_failure")),
+            "the policy case",
+            desk=desk,
+        )
+        case = cases(rt, planned.promotion_id, "integration_failure")[0]
+        assert case.owner_role == "operations_admin"
+        assert "sell_through.min_elapsed_share=2.0" in case.detail
+        assert recommendation(rt, planned.promotion_id, "allocation") is None  # nothing planned
+        shutil.copy(BUNDLED_POLICY, tmp_path / "planning.yaml")
+        commands.resolve_exception(
+            case.id, "retry", "ada.admin", "operations_admin", reason="policy fixed"
+        )
+        assert drive(planned, done, desk=desk) == "closed"
+    finally:
+        rt.settings = saved
+    found = recommendation(rt, planned.promotion_id, "allocation")
+    assert found is not None and found[0].status == "auto_applied"
