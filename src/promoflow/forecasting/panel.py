@@ -36,14 +36,14 @@ class PanelSpec:
     # The subset of known covariates that describe the promotion; switching them
     # off (0) gives the baseline, the counterfactual without the promotion.
     promo_cols: tuple[str, ...] = ()
-    # Known covariates that describe the same event around the series (e.g. how
-    # many other items of the category it promotes). They do not make a row
-    # promoted, but the baseline switches them off too: no event, no siblings.
-    promo_context_cols: tuple[str, ...] = ()
     # Constant within a series (store format, region, ...).
     static_cols: tuple[str, ...] = ()
     # Boolean: the period's sales were capped by stock (a stockout).
     censor_col: str | None = None
+    # Known covariates that describe the same event around the series (e.g. how
+    # many other items of the category it promotes). They do not make a row
+    # promoted, but the baseline switches them off too: no event, no siblings.
+    promo_context_cols: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
