@@ -79,7 +79,14 @@ def test_sigkill_while_waiting_for_the_planner_then_restart_ships_the_edit_once(
             found = recommendation(rt, planned.promotion_id, "allocation")
             return found is not None and found[0].status == "proposed"
 
-        _wait(waiting, 90, "the allocation to wait for a planner")
+        try:
+            _wait(waiting, 90, "the allocation to wait for a planner")
+        except AssertionError:
+            first.kill()
+            output = first.communicate(timeout=10)[0].decode(errors="replace")[-3000:]
+            found = recommendation(rt, planned.promotion_id, "allocation")
+            status = None if found is None else found[0].status
+            raise AssertionError(f"allocation status {status!r}; worker said:\n{output}") from None
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
 
