@@ -4,6 +4,7 @@ worker runs; the restarted worker applies the decision, and the DC ships it once
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from lifecycle_support import make_planned, recommendation, stock_of
 
+from promoflow import policies
 from promoflow.config import Settings
 from promoflow.connectors.sandbox.models import SandboxRequest
 from promoflow.events.models import Event
@@ -25,6 +27,17 @@ WORKER = Path(__file__).with_name("planning_crash_worker.py")
 DC = "DC-01"
 
 
+def review_everything_policy(folder: Path) -> Path:
+    """The bundled policies, with planning's auto-apply limits at zero: every plan waits."""
+    bundled = Path(policies.__file__).parent
+    for source in bundled.glob("*.yaml"):
+        text = source.read_text()
+        if source.name == "planning.yaml":
+            text = re.sub(r"(max_\w+): [0-9.]+", r"\1: 0", text)
+        (folder / source.name).write_text(text)
+    return folder
+
+
 def _worker(settings: Settings, promotion_id: int, mode: str) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -32,6 +45,8 @@ def _worker(settings: Settings, promotion_id: int, mode: str) -> subprocess.Pope
         "PROMOFLOW_EXECUTOR_ID": "planning-crash-worker",  # the same id both times: recovery
         "PROMOFLOW_SECONDS_PER_BUSINESS_HOUR": str(settings.seconds_per_business_hour),
         "PROMOFLOW_DBOS_LOG_LEVEL": "ERROR",
+        # However small this run's forecast, the allocation must wait for the planner.
+        "PROMOFLOW_POLICY_DIR": str(settings.policy_dir),
     }
     return subprocess.Popen(
         [sys.executable, str(WORKER), str(promotion_id), mode],
@@ -68,10 +83,11 @@ def _applied(rt: Runtime, promotion_id: int) -> int:
 
 @pytest.mark.slow
 def test_sigkill_while_waiting_for_the_planner_then_restart_ships_the_edit_once(
-    rt: Runtime,
+    rt: Runtime, tmp_path: Path
 ) -> None:
     planned = make_planned(rt, items=4, weeks_of_cover=0.0, dc_units=600.0, discount_percent=30)
-    first = _worker(rt.settings, planned.promotion_id, "submit")
+    settings = rt.settings.model_copy(update={"policy_dir": review_everything_policy(tmp_path)})
+    first = _worker(settings, planned.promotion_id, "submit")
     second: subprocess.Popen[bytes] | None = None
     try:
 
@@ -107,7 +123,7 @@ def test_sigkill_while_waiting_for_the_planner_then_restart_ships_the_edit_once(
         )
         assert _applied(rt, planned.promotion_id) == 0
 
-        second = _worker(rt.settings, planned.promotion_id, "recover")
+        second = _worker(settings, planned.promotion_id, "recover")
         _wait(lambda: _applied(rt, planned.promotion_id) > 0, 120, "the recovered workflow")
     finally:
         for process in (first, second):

@@ -215,13 +215,19 @@ def test_a_supplier_too_slow_for_the_window_opens_a_shortfall_case_and_the_po_st
         for ln in lines
         if ln.quantity_decided
     }
-    with rt.sessions() as session:
-        sent = session.scalars(
-            sa.select(SandboxPurchaseOrder.number).where(
-                SandboxPurchaseOrder.number.like(f"{planned.code}-r1-RP%")
+
+    def sent() -> list[str]:
+        with rt.sessions() as session:
+            return list(
+                session.scalars(
+                    sa.select(SandboxPurchaseOrder.number).where(
+                        SandboxPurchaseOrder.number.like(f"{planned.code}-r1-RP%")
+                    )
+                ).all()
             )
-        ).all()
-    assert sent  # the supplier portal received them
+
+    # The POs are recorded first, then sent by a later step: wait for the portal.
+    wait_until(lambda: bool(sent()), "the supplier portal to receive the POs", desk=desk)
     from promoflow.lifecycle import commands
 
     commands.cancel_promotion(planned.promotion_id, "ada.admin", "operations_admin", "test over")

@@ -66,23 +66,62 @@ def forecast_promotion(
     lookback_weeks: int | None = None,
 ) -> ForecastSummary:
     """Forecast the promotion's item x location scope and replace its revision's lines."""
+    inputs = forecast_inputs(session, promotion, forecaster, lookback_weeks=lookback_weeks)
+    return store_forecast(
+        session, promotion, forecaster.model_version, inputs, run_forecast(forecaster, inputs)
+    )
+
+
+@dataclass(frozen=True)
+class ForecastInputs:
+    """What a forecast reads: the scenario and the sales history."""
+
+    scenario: PromotionScenario
+    history: pl.DataFrame
+
+
+def forecast_inputs(
+    session: Session,
+    promotion: Promotion,
+    forecaster: DemandForecaster,
+    *,
+    lookback_weeks: int | None = None,
+) -> ForecastInputs:
+    """Read the scenario and history (then close the session: a model may take seconds)."""
     scenario = build_scenario(session, promotion)
     weeks = lookback_weeks or forecaster.history_weeks
     since = promotion.start_date - timedelta(weeks=weeks)
-    history = load_history(session, promotion.id, since, promotion.start_date)
-    forecast = forecaster.forecast(history, scenario)
+    return ForecastInputs(
+        scenario, load_history(session, promotion.id, since, promotion.start_date)
+    )
+
+
+def run_forecast(forecaster: DemandForecaster, inputs: ForecastInputs) -> pl.DataFrame:
+    """The forecaster's window lines, with a P80 when it gives none."""
+    forecast = forecaster.forecast(inputs.history, inputs.scenario)
     if "p80" not in forecast.columns:
         forecast = forecast.with_columns(
             (pl.col("p50") + P80_SHARE * (pl.col("p90") - pl.col("p50"))).alias("p80")
         )
-    digest = inputs_hash(forecaster.model_version, scenario, history)
+    return forecast
+
+
+def store_forecast(
+    session: Session,
+    promotion: Promotion,
+    model_version: str,
+    inputs: ForecastInputs,
+    forecast: pl.DataFrame,
+) -> ForecastSummary:
+    """Replace the revision's forecast lines and log `forecast.created`."""
+    digest = inputs_hash(model_version, inputs.scenario, inputs.history)
     lines = forecast.select(
         pl.lit(promotion.id).alias("promotion_id"),
         pl.lit(promotion.revision).alias("revision"),
         "item_id",
         "location_id",
         *LINE_COLUMNS,
-        pl.lit(forecaster.model_version).alias("model_version"),
+        pl.lit(model_version).alias("model_version"),
         pl.lit(digest).alias("inputs_hash"),
     )
     session.execute(
@@ -97,7 +136,7 @@ def forecast_promotion(
     summary = ForecastSummary(
         promotion_id=promotion.id,
         revision=promotion.revision,
-        model_version=forecaster.model_version,
+        model_version=model_version,
         inputs_hash=digest,
         lines=lines.height,
         baseline_units=round(baseline, 1),

@@ -8,6 +8,7 @@ the connector returns its first answer when it sees the key again.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -16,6 +17,8 @@ from dbos import DBOS
 
 from promoflow.connectors import registry
 from promoflow.connectors.ports import ConnectorError
+from promoflow.forecasting import service as forecast_service
+from promoflow.forecasting.champion import champion_forecaster
 from promoflow.inventory import service as inventory_service
 from promoflow.kit.clock import utcnow
 from promoflow.kit.db import transaction
@@ -184,3 +187,26 @@ def post_finance(
         Decimal(str(round(margin, 2))),
         Decimal(str(round(vendor_funding, 2))),
     )
+
+
+@DBOS.step(retries_allowed=True, max_attempts=3, interval_seconds=1.0, backoff_rate=2.0)
+def forecast_demand(promotion_id: int) -> dict[str, Any]:
+    """Forecast the promotion with the champion outside any write transaction.
+
+    A trained model takes seconds; on SQLite every transaction holds the write lock,
+    so reading, forecasting and storing are three separate moves. Storing replaces
+    the revision's lines, so a retried step leaves the same lines (its event may be
+    logged twice).
+    """
+    sessions = get_runtime().sessions
+    with transaction(sessions) as session:
+        promotion = promotions_service.get_promotion(session, promotion_id)
+        forecaster = champion_forecaster(session)
+        inputs = forecast_service.forecast_inputs(session, promotion, forecaster)
+    forecast = forecast_service.run_forecast(forecaster, inputs)
+    with transaction(sessions) as session:
+        promotion = promotions_service.get_promotion(session, promotion_id)
+        summary = forecast_service.store_forecast(
+            session, promotion, forecaster.model_version, inputs, forecast
+        )
+    return asdict(summary)

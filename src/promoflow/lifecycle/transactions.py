@@ -3,6 +3,7 @@ and DBOS's checkpoint commit together: exactly once, even across a crash."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import polars as pl
@@ -88,20 +89,33 @@ def validate(session: Session, promotion_id: int) -> dict[str, Any]:
 
 
 def assess(session: Session, promotion_id: int) -> dict[str, Any]:
-    """Forecast demand over the window and record the assessment."""
+    """Forecast demand over the window and record the assessment (in one transaction).
+
+    Kept for revisions that passed this point before forecasting moved out of the
+    write transaction (see `steps.forecast_demand` and the FORECAST patch marker).
+    """
     promotion = _promotion(session, promotion_id)
     summary = forecast_promotion(session, promotion, champion_forecaster(session))
+    return record_assessment(session, promotion_id, asdict(summary))
+
+
+def record_assessment(
+    session: Session, promotion_id: int, summary: dict[str, Any]
+) -> dict[str, Any]:
+    """Move to assessed with the stored forecast's totals."""
+    promotion = _promotion(session, promotion_id)
     data = {
-        "baseline_units": round(summary.baseline_units, 1),
-        "promoted_units": round(summary.promoted_units, 1),
-        "uplift_pct": round(summary.uplift_pct, 1),
-        "model_version": summary.model_version,
+        "baseline_units": round(summary["baseline_units"], 1),
+        "promoted_units": round(summary["promoted_units"], 1),
+        "uplift_pct": round(summary["uplift_pct"], 1),
+        "model_version": summary["model_version"],
     }
     promotions_service.transition(
         session,
         promotion,
         "assessed",
-        f"forecast {summary.promoted_units:,.0f} units ({summary.uplift_pct:+.0f} % vs baseline)",
+        f"forecast {summary['promoted_units']:,.0f} units ({summary['uplift_pct']:+.0f} % vs "
+        "baseline)",
         data=data,
     )
     return data

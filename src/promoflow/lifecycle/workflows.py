@@ -26,6 +26,8 @@ CASE_ACTIONS_GATES = ["reassign", "escalate", "cancel_promotion"]
 # A DBOS patch marker: workflows that reached their launch gates before planning
 # existed recover along the old path (no planning, no sell-through checks).
 PLANNING = "stock-planning-and-sell-through"
+# Workflows that passed assessment before the forecast left the write transaction.
+FORECAST = "forecast-outside-the-write-lock"
 __all__ = ["Cancelled", "promotion_lifecycle"]
 
 
@@ -40,7 +42,10 @@ def promotion_lifecycle(
     try:
         if run_tx(tx.validate, promotion_id)["blocking"]:
             return "rejected"
-        run_tx(tx.assess, promotion_id)
+        if DBOS.patch(FORECAST):
+            run_tx(tx.record_assessment, promotion_id, steps.forecast_demand(promotion_id))
+        else:
+            run_tx(tx.assess, promotion_id)
         if not _approvals(promotion_id, revision):
             return "rejected"
         run_tx(tx.transition, promotion_id, "scheduled", "approved; preparing launch")
