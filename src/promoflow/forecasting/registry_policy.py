@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import ErrorDetails
 
 from promoflow.config import get_settings
 from promoflow.forecasting.registry_models import ModelVersion, model_scores
-from promoflow.kit.errors import Conflict, PolicyError
+from promoflow.kit.errors import Conflict
+from promoflow.kit.policy import load_policy
 from promoflow.kit.roles import ROLES
 
 BUNDLED_POLICY = Path(__file__).resolve().parent.parent / "policies" / "models.yaml"
@@ -59,37 +60,19 @@ def default_policy_path() -> Path:
 def load_model_policy(path: Path | None = None) -> ModelPolicy:
     """Read and validate the model policy; None reads the configured or bundled file."""
     source = path if path is not None else default_policy_path()
-    try:
-        text = source.read_text(encoding="utf-8")
-    except OSError as error:
-        raise PolicyError(
-            f"{source}: cannot read the model policy: {error.strerror}", path=str(source)
-        ) from error
-    try:
-        raw: Any = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or str(error)
-        raise PolicyError(
-            f"{source}: not valid YAML{where}: {problem}", path=str(source)
-        ) from error
-    if not isinstance(raw, dict):
-        raise PolicyError(
-            f"{source}: (top level)={raw!r}: must be a mapping with 'version' and 'promotion'",
-            path=str(source),
-        )
-    try:
-        return ModelPolicy.model_validate(raw)
-    except ValidationError as error:
-        problems = [
-            f"{'.'.join(str(part) for part in issue['loc'])}={issue.get('input')!r}: "
-            + issue["msg"].removeprefix("Value error, ")
-            for issue in error.errors()
-        ]
-        raise PolicyError(
-            f"{source}: " + "; ".join(problems), path=str(source), problems=problems
-        ) from error
+    return load_policy(
+        source,
+        ModelPolicy,
+        what="model policy",
+        top_level="'version' and 'promotion'",
+        describe=_describe,
+    )
+
+
+def _describe(issue: ErrorDetails) -> str:
+    """One problem as 'field.path=value: what is wrong'."""
+    path = ".".join(str(part) for part in issue["loc"])
+    return f"{path}={issue.get('input')!r}: " + issue["msg"].removeprefix("Value error, ")
 
 
 @dataclass(frozen=True)

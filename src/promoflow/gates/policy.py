@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     model_validator,
 )
 from pydantic_core import ErrorDetails
 
 from promoflow.config import get_settings
-from promoflow.kit.errors import PolicyError
+from promoflow.kit.policy import load_policy
 from promoflow.kit.roles import ROLES
 
 GATE_NAMES = (
@@ -167,35 +165,13 @@ def default_policy_path() -> Path:
 def load_gate_policy(path: Path | None = None) -> GatePolicy:
     """Read and validate a gate policy; None reads the configured or bundled file."""
     source = path if path is not None else default_policy_path()
-    try:
-        text = source.read_text(encoding="utf-8")
-    except OSError as error:
-        raise PolicyError(
-            f"{source}: cannot read the gate policy: {error.strerror}", path=str(source)
-        ) from error
-    try:
-        raw: Any = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        where = ""
-        mark = getattr(error, "problem_mark", None)
-        if mark is not None:
-            where = f" at line {mark.line + 1}, column {mark.column + 1}"
-        problem = getattr(error, "problem", None) or str(error)
-        raise PolicyError(
-            f"{source}: not valid YAML{where}: {problem}", path=str(source)
-        ) from error
-    if not isinstance(raw, dict):
-        raise PolicyError(
-            f"{source}: (top level)={raw!r}: must be a mapping with 'version' and 'gates'",
-            path=str(source),
-        )
-    try:
-        return GatePolicy.model_validate(raw)
-    except ValidationError as error:
-        problems = [_describe(detail) for detail in error.errors()]
-        raise PolicyError(
-            f"{source}: " + "; ".join(problems), path=str(source), problems=problems
-        ) from error
+    return load_policy(
+        source,
+        GatePolicy,
+        what="gate policy",
+        top_level="'version' and 'gates'",
+        describe=_describe,
+    )
 
 
 def _describe(error: ErrorDetails) -> str:

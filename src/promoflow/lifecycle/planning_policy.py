@@ -7,14 +7,13 @@ how long a planner has to decide the others, and how live sell-through is watche
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import ErrorDetails
 
 from promoflow.config import get_settings
-from promoflow.kit.errors import PolicyError
+from promoflow.kit.policy import load_policy
 from promoflow.kit.roles import ROLES
 
 BUNDLED_POLICY = Path(__file__).resolve().parent.parent / "policies" / "planning.yaml"
@@ -119,34 +118,13 @@ def default_policy_path() -> Path:
 def load_planning_policy(path: Path | None = None) -> PlanningPolicy:
     """Read and validate a planning policy; None reads the configured or bundled file."""
     source = path if path is not None else default_policy_path()
-    try:
-        text = source.read_text(encoding="utf-8")
-    except OSError as error:
-        raise PolicyError(
-            f"{source}: cannot read the planning policy: {error.strerror}", path=str(source)
-        ) from error
-    try:
-        raw: Any = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or str(error)
-        raise PolicyError(
-            f"{source}: not valid YAML{where}: {problem}", path=str(source)
-        ) from error
-    if not isinstance(raw, dict):
-        raise PolicyError(
-            f"{source}: (top level)={raw!r}: must be a mapping with 'version', "
-            + ", ".join(f"'{name}'" for name in SECTIONS),
-            path=str(source),
-        )
-    try:
-        return PlanningPolicy.model_validate(raw)
-    except ValidationError as error:
-        problems = [_describe(detail) for detail in error.errors()]
-        raise PolicyError(
-            f"{source}: " + "; ".join(problems), path=str(source), problems=problems
-        ) from error
+    return load_policy(
+        source,
+        PlanningPolicy,
+        what="planning policy",
+        top_level="'version', " + ", ".join(f"'{name}'" for name in SECTIONS),
+        describe=_describe,
+    )
 
 
 def _describe(error: ErrorDetails) -> str:
