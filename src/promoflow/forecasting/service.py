@@ -188,6 +188,17 @@ def load_history(session: Session, promotion_id: int, since: date, before: date)
     scope_locations = sa.select(PromotionLocation.location_id).where(
         PromotionLocation.promotion_id == promotion_id
     )
+    return read_history(
+        session,
+        Item.category.in_(scope_categories),
+        WeeklySales.location_id.in_(scope_locations),
+        WeeklySales.week >= since,
+        WeeklySales.week < before,
+    )
+
+
+def read_history(session: Session, *conditions: sa.ColumnElement[bool]) -> pl.DataFrame:
+    """Weekly sales rows (HISTORY_SCHEMA, with the item's category) matching `conditions`."""
     query = (
         sa.select(
             WeeklySales.item_id,
@@ -203,12 +214,7 @@ def load_history(session: Session, promotion_id: int, since: date, before: date)
             Item.category,
         )
         .join(Item, Item.id == WeeklySales.item_id)
-        .where(
-            Item.category.in_(scope_categories),
-            WeeklySales.location_id.in_(scope_locations),
-            WeeklySales.week >= since,
-            WeeklySales.week < before,
-        )
+        .where(*conditions)
     )
     rows = session.execute(query).all()
     return pl.DataFrame([tuple(row) for row in rows], schema=HISTORY_SCHEMA, orient="row")

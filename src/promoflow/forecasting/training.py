@@ -17,7 +17,6 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from promoflow.catalog.models import Item
 from promoflow.forecasting import registry
 from promoflow.forecasting.artifacts import save_artifact
 from promoflow.forecasting.backtest import OUR_MODEL, run_backtest
@@ -25,7 +24,7 @@ from promoflow.forecasting.model import GlobalDemandModel, ModelConfig
 from promoflow.forecasting.panel import Panel
 from promoflow.forecasting.promotion_model import history_panel
 from promoflow.forecasting.registry_models import ModelVersion
-from promoflow.forecasting.service import HISTORY_SCHEMA
+from promoflow.forecasting.service import read_history
 from promoflow.inventory.models import WeeklySales
 from promoflow.kit.errors import InvalidInput
 
@@ -52,25 +51,7 @@ def load_estate_history(session: Session, *, weeks: int = 104) -> pl.DataFrame:
     if newest is None:
         raise InvalidInput("weekly_sales", "empty", "there is no sales history to train on")
     since = newest - timedelta(weeks=weeks - 1)
-    query = (
-        sa.select(
-            WeeklySales.item_id,
-            WeeklySales.location_id,
-            WeeklySales.week,
-            WeeklySales.units,
-            WeeklySales.price,
-            WeeklySales.on_promo,
-            WeeklySales.mechanic,
-            WeeklySales.display,
-            WeeklySales.feature,
-            WeeklySales.stockout,
-            Item.category,
-        )
-        .join(Item, Item.id == WeeklySales.item_id)
-        .where(WeeklySales.week >= since)
-    )
-    rows = session.execute(query).all()
-    return pl.DataFrame([tuple(r) for r in rows], schema=HISTORY_SCHEMA, orient="row")
+    return read_history(session, WeeklySales.week >= since)
 
 
 def sample_series(panel: Panel, max_series: int | None, seed: int = 7) -> Panel:
