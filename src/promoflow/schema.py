@@ -7,6 +7,7 @@ from promoflow.events import models as events_models
 from promoflow.exceptions import models as exceptions_models
 from promoflow.forecasting import registry_models as forecasting_registry_models
 from promoflow.gates import models as gates_models
+from promoflow.integration import models as integration_models
 from promoflow.inventory import models as inventory_models
 from promoflow.kit.db import Base
 from promoflow.promotions import models as promotions_models
@@ -23,6 +24,7 @@ __all__ = [
     "exceptions_models",
     "forecasting_registry_models",
     "gates_models",
+    "integration_models",
     "inventory_models",
     "metadata",
     "promotions_models",

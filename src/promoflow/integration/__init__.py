@@ -1,0 +1,1 @@
+"""The integration layer's own records: connections, their health, dead letters, the inbox."""
