@@ -8,6 +8,7 @@ replayed step never applies twice.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -30,6 +31,35 @@ class ConnectorError(Exception):
 
 class ConnectorUnavailable(ConnectorError):
     """The system is down (outage window, circuit open, connection refused)."""
+
+
+class MalformedPayload(ConnectorError):
+    """The system answered with data we cannot map (a bad field, a partial page).
+
+    Never retried: the same request gets the same answer. `payload` is what was
+    received (kept for quarantine); `field` and `value` name what was wrong.
+    """
+
+    def __init__(
+        self,
+        system: str,
+        message: str,
+        *,
+        payload: Any = None,
+        field: str = "",
+        value: Any = None,
+    ) -> None:
+        super().__init__(system, message, retryable=False)
+        self.payload = payload
+        self.field = field
+        self.value = value
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            self.__class__,
+            (self.system, self.message),
+            {"retryable": False, "payload": self.payload, "field": self.field, "value": self.value},
+        )
 
 
 @dataclass(frozen=True)
@@ -98,6 +128,48 @@ class SalesRecord:
     day: date
     units: float
     revenue: Decimal
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    """An item as an item master describes it, mapped to our canonical fields."""
+
+    sku: str
+    name: str
+    status: str = "active"  # active | inactive | discontinued
+    department: str = ""
+    category: str = ""
+    subcategory: str = ""
+    brand: str = ""
+    unit_cost: Decimal | None = None
+    regular_price: Decimal | None = None
+    case_pack: int | None = None
+    gtin: str | None = None
+    supplier_code: str | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class SupplierStockRecord:
+    """A supplier's stock of an item available to us (EDI 846 / INVRPT)."""
+
+    supplier_code: str
+    sku: str
+    available: float
+    as_of: datetime
+    gtin: str | None = None
+
+
+@dataclass(frozen=True)
+class CatalogPriceRecord:
+    """A supplier's price catalogue line (EDI 832 / PRICAT): our cost of an item."""
+
+    supplier_code: str
+    sku: str
+    unit_cost: Decimal
+    currency: str
+    valid_from: date | None = None
+    gtin: str | None = None
 
 
 @runtime_checkable
@@ -174,4 +246,62 @@ class FinancePosting(Protocol):
         self, key: str, promotion_code: str, margin: Decimal, vendor_funding: Decimal
     ) -> str:
         """Post the promotion's realised margin and vendor funding claim once per key."""
+        ...
+
+
+@runtime_checkable
+class ItemStream(Protocol):
+    """An item master that can stream its records page by page (for a full sync)."""
+
+    system: str
+
+    def stream_items(self, since: datetime | None) -> Iterator[Sequence[ItemRecord]]:
+        """Pages of item records changed since a time (None = all), in the system's order."""
+        ...
+
+
+@runtime_checkable
+class PositionStream(Protocol):
+    """An inventory system that can stream every position page by page (for a full sync)."""
+
+    system: str
+
+    def stream_positions(
+        self, location_codes: Sequence[str] | None = None
+    ) -> Iterator[Sequence[PositionRecord]]:
+        """Pages of positions, optionally for some locations only; memory stays one page."""
+        ...
+
+
+@runtime_checkable
+class StockTransferSystem(Protocol):
+    """A WMS that moves stock between locations (DC to store allocations)."""
+
+    system: str
+
+    def transfer_stock(
+        self, key: str, transfers: list[tuple[str, str, str, float]]
+    ) -> list[PositionRecord]:
+        """Ship (sku, from, to, units) once per key; returns the positions it touched."""
+        ...
+
+
+@runtime_checkable
+class SupplierCollaboration(Protocol):
+    """What suppliers tell us and we tell them beyond orders: stock, prices, sell-through."""
+
+    system: str
+
+    def supplier_stock(self) -> list[SupplierStockRecord]:
+        """Inventory advice received from suppliers (X12 846, EDIFACT INVRPT)."""
+        ...
+
+    def price_catalogue(self) -> list[CatalogPriceRecord]:
+        """Price catalogue lines received from suppliers (X12 832, EDIFACT PRICAT)."""
+        ...
+
+    def send_product_activity(
+        self, key: str, supplier_code: str, sales: list[SalesRecord]
+    ) -> PublicationReceipt:
+        """Report sell-through to a supplier once per key (X12 852, EDIFACT SLSRPT)."""
         ...

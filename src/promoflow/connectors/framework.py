@@ -1,0 +1,303 @@
+"""The connector framework: manifests, validated settings with secret references, discovery.
+
+A connector is a class with a `manifest` (slug, kind, capabilities, config schema)
+that is built from a `ConnectorConfig` and a `ConnectorContext`, tests its
+connection with `check_connection()`, and implements the ports (`connectors.ports`)
+of the capabilities its manifest declares.
+
+Connectors are discovered through the `promoflow.connectors` entry point group, so a
+retailer's own connector package plugs in by declaring one entry point; the ones
+shipped here are declared in this project's pyproject.
+
+Secrets are never stored or shown. A secret field's configured value is a
+reference, `env:NAME` or `file:PATH`, resolved only when the connector calls
+`config.secret(name)`; `public()` and `repr()` show the reference, never the value.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
+
+from promoflow.kit.errors import InvalidInput, NotFound
+from promoflow.kit.logging import get_logger
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from promoflow.connectors.resilience import Guard
+
+ENTRY_POINT_GROUP = "promoflow.connectors"
+SECRET_SCHEMES = ("env:", "file:")
+log = get_logger(__name__)
+
+
+class Capability(StrEnum):
+    """What an external system can do for us; each has a port in `connectors.ports`."""
+
+    ITEM_MASTER = "item_master"
+    INVENTORY = "inventory"
+    PURCHASE_ORDERS = "purchase_orders"
+    PRICE_PUBLICATION = "price_publication"
+    SALES_FEED = "sales_feed"
+    FINANCE_POSTING = "finance_posting"
+    STORE_TASKS = "store_tasks"
+    SUPPLIER_COLLABORATION = "supplier_collaboration"
+    STOCK_TRANSFER = "stock_transfer"
+
+
+ConnectorKind = Literal["erp", "commerce", "supplier", "files", "pos", "wms", "sandbox"]
+FieldKind = Literal["string", "url", "integer", "number", "boolean", "path"]
+
+
+@dataclass(frozen=True)
+class ConfigField:
+    """One setting of a connector; `secret` fields take a reference, never a value."""
+
+    name: str
+    kind: FieldKind = "string"
+    required: bool = True
+    secret: bool = False
+    default: Any = None
+    description: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "required": self.required,
+            "secret": self.secret,
+            "default": self.default,
+            "description": self.description,
+        }
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a connector is and needs, declared next to its code."""
+
+    slug: str
+    name: str
+    kind: ConnectorKind
+    protocol: str
+    capabilities: tuple[Capability, ...]
+    config: tuple[ConfigField, ...]
+    description: str = ""
+
+    def field(self, name: str) -> ConfigField:
+        for item in self.config:
+            if item.name == name:
+                return item
+        raise KeyError(name)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "slug": self.slug,
+            "name": self.name,
+            "kind": self.kind,
+            "protocol": self.protocol,
+            "capabilities": [c.value for c in self.capabilities],
+            "config": [f.as_dict() for f in self.config],
+            "description": self.description,
+        }
+
+
+def _coerce(item: ConfigField, value: Any) -> Any:
+    """The value in its field's type, or InvalidInput naming the field and value."""
+    where = f"config.{item.name}"
+    if item.secret:
+        if not isinstance(value, str) or not value.startswith(SECRET_SCHEMES):
+            # Never echo what may be a pasted secret: name the field, mask the value.
+            raise InvalidInput(
+                where,
+                "***",
+                "a secret is configured as a reference, env:VARIABLE or file:/path, "
+                "never as the value itself",
+            )
+        return value
+    try:
+        if item.kind == "integer":
+            if isinstance(value, bool):
+                raise ValueError
+            return int(value)
+        if item.kind == "number":
+            return float(value)
+        if item.kind == "boolean":
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("true", "yes", "1"):
+                return True
+            if text in ("false", "no", "0"):
+                return False
+            raise ValueError
+    except (TypeError, ValueError):
+        raise InvalidInput(where, value, f"must be a {item.kind}") from None
+    text = str(value)
+    if item.kind == "url" and not text.startswith(("http://", "https://")):
+        raise InvalidInput(where, value, "must be an http:// or https:// URL")
+    if item.required and not text.strip():
+        raise InvalidInput(where, value, "must not be empty")
+    return text
+
+
+class ConnectorConfig:
+    """A connector's settings, checked against its manifest when built."""
+
+    def __init__(self, manifest: Manifest, values: Mapping[str, Any]) -> None:
+        known = {f.name for f in manifest.config}
+        for name in values:
+            if name not in known:
+                raise InvalidInput(
+                    f"config.{name}",
+                    "***" if "secret" in name or "password" in name else values[name],
+                    f"{manifest.slug} has no such setting; it takes {', '.join(sorted(known))}",
+                )
+        resolved: dict[str, Any] = {}
+        for item in manifest.config:
+            value = values.get(item.name, item.default)
+            if value is None:
+                if item.required:
+                    raise InvalidInput(f"config.{item.name}", None, "is required")
+                resolved[item.name] = None
+                continue
+            resolved[item.name] = _coerce(item, value)
+        self.manifest = manifest
+        self._values = resolved
+
+    def get(self, name: str) -> Any:
+        """A plain setting (a secret field returns its reference, not the secret)."""
+        self.manifest.field(name)
+        return self._values.get(name)
+
+    def secret(self, name: str) -> str:
+        """Resolve a secret reference now; the value is never kept on this object."""
+        item = self.manifest.field(name)
+        if not item.secret:
+            raise KeyError(f"{name} is not a secret field")
+        reference = self._values.get(name)
+        if reference is None:
+            raise InvalidInput(f"config.{name}", None, "is required")
+        scheme, _, target = str(reference).partition(":")
+        if scheme == "env":
+            value = os.environ.get(target)
+            if value is None:
+                raise InvalidInput(
+                    f"config.{name}", reference, f"environment variable {target} is not set"
+                )
+            return value
+        path = Path(target)
+        if not path.is_file():
+            raise InvalidInput(f"config.{name}", reference, "no such file")
+        return path.read_text(encoding="utf-8").strip()
+
+    def public(self) -> dict[str, Any]:
+        """Settings safe to show: secret fields as their reference."""
+        return dict(self._values)
+
+    def __repr__(self) -> str:
+        return f"ConnectorConfig({self.manifest.slug}, {self.public()!r})"
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    """The result of a connection test: run before a connection is enabled."""
+
+    ok: bool
+    detail: str
+    seconds: float = 0.0
+
+
+@dataclass
+class ConnectorContext:
+    """What a connector instance gets besides its settings.
+
+    `name` is the connection's name (health, dead letters and logs are keyed by
+    it); `sessions` reaches our database for quarantine and health, absent in
+    unit tests of a protocol client; `guard` wraps every remote call with retries,
+    backoff and the circuit breaker.
+    """
+
+    name: str
+    guard: Guard
+    sessions: sessionmaker[Session] | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Connector(Protocol):
+    manifest: ClassVar[Manifest]
+
+    def check_connection(self) -> ConnectionCheck:
+        """Reach the system with the configured credentials and say whether it answers."""
+        ...
+
+
+def timed_check(probe: Any) -> ConnectionCheck:
+    """Run `probe()` (returns a detail string) and turn its outcome into a ConnectionCheck."""
+    started = time.perf_counter()
+    try:
+        detail = str(probe())
+    except Exception as error:
+        return ConnectionCheck(False, str(error), time.perf_counter() - started)
+    return ConnectionCheck(True, detail, time.perf_counter() - started)
+
+
+@dataclass(frozen=True)
+class Discovered:
+    """A connector found through the entry point group, or why it could not load."""
+
+    slug: str
+    target: str
+    cls: type[Any] | None
+    error: str = ""
+
+    @property
+    def manifest(self) -> Manifest | None:
+        return getattr(self.cls, "manifest", None) if self.cls is not None else None
+
+
+def discover() -> dict[str, Discovered]:
+    """Every connector declared in the `promoflow.connectors` entry point group."""
+    found: dict[str, Discovered] = {}
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            cls = point.load()
+        except Exception as error:  # a broken plug-in must not take the others down
+            log.warning("connector_unavailable", slug=point.name, error=str(error))
+            found[point.name] = Discovered(point.name, point.value, None, str(error))
+            continue
+        manifest = getattr(cls, "manifest", None)
+        if not isinstance(manifest, Manifest):
+            found[point.name] = Discovered(
+                point.name, point.value, None, "the class has no `manifest: Manifest`"
+            )
+        elif manifest.slug != point.name:
+            found[point.name] = Discovered(
+                point.name,
+                point.value,
+                None,
+                f"entry point {point.name!r} loads a manifest with slug {manifest.slug!r}",
+            )
+        else:
+            found[point.name] = Discovered(point.name, point.value, cls)
+    return found
+
+
+def connector_class(slug: str) -> type[Any]:
+    """The class of an installed connector, or NotFound listing what is installed."""
+    found = discover()
+    entry = found.get(slug)
+    if entry is None:
+        raise NotFound(
+            f"no connector {slug!r}; installed: {', '.join(sorted(found))}", connector=slug
+        )
+    if entry.cls is None:
+        raise NotFound(f"connector {slug!r} cannot be loaded: {entry.error}", connector=slug)
+    return entry.cls

@@ -1,0 +1,225 @@
+"""Every remote call goes through a Guard: retries with backoff and jitter, a circuit breaker.
+
+- Retries: a retryable `ConnectorError` (and connection errors) is tried again with
+  exponential backoff and full jitter (tenacity's `wait_random_exponential`), so
+  many workers retrying after one outage do not hit the system in lockstep.
+  `MalformedPayload` and other non-retryable errors fail at once.
+- Circuit breaker (pybreaker): after `failure_threshold` consecutive failed
+  attempts the circuit opens and calls fail fast with `ConnectorUnavailable`
+  without reaching the system; after `reset_seconds` one probe call goes through
+  (half-open): success closes the circuit, failure opens it again. Breakers live
+  per connection per process.
+- Health: each call's outcome is recorded on `connector_health` (last success,
+  last error, recent error rate, circuit state) for the command view.
+
+Rate limits are not here: sync and replay jobs run on a DBOS queue per connection
+with the connection's limiter (`connectors.service`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import httpx
+import pybreaker
+from sqlalchemy.orm import Session, sessionmaker
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from promoflow.connectors.ports import ConnectorError, ConnectorUnavailable
+from promoflow.integration.models import ConnectorHealth
+from promoflow.kit.clock import utcnow
+from promoflow.kit.db import transaction
+from promoflow.kit.logging import get_logger
+
+T = TypeVar("T")
+log = get_logger(__name__)
+RECENT_WINDOW = 100
+STATE_NAMES = {"closed": "closed", "open": "open", "half-open": "half_open"}
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 4
+    base_seconds: float = 0.2
+    max_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
+class BreakerPolicy:
+    failure_threshold: int = 5
+    reset_seconds: float = 30.0
+
+
+def is_retryable(error: BaseException) -> bool:
+    if isinstance(error, ConnectorError):
+        return error.retryable
+    return isinstance(error, httpx.TransportError | ConnectionError | TimeoutError)
+
+
+class _HealthListener(pybreaker.CircuitBreakerListener):
+    def __init__(self, guard: Guard) -> None:
+        self._guard = guard
+
+    def state_change(
+        self, cb: pybreaker.CircuitBreaker, old_state: object, new_state: object
+    ) -> None:
+        name = STATE_NAMES.get(getattr(new_state, "name", str(new_state)), "closed")
+        log.warning("circuit_state_changed", connection=self._guard.name, state=name)
+        self._guard.record_state(name)
+
+
+_breakers: dict[str, pybreaker.CircuitBreaker] = {}
+_breakers_lock = threading.Lock()
+
+
+def _breaker_for(guard: Guard) -> pybreaker.CircuitBreaker:
+    with _breakers_lock:
+        breaker = _breakers.get(guard.name)
+        if breaker is None:
+            breaker = pybreaker.CircuitBreaker(
+                fail_max=guard.breaker_policy.failure_threshold,
+                reset_timeout=guard.breaker_policy.reset_seconds,
+                exclude=[lambda error: not is_retryable(error)],
+                listeners=[_HealthListener(guard)],
+                name=guard.name,
+                throw_new_error_on_trip=False,
+            )
+            _breakers[guard.name] = breaker
+        return breaker
+
+
+def reset_breakers() -> None:
+    """Forget every circuit (tests; a process restart does the same)."""
+    with _breakers_lock:
+        _breakers.clear()
+
+
+class Guard:
+    """Retries, backoff, circuit breaker and health for one connection's calls."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        sessions: sessionmaker[Session] | None = None,
+        retry: RetryPolicy | None = None,
+        breaker: BreakerPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.name = name
+        self.sessions = sessions
+        self.retry_policy = retry or RetryPolicy()
+        self.breaker_policy = breaker or BreakerPolicy()
+        self._sleep = sleep
+        self._breaker = _breaker_for(self)
+
+    @property
+    def circuit_state(self) -> str:
+        return STATE_NAMES.get(self._breaker.current_state, "closed")
+
+    def call(self, operation: str, fn: Callable[[], T]) -> T:
+        """Run `fn` with retries under the circuit breaker; raise a ConnectorError on failure."""
+
+        def attempt() -> T:
+            try:
+                return self._breaker.call(fn)
+            except pybreaker.CircuitBreakerError:
+                raise ConnectorUnavailable(
+                    self.name,
+                    f"{operation}: circuit open after repeated failures; "
+                    f"next probe in up to {self.breaker_policy.reset_seconds:g} s",
+                ) from None
+
+        def before_sleep(state: RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            log.info(
+                "connector_retry",
+                connection=self.name,
+                operation=operation,
+                attempt=state.attempt_number,
+                error=str(error),
+            )
+
+        retrying = Retrying(
+            stop=stop_after_attempt(self.retry_policy.attempts),
+            wait=wait_random_exponential(
+                multiplier=self.retry_policy.base_seconds, max=self.retry_policy.max_seconds
+            ),
+            retry=retry_if_exception(
+                lambda error: is_retryable(error) and self.circuit_state != "open"
+            ),
+            sleep=self._sleep,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        try:
+            result = retrying(attempt)
+        except ConnectorError as error:
+            self.record(False, f"{operation}: {error.message}")
+            raise
+        except Exception as error:
+            self.record(False, f"{operation}: {error}")
+            if is_retryable(error):
+                raise ConnectorUnavailable(self.name, f"{operation}: {error}") from error
+            raise
+        self.record(True)
+        return result
+
+    def record(self, ok: bool, error: str = "") -> None:
+        """Add one call's outcome to the connection's health row (best effort)."""
+        if self.sessions is None:
+            return
+        try:
+            with transaction(self.sessions) as session:
+                health = _health_row(session, self.name)
+                now = utcnow()
+                health.calls += 1
+                health.recent = (health.recent + ("1" if ok else "0"))[-RECENT_WINDOW:]
+                if ok:
+                    health.last_success_at = now
+                else:
+                    health.failures += 1
+                    health.last_failure_at = now
+                    health.last_error = error[:2000]
+                health.circuit_state = self.circuit_state
+        except Exception as failure:  # health must never break the call it describes
+            log.warning("connector_health_not_recorded", connection=self.name, error=str(failure))
+
+    def record_state(self, state: str) -> None:
+        if self.sessions is None:
+            return
+        try:
+            with transaction(self.sessions) as session:
+                health = _health_row(session, self.name)
+                health.circuit_state = state
+                if state == "open":
+                    health.circuit_opened_at = utcnow()
+        except Exception as failure:
+            log.warning("connector_health_not_recorded", connection=self.name, error=str(failure))
+
+
+def _health_row(session: Session, name: str) -> ConnectorHealth:
+    health = session.get(ConnectorHealth, name)
+    if health is None:
+        health = ConnectorHealth(
+            connection=name, circuit_state="closed", last_error="", calls=0, failures=0, recent=""
+        )
+        session.add(health)
+    return health
+
+
+def error_rate(recent: str) -> float | None:
+    """Share of failed calls in the recent window (None before the first call)."""
+    if not recent:
+        return None
+    return recent.count("0") / len(recent)
