@@ -1,0 +1,124 @@
+"""OData V4 client for the Business Central API: bearer auth, server-driven paging, queries.
+
+Every request goes through the connection's Guard (`guarded_request`): retries
+with backoff on 429/5xx, the circuit breaker, one status mapping. Paging follows
+`@odata.nextLink` as the server hands it out (the page size is asked for with
+`Prefer: odata.maxpagesize`, which the server may lower); every page is checked
+before it is used (`mapping.collection_page`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from promoflow.connectors.dynamics_bc.mapping import collection_page
+from promoflow.connectors.http import guarded_request, json_body
+from promoflow.connectors.ports import MalformedPayload
+from promoflow.connectors.resilience import Guard
+
+
+def literal(value: str) -> str:
+    """An OData string literal (single quotes doubled, as the OData ABNF says)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def any_of(field: str, values: Iterable[str]) -> str:
+    """`(field eq 'a' or field eq 'b')`: Business Central's API does not take `in`."""
+    return "(" + " or ".join(f"{field} eq {literal(v)}" for v in values) + ")"
+
+
+class BusinessCentralClient:
+    """One company of one environment, reached through the v2.0 and analytics API routes."""
+
+    def __init__(
+        self,
+        system: str,
+        guard: Guard,
+        *,
+        base_url: str,
+        tenant_id: str,
+        environment: str,
+        company_id: str,
+        ledger_api: str,
+        auth: httpx.Auth,
+        page_size: int,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.system = system
+        self.guard = guard
+        base = base_url.rstrip("/")
+        parts = urlsplit(base)
+        self.origin = f"{parts.scheme}://{parts.netloc}"
+        api = f"{base}/v2.0/{tenant_id}/{environment}/api"
+        self.company_url = f"{api}/v2.0/companies({company_id})"
+        self.ledger_url = f"{api}/{ledger_api.strip('/')}/companies({company_id})/itemLedgerEntries"
+        self.page_size = page_size
+        self._http = httpx.Client(
+            auth=auth,
+            timeout=timeout,
+            transport=transport,
+            headers={"Accept": "application/json", "OData-Version": "4.0"},
+        )
+
+    def __repr__(self) -> str:
+        return f"BusinessCentralClient({self.company_url!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def entity_url(self, entity_set: str) -> str:
+        return f"{self.company_url}/{entity_set}"
+
+    def get(self, operation: str, url: str, params: dict[str, str] | None = None) -> Any:
+        response = guarded_request(self._http, self.guard, operation, "GET", url, params=params)
+        return json_body(self.system, operation, response)
+
+    def post(self, operation: str, url: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = guarded_request(
+            self._http,
+            self.guard,
+            operation,
+            "POST",
+            url,
+            json=body,
+            headers={"Content-Type": "application/json"},
+        )
+        created = json_body(self.system, operation, response)
+        if not isinstance(created, dict):
+            raise MalformedPayload(
+                self.system,
+                f"{operation}: the created entity is not a JSON object",
+                payload=created,
+                field="body",
+                value=type(created).__name__,
+            )
+        return created
+
+    def pages(
+        self, operation: str, url: str, params: dict[str, str]
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Each page of a collection in the server's order; the next is fetched when asked for."""
+        headers = {"Prefer": f"odata.maxpagesize={self.page_size}"}
+        next_url: str | None = url
+        first = True
+        while next_url is not None:
+            response = guarded_request(
+                self._http,
+                self.guard,
+                operation,
+                "GET",
+                next_url,
+                params=params if first else None,
+                headers=headers,
+            )
+            body = json_body(self.system, operation, response)
+            rows, next_url = collection_page(
+                self.system, body, origin=self.origin, current_url=str(response.request.url)
+            )
+            first = False
+            yield rows

@@ -1,0 +1,246 @@
+"""Microsoft Dynamics 365 Business Central (API v2.0, OData V4) as item master, stock and POs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from promoflow.connectors.dynamics_bc import mapping
+from promoflow.connectors.dynamics_bc.client import BusinessCentralClient, any_of, literal
+from promoflow.connectors.dynamics_bc.oauth import ClientCredentials, ClientCredentialsAuth
+from promoflow.connectors.dynamics_bc.stock import StockRow, sum_positions
+from promoflow.connectors.framework import (
+    Capability,
+    ConfigField,
+    ConnectionCheck,
+    ConnectorConfig,
+    ConnectorContext,
+    Manifest,
+    timed_check,
+)
+from promoflow.connectors.ports import (
+    ConnectorError,
+    ItemRecord,
+    PositionRecord,
+    PurchaseOrderAck,
+    PurchaseOrderRequest,
+)
+from promoflow.kit.clock import utcnow
+from promoflow.kit.errors import InvalidInput
+from promoflow.kit.logging import get_logger
+
+log = get_logger(__name__)
+# Values per `or` filter: keeps each URL well under the 2,048-character limits of proxies.
+FILTER_CHUNK = 40
+ITEM_FIELDS = (
+    "id,number,displayName,type,itemCategoryCode,blocked,gtin,unitPrice,unitCost,"
+    "inventory,baseUnitOfMeasureCode,lastModifiedDateTime"
+)
+LEDGER_FIELDS = "entryNo,itemNo,locationCode,quantity"
+
+
+def _chunks(values: Sequence[str], size: int = FILTER_CHUNK) -> Iterator[Sequence[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _odata_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class BusinessCentralConnector:
+    """Items, ledger-derived positions and purchase orders of one Business Central company."""
+
+    manifest: ClassVar[Manifest] = Manifest(
+        slug="dynamics-bc",
+        name="Microsoft Dynamics 365 Business Central",
+        kind="erp",
+        protocol="OData V4 (Business Central API v2.0), OAuth 2.0 client credentials",
+        capabilities=(Capability.ITEM_MASTER, Capability.INVENTORY, Capability.PURCHASE_ORDERS),
+        config=(
+            ConfigField("base_url", "url", default="https://api.businesscentral.dynamics.com"),
+            ConfigField("tenant_id", description="Microsoft Entra tenant id or domain"),
+            ConfigField("environment", default="production"),
+            ConfigField("company_id", description="the company's id (GUID) from /companies"),
+            ConfigField("client_id", description="the app registration's application id"),
+            ConfigField("client_secret", secret=True, description="env:NAME or file:PATH"),
+            ConfigField(
+                "token_url",
+                "url",
+                required=False,
+                description="defaults to login.microsoftonline.com/{tenant_id}/oauth2/v2.0/token",
+            ),
+            ConfigField("scope", default="https://api.businesscentral.dynamics.com/.default"),
+            ConfigField(
+                "ledger_api",
+                default="microsoft/analytics/v1.0",
+                description="API route whose itemLedgerEntries carry locationCode",
+            ),
+            ConfigField("page_size", "integer", default=500),
+            ConfigField("timeout_seconds", "number", default=30.0),
+        ),
+        description="Item master, inventory positions summed from item ledger entries, "
+        "purchase orders created with their lines in one request.",
+    )
+
+    def __init__(self, config: ConnectorConfig, context: ConnectorContext) -> None:
+        self.config = config
+        self.system = context.name
+        page_size = int(config.get("page_size"))
+        if not 1 <= page_size <= 20000:
+            raise InvalidInput("config.page_size", page_size, "must be between 1 and 20000")
+        tenant = str(config.get("tenant_id"))
+        token_url = config.get("token_url") or (
+            f"https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
+        )
+        self.auth = ClientCredentialsAuth(
+            self.system,
+            ClientCredentials(
+                token_url=token_url,
+                client_id=str(config.get("client_id")),
+                scope=str(config.get("scope")),
+                resolve_secret=lambda: config.secret("client_secret"),
+            ),
+        )
+        self.client = BusinessCentralClient(
+            self.system,
+            context.guard,
+            base_url=str(config.get("base_url")),
+            tenant_id=tenant,
+            environment=str(config.get("environment")),
+            company_id=str(config.get("company_id")),
+            ledger_api=str(config.get("ledger_api")),
+            auth=self.auth,
+            page_size=page_size,
+            timeout=float(config.get("timeout_seconds")),
+            transport=context.extras.get("transport"),
+        )
+
+    def __repr__(self) -> str:
+        return f"BusinessCentralConnector({self.system!r}, {self.config!r})"
+
+    def check_connection(self) -> ConnectionCheck:
+        """Fetch the configured company (this also obtains a token)."""
+
+        def probe() -> str:
+            company = self.client.get(
+                "check_connection", self.client.company_url, {"$select": "id,name"}
+            )
+            name = company.get("name") if isinstance(company, dict) else None
+            return f"company {name!r} answers at {self.client.company_url}"
+
+        return timed_check(probe)
+
+    # ItemMaster / ItemStream
+
+    def stream_items(self, since: datetime | None) -> Iterator[Sequence[ItemRecord]]:
+        """Pages of items changed after `since` (all when None), as the server pages them."""
+        params = {"$select": ITEM_FIELDS, "$orderby": "number"}
+        if since is not None:
+            params["$filter"] = f"lastModifiedDateTime gt {_odata_time(since)}"
+        for rows in self.client.pages("items", self.client.entity_url("items"), params):
+            yield mapping.item_page(self.system, rows, source=self.system)
+
+    def changed_items(self, since: datetime | None) -> list[dict[str, object]]:
+        """Item master records changed since a time (None = all)."""
+        return [mapping.item_as_dict(item) for page in self.stream_items(since) for item in page]
+
+    # InventorySource / PositionStream
+
+    def _ledger(self, skus: Sequence[str], location_codes: Sequence[str] | None) -> list[StockRow]:
+        rows: list[StockRow] = []
+        for chunk in _chunks(list(skus)):
+            where = any_of("itemNo", chunk)
+            if location_codes:
+                where += " and " + any_of("locationCode", location_codes)
+            params = {"$select": LEDGER_FIELDS, "$filter": where}
+            for page in self.client.pages("item_ledger_entries", self.client.ledger_url, params):
+                rows.extend(mapping.ledger_rows(self.system, page))
+        return rows
+
+    def fetch_positions(self, skus: list[str], location_codes: list[str]) -> list[PositionRecord]:
+        """On hand per item x location: the sum of its ledger entries (0 where there are none)."""
+        if not skus or not location_codes:
+            return []
+        as_of = utcnow()
+        rows = self._ledger(skus, location_codes)
+        scope = [(sku, location) for sku in skus for location in location_codes]
+        return sum_positions(rows, source=self.system, as_of=as_of, scope=scope)
+
+    def stream_positions(
+        self, location_codes: Sequence[str] | None = None
+    ) -> Iterator[Sequence[PositionRecord]]:
+        """Positions one page of items at a time: their ledger entries summed per location."""
+        params = {"$select": "number", "$orderby": "number"}
+        for rows in self.client.pages("items", self.client.entity_url("items"), params):
+            skus = [mapping.text(self.system, row, "number") for row in rows]
+            as_of = utcnow()
+            positions = sum_positions(
+                self._ledger(skus, location_codes), source=self.system, as_of=as_of
+            )
+            if positions:
+                yield positions
+
+    # PurchaseOrderSystem
+
+    def _existing_order(self, number: str) -> dict[str, Any] | None:
+        params = {"$filter": f"number eq {literal(number)}", "$select": "id,number,status"}
+        found = self.client.get(
+            "purchase_order_lookup", self.client.entity_url("purchaseOrders"), params
+        )
+        rows, _ = mapping.collection_page(
+            self.system, found, origin=self.client.origin, current_url=""
+        )
+        return rows[0] if rows else None
+
+    def _location_id(self, code: str) -> str:
+        params = {"$filter": f"code eq {literal(code)}", "$select": "id,code"}
+        body = self.client.get("location_lookup", self.client.entity_url("locations"), params)
+        rows, _ = mapping.collection_page(
+            self.system, body, origin=self.client.origin, current_url=""
+        )
+        ids = mapping.location_ids(self.system, rows)
+        if code not in ids:
+            raise ConnectorError(
+                self.system,
+                f"destination_code={code!r}: no such location in the Business Central company; "
+                "create it there or correct the destination",
+                retryable=False,
+            )
+        return ids[code]
+
+    def submit_purchase_order(self, key: str, order: PurchaseOrderRequest) -> str:
+        """Create the order with its lines in one deep insert, once per order number."""
+        if not order.lines:
+            raise InvalidInput("order.lines", [], "a purchase order needs at least one line")
+        for sku, quantity in order.lines:
+            if quantity <= 0:
+                raise InvalidInput(f"order.lines[{sku}].quantity", quantity, "must be positive")
+        existing = self._existing_order(order.number)
+        if existing is not None:
+            log.info("bc_purchase_order_exists", connection=self.system, key=key, po=order.number)
+            return mapping.text(self.system, existing, "number")
+        body = mapping.purchase_order_body(order, self._location_id(order.destination_code))
+        created = self.client.post(
+            "submit_purchase_order", self.client.entity_url("purchaseOrders"), body
+        )
+        log.info("bc_purchase_order_created", connection=self.system, key=key, po=order.number)
+        return mapping.text(self.system, created, "number")
+
+    def acknowledgements(self, numbers: list[str]) -> list[PurchaseOrderAck]:
+        """Released orders among `numbers`, with their item lines as confirmed."""
+        acks: list[PurchaseOrderAck] = []
+        for chunk in _chunks(sorted(set(numbers))):
+            params = {
+                "$filter": any_of("number", chunk),
+                "$select": "id,number,status,lastModifiedDateTime",
+                "$expand": "purchaseOrderLines($select=lineType,lineObjectNumber,quantity)",
+            }
+            url = self.client.entity_url("purchaseOrders")
+            for rows in self.client.pages("acknowledgements", url, params):
+                for row in rows:
+                    ack = mapping.acknowledgement(self.system, row)
+                    if ack is not None:
+                        acks.append(ack)
+        return acks

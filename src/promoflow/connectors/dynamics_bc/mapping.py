@@ -1,0 +1,203 @@
+"""Business Central API v2.0 payloads <-> canonical records.
+
+Entity shapes follow Microsoft's API reference (api-reference/v2.0/resources:
+item, location, purchaseOrder, purchaseOrderLine) and, for item ledger entries,
+the analytics API (api-analytics/resources/dynamics_itemledgerentry), which
+carries the `locationCode` the v2.0 `itemLedgerEntries` resource does not.
+Every function maps a whole page or raises `MalformedPayload` naming the field
+and value: never a half-mapped page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlsplit
+
+from promoflow.connectors.dynamics_bc.stock import StockRow
+from promoflow.connectors.ports import (
+    ItemRecord,
+    MalformedPayload,
+    PurchaseOrderAck,
+    PurchaseOrderRequest,
+)
+
+NEXT_LINK = "@odata.nextLink"
+# API status of a purchase order: Draft (open in the client), In Review (pending
+# approval), Open (released). Only a released order counts as acknowledged.
+RELEASED = "Open"
+PENDING = frozenset({"Draft", "In Review"})
+
+
+def _bad(system: str, what: str, payload: Any, field: str, value: Any) -> MalformedPayload:
+    return MalformedPayload(
+        system, f"{what}: {field}={value!r}", payload=payload, field=field, value=value
+    )
+
+
+def text(system: str, row: Mapping[str, Any], field: str, *, required: bool = True) -> str:
+    """A string property; required ones must be non-empty."""
+    value = row.get(field)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise _bad(system, "expected a non-empty string", row, field, value)
+    return value
+
+
+def decimal(system: str, row: Mapping[str, Any], field: str) -> Decimal:
+    """An Edm.Decimal property: a JSON number, or a string with IEEE754Compatible=true."""
+    value = row.get(field)
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise _bad(system, "expected a number", row, field, value)
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise _bad(system, "expected a number", row, field, value) from None
+    if not number.is_finite():
+        raise _bad(system, "expected a finite number", row, field, value)
+    return number
+
+
+def timestamp(system: str, row: Mapping[str, Any], field: str) -> datetime:
+    """An Edm.DateTimeOffset property."""
+    value = row.get(field)
+    if not isinstance(value, str):
+        raise _bad(system, "expected a timestamp", row, field, value)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise _bad(system, "expected an ISO 8601 timestamp", row, field, value) from None
+    if parsed.tzinfo is None:
+        raise _bad(system, "expected a timestamp with its offset", row, field, value)
+    return parsed
+
+
+def collection_page(
+    system: str, body: Any, *, origin: str, current_url: str
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The rows of one OData collection page and the link to the next, checked."""
+    if not isinstance(body, dict):
+        raise _bad(system, "a collection page is a JSON object", body, "body", type(body).__name__)
+    rows = body.get("value")
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise _bad(
+            system, "a collection page holds a `value` array of objects", body, "value", rows
+        )
+    link = body.get(NEXT_LINK)
+    if link is None:
+        return rows, None
+    if not isinstance(link, str) or not link:
+        raise _bad(system, "the next-page link must be a URL", body, NEXT_LINK, link)
+    parts = urlsplit(link)
+    # The bearer token goes wherever the link points: only ever to the configured host.
+    if f"{parts.scheme}://{parts.netloc}" != origin:
+        raise _bad(system, f"the next-page link leaves {origin}", body, NEXT_LINK, link)
+    if not rows:
+        raise _bad(system, "a page with a next link but no rows (partial page)", body, "value", [])
+    if link == current_url:
+        raise _bad(system, "the next-page link points at the same page", body, NEXT_LINK, link)
+    return rows, link
+
+
+def item_record(system: str, row: Mapping[str, Any], *, source: str) -> ItemRecord:
+    """An `item` entity as our canonical item."""
+    number = text(system, row, "number")
+    blocked = row.get("blocked")
+    if not isinstance(blocked, bool):
+        raise _bad(system, "expected true or false", row, "blocked", blocked)
+    gtin = text(system, row, "gtin", required=False).strip()
+    return ItemRecord(
+        sku=number,
+        name=text(system, row, "displayName", required=False) or number,
+        status="inactive" if blocked else "active",
+        category=text(system, row, "itemCategoryCode", required=False),
+        unit_cost=decimal(system, row, "unitCost"),
+        regular_price=decimal(system, row, "unitPrice"),
+        gtin=gtin or None,
+        source=source,
+    )
+
+
+def item_page(system: str, rows: Sequence[Mapping[str, Any]], *, source: str) -> list[ItemRecord]:
+    """A whole page of items, or MalformedPayload for the first row that does not map."""
+    return [item_record(system, row, source=source) for row in rows]
+
+
+def item_as_dict(record: ItemRecord) -> dict[str, object]:
+    """The item-master change shape (`ItemMaster.changed_items`): amounts as strings."""
+    values: dict[str, object] = asdict(record)
+    for key in ("unit_cost", "regular_price"):
+        if values[key] is not None:
+            values[key] = str(values[key])
+    return values
+
+
+def ledger_rows(system: str, rows: Sequence[Mapping[str, Any]]) -> list[StockRow]:
+    """Item ledger entries (analytics shape) as stock rows: itemNo x locationCode, quantity."""
+    mapped = []
+    for row in rows:
+        quantity = decimal(system, row, "quantity")
+        mapped.append(
+            StockRow(
+                sku=text(system, row, "itemNo"),
+                # The blank location is a real one in Business Central (no location code).
+                location_code=text(system, row, "locationCode", required=False),
+                quantity=float(quantity),
+            )
+        )
+    return mapped
+
+
+def location_ids(system: str, rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Location code -> id from `location` entities."""
+    return {text(system, row, "code"): text(system, row, "id") for row in rows}
+
+
+def purchase_order_body(order: PurchaseOrderRequest, location_id: str) -> dict[str, Any]:
+    """A `purchaseOrder` with its lines for one deep insert (created in one transaction)."""
+    return {
+        "number": order.number,
+        "vendorNumber": order.supplier_code,
+        "requestedReceiptDate": order.due.isoformat(),
+        "purchaseOrderLines": [
+            {
+                "sequence": 10000 * (index + 1),
+                "lineType": "Item",
+                "lineObjectNumber": sku,
+                "quantity": quantity,
+                "locationId": location_id,
+                "expectedReceiptDate": order.due.isoformat(),
+            }
+            for index, (sku, quantity) in enumerate(order.lines)
+        ],
+    }
+
+
+def acknowledgement(system: str, order: Mapping[str, Any]) -> PurchaseOrderAck | None:
+    """A released order as acknowledged with its item lines; None while it is not released."""
+    number = text(system, order, "number")
+    status = order.get("status")
+    if status in PENDING:
+        return None
+    if status != RELEASED:
+        raise _bad(system, "unknown purchase order status", order, "status", status)
+    lines = order.get("purchaseOrderLines")
+    if not isinstance(lines, list):
+        raise _bad(
+            system, "the order's lines were not expanded", order, "purchaseOrderLines", lines
+        )
+    confirmed = tuple(
+        (text(system, line, "lineObjectNumber"), float(decimal(system, line, "quantity")))
+        for line in lines
+        if isinstance(line, dict) and line.get("lineType") == "Item"
+    )
+    return PurchaseOrderAck(
+        number=number,
+        status="acknowledged",
+        confirmed=confirmed,
+        acknowledged_at=timestamp(system, order, "lastModifiedDateTime"),
+    )
