@@ -5,7 +5,9 @@ from __future__ import annotations
 import typer
 
 from promoflow.cli import (
+    connectors,
     db,
+    deadletters,
     demo,
     forecast,
     models,
@@ -14,6 +16,7 @@ from promoflow.cli import (
     runtime_cmds,
     workflows,
 )
+from promoflow.cli import events as events_cli
 
 app = typer.Typer(
     name="promoflow",
@@ -27,6 +30,9 @@ app.add_typer(workflows.app, name="workflows", help="Durable lifecycle workflows
 app.add_typer(models.app, name="models", help="The forecasting model registry (governed).")
 app.add_typer(forecast.app, name="forecast", help="Backtest demand forecasts on any sales file.")
 app.add_typer(recommendations.app, name="recommendations", help="Allocation and replenishment.")
+app.add_typer(connectors.app, name="connectors", help="Connectors, connections, health, syncs.")
+app.add_typer(deadletters.app, name="deadletters", help="Inspect, replay or discard dead letters.")
+app.add_typer(events_cli.app, name="events", help="The event catalogue and its AsyncAPI document.")
 app.command(name="demo")(demo.demo)
 app.command(name="serve")(runtime_cmds.serve)
 app.command(name="worker")(runtime_cmds.worker)

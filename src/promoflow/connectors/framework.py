@@ -263,6 +263,27 @@ class Discovered:
         return getattr(self.cls, "manifest", None) if self.cls is not None else None
 
 
+_registered: dict[str, type[Any]] = {}
+_warned: set[tuple[str, str]] = set()
+
+
+def register_connector(cls: type[Any]) -> type[Any]:
+    """Add a connector class without an entry point (an embedding application, tests).
+
+    Entry points stay the way to ship a connector; this is for code that builds
+    one at run time. A registered slug wins over an entry point of the same name.
+    """
+    manifest = getattr(cls, "manifest", None)
+    if not isinstance(manifest, Manifest):
+        raise TypeError(f"{cls.__name__} has no `manifest: Manifest`")
+    _registered[manifest.slug] = cls
+    return cls
+
+
+def unregister_connector(slug: str) -> None:
+    _registered.pop(slug, None)
+
+
 def discover() -> dict[str, Discovered]:
     """Every connector declared in the `promoflow.connectors` entry point group."""
     found: dict[str, Discovered] = {}
@@ -270,7 +291,9 @@ def discover() -> dict[str, Discovered]:
         try:
             cls = point.load()
         except Exception as error:  # a broken plug-in must not take the others down
-            log.warning("connector_unavailable", slug=point.name, error=str(error))
+            if (point.name, str(error)) not in _warned:
+                _warned.add((point.name, str(error)))
+                log.warning("connector_unavailable", slug=point.name, error=str(error))
             found[point.name] = Discovered(point.name, point.value, None, str(error))
             continue
         manifest = getattr(cls, "manifest", None)
@@ -287,6 +310,8 @@ def discover() -> dict[str, Discovered]:
             )
         else:
             found[point.name] = Discovered(point.name, point.value, cls)
+    for slug, cls in _registered.items():
+        found[slug] = Discovered(slug, f"{cls.__module__}:{cls.__qualname__}", cls)
     return found
 
 

@@ -1,14 +1,18 @@
-"""Which implementation answers each port: the sandbox estate unless configured otherwise.
+"""Which implementation answers each port: an enabled connection, else the sandbox estate.
 
-Implementations are named by "module:Class" strings and imported on first use, so
-code that only needs a port (the lifecycle workflow) never imports a connector.
-Instances are cached per process and rebuilt when the runtime's sessions change
-(tests start and stop the runtime).
+An enabled connection (`connectors.service`) that serves a port's capability
+answers it; otherwise the sandbox system does. Implementations are imported on
+first use, so code that only needs a port (the lifecycle workflow) never imports a
+connector. Instances are cached per process and rebuilt when the runtime's
+sessions change (tests start and stop the runtime), when a connection is enabled
+or disabled in this process, and at most `BINDINGS_TTL` seconds after another
+process changed the bindings.
 """
 
 from __future__ import annotations
 
 import importlib
+import time
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -21,6 +25,7 @@ from promoflow.connectors.ports import (
     PricePublisher,
     PurchaseOrderSystem,
     SalesFeed,
+    StockTransferSystem,
     StoreTaskSystem,
 )
 from promoflow.kit.errors import InvalidInput
@@ -35,9 +40,25 @@ IMPLEMENTATIONS: dict[str, tuple[str, tuple[Any, ...]]] = {
     "sales": (f"{SANDBOX}.sales_feed:SandboxSalesFeed", ()),
     "item_master": (f"{SANDBOX}.erp:SandboxItemMaster", ()),
     "finance": (f"{SANDBOX}.erp:SandboxFinance", ()),
+    "stock_transfer": (f"{SANDBOX}.wms:SandboxWms", ()),
 }
+# The capability (as connections declare it in `serves`) behind each port.
+CAPABILITIES = {
+    "price:pos": "price_publication:pos",
+    "price:ecommerce": "price_publication:ecommerce",
+    "store_tasks": "store_tasks",
+    "inventory": "inventory",
+    "purchase_orders": "purchase_orders",
+    "sales": "sales_feed",
+    "item_master": "item_master",
+    "finance": "finance_posting",
+    "stock_transfer": "stock_transfer",
+}
+BINDINGS_TTL = 5.0
 
 _cache: dict[str, tuple[sessionmaker[Session], object]] = {}
+_bindings: dict[str, str] | None = None
+_bindings_read_at = 0.0
 
 
 def _default_sessions() -> sessionmaker[Session]:
@@ -46,15 +67,40 @@ def _default_sessions() -> sessionmaker[Session]:
     return get_runtime().sessions
 
 
+def _bound_connection(name: str, factory: sessionmaker[Session]) -> str | None:
+    """The enabled connection serving this port, if any (read at most every few seconds)."""
+    global _bindings, _bindings_read_at
+    if _bindings is None or time.monotonic() - _bindings_read_at > BINDINGS_TTL:
+        from promoflow.connectors.service import bindings
+
+        with factory() as session:
+            fresh = bindings(session)
+        if fresh != _bindings:
+            _cache.clear()
+        _bindings, _bindings_read_at = fresh, time.monotonic()
+    return _bindings.get(CAPABILITIES[name])
+
+
 def _build(name: str, sessions: sessionmaker[Session] | None) -> object:
     factory = sessions or _default_sessions()
+    connection = _bound_connection(name, factory)
     cached = _cache.get(name)
     if cached is not None and cached[0] is factory:
         return cached[1]
-    target, args = IMPLEMENTATIONS[name]
-    module_name, class_name = target.split(":")
-    cls: Callable[..., object] = getattr(importlib.import_module(module_name), class_name)
-    instance = cls(factory, *args)
+    instance: object
+    if connection is not None:
+        from promoflow.connectors.service import build_connector, get_connection
+
+        with factory() as session:
+            row = get_connection(session, connection)
+            session.expunge(row)
+        channel = name.split(":", 1)[1] if name.startswith("price:") else None
+        instance = build_connector(row, factory, channel=channel)
+    else:
+        target, args = IMPLEMENTATIONS[name]
+        module_name, class_name = target.split(":")
+        cls: Callable[..., object] = getattr(importlib.import_module(module_name), class_name)
+        instance = cls(factory, *args)
     _cache[name] = (factory, instance)
     return instance
 
@@ -100,6 +146,13 @@ def get_finance_posting(sessions: sessionmaker[Session] | None = None) -> Financ
     return cast(FinancePosting, _build("finance", sessions))
 
 
+def get_stock_transfer_system(sessions: sessionmaker[Session] | None = None) -> StockTransferSystem:
+    """The WMS that ships stock between locations."""
+    return cast(StockTransferSystem, _build("stock_transfer", sessions))
+
+
 def reset() -> None:
-    """Forget cached connectors (tests that swap databases)."""
+    """Forget cached connectors and bindings (tests that swap databases; enable/disable)."""
+    global _bindings
     _cache.clear()
+    _bindings = None

@@ -12,8 +12,10 @@
 - Health: each call's outcome is recorded on `connector_health` (last success,
   last error, recent error rate, circuit state) for the command view.
 
-Rate limits are not here: sync and replay jobs run on a DBOS queue per connection
-with the connection's limiter (`connectors.service`).
+- Pacing: with `rate_limit_per_second`, calls of this process to the connection
+  are spaced at least 1/rate apart (a few lines, so no library for it). Jobs
+  (syncs, replays) are also rate-limited across processes by the connection's
+  DBOS queue (`connectors.jobs`).
 """
 
 from __future__ import annotations
@@ -79,6 +81,8 @@ class _HealthListener(pybreaker.CircuitBreakerListener):
 
 
 _breakers: dict[str, pybreaker.CircuitBreaker] = {}
+_next_slot: dict[str, float] = {}
+_pace_lock = threading.Lock()
 _breakers_lock = threading.Lock()
 
 
@@ -115,8 +119,10 @@ class Guard:
         retry: RetryPolicy | None = None,
         breaker: BreakerPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        rate_limit_per_second: float | None = None,
     ) -> None:
         self.name = name
+        self._interval = 1.0 / rate_limit_per_second if rate_limit_per_second else 0.0
         self.sessions = sessions
         self.retry_policy = retry or RetryPolicy()
         self.breaker_policy = breaker or BreakerPolicy()
@@ -131,6 +137,7 @@ class Guard:
         """Run `fn` with retries under the circuit breaker; raise a ConnectorError on failure."""
 
         def attempt() -> T:
+            self._pace()
             try:
                 return self._breaker.call(fn)
             except pybreaker.CircuitBreakerError:
@@ -174,6 +181,16 @@ class Guard:
             raise
         self.record(True)
         return result
+
+    def _pace(self) -> None:
+        if not self._interval:
+            return
+        with _pace_lock:
+            now = time.monotonic()
+            slot = max(now, _next_slot.get(self.name, 0.0))
+            _next_slot[self.name] = slot + self._interval
+        if slot > now:
+            self._sleep(slot - now)
 
     def record(self, ok: bool, error: str = "") -> None:
         """Add one call's outcome to the connection's health row (best effort)."""

@@ -14,6 +14,7 @@ marked replayed, on failure it stays open with one more attempt counted.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -59,7 +60,8 @@ def record_dead_letter(
         source=source,
         operation=operation,
         key=key,
-        payload=payload,
+        # Kept as JSON whatever it held (dates, decimals): a letter must never fail to file.
+        payload=json.loads(json.dumps(payload, default=str)),
         reason=reason[:REASON_LIMIT],
         attempts=attempts,
         status="open",
@@ -127,6 +129,26 @@ def list_dead_letters(
     if source is not None:
         query = query.where(DeadLetter.source == source)
     return session.scalars(query).all()
+
+
+def as_dict(letter: DeadLetter) -> dict[str, Any]:
+    """A letter as the CLI and API show it."""
+    return {
+        "id": letter.id,
+        "kind": letter.kind,
+        "source": letter.source,
+        "operation": letter.operation,
+        "key": letter.key,
+        "payload": letter.payload,
+        "reason": letter.reason,
+        "attempts": letter.attempts,
+        "status": letter.status,
+        "replayable": replayable(letter.operation),
+        "created_at": letter.created_at.isoformat(),
+        "resolved_at": letter.resolved_at.isoformat() if letter.resolved_at else None,
+        "resolved_by": letter.resolved_by,
+        "resolution_detail": letter.resolution_detail,
+    }
 
 
 def get_dead_letter(session: Session, letter_id: int) -> DeadLetter:

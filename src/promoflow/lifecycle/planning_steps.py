@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import asdict
 from datetime import date, timedelta
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from dbos import DBOS
 
 from promoflow.connectors import registry
-from promoflow.connectors.ports import ConnectorError, PositionRecord, PurchaseOrderRequest
+from promoflow.connectors.ports import ConnectorError, PurchaseOrderRequest
 from promoflow.kit.clock import utcnow
 from promoflow.kit.db import transaction
 from promoflow.lifecycle import replenishment_plan, stock_planning
@@ -24,19 +24,6 @@ from promoflow.lifecycle.planning_policy import PlanningPolicy, load_planning_po
 from promoflow.promotions import repository as promotions_repository
 from promoflow.promotions import service as promotions_service
 from promoflow.runtime import get_runtime
-
-
-@runtime_checkable
-class StockTransfers(Protocol):
-    """A WMS that ships stock between locations (the sandbox WMS does)."""
-
-    system: str
-
-    def transfer_stock(
-        self, key: str, transfers: list[tuple[str, str, str, float]]
-    ) -> list[PositionRecord]:
-        """Ship (sku, from, to, units) once per key; the positions it touched."""
-        ...
 
 
 def _retryable(error: BaseException) -> bool:
@@ -87,9 +74,7 @@ def plan_replenishment(promotion_id: int, policy: dict[str, Any]) -> dict[str, A
 )
 def transfer_stock(key: str, transfers: list[list[Any]]) -> dict[str, Any]:
     """Ask the WMS to ship an allocation (once per key); the positions it reports back."""
-    wms = registry.get_inventory_source()
-    if not isinstance(wms, StockTransfers):
-        raise ConnectorError(wms.system, "does not take stock transfers", retryable=False)
+    wms = registry.get_stock_transfer_system()
     lines = [(str(s), str(a), str(b), float(q)) for s, a, b, q in transfers]
     records = wms.transfer_stock(key, lines)
     return {"reference": key, "system": wms.system, "positions": [asdict(r) for r in records]}

@@ -1,0 +1,142 @@
+"""Apply item master records from a system of record to the catalogue."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from promoflow.catalog.models import ITEM_STATUSES, Item, Supplier
+from promoflow.connectors.ports import CatalogPriceRecord, ItemRecord
+from promoflow.events.log import record_event
+from promoflow.kit.errors import InvalidInput
+
+IN_CHUNK = 500
+
+
+def _check(index: int, record: ItemRecord, existing: Item | None) -> None:
+    where = f"records[{index}]"
+    if not record.sku.strip():
+        raise InvalidInput(f"{where}.sku", record.sku, "an item needs its SKU")
+    if record.status not in ITEM_STATUSES:
+        raise InvalidInput(
+            f"{where}.status", record.status, f"must be one of {', '.join(ITEM_STATUSES)}"
+        )
+    for name in ("unit_cost", "regular_price"):
+        value: Decimal | None = getattr(record, name)
+        if value is not None and value < 0:
+            raise InvalidInput(f"{where}.{name}", value, "cannot be negative")
+        if value is None and existing is None:
+            raise InvalidInput(
+                f"{where}.{name}", None, f"a new item ({record.sku}) needs its {name}"
+            )
+    if record.case_pack is not None and record.case_pack < 1:
+        raise InvalidInput(f"{where}.case_pack", record.case_pack, "must be at least 1")
+
+
+def apply_items(session: Session, records: Sequence[ItemRecord], source: str) -> int:
+    """Create or update items in the caller's transaction; all records or none.
+
+    Fields a record leaves empty (None, or "" for the hierarchy) keep their value;
+    one `catalog.items.changed` event names the SKUs.
+    """
+    if not records:
+        return 0
+    skus = [r.sku for r in records]
+    seen: set[str] = set()
+    for index, sku in enumerate(skus):
+        if sku in seen:
+            raise InvalidInput(f"records[{index}].sku", sku, "appears twice in one batch")
+        seen.add(sku)
+    existing: dict[str, Item] = {}
+    for start in range(0, len(skus), IN_CHUNK):
+        chunk = skus[start : start + IN_CHUNK]
+        existing.update(
+            {i.sku: i for i in session.scalars(sa.select(Item).where(Item.sku.in_(chunk)))}
+        )
+    supplier_codes = sorted({r.supplier_code for r in records if r.supplier_code})
+    suppliers = dict(
+        session.execute(
+            sa.select(Supplier.code, Supplier.id).where(Supplier.code.in_(supplier_codes))
+        ).all()
+    )
+    for index, record in enumerate(records):
+        _check(index, record, existing.get(record.sku))
+        if record.supplier_code and record.supplier_code not in suppliers:
+            raise InvalidInput(
+                f"records[{index}].supplier_code", record.supplier_code, "unknown supplier"
+            )
+    created = 0
+    for record in records:
+        item = existing.get(record.sku)
+        if item is None:
+            item = Item(
+                sku=record.sku,
+                name=record.name,
+                department=record.department,
+                category=record.category,
+                subcategory=record.subcategory,
+                brand=record.brand,
+                unit_cost=record.unit_cost,
+                regular_price=record.regular_price,
+                status=record.status,
+                case_pack=record.case_pack or 1,
+                attributes={},
+            )
+            session.add(item)
+            created += 1
+        else:
+            item.name = record.name or item.name
+            item.status = record.status
+            for name in ("department", "category", "subcategory", "brand"):
+                if getattr(record, name):
+                    setattr(item, name, getattr(record, name))
+            if record.unit_cost is not None:
+                item.unit_cost = record.unit_cost
+            if record.regular_price is not None:
+                item.regular_price = record.regular_price
+            if record.case_pack is not None:
+                item.case_pack = record.case_pack
+        if record.supplier_code:
+            item.supplier_id = suppliers[record.supplier_code]
+        if record.gtin:
+            item.attributes = {**(item.attributes or {}), "gtin": record.gtin}
+    session.flush()
+    record_event(
+        session,
+        "catalog.items.changed",
+        f"catalog/{source}",
+        {"source": source, "count": len(records), "created": created, "skus": skus[:1000]},
+    )
+    return len(records)
+
+
+def apply_catalogue_prices(
+    session: Session, records: Sequence[CatalogPriceRecord], source: str
+) -> int:
+    """A supplier's price catalogue: our unit cost of each listed item follows it."""
+    if not records:
+        return 0
+    items = {
+        i.sku: i
+        for i in session.scalars(sa.select(Item).where(Item.sku.in_([r.sku for r in records])))
+    }
+    for index, record in enumerate(records):
+        if record.sku not in items:
+            raise InvalidInput(f"records[{index}].sku", record.sku, "unknown item")
+        if record.unit_cost < 0:
+            raise InvalidInput(
+                f"records[{index}].unit_cost", record.unit_cost, "cannot be negative"
+            )
+    for record in records:
+        items[record.sku].unit_cost = record.unit_cost
+    session.flush()
+    record_event(
+        session,
+        "catalog.costs.changed",
+        f"catalog/{source}",
+        {"source": source, "count": len(records), "skus": [r.sku for r in records][:1000]},
+    )
+    return len(records)

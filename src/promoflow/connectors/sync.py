@@ -1,0 +1,234 @@
+"""Pull data from a connection into promoflow: all of a run, or none of it.
+
+A sync streams pages from the connector and applies each page inside one
+database transaction that commits only when the last page is in, so a run that
+meets a malformed or partial page leaves positions, items and acknowledgements
+exactly as they were. The page that failed is quarantined with its reason (in
+its own transaction, so it outlives the rollback) and the error names the field
+and value. A run whose system stays down after the Guard's retries is kept as a
+dead letter that `promoflow deadletters replay` runs again.
+
+Memory stays one page: records are applied and flushed page by page; the
+database holds the uncommitted writes (on SQLite the run holds the write lock
+until it commits, which for 100k positions is seconds).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from promoflow.catalog import service as catalog_service
+from promoflow.connectors import service as connections
+from promoflow.connectors.ports import (
+    ConnectorError,
+    ItemStream,
+    MalformedPayload,
+    PositionStream,
+    PurchaseOrderSystem,
+    SupplierCollaboration,
+)
+from promoflow.events.log import record_event
+from promoflow.integration import deadletters
+from promoflow.integration.models import DeadLetter
+from promoflow.inventory import service as inventory_service
+from promoflow.inventory.models import PurchaseOrder
+from promoflow.kit.db import transaction
+from promoflow.kit.errors import Conflict, InvalidInput, PromoflowError
+
+SYNC_OPERATION = "connectors.sync"
+CAPABILITIES = ("inventory", "item_master", "purchase_orders", "supplier_collaboration")
+QUARANTINE_PAYLOAD_ROWS = 500
+
+
+class SyncRefused(PromoflowError):
+    """The system sent data we will not apply; nothing of the run was applied."""
+
+    status = 502
+    title = "Sync refused"
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    connection: str
+    capability: str
+    pages: int
+    records: int
+    seconds: float
+
+
+def _payload_of(page: Sequence[Any]) -> dict[str, Any]:
+    rows = [asdict(r) if hasattr(r, "__dataclass_fields__") else r for r in page]
+    return {"rows": rows[:QUARANTINE_PAYLOAD_ROWS], "row_count": len(rows)}
+
+
+def _apply_pages(
+    sessions: sessionmaker[Session],
+    connection: str,
+    capability: str,
+    pages: Iterable[Sequence[Any]],
+    apply: Callable[[Session, Sequence[Any]], int],
+) -> tuple[int, int]:
+    """Apply every page in one transaction; quarantine and refuse on the first bad one."""
+    counted = [0, 0]
+    current: list[Sequence[Any]] = []
+    try:
+        with transaction(sessions) as session:
+            for page in pages:
+                current[:] = [page]
+                counted[1] += apply(session, page)
+                counted[0] += 1
+                session.flush()
+                session.expunge_all()  # keep memory to one page
+            record_event(
+                session,
+                "integration.sync.completed",
+                f"connection/{connection}",
+                {
+                    "connection": connection,
+                    "capability": capability,
+                    "pages": counted[0],
+                    "records": counted[1],
+                },
+            )
+    except MalformedPayload as error:
+        letter = deadletters.quarantine(
+            sessions,
+            source=connection,
+            operation=f"{SYNC_OPERATION}.{capability}",
+            payload=error.payload if isinstance(error.payload, dict) else {"raw": error.payload},
+            reason=f"{error.message} (field {error.field!r}, value {error.value!r})",
+        )
+        raise SyncRefused(
+            f"{connection}: page {counted[0] + 1} refused, nothing of this sync applied "
+            f"(quarantined as {letter}): {error.message}",
+            field=error.field,
+            value=error.value,
+            quarantined=letter,
+        ) from error
+    except InvalidInput as error:
+        letter = deadletters.quarantine(
+            sessions,
+            source=connection,
+            operation=f"{SYNC_OPERATION}.{capability}",
+            payload=_payload_of(current[0]) if current else {},
+            reason=error.message,
+        )
+        raise SyncRefused(
+            f"{connection}: page {counted[0] + 1} refused, nothing of this sync applied "
+            f"(quarantined as {letter}): {error.message}",
+            field=error.field,
+            value=error.value,
+            quarantined=letter,
+        ) from error
+    return counted[0], counted[1]
+
+
+def _open_purchase_orders(sessions: sessionmaker[Session]) -> list[str]:
+    with sessions() as session:
+        return list(
+            session.scalars(
+                sa.select(PurchaseOrder.number).where(
+                    PurchaseOrder.ack_status.not_in(("acknowledged", "rejected"))
+                )
+            )
+        )
+
+
+def sync(
+    sessions: sessionmaker[Session], name: str, capability: str, *, keep_failure: bool = True
+) -> SyncResult:
+    """Pull one capability's data from an enabled connection and apply it, all or nothing.
+
+    A system that stays down is kept as a dead letter (`keep_failure`; a replay of
+    that letter passes False so a failed replay does not file a second one).
+    """
+    if capability not in CAPABILITIES:
+        raise InvalidInput("capability", capability, f"sync takes {', '.join(CAPABILITIES)}")
+    with sessions() as session:
+        row = connections.get_connection(session, name)
+        session.expunge(row)
+    if not row.enabled:
+        raise Conflict(f"connection {name!r} is disabled: enable it (its test runs first)")
+    if capability not in {entry.partition(":")[0] for entry in row.serves}:
+        raise InvalidInput("capability", capability, f"{name} serves {', '.join(row.serves)}")
+    connector = connections.build_connector(row, sessions)
+    started = time.perf_counter()
+    pages: Iterable[Sequence[Any]]
+    apply: Callable[[Session, Sequence[Any]], int]
+    if capability == "inventory":
+        if not isinstance(connector, PositionStream):
+            raise Conflict(f"{row.connector} cannot stream positions")
+        pages = connector.stream_positions()
+
+        def apply(session: Session, page: Sequence[Any]) -> int:
+            return inventory_service.apply_positions(session, page, name)
+
+    elif capability == "item_master":
+        if not isinstance(connector, ItemStream):
+            raise Conflict(f"{row.connector} cannot stream items")
+        pages = connector.stream_items(None)
+
+        def apply(session: Session, page: Sequence[Any]) -> int:
+            return catalog_service.apply_items(session, page, name)
+
+    elif capability == "purchase_orders":
+        if not isinstance(connector, PurchaseOrderSystem):
+            raise Conflict(f"{row.connector} does not take purchase orders")
+        numbers = _open_purchase_orders(sessions)
+        pages = [connector.acknowledgements(numbers)] if numbers else []
+
+        def apply(session: Session, page: Sequence[Any]) -> int:
+            return inventory_service.apply_acknowledgements(session, page)
+
+    else:
+        if not isinstance(connector, SupplierCollaboration):
+            raise Conflict(f"{row.connector} offers no supplier collaboration")
+        pages = [connector.price_catalogue()]
+
+        def apply(session: Session, page: Sequence[Any]) -> int:
+            return catalog_service.apply_catalogue_prices(session, page, name)
+
+    try:
+        page_count, records = _apply_pages(sessions, name, capability, pages, apply)
+    except ConnectorError as error:
+        if isinstance(error, MalformedPayload) or not keep_failure:
+            raise
+        with transaction(sessions) as session:
+            letter = deadletters.record_dead_letter(
+                session,
+                kind="dead_letter",
+                source=name,
+                operation=SYNC_OPERATION,
+                payload={"connection": name, "capability": capability},
+                reason=error.message,
+                key=f"{name}:{capability}",
+            )
+            letter_id = letter.id
+        raise SyncRefused(
+            f"{name}: {capability} sync failed after retries, nothing applied; "
+            f"kept as dead letter {letter_id} for replay: {error.message}",
+            dead_letter=letter_id,
+        ) from error
+    return SyncResult(name, capability, page_count, records, time.perf_counter() - started)
+
+
+def _replay_sync(letter: DeadLetter) -> str:
+    from promoflow.runtime import get_runtime
+
+    payload = letter.payload
+    result = sync(
+        get_runtime().sessions,
+        str(payload["connection"]),
+        str(payload["capability"]),
+        keep_failure=False,
+    )
+    return f"{result.records} records in {result.pages} pages"
+
+
+deadletters.register_replayer(SYNC_OPERATION, _replay_sync)

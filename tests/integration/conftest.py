@@ -1,0 +1,34 @@
+"""Integration-layer fixtures: the shared runtime, the scripted ERP registered, clean state."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from integration_support import SCRIPT, SECRET_ENV, SECRET_VALUE, ScriptedErp
+from sqlalchemy.orm import Session, sessionmaker
+
+from promoflow.connectors import registry
+from promoflow.connectors.framework import register_connector, unregister_connector
+from promoflow.connectors.resilience import reset_breakers
+from promoflow.integration.models import Connection
+
+
+@pytest.fixture
+def sessions(seeded: object) -> Iterator[sessionmaker[Session]]:
+    """Sessions on the shared seeded runtime; connections made by a test are removed after it."""
+    from promoflow.runtime import get_runtime
+
+    factory = get_runtime().sessions
+    register_connector(ScriptedErp)
+    SCRIPT.pages, SCRIPT.down, SCRIPT.calls = [], False, 0
+    reset_breakers()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(SECRET_ENV, SECRET_VALUE)
+        yield factory
+    with factory.begin() as session:
+        session.execute(sa.delete(Connection))
+    registry.reset()
+    reset_breakers()
+    unregister_connector("scripted-erp")
