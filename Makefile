@@ -21,6 +21,7 @@ lint: setup
 # touches the database). PostgreSQL tests skip on a laptop without the server,
 # but under CI=true they must run.
 test: setup lint
+	npm ci --prefix tests/sap_mockserver
 	$(UV) run pytest
 	PROMOFLOW_TEST_BACKEND=postgresql $(UV) run pytest -m "postgres"
 

@@ -178,6 +178,7 @@ function faultEdit(fault) {
     const rows = body.d && body.d.results;
     if (fault.truncate && rows) rows.splice(rows.length - fault.truncate, fault.truncate);
     if (fault.patchFirstRow && rows && rows.length) Object.assign(rows[0], fault.patchFirstRow);
+    if (fault.count !== undefined && body.d) body.d.__count = fault.count;
     if (fault.replaceBody !== undefined) return fault.replaceBody;
     return body;
   };
