@@ -45,6 +45,22 @@ class Settings(BaseSettings):
         description="Comma-separated 'key:actor:role' triples accepted by the API.",
     )
 
+    event_bus: Literal["inprocess", "nats"] = Field(
+        default="inprocess",
+        description="Where the outbox is relayed: the in-process bus or NATS JetStream.",
+    )
+    nats_url: str = Field(
+        default="nats://127.0.0.1:4222", description="NATS server when event_bus is 'nats'."
+    )
+    nats_stream: str = Field(
+        default="PROMOFLOW_EVENTS", description="JetStream stream holding promoflow's events."
+    )
+    event_max_attempts: int = Field(
+        default=5,
+        ge=1,
+        description="Deliveries of one event to a failing consumer before it is dead-lettered.",
+    )
+
     @field_validator("seconds_per_business_hour")
     @classmethod
     def _positive_scale(cls, value: float) -> float:

@@ -16,7 +16,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from promoflow.config import Settings, get_settings
-from promoflow.events.bus import InProcessBus
+from promoflow.events.bus import EventBus, InProcessBus
+from promoflow.events.consumers import Dispatcher
 from promoflow.events.relay import OutboxRelay
 from promoflow.kit.db import make_engine, make_sessionmaker
 from promoflow.migrate import upgrade
@@ -29,7 +30,7 @@ class Runtime:
     sessions: sessionmaker[Session]
     datasource: SQLAlchemyDatasource | None = None
     dbos_launched: bool = False
-    bus: InProcessBus | None = None
+    bus: EventBus | None = None
     relay: OutboxRelay | None = None
 
 
@@ -57,6 +58,7 @@ def start_runtime(settings: Settings | None = None) -> Runtime:
     # Import for the side effect of registering every workflow and step with DBOS
     # before launch, so recovery finds them.
     import promoflow.lifecycle.workflows  # noqa: F401
+    from promoflow.events import inbound
     from promoflow.lifecycle import reactions
 
     url = runtime.settings.resolved_database_url()
@@ -72,11 +74,23 @@ def start_runtime(settings: Settings | None = None) -> Runtime:
     runtime.datasource = SQLAlchemyDatasource.create(url, engine=runtime.engine)
     DBOS.launch()
     runtime.dbos_launched = True
-    runtime.bus = InProcessBus()
+    runtime.bus = make_bus(runtime.settings, runtime.sessions)
     reactions.register(runtime.bus)
+    inbound.register_position_replayer(runtime.sessions)
+    runtime.bus.start()
     runtime.relay = OutboxRelay(runtime.sessions, runtime.bus)
     runtime.relay.start()
     return runtime
+
+
+def make_bus(settings: Settings, sessions: sessionmaker[Session]) -> EventBus:
+    """The configured event bus (`event_bus`): in-process, or NATS JetStream."""
+    dispatcher = Dispatcher(sessions, max_attempts=settings.event_max_attempts)
+    if settings.event_bus == "nats":
+        from promoflow.events.nats_bus import NatsBus
+
+        return NatsBus(dispatcher, settings.nats_url, settings.nats_stream)
+    return InProcessBus(dispatcher)
 
 
 def get_runtime() -> Runtime:
@@ -93,6 +107,8 @@ def stop_runtime() -> None:
         return
     if _runtime.relay is not None:
         _runtime.relay.stop()
+    if _runtime.bus is not None:
+        _runtime.bus.close()
     if _runtime.dbos_launched:
         # Workflows still waiting (a demo interrupted, a test's leftovers) are not
         # errors: they recover on the next start. Keep DBOS from reporting them as such.

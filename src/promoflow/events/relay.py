@@ -7,7 +7,7 @@ import threading
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from promoflow.events.bus import InProcessBus
+from promoflow.events.bus import EventBus
 from promoflow.events.models import Event
 from promoflow.kit.clock import utcnow
 from promoflow.kit.db import transaction
@@ -16,33 +16,33 @@ from promoflow.kit.logging import get_logger
 log = get_logger(__name__)
 
 
-def relay_pending(sessions: sessionmaker[Session], bus: InProcessBus, batch: int = 500) -> int:
+def relay_pending(sessions: sessionmaker[Session], bus: EventBus, batch: int = 500) -> int:
     """Publish the oldest unrelayed events, then mark them relayed.
 
-    Publishing happens before marking, so a crash in between re-delivers rather
-    than loses; consumers dedupe on the event id.
+    Only what the bus accepted (JetStream: acknowledged) is marked, after publishing,
+    so a crash in between re-publishes rather than loses: JetStream drops the repeat
+    by its `Nats-Msg-Id`, and consumers dedupe on the event id anyway. Returns how
+    many were accepted; fewer than read means the bus is struggling.
     """
     with sessions() as session:
         rows = session.scalars(
             sa.select(Event).where(Event.relayed_at.is_(None)).order_by(Event.sequence).limit(batch)
         ).all()
         events = [row.as_cloudevent() for row in rows]
-        sequences = [row.sequence for row in rows]
-    for event in events:
-        bus.publish(event)
-    if sequences:
+    accepted = bus.publish_batch(events) if events else []
+    if accepted:
         with transaction(sessions) as session:
             session.execute(
-                sa.update(Event).where(Event.sequence.in_(sequences)).values(relayed_at=utcnow())
+                sa.update(Event).where(Event.id.in_(accepted)).values(relayed_at=utcnow())
             )
-    return len(events)
+    return len(accepted)
 
 
 class OutboxRelay:
     """A background thread that relays the outbox every `interval` seconds."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], bus: InProcessBus, interval: float = 0.2
+        self, sessions: sessionmaker[Session], bus: EventBus, interval: float = 0.2
     ) -> None:
         self._sessions = sessions
         self._bus = bus

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from promoflow.catalog.models import Item, Location
 from promoflow.connectors.ports import PositionRecord, PurchaseOrderAck
@@ -15,57 +17,105 @@ from promoflow.inventory.models import InventoryPosition, PurchaseOrder, Purchas
 from promoflow.kit.clock import utcnow
 from promoflow.kit.errors import InvalidInput
 
+QUANTITIES = ("on_hand", "on_order", "in_transit", "allocated")
+SOURCE_LIMIT = 32
+_CHUNK = 1000  # rows per INSERT: 9 parameters each stays under SQLite's 32,766 limit
+
 
 def apply_positions(session: Session, records: Sequence[PositionRecord], source: str) -> int:
-    """Upsert positions in one transaction; one event names the item-locations that changed."""
+    """Upsert positions in one transaction; one event names the item-locations that changed.
+
+    Set-based: one read resolves every SKU and location code, every record is checked
+    before anything is written (InvalidInput names `records[i].field` and the value),
+    then the rows are upserted in multi-row INSERT ... ON CONFLICT statements. A key
+    repeated in the batch takes its last record.
+    """
     if not records:
         return 0
-    skus = sorted({r.sku for r in records})
-    codes = sorted({r.location_code for r in records})
-    item_ids = dict(session.execute(sa.select(Item.sku, Item.id).where(Item.sku.in_(skus))).all())
-    location_ids = dict(
-        session.execute(sa.select(Location.code, Location.id).where(Location.code.in_(codes))).all()
-    )
-    changed: list[tuple[int, int]] = []
+    if not source or len(source) > SOURCE_LIMIT:
+        raise InvalidInput("source", source, f"give the source system in 1-{SOURCE_LIMIT} chars")
+    item_ids = _ids_by(session, Item.sku, Item.id, {r.sku for r in records})
+    location_ids = _ids_by(session, Location.code, Location.id, {r.location_code for r in records})
+    rows: dict[tuple[int, int], dict[str, object]] = {}
     for index, record in enumerate(records):
-        if record.sku not in item_ids:
-            raise InvalidInput(f"records[{index}].sku", record.sku, "unknown item")
-        if record.location_code not in location_ids:
-            raise InvalidInput(
-                f"records[{index}].location_code", record.location_code, "unknown location"
-            )
-        for name in ("on_hand", "on_order", "in_transit", "allocated"):
-            if getattr(record, name) < 0:
-                raise InvalidInput(
-                    f"records[{index}].{name}",
-                    getattr(record, name),
-                    "stock quantities cannot be negative",
-                )
-        key = (item_ids[record.sku], location_ids[record.location_code])
-        position = session.get(InventoryPosition, key)
-        if position is None:
-            position = InventoryPosition(item_id=key[0], location_id=key[1])
-            session.add(position)
-        position.on_hand = record.on_hand
-        position.on_order = record.on_order
-        position.in_transit = record.in_transit
-        position.allocated = record.allocated
-        position.as_of = record.as_of
-        position.source = source
-        changed.append(key)
+        key = _checked_key(index, record, item_ids, location_ids)
+        rows[key] = {
+            "item_id": key[0],
+            "location_id": key[1],
+            "on_hand": record.on_hand,
+            "on_order": record.on_order,
+            "in_transit": record.in_transit,
+            "allocated": record.allocated,
+            "as_of": record.as_of,
+            "source": source,
+        }
+    _upsert(session, list(rows.values()))
     record_event(
         session,
         "inventory.positions.changed",
         f"inventory/{source}",
         {
             "source": source,
-            "count": len(changed),
-            "item_ids": sorted({k[0] for k in changed}),
-            "location_ids": sorted({k[1] for k in changed}),
+            "count": len(records),
+            "item_ids": sorted({k[0] for k in rows}),
+            "location_ids": sorted({k[1] for k in rows}),
         },
     )
     session.flush()
-    return len(changed)
+    return len(records)
+
+
+def _ids_by(
+    session: Session,
+    code: InstrumentedAttribute[str],
+    id_: InstrumentedAttribute[int],
+    wanted: set[str],
+) -> dict[str, int]:
+    found: dict[str, int] = {}
+    ordered = sorted(wanted)
+    for start in range(0, len(ordered), 5000):
+        chunk = ordered[start : start + 5000]
+        for name, id_value in session.execute(sa.select(code, id_).where(code.in_(chunk))):
+            found[name] = id_value
+    return found
+
+
+def _checked_key(
+    index: int, record: PositionRecord, item_ids: dict[str, int], location_ids: dict[str, int]
+) -> tuple[int, int]:
+    if record.sku not in item_ids:
+        raise InvalidInput(f"records[{index}].sku", record.sku, "unknown item")
+    if record.location_code not in location_ids:
+        raise InvalidInput(
+            f"records[{index}].location_code", record.location_code, "unknown location"
+        )
+    for name in QUANTITIES:
+        value = getattr(record, name)
+        if not isinstance(value, int | float) or not math.isfinite(value):
+            raise InvalidInput(f"records[{index}].{name}", value, "must be a finite number")
+        if value < 0:
+            raise InvalidInput(
+                f"records[{index}].{name}", value, "stock quantities cannot be negative"
+            )
+    if not isinstance(record.as_of, datetime):
+        raise InvalidInput(f"records[{index}].as_of", record.as_of, "must be a timestamp")
+    return item_ids[record.sku], location_ids[record.location_code]
+
+
+def _upsert(session: Session, rows: list[dict[str, object]]) -> None:
+    """INSERT ... ON CONFLICT (item, location) DO UPDATE, in chunks; both dialects have it."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for start in range(0, len(rows), _CHUNK):
+        statement = insert(InventoryPosition).values(rows[start : start + _CHUNK])
+        updated = {name: statement.excluded[name] for name in (*QUANTITIES, "as_of", "source")}
+        session.execute(
+            statement.on_conflict_do_update(index_elements=["item_id", "location_id"], set_=updated)
+        )
+    # Positions this session already loaded must not shadow what was just written.
+    for loaded in list(session.identity_map.values()):
+        if isinstance(loaded, InventoryPosition):
+            session.expire(loaded)
 
 
 def apply_acknowledgements(session: Session, acks: Sequence[PurchaseOrderAck]) -> int:
