@@ -67,6 +67,14 @@ def test_ledger_entries_map_to_stock_rows_with_their_location() -> None:
     assert rows[-1].location_code == ""
 
 
+def test_a_ledger_entry_without_a_location_code_is_malformed() -> None:
+    rows = copy.deepcopy(recorded("bc_item_ledger_entries_page.json")["value"])
+    del rows[4]["locationCode"]
+    with pytest.raises(MalformedPayload) as refused:
+        mapping.ledger_rows(SYSTEM, rows)
+    assert (refused.value.field, refused.value.value) == ("locationCode", None)
+
+
 def test_a_page_with_a_next_link_but_no_rows_is_partial() -> None:
     body = {"value": [], "@odata.nextLink": f"{ORIGIN}/v2.0/x/items?$skiptoken=2"}
     with pytest.raises(MalformedPayload) as refused:

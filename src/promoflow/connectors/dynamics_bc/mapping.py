@@ -141,11 +141,15 @@ def ledger_rows(system: str, rows: Sequence[Mapping[str, Any]]) -> list[StockRow
     mapped = []
     for row in rows:
         quantity = decimal(system, row, "quantity")
+        # A blank location code is a real location in Business Central; a missing one is not.
+        if not isinstance(row.get("locationCode"), str):
+            raise _bad(
+                system, "expected a location code", row, "locationCode", row.get("locationCode")
+            )
         mapped.append(
             StockRow(
                 sku=text(system, row, "itemNo"),
-                # The blank location is a real one in Business Central (no location code).
-                location_code=text(system, row, "locationCode", required=False),
+                location_code=row["locationCode"],
                 quantity=float(quantity),
             )
         )
