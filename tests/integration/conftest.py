@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from integration_support import SCRIPT, SECRET_ENV, SECRET_VALUE, ScriptedErp
+from integration_support import ROLE_KEYS, SCRIPT, SECRET_ENV, SECRET_VALUE, ScriptedErp
 from sqlalchemy.orm import Session, sessionmaker
 
 from promoflow.connectors import registry
@@ -32,3 +32,16 @@ def sessions(seeded: object) -> Iterator[sessionmaker[Session]]:
     registry.reset()
     reset_breakers()
     unregister_connector("scripted-erp")
+
+
+@pytest.fixture(scope="module")
+def api(runtime: object, test_settings: object) -> Iterator[object]:
+    """A client of the app on the running test runtime, with one API key per role."""
+    from fastapi.testclient import TestClient
+
+    from promoflow.app import create_app
+
+    keys = ",".join(f"{key}:{role}-tester:{role}" for role, key in ROLE_KEYS.items())
+    settings = test_settings.model_copy(update={"api_keys": keys})  # type: ignore[attr-defined]
+    with TestClient(create_app(settings, manage_runtime=False)) as client:
+        yield client

@@ -132,3 +132,14 @@ class ScriptedErp:
 
     def changed_items(self, since: datetime | None) -> list[dict[str, object]]:
         return []
+
+
+ROLE_KEYS = {
+    role: f"key-integration-{role}-0123456789"
+    for role in ("operations_admin", "integration_client", "merchandiser", "auditor")
+}
+
+
+def as_role(role: str) -> dict[str, str]:
+    """Request headers authenticating as `role` against the `api` fixture's app."""
+    return {"X-API-Key": ROLE_KEYS[role]}

@@ -5,7 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from promoflow.api.auth import current_actor
-from promoflow.api.v1 import approvals, exceptions, governance, promotions, recommendations, records
+from promoflow.api.v1 import (
+    approvals,
+    exceptions,
+    governance,
+    integration,
+    promotions,
+    recommendations,
+    records,
+)
 
 PREFIX = "/api/v1"
 
@@ -19,4 +27,5 @@ def build_router() -> APIRouter:
     router.include_router(exceptions.router)
     router.include_router(governance.router)
     router.include_router(recommendations.router)
+    router.include_router(integration.router)
     return router

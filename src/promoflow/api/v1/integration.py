@@ -1,0 +1,202 @@
+"""The integration layer: connectors, connections with health, syncs, dead letters.
+
+Everyone may read (the command view shows connection health to every role);
+adding, testing, enabling and disabling connections, and discarding dead letters,
+is for operations_admin; syncs and replays also for integration_client. Secret
+settings are only ever shown as their reference (`env:NAME`, `file:PATH`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from promoflow.api.auth import Actor
+from promoflow.api.deps import SessionDep
+from promoflow.api.permissions import Permission, Reader, authorized
+from promoflow.connectors import service as connections
+from promoflow.connectors import sync as _sync  # noqa: F401  (registers the sync replayer)
+from promoflow.integration import deadletters
+from promoflow.integration.models import ConnectorHealth
+from promoflow.kit.db import transaction
+from promoflow.kit.errors import Conflict
+from promoflow.runtime import get_runtime
+
+router = APIRouter(tags=["integration"])
+
+ADMINISTER = Permission("administer connections", frozenset({"operations_admin"}))
+OPERATE = Permission(
+    "run syncs and replay dead letters", frozenset({"operations_admin", "integration_client"})
+)
+Administrator = Annotated[Actor, Depends(authorized(ADMINISTER))]
+Operator = Annotated[Actor, Depends(authorized(OPERATE))]
+ConnectionName = Annotated[str, Path(min_length=2, max_length=64, pattern=r"^[a-z][a-z0-9-]+$")]
+LetterId = Annotated[int, Path(ge=1)]
+
+
+class ConnectionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=2, max_length=64, description="e.g. sap-prod")
+    connector: str = Field(min_length=1, max_length=64, description="installed connector slug")
+    config: dict[str, Any] = Field(
+        default_factory=dict, description="settings; secret fields as env:NAME or file:PATH"
+    )
+    serves: list[str] = Field(min_length=1, description="e.g. inventory, price_publication:pos")
+    rate_limit_per_second: float | None = Field(default=None, gt=0)
+
+
+class CheckOut(BaseModel):
+    ok: bool
+    detail: str
+    seconds: float
+
+
+class SyncIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    capability: Literal["inventory", "item_master", "purchase_orders", "supplier_collaboration"]
+
+
+class SyncQueued(BaseModel):
+    workflow_id: str
+    queue: str
+
+
+class DiscardIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class DeadLetterOut(BaseModel):
+    id: int
+    kind: str
+    source: str
+    operation: str
+    key: str | None
+    payload: dict[str, Any]
+    reason: str
+    attempts: int
+    status: str
+    replayable: bool
+    created_at: datetime
+    resolved_at: datetime | None
+    resolved_by: str | None
+    resolution_detail: str
+
+
+def _connection(name: str) -> dict[str, Any]:
+    with get_runtime().sessions() as session:
+        row = connections.get_connection(session, name)
+        return connections.describe(row, session.get(ConnectorHealth, name))
+
+
+@router.get("/connectors")
+def list_connectors(_actor: Reader) -> list[dict[str, Any]]:
+    """Installed connectors with their manifests (capabilities, config schema)."""
+    return connections.list_installed()
+
+
+@router.get("/connections")
+def list_connections(session: SessionDep, _actor: Reader) -> list[dict[str, Any]]:
+    """Configured connections with health: last success, error rate, circuit state."""
+    return connections.list_connections(session)
+
+
+@router.post("/connections", status_code=201)
+def add_connection(body: ConnectionIn, actor: Administrator) -> dict[str, Any]:
+    """Register a connection; it stays disabled until `enable` passes its test."""
+    with transaction(get_runtime().sessions) as session:
+        connections.add_connection(
+            session,
+            name=body.name,
+            connector=body.connector,
+            config=body.config,
+            serves=body.serves,
+            rate_limit_per_second=body.rate_limit_per_second,
+            actor=actor.name,
+        )
+    return _connection(body.name)
+
+
+@router.get("/connections/{name}")
+def get_connection(name: ConnectionName, _actor: Reader) -> dict[str, Any]:
+    return _connection(name)
+
+
+@router.post("/connections/{name}/test", response_model=CheckOut)
+def test_connection(name: ConnectionName, actor: Administrator) -> CheckOut:
+    """Reach the system with the configured credentials; the outcome is kept."""
+    check = connections.run_connection_test(get_runtime().sessions, name, actor.name)
+    return CheckOut(ok=check.ok, detail=check.detail, seconds=check.seconds)
+
+
+@router.post("/connections/{name}/enable")
+def enable_connection(name: ConnectionName, actor: Administrator) -> dict[str, Any]:
+    """Test, then route the connection's capabilities to it (409 when the test fails)."""
+    connections.enable(get_runtime().sessions, name, actor.name)
+    return _connection(name)
+
+
+@router.post("/connections/{name}/disable")
+def disable_connection(name: ConnectionName, actor: Administrator) -> dict[str, Any]:
+    connections.disable(get_runtime().sessions, name, actor.name)
+    return _connection(name)
+
+
+@router.post("/connections/{name}/sync", response_model=SyncQueued, status_code=202)
+def sync_connection(name: ConnectionName, body: SyncIn, _actor: Operator) -> SyncQueued:
+    """Queue a sync on the connection's rate-limited queue; follow it by its workflow id."""
+    from promoflow.connectors import jobs
+
+    with get_runtime().sessions() as session:
+        enabled = connections.get_connection(session, name).enabled
+    if not enabled:
+        raise Conflict(f"connection {name!r} is disabled: enable it (its test runs first)")
+    handle = jobs.enqueue_sync(name, body.capability)
+    return SyncQueued(workflow_id=handle.get_workflow_id(), queue=jobs.queue_name(name))
+
+
+@router.get("/dead-letters", response_model=list[DeadLetterOut])
+def list_dead_letters(
+    session: SessionDep,
+    _actor: Reader,
+    status: Annotated[
+        Literal["open", "replayed", "discarded"] | None, Query(description="default open")
+    ] = "open",
+    kind: Annotated[Literal["dead_letter", "quarantine"] | None, Query()] = None,
+    source: Annotated[str | None, Query(max_length=80)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[DeadLetterOut]:
+    """Dead letters and quarantined payloads, newest first."""
+    letters = deadletters.list_dead_letters(
+        session, status=status, kind=kind, source=source, limit=limit
+    )
+    return [DeadLetterOut.model_validate(deadletters.as_dict(letter)) for letter in letters]
+
+
+@router.get("/dead-letters/{letter_id}", response_model=DeadLetterOut)
+def get_dead_letter(session: SessionDep, _actor: Reader, letter_id: LetterId) -> DeadLetterOut:
+    return DeadLetterOut.model_validate(
+        deadletters.as_dict(deadletters.get_dead_letter(session, letter_id))
+    )
+
+
+@router.post("/dead-letters/{letter_id}/replay", response_model=DeadLetterOut)
+def replay_dead_letter(letter_id: LetterId, actor: Operator) -> DeadLetterOut:
+    """Apply it again through its operation; 409 when it is not open or not replayable."""
+    letter = deadletters.replay(get_runtime().sessions, letter_id, actor.name)
+    return DeadLetterOut.model_validate(deadletters.as_dict(letter))
+
+
+@router.post("/dead-letters/{letter_id}/discard", response_model=DeadLetterOut)
+def discard_dead_letter(
+    letter_id: LetterId, body: DiscardIn, actor: Administrator
+) -> DeadLetterOut:
+    """Close it without applying it; the reason is kept for the audit."""
+    letter = deadletters.discard(get_runtime().sessions, letter_id, actor.name, body.reason)
+    return DeadLetterOut.model_validate(deadletters.as_dict(letter))
