@@ -23,7 +23,7 @@ from promoflow.connectors.ports import (
 )
 
 STOCK_QUANTITY_CODES = ("33", "17")  # 33 available for sale, 17 on hand (fallback)
-ACCEPTED_LINE_CODES = frozenset({"IA", "IC", "IP", "IS"})  # accepted (as is, changed, price, sub)
+ACCEPTED_LINE_CODES = frozenset({"IA", "IC", "IP", "IQ", "IS"})  # accepted, maybe changed
 REJECTED_ACK_TYPES = frozenset({"RD", "RF", "RJ", "RN", "RO", "RV"})
 LOCATION_PARTIES = ("RL", "ST")  # reporting location, ship-to
 
