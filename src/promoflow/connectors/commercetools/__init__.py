@@ -1,0 +1,1 @@
+"""commercetools: promotion prices published to the web shop."""

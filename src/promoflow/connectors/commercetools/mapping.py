@@ -1,0 +1,272 @@
+"""Promo prices <-> commercetools embedded Prices, and the publication journal's document.
+
+A promotion price becomes one embedded Price on the variant with the SKU, scoped to
+the store's Channel (key = prefix + location code) and to the promotion's days
+(validFrom = first day 00:00, validUntil = the day after the last, 00:00, in the
+configured time zone). commercetools keeps one Price per scope (currency, country,
+customer group, channel, validity), so the scope plus the amount identifies a
+price we published even where the Price `key` is not kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from commercetools.platform import models
+
+from promoflow.connectors.ports import MalformedPayload, PriceChange, PublicationReceipt
+
+JOURNAL_CONTAINER = "promoflow-price-publications"
+REVERT_CONTAINER = "promoflow-price-reverts"
+_KEY_UNSAFE = re.compile(r"[^-_~.a-zA-Z0-9]+")
+
+
+def journal_key(key: str) -> str:
+    """A Custom Object key for our idempotency key: readable, within the allowed pattern."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    readable = _KEY_UNSAFE.sub("-", key).strip("-")[:150]
+    return f"{readable}-{digest}" if readable else digest
+
+
+@dataclass(frozen=True)
+class PlannedPrice:
+    """One promo price as commercetools will hold it."""
+
+    sku: str
+    channel_key: str
+    currency: str
+    cent_amount: int
+    valid_from: datetime
+    valid_until: datetime
+    price_key: str
+    channel_id: str = ""
+    product_id: str = ""
+
+    def draft(self) -> models.PriceDraft:
+        return models.PriceDraft(
+            key=self.price_key,
+            value=models.Money(cent_amount=self.cent_amount, currency_code=self.currency),
+            channel=models.ChannelResourceIdentifier(id=self.channel_id),
+            valid_from=self.valid_from,
+            valid_until=self.valid_until,
+        )
+
+    def same_scope(self, price: models.Price) -> bool:
+        """Whether `price` occupies this price's scope (commercetools allows one per scope)."""
+        return (
+            price.value.currency_code == self.currency
+            and price.channel is not None
+            and price.channel.id == self.channel_id
+            and price.country is None
+            and price.customer_group is None
+            and price.valid_from == self.valid_from
+            and price.valid_until == self.valid_until
+        )
+
+    def is_ours(self, price: models.Price) -> bool:
+        """Whether `price` is this price as we published it."""
+        if price.key is not None and price.key == self.price_key:
+            return True
+        return self.same_scope(price) and price.value.cent_amount == self.cent_amount
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "sku": self.sku,
+            "channelKey": self.channel_key,
+            "channelId": self.channel_id,
+            "productId": self.product_id,
+            "currency": self.currency,
+            "centAmount": self.cent_amount,
+            "validFrom": self.valid_from.isoformat(),
+            "validUntil": self.valid_until.isoformat(),
+            "priceKey": self.price_key,
+        }
+
+
+def _cents(system: str, index: int, change: PriceChange, digits: int) -> int:
+    where = f"changes[{index}].price"
+    try:
+        scaled = Decimal(change.price).scaleb(digits)
+    except (InvalidOperation, TypeError):
+        raise MalformedPayload(
+            system, f"{where}: not a number", payload=change, field=where, value=change.price
+        ) from None
+    if scaled < 0 or scaled != scaled.to_integral_value():
+        raise MalformedPayload(
+            system,
+            f"{where}={change.price}: a price must be >= 0 with at most {digits} decimals "
+            f"for SKU {change.sku}",
+            payload=change,
+            field=where,
+            value=change.price,
+        )
+    return int(scaled)
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone)
+
+
+def plan_prices(
+    system: str,
+    key: str,
+    changes: Sequence[PriceChange],
+    *,
+    currency: str,
+    fraction_digits: int,
+    timezone: str,
+    channel_prefix: str,
+) -> list[PlannedPrice]:
+    """Validate the changes and turn them into prices; MalformedPayload names the first bad one."""
+    zone = ZoneInfo(timezone)
+    planned: dict[tuple[str, str, date, date], tuple[int, PlannedPrice]] = {}
+    for index, change in enumerate(changes):
+        if change.end < change.start:
+            raise MalformedPayload(
+                system,
+                f"changes[{index}].end={change.end}: before its start {change.start} "
+                f"for SKU {change.sku}",
+                payload=change,
+                field=f"changes[{index}].end",
+                value=change.end,
+            )
+        cents = _cents(system, index, change, fraction_digits)
+        channel_key = f"{channel_prefix}{change.location_code}"
+        scope = (change.sku, channel_key, change.start, change.end)
+        scope_text = "|".join(str(part) for part in scope)
+        price = PlannedPrice(
+            sku=change.sku,
+            channel_key=channel_key,
+            currency=currency,
+            cent_amount=cents,
+            valid_from=_midnight(change.start, zone),
+            valid_until=_midnight(change.end + timedelta(days=1), zone),
+            price_key="pf-" + hashlib.sha256(f"{key}|{scope_text}".encode()).hexdigest()[:32],
+        )
+        earlier = planned.get(scope)
+        if earlier is not None and earlier[1].cent_amount != cents:
+            raise MalformedPayload(
+                system,
+                f"changes[{index}].price={change.price}: SKU {change.sku} at "
+                f"{change.location_code} from {change.start} to {change.end} already has "
+                f"another price in changes[{earlier[0]}]",
+                payload=change,
+                field=f"changes[{index}].price",
+                value=change.price,
+            )
+        planned.setdefault(scope, (index, price))
+    return [price for _, price in planned.values()]
+
+
+def resolve(
+    prices: Sequence[PlannedPrice], channel_ids: dict[str, str], product_ids: dict[str, str]
+) -> list[PlannedPrice]:
+    """The prices with their channel and product ids (every key must be in the maps)."""
+    return [
+        replace(p, channel_id=channel_ids[p.channel_key], product_id=product_ids[p.sku])
+        for p in prices
+    ]
+
+
+def variant_prices(product: models.Product, sku: str) -> list[models.Price] | None:
+    """The current Prices of the variant with `sku` (None: the product has no such variant)."""
+    data = product.master_data.current or product.master_data.staged
+    if data is None:
+        return None
+    for variant in [data.master_variant, *(data.variants or [])]:
+        if variant is not None and variant.sku == sku:
+            return list(variant.prices or [])
+    return None
+
+
+def skus_of(product: models.Product) -> list[str]:
+    data = product.master_data.current
+    if data is None:
+        return []
+    return [v.sku for v in [data.master_variant, *(data.variants or [])] if v and v.sku]
+
+
+@dataclass(frozen=True)
+class Journal:
+    """What a key published (or meant to): kept in a commercetools Custom Object."""
+
+    key: str
+    status: str  # pending | applied
+    prices: tuple[PlannedPrice, ...]
+    receipt: PublicationReceipt | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "status": self.status,
+            "prices": [p.as_json() for p in self.prices],
+            "receipt": receipt_json(self.receipt) if self.receipt else None,
+        }
+
+
+def receipt_json(receipt: PublicationReceipt) -> dict[str, Any]:
+    return {"key": receipt.key, "accepted": receipt.accepted, "externalRef": receipt.external_ref}
+
+
+def parse_receipt(system: str, value: Any, container: str) -> PublicationReceipt:
+    """A stored receipt back, or MalformedPayload naming the field that is wrong."""
+    try:
+        return PublicationReceipt(
+            str(value["key"]), system, int(value["accepted"]), str(value["externalRef"])
+        )
+    except (KeyError, TypeError, ValueError):
+        raise MalformedPayload(
+            system,
+            f"a receipt in Custom Object container {container} cannot be read",
+            payload=value,
+            field="value",
+            value=value,
+        ) from None
+
+
+def parse_journal(system: str, value: Any) -> Journal:
+    """The journal document back, or MalformedPayload naming the field that is wrong."""
+    field = "value"
+    try:
+        field = "value.key"
+        key = str(value["key"])
+        field = "value.status"
+        status = str(value["status"])
+        if status not in ("pending", "applied"):
+            raise ValueError(status)
+        prices = []
+        for index, item in enumerate(value["prices"]):
+            field = f"value.prices[{index}]"
+            prices.append(
+                PlannedPrice(
+                    sku=str(item["sku"]),
+                    channel_key=str(item["channelKey"]),
+                    channel_id=str(item["channelId"]),
+                    product_id=str(item["productId"]),
+                    currency=str(item["currency"]),
+                    cent_amount=int(item["centAmount"]),
+                    valid_from=datetime.fromisoformat(item["validFrom"]),
+                    valid_until=datetime.fromisoformat(item["validUntil"]),
+                    price_key=str(item["priceKey"]),
+                )
+            )
+        field = "value.receipt"
+        raw = value.get("receipt")
+        receipt = None if raw is None else parse_receipt(system, raw, JOURNAL_CONTAINER)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise MalformedPayload(
+            system,
+            f"the publication journal in Custom Object container {JOURNAL_CONTAINER} has a "
+            f"bad {field}",
+            payload=value,
+            field=field,
+            value=value.get(field.split(".")[-1]) if isinstance(value, dict) else value,
+        ) from None
+    return Journal(key, status, tuple(prices), receipt)
