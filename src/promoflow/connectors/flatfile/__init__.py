@@ -1,0 +1,1 @@
+"""Flat files: a drop folder of CSV and Parquet files in and out."""
