@@ -2,9 +2,9 @@
 
 SAP keeps one row per material, plant, storage location, batch, special stock and
 stock type; a position is their sum per material and our location. A full read
-is ordered by material and plant, so all rows of one (material, plant) arrive
-together: each page yields the groups it completed and carries its last, possibly
-unfinished, group into the next, never holding more than one page.
+goes plant by plant, ordered by material, so all rows of one position arrive
+together: each page yields the positions it completed and carries its last,
+possibly unfinished, material into the next, never holding more than one page.
 """
 
 from __future__ import annotations
@@ -92,25 +92,35 @@ class StockReader:
         ]
 
     def stream(self, location_codes: Sequence[str] | None) -> Iterator[list[PositionRecord]]:
-        """Every position of the mapped plants (or of some locations), one page at a time."""
+        """Every position of the mapped plants (or of some locations), one page at a time.
+
+        One read per plant: `Plant eq` with the stock types is a simple filter SAP
+        answers from its stock index, and a plant's rows ordered by material keep
+        each position's rows together.
+        """
         plants = self.plants.plants if location_codes is None else self._plants_for(location_codes)
         if not plants:
             raise InvalidInput("location_codes", location_codes, "names no mapped location")
         wanted = None if location_codes is None else set(location_codes)
+        for plant in plants:
+            yield from self._stream_plant(plant, wanted)
+
+    def _stream_plant(self, plant: str, wanted: set[str] | None) -> Iterator[list[PositionRecord]]:
         query = Query(
             ENTITY_SET,
-            filter=self._scope_filter(plants),
+            filter=self._scope_filter([plant]),
             select=FIELDS,
-            orderby=("Material", "Plant", "StorageLocation"),
+            orderby=("Material", "StorageLocation"),
         )
         carried: list[dict[str, Any]] = []
         for page in self.service.read_pages("read stock", query):
             rows = carried + page.rows
             if not rows:
                 continue
-            last = (rows[-1].get("Material"), rows[-1].get("Plant"))
+            # The last material may go on in the next page: hold its rows back.
+            last = rows[-1].get("Material")
             cut = len(rows)
-            while cut > 0 and (rows[cut - 1].get("Material"), rows[cut - 1].get("Plant")) == last:
+            while cut > 0 and rows[cut - 1].get("Material") == last:
                 cut -= 1
             complete, carried = rows[:cut], rows[cut:]
             positions = self._positions(complete, wanted)
