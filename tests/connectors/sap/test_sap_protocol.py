@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import sap_support
 from sap_support import PLANTS, MockSap, connector
 
 from conftest import DAY, ESTATE, JAN_2026, PRODUCTS, STOCK
@@ -19,6 +20,7 @@ from promoflow.connectors.ports import (
     PurchaseOrderRequest,
     PurchaseOrderSystem,
 )
+from promoflow.connectors.sap.batch import BatchRequest
 from promoflow.connectors.sap.mapping import PlantLocations
 
 
@@ -199,3 +201,29 @@ def test_connection_check_reads_one_product(mock: MockSap, monkeypatch: pytest.M
     check = connector(mock, "sap-check", monkeypatch).check_connection()
     assert check.ok
     assert str(len(PRODUCTS)) in check.detail
+
+
+def test_a_changeset_of_creates_goes_through_one_batch(
+    mock: MockSap, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sap = connector(mock, "sap-changeset", monkeypatch)
+    service = sap._service("API_PURCHASEORDER_PROCESS_SRV")
+    creates = [
+        BatchRequest("POST", "A_PurchaseOrder", {"Supplier": "17300001", "CompanyCode": "1010"}, 1)
+        for _ in range(2)
+    ]
+    answers = service.batch("create purchase orders", creates)
+    assert [a.status for a in answers] == [201, 201]
+    numbers = {a.body["d"]["PurchaseOrder"] for a in answers}
+    assert len(numbers) == 2
+    assert [e["method"] for e in mock.requests() if "$batch" in e["url"]] == ["POST"]
+
+
+def test_missing_node_skips_and_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sap_support.shutil, "which", lambda _: None)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="node is not on PATH"):
+        sap_support.require_mockserver()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="node is not on PATH"):
+        sap_support.require_mockserver()
