@@ -121,13 +121,24 @@ def test_a_partial_page_is_malformed_and_nothing_of_it_is_yielded(
 ) -> None:
     sap = connector(mock, "sap-partial", monkeypatch, page_size=4)
     mock.faults({"match": "%24skip=4", "truncate": 1})
-    stream = sap.stream_positions()
-    first = next(stream)
+    yielded: list[str] = []
+
+    def drain() -> None:
+        for page in sap.stream_positions():
+            yielded.extend(p.sku for p in page)
+
     with pytest.raises(MalformedPayload) as caught:
-        list(stream)
-    assert first
+        drain()
+    dc_rows = sorted(
+        (r["Material"], r["StorageLocation"])
+        for r in STOCK
+        if r["Plant"] == "1010" and r["InventoryStockType"] in ("01", "06")
+    )
+    assert yielded, "the first, whole page was yielded"
+    assert not {material for material, _ in dc_rows[4:]} & set(yielded), (
+        "nothing of the partial page (nor the material carried into it) was yielded"
+    )
     assert caught.value.field == "d.results"
-    dc_rows = [r for r in STOCK if r["Plant"] == "1010" and r["InventoryStockType"] in ("01", "06")]
     assert caught.value.value == len(dc_rows) - 4 - 1, "the second page of plant 1010, one short"
     assert "partial page" in caught.value.message
 

@@ -95,36 +95,46 @@ class ODataService:
         return json_body(self.system, operation, response)
 
     def read_pages(self, operation: str, query: Query) -> Iterator[Page]:
-        """Every row of a query, one server answer at a time; verified against `__count`."""
+        """Every row of a query, one server answer at a time; verified against `__count`.
+
+        A page is checked before it is yielded, so a partial page never reaches
+        the caller: it raises MalformedPayload instead.
+        """
         skip = 0
         total: int | None = None
         while True:
             params = query.params()
             if self.page_size > 0:
                 params.update({"$top": str(self.page_size), "$skip": str(skip)})
-            page = collection_page(self.system, self.get_json(operation, query.entity_set, params))
-            total = self._check_count(query, page, total)
-            received = len(page.rows)
-            yield page
-            while page.next_url:  # the server split the page: follow its links
-                body = self._follow(operation, page.next_url)
+            body = self.get_json(operation, query.entity_set, params)
+            received = 0
+            while True:  # one client page, which the server may split with __next links
                 page = collection_page(self.system, body)
                 total = self._check_count(query, page, total)
                 received += len(page.rows)
+                if not page.next_url:
+                    self._check_complete(operation, query, skip, received, total)
                 yield page
-            expected = min(self.page_size, total - skip) if self.page_size > 0 else total - skip
-            if received < expected:
-                raise MalformedPayload(
-                    self.system,
-                    f"{operation}: a partial page: {received} rows at offset {skip} where "
-                    f"__count={total} promises {expected}",
-                    payload={"entity_set": query.entity_set, "skip": skip, "received": received},
-                    field="d.results",
-                    value=received,
-                )
+                if not page.next_url:
+                    break
+                body = self._follow(operation, page.next_url)
             skip += received
             if self.page_size <= 0 or skip >= total or received == 0:
                 return
+
+    def _check_complete(
+        self, operation: str, query: Query, skip: int, received: int, total: int
+    ) -> None:
+        expected = total - skip if self.page_size <= 0 else min(self.page_size, total - skip)
+        if received < expected:
+            raise MalformedPayload(
+                self.system,
+                f"{operation}: a partial page: {received} rows at offset {skip} where "
+                f"__count={total} promises {expected}",
+                payload={"entity_set": query.entity_set, "skip": skip, "received": received},
+                field="d.results",
+                value=received,
+            )
 
     def _follow(self, operation: str, next_url: str) -> Any:
         url = httpx.URL(next_url)
