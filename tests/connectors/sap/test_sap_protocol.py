@@ -9,9 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import sap_support
+from sap_estate import DAY, ESTATE, JAN_2026, PRODUCTS, STOCK
 from sap_support import PLANTS, MockSap, connector
 
-from conftest import DAY, ESTATE, JAN_2026, PRODUCTS, STOCK
 from promoflow.connectors.ports import (
     InventorySource,
     ItemMaster,
@@ -227,3 +227,12 @@ def test_missing_node_skips_and_fails_under_ci(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="node is not on PATH"):
         sap_support.require_mockserver()
+
+
+def test_the_entry_point_loads_the_connector() -> None:
+    from promoflow.connectors.framework import discover
+    from promoflow.connectors.sap.connector import SapS4HanaConnector
+
+    found = discover()["sap-s4hana"]
+    assert found.cls is SapS4HanaConnector, found.error
+    assert found.manifest is not None and found.manifest.field("password").secret

@@ -6,9 +6,9 @@ import logging
 from datetime import date
 
 import pytest
+from sap_estate import STOCK
 from sap_support import PASSWORD, PASSWORD_ENV, MockSap, connector
 
-from conftest import STOCK
 from promoflow.connectors.ports import (
     ConnectorError,
     MalformedPayload,
