@@ -5,9 +5,13 @@ module prepares what mlforecast cannot know:
 
 - complete series: every position from a series' first period to the cutoff,
   so lags count periods, not rows, when a retailer's file has gaps;
-- censoring: a stockout week's sales understate demand, so the week gets zero
-  training weight and, as an input to later weeks' lags, an estimate of the
-  demand that went unserved (never less than what sold);
+- censoring: a stockout week's sales understate demand. An unpromoted one
+  trains on (and feeds later lags with) its unconstrained demand, the expected
+  demand given that it reached at least what sold (censoring.py); dropping it
+  instead leaves only the weeks whose demand stayed low and teaches a level
+  that is too low. A promoted one gets zero weight (its demand hangs on the
+  lift being learnt) and feeds later lags with at least the usual lift; so
+  does a period with no sales figure;
 - calendar: week of year, Christmas distance, Black Friday and Easter weeks
   (fixed retail peaks; the `holidays` package knows public holidays per
   country, which a weekly retail calendar needs less than these peaks);
@@ -24,6 +28,7 @@ from datetime import date, timedelta
 import polars as pl
 from dateutil.easter import easter
 
+from promoflow.forecasting import censoring
 from promoflow.forecasting.panel import PanelSpec
 
 ID = "unique_id"
@@ -68,11 +73,12 @@ def complete_series(frame: pl.DataFrame, spec: PanelSpec, last_ds: int) -> pl.Da
 def impute_censored(
     frame: pl.DataFrame, spec: PanelSpec, *, ratio: float | None = None
 ) -> tuple[pl.DataFrame, float]:
-    """Training weight 0 and a demand estimate for unobserved or stockout periods.
+    """Training target and weight for stockout and unobserved periods (see module docstring).
 
-    The estimate is the series' smoothed level of clean unpromoted weeks (before
-    the period, so no look-ahead), times the typical promotion ratio on promoted
-    weeks (learnt here unless `ratio` is given). Returns the frame and the ratio.
+    The demand estimate is the series' smoothed level of clean unpromoted weeks
+    (before the period, so no look-ahead), times the typical promotion ratio on
+    promoted weeks (learnt here unless `ratio` is given). Returns the frame and
+    the ratio.
     """
     observed = pl.col("y").is_not_null() & ~pl.col("censored")
     promoted = promo_flag(spec)
@@ -96,19 +102,42 @@ def impute_censored(
             if ratios.height
             else DEFAULT_PROMO_RATIO
         )
-    estimate = pl.col("_level").fill_null(0.0) * pl.when(pl.col("_promoted")).then(ratio).otherwise(
-        1.0
+    estimated = marked.with_columns(
+        (
+            pl.col("_level").fill_null(0.0)
+            * pl.when(pl.col("_promoted")).then(ratio).otherwise(1.0)
+        ).alias("_estimate")
     )
-    imputed = marked.with_columns(
+    unconstrained = _unconstrained(estimated)
+    # Unpromoted stockouts are unconstrained around the series' level; a promoted
+    # one's demand hangs on the lift being learnt, so it teaches nothing (weight 0)
+    # and feeds later lags with at least the usual lift.
+    sold_out = pl.col("y").is_not_null() & ~pl.col("_observed")
+    imputed = estimated.with_columns(
         pl.when(pl.col("_observed"))
         .then(pl.col("y"))
-        .when(pl.col("y").is_not_null())
-        .then(pl.max_horizontal(pl.col("y"), estimate))
-        .otherwise(estimate)
+        .when(sold_out & ~pl.col("_promoted"))
+        .then(unconstrained)
+        .when(sold_out)
+        .then(pl.max_horizontal(pl.col("y"), pl.col("_estimate")))
+        .otherwise(pl.col("_estimate"))
         .alias("y"),
-        pl.col("_observed").cast(pl.Float64).alias(WEIGHT),
+        (pl.col("_observed") | (sold_out & ~pl.col("_promoted"))).cast(pl.Float64).alias(WEIGHT),
     )
-    return imputed.drop("_observed", "_promoted", "_clean", "_level"), ratio
+    return imputed.drop("_observed", "_promoted", "_clean", "_level", "_estimate"), ratio
+
+
+def _unconstrained(estimated: pl.DataFrame) -> pl.Series:
+    """E[demand | demand >= sales] on every row (used on stockout rows only)."""
+    clean = estimated.filter(pl.col("_observed") & ~pl.col("_promoted") & (pl.col("_level") > 0))
+    phi = censoring.dispersion(clean["y"], clean["_level"])
+    sold = estimated["y"].fill_null(0.0).to_numpy()
+    stockout = (estimated["censored"] & estimated["y"].is_not_null()).to_numpy()
+    values = sold.copy()
+    values[stockout] = censoring.expected_demand_at_least(
+        sold[stockout], estimated["_estimate"].to_numpy()[stockout], phi
+    )
+    return pl.Series("y", values, dtype=pl.Float64)
 
 
 def promotion_history(timeline: pl.DataFrame, spec: PanelSpec) -> pl.DataFrame:

@@ -3,9 +3,10 @@
 One gradient-boosted model learns from every series at once (the M5-winning
 family): lags and rolling statistics of demand, calendar, price relative to the
 usual price, promotion flags and depth, recent promotion history and whatever
-known covariates and store attributes the data carries (features.py). Stockout
-weeks teach it nothing (weight 0) but feed later lags with an estimate of the
-demand that went unserved.
+known covariates and store attributes the data carries (features.py). An
+unpromoted stockout week trains on its unconstrained demand (the expected demand
+given that it reached at least what sold, censoring.py), not on the capped
+sales; a promoted one teaches nothing (weight 0) but feeds later lags.
 
 `predict` answers twice: with the planned promotion (the forecast) and with the
 promotion switched off (the baseline: promotion columns 0, prices back to the
@@ -120,7 +121,7 @@ class GlobalDemandModel:
         train = self._scaled(self._columns(engineered), fitted)
         self._forecaster = self._fit_forecaster(train)
         if self.config.intervals:
-            self._quantiles = self._calibrate(train, fitted.cutoff)
+            self._quantiles = self._calibrate(train, fitted.cutoff, _actuals(fitted))
         # Forecasting from the fitted history needs only the recent weeks (promotion
         # history features look back PROMO_MEMORY weeks; mlforecast keeps its own lags),
         # which keeps the stored artefact small.
@@ -152,8 +153,10 @@ class GlobalDemandModel:
         )
         return forecaster
 
-    def _calibrate(self, train: pl.DataFrame, cutoff: int) -> ConformalQuantiles:
-        """Refit without the last weeks, score them, learn the error quantiles."""
+    def _calibrate(
+        self, train: pl.DataFrame, cutoff: int, actuals: pl.DataFrame
+    ) -> ConformalQuantiles:
+        """Refit without the last weeks, score them on `actuals`, learn the error quantiles."""
         start = int(train[DS].min())  # type: ignore[arg-type]
         periods = min(self.config.calibration_periods, (cutoff - start) // 3)
         if periods < 1:
@@ -169,7 +172,7 @@ class GlobalDemandModel:
         forecaster = self._fit_forecaster(early)
         predicted = forecaster.predict(periods, X_df=late.select(self._exogenous()), ids=ids)
         scored = (
-            late.filter(pl.col(WEIGHT) > 0)
+            late.join(actuals, on=[ID, DS], how="semi")
             .join(predicted, on=[ID, DS], how="inner")
             .select(
                 pl.col("y") * pl.col(SCALE),
@@ -258,3 +261,8 @@ class GlobalDemandModel:
 
     def _exogenous(self) -> list[str]:
         return [ID, DS, *self.feature_names]
+
+
+def _actuals(history: PreparedHistory) -> pl.DataFrame:
+    """The periods whose sales are demand (observed, no stockout): what intervals are scored on."""
+    return history.frame.filter((pl.col(WEIGHT) > 0) & ~pl.col("censored")).select(ID, DS)
