@@ -3,8 +3,9 @@
 The panel is synthetic (numpy, seeded): per-series levels, yearly seasonality,
 promotions on ~10 % of weeks with a price cut and a lift, 3 % stockout weeks,
 a store attribute. The figures are wall time for fit (including the conformal
-calibration refit) and for predict (forecast, baseline and quantiles), and the
-process's peak resident memory.
+calibration refit) and for predict (forecast, baseline and quantiles), the
+process's peak resident memory, and the share of training rows the model's
+row budget kept (`ModelConfig.max_training_rows`).
 
     uv run python benchmarks/forecast_scale.py --series 100000 [--threads 2]
 """
@@ -91,6 +92,11 @@ def main() -> None:
     model.fit(history)
     fitted = time.perf_counter() - started
     print(f"fit (with conformal calibration): {fitted:.1f} s; peak RSS {peak_rss_mib():,.0f} MiB")
+    sample, budget = model.row_sample, model.config.max_training_rows
+    print(
+        f"training rows kept (max_training_rows {budget or 'none'}): "
+        f"{sample.promoted:.0%} of promoted, {sample.other:.0%} of the others"
+    )
     started = time.perf_counter()
     predicted = model.predict(future)
     predicting = time.perf_counter() - started

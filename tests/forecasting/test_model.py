@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from promoflow.forecasting.model import GlobalDemandModel, ModelConfig
+from promoflow.forecasting.model import GlobalDemandModel, ModelConfig, RowSample
 from promoflow.forecasting.panel import Panel, PanelSpec
 from promoflow.kit.errors import InvalidInput
 
@@ -100,6 +100,22 @@ def test_lift_and_baseline_recover_the_truth(
     assert 0.8 < float(baseline) / float(usual) < 1.25
 
 
+def test_without_a_promotion_ahead_the_baseline_is_the_forecast(
+    fitted: tuple[GlobalDemandModel, pl.DataFrame],
+) -> None:
+    model, scored = fitted
+    quiet = {"0", "1", "2"}
+    future = scored.select("unique_id", "ds", "price", "on_promo").with_columns(
+        pl.when(pl.col("unique_id").is_in(quiet)).then(0.0).otherwise("on_promo").alias("on_promo"),
+        pl.when(pl.col("unique_id").is_in(quiet)).then(4.0).otherwise("price").alias("price"),
+    )
+    predicted = model.predict(future).join(future, on=["unique_id", "ds"])
+    unpromoted = predicted.filter(pl.col("unique_id").is_in(quiet))
+    assert (unpromoted["baseline"] == unpromoted["forecast"]).all()
+    promoted = predicted.filter(pl.col("on_promo") > 0)
+    assert (promoted["forecast"] > promoted["baseline"]).mean() > 0.9  # type: ignore[operator]
+
+
 def test_quantiles_are_ordered_and_cover_about_eighty_percent(
     fitted: tuple[GlobalDemandModel, pl.DataFrame],
 ) -> None:
@@ -156,6 +172,32 @@ def test_stockout_weeks_do_not_teach_that_demand_was_low() -> None:
     )
     assert aware > 1.6, aware
     assert aware > naive * 1.15, (aware, naive)
+
+
+def test_a_training_row_budget_keeps_promotions_and_reweights_the_rest() -> None:
+    """Above the budget every promoted row stays; the others are sampled and reweighted."""
+    rows = pl.DataFrame(
+        {"weight": [1.0] * 9_000 + [0.0] * 1_000, "promo_any": [1.0] * 1_000 + [0.0] * 9_000}
+    )
+    sample = RowSample.within(rows, budget=3_000)
+    assert sample.promoted == 1.0
+    assert sample.other == 2_000 / 8_000
+    kept, target = sample.draw(rows, np.arange(rows.height, dtype=np.float64), seed=1)
+    assert kept.height == target.size
+    assert kept.filter(pl.col("promo_any") > 0).height == 1_000
+    # The reweighted sample stands for the 8,000 weighted unpromoted rows (weight-0 rows go).
+    others = kept.filter(pl.col("promo_any") == 0)
+    assert abs(others["weight"].sum() - 8_000) < 400
+    assert RowSample.within(rows, budget=None) == RowSample()
+
+
+def test_a_model_fitted_on_a_row_sample_still_learns_the_lift() -> None:
+    history, holdout = split(retailer(seed=13), WEEKS - HOLDOUT - 1)
+    sampled = ModelConfig(**{**FAST.__dict__, "max_training_rows": 4_000})
+    predicted = GlobalDemandModel(sampled).fit(history).predict(holdout.drop("y", "censored"))
+    promoted = predicted.join(holdout.filter(pl.col("on_promo") > 0), on=["unique_id", "ds"])
+    lift = promoted["forecast"].sum() / promoted["baseline"].sum()
+    assert 1.6 < lift < 2.5, lift
 
 
 def test_forecasts_from_fresh_history_without_refitting() -> None:

@@ -114,6 +114,15 @@ def horizon_grid(future: pl.DataFrame, ids: list[str], history: PreparedHistory)
     )
 
 
+def promoted_series(timeline: pl.DataFrame, history: PreparedHistory) -> list[str]:
+    """Series with a promotion (or promotion context) after the cutoff, sorted."""
+    spec = history.spec
+    context = [pl.col(c).fill_null(0) != 0 for c in spec.promo_context_cols]
+    touched = pl.any_horizontal([features.promo_flag(spec), *context])
+    ahead = timeline.filter((pl.col(DS) > history.cutoff) & touched)
+    return sorted(ahead[ID].unique())
+
+
 def without_promotion(timeline: pl.DataFrame, history: PreparedHistory) -> pl.DataFrame:
     """The counterfactual: future promotion (and context) columns 0, prices back to usual."""
     spec = history.spec
