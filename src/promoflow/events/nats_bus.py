@@ -64,6 +64,7 @@ class NatsBus:
         publish_timeout_seconds: float = 5.0,
         retry_delay_seconds: float = 0.5,
         fetch_batch: int = 200,
+        subject_prefix: str = SUBJECT_PREFIX,
     ) -> None:
         self.dispatcher = dispatcher
         self.url = url
@@ -72,6 +73,7 @@ class NatsBus:
         self._publish_timeout = publish_timeout_seconds
         self._retry_delay = retry_delay_seconds
         self._fetch_batch = fetch_batch
+        self._prefix = subject_prefix  # one stream per prefix: streams may not overlap
         self._consumers: list[Consumer] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._loop = asyncio.new_event_loop()
@@ -109,6 +111,19 @@ class NatsBus:
         timeout = self._publish_timeout + 5 + len(events) / 1000
         return self._run(self._publish(events), timeout=timeout)
 
+    def stream_messages(self) -> int:
+        """How many messages the stream holds (JetStream kept one per event id)."""
+
+        async def count() -> int:
+            info = await self._require_js().stream_info(self.stream)
+            return int(info.state.messages)
+
+        return self._run(count(), timeout=10)
+
+    def delete_stream(self) -> None:
+        """Remove the stream and its consumers (tests and benchmarks clean up)."""
+        self._run(self._require_js().delete_stream(self.stream), timeout=10)
+
     def close(self) -> None:
         if not self._thread.is_alive():
             return
@@ -129,14 +144,19 @@ class NatsBus:
             if not self._stopping:
                 log.warning("nats_error", url=self.url, error=str(error))
 
-        self._nc = await nats.connect(
-            self.url,
-            name="promoflow",
-            connect_timeout=2,
-            reconnect_time_wait=0.25,
-            max_reconnect_attempts=-1,
-            allow_reconnect=True,
-            error_cb=quiet,
+        # Reconnect forever once connected (a restarting server comes back), but do not
+        # wait forever for a server that was never there.
+        self._nc = await asyncio.wait_for(
+            nats.connect(
+                self.url,
+                name="promoflow",
+                connect_timeout=2,
+                reconnect_time_wait=0.25,
+                max_reconnect_attempts=-1,
+                allow_reconnect=True,
+                error_cb=quiet,
+            ),
+            timeout=5,
         )
         self._js = self._nc.jetstream(timeout=self._publish_timeout)
         try:
@@ -144,7 +164,7 @@ class NatsBus:
         except NotFoundError:
             await self._js.add_stream(
                 name=self.stream,
-                subjects=[SUBJECT_PREFIX + ">"],
+                subjects=[self._prefix + ">"],
                 storage=StorageType.FILE,
                 duplicate_window=DUPLICATE_WINDOW_SECONDS,
             )
@@ -159,16 +179,24 @@ class NatsBus:
     async def _publish(self, events: list[CloudEvent]) -> list[str]:
         js = self._require_js()
 
-        async def one(event: CloudEvent) -> str:
-            await js.publish(
-                subject_for(str(event["type"])),
-                encode(event),
-                stream=self.stream,
-                headers={"Nats-Msg-Id": str(event["id"])},
+        # Pipelined: every publish goes out at once, then the acknowledgements are awaited.
+        futures: list[asyncio.Future[Any]] = []
+        for event in events:
+            futures.append(
+                await js.publish_async(
+                    subject_for(str(event["type"]), self._prefix),
+                    encode(event, check=False),  # consumers validate on decode
+                    stream=self.stream,
+                    headers={"Nats-Msg-Id": str(event["id"])},
+                )
             )
-            return str(event["id"])
-
-        results = await asyncio.gather(*(one(e) for e in events), return_exceptions=True)
+        acks = await asyncio.gather(
+            *(asyncio.wait_for(f, self._publish_timeout) for f in futures), return_exceptions=True
+        )
+        results = [
+            ack if isinstance(ack, BaseException) else str(event["id"])
+            for event, ack in zip(events, acks, strict=True)
+        ]
         failures = [r for r in results if isinstance(r, BaseException)]
         if failures:
             log.warning("nats_publish_failed", failed=len(failures), first=repr(failures[0]))
@@ -187,7 +215,7 @@ class NatsBus:
             description=consumer.description[:200] or None,
         )
         subscription = await self._require_js().pull_subscribe(
-            subject_for(consumer.event_type),
+            subject_for(consumer.event_type, self._prefix),
             durable=durable_name(consumer),
             stream=self.stream,
             config=config,

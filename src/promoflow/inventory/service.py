@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from promoflow.catalog.models import Item, Location
@@ -19,7 +20,6 @@ from promoflow.kit.errors import InvalidInput
 
 QUANTITIES = ("on_hand", "on_order", "in_transit", "allocated")
 SOURCE_LIMIT = 32
-_CHUNK = 1000  # rows per INSERT: 9 parameters each stays under SQLite's 32,766 limit
 
 
 def apply_positions(session: Session, records: Sequence[PositionRecord], source: str) -> int:
@@ -97,25 +97,55 @@ def _checked_key(
             raise InvalidInput(
                 f"records[{index}].{name}", value, "stock quantities cannot be negative"
             )
-    if not isinstance(record.as_of, datetime):
-        raise InvalidInput(f"records[{index}].as_of", record.as_of, "must be a timestamp")
+    if not isinstance(record.as_of, datetime) or record.as_of.tzinfo is None:
+        raise InvalidInput(
+            f"records[{index}].as_of", record.as_of, "must be a timestamp with a UTC offset"
+        )
     return item_ids[record.sku], location_ids[record.location_code]
 
 
 def _upsert(session: Session, rows: list[dict[str, object]]) -> None:
-    """INSERT ... ON CONFLICT (item, location) DO UPDATE, in chunks; both dialects have it."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    for start in range(0, len(rows), _CHUNK):
-        statement = insert(InventoryPosition).values(rows[start : start + _CHUNK])
+    """INSERT ... ON CONFLICT (item, location) DO UPDATE for every row.
+
+    PostgreSQL: one statement over unnest()ed arrays, one round trip per batch (an
+    executemany sent one statement per row). SQLite: one statement compiled once and
+    executemany'd in-process (a multi-row VALUES spent its time compiling).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        columns = {name: [row[name] for row in rows] for name in _PG_ARRAYS}
+        session.execute(_PG_UPSERT, columns)
+    else:
+        table = cast(sa.Table, InventoryPosition.__table__)
+        statement = sqlite.insert(table)
         updated = {name: statement.excluded[name] for name in (*QUANTITIES, "as_of", "source")}
-        session.execute(
-            statement.on_conflict_do_update(index_elements=["item_id", "location_id"], set_=updated)
+        upsert = statement.on_conflict_do_update(
+            index_elements=["item_id", "location_id"], set_=updated
         )
+        session.connection().execute(upsert, rows)
     # Positions this session already loaded must not shadow what was just written.
     for loaded in list(session.identity_map.values()):
         if isinstance(loaded, InventoryPosition):
             session.expire(loaded)
+
+
+_PG_ARRAYS = {
+    "item_id": "int[]",
+    "location_id": "int[]",
+    "on_hand": "float8[]",
+    "on_order": "float8[]",
+    "in_transit": "float8[]",
+    "allocated": "float8[]",
+    "as_of": "timestamptz[]",
+    "source": "text[]",
+}
+_PG_UPSERT = sa.text(
+    "INSERT INTO inventory_positions ("
+    + ", ".join(_PG_ARRAYS)
+    + ") SELECT * FROM unnest("
+    + ", ".join(f"CAST(:{name} AS {kind})" for name, kind in _PG_ARRAYS.items())
+    + ") ON CONFLICT (item_id, location_id) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in (*QUANTITIES, "as_of", "source"))
+)
 
 
 def apply_acknowledgements(session: Session, acks: Sequence[PurchaseOrderAck]) -> int:
