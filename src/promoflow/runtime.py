@@ -57,6 +57,7 @@ def start_runtime(settings: Settings | None = None) -> Runtime:
         return runtime
     # Import for the side effect of registering every workflow and step with DBOS
     # before launch, so recovery finds them.
+    import promoflow.connectors.jobs
     import promoflow.lifecycle.workflows  # noqa: F401
     from promoflow.events import inbound
     from promoflow.lifecycle import reactions

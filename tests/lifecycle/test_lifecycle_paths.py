@@ -249,6 +249,12 @@ def _outage_for(rt: Runtime, seconds: float) -> tuple[object, object]:
 def test_pos_outage_goes_to_the_queue_and_a_retry_publishes_once(
     rt: Runtime, plan_promotion: Callable[..., Planned], done: Callable[[str], bool]
 ) -> None:
+    """Chaos (a): the POS pricing API is down through the launch window.
+
+    Retries with backoff, then an exception routed to channel operations; the audit
+    keeps every failed attempt, the case and the operator's decision; the operator's
+    retry publishes every price exactly once.
+    """
     from promoflow.connectors.sandbox import faults
 
     planned = plan_promotion(items=2, channels=["pos"])
@@ -280,6 +286,20 @@ def test_pos_outage_goes_to_the_queue_and_a_retry_publishes_once(
             )
         ).all()
     assert attempts.count("failed") >= 4 and "applied" in attempts  # retries, then success
+    with rt.sessions() as session:
+        audit = {
+            (row.type.rsplit(".", 2)[-2] + "." + row.type.rsplit(".", 1)[-1], row.actor)
+            for row in session.scalars(
+                sa.select(Event).where(Event.subject == f"exception/{case.id}")
+            )
+        }
+        resolved = session.get(ExceptionCase, case.id)
+    assert ("exception.opened", "system") in audit
+    assert ("exception.resolved", "casey.channels") in audit
+    assert resolved is not None and (resolved.resolution, resolved.resolved_by) == (
+        "retry",
+        "casey.channels",
+    )
 
 
 def test_operator_can_waive_a_failing_channel(

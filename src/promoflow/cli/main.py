@@ -17,7 +17,6 @@ from promoflow.cli import (
     workflows,
 )
 from promoflow.cli import events as events_cli
-from promoflow.cli import events as events_cli
 
 app = typer.Typer(
     name="promoflow",
@@ -33,7 +32,6 @@ app.add_typer(forecast.app, name="forecast", help="Backtest demand forecasts on 
 app.add_typer(recommendations.app, name="recommendations", help="Allocation and replenishment.")
 app.add_typer(connectors.app, name="connectors", help="Connectors, connections, health, syncs.")
 app.add_typer(deadletters.app, name="deadletters", help="Inspect, replay or discard dead letters.")
-app.add_typer(events_cli.app, name="events", help="The event catalogue and its AsyncAPI document.")
 app.add_typer(events_cli.app, name="events", help="The event catalogue and its AsyncAPI document.")
 app.command(name="demo")(demo.demo)
 app.command(name="serve")(runtime_cmds.serve)

@@ -7,6 +7,7 @@ from dataclasses import asdict
 from typing import Any
 
 import polars as pl
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from promoflow.approvals import service as approvals_service
@@ -21,6 +22,7 @@ from promoflow.forecasting.post_event_accuracy import record_post_event_accuracy
 from promoflow.forecasting.service import forecast_promotion
 from promoflow.gates import service as gates_service
 from promoflow.gates.policy import load_gate_policy
+from promoflow.inventory.models import PurchaseOrder
 from promoflow.kit.clock import utcnow
 from promoflow.kit.errors import NotFound
 from promoflow.promotions import repository as promotions_repository
@@ -209,13 +211,26 @@ def evaluate_gates(session: Session, promotion_id: int) -> dict[str, Any]:
     """Evaluate every launch gate and store the round with its evidence."""
     promotion = _promotion(session, promotion_id)
     policy = load_gate_policy(get_runtime().settings.policy_path("gates.yaml"))
+    # Read before the gates evaluate, so a PO called overdue here is overdue to them too.
+    now = utcnow()
     gate_round = gates_service.evaluate_promotion_gates(session, promotion, policy)
     if not gate_round.launch_ready:
         promotion.status_reason = "blocked at launch gates: " + ", ".join(gate_round.failing)
+    overdue = session.scalars(
+        sa.select(PurchaseOrder.number)
+        .where(
+            PurchaseOrder.promotion_id == promotion_id,
+            PurchaseOrder.ack_status == "pending",
+            PurchaseOrder.ack_due_at < now,
+            PurchaseOrder.status != "cancelled",
+        )
+        .order_by(PurchaseOrder.number)
+    ).all()
     return {
         "ready": gate_round.launch_ready,
         "failing": list(gate_round.failing),
         "evaluation": gate_round.evaluation,
+        "overdue_acks": list(overdue),
     }
 
 

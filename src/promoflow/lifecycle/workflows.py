@@ -28,6 +28,9 @@ CASE_ACTIONS_GATES = ["reassign", "escalate", "cancel_promotion"]
 PLANNING = "stock-planning-and-sell-through"
 # Workflows that passed assessment before the forecast left the write transaction.
 FORECAST = "forecast-outside-the-write-lock"
+# Workflows that reached their launch gates before an overdue supplier acknowledgement
+# was escalated at once (rather than at launch) keep waiting for the launch date.
+SUPPLIER_ACKS = "escalate-overdue-supplier-acknowledgements"
 __all__ = ["Cancelled", "promotion_lifecycle"]
 
 
@@ -124,9 +127,28 @@ def _next_milestone(spec: dict[str, Any], pending: dict[str, Any]) -> tuple[floa
 def _launch_gates(promotion_id: int, timing: LifecycleTiming) -> None:
     """Re-evaluate the gates on every signal until launch time with all blocking gates clear."""
     case_id: int | None = None
+    escalate_acks = DBOS.patch(SUPPLIER_ACKS)
     while True:
         steps.refresh_supplier_acks(promotion_id)
         gate_round = run_tx(tx.evaluate_gates, promotion_id)
+        overdue = gate_round.get("overdue_acks") or []
+        if escalate_acks and overdue and case_id is None:
+            # A supplier that has not acknowledged by the PO's due time is a problem
+            # now, while there is still time to chase it or order elsewhere.
+            case_id = run_tx(
+                tx.open_case,
+                promotion_id,
+                "supplier_shortfall",
+                "high",
+                "supply_chain_planner",
+                "supplier acknowledgement overdue: " + ", ".join(overdue),
+                "These purchase orders were due to be acknowledged and the supplier has not "
+                "answered. Chase the supplier or order elsewhere; the launch stays blocked by "
+                "the supplier gate until they are confirmed or the gate is waived.",
+                CASE_ACTIONS_GATES,
+                {"purchase_orders": overdue, "gates": gate_round["failing"]},
+                False,
+            )
         until_launch = steps.seconds_until(timing.launch_at)
         if gate_round["ready"]:
             if case_id is not None:
