@@ -305,3 +305,16 @@ class SupplierCollaboration(Protocol):
     ) -> PublicationReceipt:
         """Report sell-through to a supplier once per key (X12 852, EDIFACT SLSRPT)."""
         ...
+
+
+@runtime_checkable
+class Acknowledging(Protocol):
+    """A source that keeps what it handed out until told it was applied (drop folders).
+
+    The sync calls `acknowledge()` after its transaction committed; a source that
+    is never acknowledged hands the same data out again on the next run.
+    """
+
+    def acknowledge(self) -> None:
+        """Everything returned so far is stored: archive it, never hand it out again."""
+        ...

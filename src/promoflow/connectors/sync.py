@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from promoflow.catalog import service as catalog_service
 from promoflow.connectors import service as connections
 from promoflow.connectors.ports import (
+    Acknowledging,
     ConnectorError,
     ItemStream,
     MalformedPayload,
@@ -215,6 +216,9 @@ def sync(
             f"kept as dead letter {letter_id} for replay: {error.message}",
             dead_letter=letter_id,
         ) from error
+    if isinstance(connector, Acknowledging):
+        # Only now, with the run committed, may a drop folder archive what it handed out.
+        connector.acknowledge()
     return SyncResult(name, capability, page_count, records, time.perf_counter() - started)
 
 

@@ -60,7 +60,10 @@ def test_items_are_typed_with_defaults_and_their_source(
         "SKU-2,Tea 20 bags,DISCONTINUED,Tea,,1.49,,,\n",
     )
 
-    pages = list(flatfile(page_size=10).stream_items(None))
+    connector = flatfile(page_size=10)
+    pages = list(connector.stream_items(None))
+    assert names(drop / "archive") == []  # taken, not yet stored by the caller
+    connector.acknowledge()
 
     assert len(pages) == 1
     coffee, tea = pages[0]
@@ -81,12 +84,13 @@ def test_items_are_typed_with_defaults_and_their_source(
     assert names(drop / "archive") == ["items_20260301.csv"]
 
 
-def test_files_come_in_name_order_page_by_page_and_archive_once_all_are_taken(
+def test_files_come_in_name_order_page_by_page_and_archive_once_stored(
     drop: Path, flatfile: FlatFileFactory
 ) -> None:
     put(drop, "positions_20260302.csv", POSITIONS_B)
     put(drop, "positions_20260301.csv", POSITIONS_A)
-    stream = flatfile(page_size=2).stream_positions()
+    connector = flatfile(page_size=2)
+    stream = connector.stream_positions()
 
     pages = [next(stream), next(stream), next(stream)]
     # Every page is out, but the caller has not asked past the last: nothing archived yet.
@@ -103,6 +107,9 @@ def test_files_come_in_name_order_page_by_page_and_archive_once_all_are_taken(
     assert pages[1][0].as_of == datetime(2026, 3, 1, 6, 0, tzinfo=UTC)  # no offset: UTC
     assert (pages[0][1].on_order, pages[0][1].allocated) == (0.0, 0.0)
     assert pages[2][0].on_hand == 10.0
+    # Every page taken, but only the caller's acknowledge (after its commit) archives.
+    assert names(drop / "archive") == []
+    connector.acknowledge()
     assert names(drop / "inbox") == []
     assert names(drop / "archive") == ["positions_20260301.csv", "positions_20260302.csv"]
 
@@ -258,7 +265,8 @@ def test_fetch_positions_returns_the_latest_snapshot_in_scope(
 ) -> None:
     put(drop, "positions_20260301.csv", POSITIONS_A)
     connector = flatfile()
-    list(connector.stream_positions())  # archived
+    list(connector.stream_positions())
+    connector.acknowledge()  # archived
     put(drop, "positions_20260302.csv", POSITIONS_B)
 
     records = connector.fetch_positions(["SKU-1"], ["S001", "S002"])

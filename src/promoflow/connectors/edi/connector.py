@@ -124,6 +124,10 @@ class EdiConnector:
                 self._mark(name, index)
         return acks
 
+    def acknowledge(self) -> None:
+        """The sync stored what it read (after its commit): archive the files it came from."""
+        self.confirm_delivered()
+
     def confirm_delivered(self) -> list[str]:
         """Archive each inbox file whose whole content this instance returned (after storing it)."""
         with self._lock:

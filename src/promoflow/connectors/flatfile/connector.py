@@ -2,11 +2,13 @@
 
 Inbound, files are read in name order and checked whole before any row is returned.
 The streams (`stream_items`, `stream_positions`) are the sync path and treat one
-pass as one run: its files move to archive/ only when the caller asks for the page
-after the last one, i.e. once it has taken in every page. A caller that stops early,
-a refused file, or an error thrown into the stream leaves every unrefused file in
-inbox/ for the next run. The list ports (`fetch_positions`, `sales`, `changed_items`)
-are queries over inbox/ and archive/ and move nothing but refused files.
+pass as one run: once the caller has taken in every page, the run's files are
+marked taken, and they move to archive/ when the caller calls `acknowledge()`
+(the sync does, after its transaction committed). A caller that stops early, a
+refused file, an error thrown into the stream, or a crash before the commit leaves
+every unrefused file in inbox/ for the next run. The list ports (`fetch_positions`,
+`sales`, `changed_items`) are queries over inbox/ and archive/ and move nothing but
+refused files.
 
 Outbound, a key's promotion prices become one CSV in outbox/, written atomically
 (temp file + rename); a copy in archive/sent/ is the receipt, so a repeated key
@@ -72,6 +74,7 @@ class FlatFileConnector:
 
     def __init__(self, config: ConnectorConfig, context: ConnectorContext) -> None:
         self.system = context.name
+        self._taken: list[Path] = []
         delimiter = str(config.get("delimiter"))
         if len(delimiter) != 1:
             raise InvalidInput("config.delimiter", delimiter, "must be one character")
@@ -100,7 +103,12 @@ class FlatFileConnector:
             done.append(path)
         # Reached only when the caller asked for the page after the last one.
         if archive:
-            self.folder.archive(done)
+            self._taken.extend(done)
+
+    def acknowledge(self) -> None:
+        """The caller stored every page it took: archive the files of completed runs."""
+        taken, self._taken = self._taken, []
+        self.folder.archive(taken)
 
     def stream_items(self, since: datetime | None) -> Iterator[Sequence[ItemRecord]]:
         """Pages of items from inbox/items_* files (`since` is not used: every file is new)."""
