@@ -54,19 +54,28 @@ def complete_series(frame: pl.DataFrame, spec: PanelSpec, last_ds: int) -> pl.Da
     On added rows promotion columns are 0 (no promotion is known), other covariates
     and static columns carry the series' neighbouring values.
     """
-    spans = frame.group_by(ID).agg(pl.col(DS).min().alias("first_ds"))
-    grid = (
-        spans.with_columns(pl.int_ranges("first_ds", last_ds + 1).alias(DS))
-        .explode(DS)
-        .drop("first_ds")
-        .with_columns(pl.col(DS).cast(pl.Int64))
+    known = frame.filter(pl.col(DS) <= last_ds)
+    spans = known.group_by(ID).agg(
+        pl.col(DS).min().alias("first_ds"), pl.col(DS).n_unique().alias("periods")
     )
-    full = grid.join(frame.filter(pl.col(DS) <= last_ds), on=[ID, DS], how="left").sort(ID, DS)
+    if (spans["periods"] == last_ds - spans["first_ds"] + 1).all():
+        full = known.sort(ID, DS)  # nothing missing (most files): skip the grid join
+    else:
+        grid = (
+            spans.with_columns(pl.int_ranges("first_ds", last_ds + 1).alias(DS))
+            .explode(DS)
+            .select(ID, pl.col(DS).cast(pl.Int64))
+        )
+        full = grid.join(known, on=[ID, DS], how="left").sort(ID, DS)
     carried = [c for c in (*spec.known_covariates, *spec.static_cols) if c not in spec.promo_cols]
     return full.with_columns(
         pl.col("censored").fill_null(value=False),
         *[pl.col(c).fill_null(0.0) for c in spec.promo_cols],
-        *[pl.col(c).forward_fill().backward_fill().over(ID) for c in carried],
+        *[
+            pl.col(c).forward_fill().backward_fill().over(ID)
+            for c in carried
+            if full[c].null_count()
+        ],
     )
 
 
