@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from integration_support import SCRIPT, SECRET_ENV, SECRET_VALUE, as_role, position_row
 from sqlalchemy.orm import Session, sessionmaker
@@ -101,3 +102,49 @@ def test_dead_letters_are_listed_replayed_by_an_operator_and_discarded_by_an_adm
     assert (
         discarded["status"] == "discarded" and discarded["resolved_by"] == "operations_admin-tester"
     )
+
+
+def test_a_sync_is_queued_on_the_connections_rate_limited_queue_and_applies(
+    api: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    from dbos import DBOS
+
+    from promoflow.catalog.models import Item, Location
+    from promoflow.inventory.models import InventoryPosition
+
+    with sessions() as session:
+        sku, code = session.execute(
+            sa.select(Item.sku, Location.code)
+            .join(InventoryPosition, InventoryPosition.item_id == Item.id)
+            .join(Location, Location.id == InventoryPosition.location_id)
+            .limit(1)
+        ).one()
+    body = {**BODY, "rate_limit_per_second": 2.0}
+    api.post("/api/v1/connections", json=body, headers=as_role("operations_admin"))
+    api.post("/api/v1/connections/erp-api/enable", headers=as_role("operations_admin"))
+    SCRIPT.pages = [[position_row(sku, code, 77)]]
+    refused = api.post(
+        "/api/v1/connections/erp-api/sync",
+        json={"capability": "inventory"},
+        headers=as_role("merchandiser"),
+    )
+    assert refused.status_code == 403
+    queued = api.post(
+        "/api/v1/connections/erp-api/sync",
+        json={"capability": "inventory"},
+        headers=as_role("integration_client"),
+    )
+    assert queued.status_code == 202, queued.text
+    assert queued.json()["queue"] == "connector-erp-api"
+    result = DBOS.retrieve_workflow(queued.json()["workflow_id"]).get_result()
+    assert result["records"] == 1
+    queue = DBOS.retrieve_queue("connector-erp-api")
+    assert queue is not None and queue.limiter == {"limit": 2, "period": 1.0}
+    with sessions() as session:
+        on_hand = session.scalar(
+            sa.select(InventoryPosition.on_hand)
+            .join(Item, Item.id == InventoryPosition.item_id)
+            .join(Location, Location.id == InventoryPosition.location_id)
+            .where(Item.sku == sku, Location.code == code)
+        )
+    assert on_hand == 77
