@@ -47,6 +47,20 @@ def json_body(system: str, operation: str, response: httpx.Response) -> Any:
         ) from None
 
 
+def json_object(system: str, operation: str, response: httpx.Response) -> dict[str, Any]:
+    """The response's JSON object (an entity, a created record), or MalformedPayload."""
+    body = json_body(system, operation, response)
+    if not isinstance(body, dict):
+        raise MalformedPayload(
+            system,
+            f"{operation}: the answer is not a JSON object",
+            payload=body,
+            field="body",
+            value=type(body).__name__,
+        )
+    return body
+
+
 def guarded_request(
     client: httpx.Client,
     guard: Guard,

@@ -418,11 +418,11 @@ CATALOGUE: tuple[EventType, ...] = (
     ),
     _entry(
         "integration.dead_letter.discarded",
-        "A dead letter was closed without applying it, with the reason.",
+        "A dead letter was closed without applying it; `detail` is the reason.",
         LETTER,
         id=INT,
         operation=STR,
-        reason=STR,
+        detail=STR,
     ),
 )
 

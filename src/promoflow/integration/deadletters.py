@@ -194,23 +194,7 @@ def replay(sessions: sessionmaker[Session], letter_id: int, actor: str) -> DeadL
             stored.attempts += 1
             stored.reason = f"replay by {actor} failed: {error}"[:REASON_LIMIT]
         raise
-    with transaction(sessions) as session:
-        stored = get_dead_letter(session, letter_id)
-        stored.status = "replayed"
-        stored.attempts += 1
-        stored.resolved_at = utcnow()
-        stored.resolved_by = actor
-        stored.resolution_detail = detail
-        record_event(
-            session,
-            "integration.dead_letter.replayed",
-            f"dead_letter/{letter_id}",
-            {"id": letter_id, "operation": stored.operation, "detail": detail},
-            actor=actor,
-        )
-        session.flush()
-        session.expunge(stored)
-    return stored
+    return _close(sessions, letter_id, "replayed", actor, detail, attempted=True)
 
 
 def discard(sessions: sessionmaker[Session], letter_id: int, actor: str, reason: str) -> DeadLetter:
@@ -218,17 +202,31 @@ def discard(sessions: sessionmaker[Session], letter_id: int, actor: str, reason:
     if not reason.strip():
         raise InvalidInput("reason", reason, "say why the payload is discarded")
     _open_letter(sessions, letter_id)
+    return _close(sessions, letter_id, "discarded", actor, reason, attempted=False)
+
+
+def _close(
+    sessions: sessionmaker[Session],
+    letter_id: int,
+    status: str,
+    actor: str,
+    detail: str,
+    *,
+    attempted: bool,
+) -> DeadLetter:
+    """Mark a letter replayed or discarded, with who and why, and log the event."""
     with transaction(sessions) as session:
         stored = get_dead_letter(session, letter_id)
-        stored.status = "discarded"
+        stored.status = status
+        stored.attempts += 1 if attempted else 0
         stored.resolved_at = utcnow()
         stored.resolved_by = actor
-        stored.resolution_detail = reason
+        stored.resolution_detail = detail
         record_event(
             session,
-            "integration.dead_letter.discarded",
+            f"integration.dead_letter.{status}",
             f"dead_letter/{letter_id}",
-            {"id": letter_id, "operation": stored.operation, "reason": reason},
+            {"id": letter_id, "operation": stored.operation, "detail": detail},
             actor=actor,
         )
         session.flush()

@@ -16,8 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from promoflow.connectors.dynamics_bc.mapping import collection_page
-from promoflow.connectors.http import guarded_request, json_body
-from promoflow.connectors.ports import MalformedPayload
+from promoflow.connectors.http import guarded_request, json_body, json_object
 from promoflow.connectors.resilience import Guard
 
 
@@ -88,16 +87,7 @@ class BusinessCentralClient:
             json=body,
             headers={"Content-Type": "application/json"},
         )
-        created = json_body(self.system, operation, response)
-        if not isinstance(created, dict):
-            raise MalformedPayload(
-                self.system,
-                f"{operation}: the created entity is not a JSON object",
-                payload=created,
-                field="body",
-                value=type(created).__name__,
-            )
-        return created
+        return json_object(self.system, operation, response)
 
     def pages(
         self, operation: str, url: str, params: dict[str, str]

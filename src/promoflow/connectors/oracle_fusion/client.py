@@ -14,9 +14,8 @@ from typing import Any
 
 import httpx
 
-from promoflow.connectors.http import guarded_request, json_body
+from promoflow.connectors.http import guarded_request, json_body, json_object
 from promoflow.connectors.oracle_fusion.mapping import collection_page
-from promoflow.connectors.ports import MalformedPayload
 from promoflow.connectors.resilience import Guard
 from promoflow.kit.errors import InvalidInput
 
@@ -111,16 +110,7 @@ class OracleFusionClient:
             json=body,
             headers={"Content-Type": content_type},
         )
-        answer = json_body(self.system, operation, response)
-        if not isinstance(answer, dict):
-            raise MalformedPayload(
-                self.system,
-                f"{operation}: the answer is not a JSON object",
-                payload=answer,
-                field="body",
-                value=type(answer).__name__,
-            )
-        return answer
+        return json_object(self.system, operation, response)
 
     def collection(
         self, operation: str, path: str, params: dict[str, str]
