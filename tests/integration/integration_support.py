@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from promoflow.connectors.framework import (
@@ -24,6 +24,7 @@ from promoflow.connectors.ports import (
     ConnectorUnavailable,
     MalformedPayload,
     PositionRecord,
+    SalesRecord,
 )
 
 SECRET_ENV = "PROMOFLOW_TEST_ERP_PASSWORD"
@@ -35,6 +36,8 @@ class Script:
     """What the scripted ERP answers: pages of raw rows, or that it is down."""
 
     pages: list[list[dict[str, Any]]] = field(default_factory=list)
+    sales: list[SalesRecord] = field(default_factory=list)
+    sales_asked: list[tuple[list[str], list[str], date, date]] = field(default_factory=list)
     down: bool = False
     calls: int = 0
 
@@ -81,7 +84,7 @@ class ScriptedErp:
         name="Scripted ERP (tests)",
         kind="erp",
         protocol="scripted",
-        capabilities=(Capability.INVENTORY, Capability.ITEM_MASTER),
+        capabilities=(Capability.INVENTORY, Capability.ITEM_MASTER, Capability.SALES_FEED),
         config=(
             ConfigField("base_url", "url"),
             ConfigField("user"),
@@ -132,6 +135,12 @@ class ScriptedErp:
 
     def changed_items(self, since: datetime | None) -> list[dict[str, object]]:
         return []
+
+    def sales(
+        self, skus: list[str], location_codes: list[str], start: date, end: date
+    ) -> list[SalesRecord]:
+        SCRIPT.sales_asked.append((skus, location_codes, start, end))
+        return [s for s in SCRIPT.sales if s.sku in skus and s.location_code in location_codes]
 
 
 ROLE_KEYS = {

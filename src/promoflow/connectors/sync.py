@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from promoflow.catalog import service as catalog_service
+from promoflow.catalog.models import Item, Location
 from promoflow.connectors import service as connections
 from promoflow.connectors.ports import (
     Acknowledging,
@@ -32,18 +33,28 @@ from promoflow.connectors.ports import (
     MalformedPayload,
     PositionStream,
     PurchaseOrderSystem,
+    SalesFeed,
     SupplierCollaboration,
 )
+from promoflow.events import inbound
 from promoflow.events.log import record_event
 from promoflow.integration import deadletters
 from promoflow.integration.models import DeadLetter
 from promoflow.inventory import service as inventory_service
 from promoflow.inventory.models import PurchaseOrder
+from promoflow.kit.clock import utcnow
 from promoflow.kit.db import transaction
 from promoflow.kit.errors import Conflict, InvalidInput, PromoflowError
+from promoflow.promotions.models import Promotion, PromotionItem, PromotionLocation
 
 SYNC_OPERATION = "connectors.sync"
-CAPABILITIES = ("inventory", "item_master", "purchase_orders", "supplier_collaboration")
+CAPABILITIES = (
+    "inventory",
+    "item_master",
+    "purchase_orders",
+    "sales_feed",
+    "supplier_collaboration",
+)
 QUARANTINE_PAYLOAD_ROWS = 500
 
 
@@ -141,6 +152,28 @@ def _open_purchase_orders(sessions: sessionmaker[Session]) -> list[str]:
         )
 
 
+def _live_scope(sessions: sessionmaker[Session]) -> tuple[list[str], list[str], Any]:
+    """SKUs, store codes and the earliest start of the promotions live now."""
+    with sessions() as session:
+        live = sa.select(Promotion.id).where(Promotion.status == "live")
+        skus = session.scalars(
+            sa.select(Item.sku)
+            .join(PromotionItem, PromotionItem.item_id == Item.id)
+            .where(PromotionItem.promotion_id.in_(live))
+            .distinct()
+        ).all()
+        codes = session.scalars(
+            sa.select(Location.code)
+            .join(PromotionLocation, PromotionLocation.location_id == Location.id)
+            .where(PromotionLocation.promotion_id.in_(live))
+            .distinct()
+        ).all()
+        start = session.scalar(
+            sa.select(sa.func.min(Promotion.start_date)).where(Promotion.status == "live")
+        )
+    return sorted(skus), sorted(codes), start
+
+
 def sync(
     sessions: sessionmaker[Session], name: str, capability: str, *, keep_failure: bool = True
 ) -> SyncResult:
@@ -186,6 +219,18 @@ def sync(
 
         def apply(session: Session, page: Sequence[Any]) -> int:
             return inventory_service.apply_acknowledgements(session, page)
+
+    elif capability == "sales_feed":
+        # Sales stay in the feed (live monitoring reads them there); the sync says
+        # they arrived for the live promotions, which checks their sell-through now.
+        if not isinstance(connector, SalesFeed):
+            raise Conflict(f"{row.connector} has no sales feed")
+        skus, codes, start = _live_scope(sessions)
+        today = utcnow().date()
+        pages = [connector.sales(skus, codes, start, today)] if skus and codes else []
+
+        def apply(session: Session, page: Sequence[Any]) -> int:
+            return inbound.report_sales(session, page, name)
 
     else:
         if not isinstance(connector, SupplierCollaboration):

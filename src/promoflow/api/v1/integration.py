@@ -58,7 +58,9 @@ class CheckOut(BaseModel):
 class SyncIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    capability: Literal["inventory", "item_master", "purchase_orders", "supplier_collaboration"]
+    capability: Literal[
+        "inventory", "item_master", "purchase_orders", "sales_feed", "supplier_collaboration"
+    ]
 
 
 class SyncQueued(BaseModel):
