@@ -29,7 +29,7 @@ def test_connectors_are_listed_with_their_config_schema(
 ) -> None:
     found = {c["slug"]: c for c in api.get("/api/v1/connectors", headers=as_role("auditor")).json()}
     scripted = found["scripted-erp"]
-    assert scripted["capabilities"] == ["inventory", "item_master"]
+    assert scripted["capabilities"] == ["inventory", "item_master", "sales_feed"]
     assert {f["name"]: f["secret"] for f in scripted["config"]}["password"] is True
 
 
