@@ -47,6 +47,9 @@ def test_only_an_admin_adds_and_enables_and_the_secret_is_never_returned(
     assert enabled["enabled"] is True and enabled["last_test"]["ok"] is True
     listed = api.get("/api/v1/connections", headers=as_role("auditor")).text
     assert f"env:{SECRET_ENV}" in listed and SECRET_VALUE not in listed
+    # A merchandiser sees the health on the command view, not the settings.
+    seen = api.get("/api/v1/connections", headers=as_role("merchandiser")).json()
+    assert "health" in seen[0] and "config" not in seen[0]
 
 
 def test_a_pasted_secret_gets_a_422_that_does_not_echo_it(

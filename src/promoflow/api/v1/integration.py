@@ -31,6 +31,9 @@ ADMINISTER = Permission("administer connections", frozenset({"operations_admin"}
 OPERATE = Permission(
     "run syncs and replay dead letters", frozenset({"operations_admin", "integration_client"})
 )
+# Settings (hosts, user names; secrets only ever as their reference) are shown to the
+# roles that run integrations or audit them; everyone else sees the health only.
+SEES_SETTINGS = frozenset({"operations_admin", "integration_client", "auditor"})
 Administrator = Annotated[Actor, Depends(authorized(ADMINISTER))]
 Operator = Annotated[Actor, Depends(authorized(OPERATE))]
 ConnectionName = Annotated[str, Path(min_length=2, max_length=64, pattern=r"^[a-z][a-z0-9-]+$")]
@@ -91,10 +94,16 @@ class DeadLetterOut(BaseModel):
     resolution_detail: str
 
 
-def _connection(name: str) -> dict[str, Any]:
+def _for(actor: Actor, described: dict[str, Any]) -> dict[str, Any]:
+    if actor.role in SEES_SETTINGS:
+        return described
+    return {key: value for key, value in described.items() if key != "config"}
+
+
+def _connection(name: str, actor: Actor) -> dict[str, Any]:
     with get_runtime().sessions() as session:
         row = connections.get_connection(session, name)
-        return connections.describe(row, session.get(ConnectorHealth, name))
+        return _for(actor, connections.describe(row, session.get(ConnectorHealth, name)))
 
 
 @router.get("/connectors")
@@ -104,9 +113,9 @@ def list_connectors(_actor: Reader) -> list[dict[str, Any]]:
 
 
 @router.get("/connections")
-def list_connections(session: SessionDep, _actor: Reader) -> list[dict[str, Any]]:
+def list_connections(session: SessionDep, actor: Reader) -> list[dict[str, Any]]:
     """Configured connections with health: last success, error rate, circuit state."""
-    return connections.list_connections(session)
+    return [_for(actor, row) for row in connections.list_connections(session)]
 
 
 @router.post("/connections", status_code=201)
@@ -122,12 +131,12 @@ def add_connection(body: ConnectionIn, actor: Administrator) -> dict[str, Any]:
             rate_limit_per_second=body.rate_limit_per_second,
             actor=actor.name,
         )
-    return _connection(body.name)
+    return _connection(body.name, actor)
 
 
 @router.get("/connections/{name}")
-def get_connection(name: ConnectionName, _actor: Reader) -> dict[str, Any]:
-    return _connection(name)
+def get_connection(name: ConnectionName, actor: Reader) -> dict[str, Any]:
+    return _connection(name, actor)
 
 
 @router.post("/connections/{name}/test", response_model=CheckOut)
@@ -141,13 +150,13 @@ def test_connection(name: ConnectionName, actor: Administrator) -> CheckOut:
 def enable_connection(name: ConnectionName, actor: Administrator) -> dict[str, Any]:
     """Test, then route the connection's capabilities to it (409 when the test fails)."""
     connections.enable(get_runtime().sessions, name, actor.name)
-    return _connection(name)
+    return _connection(name, actor)
 
 
 @router.post("/connections/{name}/disable")
 def disable_connection(name: ConnectionName, actor: Administrator) -> dict[str, Any]:
     connections.disable(get_runtime().sessions, name, actor.name)
-    return _connection(name)
+    return _connection(name, actor)
 
 
 @router.post("/connections/{name}/sync", response_model=SyncQueued, status_code=202)
