@@ -86,7 +86,7 @@ def test_backtest_on_weekly_dates_reports_every_model(weekly_file: Path, tmp_pat
     assert data["censored_rows_left_out"] > 0
     assert [m["model"] for m in report["models"]] == MODELS
     assert all(set(METRICS) <= set(m) for m in report["models"])
-    assert report["models"][0]["version"] == "promoflow-lgbm-1"
+    assert report["models"][0]["version"] == "promoflow-lgbm-2"
     assert report["models"][0]["coverage_80"] is not None
     assert report["best_baseline"] in MODELS[1:]
     written = pl.read_parquet(predictions)

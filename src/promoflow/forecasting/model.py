@@ -36,7 +36,9 @@ from promoflow.kit.errors import InvalidInput
 SCALE = "series_scale"
 
 MODEL_FAMILY = "promoflow-lgbm"
-MODEL_REVISION = 1
+# 2: unpromoted stockout weeks train on their unconstrained demand (censoring.py),
+# and large estates train on a reweighted sample of unpromoted rows.
+MODEL_REVISION = 2
 # Rolling means over these windows, after these lags (lag 1: recent level; lag 52:
 # the same weeks last year). Lag 1 also gets a 13-week standard deviation.
 ROLLING_WINDOWS: dict[int, tuple[int, ...]] = {1: (4, 13), 52: (4,)}
