@@ -1,0 +1,76 @@
+"""The Odoo connection's settings: protocol choice, location map, page size."""
+
+from __future__ import annotations
+
+from promoflow.connectors.framework import ConfigField, ConnectorConfig
+from promoflow.kit.errors import InvalidInput
+
+PROTOCOLS = ("json2", "jsonrpc")
+MAX_PAGE_SIZE = 2000
+
+FIELDS = (
+    ConfigField("base_url", "url", description="https://<company>.odoo.com or your server"),
+    ConfigField(
+        "protocol",
+        default="json2",
+        description="json2 (Odoo 19+, /json/2 with a bearer API key) or jsonrpc (/jsonrpc)",
+    ),
+    ConfigField(
+        "database",
+        required=False,
+        description="database name: sent as X-Odoo-Database (json2), required for jsonrpc",
+    ),
+    ConfigField("username", required=False, description="login of the API user (jsonrpc only)"),
+    ConfigField(
+        "api_key",
+        secret=True,
+        description="env:NAME or file:PATH: the user's API key (or password, jsonrpc only)",
+    ),
+    ConfigField(
+        "location_map",
+        description="Odoo location full names to our location codes: WH/Stock=DC01,SHOP1/Stock=S01",
+    ),
+    ConfigField("page_size", "integer", default=200),
+    ConfigField("timeout_seconds", "number", default=30.0),
+)
+
+
+def protocol(config: ConnectorConfig) -> str:
+    """`json2` or `jsonrpc`; JSON-RPC also needs the database and the user's login."""
+    chosen = str(config.get("protocol")).strip().lower()
+    if chosen not in PROTOCOLS:
+        raise InvalidInput("config.protocol", chosen, "must be json2 or jsonrpc")
+    if chosen == "jsonrpc":
+        for name in ("database", "username"):
+            if not str(config.get(name) or "").strip():
+                raise InvalidInput(
+                    f"config.{name}", config.get(name), "is required with protocol=jsonrpc"
+                )
+    return chosen
+
+
+def page_size(config: ConnectorConfig) -> int:
+    size = int(config.get("page_size"))
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise InvalidInput("config.page_size", size, f"must be between 1 and {MAX_PAGE_SIZE}")
+    return size
+
+
+def location_map(text: str) -> dict[str, str]:
+    """`WH/Stock=DC01,SHOP1/Stock=STORE01` as {Odoo location full name: our code}."""
+    mapped: dict[str, str] = {}
+    for pair in text.split(","):
+        if not pair.strip():
+            continue
+        name, sep, code = pair.rpartition("=")
+        name, code = name.strip(), code.strip()
+        if not sep or not name or not code:
+            raise InvalidInput(
+                "config.location_map", pair, "each entry is <Odoo location full name>=<our code>"
+            )
+        if name in mapped:
+            raise InvalidInput("config.location_map", name, "an Odoo location is mapped twice")
+        mapped[name] = code
+    if not mapped:
+        raise InvalidInput("config.location_map", text, "map at least one Odoo location")
+    return mapped
