@@ -42,7 +42,9 @@ LOGIN = "promoflow-bot"
 API_KEY = "6f64-real-looking-odoo-api-key-never-logged"
 UID = 7
 API_MODEL_METHODS = frozenset({"search_read", "search_count", "create", "context_get"})
-HTTP_CODE = {  # odoo.exceptions.*.http_code, as JSON-2 answers them
+# JSON-2 answers a UserError with its `http_code`; these values are our reading (the
+# published page gives only the 401 example), not checked against Odoo 19 source.
+HTTP_CODE = {
     "odoo.exceptions.AccessDenied": 401,
     "odoo.exceptions.AccessError": 403,
     "odoo.exceptions.MissingError": 404,
