@@ -57,8 +57,8 @@ def start_runtime(settings: Settings | None = None) -> Runtime:
         return runtime
     # Import for the side effect of registering every workflow and step with DBOS
     # before launch, so recovery finds them.
-    import promoflow.connectors.jobs
     import promoflow.lifecycle.workflows  # noqa: F401
+    from promoflow.connectors import jobs
     from promoflow.events import inbound
     from promoflow.lifecycle import reactions
 
@@ -75,6 +75,8 @@ def start_runtime(settings: Settings | None = None) -> Runtime:
     runtime.datasource = SQLAlchemyDatasource.create(url, engine=runtime.engine)
     DBOS.launch()
     runtime.dbos_launched = True
+    # Every connection's queue, so syncs queued before a restart run after it.
+    jobs.register_connection_queues(runtime.sessions)
     runtime.bus = make_bus(runtime.settings, runtime.sessions)
     reactions.register(runtime.bus)
     inbound.register_position_replayer(runtime.sessions)

@@ -11,10 +11,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import sqlalchemy as sa
 from dbos import DBOS, Queue
+from sqlalchemy.orm import Session, sessionmaker
 
 from promoflow.connectors import service as connections
 from promoflow.connectors import sync as syncing
+from promoflow.integration.models import Connection
 
 
 def queue_name(connection: str) -> str:
@@ -30,6 +33,15 @@ def connection_queue(connection: str, rate_limit_per_second: float | None) -> Qu
         limiter={"limit": limit, "period": 1.0} if limit else None,
         on_conflict="always_update",
     )
+
+
+def register_connection_queues(sessions: sessionmaker[Session]) -> int:
+    """Register the queue of every configured connection (at start, after launch)."""
+    with sessions() as session:
+        rows = session.execute(sa.select(Connection.name, Connection.rate_limit_per_second)).all()
+    for name, rate in rows:
+        connection_queue(name, rate)
+    return len(rows)
 
 
 @DBOS.step()

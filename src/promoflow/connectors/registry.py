@@ -59,6 +59,7 @@ BINDINGS_TTL = 5.0
 _cache: dict[str, tuple[sessionmaker[Session], object]] = {}
 _bindings: dict[str, str] | None = None
 _bindings_read_at = 0.0
+_bindings_factory: sessionmaker[Session] | None = None
 
 
 def _default_sessions() -> sessionmaker[Session]:
@@ -69,15 +70,16 @@ def _default_sessions() -> sessionmaker[Session]:
 
 def _bound_connection(name: str, factory: sessionmaker[Session]) -> str | None:
     """The enabled connection serving this port, if any (read at most every few seconds)."""
-    global _bindings, _bindings_read_at
-    if _bindings is None or time.monotonic() - _bindings_read_at > BINDINGS_TTL:
+    global _bindings, _bindings_read_at, _bindings_factory
+    stale = time.monotonic() - _bindings_read_at > BINDINGS_TTL
+    if _bindings is None or stale or _bindings_factory is not factory:
         from promoflow.connectors.service import bindings
 
         with factory() as session:
             fresh = bindings(session)
-        if fresh != _bindings:
+        if fresh != _bindings or _bindings_factory is not factory:
             _cache.clear()
-        _bindings, _bindings_read_at = fresh, time.monotonic()
+        _bindings, _bindings_read_at, _bindings_factory = fresh, time.monotonic(), factory
     return _bindings.get(CAPABILITIES[name])
 
 
