@@ -89,7 +89,9 @@ class ScriptedErp:
             ConfigField("base_url", "url"),
             ConfigField("user"),
             ConfigField("password", secret=True),
-            ConfigField("page_size", "integer", required=False, default=100),
+            ConfigField(
+                "page_size", "integer", required=False, default=100, minimum=1, maximum=10000
+            ),
         ),
     )
 

@@ -45,6 +45,8 @@ def test_a_pasted_secret_is_refused_without_echoing_it(sessions: sessionmaker[Se
     [
         ({**CONFIG, "base_url": "erp.example.test"}, "config.base_url", "erp.example.test"),
         ({**CONFIG, "page_size": "many"}, "config.page_size", "many"),
+        ({**CONFIG, "page_size": 0}, "config.page_size", 0),
+        ({**CONFIG, "page_size": "20000"}, "config.page_size", 20000),
         ({**CONFIG, "colour": "blue"}, "config.colour", "blue"),
         ({k: v for k, v in CONFIG.items() if k != "user"}, "config.user", None),
     ],

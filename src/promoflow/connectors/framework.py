@@ -66,6 +66,8 @@ class ConfigField:
     secret: bool = False
     default: Any = None
     description: str = ""
+    minimum: float | None = None  # for integer and number fields
+    maximum: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -75,6 +77,8 @@ class ConfigField:
             "secret": self.secret,
             "default": self.default,
             "description": self.description,
+            "minimum": self.minimum,
+            "maximum": self.maximum,
         }
 
 
@@ -108,6 +112,13 @@ class Manifest:
         }
 
 
+def _check_range(item: ConfigField, number: float) -> None:
+    if item.minimum is not None and number < item.minimum:
+        raise InvalidInput(f"config.{item.name}", number, f"must be at least {item.minimum:g}")
+    if item.maximum is not None and number > item.maximum:
+        raise InvalidInput(f"config.{item.name}", number, f"must be at most {item.maximum:g}")
+
+
 def _coerce(item: ConfigField, value: Any) -> Any:
     """The value in its field's type, or InvalidInput naming the field and value."""
     where = f"config.{item.name}"
@@ -122,12 +133,12 @@ def _coerce(item: ConfigField, value: Any) -> Any:
             )
         return value
     try:
-        if item.kind == "integer":
+        if item.kind in ("integer", "number"):
             if isinstance(value, bool):
                 raise ValueError
-            return int(value)
-        if item.kind == "number":
-            return float(value)
+            number: float = int(value) if item.kind == "integer" else float(value)
+            _check_range(item, number)
+            return number
         if item.kind == "boolean":
             if isinstance(value, bool):
                 return value

@@ -47,6 +47,7 @@ class SandboxConnector:
                 required=False,
                 default=5000,
                 description="Positions per page when streaming stock.",
+                minimum=1,
             ),
         ),
         description="The seeded retailer's simulated systems; no credentials needed.",
