@@ -55,6 +55,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--horizon", type=int, default=13)
     parser.add_argument("--output", type=Path, default=None, help="write the figures as JSON")
+    parser.add_argument(
+        "--events", type=Path, default=None, help="write each held-out promotion's errors as CSV"
+    )
     args = parser.parse_args()
     size = ScenarioSize.small() if args.size == "small" else ScenarioSize.default()
 
@@ -80,6 +83,8 @@ def main() -> None:
     backtest_seconds = time.perf_counter() - started
     assert RecordingModel.last is not None
     events = uplift_by_event(panel, RecordingModel.last, truth)
+    if args.events:
+        events.join(describe_events(panel, truth), on="event_id", how="left").write_csv(args.events)
     report = figures(result.to_json(), events, panel, seeded, backtest_seconds, args)
     print(json.dumps(report, indent=2))
     if args.output:
@@ -121,6 +126,40 @@ def uplift_by_event(panel: Panel, predicted: pl.DataFrame, truth: pl.DataFrame) 
             ).alias("incremental_error"),
         )
         .sort("event_id")
+    )
+
+
+def describe_events(panel: Panel, truth: pl.DataFrame) -> pl.DataFrame:
+    """Per event, what it promised (mean relative price, mechanic, display, feature, siblings)."""
+    keyed = truth.select(
+        "event_id",
+        pl.concat_str(
+            [pl.col("item_id").cast(pl.String), pl.col("location_id").cast(pl.String)],
+            separator="|",
+        ).alias("unique_id"),
+        "week",
+    ).unique()
+    weeks = panel.calendar.select("ds", pl.col("period").alias("week"))
+    if keyed.schema["week"] == pl.String:
+        keyed = keyed.with_columns(pl.col("week").str.to_date())
+    rows = keyed.join(weeks, on="week").join(panel.frame, on=["unique_id", "ds"])
+    usual = (
+        panel.frame.filter(pl.col("on_promo") == 0)
+        .group_by("unique_id")
+        .agg(pl.col("price").median().alias("usual_price"))
+    )
+    return (
+        rows.join(usual, on="unique_id", how="left")
+        .group_by("event_id")
+        .agg(
+            (1 - pl.col("price") / pl.col("usual_price")).mean().alias("discount_depth"),
+            pl.col("mechanic_code").mode().first().alias("mechanic_code"),
+            pl.col("display").mean().alias("display"),
+            pl.col("feature").mean().alias("feature"),
+            pl.col("category_promotions").mean().alias("category_promotions"),
+            pl.col("unique_id").n_unique().alias("item_locations"),
+            pl.col("censored").mean().alias("stockout_share"),
+        )
     )
 
 
