@@ -86,24 +86,34 @@ def _refused(
     sessions: sessionmaker[Session],
     connection: str,
     capability: str,
-    error: MalformedPayload,
-    applied_pages: int,
+    error: MalformedPayload | InvalidInput,
+    *,
+    page: int,
+    payload: dict[str, Any],
 ) -> SyncRefused:
-    """Quarantine the malformed page (its own transaction) and say what was refused."""
+    """Quarantine the refused page (its own transaction) and say what was refused."""
+    if isinstance(error, MalformedPayload):
+        reason = f"{error.message} (field {error.field!r}, value {error.value!r})"
+    else:
+        reason = error.message
     letter = deadletters.quarantine(
         sessions,
         source=connection,
         operation=f"{SYNC_OPERATION}.{capability}",
-        payload=error.payload if isinstance(error.payload, dict) else {"raw": error.payload},
-        reason=f"{error.message} (field {error.field!r}, value {error.value!r})",
+        payload=payload,
+        reason=reason,
     )
     return SyncRefused(
-        f"{connection}: page {applied_pages + 1} refused, nothing of this sync applied "
+        f"{connection}: page {page} refused, nothing of this sync applied "
         f"(quarantined as {letter}): {error.message}",
         field=error.field,
         value=error.value,
         quarantined=letter,
     )
+
+
+def _malformed_payload(error: MalformedPayload) -> dict[str, Any]:
+    return error.payload if isinstance(error.payload, dict) else {"raw": error.payload}
 
 
 def _apply_pages(
@@ -123,7 +133,14 @@ def _apply_pages(
             for page in pages:
                 read.append(page)
         except MalformedPayload as error:
-            raise _refused(sessions, connection, capability, error, len(read)) from error
+            raise _refused(
+                sessions,
+                connection,
+                capability,
+                error,
+                page=len(read) + 1,
+                payload=_malformed_payload(error),
+            ) from error
         pages = read
     try:
         with transaction(sessions) as session:
@@ -145,21 +162,22 @@ def _apply_pages(
                 },
             )
     except MalformedPayload as error:
-        raise _refused(sessions, connection, capability, error, counted[0]) from error
-    except InvalidInput as error:
-        letter = deadletters.quarantine(
+        raise _refused(
             sessions,
-            source=connection,
-            operation=f"{SYNC_OPERATION}.{capability}",
+            connection,
+            capability,
+            error,
+            page=counted[0] + 1,
+            payload=_malformed_payload(error),
+        ) from error
+    except InvalidInput as error:
+        raise _refused(
+            sessions,
+            connection,
+            capability,
+            error,
+            page=counted[0] + 1,
             payload=_payload_of(current[0]) if current else {},
-            reason=error.message,
-        )
-        raise SyncRefused(
-            f"{connection}: page {counted[0] + 1} refused, nothing of this sync applied "
-            f"(quarantined as {letter}): {error.message}",
-            field=error.field,
-            value=error.value,
-            quarantined=letter,
         ) from error
     return counted[0], counted[1]
 
