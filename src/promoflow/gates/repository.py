@@ -14,6 +14,7 @@ from promoflow.approvals.models import ApprovalTask
 from promoflow.catalog.models import Item, Location, Price, Ranging, Supplier
 from promoflow.events.models import Event
 from promoflow.gates.models import GateResult, GateWaiver
+from promoflow.inventory import service as inventory_service
 from promoflow.inventory.models import InventoryPosition, PurchaseOrder, PurchaseOrderLine
 from promoflow.promotions.models import (
     ForecastLine,
@@ -129,24 +130,9 @@ def forecast_models(session: Session, promotion_id: int, revision: int) -> pl.Da
 
 def on_order_before(session: Session, promotion_id: int, start: date) -> pl.DataFrame:
     """Open purchase-order units due at target locations before the start date."""
-    expected = sa.func.coalesce(PurchaseOrderLine.confirmed_quantity, PurchaseOrderLine.quantity)
-    outstanding = expected - PurchaseOrderLine.received_quantity
-    rows = session.execute(
-        sa.select(
-            PurchaseOrderLine.item_id,
-            PurchaseOrder.destination_id,
-            sa.func.sum(sa.case((outstanding > 0, outstanding), else_=0.0)),
-        )
-        .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
-        .where(
-            PurchaseOrderLine.item_id.in_(_scope_items(promotion_id)),
-            PurchaseOrder.destination_id.in_(_scope_locations(promotion_id)),
-            PurchaseOrder.due_date < start,
-            PurchaseOrder.status != "cancelled",
-            PurchaseOrder.ack_status != "rejected",
-        )
-        .group_by(PurchaseOrderLine.item_id, PurchaseOrder.destination_id)
-    ).all()
+    rows = inventory_service.outstanding_on_order(
+        session, _scope_items(promotion_id), _scope_locations(promotion_id), start
+    )
     schema = {"item_id": pl.Int64, "location_id": pl.Int64, "on_order_before_start": pl.Float64}
     return _frame(rows, schema)
 

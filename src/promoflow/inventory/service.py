@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
-from typing import cast
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
@@ -251,3 +251,38 @@ def mark_received(session: Session, numbers: Sequence[str]) -> int:
         )
         received += 1
     return received
+
+
+def outstanding_on_order(
+    session: Session,
+    item_ids: Collection[int] | sa.Select[Any],
+    location_ids: Collection[int] | sa.Select[Any],
+    before: date,
+) -> list[tuple[int, int, float]]:
+    """(item_id, location_id, units) still to arrive on open POs due before `before`.
+
+    Units are the confirmed quantity (or the ordered one until confirmed) less what
+    was received; cancelled, received and rejected orders count nothing. Scopes are
+    id collections or subqueries.
+    """
+    items = item_ids if isinstance(item_ids, sa.Select) else list(item_ids)
+    locations = location_ids if isinstance(location_ids, sa.Select) else list(location_ids)
+    expected = sa.func.coalesce(PurchaseOrderLine.confirmed_quantity, PurchaseOrderLine.quantity)
+    outstanding = expected - PurchaseOrderLine.received_quantity
+    rows = session.execute(
+        sa.select(
+            PurchaseOrderLine.item_id,
+            PurchaseOrder.destination_id,
+            sa.func.sum(sa.case((outstanding > 0, outstanding), else_=0.0)),
+        )
+        .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
+        .where(
+            PurchaseOrderLine.item_id.in_(items),
+            PurchaseOrder.destination_id.in_(locations),
+            PurchaseOrder.due_date < before,
+            PurchaseOrder.status.not_in(("cancelled", "received")),
+            PurchaseOrder.ack_status != "rejected",
+        )
+        .group_by(PurchaseOrderLine.item_id, PurchaseOrder.destination_id)
+    ).all()
+    return [(int(item), int(location), float(units)) for item, location, units in rows]

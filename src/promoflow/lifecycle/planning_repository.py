@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from promoflow.catalog.models import Item, Location, Supplier
 from promoflow.exceptions.models import ExceptionCase
-from promoflow.inventory.models import InventoryPosition, PurchaseOrder, PurchaseOrderLine
+from promoflow.inventory import service as inventory_service
+from promoflow.inventory.models import InventoryPosition
 from promoflow.promotions.models import ForecastLine, PromotionItem, PromotionLocation
 
 STOCK = {"on_hand": pl.Float64, "in_transit": pl.Float64, "allocated": pl.Float64}
@@ -126,24 +127,7 @@ def on_order_due(
     session: Session, item_ids: Collection[int], location_ids: Collection[int], before: date
 ) -> pl.DataFrame:
     """Outstanding purchase-order units due at the locations before `before`."""
-    expected = sa.func.coalesce(PurchaseOrderLine.confirmed_quantity, PurchaseOrderLine.quantity)
-    outstanding = expected - PurchaseOrderLine.received_quantity
-    rows = session.execute(
-        sa.select(
-            PurchaseOrderLine.item_id,
-            PurchaseOrder.destination_id,
-            sa.func.sum(sa.case((outstanding > 0, outstanding), else_=0.0)),
-        )
-        .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
-        .where(
-            PurchaseOrderLine.item_id.in_(list(item_ids)),
-            PurchaseOrder.destination_id.in_(list(location_ids)),
-            PurchaseOrder.due_date < before,
-            PurchaseOrder.status.not_in(("cancelled", "received")),
-            PurchaseOrder.ack_status != "rejected",
-        )
-        .group_by(PurchaseOrderLine.item_id, PurchaseOrder.destination_id)
-    ).all()
+    rows = inventory_service.outstanding_on_order(session, item_ids, location_ids, before)
     schema = {"item_id": pl.Int64, "location_id": pl.Int64, "on_order_due": pl.Float64}
     return _frame(rows, schema)
 

@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from bc_fake import CLIENT_ID, COMPANY_ID, ENVIRONMENT, TENANT, BusinessCentralFake
 
 from promoflow.connectors.dynamics_bc.connector import BusinessCentralConnector
@@ -24,25 +19,6 @@ SECRET_ENV = "PROMOFLOW_TEST_BC_CLIENT_SECRET"
 def recorded(name: str) -> Any:
     """A recorded payload from fixtures/ (shaped as the API publishes it)."""
     return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-
-
-@contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Serve an ASGI app on 127.0.0.1 on a free port; yields its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)
 
 
 def seeded_fake(extra_items: int = 0) -> BusinessCentralFake:

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 from bc_fake import CLIENT_ID, CLIENT_SECRET, BusinessCentralFake
-from bc_support import SECRET_ENV, connector, seeded_fake, serve
+from bc_support import SECRET_ENV, connector, seeded_fake
+from local_server import serve
 from structlog.testing import capture_logs
 
 from promoflow.connectors.ports import (

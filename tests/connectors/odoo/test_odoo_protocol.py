@@ -8,8 +8,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from local_server import serve
 from odoo_fake import API_KEY, OdooFake
-from odoo_support import SECRET_ENV, connector, seeded_fake, serve
+from odoo_support import SECRET_ENV, connector, seeded_fake
 from structlog.testing import capture_logs
 
 from promoflow.connectors.framework import connector_class

@@ -8,8 +8,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from local_server import serve
 from oracle_fake import PASSWORD, OracleFusionFake
-from oracle_support import SECRET_ENV, connector, seeded_fake, serve
+from oracle_support import SECRET_ENV, connector, seeded_fake
 from structlog.testing import capture_logs
 
 from promoflow.connectors.ports import (
