@@ -74,6 +74,7 @@ def test_backtest_on_weekly_dates_reports_every_model(weekly_file: Path, tmp_pat
             weekly_file,
             *("--horizon", "13", "--output", str(metrics)),
             *("--predictions", str(predictions)),
+            *("--category-col", "region"),  # seasons and elasticities per region
         ),
     )
     assert result.exit_code == 0, result.output
@@ -86,7 +87,7 @@ def test_backtest_on_weekly_dates_reports_every_model(weekly_file: Path, tmp_pat
     assert data["censored_rows_left_out"] > 0
     assert [m["model"] for m in report["models"]] == MODELS
     assert all(set(METRICS) <= set(m) for m in report["models"])
-    assert report["models"][0]["version"] == "promoflow-lgbm-2"
+    assert report["models"][0]["version"] == "promoflow-lgbm-3"
     assert report["models"][0]["coverage_80"] is not None
     assert report["best_baseline"] in MODELS[1:]
     written = pl.read_parquet(predictions)
@@ -131,6 +132,7 @@ def test_integer_periods_and_a_chosen_cutoff(tmp_path: Path) -> None:
         (["--cutoff", "2031-01-01"], "cutoff='2031-01-01': is not a period of the data"),
         (["--horizon", "0"], "horizon=0"),
         (["--promo-cols", "feature"], "promo_cols='feature'"),
+        (["--category-col", "store"], "category_col='store'"),
     ],
 )
 def test_bad_input_exits_2_names_the_field_and_writes_nothing(

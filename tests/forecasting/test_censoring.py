@@ -51,7 +51,8 @@ def test_dispersion_recovers_the_simulated_one() -> None:
     )
 
 
-def test_an_unpromoted_stockout_trains_on_more_than_it_sold_a_promoted_one_not_at_all() -> None:
+def test_an_unpromoted_stockout_trains_on_more_than_it_sold_a_promoted_one_waits() -> None:
+    """A promoted stockout waits for the model (weight 0 here) and keeps what it sold."""
     spec = PanelSpec(
         id_cols=("s",),
         time_col="w",
@@ -70,9 +71,11 @@ def test_an_unpromoted_stockout_trains_on_more_than_it_sold_a_promoted_one_not_a
             "on_promo": [0.0] * 10 + [1.0, 0.0],
         }
     )
-    imputed, _ = features.impute_censored(frame, spec)
+    imputed = features.impute_censored(frame, spec).frame
     stockout, promoted, missing = imputed.tail(3).iter_rows(named=True)
     assert stockout["weight"] == 1.0 and stockout["y"] > 10.0
     assert promoted["weight"] == 0.0 and promoted["y"] >= 14.0
+    assert promoted[features.STOCKOUT_SALES] == 14.0
+    assert stockout[features.STOCKOUT_SALES] is None and missing[features.STOCKOUT_SALES] is None
     assert missing["weight"] == 0.0 and missing["y"] is not None
     assert imputed.head(9)["y"].to_list() == frame.head(9)["y"].to_list()

@@ -44,6 +44,10 @@ def backtest(
         "", help="Known covariates that describe the promotion (non-zero = on promotion)"
     ),
     static_cols: str = typer.Option("", help="Columns constant within a series, e.g. region"),
+    category_col: str | None = typer.Option(
+        None,
+        help="A static column whose series share a price elasticity (e.g. category)",
+    ),
     censor_col: str | None = typer.Option(
         None, help="Non-zero/true where sales were capped by a stockout"
     ),
@@ -68,6 +72,7 @@ def backtest(
         known_covariates=_names(known_covariates),
         promo_cols=_names(promo_cols),
         static_cols=_names(static_cols),
+        category_col=category_col.strip() if category_col else None,
         censor_col=censor_col.strip() if censor_col else None,
     )
     loaded = load_panel(data, spec)

@@ -18,7 +18,7 @@ from promoflow.kit.errors import InvalidInput
 
 FILE_FORMATS = (".csv", ".parquet")
 # Names the panel itself uses; a file column of that name in another role would clash.
-RESERVED = ("unique_id", "ds", "y", "censored")
+RESERVED = ("unique_id", "ds", "y", "censored", "weight", "lift_prior", "season")
 TRUE_FALSE = {"true": 1.0, "false": 0.0}
 
 
@@ -192,6 +192,10 @@ def _check_spec(raw: pl.DataFrame, spec: PanelSpec) -> None:
     if both:
         raise InvalidInput(
             "static_cols", ", ".join(both), "is also a known covariate; give each column one role"
+        )
+    if spec.category_col is not None and spec.category_col not in spec.static_cols:
+        raise InvalidInput(
+            "category_col", spec.category_col, "the category must be one of the static columns"
         )
     clashing = [c for c in (*spec.known_covariates, *spec.static_cols) if c in RESERVED]
     if clashing:

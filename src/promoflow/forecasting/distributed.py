@@ -2,9 +2,13 @@
 
 The same model as `GlobalDemandModel` (model.py): the same features, lags, rolling
 statistics and LightGBM settings (`ModelConfig`), demand learnt in multiples of
-each series' scale, stockout and unobserved weeks weighted out (weight 0: the
-Dask engine takes `weight_col`) while their demand estimate feeds later lags, and
-the baseline as the counterfactual with the promotion switched off.
+each series' scale, unpromoted stockout weeks on their unconstrained demand,
+promoted stockout and unobserved weeks weighted out (weight 0: the Dask engine
+takes `weight_col`) while their demand estimate feeds later lags, and
+the baseline as the counterfactual with the promotion switched off. Not (yet)
+the local model's season and SCAN*PRO prior lift in the target's level, nor its
+unconstrained promoted stockouts (model.py, revision 3): this is revision 2's
+recipe on Dask.
 
 What runs where:
 

@@ -9,21 +9,29 @@ module prepares what mlforecast cannot know:
   trains on (and feeds later lags with) its unconstrained demand, the expected
   demand given that it reached at least what sold (censoring.py); dropping it
   instead leaves only the weeks whose demand stayed low and teaches a level
-  that is too low. A promoted one gets zero weight (its demand hangs on the
-  lift being learnt) and feeds later lags with at least the usual lift; so
-  does a period with no sales figure;
+  that is too low. A promoted one feeds later lags with at least the usual
+  lift and keeps what it sold (`STOCKOUT_SALES`): its demand hangs on the lift
+  being learnt, so the model unconstrains it once it has one (model.py); a
+  period with no sales figure gets zero weight;
 - calendar: week of year, Christmas distance, Black Friday and Easter weeks
   (fixed retail peaks; the `holidays` package knows public holidays per
   country, which a weekly retail calendar needs less than these peaks);
 - promotion history: weeks since the last promotion and the share of recent
   weeks promoted, so the model can tell a promotion spike in its lags from a
   change of level and can learn the post-promotion dip;
-- relative price: each price column over the series' usual price.
+- relative price: each price column over the series' usual price;
+- season: with a category (`PanelSpec.category_col`) and dated periods, each
+  row's seasonal index, the category's demand in that week of the year over its
+  average (`season_profile`). The model learns demand over scale x season, so
+  the trees need not rebuild every category's year from one noisy lag 52 per
+  item and store; summed over a category's series a week's index is nearly free
+  of noise.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import NamedTuple
 
 import polars as pl
 from dateutil.easter import easter
@@ -39,6 +47,23 @@ LEVEL_ALPHA = 0.25
 DEFAULT_PROMO_RATIO = 1.5
 PROMO_MEMORY = 13
 SCALE_WEEKS = 13
+# What a promoted stockout week sold (null elsewhere): a lower bound on its demand.
+STOCKOUT_SALES = "stockout_sales"
+SEASON = "season"
+WEEK_OF_YEAR = "week_of_year"
+# A category's weekly index is sum(demand) / sum(series level) over its series,
+# with this many units of level added at index 1: a category of a handful of
+# slow series stays near 1, one of a thousand is measured.
+SEASON_PRIOR_UNITS = 20.0
+WEEKS_IN_YEAR = 53  # ISO weeks: 52, sometimes 53
+
+
+class Imputed(NamedTuple):
+    """A history with training targets and weights, and what the imputation learnt."""
+
+    frame: pl.DataFrame
+    promo_ratio: float
+    dispersion: float  # negative binomial 1 / shape of clean weeks (censoring.dispersion)
 
 
 def promo_flag(spec: PanelSpec) -> pl.Expr:
@@ -79,15 +104,13 @@ def complete_series(frame: pl.DataFrame, spec: PanelSpec, last_ds: int) -> pl.Da
     )
 
 
-def impute_censored(
-    frame: pl.DataFrame, spec: PanelSpec, *, ratio: float | None = None
-) -> tuple[pl.DataFrame, float]:
+def impute_censored(frame: pl.DataFrame, spec: PanelSpec, *, ratio: float | None = None) -> Imputed:
     """Training target and weight for stockout and unobserved periods (see module docstring).
 
     The demand estimate is the series' smoothed level of clean unpromoted weeks
     (before the period, so no look-ahead), times the typical promotion ratio on
     promoted weeks (learnt here unless `ratio` is given). Returns the frame and
-    the ratio.
+    the ratio and the dispersion of clean weeks.
     """
     observed = pl.col("y").is_not_null() & ~pl.col("censored")
     promoted = promo_flag(spec)
@@ -117,10 +140,12 @@ def impute_censored(
             * pl.when(pl.col("_promoted")).then(ratio).otherwise(1.0)
         ).alias("_estimate")
     )
-    unconstrained = _unconstrained(estimated)
+    phi = _dispersion(estimated)
+    unconstrained = _unconstrained(estimated, phi)
     # Unpromoted stockouts are unconstrained around the series' level; a promoted
-    # one's demand hangs on the lift being learnt, so it teaches nothing (weight 0)
-    # and feeds later lags with at least the usual lift.
+    # one's demand hangs on the lift being learnt, so it waits for the model
+    # (weight 0 here, STOCKOUT_SALES kept) and feeds later lags with at least the
+    # usual lift.
     sold_out = pl.col("y").is_not_null() & ~pl.col("_observed")
     imputed = estimated.with_columns(
         pl.when(pl.col("_observed"))
@@ -132,14 +157,20 @@ def impute_censored(
         .otherwise(pl.col("_estimate"))
         .alias("y"),
         (pl.col("_observed") | (sold_out & ~pl.col("_promoted"))).cast(pl.Float64).alias(WEIGHT),
+        pl.when(sold_out & pl.col("_promoted")).then(pl.col("y")).alias(STOCKOUT_SALES),
     )
-    return imputed.drop("_observed", "_promoted", "_clean", "_level", "_estimate"), ratio
+    return Imputed(
+        imputed.drop("_observed", "_promoted", "_clean", "_level", "_estimate"), ratio, phi
+    )
 
 
-def _unconstrained(estimated: pl.DataFrame) -> pl.Series:
-    """E[demand | demand >= sales] on every row (used on stockout rows only)."""
+def _dispersion(estimated: pl.DataFrame) -> float:
     clean = estimated.filter(pl.col("_observed") & ~pl.col("_promoted") & (pl.col("_level") > 0))
-    phi = censoring.dispersion(clean["y"], clean["_level"])
+    return censoring.dispersion(clean["y"], clean["_level"])
+
+
+def _unconstrained(estimated: pl.DataFrame, phi: float) -> pl.Series:
+    """E[demand | demand >= sales] on every row (used on stockout rows only)."""
     sold = estimated["y"].fill_null(0.0).to_numpy()
     stockout = (estimated["censored"] & estimated["y"].is_not_null()).to_numpy()
     values = sold.copy()
@@ -171,6 +202,113 @@ def promotion_history(timeline: pl.DataFrame, spec: PanelSpec) -> pl.DataFrame:
     )
 
 
+def season_profile(
+    history: pl.DataFrame, spec: PanelSpec, calendar: pl.DataFrame
+) -> pl.DataFrame | None:
+    """Seasonal index per category and ISO week: columns <category_col>, week_of_year, season.
+
+    From the learnt (weight > 0) unpromoted weeks of `history`, preferring weeks
+    with no promotion around either (`promo_context_cols`, where siblings are
+    cannibalised) when a week has enough of them: each week's
+    sum(demand) / sum(series' mean demand), averaged per ISO week over the years,
+    smoothed with its neighbours (1/4, 1/2, 1/4, around the year) and divided by
+    its mean. None without a category column or dated periods; a category is
+    left out (index 1) until its history spans a year, since a partial year
+    cannot say which weeks are high.
+    """
+    group = spec.category_col
+    if group is None or calendar.schema["period"] not in (pl.Date(), pl.Datetime()):
+        return None
+    context = (
+        pl.any_horizontal([pl.col(c).fill_null(0) != 0 for c in spec.promo_context_cols])
+        if spec.promo_context_cols
+        else pl.lit(value=False)
+    )
+    weeks = calendar.select(DS, pl.col("period").cast(pl.Date).dt.week().alias(WEEK_OF_YEAR))
+    usable = history.filter((pl.col(WEIGHT) > 0) & ~promo_flag(spec)).select(
+        ID, DS, group, "y", context.alias("_context")
+    )
+    levels = usable.group_by(ID).agg(pl.col("y").mean().alias("_level"))
+    clean = ~pl.col("_context")
+    per_week = (
+        usable.join(levels, on=ID)
+        .group_by(group, DS)
+        .agg(
+            pl.col("y").sum().alias("_y"),
+            pl.col("_level").sum().alias("_lv"),
+            pl.col("y").filter(clean).sum().alias("_y_clean"),
+            pl.col("_level").filter(clean).sum().alias("_lv_clean"),
+            pl.len().alias("_n"),
+            clean.sum().alias("_n_clean"),
+        )
+        .with_columns(
+            pl.when(pl.col("_n_clean") >= pl.max_horizontal(10, pl.col("_n") / 4))
+            .then(_shrunk("_y_clean", "_lv_clean"))
+            .otherwise(_shrunk("_y", "_lv"))
+            .alias("_ratio")
+        )
+        .join(weeks, on=DS)
+    )
+    by_week = per_week.group_by(group, WEEK_OF_YEAR).agg(pl.col("_ratio").mean())
+    whole_year = by_week.group_by(group).agg(
+        (pl.col(WEEK_OF_YEAR).filter(pl.col(WEEK_OF_YEAR) <= 52).n_unique() == 52).alias("_year")
+    )
+    profiles = []
+    for key, frame in by_week.join(whole_year.filter("_year"), on=group, how="semi").group_by(
+        group, maintain_order=True
+    ):
+        profiles.append(_smoothed_year(key[0], frame, group))
+    if not profiles:
+        return None
+    return pl.concat(profiles)
+
+
+def _shrunk(demand: str, level: str) -> pl.Expr:
+    return (pl.col(demand) + SEASON_PRIOR_UNITS) / (pl.col(level) + SEASON_PRIOR_UNITS)
+
+
+def _smoothed_year(key: object, weeks: pl.DataFrame, group: str) -> pl.DataFrame:
+    """One category's index for ISO weeks 1-53: smoothed around the year, mean 1."""
+    ratio = dict(zip(weeks[WEEK_OF_YEAR].to_list(), weeks["_ratio"].to_list(), strict=True))
+    if WEEKS_IN_YEAR not in ratio:  # most years have no week 53: it sits between 52 and 1
+        ratio[WEEKS_IN_YEAR] = (ratio[52] + ratio[1]) / 2
+    raw = [ratio[w] for w in range(1, WEEKS_IN_YEAR + 1)]
+    n = len(raw)
+    smoothed = [0.25 * raw[w - 1] + 0.5 * raw[w] + 0.25 * raw[(w + 1) % n] for w in range(n)]
+    mean = sum(smoothed[:52]) / 52
+    return pl.DataFrame(
+        {
+            group: [key] * n,
+            WEEK_OF_YEAR: list(range(1, n + 1)),
+            SEASON: [v / mean for v in smoothed],
+        },
+        schema_overrides={WEEK_OF_YEAR: pl.Int8},
+    )
+
+
+def with_season(
+    timeline: pl.DataFrame,
+    spec: PanelSpec,
+    calendar: pl.DataFrame,
+    profile: pl.DataFrame | None,
+) -> pl.DataFrame:
+    """`timeline` with its rows' seasonal index (`SEASON`; 1 without a profile or category)."""
+    rows = timeline.drop(SEASON, strict=False)
+    if profile is None or spec.category_col is None:
+        return rows.with_columns(pl.lit(1.0).alias(SEASON))
+    weeks = calendar.select(
+        DS, pl.col("period").cast(pl.Date).dt.week().cast(pl.Int8).alias(WEEK_OF_YEAR)
+    )
+    group = spec.category_col
+    keyed = profile.with_columns(pl.col(group).cast(rows.schema[group]))
+    return (
+        rows.join(weeks.rename({WEEK_OF_YEAR: "_woy"}), on=DS, how="left")
+        .join(keyed, left_on=[group, "_woy"], right_on=[group, WEEK_OF_YEAR], how="left")
+        .with_columns(pl.col(SEASON).fill_null(1.0))
+        .drop("_woy")
+    )
+
+
 def series_scales(history: pl.DataFrame, spec: PanelSpec) -> pl.DataFrame:
     """Each series' recent unpromoted weekly demand (`series_scale`, at least 0.1).
 
@@ -180,6 +318,8 @@ def series_scales(history: pl.DataFrame, spec: PanelSpec) -> pl.DataFrame:
     whose level moved must look like 1 x scale now, not like an outlier.
     """
     learnt = history.filter(pl.col(WEIGHT) > 0)
+    if SEASON in history.columns:  # the level the seasonal index multiplies
+        learnt = learnt.with_columns(pl.col("y") / pl.col(SEASON))
     newest_first = pl.col(DS).rank("ordinal", descending=True).over(ID)
     clean = (
         learnt.filter(~promo_flag(spec))

@@ -16,7 +16,7 @@ from promoflow.forecasting.features import DS, ID, WEIGHT
 from promoflow.forecasting.panel import Panel, PanelSpec
 from promoflow.kit.errors import InvalidInput
 
-NOT_FEATURES = (ID, DS, "y", "censored", WEIGHT)
+NOT_FEATURES = (ID, DS, "y", "censored", WEIGHT, features.STOCKOUT_SALES, features.SEASON)
 
 
 @dataclass(frozen=True)
@@ -29,23 +29,37 @@ class PreparedHistory:
     cutoff: int
     scales: pl.DataFrame
     usual: pl.DataFrame
+    dispersion: float  # negative binomial 1 / shape of clean weeks (censoring.py)
+    # Seasonal index per category and week of the year (features.season_profile).
+    season_profile: pl.DataFrame | None = None
 
 
-def prepare_history(history: Panel, ratio: float | None = None) -> tuple[PreparedHistory, float]:
-    """Complete, impute and measure a panel's history; returns it and the promotion ratio."""
+def prepare_history(
+    history: Panel, ratio: float | None = None, profile: pl.DataFrame | None = None
+) -> tuple[PreparedHistory, float]:
+    """Complete, impute and measure a panel's history; returns it and the promotion ratio.
+
+    Fitting (no `ratio`) learns the promotion ratio and the seasonal profile from
+    this history; forecasting from fresh history passes the fitted model's.
+    """
     spec = history.spec
     cutoff = int(history.frame[DS].max())  # type: ignore[arg-type]
     completed = features.complete_series(history.frame, spec, cutoff)
-    imputed, found = features.impute_censored(completed, spec, ratio=ratio)
+    imputed = features.impute_censored(completed, spec, ratio=ratio)
+    if ratio is None:
+        profile = features.season_profile(imputed.frame, spec, history.calendar)
+    frame = features.with_season(imputed.frame, spec, history.calendar, profile)
     prepared = PreparedHistory(
         spec=spec,
-        frame=imputed,
+        frame=frame,
         calendar=history.calendar,
         cutoff=cutoff,
-        scales=features.series_scales(imputed, spec),
-        usual=features.usual_prices(imputed.filter(pl.col(WEIGHT) > 0), spec),
+        scales=features.series_scales(frame, spec),
+        usual=features.usual_prices(frame.filter(pl.col(WEIGHT) > 0), spec),
+        dispersion=imputed.dispersion,
+        season_profile=profile,
     )
-    return prepared, found
+    return prepared, imputed.promo_ratio
 
 
 def static_codes(frame: pl.DataFrame, spec: PanelSpec) -> dict[str, dict[str, int]]:
@@ -68,6 +82,7 @@ def engineer(
     calendar = features.future_calendar(history.calendar, ahead)
     if calendar.schema["period"] in (pl.Date(), pl.Datetime()):
         rows = rows.join(features.calendar_features(calendar), on=DS, how="left")
+    rows = features.with_season(rows, spec, calendar, history.season_profile)
     return rows.with_columns(
         pl.col(column).cast(pl.String).replace_strict(mapping, default=-1).cast(pl.Int32)
         for column, mapping in codes.items()

@@ -3,10 +3,30 @@
 One gradient-boosted model learns from every series at once (the M5-winning
 family): lags and rolling statistics of demand, calendar, price relative to the
 usual price, promotion flags and depth, recent promotion history and whatever
-known covariates and store attributes the data carries (features.py). An
-unpromoted stockout week trains on its unconstrained demand (the expected demand
-given that it reached at least what sold, censoring.py), not on the capped
-sales; a promoted one teaches nothing (weight 0) but feeds later lags.
+known covariates and store attributes the data carries (features.py).
+
+What the trees learn is demand over an expected level:
+
+    demand / (series scale x category season x prior lift)
+
+- series scale: the series' recent unpromoted level, so lifts pool across slow
+  and fast sellers (features.series_scales);
+- category season: with a category column and dated periods, the category's
+  seasonal index for that week, measured on all its series at once
+  (features.season_profile);
+- prior lift: on promoted weeks, the lift a SCAN*PRO model fitted on the
+  history's promotions expects (lift_prior.py); 1 without a promotion.
+
+So the trees correct a structure that is already close instead of rebuilding a
+category's year and a promotion's lift from splits, which left single
+promotions 20-40 % off (benchmarks/README.md). The prior's log lift is also a
+feature, so they can bend it.
+
+Stockout weeks: an unpromoted one trains on its unconstrained demand (the
+expected demand given that it reached at least what sold, censoring.py), not on
+the capped sales; so does a promoted one, with the prior's forecast as its
+expected demand (`ModelConfig.unconstrain_promotions`): left out, they would
+teach lifts that are too low, since promotions sell out where demand ran high.
 
 `predict` answers twice: with the planned promotion (the forecast) and with the
 promotion switched off (the baseline: promotion columns 0, prices back to the
@@ -27,9 +47,10 @@ from mlforecast import MLForecast
 from mlforecast.lag_transforms import RollingMean, RollingStd
 
 from promoflow.forecasting import features, horizon
-from promoflow.forecasting.features import DS, ID, PROMO_ANY, WEIGHT
+from promoflow.forecasting.features import DS, ID, PROMO_ANY, SEASON, WEIGHT
 from promoflow.forecasting.horizon import PreparedHistory
 from promoflow.forecasting.intervals import ConformalQuantiles
+from promoflow.forecasting.lift_prior import LIFT_PRIOR, LiftPrior
 from promoflow.forecasting.panel import Panel, PanelSpec
 from promoflow.kit.errors import InvalidInput
 
@@ -38,7 +59,9 @@ SCALE = "series_scale"
 MODEL_FAMILY = "promoflow-lgbm"
 # 2: unpromoted stockout weeks train on their unconstrained demand (censoring.py),
 # and large estates train on a reweighted sample of unpromoted rows.
-MODEL_REVISION = 2
+# 3: demand over scale x category season x SCAN*PRO prior lift; promoted stockout
+# weeks unconstrained too.
+MODEL_REVISION = 3
 # Rolling means over these windows, after these lags (lag 1: recent level; lag 52:
 # the same weeks last year). Lag 1 also gets a 13-week standard deviation.
 ROLLING_WINDOWS: dict[int, tuple[int, ...]] = {1: (4, 13), 52: (4,)}
@@ -72,6 +95,13 @@ class ModelConfig:
     # thread unless asked; the scale benchmark sets the core count.
     threads: int = 1
     seed: int = 7
+    # A SCAN*PRO lift fitted on the history's promotions (lift_prior.py): a feature,
+    # and with lift_offset part of the level the trees' target is measured against.
+    lift_prior: bool = True
+    lift_offset: bool = True
+    # Promoted stockout weeks train on E[demand | demand >= sold] around the prior's
+    # forecast; False leaves them out (weight 0), as revision 2 did.
+    unconstrain_promotions: bool = True
 
     def lightgbm(self) -> LGBMRegressor:
         """A fresh LightGBM regressor with these settings."""
@@ -143,12 +173,20 @@ class GlobalDemandModel:
         self.model_version = f"{MODEL_FAMILY}-{MODEL_REVISION}"
         self.feature_names: list[str] = []
         self.promo_ratio = features.DEFAULT_PROMO_RATIO
+        self.season_profile: pl.DataFrame | None = None
+        self.lift_prior: LiftPrior | None = None
         self.spec: PanelSpec | None = None
         self._fitted: PreparedHistory | None = None
         self._static_codes: dict[str, dict[str, int]] = {}
         self._forecaster: MLForecast | None = None
         self._quantiles: ConformalQuantiles | None = None
         self.row_sample = RowSample()
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """A model stored by an earlier revision forecasts the way it was trained."""
+        state.setdefault("lift_prior", None)
+        state.setdefault("season_profile", None)
+        self.__dict__.update(state)
 
     # -- fitting -------------------------------------------------------------------
 
@@ -159,9 +197,20 @@ class GlobalDemandModel:
         self.spec = history.spec
         self._static_codes = horizon.static_codes(history.frame, history.spec)
         fitted, self.promo_ratio = horizon.prepare_history(history)
+        self.season_profile = fitted.season_profile
         engineered = horizon.engineer(fitted.frame, fitted, self._static_codes)
+        if self.config.lift_prior:
+            self.lift_prior = LiftPrior.fit(engineered, history.spec, fitted.dispersion)
+        engineered = self._with_prior(engineered)
         self.feature_names = horizon.feature_names(engineered, fitted.spec)
-        train = self._scaled(self._columns(engineered), fitted)
+        columns = self._columns(engineered)
+        if self.lift_prior is not None and self.config.unconstrain_promotions:
+            demand = self.lift_prior.sold_out_demand(engineered, fitted.dispersion)
+            columns = columns.update(
+                demand.select(ID, DS, pl.col("demand").alias("y"), pl.lit(1.0).alias(WEIGHT)),
+                on=[ID, DS],
+            )
+        train = self._scaled(columns, fitted)
         self.row_sample = RowSample.within(train, self.config.max_training_rows)
         self._forecaster = self._fit_forecaster(train)
         if self.config.intervals:
@@ -173,9 +222,8 @@ class GlobalDemandModel:
         self._fitted = replace(fitted, frame=fitted.frame.filter(recent))
         return self
 
-    @staticmethod
-    def _scaled(rows: pl.DataFrame, history: PreparedHistory) -> pl.DataFrame:
-        return rows.join(history.scales, on=ID).with_columns(pl.col("y") / pl.col(SCALE))
+    def _scaled(self, rows: pl.DataFrame, history: PreparedHistory) -> pl.DataFrame:
+        return rows.join(history.scales, on=ID).with_columns(pl.col("y") / self._divisor())
 
     def _fit_forecaster(self, train: pl.DataFrame) -> MLForecast:
         forecaster = MLForecast(
@@ -186,7 +234,7 @@ class GlobalDemandModel:
             num_threads=self.config.threads,
         )
         prepared = forecaster.preprocess(
-            train,
+            train.drop(SEASON),  # a divisor of the target, not a feature
             id_col=ID,
             time_col=DS,
             target_col="y",
@@ -225,8 +273,8 @@ class GlobalDemandModel:
             late.join(actuals, on=[ID, DS], how="semi")
             .join(predicted, on=[ID, DS], how="inner")
             .select(
-                pl.col("y") * pl.col(SCALE),
-                (pl.col("lgbm").clip(lower_bound=0.0) * pl.col(SCALE)).alias("forecast"),
+                pl.col("y") * self._divisor(),
+                (pl.col("lgbm").clip(lower_bound=0.0) * self._divisor()).alias("forecast"),
                 (pl.col(PROMO_ANY) > 0).alias("promoted"),
                 (pl.col(DS) - split).alias("step"),
             )
@@ -247,7 +295,9 @@ class GlobalDemandModel:
             raise InvalidInput("model", "unfitted", "call fit() before predict()")
         context = self._fitted
         if history is not None:
-            context, _ = horizon.prepare_history(history, ratio=self.promo_ratio)
+            context, _ = horizon.prepare_history(
+                history, ratio=self.promo_ratio, profile=self.season_profile
+            )
         horizon.check_future(future, context)
         steps = int(future[DS].max()) - context.cutoff  # type: ignore[arg-type]
         ids = sorted(future[ID].unique())
@@ -292,25 +342,44 @@ class GlobalDemandModel:
         fresh: bool,
     ) -> pl.DataFrame:
         assert self._forecaster is not None
-        engineered = self._columns(horizon.engineer(timeline, context, self._static_codes))
+        engineered = self._columns(self._engineer(timeline, context))
         ahead = engineered.filter(pl.col(DS) > context.cutoff).select(self._exogenous())
         new_df = None
         if fresh:
             # The trees stay; lags and rolling statistics come from the fresh history.
             known = context.frame.filter(pl.col(ID).is_in(ids))
-            recent = self._columns(horizon.engineer(known, context, self._static_codes))
+            recent = self._columns(self._engineer(known, context))
             new_df = self._scaled(recent, context)
-        predicted = self._forecaster.predict(steps, X_df=ahead, ids=ids, new_df=new_df)
+        predicted = self._forecaster.predict(
+            steps, X_df=ahead, ids=ids, new_df=None if new_df is None else new_df.drop(SEASON)
+        )
+        divisors = [SEASON, *([LIFT_PRIOR] if self.lift_prior is not None else [])]
+        predicted = predicted.join(engineered.select(ID, DS, *divisors), on=[ID, DS])
         return predicted.join(context.scales, on=ID).select(
-            ID, DS, (pl.col("lgbm") * pl.col(SCALE)).alias("lgbm")
+            ID, DS, (pl.col("lgbm") * self._divisor()).alias("lgbm")
         )
 
     # -- features ------------------------------------------------------------------
 
+    def _engineer(self, timeline: pl.DataFrame, context: PreparedHistory) -> pl.DataFrame:
+        return self._with_prior(horizon.engineer(timeline, context, self._static_codes))
+
+    def _divisor(self) -> pl.Expr:
+        """What the trees' target is demand over: the series scale (times the prior's lift)."""
+        level = pl.col(SCALE) * pl.col(SEASON)
+        if self.lift_prior is None or not self.config.lift_offset:
+            return level
+        return level * pl.col(LIFT_PRIOR).exp()
+
+    def _with_prior(self, engineered: pl.DataFrame) -> pl.DataFrame:
+        if self.lift_prior is None:
+            return engineered
+        return self.lift_prior.apply(engineered)
+
     def _columns(self, engineered: pl.DataFrame) -> pl.DataFrame:
         """The columns mlforecast sees, in a fixed order (the model's features)."""
         assert self.spec is not None
-        extra = [c for c in ("y", WEIGHT) if c in engineered.columns]
+        extra = [c for c in ("y", WEIGHT, SEASON) if c in engineered.columns]
         return engineered.select(ID, DS, *self.feature_names, *self.spec.static_cols, *extra)
 
     def _static_features(self) -> list[str]:

@@ -44,6 +44,9 @@ class PanelSpec:
     # many other items of the category it promotes). They do not make a row
     # promoted, but the baseline switches them off too: no event, no siblings.
     promo_context_cols: tuple[str, ...] = ()
+    # A static column grouping series whose promotions respond alike (a category):
+    # the lift prior learns a price elasticity per value (lift_prior.py).
+    category_col: str | None = None
 
 
 @dataclass(frozen=True)

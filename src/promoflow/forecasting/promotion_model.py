@@ -37,6 +37,7 @@ SPEC = PanelSpec(
     promo_cols=PROMO_COLUMNS,
     promo_context_cols=("category_promotions",),
     static_cols=("category",),
+    category_col="category",
     censor_col="stockout",
 )
 
