@@ -31,9 +31,11 @@ SPEC = PanelSpec(
     target="units",
     known_covariates=("price", "on_promo", "display"),
     promo_cols=("on_promo", "display"),
-    static_cols=("store_format",),
+    static_cols=("store_format", "category"),
+    category_col="category",
     censor_col="stockout",
 )
+CATEGORIES = 50
 
 
 def synthetic_panel(series: int, seed: int = 1) -> tuple[Panel, pl.DataFrame]:
@@ -41,7 +43,10 @@ def synthetic_panel(series: int, seed: int = 1) -> tuple[Panel, pl.DataFrame]:
     rng = np.random.default_rng(seed)
     weeks = np.arange(WEEKS)
     level = rng.gamma(2.0, 6.0, series)[:, None]
-    season = 1 + 0.25 * np.sin(2 * np.pi * (weeks[None, :] + rng.integers(0, 52, (series, 1))) / 52)
+    # Each category has its own seasonal phase (the model measures it per category).
+    category = rng.integers(0, CATEGORIES, series)
+    phase = rng.integers(0, 52, CATEGORIES)[category][:, None]
+    season = 1 + 0.25 * np.sin(2 * np.pi * (weeks[None, :] + phase) / 52)
     on_promo = rng.random((series, WEEKS)) < 0.10
     display = on_promo & (rng.random((series, WEEKS)) < 0.4)
     depth = np.where(on_promo, rng.choice([0.1, 0.2, 0.3], (series, WEEKS)), 0.0)
@@ -59,6 +64,7 @@ def synthetic_panel(series: int, seed: int = 1) -> tuple[Panel, pl.DataFrame]:
             "on_promo": on_promo.ravel().astype(np.float64),
             "display": display.ravel().astype(np.float64),
             "store_format": np.repeat(rng.choice(["super", "express", "hyper"], series), WEEKS),
+            "category": np.repeat(category.astype(str), WEEKS),
         }
     )
     start = date(2024, 11, 4)
