@@ -145,3 +145,16 @@ def test_promotions_that_sold_out_do_not_teach_a_low_lift() -> None:
     )
     assert abs(mean_lift(frame) / truth - 1) < 0.05, (mean_lift(frame), truth)
     assert mean_lift(left_out) < 0.95 * truth, (mean_lift(left_out), truth)
+
+
+def test_a_category_the_fit_never_saw_gets_the_shared_elasticity() -> None:
+    frame = history()
+    prior = LiftPrior.fit(frame, SPEC, 0.1)
+    assert prior is not None
+    row = frame.filter(pl.col("on_promo") > 0).head(1).with_columns(pl.lit(0.7).alias("price_rel"))
+
+    def lift(category: int) -> float:
+        applied = prior.apply(row.with_columns(pl.lit(category).alias("category")))
+        return math.exp(applied[LIFT_PRIOR].item())
+
+    assert lift(0) < lift(7) < lift(1)  # between the elastic and the inelastic category

@@ -46,7 +46,7 @@ def backtest(
     static_cols: str = typer.Option("", help="Columns constant within a series, e.g. region"),
     category_col: str | None = typer.Option(
         None,
-        help="A static column whose series share a price elasticity (e.g. category)",
+        help="A static column whose series share a season and a price elasticity (a category)",
     ),
     censor_col: str | None = typer.Option(
         None, help="Non-zero/true where sales were capped by a stockout"

@@ -1,4 +1,4 @@
-"""A promotion lift prior in the SCAN*PRO form, which the trees take as one feature.
+"""A promotion lift prior in the SCAN*PRO form: the level the trees correct, and a feature.
 
 SCAN*PRO (Wittink, Addona, Hawkes & Porter, 1988; van Heerde, Leeflang &
 Wittink, 2002) is the retail industry's classic promotion model: demand during a
@@ -12,14 +12,17 @@ the series' level as exposure), it pools what a lift looks like across
 categories and mechanics in a handful of coefficients. The trees could learn the
 same surface, but only piece by piece from splits, and a promotion whose
 combination of depth, mechanic and display they saw rarely came out 20-40 % off
-(benchmarks/README.md). Its log lift is a feature (`LIFT_PRIOR`, 0 without a
-promotion), so the model can still bend it where the data disagree.
+(benchmarks/README.md). The model measures demand against level x prior lift
+and also sees the log lift as a feature (`LIFT_PRIOR`, 0 without a promotion),
+so the trees learn what the prior does not explain and can bend it where the
+data disagree (model.py).
 
 The design: log relative price per price column, plus a deviation per
 category (`PanelSpec.category_col`: each category its own elasticity, shrunk
 towards the shared one by the ridge penalty); each promotion column as a 0/1
 flag, or one flag per value when it holds a handful of integer codes (a
-mechanic); an intercept.
+mechanic); an intercept. The per-category columns are sparse (one value per
+row), so hundreds of categories cost memory per promoted row, not per category.
 scikit-learn's PoissonRegressor fits it: exposure is not one of its arguments,
 but a Poisson GLM with offset log(level) is the same fit as one on units / level
 weighted by level.
@@ -34,6 +37,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import polars as pl
+from scipy import sparse  # type: ignore[import-untyped]  # SciPy ships no stubs
 from sklearn.linear_model import PoissonRegressor  # type: ignore[import-untyped]
 
 from promoflow.forecasting import censoring
@@ -129,7 +133,7 @@ class LiftPrior:
         )
 
     def _log_lift(self, rows: pl.DataFrame) -> npt.NDArray[np.float64]:
-        return np.asarray(self.intercept + self._design(rows) @ np.asarray(self.coef))
+        return np.asarray(self.intercept + self._design(rows) @ np.asarray(self.coef)).ravel()
 
     def apply(self, timeline: pl.DataFrame) -> pl.DataFrame:
         """`timeline` (engineered: relative prices present) with LIFT_PRIOR: log lift, 0 if none."""
@@ -140,21 +144,48 @@ class LiftPrior:
             log_lift[promoted] = self._log_lift(rows)
         return timeline.with_columns(pl.Series(LIFT_PRIOR, log_lift))
 
-    def _design(self, rows: pl.DataFrame) -> npt.NDArray[np.float64]:
-        columns: list[npt.NDArray[np.float64]] = []
+    def _design(self, rows: pl.DataFrame) -> sparse.csr_matrix:
+        """Per price column its log, then its log per category; then the promotion columns."""
+        blocks: list[Any] = []
         for price in self.price_cols:
             log_price = np.log(rows[f"{price}_rel"].fill_null(1.0).clip(*PRICE_BOUNDS).to_numpy())
-            columns.append(log_price)
+            blocks.append(sparse.csr_matrix(log_price[:, None]))
             if self.groups and self.spec.category_col:
-                group = rows[self.spec.category_col].to_numpy()
-                columns.extend(log_price * (group == g) for g in self.groups)
+                blocks.append(self._per_category(rows[self.spec.category_col], log_price))
+        flags: list[npt.NDArray[np.float64]] = []
         for column in self.spec.promo_cols:
             values = rows[column].fill_null(0.0).to_numpy().astype(np.float64)
             if column in self.codes:
-                columns.extend((values == v).astype(np.float64) for v in self.codes[column])
+                flags.extend((values == v).astype(np.float64) for v in self.codes[column])
             else:
-                columns.append(values)
-        return np.column_stack(columns) if columns else np.zeros((rows.height, 0))
+                flags.append(values)
+        if flags:
+            blocks.append(sparse.csr_matrix(np.column_stack(flags)))
+        if not blocks:
+            return sparse.csr_matrix((rows.height, 0))
+        return sparse.hstack(blocks, format="csr")
+
+    def _per_category(self, category: pl.Series, values: npt.NDArray[np.float64]) -> Any:
+        """`values` in the column of each row's category.
+
+        A category the fit never saw takes the mean of the categories' deviations
+        (its value spread over every column): the ridge splits each elasticity
+        between the shared term and the deviations, so the shared term alone sits
+        nearer zero than a typical category.
+        """
+        index = {g: i for i, g in enumerate(self.groups)}
+        position = (
+            category.replace_strict(index, default=-1, return_dtype=pl.Int64)
+            .fill_null(-1)
+            .to_numpy()
+        )
+        known = position >= 0
+        unseen = np.flatnonzero(~known)
+        count = len(self.groups)
+        rows = np.concatenate([np.flatnonzero(known), np.repeat(unseen, count)])
+        columns = np.concatenate([position[known], np.tile(np.arange(count), len(unseen))])
+        data = np.concatenate([values[known], np.repeat(values[unseen] / count, count)])
+        return sparse.csr_matrix((data, (rows, columns)), shape=(len(values), count))
 
 
 def _codes(column: pl.Series) -> set[float] | None:

@@ -44,8 +44,10 @@ class PanelSpec:
     # many other items of the category it promotes). They do not make a row
     # promoted, but the baseline switches them off too: no event, no siblings.
     promo_context_cols: tuple[str, ...] = ()
-    # A static column grouping series whose promotions respond alike (a category):
-    # the lift prior learns a price elasticity per value (lift_prior.py).
+    # A static column grouping series that share a season and respond alike to a
+    # price cut (a category): with dated periods the model measures each value's
+    # seasonal index (features.season_profile), and the lift prior learns a price
+    # elasticity per value (lift_prior.py).
     category_col: str | None = None
 
 
