@@ -9,7 +9,7 @@ replayed step never applies twice.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
@@ -147,6 +147,15 @@ class ItemRecord:
     gtin: str | None = None
     supplier_code: str | None = None
     source: str = ""
+
+
+def item_change(record: ItemRecord) -> dict[str, object]:
+    """The item-master change shape (`ItemMaster.changed_items`): amounts as strings."""
+    values: dict[str, object] = asdict(record)
+    for key in ("unit_cost", "regular_price"):
+        if values[key] is not None:
+            values[key] = str(values[key])
+    return values
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import pytest
 from bc_support import recorded
 
 from promoflow.connectors.dynamics_bc import mapping
-from promoflow.connectors.ports import MalformedPayload, PurchaseOrderRequest
+from promoflow.connectors.ports import MalformedPayload, PurchaseOrderRequest, item_change
 
 SYSTEM = "bc-test"
 ORIGIN = "https://api.businesscentral.dynamics.com"
@@ -53,7 +53,7 @@ def test_an_item_that_cannot_be_mapped_fails_the_whole_page(field: str, value: o
 
 def test_item_as_dict_keeps_amounts_exact() -> None:
     item = mapping.item_record(SYSTEM, recorded("bc_items_page.json")["value"][1], source=SYSTEM)
-    values = mapping.item_as_dict(item)
+    values = item_change(item)
     assert values["sku"] == "1900-S" and values["unit_cost"] == "150.4"
 
 

@@ -15,6 +15,7 @@ from promoflow.connectors.odoo import errors, mapping
 from promoflow.connectors.odoo.connector import OdooConnector
 from promoflow.connectors.ports import ConnectorUnavailable, MalformedPayload, PurchaseOrderRequest
 from promoflow.connectors.resilience import Guard
+from promoflow.connectors.stock import sum_positions
 from promoflow.kit.errors import InvalidInput
 
 SYSTEM = "odoo-test"
@@ -70,7 +71,7 @@ def test_quants_sum_per_product_and_location_with_reserved_as_allocated() -> Non
         locations={8: "DC01", 9: "DC01", 19: "STORE01"},
     )
     as_of = datetime(2026, 1, 1, tzinfo=UTC)
-    positions = mapping.sum_quants(rows, source=SYSTEM, as_of=as_of, scope=[("FURN_8888", "DC01")])
+    positions = sum_positions(rows, source=SYSTEM, as_of=as_of, scope=[("FURN_8888", "DC01")])
     assert [(p.sku, p.location_code, p.on_hand, p.allocated) for p in positions] == [
         ("FURN_7800", "DC01", 15.0, 2.0),
         ("FURN_8888", "DC01", 0.0, 0.0),
@@ -197,19 +198,25 @@ def test_a_secret_in_an_error_message_is_masked() -> None:
 def test_settings_are_checked_when_the_connector_is_built(
     values: dict[str, object], field: str
 ) -> None:
-    config = ConnectorConfig(
-        OdooConnector.manifest,
-        {
-            "base_url": "https://odoo.example.com",
-            "api_key": "env:ODOO_KEY",
-            "database": "prod",
-            "location_map": "WH/Stock=DC01",
-            **values,
-        },
-    )
-    context = ConnectorContext(name="odoo-settings", guard=Guard("odoo-settings"))
+    """Ranges are checked with the config (its manifest), the rest when the connector is built."""
+
+    def build() -> OdooConnector:
+        config = ConnectorConfig(
+            OdooConnector.manifest,
+            {
+                "base_url": "https://odoo.example.com",
+                "api_key": "env:ODOO_KEY",
+                "database": "prod",
+                "location_map": "WH/Stock=DC01",
+                **values,
+            },
+        )
+        return OdooConnector(
+            config, ConnectorContext(name="odoo-settings", guard=Guard("odoo-settings"))
+        )
+
     with pytest.raises(InvalidInput) as refused:
-        OdooConnector(config, context)
+        build()
     assert refused.value.field == field
 
 

@@ -38,6 +38,7 @@ from requests.adapters import HTTPAdapter
 from promoflow.connectors.http import RETRYABLE_STATUS
 from promoflow.connectors.ports import ConnectorError, ConnectorUnavailable
 from promoflow.connectors.resilience import Guard
+from promoflow.kit.sequences import chunked
 
 from .mapping import JOURNAL_CONTAINER
 
@@ -101,11 +102,6 @@ class Endpoint:
 def _quoted(values: Iterable[str]) -> str:
     # Predicate string literals are JSON strings; json.dumps escapes quotes and backslashes.
     return ", ".join(json.dumps(value) for value in values)
-
-
-def _chunks(values: list[str]) -> Iterable[list[str]]:
-    for start in range(0, len(values), QUERY_CHUNK):
-        yield values[start : start + QUERY_CHUNK]
 
 
 class CommercetoolsClient:
@@ -219,7 +215,7 @@ class CommercetoolsClient:
     def channel_ids(self, keys: Iterable[str]) -> dict[str, str]:
         """Channel id by key for the keys that exist."""
         found: dict[str, str] = {}
-        for chunk in _chunks(sorted(set(keys))):
+        for chunk in chunked(sorted(set(keys)), QUERY_CHUNK):
             where = f"key in ({_quoted(chunk)})"
 
             def find(
@@ -236,7 +232,7 @@ class CommercetoolsClient:
     def products_for_skus(self, skus: Iterable[str]) -> list[models.Product]:
         """The published products holding any of the SKUs."""
         products: dict[str, models.Product] = {}
-        for chunk in _chunks(sorted(set(skus))):
+        for chunk in chunked(sorted(set(skus)), QUERY_CHUNK):
             listed = _quoted(chunk)
             where = (
                 f"masterData(current(masterVariant(sku in ({listed})) "

@@ -9,7 +9,6 @@ from typing import Any, ClassVar
 from promoflow.connectors.dynamics_bc import mapping
 from promoflow.connectors.dynamics_bc.client import BusinessCentralClient, any_of, literal
 from promoflow.connectors.dynamics_bc.oauth import ClientCredentials, ClientCredentialsAuth
-from promoflow.connectors.dynamics_bc.stock import StockRow, sum_positions
 from promoflow.connectors.framework import (
     Capability,
     ConfigField,
@@ -25,10 +24,13 @@ from promoflow.connectors.ports import (
     PositionRecord,
     PurchaseOrderAck,
     PurchaseOrderRequest,
+    item_change,
 )
+from promoflow.connectors.stock import StockRow, sum_positions
 from promoflow.kit.clock import utcnow
 from promoflow.kit.errors import InvalidInput
 from promoflow.kit.logging import get_logger
+from promoflow.kit.sequences import chunked
 
 log = get_logger(__name__)
 # Values per `or` filter: keeps each URL well under the 2,048-character limits of proxies.
@@ -38,11 +40,6 @@ ITEM_FIELDS = (
     "inventory,baseUnitOfMeasureCode,lastModifiedDateTime"
 )
 LEDGER_FIELDS = "entryNo,itemNo,locationCode,quantity"
-
-
-def _chunks(values: Sequence[str], size: int = FILTER_CHUNK) -> Iterator[Sequence[str]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 def _odata_time(moment: datetime) -> str:
@@ -77,7 +74,7 @@ class BusinessCentralConnector:
                 default="microsoft/analytics/v1.0",
                 description="API route whose itemLedgerEntries carry locationCode",
             ),
-            ConfigField("page_size", "integer", default=500),
+            ConfigField("page_size", "integer", default=500, minimum=1, maximum=20000),
             ConfigField("timeout_seconds", "number", default=30.0),
         ),
         description="Item master, inventory positions summed from item ledger entries, "
@@ -88,8 +85,6 @@ class BusinessCentralConnector:
         self.config = config
         self.system = context.name
         page_size = int(config.get("page_size"))
-        if not 1 <= page_size <= 20000:
-            raise InvalidInput("config.page_size", page_size, "must be between 1 and 20000")
         tenant = str(config.get("tenant_id"))
         token_url = config.get("token_url") or (
             f"https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
@@ -144,13 +139,13 @@ class BusinessCentralConnector:
 
     def changed_items(self, since: datetime | None) -> list[dict[str, object]]:
         """Item master records changed since a time (None = all)."""
-        return [mapping.item_as_dict(item) for page in self.stream_items(since) for item in page]
+        return [item_change(item) for page in self.stream_items(since) for item in page]
 
     # InventorySource / PositionStream
 
     def _ledger(self, skus: Sequence[str], location_codes: Sequence[str] | None) -> list[StockRow]:
         rows: list[StockRow] = []
-        for chunk in _chunks(list(skus)):
+        for chunk in chunked(list(skus), FILTER_CHUNK):
             where = any_of("itemNo", chunk)
             if location_codes:
                 where += " and " + any_of("locationCode", location_codes)
@@ -231,7 +226,7 @@ class BusinessCentralConnector:
     def acknowledgements(self, numbers: list[str]) -> list[PurchaseOrderAck]:
         """Released orders among `numbers`, with their item lines as confirmed."""
         acks: list[PurchaseOrderAck] = []
-        for chunk in _chunks(sorted(set(numbers))):
+        for chunk in chunked(sorted(set(numbers)), FILTER_CHUNK):
             params = {
                 "$filter": any_of("number", chunk),
                 "$select": "id,number,status,lastModifiedDateTime",

@@ -11,19 +11,18 @@ and value: never a half-mapped page.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
-from promoflow.connectors.dynamics_bc.stock import StockRow
 from promoflow.connectors.ports import (
     ItemRecord,
     MalformedPayload,
     PurchaseOrderAck,
     PurchaseOrderRequest,
 )
+from promoflow.connectors.stock import StockRow
 
 NEXT_LINK = "@odata.nextLink"
 # API status of a purchase order: Draft (open in the client), In Review (pending
@@ -125,15 +124,6 @@ def item_record(system: str, row: Mapping[str, Any], *, source: str) -> ItemReco
 def item_page(system: str, rows: Sequence[Mapping[str, Any]], *, source: str) -> list[ItemRecord]:
     """A whole page of items, or MalformedPayload for the first row that does not map."""
     return [item_record(system, row, source=source) for row in rows]
-
-
-def item_as_dict(record: ItemRecord) -> dict[str, object]:
-    """The item-master change shape (`ItemMaster.changed_items`): amounts as strings."""
-    values: dict[str, object] = asdict(record)
-    for key in ("unit_cost", "regular_price"):
-        if values[key] is not None:
-            values[key] = str(values[key])
-    return values
 
 
 def ledger_rows(system: str, rows: Sequence[Mapping[str, Any]]) -> list[StockRow]:

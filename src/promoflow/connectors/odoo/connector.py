@@ -8,7 +8,6 @@ from typing import Any, ClassVar
 
 import httpx
 
-from promoflow.connectors.dynamics_bc.mapping import item_as_dict
 from promoflow.connectors.framework import (
     Capability,
     ConnectionCheck,
@@ -25,14 +24,17 @@ from promoflow.connectors.odoo.client import (
     OdooApi,
     OdooClient,
 )
-from promoflow.connectors.odoo.reading import ANY_ACTIVE, chunks, pages
+from promoflow.connectors.odoo.reading import ANY_ACTIVE, CHUNK, pages
 from promoflow.connectors.ports import (
     ItemRecord,
     PositionRecord,
     PurchaseOrderAck,
     PurchaseOrderRequest,
+    item_change,
 )
+from promoflow.connectors.stock import StockRow, sum_positions
 from promoflow.kit.clock import utcnow
+from promoflow.kit.sequences import chunked
 
 QUANT_FIELDS = ["product_id", "location_id", "quantity", "reserved_quantity"]
 
@@ -81,7 +83,7 @@ class OdooConnector:
                 api_key=api_key,
             )
         self.client = OdooClient(
-            self.system, context.guard, api, page_size=settings.page_size(config)
+            self.system, context.guard, api, page_size=int(config.get("page_size"))
         )
 
     def __repr__(self) -> str:
@@ -114,13 +116,13 @@ class OdooConnector:
 
     def changed_items(self, since: datetime | None) -> list[dict[str, object]]:
         """Item master records changed since a time (None = all)."""
-        return [item_as_dict(item) for page in self.stream_items(since) for item in page]
+        return [item_change(item) for page in self.stream_items(since) for item in page]
 
     # InventorySource / PositionStream
 
-    def _quants(self, skus: dict[int, str], locations: dict[int, str]) -> list[mapping.QuantRow]:
-        rows: list[mapping.QuantRow] = []
-        for chunk in chunks(sorted(skus)):
+    def _quants(self, skus: dict[int, str], locations: dict[int, str]) -> list[StockRow]:
+        rows: list[StockRow] = []
+        for chunk in chunked(sorted(skus), CHUNK):
             domain = [["product_id", "in", list(chunk)], ["location_id", "in", sorted(locations)]]
             for page in pages(self.client, "stock.quant", domain, QUANT_FIELDS):
                 rows.extend(mapping.quant_rows(self.system, page, skus=skus, locations=locations))
@@ -132,13 +134,13 @@ class OdooConnector:
             return []
         locations = reading.location_codes(self.client, self.location_map, location_codes)
         found: dict[int, str] = {}
-        for chunk in chunks(sorted(set(skus))):
+        for chunk in chunked(sorted(set(skus)), CHUNK):
             domain = [["default_code", "in", list(chunk)], ANY_ACTIVE]
             for page in pages(self.client, "product.product", domain, ["id", "default_code"]):
                 found.update(_sku_map(self.system, page))
         quants = self._quants(found, locations) if found and locations else []
         scope = [(sku, location) for sku in skus for location in location_codes]
-        return mapping.sum_quants(quants, source=self.system, as_of=utcnow(), scope=scope)
+        return sum_positions(quants, source=self.system, as_of=utcnow(), scope=scope)
 
     def stream_positions(
         self, location_codes: Sequence[str] | None = None
@@ -150,7 +152,7 @@ class OdooConnector:
         domain = [["default_code", "!=", False]]
         for rows in pages(self.client, "product.product", domain, ["id", "default_code"]):
             quants = self._quants(_sku_map(self.system, rows), locations)
-            positions = mapping.sum_quants(quants, source=self.system, as_of=utcnow())
+            positions = sum_positions(quants, source=self.system, as_of=utcnow())
             if positions:
                 yield positions
 

@@ -13,7 +13,6 @@ raises `MalformedPayload` naming the field and value: never a half-mapped page.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -21,10 +20,10 @@ from typing import Any
 from promoflow.connectors.ports import (
     ItemRecord,
     MalformedPayload,
-    PositionRecord,
     PurchaseOrderAck,
     PurchaseOrderRequest,
 )
+from promoflow.connectors.stock import StockRow
 
 ODOO_DATETIME = "%Y-%m-%d %H:%M:%S"
 ACKNOWLEDGED = frozenset({"purchase", "done"})
@@ -156,25 +155,15 @@ def item_page(system: str, rows: Sequence[Mapping[str, Any]], *, source: str) ->
     return [item_record(system, row, source=source) for row in rows]
 
 
-@dataclass(frozen=True)
-class QuantRow:
-    """One `stock.quant`'s contribution to an item x location."""
-
-    sku: str
-    location_code: str
-    quantity: float
-    reserved: float
-
-
 def quant_rows(
     system: str,
     rows: Sequence[Mapping[str, Any]],
     *,
     skus: Mapping[int, str],
     locations: Mapping[int, str],
-) -> list[QuantRow]:
+) -> list[StockRow]:
     """Quants as rows keyed by our SKU and location code (resolved from their ids)."""
-    mapped: list[QuantRow] = []
+    mapped: list[StockRow] = []
     for row in rows:
         product = reference(system, row, "product_id")
         location = reference(system, row, "location_id")
@@ -183,7 +172,7 @@ def quant_rows(
         if location[0] not in locations:
             raise _bad(system, "a quant outside the mapped locations", row, "location_id", location)
         mapped.append(
-            QuantRow(
+            StockRow(
                 sku=skus[product[0]],
                 location_code=locations[location[0]],
                 quantity=float(number(system, row, "quantity")),
@@ -191,34 +180,6 @@ def quant_rows(
             )
         )
     return mapped
-
-
-def sum_quants(
-    rows: Sequence[QuantRow],
-    *,
-    source: str,
-    as_of: datetime,
-    scope: Sequence[tuple[str, str]] = (),
-) -> list[PositionRecord]:
-    """One position per item x location (reserved as allocated), zero for a `scope` pair."""
-    totals: dict[tuple[str, str], list[float]] = {pair: [0.0, 0.0] for pair in scope}
-    for row in rows:
-        total = totals.setdefault((row.sku, row.location_code), [0.0, 0.0])
-        total[0] += row.quantity
-        total[1] += row.reserved
-    return [
-        PositionRecord(
-            sku=sku,
-            location_code=location,
-            on_hand=on_hand,
-            on_order=0.0,
-            in_transit=0.0,
-            allocated=reserved,
-            as_of=as_of,
-            source=source,
-        )
-        for (sku, location), (on_hand, reserved) in sorted(totals.items())
-    ]
 
 
 def purchase_order_values(

@@ -15,7 +15,7 @@ from typing import Any
 
 from promoflow.connectors.odoo import mapping
 from promoflow.connectors.odoo.client import OdooClient
-from promoflow.connectors.odoo.reading import chunks, pages, skus_by_id
+from promoflow.connectors.odoo.reading import CHUNK, pages, skus_by_id
 from promoflow.connectors.ports import (
     ConnectorError,
     MalformedPayload,
@@ -23,6 +23,7 @@ from promoflow.connectors.ports import (
     PurchaseOrderRequest,
 )
 from promoflow.kit.errors import InvalidInput
+from promoflow.kit.sequences import chunked
 
 ORDER_FIELDS = ["id", "name", "origin", "state", "date_approve"]
 
@@ -150,7 +151,7 @@ def submit(client: OdooClient, location_map: Mapping[str, str], order: PurchaseO
 def acknowledgements(client: OdooClient, numbers: Sequence[str]) -> list[PurchaseOrderAck]:
     """Answered orders among `numbers`: confirmed (with their lines) or cancelled."""
     acks: list[PurchaseOrderAck] = []
-    for chunk in chunks(sorted(set(numbers))):
+    for chunk in chunked(sorted(set(numbers)), CHUNK):
         domain = [["origin", "in", list(chunk)]]
         for orders in pages(client, "purchase.order", domain, ORDER_FIELDS):
             ids = [mapping.record_id(client.system, row) for row in orders]

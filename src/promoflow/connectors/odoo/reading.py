@@ -15,16 +15,12 @@ from promoflow.connectors.odoo import mapping
 from promoflow.connectors.odoo.client import OdooClient
 from promoflow.connectors.ports import MalformedPayload
 from promoflow.kit.errors import InvalidInput
+from promoflow.kit.sequences import chunked
 
 Domain = list[Any]
 # Values per `in` condition: keeps each request body and SQL statement small.
 CHUNK = 200
 ANY_ACTIVE = ["active", "in", [True, False]]
-
-
-def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 def pages(
@@ -64,7 +60,7 @@ def pages(
 def products_by_sku(client: OdooClient, skus: Sequence[str]) -> dict[str, int]:
     """Product ids of the SKUs (internal references) Odoo knows, archived ones included."""
     found: dict[str, int] = {}
-    for chunk in chunks(sorted(set(skus))):
+    for chunk in chunked(sorted(set(skus)), CHUNK):
         domain = [["default_code", "in", list(chunk)], ANY_ACTIVE]
         for rows in pages(client, "product.product", domain, ["id", "default_code"]):
             for row in rows:
@@ -77,7 +73,7 @@ def products_by_sku(client: OdooClient, skus: Sequence[str]) -> dict[str, int]:
 def skus_by_id(client: OdooClient, product_ids: Sequence[int]) -> dict[int, str]:
     """The SKU (internal reference) of each product id."""
     found: dict[int, str] = {}
-    for chunk in chunks(sorted(set(product_ids))):
+    for chunk in chunked(sorted(set(product_ids)), CHUNK):
         domain = [["id", "in", list(chunk)], ANY_ACTIVE]
         for rows in pages(client, "product.product", domain, ["id", "default_code"]):
             for row in rows:

@@ -30,7 +30,7 @@ FIELDS = (
         "location_map",
         description="Odoo location full names to our location codes: WH/Stock=DC01,SHOP1/Stock=S01",
     ),
-    ConfigField("page_size", "integer", default=200),
+    ConfigField("page_size", "integer", default=200, minimum=1, maximum=MAX_PAGE_SIZE),
     ConfigField("timeout_seconds", "number", default=30.0),
 )
 
@@ -47,13 +47,6 @@ def protocol(config: ConnectorConfig) -> str:
                     f"config.{name}", config.get(name), "is required with protocol=jsonrpc"
                 )
     return chosen
-
-
-def page_size(config: ConnectorConfig) -> int:
-    size = int(config.get("page_size"))
-    if not 1 <= size <= MAX_PAGE_SIZE:
-        raise InvalidInput("config.page_size", size, f"must be between 1 and {MAX_PAGE_SIZE}")
-    return size
 
 
 def location_map(text: str) -> dict[str, str]:

@@ -6,8 +6,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from promoflow.connectors.dynamics_bc.mapping import item_as_dict, text
-from promoflow.connectors.dynamics_bc.stock import StockRow, sum_positions
+from promoflow.connectors.dynamics_bc.mapping import text
 from promoflow.connectors.framework import (
     Capability,
     ConfigField,
@@ -32,10 +31,13 @@ from promoflow.connectors.ports import (
     PositionRecord,
     PurchaseOrderAck,
     PurchaseOrderRequest,
+    item_change,
 )
+from promoflow.connectors.stock import StockRow, sum_positions
 from promoflow.kit.clock import utcnow
 from promoflow.kit.errors import InvalidInput
 from promoflow.kit.logging import get_logger
+from promoflow.kit.sequences import chunked
 
 log = get_logger(__name__)
 # Values per `or` expression: keeps each URL well under proxies' 2,048-character limits.
@@ -43,11 +45,6 @@ FILTER_CHUNK = 40
 ITEM_FIELDS = "ItemId,ItemNumber,ItemDescription,ItemStatusValue,ItemClass,OrganizationCode"
 ONHAND_FIELDS = "ItemNumber,OrganizationCode,SubinventoryCode,PrimaryQuantity,PrimaryUOMCode"
 PO_FIELDS = "POHeaderId,OrderNumber,StatusCode,LastUpdateDate;lines:Item,Quantity,StatusCode"
-
-
-def _chunks(values: Sequence[str], size: int = FILTER_CHUNK) -> Iterator[Sequence[str]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 class OracleFusionConnector:
@@ -67,7 +64,8 @@ class OracleFusionConnector:
             ConfigField("procurement_bu", description="procurement business unit of new POs"),
             ConfigField("buyer", description="buyer of new POs, as Oracle names the person"),
             ConfigField("supplier_site", description="supplier site of new POs"),
-            ConfigField("page_size", "integer", default=200),
+            # Oracle caps `limit` at 500 rows.
+            ConfigField("page_size", "integer", default=200, minimum=1, maximum=500),
             ConfigField("timeout_seconds", "number", default=30.0),
         ),
         description="Items (itemsV2), on-hand (inventoryOnhandBalances) summed per item and "
@@ -78,8 +76,6 @@ class OracleFusionConnector:
         self.config = config
         self.system = context.name
         page_size = int(config.get("page_size"))
-        if not 1 <= page_size <= 500:  # Oracle caps `limit` at 500 rows
-            raise InvalidInput("config.page_size", page_size, "must be between 1 and 500")
         self.item_organization = str(config.get("item_organization"))
         self.client = OracleFusionClient(
             self.system,
@@ -133,13 +129,13 @@ class OracleFusionConnector:
 
     def changed_items(self, since: datetime | None) -> list[dict[str, object]]:
         """Item master records changed since a time (None = all)."""
-        return [item_as_dict(item) for page in self.stream_items(since) for item in page]
+        return [item_change(item) for page in self.stream_items(since) for item in page]
 
     # InventorySource / PositionStream
 
     def _onhand(self, skus: Sequence[str], organizations: Sequence[str] | None) -> list[StockRow]:
         rows: list[StockRow] = []
-        for chunk in _chunks(list(skus)):
+        for chunk in chunked(list(skus), FILTER_CHUNK):
             where = any_of("ItemNumber", chunk)
             if organizations:
                 where += " and " + any_of("OrganizationCode", organizations)
@@ -228,7 +224,7 @@ class OracleFusionConnector:
     def acknowledgements(self, numbers: list[str]) -> list[PurchaseOrderAck]:
         """Answered orders among `numbers` (open and later, rejected, canceled)."""
         acks: list[PurchaseOrderAck] = []
-        for chunk in _chunks(sorted(set(numbers))):
+        for chunk in chunked(sorted(set(numbers)), FILTER_CHUNK):
             params = {"q": any_of("OrderNumber", chunk), "fields": PO_FIELDS}
             for rows in self.client.collection("acknowledgements", "purchaseOrders", params):
                 for row in rows:

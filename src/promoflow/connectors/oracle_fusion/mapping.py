@@ -16,13 +16,13 @@ from decimal import Decimal
 from typing import Any
 
 from promoflow.connectors.dynamics_bc.mapping import decimal, text
-from promoflow.connectors.dynamics_bc.stock import StockRow
 from promoflow.connectors.ports import (
     ItemRecord,
     MalformedPayload,
     PurchaseOrderAck,
     PurchaseOrderRequest,
 )
+from promoflow.connectors.stock import StockRow
 
 ACTIVE = "Active"
 DISCONTINUED = frozenset({"Obsolete", "Phase Out", "Discontinued"})

@@ -12,9 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, ClassVar
 
 import httpx
@@ -34,6 +32,7 @@ from promoflow.connectors.ports import (
     PositionRecord,
     PurchaseOrderAck,
     PurchaseOrderRequest,
+    item_change,
 )
 from promoflow.connectors.sap.batch import BatchRequest
 from promoflow.connectors.sap.client import ODataService, Query
@@ -182,14 +181,7 @@ class SapS4HanaConnector:
 
     def changed_items(self, since: datetime | None) -> list[dict[str, object]]:
         """Item master records changed since a time (None = all)."""
-        records: list[dict[str, object]] = []
-        for page in self.stream_items(since):
-            for item in page:
-                fields = asdict(item)
-                if isinstance(item.unit_cost, Decimal):
-                    fields["unit_cost"] = str(item.unit_cost)
-                records.append(fields)
-        return records
+        return [item_change(item) for page in self.stream_items(since) for item in page]
 
     # inventory ---------------------------------------------------------------------
 

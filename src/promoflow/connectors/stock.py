@@ -1,7 +1,7 @@
-"""Positions summed from stock rows (ledger entries, on-hand balances), one item page at a time.
+"""Positions summed from stock rows (ledger entries, balances, quants), one item page at a time.
 
-Shared by the Business Central and Oracle Fusion connectors: both read rows that
-each carry part of an item x location's stock and must add them up. Summing
+Shared by the Business Central, Oracle Fusion and Odoo connectors: each reads
+rows that carry part of an item x location's stock and must add them up. Summing
 per page of items (not over a whole ledger sorted server-side) keeps memory to
 one page and does not depend on the server's collation agreeing with Python's.
 """
@@ -17,11 +17,12 @@ from promoflow.connectors.ports import PositionRecord
 
 @dataclass(frozen=True)
 class StockRow:
-    """One row's contribution to an item x location's on-hand quantity."""
+    """One row's contribution to an item x location's on-hand (and reserved) quantity."""
 
     sku: str
     location_code: str
     quantity: float
+    reserved: float = 0.0  # counted as allocated (Odoo's reserved_quantity)
 
 
 def sum_positions(
@@ -32,10 +33,11 @@ def sum_positions(
     scope: Sequence[tuple[str, str]] = (),
 ) -> list[PositionRecord]:
     """One position per item x location in the rows, and a zero one per `scope` pair without."""
-    totals: dict[tuple[str, str], float] = {pair: 0.0 for pair in scope}
+    totals: dict[tuple[str, str], list[float]] = {pair: [0.0, 0.0] for pair in scope}
     for row in rows:
-        key = (row.sku, row.location_code)
-        totals[key] = totals.get(key, 0.0) + row.quantity
+        total = totals.setdefault((row.sku, row.location_code), [0.0, 0.0])
+        total[0] += row.quantity
+        total[1] += row.reserved
     return [
         PositionRecord(
             sku=sku,
@@ -43,9 +45,9 @@ def sum_positions(
             on_hand=on_hand,
             on_order=0.0,
             in_transit=0.0,
-            allocated=0.0,
+            allocated=reserved,
             as_of=as_of,
             source=source,
         )
-        for (sku, location), on_hand in sorted(totals.items())
+        for (sku, location), (on_hand, reserved) in sorted(totals.items())
     ]
