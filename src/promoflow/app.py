@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 
 from promoflow import __version__
@@ -36,13 +37,16 @@ def create_app(settings: Settings | None = None, *, manage_runtime: bool = True)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Off the event loop: DBOS refuses its synchronous registrations (a
+        # connection's queue, say) from a thread where a loop is running, and
+        # launching blocks on the database for as long as migrations take.
         if manage_runtime:
-            start_runtime(settings)
+            await to_thread.run_sync(start_runtime, settings)
         try:
             yield
         finally:
             if manage_runtime:
-                stop_runtime()
+                await to_thread.run_sync(stop_runtime)
 
     app = FastAPI(
         title="promoflow",
