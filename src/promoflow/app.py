@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from promoflow import __version__
 from promoflow.api import health
 from promoflow.api.auth import KeyRing
+from promoflow.api.overload import install_overload_guard, thread_tokens
 from promoflow.api.problems import install_problem_handlers
 from promoflow.api.v1 import PREFIX, build_router
 from promoflow.config import Settings, get_settings
@@ -40,6 +41,9 @@ def create_app(settings: Settings | None = None, *, manage_runtime: bool = True)
         # Off the event loop: DBOS refuses its synchronous registrations (a
         # connection's queue, say) from a thread where a loop is running, and
         # launching blocks on the database for as long as migrations take.
+        # Sync handlers run on anyio's threads: as many as request slots (and a
+        # margin), so an admitted request never waits for a thread.
+        to_thread.current_default_thread_limiter().total_tokens = thread_tokens(settings)
         if manage_runtime:
             await to_thread.run_sync(start_runtime, settings)
         try:
@@ -57,6 +61,7 @@ def create_app(settings: Settings | None = None, *, manage_runtime: bool = True)
     )
     app.state.api_keys = keyring
     install_problem_handlers(app)
+    install_overload_guard(app, settings)
     app.include_router(build_router(), prefix=PREFIX)
     app.include_router(health.router)
     return app

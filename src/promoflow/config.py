@@ -61,6 +61,49 @@ class Settings(BaseSettings):
         description="Deliveries of one event to a failing consumer before it is dead-lettered.",
     )
 
+    # Serving under load. A request waits at most api_queue_seconds for one of
+    # api_max_concurrency slots, then db_wait_seconds for a connection, then
+    # db_lock_seconds for a lock: past any of them it is shed with 503 and
+    # Retry-After, having written nothing. Their sum stays well under the 30 s a
+    # client typically waits, so every client hears how its request ended.
+    api_max_concurrency: int = Field(
+        default=16, ge=1, le=512, description="Requests handled at once; more wait their turn."
+    )
+    api_max_queued: int = Field(
+        default=256, ge=0, le=100_000, description="Requests waiting at once; more get 503 at once."
+    )
+    api_queue_seconds: float = Field(
+        default=5.0, gt=0, le=60, description="Longest wait for a request slot before 503."
+    )
+    api_retry_after_seconds: int = Field(
+        default=2, ge=1, le=3600, description="Retry-After sent with a 503."
+    )
+    api_keep_alive_seconds: int = Field(
+        default=65,
+        ge=1,
+        le=3600,
+        description="Idle keep-alive of a client connection; above a load balancer's (often 60 s).",
+    )
+    db_wait_seconds: float = Field(
+        default=5.0, gt=0, le=60, description="Longest wait of a request for a connection."
+    )
+    db_lock_seconds: float = Field(
+        default=10.0, gt=0, le=120, description="Longest wait of a request's statement for a lock."
+    )
+    db_read_statement_seconds: float = Field(
+        default=15.0, gt=0, le=600, description="PostgreSQL: longest read statement of a request."
+    )
+    workflow_db_connections: int | None = Field(
+        default=None,
+        ge=1,
+        le=200,
+        description="Connections of this process's workflow transactions (they queue for "
+        "them); None = 2 on SQLite, 8 on PostgreSQL.",
+    )
+    dbos_system_db_connections: int = Field(
+        default=10, ge=2, le=200, description="Connections of DBOS's own system database pool."
+    )
+
     @field_validator("seconds_per_business_hour")
     @classmethod
     def _positive_scale(cls, value: float) -> float:

@@ -19,15 +19,26 @@ from promoflow.config import Settings, get_settings
 from promoflow.events.bus import EventBus, InProcessBus
 from promoflow.events.consumers import Dispatcher
 from promoflow.events.relay import OutboxRelay
-from promoflow.kit.db import make_engine, make_sessionmaker
+from promoflow.kit.db import Pool, make_engine, make_sessionmaker
 from promoflow.migrate import upgrade
 
 
 @dataclass
 class Runtime:
+    """The process's database pools, DBOS, the bus and the outbox relay.
+
+    Three pools, so no kind of work can starve another: `sessions` for commands,
+    background jobs and the CLI; `read_sessions` for the API's reads (on SQLite
+    they never take the write lock); and the workflows' own pool behind the DBOS
+    datasource, where a transaction may queue for minutes without harm.
+    """
+
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    read_engine: Engine
+    read_sessions: sessionmaker[Session]
+    workflow_engine: Engine
     datasource: SQLAlchemyDatasource | None = None
     dbos_launched: bool = False
     bus: EventBus | None = None
@@ -43,11 +54,53 @@ def open_database(settings: Settings | None = None, *, migrate: bool = True) -> 
     if _runtime is not None:  # one runtime per process: the first opener's settings win
         return _runtime
     settings = settings or get_settings()
-    engine = make_engine(settings.resolved_database_url())
+    url = settings.resolved_database_url()
+    engine = make_engine(url, command_pool(settings))
     if migrate:
         upgrade(engine)
-    _runtime = Runtime(settings=settings, engine=engine, sessions=make_sessionmaker(engine))
+    read_engine = make_engine(url, read_pool(settings))
+    _runtime = Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        read_engine=read_engine,
+        read_sessions=make_sessionmaker(read_engine),
+        workflow_engine=make_engine(url, workflow_pool(settings)),
+    )
     return _runtime
+
+
+def command_pool(settings: Settings) -> Pool:
+    """Commands (one per request slot, plus the relay, consumers and syncs): short waits."""
+    return Pool(
+        size=settings.api_max_concurrency,
+        overflow=4,
+        wait_seconds=settings.db_wait_seconds,
+        lock_seconds=settings.db_lock_seconds,
+    )
+
+
+def read_pool(settings: Settings) -> Pool:
+    """The API's reads: one connection per request slot, read-only, statements bounded."""
+    return Pool(
+        size=settings.api_max_concurrency,
+        overflow=0,
+        wait_seconds=settings.db_wait_seconds,
+        lock_seconds=settings.db_lock_seconds,
+        read_only=True,
+        statement_seconds=settings.db_read_statement_seconds,
+    )
+
+
+def workflow_pool(settings: Settings) -> Pool:
+    """Workflow transactions: they wait their turn rather than fail.
+
+    On SQLite only one writer commits at a time; two connections keep the next
+    transaction ready while the pool queues the rest in order, where a crowd of
+    connections would spin on the file lock and starve one another.
+    """
+    size = settings.workflow_db_connections or (2 if settings.is_sqlite else 8)
+    return Pool(size=size, overflow=0, wait_seconds=600.0, lock_seconds=120.0)
 
 
 def start_runtime(settings: Settings | None = None) -> Runtime:
@@ -70,9 +123,10 @@ def start_runtime(settings: Settings | None = None) -> Runtime:
         "executor_id": runtime.settings.executor_id,
         "notification_listener_polling_interval_sec": runtime.settings.notification_poll_seconds,
         "log_level": runtime.settings.dbos_log_level,
+        "sys_db_pool_size": runtime.settings.dbos_system_db_connections,
     }
     DBOS(config=config)
-    runtime.datasource = SQLAlchemyDatasource.create(url, engine=runtime.engine)
+    runtime.datasource = SQLAlchemyDatasource.create(url, engine=runtime.workflow_engine)
     DBOS.launch()
     runtime.dbos_launched = True
     # Every connection's queue, so syncs queued before a restart run after it.
@@ -117,7 +171,8 @@ def stop_runtime() -> None:
         # errors: they recover on the next start. Keep DBOS from reporting them as such.
         logging.getLogger("dbos").setLevel(logging.CRITICAL)
         DBOS.destroy(destroy_registry=False, workflow_completion_timeout_sec=2)
-    _runtime.engine.dispose()
+    for engine in (_runtime.engine, _runtime.read_engine, _runtime.workflow_engine):
+        engine.dispose()
     _runtime = None
 
 

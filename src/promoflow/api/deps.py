@@ -16,12 +16,13 @@ MAX_PAGE = 500
 
 
 def read_session() -> Iterator[Session]:
-    """A session for reads, closed (and so rolled back) when the request ends.
+    """A read-only session from the read pool, closed (and so rolled back) after the request.
 
-    Write handlers do not take one: commands open their own transaction, and on
-    SQLite an open read transaction would hold the writer lock they need.
+    Write handlers do not take one: commands open their own transaction from the
+    command pool. On SQLite a read never takes the write lock, and it cannot
+    write (query_only) should a handler try.
     """
-    session = get_runtime().sessions()
+    session = get_runtime().read_sessions()
     try:
         yield session
     finally:
@@ -54,7 +55,7 @@ PromotionRef = Annotated[
 
 def promotion_id(ref: PromotionRef) -> int:
     """Resolve a promotion id or code in a short session closed before any command runs."""
-    with get_runtime().sessions() as session:
+    with get_runtime().read_sessions() as session:
         return promotions_service.find_promotion(session, ref).id
 
 

@@ -23,7 +23,16 @@ def serve(
     from promoflow.app import create_app
 
     configure_logging()
-    uvicorn.run(create_app(get_settings()), host=host, port=port, log_level="info")
+    settings = get_settings()
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        # A load balancer that reuses a connection the server has just closed
+        # answers its client 502; outliving the balancer's idle timeout avoids it.
+        timeout_keep_alive=settings.api_keep_alive_seconds,
+    )
 
 
 @handles_errors

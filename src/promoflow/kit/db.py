@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,37 +28,82 @@ class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    # WAL lets readers run beside the single writer; busy_timeout rides out the
-    # writer lock instead of failing; IMMEDIATE takes the write lock up front so
-    # two writers never deadlock on a lock upgrade.
-    dbapi_conn.isolation_level = None
-    cursor = dbapi_conn.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+@dataclass(frozen=True)
+class Pool:
+    """How one engine's connections are shared, and how long anyone waits.
+
+    `wait_seconds` bounds the wait for a free connection and `lock_seconds` the
+    wait for a lock once connected (SQLite's busy timeout, PostgreSQL's
+    lock_timeout), so a caller under load gets an error it can shed instead of
+    hanging. `read_only` connections never take SQLite's write lock.
+    """
+
+    size: int = 5
+    overflow: int = 10
+    wait_seconds: float = 30.0
+    lock_seconds: float = 30.0
+    read_only: bool = False
+    statement_seconds: float | None = None  # PostgreSQL statement_timeout; None = server's
 
 
-def _sqlite_begin(conn: Any) -> None:
+def _sqlite_pragmas(pool: Pool) -> Any:
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # WAL lets readers run beside the single writer; busy_timeout rides out the
+        # writer lock instead of failing at once, for as long as the pool allows.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(pool.lock_seconds * 1000)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        if pool.read_only:
+            cursor.execute("PRAGMA query_only=ON")
+        cursor.close()
+
+    return on_connect
+
+
+def _sqlite_begin_immediate(conn: Any) -> None:
+    # A writer takes the write lock up front, so two writers never deadlock on a
+    # lock upgrade (each holding a read snapshot the other's commit would break).
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets WAL, busy_timeout and IMMEDIATE transactions."""
+def _sqlite_begin_deferred(conn: Any) -> None:
+    # A reader's snapshot: in WAL mode it neither waits for nor blocks the writer.
+    conn.exec_driver_sql("BEGIN")
+
+
+def _postgres_options(pool: Pool) -> str:
+    options = [f"-c lock_timeout={int(pool.lock_seconds * 1000)}"]
+    if pool.statement_seconds is not None:
+        options.append(f"-c statement_timeout={int(pool.statement_seconds * 1000)}")
+    if pool.read_only:
+        options.append("-c default_transaction_read_only=on")
+    return " ".join(options)
+
+
+def make_engine(url: str, pool: Pool | None = None, **kwargs: Any) -> Engine:
+    """Create an engine; SQLite gets WAL, a busy timeout and IMMEDIATE writes (deferred reads)."""
+    pool = pool or Pool()
+    kwargs.setdefault("pool_size", pool.size)
+    kwargs.setdefault("max_overflow", pool.overflow)
+    kwargs.setdefault("pool_timeout", pool.wait_seconds)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+            url,
+            connect_args={"check_same_thread": False, "timeout": pool.lock_seconds},
+            **kwargs,
         )
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "connect", _sqlite_pragmas(pool))
+        begin = _sqlite_begin_deferred if pool.read_only else _sqlite_begin_immediate
+        event.listen(engine, "begin", begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("connect_args", {"options": _postgres_options(pool)})
     return sa.create_engine(url, **kwargs)
 
 
