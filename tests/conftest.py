@@ -8,7 +8,10 @@ they skip with the reason, except under CI=true, where they fail.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -26,6 +29,33 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.postgres)
+
+
+# Hosts the tests' connections name: the local test servers, and made-up hosts of
+# connectors that never call out (RFC 2606 names).
+TEST_HOSTS = "localhost,127.0.0.0/8,::1,*.example.test,*.example.com"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def connector_allow_lists(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """What the tests' connections may reach; yields the secrets folder.
+
+    Set in the environment, so every Settings of the run (the runtime's, the
+    in-process CLI's) reads the same lists while the shipped defaults stay strict:
+    variables PROMOFLOW_TEST_*, the test servers' hosts, folders under pytest's
+    temporary root. The secrets folder sits outside that root, as a drop folder
+    may not hold it.
+    """
+    secrets = Path(tempfile.mkdtemp(prefix="promoflow-secrets-"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PROMOFLOW_CONNECTOR_SECRET_ENV_PREFIXES", "PROMOFLOW_SECRET_,PROMOFLOW_TEST_")
+        patch.setenv("PROMOFLOW_CONNECTOR_SECRETS_DIR", str(secrets))
+        patch.setenv("PROMOFLOW_CONNECTOR_ALLOWED_HOSTS", TEST_HOSTS)
+        patch.setenv("PROMOFLOW_CONNECTOR_ALLOWED_FOLDERS", str(tmp_path_factory.getbasetemp()))
+        get_settings.cache_clear()
+        yield secrets
+    get_settings.cache_clear()
+    shutil.rmtree(secrets, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from promoflow.kit.allowlists import (
+    ENV_NAME,
+    LOOPBACK,
+    HostAllowList,
+    overlapping,
+    split_list,
+)
 
 DEFAULT_DATA_DIR = Path(".promoflow")
 
@@ -124,6 +132,78 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.resolved_database_url().startswith("sqlite")
+
+    # What a connection may reach. Administrators configure connections through the
+    # API; only whoever runs the server decides which secrets, hosts and folders those
+    # may touch, so `env:PROMOFLOW_API_KEYS` or a listener elsewhere is refused.
+    connector_secret_env_prefixes: str = Field(
+        default="PROMOFLOW_SECRET_",
+        description="Comma-separated prefixes of the environment variables an env: secret "
+        "may name (empty: none); no PROMOFLOW_ setting may start with one.",
+    )
+    connector_secrets_dir: Path | None = Field(
+        default=None, description="Folder file: secrets are read from; None = data_dir/secrets."
+    )
+    connector_allowed_hosts: str | None = Field(
+        default=None,
+        description="Comma-separated hosts connections may call: names, *.suffix, IP "
+        "addresses, CIDR ranges (empty: none); None = loopback only, none in production.",
+    )
+    connector_allowed_folders: str | None = Field(
+        default=None,
+        description="Comma-separated folders file and EDI connections may use (empty: none); "
+        "None = data_dir/drops.",
+    )
+
+    @field_validator("connector_secret_env_prefixes")
+    @classmethod
+    def _prefixes_spare_settings(cls, value: str) -> str:
+        # Compared case-insensitively: pydantic-settings reads its variables that way.
+        settings = sorted(f"PROMOFLOW_{name}".upper() for name in cls.model_fields)
+        for prefix in split_list(value):
+            if not ENV_NAME.match(prefix):
+                raise ValueError(f"{prefix!r} is not the start of an environment variable name")
+            exposed = [name for name in settings if name.startswith(prefix.upper())]
+            if exposed:
+                raise ValueError(
+                    f"{prefix!r} would let a connection read the setting {exposed[0]}; "
+                    "choose a prefix no setting starts with, e.g. PROMOFLOW_SECRET_"
+                )
+        return value
+
+    @field_validator("connector_allowed_hosts")
+    @classmethod
+    def _hosts_parse(cls, value: str | None) -> str | None:
+        if value is not None:
+            HostAllowList.parse(split_list(value))
+        return value
+
+    @model_validator(mode="after")
+    def _secrets_apart_from_folders(self) -> Settings:
+        secrets = self.connector_secrets_folder()
+        for folder in self.connector_folders():
+            if overlapping(folder, secrets):
+                raise ValueError(
+                    f"connector_allowed_folders: {folder} overlaps the secrets folder {secrets}; "
+                    "a file connection there could read or move secret files"
+                )
+        return self
+
+    def connector_secrets_folder(self) -> Path:
+        """Where file: secret references must point."""
+        return self.connector_secrets_dir or self.data_dir / "secrets"
+
+    def connector_hosts(self) -> HostAllowList:
+        """Hosts connections may call; unset, loopback outside production (the test servers)."""
+        if self.connector_allowed_hosts is None:
+            return HostAllowList.parse(() if self.environment == "production" else LOOPBACK)
+        return HostAllowList.parse(split_list(self.connector_allowed_hosts))
+
+    def connector_folders(self) -> tuple[Path, ...]:
+        """Folders path settings of connections must be inside."""
+        if self.connector_allowed_folders is None:
+            return (self.data_dir / "drops",)
+        return tuple(Path(entry) for entry in split_list(self.connector_allowed_folders))
 
 
 @lru_cache(maxsize=1)

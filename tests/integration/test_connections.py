@@ -8,6 +8,7 @@ import logging
 import pytest
 from integration_support import SCRIPT, SECRET_ENV, SECRET_VALUE
 from sqlalchemy.orm import Session, sessionmaker
+from structlog.testing import capture_logs
 
 from promoflow.connectors import registry
 from promoflow.connectors import service as connections
@@ -95,14 +96,19 @@ def test_a_failing_connection_test_keeps_the_connection_disabled(
     assert registry.get_inventory_source(sessions).system == "sandbox-wms"
 
 
-def test_an_unset_secret_variable_fails_the_test_naming_the_variable(
+def test_an_unset_secret_variable_fails_the_test_naming_the_reference_and_logs_why(
     sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _add(sessions)
     monkeypatch.delenv(SECRET_ENV)
-    check = connections.run_connection_test(sessions, "erp-test", "olga.ops")
+    with capture_logs() as logs:
+        check = connections.run_connection_test(sessions, "erp-test", "olga.ops")
     assert not check.ok
-    assert f"environment variable {SECRET_ENV} is not set" in check.detail
+    # The test says which reference failed, not why: that would tell what exists.
+    assert f"config.password='env:{SECRET_ENV}': cannot be read" in check.detail
+    unreadable = [entry for entry in logs if entry["event"] == "secret_unreadable"]
+    assert unreadable[0]["reference"] == f"env:{SECRET_ENV}"
+    assert unreadable[0]["cause"] == "not set"
 
 
 def test_an_enabled_connection_answers_its_port_until_disabled(

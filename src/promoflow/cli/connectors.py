@@ -83,7 +83,9 @@ def add(
     name: str = typer.Argument(..., help="Connection name, e.g. sap-prod"),
     connector: str = typer.Option(..., "--connector", help="Installed connector slug"),
     setting: list[str] = typer.Option(
-        [], "--set", help="NAME=VALUE; secret fields take env:VARIABLE or file:/path"
+        [],
+        "--set",
+        help="NAME=VALUE; secret fields take env:VARIABLE or file:NAME, as the server allows",
     ),
     serves: list[str] = typer.Option(
         [], "--serves", help="Capability to serve, e.g. inventory or price_publication:pos"

@@ -12,23 +12,26 @@ shipped here are declared in this project's pyproject.
 Secrets are never stored or shown. A secret field's configured value is a
 reference, `env:NAME` or `file:PATH`, resolved only when the connector calls
 `config.secret(name)`; `public()` and `repr()` show the reference, never the value.
+What references, URLs and paths a connection may use is the server's
+`connectors.outbound` policy, checked whenever a config is built; connectors make
+their HTTP clients with `config.http_client()`, which checks every request's host.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib.metadata import entry_points
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
+from promoflow.connectors.outbound import OutboundPolicy, current_policy
 from promoflow.kit.errors import InvalidInput, NotFound
 from promoflow.kit.logging import get_logger
 
 if TYPE_CHECKING:
+    import httpx
     from sqlalchemy.orm import Session, sessionmaker
 
     from promoflow.connectors.resilience import Guard
@@ -159,9 +162,15 @@ def _coerce(item: ConfigField, value: Any) -> Any:
 
 
 class ConnectorConfig:
-    """A connector's settings, checked against its manifest when built."""
+    """A connector's settings, checked against its manifest and the server's policy when built."""
 
-    def __init__(self, manifest: Manifest, values: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        manifest: Manifest,
+        values: Mapping[str, Any],
+        policy: OutboundPolicy | None = None,
+    ) -> None:
+        self.policy = policy or current_policy()
         known = {f.name for f in manifest.config}
         for name in values:
             if name not in known:
@@ -179,8 +188,18 @@ class ConnectorConfig:
                 resolved[item.name] = None
                 continue
             resolved[item.name] = _coerce(item, value)
+            self._check_reach(item, resolved[item.name])
         self.manifest = manifest
         self._values = resolved
+
+    def _check_reach(self, item: ConfigField, value: Any) -> None:
+        where = f"config.{item.name}"
+        if item.secret:
+            self.policy.check_secret_reference(where, value)
+        elif item.kind == "url":
+            self.policy.check_url(where, value)
+        elif item.kind == "path":
+            self.policy.check_path(where, value)
 
     def get(self, name: str) -> Any:
         """A plain setting (a secret field returns its reference, not the secret)."""
@@ -195,18 +214,11 @@ class ConnectorConfig:
         reference = self._values.get(name)
         if reference is None:
             raise InvalidInput(f"config.{name}", None, "is required")
-        scheme, _, target = str(reference).partition(":")
-        if scheme == "env":
-            value = os.environ.get(target)
-            if value is None:
-                raise InvalidInput(
-                    f"config.{name}", reference, f"environment variable {target} is not set"
-                )
-            return value
-        path = Path(target)
-        if not path.is_file():
-            raise InvalidInput(f"config.{name}", reference, "no such file")
-        return path.read_text(encoding="utf-8").strip()
+        return self.policy.read_secret(f"config.{name}", str(reference))
+
+    def http_client(self, system: str, **options: Any) -> httpx.Client:
+        """An httpx client for this connection that sends to allowed hosts only."""
+        return self.policy.http_client(system, **options)
 
     def public(self) -> dict[str, Any]:
         """Settings safe to show: secret fields as their reference."""

@@ -24,8 +24,8 @@ from promoflow.connectors.resilience import Guard, RetryPolicy, reset_breakers
 
 @pytest.fixture
 def ct_backend(monkeypatch: pytest.MonkeyPatch) -> Iterator[CommercetoolsStub]:
-    """The seeded backend on 127.0.0.1; the client secret is in CT_TEST_SECRET."""
-    monkeypatch.setenv("CT_TEST_SECRET", SECRET)
+    """The seeded backend on 127.0.0.1; the client secret is in PROMOFLOW_TEST_CT_SECRET."""
+    monkeypatch.setenv("PROMOFLOW_TEST_CT_SECRET", SECRET)
     # The local server speaks plain HTTP, and the shipped auth echoes the scope back in
     # another form than it was asked; oauthlib refuses both unless told otherwise.
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
@@ -46,7 +46,7 @@ def ct_connector(ct_backend: CommercetoolsStub) -> ConnectorFactory:
             "api_url": ct_backend.url,
             "auth_url": ct_backend.url,
             "client_id": CLIENT_ID,
-            "client_secret": "env:CT_TEST_SECRET",
+            "client_secret": "env:PROMOFLOW_TEST_CT_SECRET",
             "timezone": "Europe/Amsterdam",
             "timeout_seconds": 5,
         }

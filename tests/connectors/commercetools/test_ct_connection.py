@@ -47,14 +47,14 @@ def test_a_wrong_secret_fails_the_check_without_showing_any_secret(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    monkeypatch.setenv("CT_WRONG_SECRET", "wrong-Secret-55aa")
-    connector = ct_connector(client_secret="env:CT_WRONG_SECRET")
+    monkeypatch.setenv("PROMOFLOW_TEST_CT_WRONG_SECRET", "wrong-Secret-55aa")
+    connector = ct_connector(client_secret="env:PROMOFLOW_TEST_CT_WRONG_SECRET")
 
     check = connector.check_connection()
 
     assert not check.ok
     assert "invalid_client" in check.detail
-    assert "env:CT_WRONG_SECRET" in check.detail
+    assert "env:PROMOFLOW_TEST_CT_WRONG_SECRET" in check.detail
     assert "wrong-Secret-55aa" not in check.detail + repr(connector) + caplog.text
     assert ct_backend.count("GET", r"^/unittest/?$") == 0
 
@@ -71,16 +71,16 @@ def test_the_secret_never_reaches_logs_or_repr_on_a_working_connection(
     assert SECRET not in caplog.text
     assert basic not in caplog.text
     assert SECRET not in repr(connector) + repr(connector.client)
-    assert "env:CT_TEST_SECRET" in repr(connector)
+    assert "env:PROMOFLOW_TEST_CT_SECRET" in repr(connector)
 
 
 def test_an_unset_secret_variable_fails_the_check_naming_the_variable(
     ct_connector: ConnectorFactory,
 ) -> None:
-    check = ct_connector(client_secret="env:CT_NOT_SET_ANYWHERE").check_connection()
+    check = ct_connector(client_secret="env:PROMOFLOW_TEST_CT_NOT_SET_ANYWHERE").check_connection()
 
     assert not check.ok
-    assert "CT_NOT_SET_ANYWHERE" in check.detail
+    assert "PROMOFLOW_TEST_CT_NOT_SET_ANYWHERE" in check.detail
 
 
 def test_an_unreachable_api_fails_the_check_as_unavailable(ct_connector: ConnectorFactory) -> None:

@@ -34,11 +34,13 @@ ORDER = PurchaseOrderRequest("PO-1001", "ACME", "DC1", date(2024, 5, 20), (("SKU
 def connect(root: Path, **overrides: str) -> EdiConnector:
     for name in FOLDERS:
         (root / name).mkdir(exist_ok=True)
+    # Beside the partner's folders: paths of a connection stay inside the allowed folders.
+    crosswalk = shutil.copy(CROSSWALK, root / CROSSWALK.name)
     values = {
         "supplier_code": "ACME",
         "our_id": "PROMOFLOWRTL",
         "partner_id": "ACMESUPPLY",
-        "item_crosswalk": str(CROSSWALK),
+        "item_crosswalk": str(crosswalk),
         **{name: str(root / name) for name in FOLDERS},
         **overrides,
     }

@@ -205,7 +205,7 @@ def test_settings_are_checked_when_the_connector_is_built(
             OdooConnector.manifest,
             {
                 "base_url": "https://odoo.example.com",
-                "api_key": "env:ODOO_KEY",
+                "api_key": "env:PROMOFLOW_TEST_ODOO_KEY",
                 "database": "prod",
                 "location_map": "WH/Stock=DC01",
                 **values,

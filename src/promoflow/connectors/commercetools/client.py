@@ -8,6 +8,8 @@ Three things sit under the SDK on purpose:
   would write twice; and they fail decoding a non-JSON 502. Here 408/425/429/5xx are
   retryable ConnectorErrors, as in `connectors.http`. It also sets a timeout (the SDK
   sends none) and turns off urllib3's own retries, so the Guard owns retrying.
+  It refuses, before sending, any request (token calls and redirects included) to a
+  host the server's settings do not allow (`connectors.outbound`).
 - A token store per connection instead of the SDK's per-thread global one.
 - requests-oauthlib logs the token request's headers and body (the client secret)
   and the token at DEBUG; those records are dropped.
@@ -34,8 +36,10 @@ from oauthlib.oauth2 import (  # type: ignore[import-untyped]  # no stubs publis
     OAuth2Error,
 )
 from requests.adapters import HTTPAdapter
+from urllib3.util import parse_url
 
 from promoflow.connectors.http import RETRYABLE_STATUS
+from promoflow.connectors.outbound import OutboundPolicy
 from promoflow.connectors.ports import ConnectorError, ConnectorUnavailable
 from promoflow.connectors.resilience import Guard
 from promoflow.kit.sequences import chunked
@@ -57,12 +61,14 @@ logging.getLogger("requests_oauthlib.oauth2_session").addFilter(_DropOAuthDebug(
 
 
 class _StatusMappingAdapter(HTTPAdapter):
-    def __init__(self, system: str, timeout: float) -> None:
+    def __init__(self, system: str, timeout: float, outbound: OutboundPolicy) -> None:
         super().__init__(max_retries=0)
         self._system = system
         self._timeout = timeout
+        self._outbound = outbound
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        self._outbound.check_host(self._system, parse_url(request.url or "").host)
         kwargs["timeout"] = kwargs.get("timeout") or self._timeout
         where = f"{request.method} {request.path_url.split('?')[0]}"
         try:
@@ -108,9 +114,15 @@ class CommercetoolsClient:
     """The few commercetools calls the connector makes, each retried under the Guard."""
 
     def __init__(
-        self, endpoint: Endpoint, secret: Callable[[], str], guard: Guard, system: str
+        self,
+        endpoint: Endpoint,
+        secret: Callable[[], str],
+        guard: Guard,
+        system: str,
+        outbound: OutboundPolicy,
     ) -> None:
         self.endpoint = endpoint
+        self._outbound = outbound
         self._secret = secret
         self._guard = guard
         self._system = system
@@ -129,7 +141,9 @@ class CommercetoolsClient:
                 url=self.endpoint.api_url,
                 token_url=self.endpoint.auth_url,
                 token_saver=self._tokens,
-                http_adapter=_StatusMappingAdapter(self._system, self.endpoint.timeout_seconds),
+                http_adapter=_StatusMappingAdapter(
+                    self._system, self.endpoint.timeout_seconds, self._outbound
+                ),
             )
             self._project = client.with_project_key(self.endpoint.project_key)
         return self._project

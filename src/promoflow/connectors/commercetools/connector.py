@@ -117,7 +117,11 @@ class CommercetoolsConnector:
             timeout_seconds=float(config.get("timeout_seconds")),
         )
         self.client = CommercetoolsClient(
-            endpoint, lambda: config.secret("client_secret"), context.guard, self.system
+            endpoint,
+            lambda: config.secret("client_secret"),
+            context.guard,
+            self.system,
+            config.policy,
         )
 
     def __repr__(self) -> str:

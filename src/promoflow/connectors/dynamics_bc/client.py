@@ -17,6 +17,7 @@ import httpx
 
 from promoflow.connectors.dynamics_bc.mapping import collection_page
 from promoflow.connectors.http import guarded_request, json_body, json_object
+from promoflow.connectors.outbound import OutboundPolicy
 from promoflow.connectors.resilience import Guard
 
 
@@ -45,6 +46,7 @@ class BusinessCentralClient:
         ledger_api: str,
         auth: httpx.Auth,
         page_size: int,
+        outbound: OutboundPolicy,
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
@@ -57,7 +59,8 @@ class BusinessCentralClient:
         self.company_url = f"{api}/v2.0/companies({company_id})"
         self.ledger_url = f"{api}/{ledger_api.strip('/')}/companies({company_id})/itemLedgerEntries"
         self.page_size = page_size
-        self._http = httpx.Client(
+        self._http = outbound.http_client(
+            system,
             auth=auth,
             timeout=timeout,
             transport=transport,

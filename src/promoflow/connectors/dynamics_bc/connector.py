@@ -108,6 +108,7 @@ class BusinessCentralConnector:
             ledger_api=str(config.get("ledger_api")),
             auth=self.auth,
             page_size=page_size,
+            outbound=config.policy,
             timeout=float(config.get("timeout_seconds")),
             transport=context.extras.get("transport"),
         )

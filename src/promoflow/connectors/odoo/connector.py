@@ -6,8 +6,6 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
-import httpx
-
 from promoflow.connectors.framework import (
     Capability,
     ConnectionCheck,
@@ -59,7 +57,8 @@ class OdooConnector:
         self.system = context.name
         self.protocol = settings.protocol(config)
         self.location_map = settings.location_map(str(config.get("location_map")))
-        http = httpx.Client(
+        http = config.http_client(
+            self.system,
             timeout=float(config.get("timeout_seconds")),
             transport=context.extras.get("transport"),
             headers={"Accept": "application/json", "User-Agent": USER_AGENT},

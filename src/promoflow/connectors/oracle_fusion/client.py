@@ -16,6 +16,7 @@ import httpx
 
 from promoflow.connectors.http import guarded_request, json_body, json_object
 from promoflow.connectors.oracle_fusion.mapping import collection_page
+from promoflow.connectors.outbound import OutboundPolicy
 from promoflow.connectors.resilience import Guard
 from promoflow.kit.errors import InvalidInput
 
@@ -65,6 +66,7 @@ class OracleFusionClient:
         base_url: str,
         auth: httpx.Auth,
         page_size: int,
+        outbound: OutboundPolicy,
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
@@ -72,7 +74,8 @@ class OracleFusionClient:
         self.guard = guard
         self.resources = base_url.rstrip("/") + RESOURCES
         self.page_size = page_size
-        self._http = httpx.Client(
+        self._http = outbound.http_client(
+            system,
             auth=auth,
             timeout=timeout,
             transport=transport,

@@ -83,6 +83,7 @@ class OracleFusionConnector:
             base_url=str(config.get("base_url")),
             auth=SecretBasicAuth(str(config.get("username")), lambda: config.secret("password")),
             page_size=page_size,
+            outbound=config.policy,
             timeout=float(config.get("timeout_seconds")),
             transport=context.extras.get("transport"),
         )

@@ -129,7 +129,8 @@ class SapS4HanaConnector:
             params = {"sap-client": str(self.config.get("sap_client"))}
             # The password is resolved here, when the first call needs it, and lives
             # only inside httpx's auth object (never in logs, repr or errors).
-            self._http = httpx.Client(
+            self._http = self.config.http_client(
+                self.system,
                 base_url=str(self.config.get("base_url")).rstrip("/") + "/",
                 auth=httpx.BasicAuth(str(self.config.get("user")), self.config.secret("password")),
                 params=params if self.config.get("sap_client") else None,
