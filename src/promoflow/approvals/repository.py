@@ -27,11 +27,11 @@ def tasks_for_revision(
     ).all()
 
 
-def tasks_decided_by(session: Session, promotion_id: int, actor: str) -> Sequence[ApprovalTask]:
-    """Tasks on any revision of the promotion that `actor` approved or rejected."""
+def decided_tasks(session: Session, promotion_id: int) -> Sequence[ApprovalTask]:
+    """Tasks on any revision of the promotion that someone approved or rejected."""
     return session.scalars(
         sa.select(ApprovalTask)
-        .where(ApprovalTask.promotion_id == promotion_id, ApprovalTask.decided_by == actor)
+        .where(ApprovalTask.promotion_id == promotion_id, ApprovalTask.decided_by.is_not(None))
         .order_by(ApprovalTask.id)
     ).all()
 

@@ -21,6 +21,7 @@ from promoflow.approvals.models import ApprovalTask
 from promoflow.events.log import record_event
 from promoflow.exceptions import service as exceptions_service
 from promoflow.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from promoflow.kit.identity import same_person
 from promoflow.kit.roles import ROLES
 from promoflow.promotions.models import Promotion
 
@@ -211,20 +212,28 @@ def decide(
 def _check_segregation(
     session: Session, task: ApprovalTask, promotion: Promotion, actor: str
 ) -> None:
-    if actor == promotion.requested_by:
+    # People, not spellings: `Mia.Merch` is the requester `mia.merch` (kit.identity).
+    if same_person(actor, promotion.requested_by):
         raise Forbidden(
-            f"requester {actor} may not approve their own promotion {promotion.code}",
+            f"requester {actor} may not approve their own promotion {promotion.code}"
+            + _spelt(actor, promotion.requested_by),
             actor=actor,
         )
-    for other in repository.tasks_decided_by(session, task.promotion_id, actor):
-        if other.role != task.role:
+    for other in repository.decided_tasks(session, task.promotion_id):
+        if other.role != task.role and same_person(actor, other.decided_by):
             raise Forbidden(
                 f"{actor} already decided the {other.role} approval on {promotion.code} "
-                f"(revision {other.revision}); one person may not fill two roles on one "
-                f"promotion, so the {task.role} approval needs someone else",
+                f"(revision {other.revision}){_spelt(actor, other.decided_by)}; one person "
+                f"may not fill two roles on one promotion, so the {task.role} approval needs "
+                "someone else",
                 actor=actor,
                 other_role=other.role,
             )
+
+
+def _spelt(actor: str, recorded: str | None) -> str:
+    """Say how the record spells the person when the actor's spelling differs."""
+    return f" (recorded as {recorded})" if recorded is not None and recorded != actor else ""
 
 
 def _close_overdue_cases(session: Session, task: ApprovalTask, actor: str, now: datetime) -> None:
