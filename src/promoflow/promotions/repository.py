@@ -120,9 +120,24 @@ def findings(session: Session, promotion_id: int, revision: int) -> Sequence[Val
     ).all()
 
 
+GENERATED_CODE_PREFIX = "PRM-"
+
+
 def next_code(session: Session) -> str:
-    count = session.scalar(sa.select(sa.func.count()).select_from(Promotion)) or 0
-    return f"PRM-{count + 1:05d}"
+    """PRM-<n> for n one above every PRM-<digits> code in use, generated or chosen by a client.
+
+    Counting rows handed out a code a client had already taken; the highest number in
+    use never can. Leading zeros are ignored so PRM-0000007 counts as 7, and the digits
+    are compared as text (length, then value) so any length works.
+    """
+    digits = sa.func.ltrim(sa.func.substr(Promotion.code, len(GENERATED_CODE_PREFIX) + 1), "0")
+    highest = session.scalar(
+        sa.select(digits)
+        .where(Promotion.code.regexp_match(f"^{GENERATED_CODE_PREFIX}[0-9]+$"))
+        .order_by(sa.func.length(digits).desc(), digits.desc())
+        .limit(1)
+    )
+    return f"{GENERATED_CODE_PREFIX}{int(highest or 0) + 1:05d}"
 
 
 def forecast_totals(session: Session, promotion_id: int, revision: int) -> dict[str, float]:

@@ -11,6 +11,7 @@ from promoflow.events.log import record_event
 from promoflow.kit.clock import utcnow
 from promoflow.kit.errors import Conflict, InvalidInput, NotFound
 from promoflow.promotions import repository
+from promoflow.promotions.codes import insert_with_code
 from promoflow.promotions.mechanics import effective_unit_price
 from promoflow.promotions.models import (
     Promotion,
@@ -51,35 +52,35 @@ def create_promotion(session: Session, data: PromotionCreate, actor: str) -> Pro
         if sku not in items:
             raise InvalidInput(f"items[{index}]", sku, "unknown item (no such SKU)")
     locations = _resolve_locations(session, data)
-    code = data.code or repository.next_code(session)
-    if repository.get_by_code(session, code) is not None:
-        raise InvalidInput("code", code, "a promotion with this code already exists")
     categories = sorted({item.category for item in items.values()})
-    promotion = Promotion(
-        code=code,
-        name=data.name,
-        description=data.description,
-        status="draft",
-        revision=1,
-        requested_by=actor,
-        category=categories[0] if len(categories) == 1 else "mixed",
-        mechanic=data.mechanic,
-        discount_percent=data.discount_percent,
-        discount_amount=data.discount_amount,
-        fixed_price=data.fixed_price,
-        buy_quantity=data.buy_quantity,
-        get_quantity=data.get_quantity,
-        bundle_price=data.bundle_price,
-        start_date=data.start_date,
-        end_date=data.end_date,
-        channels=list(data.channels),
-        display_support=data.display_support,
-        feature_support=data.feature_support,
-        vendor_funding_per_unit=data.vendor_funding_per_unit,
-        timing={},
-    )
-    session.add(promotion)
-    session.flush()
+
+    def build(code: str) -> Promotion:
+        return Promotion(
+            code=code,
+            name=data.name,
+            description=data.description,
+            status="draft",
+            revision=1,
+            requested_by=actor,
+            category=categories[0] if len(categories) == 1 else "mixed",
+            mechanic=data.mechanic,
+            discount_percent=data.discount_percent,
+            discount_amount=data.discount_amount,
+            fixed_price=data.fixed_price,
+            buy_quantity=data.buy_quantity,
+            get_quantity=data.get_quantity,
+            bundle_price=data.bundle_price,
+            start_date=data.start_date,
+            end_date=data.end_date,
+            channels=list(data.channels),
+            display_support=data.display_support,
+            feature_support=data.feature_support,
+            vendor_funding_per_unit=data.vendor_funding_per_unit,
+            timing={},
+        )
+
+    promotion = insert_with_code(session, build, data.code)
+    code = promotion.code
     bundle_total = sum((Decimal(i.regular_price) for i in items.values()), Decimal(0))
     for sku in data.items:
         item = items[sku]
