@@ -176,14 +176,15 @@ def confirm_store_tasks(promotion_id: int, location_codes: list[str] | None, act
 
 
 def cancel_promotion(promotion_id: int, actor: str, role: str, reason: str) -> Promotion:
-    """Cancel: a draft directly; a running promotion through its workflow (which compensates)."""
+    """Cancel: a draft directly (its requester or operations_admin); a running promotion
+    through its workflow (which compensates)."""
     if not reason.strip():
         raise InvalidInput("reason", reason, "cancelling a promotion needs a reason")
     with transaction(get_runtime().sessions) as session:
-        promotion = promotions_service.get_promotion(session, promotion_id)
+        # Locked, so a submission at the same instant either wins or sees the draft cancelled.
+        promotion = promotions_service.get_promotion(session, promotion_id, for_update=True)
         if promotion.status == "draft":
-            promotions_service.transition(session, promotion, "cancelled", reason, actor)
-            return promotion
+            return promotions_service.cancel_draft(session, promotion, actor, role, reason)
         if promotion.status in ("closed", "cancelled", "rejected", "ended", "analysed"):
             raise Conflict(f"promotion {promotion.code} is {promotion.status}; too late to cancel")
     signals.notify(promotion.workflow_id, "cancel", actor=actor, role=role, reason=reason)

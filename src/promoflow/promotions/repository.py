@@ -19,8 +19,22 @@ from promoflow.promotions.models import (
 )
 
 
-def get(session: Session, promotion_id: int) -> Promotion | None:
-    return session.get(Promotion, promotion_id)
+def get(session: Session, promotion_id: int, *, for_update: bool = False) -> Promotion | None:
+    """One promotion by id; `for_update` locks its row until the transaction ends.
+
+    Commands whose check depends on the promotion's state (waive a gate, confirm store
+    tasks, cancel or submit a draft) lock it first, so a concurrent state change either
+    commits before the check or waits for the command.
+    """
+    if not for_update:
+        return session.get(Promotion, promotion_id)
+    return session.get(Promotion, promotion_id, with_for_update=True, populate_existing=True)
+
+
+def lock(session: Session, promotion: Promotion) -> Promotion:
+    """Re-read a loaded promotion under its row lock (see `get`)."""
+    session.refresh(promotion, with_for_update=True)
+    return promotion
 
 
 def get_by_code(session: Session, code: str) -> Promotion | None:

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from promoflow.events.log import record_event
 from promoflow.kit.clock import utcnow
-from promoflow.kit.errors import Conflict, InvalidInput, NotFound
+from promoflow.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from promoflow.kit.identity import same_person
 from promoflow.promotions import repository
 from promoflow.promotions.codes import insert_with_code
 from promoflow.promotions.mechanics import effective_unit_price
@@ -22,14 +23,18 @@ from promoflow.promotions.models import (
 from promoflow.promotions.schemas import PromotionCreate
 from promoflow.promotions.states import check_transition
 
+# Besides its requester, who may cancel someone else's draft.
+DRAFT_ADMIN_ROLE = "operations_admin"
+
 
 def workflow_id_for(promotion_id: int, revision: int) -> str:
     """The lifecycle workflow id: one per promotion revision, so a retry never starts a twin."""
     return f"promotion-{promotion_id}-rev-{revision}"
 
 
-def get_promotion(session: Session, promotion_id: int) -> Promotion:
-    promotion = repository.get(session, promotion_id)
+def get_promotion(session: Session, promotion_id: int, *, for_update: bool = False) -> Promotion:
+    """One promotion by id, or NotFound; `for_update` holds its row lock (see repository)."""
+    promotion = repository.get(session, promotion_id, for_update=for_update)
     if promotion is None:
         raise NotFound(f"promotion {promotion_id} does not exist", promotion_id=promotion_id)
     return promotion
@@ -147,7 +152,8 @@ def submit_promotion(
     session: Session, promotion_id: int, actor: str, timing: dict[str, Any]
 ) -> Promotion:
     """Freeze the current revision and mark it submitted; the caller starts the workflow."""
-    promotion = get_promotion(session, promotion_id)
+    # Locked: a cancel of the draft at the same instant either wins or sees it submitted.
+    promotion = get_promotion(session, promotion_id, for_update=True)
     if promotion.status == "rejected":
         promotion.revision += 1
     elif promotion.status != "draft":
@@ -167,6 +173,20 @@ def submit_promotion(
     promotion.workflow_id = workflow_id_for(promotion.id, promotion.revision)
     transition(session, promotion, "submitted", "submitted for approval", actor)
     return promotion
+
+
+def cancel_draft(
+    session: Session, promotion: Promotion, actor: str, role: str, reason: str
+) -> Promotion:
+    """Cancel a draft: only its requester (the same person, however spelt) or operations_admin."""
+    if role != DRAFT_ADMIN_ROLE and not same_person(actor, promotion.requested_by):
+        raise Forbidden(
+            f"promotion {promotion.code} is a draft of {promotion.requested_by}; only they or "
+            f"{DRAFT_ADMIN_ROLE} may cancel it, not {actor} ({role})",
+            actor=actor,
+            requested_by=promotion.requested_by,
+        )
+    return transition(session, promotion, "cancelled", reason, actor)
 
 
 def transition(
