@@ -100,6 +100,11 @@ def resolve_exception(
 ) -> ExceptionCase:
     """Act on an exception case (retry, waive, reassign, escalate, cancel) and wake the workflow."""
     with transaction(get_runtime().sessions) as session:
+        linked_task = exceptions_service.linked_approval_task(session, case_id)
+        if action == "reassign" and linked_task is not None:
+            # Lock order: the approval task before its case, as deciding the task does,
+            # so a reassignment racing a decision waits instead of deadlocking.
+            approvals_service.get_task(session, linked_task, for_update=True)
         case = exceptions_service.resolve_case(
             session,
             case_id,
