@@ -194,3 +194,22 @@ def test_cancel_a_draft(client: TestClient, auth: Auth, promotion_body: dict[str
     assert response.json()["status"] == "cancelled"
     again = client.post(path, json={"reason": "twice"}, headers=auth("merchandiser"))
     assert again.status_code == 409
+
+
+def test_only_its_requester_or_operations_admin_cancels_a_draft(
+    client: TestClient, auth: Auth, promotion_body: dict[str, Any]
+) -> None:
+    created = client.post(
+        "/api/v1/promotions", json=promotion_body, headers=auth("merchandiser")
+    ).json()
+    path = f"/api/v1/promotions/{created['id']}/cancel"
+    # Another author (the integration client) may create drafts, but not cancel this one.
+    other = client.post(path, json={"reason": "tidying up"}, headers=auth("integration_client"))
+    assert other.status_code == 403, other.text
+    assert other.headers["content-type"] == PROBLEM
+    assert "draft of merchandiser-tester" in other.json()["detail"]
+    detail = client.get(f"/api/v1/promotions/{created['id']}", headers=auth("auditor")).json()
+    assert detail["status"] == "draft"
+    admin = client.post(path, json={"reason": "range review"}, headers=auth("operations_admin"))
+    assert admin.status_code == 202, admin.text
+    assert admin.json()["status"] == "cancelled"

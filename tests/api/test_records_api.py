@@ -112,11 +112,44 @@ def test_waiving_a_gate_follows_the_gate_policy(
     assert unknown.json()["errors"][0]["field"] == "gate"
     assert unknown.json()["errors"][0]["value"] == "no_such_gate"
 
-    waived = client.post(
+    # A draft never reached its launch gates: a waiver now would apply unseen later.
+    on_draft = client.post(
         f"{path}/inventory_coverage/waive", json=reason, headers=auth("supply_chain_planner")
     )
-    assert waived.status_code == 200, waived.text
-    assert waived.json()["waived_by"] == "supply_chain_planner-tester"
-    assert waived.json()["reason"] == reason["reason"]
+    assert on_draft.status_code == 409, on_draft.text
+    assert f"promotion {draft['code']} is draft" in on_draft.json()["detail"]
+
+    _set_status(draft["id"], "scheduled")  # where the workflow waits at its launch gates
+    try:
+        waived = client.post(
+            f"{path}/inventory_coverage/waive", json=reason, headers=auth("supply_chain_planner")
+        )
+        assert waived.status_code == 200, waived.text
+        assert waived.json()["waived_by"] == "supply_chain_planner-tester"
+        assert waived.json()["reason"] == reason["reason"]
+        again = client.post(
+            f"{path}/inventory_coverage/waive",
+            json={"reason": "overwrite it"},
+            headers=auth("operations_admin"),
+        )
+        assert again.status_code == 409, again.text
+        assert "already waived by supply_chain_planner-tester" in again.json()["detail"]
+    finally:
+        _set_status(draft["id"], "cancelled")
     events = client.get(f"/api/v1/promotions/{draft['id']}/events", headers=auth("auditor"))
-    assert "io.promoflow.gate.waived" in [event["type"] for event in events.json()["items"]]
+    types = [event["type"] for event in events.json()["items"]]
+    assert types.count("io.promoflow.gate.waived") == 1
+
+
+def _set_status(promotion_id: int, status: str) -> None:
+    """Put the promotion where the workflow would have taken it."""
+    import sqlalchemy as sa
+
+    from promoflow.kit.db import transaction
+    from promoflow.promotions.models import Promotion
+    from promoflow.runtime import get_runtime
+
+    with transaction(get_runtime().sessions) as session:
+        session.execute(
+            sa.update(Promotion).where(Promotion.id == promotion_id).values(status=status)
+        )

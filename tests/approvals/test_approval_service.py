@@ -193,6 +193,47 @@ def test_requester_may_not_approve_own_promotion(
     assert tasks["pricing_analyst"].status == "pending"
 
 
+@pytest.mark.parametrize(
+    "spelling",
+    ["Mia.Merch", "MIA.MERCH", " mia.merch ", "\uff4d\uff49\uff41.\uff4d\uff45\uff52\uff43\uff48"],
+    ids=["capitalised", "upper", "padded", "full-width"],
+)
+def test_requester_in_another_spelling_may_not_approve_own_promotion(
+    session: Session, promotion: Promotion, tasks: dict[str, ApprovalTask], spelling: str
+) -> None:
+    with pytest.raises(Forbidden) as caught:
+        service.decide(
+            session, tasks["pricing_analyst"].id, spelling, "pricing_analyst", "approve", "", NOW
+        )
+    assert f"may not approve their own promotion {promotion.code}" in caught.value.message
+    assert "(recorded as mia.merch)" in caught.value.message
+    assert tasks["pricing_analyst"].status == "pending"
+    assert "approval.decided" not in event_types(session, promotion)
+
+
+def test_one_person_in_two_spellings_may_not_fill_two_roles(
+    session: Session, tasks: dict[str, ApprovalTask]
+) -> None:
+    service.decide(
+        session, tasks["pricing_analyst"].id, "sam.both", "pricing_analyst", "approve", "", NOW
+    )
+    with pytest.raises(Forbidden) as caught:
+        service.decide(
+            session,
+            tasks["finance_approver"].id,
+            "Sam.Both",
+            "finance_approver",
+            "approve",
+            "",
+            NOW,
+        )
+    assert "already decided the pricing_analyst approval" in caught.value.message
+    assert "(recorded as sam.both)" in caught.value.message
+    assert tasks["finance_approver"].status == "pending"
+    # The display name is kept as given: the first decision still reads sam.both.
+    assert tasks["pricing_analyst"].decided_by == "sam.both"
+
+
 def test_one_person_may_not_fill_two_roles(
     session: Session, tasks: dict[str, ApprovalTask]
 ) -> None:

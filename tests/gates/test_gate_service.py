@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from promoflow.approvals.models import ApprovalTask
 from promoflow.events.models import Event
-from promoflow.gates.models import GateResult
+from promoflow.gates.models import GateResult, GateWaiver
 from promoflow.gates.policy import BUNDLED_POLICY, GATE_NAMES, load_gate_policy
 from promoflow.gates.service import evaluate_promotion_gates, latest_gate_results, waive_gate
-from promoflow.kit.errors import Forbidden, InvalidInput
+from promoflow.kit.errors import Conflict, Forbidden, InvalidInput
 from promoflow.promotions.models import PromotionItem
 
 COVERED = {
@@ -150,12 +150,93 @@ def test_waiver_of_a_passing_gate_leaves_it_passing(session: Session, retail: Re
     assert (coverage.status, coverage.waived_by) == ("pass", None)
 
 
-def test_waiving_again_replaces_the_standing_waiver(session: Session, retail: Retail) -> None:
-    waive_gate(session, retail.promotion, "store_readiness", "ola", "store_operations", "first")
-    again = waive_gate(
-        session, retail.promotion, "store_readiness", "ian", "operations_admin", "second"
+def _waivers(session: Session, retail: Retail) -> list[tuple[str, str, str]]:
+    rows = session.scalars(
+        sa.select(GateWaiver)
+        .where(GateWaiver.promotion_id == retail.promotion.id)
+        .order_by(GateWaiver.id)
     )
-    assert (again.waived_by, again.role, again.reason) == ("ian", "operations_admin", "second")
+    return [(row.gate, row.waived_by, row.reason) for row in rows]
+
+
+def test_a_second_waiver_is_refused_and_the_first_stands(session: Session, retail: Retail) -> None:
+    waive_gate(session, retail.promotion, "store_readiness", "ola", "store_operations", "first")
+    with pytest.raises(Conflict) as refused:
+        waive_gate(
+            session, retail.promotion, "store_readiness", "ian", "operations_admin", "second"
+        )
+    message = refused.value.message
+    assert "gate store_readiness of promotion PRM-T1 (revision 1)" in message
+    assert "already waived by ola (store_operations)" in message
+    assert "'first'" in message
+    assert _waivers(session, retail) == [("store_readiness", "ola", "first")]
+    assert len(_events(session, "gate.waived")) == 1
+
+
+def test_a_waiver_the_policy_stopped_counting_is_kept_beside_the_new_one(
+    session: Session, retail: Retail, tmp_path: Path
+) -> None:
+    _ready(session, retail, {**COVERED, ("SKU-A", "ST-2"): 20.0})
+    waive_gate(
+        session, retail.promotion, "inventory_coverage", "ian", "operations_admin", "launch anyway"
+    )
+    data = yaml.safe_load(BUNDLED_POLICY.read_text())
+    data["version"] = "2026.12-1"
+    data["gates"]["inventory_coverage"]["waivable_by"] = ["supply_chain_planner"]
+    stricter_path = tmp_path / "gates.yaml"
+    stricter_path.write_text(yaml.safe_dump(data))
+    stricter = load_gate_policy(stricter_path)
+    waive_gate(
+        session,
+        retail.promotion,
+        "inventory_coverage",
+        "sam",
+        "supply_chain_planner",
+        "DC delivers on day 1",
+        stricter,
+    )
+    # Both waivers stay on record as given; the one the policy counts is in force.
+    assert _waivers(session, retail) == [
+        ("inventory_coverage", "ian", "launch anyway"),
+        ("inventory_coverage", "sam", "DC delivers on day 1"),
+    ]
+    round_ = evaluate_promotion_gates(session, retail.promotion, stricter, now=NOW)
+    coverage = next(r for r in round_.results if r.gate == "inventory_coverage")
+    assert (coverage.status, coverage.waived_by) == ("waived", "sam")
+    # Under the bundled policy both count, and the newest is in force.
+    round_ = evaluate_promotion_gates(session, retail.promotion, now=NOW)
+    coverage = next(r for r in round_.results if r.gate == "inventory_coverage")
+    assert (coverage.status, coverage.waived_by) == ("waived", "sam")
+
+
+@pytest.mark.parametrize(
+    "status",
+    [
+        "draft",
+        "submitted",
+        "in_approval",
+        "approved",
+        "publishing",
+        "live",
+        "on_hold",
+        "closed",
+        "cancelled",
+        "rejected",
+    ],
+)
+def test_gates_are_waived_only_while_the_promotion_waits_at_them(
+    session: Session, retail: Retail, status: str
+) -> None:
+    retail.promotion.status = status
+    session.flush()
+    with pytest.raises(Conflict) as refused:
+        waive_gate(
+            session, retail.promotion, "store_readiness", "ola", "store_operations", "signs up"
+        )
+    assert f"promotion PRM-T1 is {status}" in refused.value.message
+    assert "only while the promotion is scheduled" in refused.value.message
+    assert _waivers(session, retail) == []
+    assert _events(session, "gate.waived") == []
 
 
 def test_unauthorised_role_is_refused_naming_role_and_gate(

@@ -11,9 +11,22 @@ from promoflow.approvals.models import ApprovalTask
 from promoflow.promotions.models import ForecastLine, PromotionLocation
 
 
-def get_task(session: Session, task_id: int) -> ApprovalTask | None:
-    """One approval task by id."""
-    return session.get(ApprovalTask, task_id)
+def get_task(session: Session, task_id: int, *, for_update: bool = False) -> ApprovalTask | None:
+    """One approval task by id; `for_update` locks its row until the transaction ends.
+
+    Deciding, escalating, expiring and withdrawing a task all lock it first, so on
+    PostgreSQL (READ COMMITTED) the second of two concurrent writers waits and then
+    reads what the first committed; SQLite's IMMEDIATE transactions serialise them anyway.
+    """
+    if not for_update:
+        return session.get(ApprovalTask, task_id)
+    return session.get(ApprovalTask, task_id, with_for_update=True, populate_existing=True)
+
+
+def lock(session: Session, task: ApprovalTask) -> ApprovalTask:
+    """Re-read a loaded task under its row lock (see `get_task`)."""
+    session.refresh(task, with_for_update=True)
+    return task
 
 
 def tasks_for_revision(
@@ -27,11 +40,11 @@ def tasks_for_revision(
     ).all()
 
 
-def tasks_decided_by(session: Session, promotion_id: int, actor: str) -> Sequence[ApprovalTask]:
-    """Tasks on any revision of the promotion that `actor` approved or rejected."""
+def decided_tasks(session: Session, promotion_id: int) -> Sequence[ApprovalTask]:
+    """Tasks on any revision of the promotion that someone approved or rejected."""
     return session.scalars(
         sa.select(ApprovalTask)
-        .where(ApprovalTask.promotion_id == promotion_id, ApprovalTask.decided_by == actor)
+        .where(ApprovalTask.promotion_id == promotion_id, ApprovalTask.decided_by.is_not(None))
         .order_by(ApprovalTask.id)
     ).all()
 

@@ -21,6 +21,7 @@ from promoflow.approvals.models import ApprovalTask
 from promoflow.events.log import record_event
 from promoflow.exceptions import service as exceptions_service
 from promoflow.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from promoflow.kit.identity import same_person
 from promoflow.kit.roles import ROLES
 from promoflow.promotions.models import Promotion
 
@@ -143,9 +144,9 @@ def open_approval_tasks(
     return tasks
 
 
-def get_task(session: Session, task_id: int) -> ApprovalTask:
-    """One approval task by id, or NotFound."""
-    task = repository.get_task(session, task_id)
+def get_task(session: Session, task_id: int, *, for_update: bool = False) -> ApprovalTask:
+    """One approval task by id, or NotFound; `for_update` holds its row lock (see repository)."""
+    task = repository.get_task(session, task_id, for_update=for_update)
     if task is None:
         raise NotFound(f"approval task {task_id} does not exist", task_id=task_id)
     return task
@@ -160,8 +161,12 @@ def decide(
     comment: str,
     now: datetime,
 ) -> ApprovalTask:
-    """Approve or reject a pending task, enforcing role and segregation of duties."""
-    task = get_task(session, task_id)
+    """Approve or reject a pending task, enforcing role and segregation of duties.
+
+    The task's row is locked before it is read, so of two people deciding at once the
+    second sees the first's decision and gets a Conflict naming who decided.
+    """
+    task = get_task(session, task_id, for_update=True)
     if task.status != "pending":
         raise Conflict(
             f"approval task {task.id} ({task.role}) is already {task.status}"
@@ -211,20 +216,28 @@ def decide(
 def _check_segregation(
     session: Session, task: ApprovalTask, promotion: Promotion, actor: str
 ) -> None:
-    if actor == promotion.requested_by:
+    # People, not spellings: `Mia.Merch` is the requester `mia.merch` (kit.identity).
+    if same_person(actor, promotion.requested_by):
         raise Forbidden(
-            f"requester {actor} may not approve their own promotion {promotion.code}",
+            f"requester {actor} may not approve their own promotion {promotion.code}"
+            + _spelt(actor, promotion.requested_by),
             actor=actor,
         )
-    for other in repository.tasks_decided_by(session, task.promotion_id, actor):
-        if other.role != task.role:
+    for other in repository.decided_tasks(session, task.promotion_id):
+        if other.role != task.role and same_person(actor, other.decided_by):
             raise Forbidden(
                 f"{actor} already decided the {other.role} approval on {promotion.code} "
-                f"(revision {other.revision}); one person may not fill two roles on one "
-                f"promotion, so the {task.role} approval needs someone else",
+                f"(revision {other.revision}){_spelt(actor, other.decided_by)}; one person "
+                f"may not fill two roles on one promotion, so the {task.role} approval needs "
+                "someone else",
                 actor=actor,
                 other_role=other.role,
             )
+
+
+def _spelt(actor: str, recorded: str | None) -> str:
+    """Say how the record spells the person when the actor's spelling differs."""
+    return f" (recorded as {recorded})" if recorded is not None and recorded != actor else ""
 
 
 def _close_overdue_cases(session: Session, task: ApprovalTask, actor: str, now: datetime) -> None:
@@ -245,6 +258,7 @@ def _close_overdue_cases(session: Session, task: ApprovalTask, actor: str, now: 
 
 def remind(session: Session, task: ApprovalTask, now: datetime) -> ApprovalTask:
     """Record a reminder to the assigned role (once; nothing if no longer pending)."""
+    repository.lock(session, task)
     if task.status != "pending" or task.reminded_at is not None:
         return task
     task.reminded_at = now
@@ -273,6 +287,8 @@ def escalate(
         raise InvalidInput(
             "escalate_to_role", escalate_to_role, f"unknown role; known: {', '.join(ROLES)}"
         )
+    # Locked and re-read: a decision committed meanwhile wins, and nothing escalates.
+    repository.lock(session, task)
     if task.status != "pending" or task.escalated_at is not None:
         return task
     promotion = _promotion(session, task)
@@ -320,6 +336,8 @@ def escalate(
 
 def expire(session: Session, task: ApprovalTask, now: datetime, reason: str = "") -> ApprovalTask:
     """Mark a still-pending task expired (nothing if it was decided meanwhile)."""
+    # Locked and re-read, so a decision committed a moment ago is never overwritten.
+    repository.lock(session, task)
     if task.status != "pending":
         return task
     task.status = "expired"
@@ -349,7 +367,8 @@ def withdraw_pending(
     """Expire every pending task of a revision that no longer needs a decision (e.g. rejected)."""
     withdrawn: list[ApprovalTask] = []
     for task in repository.tasks_for_revision(session, promotion_id, revision):
-        if task.status == "pending":
+        # Locked before the status is read: a decision committed meanwhile stays.
+        if repository.lock(session, task).status == "pending":
             withdrawn.append(expire(session, task, now, reason))
     return withdrawn
 
@@ -360,10 +379,12 @@ def reassign_task(
     """Route a pending task to another role (e.g. when its overdue case is reassigned)."""
     if role not in ROLES:
         raise InvalidInput("role", role, f"unknown role; known: {', '.join(ROLES)}")
-    task = get_task(session, task_id)
+    task = get_task(session, task_id, for_update=True)
     if task.status != "pending":
         raise Conflict(
-            f"approval task {task.id} is {task.status}; only a pending task can be reassigned",
+            f"approval task {task.id} is {task.status}"
+            + (f" by {task.decided_by}" if task.decided_by else "")
+            + "; only a pending task can be reassigned",
             status=task.status,
         )
     previous = task.assigned_role

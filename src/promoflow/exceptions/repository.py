@@ -10,9 +10,30 @@ from sqlalchemy.orm import Session
 from promoflow.exceptions.models import ExceptionCase
 
 
-def get(session: Session, case_id: int) -> ExceptionCase | None:
-    """One exception case by id."""
-    return session.get(ExceptionCase, case_id)
+def get(session: Session, case_id: int, *, for_update: bool = False) -> ExceptionCase | None:
+    """One exception case by id; `for_update` locks its row until the transaction ends.
+
+    Every action on a case locks it first, so on PostgreSQL (READ COMMITTED) the second
+    of two concurrent actions waits and then reads what the first committed.
+    """
+    if not for_update:
+        return session.get(ExceptionCase, case_id)
+    return session.get(ExceptionCase, case_id, with_for_update=True, populate_existing=True)
+
+
+def lock(session: Session, case: ExceptionCase) -> ExceptionCase:
+    """Re-read a loaded case under its row lock (see `get`)."""
+    session.refresh(case, with_for_update=True)
+    return case
+
+
+def linked_approval_task(session: Session, case_id: int) -> int | None:
+    """The approval task an approval_overdue case is about (None for other cases)."""
+    case = session.get(ExceptionCase, case_id)
+    if case is None or case.kind != "approval_overdue":
+        return None
+    task_id = case.linked.get("approval_task_id")
+    return int(task_id) if task_id is not None else None
 
 
 def list_cases(

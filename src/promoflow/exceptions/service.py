@@ -98,12 +98,17 @@ def open_case(
     return case
 
 
-def get_case(session: Session, case_id: int) -> ExceptionCase:
-    """One case by id, or NotFound."""
-    case = repository.get(session, case_id)
+def get_case(session: Session, case_id: int, *, for_update: bool = False) -> ExceptionCase:
+    """One case by id, or NotFound; `for_update` holds its row lock (see repository)."""
+    case = repository.get(session, case_id, for_update=for_update)
     if case is None:
         raise NotFound(f"exception case {case_id} does not exist", case_id=case_id)
     return case
+
+
+def linked_approval_task(session: Session, case_id: int) -> int | None:
+    """The approval task an approval_overdue case is about, if any (no lock taken)."""
+    return repository.linked_approval_task(session, case_id)
 
 
 def list_cases(
@@ -137,8 +142,12 @@ def resolve_case(
     new_owner_role: str | None = None,
     now: datetime,
 ) -> ExceptionCase:
-    """Apply a person's decision to an open case; see the module docstring for the actions."""
-    case = get_case(session, case_id)
+    """Apply a person's decision to an open case; see the module docstring for the actions.
+
+    The case's row is locked before it is read: of two people acting at once, the
+    second sees the first's resolution and gets a Conflict naming who resolved it.
+    """
+    case = get_case(session, case_id, for_update=True)
     if case.status != "open":
         raise Conflict(
             f"exception case {case.id} is {case.status} ({case.resolution} by "
@@ -265,6 +274,7 @@ def close_case(
     now: datetime,
 ) -> ExceptionCase:
     """Resolve an open case because its cause went away (not one of the people's actions)."""
-    if case.status != "open":
+    # Locked and re-read: a person's resolution committed meanwhile is never overwritten.
+    if repository.lock(session, case).status != "open":
         return case
     return _resolve(session, case, resolution, actor, reason, now)

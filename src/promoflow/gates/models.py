@@ -37,13 +37,19 @@ class GateResult(Base):
 
 
 class GateWaiver(Base):
-    """A standing waiver of one gate for one promotion revision, by an authorised role."""
+    """One waiver of one gate for one promotion revision, by an authorised role, with a reason.
+
+    A record, never updated: a later waiver of the same gate adds a row (only once the
+    earlier one no longer counts), so the audit trail keeps every waiver as given. The
+    one in force is `gates.service.standing_waiver`.
+    """
 
     __tablename__ = "gate_waivers"
 
-    promotion_id: Mapped[int] = mapped_column(sa.ForeignKey("promotions.id"), primary_key=True)
-    revision: Mapped[int] = mapped_column(primary_key=True)
-    gate: Mapped[str] = mapped_column(sa.String(48), primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    promotion_id: Mapped[int] = mapped_column(sa.ForeignKey("promotions.id"), index=True)
+    revision: Mapped[int]
+    gate: Mapped[str] = mapped_column(sa.String(48))
     waived_by: Mapped[str] = mapped_column(sa.String(80))
     role: Mapped[str] = mapped_column(sa.String(40))
     reason: Mapped[str] = mapped_column(sa.Text)

@@ -18,7 +18,6 @@ from promoflow.inventory import service as inventory_service
 from promoflow.inventory.models import InventoryPosition, PurchaseOrder, PurchaseOrderLine
 from promoflow.promotions.models import (
     ForecastLine,
-    Promotion,
     PromotionItem,
     PromotionLocation,
 )
@@ -346,16 +345,11 @@ def results_of_round(
 
 
 def waivers(session: Session, promotion_id: int, revision: int) -> list[GateWaiver]:
-    """Standing waivers of the revision."""
+    """Every waiver given on the revision, oldest first (several per gate are possible)."""
     return list(
         session.scalars(
-            sa.select(GateWaiver).where(
-                GateWaiver.promotion_id == promotion_id, GateWaiver.revision == revision
-            )
+            sa.select(GateWaiver)
+            .where(GateWaiver.promotion_id == promotion_id, GateWaiver.revision == revision)
+            .order_by(GateWaiver.id)
         ).all()
     )
-
-
-def get_waiver(session: Session, promotion: Promotion, gate: str) -> GateWaiver | None:
-    """The standing waiver of one gate for the promotion's current revision."""
-    return session.get(GateWaiver, (promotion.id, promotion.revision, gate))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,8 +15,14 @@ from promoflow.gates.inputs import load_gate_inputs
 from promoflow.gates.models import GateResult, GateWaiver
 from promoflow.gates.policy import GATE_NAMES, GatePolicy, load_gate_policy
 from promoflow.kit.clock import utcnow
-from promoflow.kit.errors import Forbidden, InvalidInput
+from promoflow.kit.errors import Conflict, Forbidden, InvalidInput
+from promoflow.promotions import repository as promotions_repository
 from promoflow.promotions.models import Promotion
+
+# The workflow evaluates the launch gates only while the promotion is scheduled (approved,
+# not yet publishing). Before that, a waiver would waive a failure nobody has seen and
+# apply silently at the first round; after it, there is nothing left to waive.
+WAIVABLE_STATES = ("scheduled",)
 
 
 @dataclass(frozen=True)
@@ -49,10 +56,17 @@ def evaluate_promotion_gates(
         as_of=now,
         history_days=policy.gates.supplier_commitments.history_days,
     )
-    standing = {w.gate: w for w in repository.waivers(session, promotion.id, promotion.revision)}
+    given = repository.waivers(session, promotion.id, promotion.revision)
     evaluation = repository.last_evaluation(session, promotion.id, promotion.revision) + 1
     results = [
-        _result(promotion, evaluation, policy, outcome, standing.get(outcome.gate), now)
+        _result(
+            promotion,
+            evaluation,
+            policy,
+            outcome,
+            [waiver for waiver in given if waiver.gate == outcome.gate],
+            now,
+        )
         for outcome in evaluate(inputs, policy)
     ]
     session.add_all(results)
@@ -90,19 +104,20 @@ def _result(
     evaluation: int,
     policy: GatePolicy,
     outcome: GateOutcome,
-    waiver: GateWaiver | None,
+    waivers: Sequence[GateWaiver],
     now: datetime,
 ) -> GateResult:
     evidence = dict(outcome.evidence)
     status = outcome.status
-    applies = waiver is not None and outcome.status == "fail"
-    if applies and waiver is not None and waiver.role not in policy.gate(outcome.gate).waivable_by:
-        # The policy changed since the waiver was given: it no longer counts.
+    waiver = standing_waiver(waivers, outcome.gate, policy)
+    if outcome.status == "fail" and waiver is None and waivers:
+        # The policy changed since the waivers were given: none of them counts now.
+        newest = waivers[-1]
         evidence["ignored_waiver"] = (
-            f"waiver by {waiver.waived_by} ({waiver.role}) no longer counts: policy "
+            f"waiver by {newest.waived_by} ({newest.role}) no longer counts: policy "
             f"{policy.version} lets {_roles(policy, outcome.gate)} waive {outcome.gate}"
         )
-        applies = False
+    applies = waiver is not None and outcome.status == "fail"
     if applies:
         status = "waived"
     return GateResult(
@@ -124,6 +139,17 @@ def _result(
     )
 
 
+def standing_waiver(
+    waivers: Sequence[GateWaiver], gate: str, policy: GatePolicy
+) -> GateWaiver | None:
+    """The waiver of `gate` in force: the newest whose role the policy still lets waive it."""
+    allowed = policy.gate(gate).waivable_by
+    return next(
+        (w for w in reversed(waivers) if w.gate == gate and w.role in allowed),
+        None,
+    )
+
+
 def _roles(policy: GatePolicy, gate: str) -> str:
     roles = policy.gate(gate).waivable_by
     return ", ".join(roles) if roles else "no role"
@@ -138,7 +164,12 @@ def waive_gate(
     reason: str,
     policy: GatePolicy | None = None,
 ) -> GateWaiver:
-    """Waive one gate for the current revision; applies from the next evaluation round."""
+    """Record a waiver of one gate for the current revision; it counts from the next round.
+
+    Only while the promotion waits at its launch gates (WAIVABLE_STATES). A waiver is a
+    record: while one still counts, a second is refused; once the policy stops counting
+    it, a new one is added beside it, never written over it.
+    """
     policy = policy or load_gate_policy()
     if gate not in GATE_NAMES:
         raise InvalidInput("gate", gate, f"unknown gate; known gates are {', '.join(GATE_NAMES)}")
@@ -153,17 +184,35 @@ def waive_gate(
         raise InvalidInput(
             "reason", reason, "a waiver needs a reason: say why launching without this gate is safe"
         )
-    now = utcnow()
-    waiver = repository.get_waiver(session, promotion, gate)
-    if waiver is None:
-        waiver = GateWaiver(promotion_id=promotion.id, revision=promotion.revision, gate=gate)
-        session.add(waiver)
-    waiver.waived_by, waiver.role, waiver.reason, waiver.waived_at = (
-        actor,
-        role,
-        reason.strip(),
-        now,
+    # Locked: two waivers at once are serialised here, and so is a state change.
+    promotions_repository.lock(session, promotion)
+    if promotion.status not in WAIVABLE_STATES:
+        raise Conflict(
+            f"promotion {promotion.code} is {promotion.status}; a gate can be waived only "
+            f"while the promotion is {' or '.join(WAIVABLE_STATES)} and waits at its launch "
+            "gates",
+            status=promotion.status,
+        )
+    given = repository.waivers(session, promotion.id, promotion.revision)
+    standing = standing_waiver(given, gate, policy)
+    if standing is not None:
+        raise Conflict(
+            f"gate {gate} of promotion {promotion.code} (revision {promotion.revision}) is "
+            f"already waived by {standing.waived_by} ({standing.role}) at "
+            f"{standing.waived_at:%Y-%m-%d %H:%M} UTC: {standing.reason!r}; a waiver stands "
+            "as given and is not replaced",
+            waived_by=standing.waived_by,
+        )
+    waiver = GateWaiver(
+        promotion_id=promotion.id,
+        revision=promotion.revision,
+        gate=gate,
+        waived_by=actor,
+        role=role,
+        reason=reason.strip(),
+        waived_at=utcnow(),
     )
+    session.add(waiver)
     record_event(
         session,
         "gate.waived",

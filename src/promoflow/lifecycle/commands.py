@@ -100,6 +100,11 @@ def resolve_exception(
 ) -> ExceptionCase:
     """Act on an exception case (retry, waive, reassign, escalate, cancel) and wake the workflow."""
     with transaction(get_runtime().sessions) as session:
+        linked_task = exceptions_service.linked_approval_task(session, case_id)
+        if action == "reassign" and linked_task is not None:
+            # Lock order: the approval task before its case, as deciding the task does,
+            # so a reassignment racing a decision waits instead of deadlocking.
+            approvals_service.get_task(session, linked_task, for_update=True)
         case = exceptions_service.resolve_case(
             session,
             case_id,
@@ -176,14 +181,15 @@ def confirm_store_tasks(promotion_id: int, location_codes: list[str] | None, act
 
 
 def cancel_promotion(promotion_id: int, actor: str, role: str, reason: str) -> Promotion:
-    """Cancel: a draft directly; a running promotion through its workflow (which compensates)."""
+    """Cancel: a draft directly (its requester or operations_admin); a running promotion
+    through its workflow (which compensates)."""
     if not reason.strip():
         raise InvalidInput("reason", reason, "cancelling a promotion needs a reason")
     with transaction(get_runtime().sessions) as session:
-        promotion = promotions_service.get_promotion(session, promotion_id)
+        # Locked, so a submission at the same instant either wins or sees the draft cancelled.
+        promotion = promotions_service.get_promotion(session, promotion_id, for_update=True)
         if promotion.status == "draft":
-            promotions_service.transition(session, promotion, "cancelled", reason, actor)
-            return promotion
+            return promotions_service.cancel_draft(session, promotion, actor, role, reason)
         if promotion.status in ("closed", "cancelled", "rejected", "ended", "analysed"):
             raise Conflict(f"promotion {promotion.code} is {promotion.status}; too late to cancel")
     signals.notify(promotion.workflow_id, "cancel", actor=actor, role=role, reason=reason)

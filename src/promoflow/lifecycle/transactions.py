@@ -10,10 +10,10 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from promoflow.approvals import repository as approvals_repository
 from promoflow.approvals import service as approvals_service
 from promoflow.approvals.facts import promotion_facts
 from promoflow.approvals.matrix import load_approval_policy, required_approvals
-from promoflow.approvals.models import ApprovalTask
 from promoflow.connectors.ports import PublicationReceipt
 from promoflow.events.log import record_event
 from promoflow.exceptions import service as exceptions_service
@@ -194,7 +194,9 @@ def approval_status(session: Session, promotion_id: int, revision: int) -> dict[
 
 def approval_milestone(session: Session, task_id: int, action: str, escalate_to: str | None) -> str:
     """Remind, escalate or expire a task whose SLA milestone has passed (no-op once decided)."""
-    task = session.get(ApprovalTask, task_id)
+    # Locked first: an approver deciding at this instant either commits before (and
+    # the milestone is a no-op) or waits for this transaction and then sees it.
+    task = approvals_repository.get_task(session, task_id, for_update=True)
     if task is None or task.status != "pending":
         return "decided"
     now = utcnow()

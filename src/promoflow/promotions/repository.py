@@ -19,8 +19,22 @@ from promoflow.promotions.models import (
 )
 
 
-def get(session: Session, promotion_id: int) -> Promotion | None:
-    return session.get(Promotion, promotion_id)
+def get(session: Session, promotion_id: int, *, for_update: bool = False) -> Promotion | None:
+    """One promotion by id; `for_update` locks its row until the transaction ends.
+
+    Commands whose check depends on the promotion's state (waive a gate, confirm store
+    tasks, cancel or submit a draft) lock it first, so a concurrent state change either
+    commits before the check or waits for the command.
+    """
+    if not for_update:
+        return session.get(Promotion, promotion_id)
+    return session.get(Promotion, promotion_id, with_for_update=True, populate_existing=True)
+
+
+def lock(session: Session, promotion: Promotion) -> Promotion:
+    """Re-read a loaded promotion under its row lock (see `get`)."""
+    session.refresh(promotion, with_for_update=True)
+    return promotion
 
 
 def get_by_code(session: Session, code: str) -> Promotion | None:
@@ -120,9 +134,24 @@ def findings(session: Session, promotion_id: int, revision: int) -> Sequence[Val
     ).all()
 
 
+GENERATED_CODE_PREFIX = "PRM-"
+
+
 def next_code(session: Session) -> str:
-    count = session.scalar(sa.select(sa.func.count()).select_from(Promotion)) or 0
-    return f"PRM-{count + 1:05d}"
+    """PRM-<n> for n one above every PRM-<digits> code in use, generated or chosen by a client.
+
+    Counting rows handed out a code a client had already taken; the highest number in
+    use never can. Leading zeros are ignored so PRM-0000007 counts as 7, and the digits
+    are compared as text (length, then value) so any length works.
+    """
+    digits = sa.func.ltrim(sa.func.substr(Promotion.code, len(GENERATED_CODE_PREFIX) + 1), "0")
+    highest = session.scalar(
+        sa.select(digits)
+        .where(Promotion.code.regexp_match(f"^{GENERATED_CODE_PREFIX}[0-9]+$"))
+        .order_by(sa.func.length(digits).desc(), digits.desc())
+        .limit(1)
+    )
+    return f"{GENERATED_CODE_PREFIX}{int(highest or 0) + 1:05d}"
 
 
 def forecast_totals(session: Session, promotion_id: int, revision: int) -> dict[str, float]:

@@ -9,8 +9,10 @@ from sqlalchemy.orm import Session
 
 from promoflow.events.log import record_event
 from promoflow.kit.clock import utcnow
-from promoflow.kit.errors import Conflict, InvalidInput, NotFound
+from promoflow.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from promoflow.kit.identity import same_person
 from promoflow.promotions import repository
+from promoflow.promotions.codes import insert_with_code
 from promoflow.promotions.mechanics import effective_unit_price
 from promoflow.promotions.models import (
     Promotion,
@@ -21,14 +23,18 @@ from promoflow.promotions.models import (
 from promoflow.promotions.schemas import PromotionCreate
 from promoflow.promotions.states import check_transition
 
+# Besides its requester, who may cancel someone else's draft.
+DRAFT_ADMIN_ROLE = "operations_admin"
+
 
 def workflow_id_for(promotion_id: int, revision: int) -> str:
     """The lifecycle workflow id: one per promotion revision, so a retry never starts a twin."""
     return f"promotion-{promotion_id}-rev-{revision}"
 
 
-def get_promotion(session: Session, promotion_id: int) -> Promotion:
-    promotion = repository.get(session, promotion_id)
+def get_promotion(session: Session, promotion_id: int, *, for_update: bool = False) -> Promotion:
+    """One promotion by id, or NotFound; `for_update` holds its row lock (see repository)."""
+    promotion = repository.get(session, promotion_id, for_update=for_update)
     if promotion is None:
         raise NotFound(f"promotion {promotion_id} does not exist", promotion_id=promotion_id)
     return promotion
@@ -51,35 +57,35 @@ def create_promotion(session: Session, data: PromotionCreate, actor: str) -> Pro
         if sku not in items:
             raise InvalidInput(f"items[{index}]", sku, "unknown item (no such SKU)")
     locations = _resolve_locations(session, data)
-    code = data.code or repository.next_code(session)
-    if repository.get_by_code(session, code) is not None:
-        raise InvalidInput("code", code, "a promotion with this code already exists")
     categories = sorted({item.category for item in items.values()})
-    promotion = Promotion(
-        code=code,
-        name=data.name,
-        description=data.description,
-        status="draft",
-        revision=1,
-        requested_by=actor,
-        category=categories[0] if len(categories) == 1 else "mixed",
-        mechanic=data.mechanic,
-        discount_percent=data.discount_percent,
-        discount_amount=data.discount_amount,
-        fixed_price=data.fixed_price,
-        buy_quantity=data.buy_quantity,
-        get_quantity=data.get_quantity,
-        bundle_price=data.bundle_price,
-        start_date=data.start_date,
-        end_date=data.end_date,
-        channels=list(data.channels),
-        display_support=data.display_support,
-        feature_support=data.feature_support,
-        vendor_funding_per_unit=data.vendor_funding_per_unit,
-        timing={},
-    )
-    session.add(promotion)
-    session.flush()
+
+    def build(code: str) -> Promotion:
+        return Promotion(
+            code=code,
+            name=data.name,
+            description=data.description,
+            status="draft",
+            revision=1,
+            requested_by=actor,
+            category=categories[0] if len(categories) == 1 else "mixed",
+            mechanic=data.mechanic,
+            discount_percent=data.discount_percent,
+            discount_amount=data.discount_amount,
+            fixed_price=data.fixed_price,
+            buy_quantity=data.buy_quantity,
+            get_quantity=data.get_quantity,
+            bundle_price=data.bundle_price,
+            start_date=data.start_date,
+            end_date=data.end_date,
+            channels=list(data.channels),
+            display_support=data.display_support,
+            feature_support=data.feature_support,
+            vendor_funding_per_unit=data.vendor_funding_per_unit,
+            timing={},
+        )
+
+    promotion = insert_with_code(session, build, data.code)
+    code = promotion.code
     bundle_total = sum((Decimal(i.regular_price) for i in items.values()), Decimal(0))
     for sku in data.items:
         item = items[sku]
@@ -146,7 +152,8 @@ def submit_promotion(
     session: Session, promotion_id: int, actor: str, timing: dict[str, Any]
 ) -> Promotion:
     """Freeze the current revision and mark it submitted; the caller starts the workflow."""
-    promotion = get_promotion(session, promotion_id)
+    # Locked: a cancel of the draft at the same instant either wins or sees it submitted.
+    promotion = get_promotion(session, promotion_id, for_update=True)
     if promotion.status == "rejected":
         promotion.revision += 1
     elif promotion.status != "draft":
@@ -166,6 +173,20 @@ def submit_promotion(
     promotion.workflow_id = workflow_id_for(promotion.id, promotion.revision)
     transition(session, promotion, "submitted", "submitted for approval", actor)
     return promotion
+
+
+def cancel_draft(
+    session: Session, promotion: Promotion, actor: str, role: str, reason: str
+) -> Promotion:
+    """Cancel a draft: only its requester (the same person, however spelt) or operations_admin."""
+    if role != DRAFT_ADMIN_ROLE and not same_person(actor, promotion.requested_by):
+        raise Forbidden(
+            f"promotion {promotion.code} is a draft of {promotion.requested_by}; only they or "
+            f"{DRAFT_ADMIN_ROLE} may cancel it, not {actor} ({role})",
+            actor=actor,
+            requested_by=promotion.requested_by,
+        )
+    return transition(session, promotion, "cancelled", reason, actor)
 
 
 def transition(

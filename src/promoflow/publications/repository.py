@@ -33,14 +33,18 @@ def publications(
 
 
 def store_tasks(
-    session: Session, promotion_id: int, revision: int
+    session: Session, promotion_id: int, revision: int, *, for_update: bool = False
 ) -> Sequence[tuple[StoreTask, Location]]:
-    rows = session.execute(
+    """The revision's store tasks with their stores; `for_update` locks the task rows only."""
+    query = (
         sa.select(StoreTask, Location)
         .join(Location, Location.id == StoreTask.location_id)
         .where(StoreTask.promotion_id == promotion_id, StoreTask.revision == revision)
         .order_by(StoreTask.id)
-    ).all()
+    )
+    if for_update:
+        query = query.with_for_update(of=StoreTask).execution_options(populate_existing=True)
+    rows = session.execute(query).all()
     return [(row[0], row[1]) for row in rows]
 
 

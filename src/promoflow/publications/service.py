@@ -11,11 +11,16 @@ from sqlalchemy.orm import Session
 from promoflow.connectors.ports import PriceChange, PublicationReceipt, StoreTaskRequest
 from promoflow.events.log import record_event
 from promoflow.kit.clock import utcnow
-from promoflow.kit.errors import InvalidInput
+from promoflow.kit.errors import Conflict, InvalidInput
 from promoflow.promotions import repository as promotions_repository
 from promoflow.promotions.models import Promotion
 from promoflow.publications import repository
 from promoflow.publications.models import Publication, StoreTask
+
+# Store readiness matters from the moment the tasks are sent (scheduled) until the
+# promotion's window is over; on_hold is a pause inside that span. Confirming a task
+# of a draft, a rejected, cancelled or finished promotion records nothing anyone uses.
+CONFIRMABLE_STATES = ("scheduled", "publishing", "live", "on_hold")
 
 
 def publication_key(session: Session, promotion: Promotion, channel: str) -> str:
@@ -173,8 +178,22 @@ def create_store_tasks(session: Session, promotion: Promotion) -> list[StoreTask
 def confirm_store_tasks(
     session: Session, promotion: Promotion, location_codes: list[str] | None, actor: str
 ) -> int:
-    """Mark open tasks confirmed for the given stores (all when None); returns how many."""
-    tasks = repository.store_tasks(session, promotion.id, promotion.revision)
+    """Mark open tasks confirmed for the given stores (all when None); returns how many.
+
+    Only while the promotion is in CONFIRMABLE_STATES. Refused with a Conflict naming who
+    confirmed them when none of the tasks asked for is still open, so of two people
+    confirming at once the second is told, rather than shown a silent zero.
+    """
+    # Promotion first, then its tasks: the state cannot change under the check, and
+    # two confirmations are serialised.
+    promotions_repository.lock(session, promotion)
+    if promotion.status not in CONFIRMABLE_STATES:
+        raise Conflict(
+            f"promotion {promotion.code} is {promotion.status}; store tasks can be confirmed "
+            f"only while it is {', '.join(CONFIRMABLE_STATES)}",
+            status=promotion.status,
+        )
+    tasks = repository.store_tasks(session, promotion.id, promotion.revision, for_update=True)
     known = {location.code for _, location in tasks}
     for index, code in enumerate(location_codes or []):
         if code not in known:
@@ -184,20 +203,38 @@ def confirm_store_tasks(
                 f"no store task for this store on promotion {promotion.code}",
             )
     wanted = set(location_codes) if location_codes is not None else known
+    asked = [task for task, location in tasks if location.code in wanted]
+    still_open = [task for task in asked if task.status == "open"]
+    if not still_open:
+        raise Conflict(_nothing_to_confirm(promotion, asked), status=promotion.status)
     now = utcnow()
-    confirmed = 0
-    for task, location in tasks:
-        if task.status == "open" and location.code in wanted:
-            task.status = "confirmed"
-            task.confirmed_by = actor
-            task.confirmed_at = now
-            confirmed += 1
+    for task in still_open:
+        task.status = "confirmed"
+        task.confirmed_by = actor
+        task.confirmed_at = now
     record_event(
         session,
         "store_tasks.confirmed",
         f"promotion/{promotion.id}",
-        {"confirmed": confirmed, "stores": sorted(wanted)[:50], "revision": promotion.revision},
+        {
+            "confirmed": len(still_open),
+            "stores": sorted(wanted)[:50],
+            "revision": promotion.revision,
+        },
         promotion_id=promotion.id,
         actor=actor,
     )
-    return confirmed
+    return len(still_open)
+
+
+def _nothing_to_confirm(promotion: Promotion, asked: list[StoreTask]) -> str:
+    if not asked:
+        return (
+            f"promotion {promotion.code} has no store tasks for revision {promotion.revision} "
+            "yet; they are sent once it is scheduled"
+        )
+    people = sorted({task.confirmed_by for task in asked if task.confirmed_by})
+    return (
+        f"the store tasks asked for on promotion {promotion.code} are already confirmed by "
+        f"{', '.join(people) or 'someone'}; nothing is left to confirm"
+    )

@@ -12,9 +12,19 @@ from promoflow.catalog.models import Item, Location
 from promoflow.recommendations.models import OPEN_STATUS, Recommendation, RecommendationLine
 
 
-def get(session: Session, recommendation_id: int) -> Recommendation | None:
-    """One recommendation by id."""
-    return session.get(Recommendation, recommendation_id)
+def get(
+    session: Session, recommendation_id: int, *, for_update: bool = False
+) -> Recommendation | None:
+    """One recommendation by id; `for_update` locks its row until the transaction ends.
+
+    Deciding and superseding both lock first, so on PostgreSQL (READ COMMITTED) the
+    second of two concurrent writers waits and then reads what the first committed.
+    """
+    if not for_update:
+        return session.get(Recommendation, recommendation_id)
+    return session.get(
+        Recommendation, recommendation_id, with_for_update=True, populate_existing=True
+    )
 
 
 def list_for_promotion(
@@ -39,7 +49,11 @@ def list_for_promotion(
 def open_up_to(
     session: Session, promotion_id: int, kind: str, revision: int
 ) -> Sequence[Recommendation]:
-    """Open recommendations of `kind` for the promotion at `revision` or an earlier one."""
+    """Open recommendations of `kind` for the promotion at `revision` or an earlier one, locked.
+
+    PostgreSQL re-checks the status after waiting for a lock, so one a planner decided
+    a moment ago is left out rather than superseded over their decision.
+    """
     return session.scalars(
         sa.select(Recommendation)
         .where(
@@ -49,6 +63,8 @@ def open_up_to(
             Recommendation.status == OPEN_STATUS,
         )
         .order_by(Recommendation.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).all()
 
 

@@ -187,9 +187,11 @@ def reject(
     return _decide(session, recommendation, "rejected", actor, role, reason.strip(), now)
 
 
-def get_recommendation(session: Session, recommendation_id: int) -> Recommendation:
-    """One recommendation by id, or NotFound."""
-    recommendation = repository.get(session, recommendation_id)
+def get_recommendation(
+    session: Session, recommendation_id: int, *, for_update: bool = False
+) -> Recommendation:
+    """One recommendation by id, or NotFound; `for_update` holds its row lock."""
+    recommendation = repository.get(session, recommendation_id, for_update=for_update)
     if recommendation is None:
         raise NotFound(
             f"recommendation {recommendation_id} does not exist",
@@ -232,7 +234,8 @@ def open_recommendation(
 
 
 def _open(session: Session, recommendation_id: int) -> Recommendation:
-    recommendation = get_recommendation(session, recommendation_id)
+    # Locked before the status is read: of two decisions at once, the second is refused.
+    recommendation = get_recommendation(session, recommendation_id, for_update=True)
     if recommendation.status != OPEN_STATUS:
         decided = (
             f" by {recommendation.decided_by} at {recommendation.decided_at:%Y-%m-%d %H:%M} UTC"

@@ -23,6 +23,7 @@ from promoflow.kit.errors import PromoflowError
 from promoflow.lifecycle import commands
 from promoflow.promotions.models import Promotion
 from promoflow.publications.models import StoreTask
+from promoflow.publications.service import CONFIRMABLE_STATES
 from promoflow.recommendations.models import Recommendation
 from promoflow.runtime import get_runtime
 
@@ -85,8 +86,13 @@ class Desk:
             ).all()
             open_tasks = set(
                 session.scalars(
-                    sa.select(StoreTask.promotion_id).where(
-                        StoreTask.status == "open", StoreTask.promotion_id.in_(list(promotions))
+                    sa.select(StoreTask.promotion_id)
+                    .join(Promotion, Promotion.id == StoreTask.promotion_id)
+                    .where(
+                        StoreTask.status == "open",
+                        StoreTask.promotion_id.in_(list(promotions)),
+                        # Stores stop confirming once readiness no longer matters.
+                        Promotion.status.in_(CONFIRMABLE_STATES),
                     )
                 ).all()
             )
