@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +20,7 @@ from promoflow.kit.allowlists import (
 )
 
 DEFAULT_DATA_DIR = Path(".promoflow")
+_SENSITIVE = re.compile("KEY|URL|SECRET|PASSWORD|TOKEN")
 
 
 class Settings(BaseSettings):
@@ -165,8 +167,12 @@ class Settings(BaseSettings):
                 raise ValueError(f"{prefix!r} is not the start of an environment variable name")
             exposed = [name for name in settings if name.startswith(prefix.upper())]
             if exposed:
+                # Name the settings that hold secrets first: they are the danger.
+                exposed.sort(key=lambda name: (not _SENSITIVE.search(name), name))
+                more = f" and {len(exposed) - 3} more" if len(exposed) > 3 else ""
                 raise ValueError(
-                    f"{prefix!r} would let a connection read the setting {exposed[0]}; "
+                    f"{prefix!r} would let a connection read the settings "
+                    f"{', '.join(exposed[:3])}{more}; "
                     "choose a prefix no setting starts with, e.g. PROMOFLOW_SECRET_"
                 )
         return value
