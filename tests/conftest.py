@@ -17,18 +17,29 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from db_support import DatabasePool, fresh_database, rolled_back_session
+from db_support import BACKEND, DatabasePool, fresh_database, rolled_back_session
 from promoflow.config import Settings, get_settings
 from promoflow.kit.db import make_engine
 
 DB_FIXTURES = {"db_url", "engine", "session", "runtime", "seeded", "private_engine"}
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test that touches the database also runs in the PostgreSQL pass."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test that touches the database also runs in the PostgreSQL pass.
+
+    Tests of what exists only on PostgreSQL (`postgresql_only`) run only there:
+    the SQLite pass deselects them rather than skipping them.
+    """
+    only_postgres = []
     for item in items:
         if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.postgres)
+        if item.get_closest_marker("postgresql_only"):
+            item.add_marker(pytest.mark.postgres)
+            only_postgres.append(item)
+    if BACKEND != "postgresql" and only_postgres:
+        config.hook.pytest_deselected(items=only_postgres)
+        items[:] = [item for item in items if item not in only_postgres]
 
 
 # Hosts the tests' connections name: the local test servers, and made-up hosts of

@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     nats_stream: str = Field(
         default="PROMOFLOW_EVENTS", description="JetStream stream holding promoflow's events."
     )
+    nats_subject_prefix: str = Field(
+        default="promoflow.events.",
+        pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.$",
+        description="Subjects of the stream; one per deployment sharing a NATS server "
+        "(streams may not overlap).",
+    )
     event_max_attempts: int = Field(
         default=5,
         ge=1,
@@ -109,6 +115,20 @@ class Settings(BaseSettings):
         le=200,
         description="Connections of this process's workflow transactions (they queue for "
         "them); None = 2 on SQLite, 8 on PostgreSQL.",
+    )
+    run_workflows: bool = Field(
+        default=True,
+        description="Take promotion lifecycles and connection syncs from their queues; false "
+        "for an API-only serve beside workers (scaled mode).",
+    )
+    queue_poll_seconds: float = Field(
+        default=0.25, gt=0, le=60, description="How often a process looks for queued work."
+    )
+    executor_reap_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        description="PostgreSQL: how often a process looks for dead executors to take over.",
     )
     dbos_system_db_connections: int = Field(
         default=10, ge=2, le=200, description="Connections of DBOS's own system database pool."

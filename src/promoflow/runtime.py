@@ -19,6 +19,7 @@ from promoflow.config import Settings, get_settings
 from promoflow.events.bus import EventBus, InProcessBus
 from promoflow.events.consumers import Dispatcher
 from promoflow.events.relay import OutboxRelay
+from promoflow.executors import ExecutorPresence
 from promoflow.kit.db import Pool, make_engine, make_sessionmaker
 from promoflow.migrate import upgrade
 
@@ -43,6 +44,7 @@ class Runtime:
     dbos_launched: bool = False
     bus: EventBus | None = None
     relay: OutboxRelay | None = None
+    presence: ExecutorPresence | None = None
 
 
 _runtime: Runtime | None = None
@@ -114,8 +116,12 @@ def start_runtime(settings: Settings | None = None) -> Runtime:
     from promoflow.connectors import jobs
     from promoflow.events import inbound
     from promoflow.lifecycle import reactions
+    from promoflow.lifecycle.queue import register_lifecycle_queue
 
     url = runtime.settings.resolved_database_url()
+    # Before launch: a second live process with this executor id is refused
+    # before DBOS recovers (and so takes) the workflows of the first.
+    runtime.presence = claim_executor(runtime.settings)
     config: DBOSConfig = {
         "name": "promoflow",
         "system_database_url": url,
@@ -126,9 +132,14 @@ def start_runtime(settings: Settings | None = None) -> Runtime:
         "sys_db_pool_size": runtime.settings.dbos_system_db_connections,
     }
     DBOS(config=config)
+    if not runtime.settings.run_workflows:
+        # Queued lifecycles and syncs are left to the workers (DBOS's own internal
+        # queue, which carries recovered workflows, is always listened to).
+        DBOS.listen_queues([])
     runtime.datasource = SQLAlchemyDatasource.create(url, engine=runtime.workflow_engine)
     DBOS.launch()
     runtime.dbos_launched = True
+    register_lifecycle_queue(runtime.settings.queue_poll_seconds)
     # Every connection's queue, so syncs queued before a restart run after it.
     jobs.register_connection_queues(runtime.sessions)
     runtime.bus = make_bus(runtime.settings, runtime.sessions)
@@ -137,7 +148,30 @@ def start_runtime(settings: Settings | None = None) -> Runtime:
     runtime.bus.start()
     runtime.relay = OutboxRelay(runtime.sessions, runtime.bus)
     runtime.relay.start()
+    if runtime.presence is not None:
+        runtime.presence.start()
     return runtime
+
+
+def claim_executor(settings: Settings) -> ExecutorPresence | None:
+    """On PostgreSQL, hold this process's executor id and watch for dead executors."""
+    if settings.is_sqlite:  # one process per SQLite file: nobody else to take over
+        return None
+    presence = ExecutorPresence(
+        settings.resolved_database_url(),
+        settings.executor_id,
+        settings.application_version,
+        recover=_recover_executor,
+        reap_seconds=settings.executor_reap_seconds,
+    )
+    presence.claim()
+    return presence
+
+
+def _recover_executor(executor_id: str) -> int:
+    # DBOS's own recovery for a list of executors (what its admin server calls):
+    # it re-enqueues only workflows still PENDING under those ids.
+    return len(DBOS._recover_pending_workflows([executor_id]))
 
 
 def make_bus(settings: Settings, sessions: sessionmaker[Session]) -> EventBus:
@@ -146,7 +180,12 @@ def make_bus(settings: Settings, sessions: sessionmaker[Session]) -> EventBus:
     if settings.event_bus == "nats":
         from promoflow.events.nats_bus import NatsBus
 
-        return NatsBus(dispatcher, settings.nats_url, settings.nats_stream)
+        return NatsBus(
+            dispatcher,
+            settings.nats_url,
+            settings.nats_stream,
+            subject_prefix=settings.nats_subject_prefix,
+        )
     return InProcessBus(dispatcher)
 
 
@@ -162,6 +201,8 @@ def stop_runtime() -> None:
     global _runtime
     if _runtime is None:
         return
+    if _runtime.presence is not None:
+        _runtime.presence.stop()
     if _runtime.relay is not None:
         _runtime.relay.stop()
     if _runtime.bus is not None:

@@ -5,6 +5,7 @@ from promoflow.catalog import models as catalog_models
 from promoflow.connectors.sandbox import models as sandbox_models
 from promoflow.events import models as events_models
 from promoflow.exceptions import models as exceptions_models
+from promoflow.executors import Executor
 from promoflow.forecasting import registry_models as forecasting_registry_models
 from promoflow.gates import models as gates_models
 from promoflow.integration import models as integration_models
@@ -18,6 +19,7 @@ from promoflow.scenario import models as scenario_models
 metadata = Base.metadata
 
 __all__ = [
+    "Executor",
     "approvals_models",
     "catalog_models",
     "events_models",

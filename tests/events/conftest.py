@@ -6,15 +6,15 @@ they skip with the reason, except under CI=true, where they fail.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
-from events_support import NATS_URL, effects, nats_reachable
+from events_support import effects
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from nats_support import require_nats
 from promoflow.kit.db import make_sessionmaker
 
 
@@ -36,9 +36,4 @@ def sessions(events_engine: Engine) -> Iterator[sessionmaker[Session]]:
 
 @pytest.fixture
 def nats_url() -> str:
-    reason = nats_reachable()
-    if reason is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason + "; CI needs it (.ci/run starts it)")
-        pytest.skip(reason + "; start nats-server -js to run the NATS tests")
-    return NATS_URL
+    return require_nats()

@@ -21,6 +21,7 @@ from promoflow.kit.clock import utcnow
 from promoflow.kit.db import transaction
 from promoflow.kit.errors import Conflict, InvalidInput
 from promoflow.lifecycle import planning_decisions, signals
+from promoflow.lifecycle.queue import lifecycle_queue
 from promoflow.lifecycle.timing import plan_timing
 from promoflow.promotions import service as promotions_service
 from promoflow.promotions.models import Promotion
@@ -69,8 +70,12 @@ def submit_promotion(
             live_hours=live_hours,
         )
     workflow_id = promotions_service.workflow_id_for(promotion_id, revision)
+    arguments = (promotion_id, revision, actor, timing.as_dict())
     with SetWorkflowID(workflow_id):
-        DBOS.start_workflow(promotion_lifecycle, promotion_id, revision, actor, timing.as_dict())
+        if runtime.settings.run_workflows:  # embedded: start here, at once
+            DBOS.start_workflow(promotion_lifecycle, *arguments)
+        else:  # an API-only serve: a worker takes it from the queue
+            lifecycle_queue().enqueue(promotion_lifecycle, *arguments)
     return workflow_id
 
 
