@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from promoflow import __version__
 from promoflow.api import health
 from promoflow.api.auth import KeyRing
+from promoflow.api.limits import install_request_limits
 from promoflow.api.problems import install_problem_handlers
 from promoflow.api.v1 import PREFIX, build_router
 from promoflow.config import Settings, get_settings
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None, *, manage_runtime: bool = True)
     )
     app.state.api_keys = keyring
     install_problem_handlers(app)
+    install_request_limits(app, settings)
     app.include_router(build_router(), prefix=PREFIX)
     app.include_router(health.router)
     return app

@@ -61,6 +61,13 @@ class Settings(BaseSettings):
         description="Deliveries of one event to a failing consumer before it is dead-lettered.",
     )
 
+    # What the API accepts (api/limits.py): a larger request body is refused with 413.
+    max_request_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        description="Largest request body the API reads, in bytes (default 1 MiB).",
+    )
+
     @field_validator("seconds_per_business_hour")
     @classmethod
     def _positive_scale(cls, value: float) -> float:
