@@ -44,7 +44,7 @@ def test_digits_name_the_id_even_when_an_old_code_is_those_digits(session: Sessi
     assert find_promotion(session, "REF-FIRST").id == first.id
 
 
-@pytest.mark.parametrize("ref", ["¹", "٣", "x\x00", "a b", str(2**63), "0", "PRM-404"])
+@pytest.mark.parametrize("ref", ["¹", "٣", "x\x00", "a b", str(2**63), str(2**31), "0", "PRM-404"])
 def test_a_ref_that_names_nothing_is_not_found(session: Session, ref: str) -> None:
     with pytest.raises(NotFound):
         find_promotion(session, ref)

@@ -30,9 +30,10 @@ from pydantic_core import core_schema
 
 from promoflow.kit.clock import utcnow
 
-# Database ids are 64-bit signed integers on both backends; beyond that a lookup errs.
-MAX_ID = 2**63 - 1
-# Rows a list may skip, and revisions a promotion may have: 32-bit columns hold them.
+# Row ids are INTEGER columns: PostgreSQL casts a looked-up id to int4 and errs past
+# 2^31 - 1 (SQLite holds 64 bits, so only one backend showed it). Offsets and
+# revisions get the same bound: no list or promotion comes near it.
+MAX_ID = 2**31 - 1
 MAX_COUNT = 2**31 - 1
 # A shelf price, a bundle or a per-unit amount above a million is a typo, not a deal;
 # the columns (NUMERIC(12, 2)) hold ten integer digits, so every accepted value fits.
@@ -133,7 +134,6 @@ PlanningDate = Annotated[
 
 # Hours of a demo's compressed timing; real promotions leave them out.
 Hours = Annotated[float, Field(strict=True, allow_inf_nan=False, le=MAX_HOURS)]
-RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 # Units of stock in one recommendation line or order: ten million is past any DC.
 MAX_UNITS = 10_000_000.0
 
