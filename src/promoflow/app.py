@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from promoflow import __version__
 from promoflow.api import health
 from promoflow.api.auth import KeyRing
+from promoflow.api.limits import install_request_limits
 from promoflow.api.overload import install_overload_guard, thread_tokens
 from promoflow.api.problems import install_problem_handlers
 from promoflow.api.v1 import PREFIX, build_router
@@ -62,6 +63,9 @@ def create_app(settings: Settings | None = None, *, manage_runtime: bool = True)
     app.state.api_keys = keyring
     install_problem_handlers(app)
     install_overload_guard(app, settings)
+    # Outermost: a body is read, sized and parsed before its request takes a slot,
+    # so a slow upload never holds one.
+    install_request_limits(app, settings)
     app.include_router(build_router(), prefix=PREFIX)
     app.include_router(health.router)
     return app

@@ -133,6 +133,12 @@ class Settings(BaseSettings):
     dbos_system_db_connections: int = Field(
         default=10, ge=2, le=200, description="Connections of DBOS's own system database pool."
     )
+    # What the API accepts (api/limits.py): a larger request body is refused with 413.
+    max_request_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        description="Largest request body the API reads, in bytes (default 1 MiB).",
+    )
 
     @field_validator("seconds_per_business_hour")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +56,7 @@ def _bad(changes: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
     return {key: (value(catalog) if callable(value) else value) for key, value in changes.items()}
 
 
+_SOON = date.today() + timedelta(days=60)
 BAD_INPUT = [
     pytest.param({"items": ["NO-SUCH-SKU"]}, "items[0]", "NO-SUCH-SKU", id="unknown-sku"),
     pytest.param(
@@ -64,9 +66,9 @@ BAD_INPUT = [
         id="unknown-location",
     ),
     pytest.param(
-        {"start_date": "2031-06-10", "end_date": "2031-06-01"},
+        {"start_date": _SOON.isoformat(), "end_date": (_SOON - timedelta(days=9)).isoformat()},
         "end_date",
-        "2031-06-01",
+        (_SOON - timedelta(days=9)).isoformat(),
         id="end-before-start",
     ),
     pytest.param({"discount_percent": 150}, "discount_percent", 150, id="discount-over-100"),

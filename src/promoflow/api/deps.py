@@ -1,14 +1,18 @@
-"""Request-scoped dependencies: a read session, pagination, promotion references."""
+"""Request-scoped dependencies: a read session, pagination, ids, promotion references."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 from sqlalchemy.orm import Session
 
+from promoflow.kit.bounds import MAX_COUNT, MAX_ID
 from promoflow.promotions import service as promotions_service
 from promoflow.runtime import get_runtime
 
@@ -40,7 +44,9 @@ class PageParams:
 
 def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="rows per page")] = 100,
-    offset: Annotated[int, Query(ge=0, description="rows to skip")] = 0,
+    offset: Annotated[
+        int, Query(ge=0, le=MAX_COUNT, description=f"rows to skip (at most {MAX_COUNT})")
+    ] = 0,
 ) -> PageParams:
     """The `limit` and `offset` query parameters of every list route."""
     return PageParams(limit=limit, offset=offset)
@@ -48,8 +54,16 @@ def page_params(
 
 Pagination = Annotated[PageParams, Depends(page_params)]
 
+# A row id in a path: the database holds 64-bit ids, so anything larger cannot exist.
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="row id")]
+
 PromotionRef = Annotated[
-    str, Path(min_length=1, max_length=40, description="Promotion id or code, e.g. 42 or PRM-00042")
+    str,
+    Path(
+        min_length=1,
+        max_length=40,
+        description="Promotion id (ASCII digits) or code (never all digits), e.g. 42 or PRM-00042",
+    ),
 ]
 
 
@@ -60,3 +74,49 @@ def promotion_id(ref: PromotionRef) -> int:
 
 
 PromotionId = Annotated[int, Depends(promotion_id)]
+
+
+class Omittable:
+    """An optional query parameter is omitted or has a value; `null` is not a value.
+
+    FastAPI documents `x: T | None = None` as `anyOf: [T, null]`, which promises
+    that `?x=null` is accepted; the server reads "null" as text and refuses it.
+    This annotation documents the parameter as T alone (it stays optional).
+    """
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        documented = handler(schema)
+        branches = [b for b in documented.get("anyOf", ()) if b != {"type": "null"}]
+        if "anyOf" not in documented or len(branches) != 1:
+            return documented
+        rest = {key: value for key, value in documented.items() if key != "anyOf"}
+        return {**branches[0], **rest}
+
+
+OMITTABLE = Omittable()
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """A text query parameter that takes one of a fixed set of values (documented as an enum)."""
+
+    values: tuple[str, ...]
+
+    def __get_pydantic_core_schema__(
+        self, source: type[Any], handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        allowed = self.values
+
+        def check(value: str | None) -> str | None:
+            if value is not None and value not in allowed:
+                raise ValueError(f"must be one of {', '.join(allowed)}")
+            return value
+
+        return core_schema.no_info_after_validator_function(check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {"type": "string", "enum": list(self.values)}

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from promoflow.api.problems import problem_response, problem_type
+from promoflow.api.problems import problem_response, problem_responses, problem_type
 from promoflow.kit.logging import get_logger
 from promoflow.runtime import get_runtime
 
@@ -20,7 +20,7 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", response_model=None)
+@router.get("/readyz", response_model=None, responses=problem_responses(503))
 def readyz(request: Request) -> dict[str, str] | JSONResponse:
     """The database answers; 503 problem details when it does not."""
     try:

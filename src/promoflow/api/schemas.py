@@ -5,12 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from promoflow.exceptions.models import CASE_ACTIONS
-from promoflow.promotions.schemas import PromotionCreate, PromotionOut
+from promoflow.kit.bounds import Hours, Text
+from promoflow.promotions.schemas import (
+    MAX_SCOPE,
+    CatalogueCode,
+    PromotionCreate,
+    PromotionOut,
+    check_window,
+)
 
 T = TypeVar("T")
 
@@ -25,7 +31,7 @@ class Page(BaseModel, Generic[T]):
 
 
 class PromotionCreateBody(PromotionCreate):
-    """PromotionCreate, with the date order reported against `end_date` itself."""
+    """PromotionCreate, with the promotion window reported against `end_date` itself."""
 
     @field_validator("end_date")
     @classmethod
@@ -33,8 +39,8 @@ class PromotionCreateBody(PromotionCreate):
         # PromotionCreate checks this across the whole body; checking it on the
         # field lets the error name `end_date` and the refused value.
         start = info.data.get("start_date")
-        if start is not None and end_date < start:
-            raise ValueError(f"end_date {end_date} is before start_date {start}")
+        if start is not None:
+            check_window(start, end_date)
         return end_date
 
 
@@ -75,8 +81,8 @@ class SubmitBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    launch_lead_hours: float | None = Field(default=None, ge=0)
-    live_hours: float | None = Field(default=None, gt=0)
+    launch_lead_hours: Annotated[Hours, Field(ge=0)] | None = None
+    live_hours: Annotated[Hours, Field(gt=0)] | None = None
 
 
 class SubmissionAccepted(BaseModel):
@@ -84,10 +90,16 @@ class SubmissionAccepted(BaseModel):
     status_url: str
 
 
+# Why a person acted, kept for the audit trail.
+Reason = Annotated[str, Text(2000, min_length=1, lines=True)]
+# The actions of exceptions.models.CASE_ACTIONS (a test keeps the two equal).
+CaseAction = Literal["retry", "waive", "reassign", "escalate", "cancel_promotion"]
+
+
 class ReasonBody(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Reason
 
 
 class FindingOut(BaseModel):
@@ -159,7 +171,7 @@ class DecisionBody(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     decision: Literal["approve", "reject"]
-    comment: str = Field(default="", max_length=2000)
+    comment: Annotated[str, Text(2000, lines=True)] = ""
 
 
 class CloudEventOut(BaseModel):
@@ -217,16 +229,18 @@ class ExceptionCaseOut(BaseModel):
 class ExceptionActionBody(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    action: str = Field(description=f"one of {', '.join(CASE_ACTIONS)}, as the case allows")
-    reason: str = Field(default="", max_length=2000)
-    assignee: str | None = Field(default=None, max_length=80)
+    action: CaseAction = Field(description="one of these, as the case allows (allowed_actions)")
+    reason: Annotated[str, Text(2000, lines=True)] = ""
+    assignee: Annotated[str, Text(80, min_length=1)] | None = None
 
 
 class StoreTasksConfirmBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    location_codes: list[str] | None = Field(
-        default=None, description="Store codes to confirm; null confirms every open task"
+    location_codes: list[CatalogueCode] | None = Field(
+        default=None,
+        max_length=MAX_SCOPE,
+        description="Store codes to confirm; null confirms every open task",
     )
 
 

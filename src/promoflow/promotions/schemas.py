@@ -2,47 +2,110 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    WithJsonSchema,
+    model_validator,
+)
+
+from promoflow.kit.bounds import (
+    LONGEST_PROMOTION_DAYS,
+    Money,
+    Percent,
+    PlanningDate,
+    PositiveMoney,
+    Text,
+)
 
 Mechanic = Literal["percent_off", "amount_off", "fixed_price", "multi_buy", "bundle"]
 Channel = Literal["pos", "ecommerce"]
 
 
+# A code names a promotion; an all-digit one would read as an id in every ref
+# (`/promotions/2`), so a code needs a letter or one of `_ . -`.
+CODE_PATTERN = r"^[A-Za-z0-9_.-]*[A-Za-z_.-][A-Za-z0-9_.-]*$"
+CODE = re.compile(CODE_PATTERN)
+# SKUs, store codes and regions as the catalogue's columns hold them.
+CatalogueCode = Annotated[str, Text(32, min_length=1)]
+RegionName = Annotated[str, Text(64, min_length=1)]
+MAX_SCOPE = 5000  # SKUs or stores in one promotion; a chain-wide event fits
+MAX_REGIONS = 100
+
+
+def _code_reads_as_code(value: str) -> str:
+    if not CODE.fullmatch(value):
+        if value.isascii() and value.isdigit():
+            raise ValueError(
+                "an all-digit code would read as a promotion id; add a letter, e.g. PRM-" + value
+            )
+        raise ValueError("use letters, digits, '_', '.' and '-' only")
+    return value
+
+
+PromotionCode = Annotated[
+    str,
+    Field(min_length=1, max_length=40),
+    AfterValidator(_code_reads_as_code),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 40, "pattern": CODE_PATTERN}),
+]
+
+
+def check_window(start: date, end: date) -> None:
+    """Raise ValueError unless the promotion ends on or after its start, within a year."""
+    if end < start:
+        raise ValueError(f"end_date {end} is before start_date {start}")
+    if (end - start).days >= LONGEST_PROMOTION_DAYS:
+        raise ValueError(
+            f"runs from {start} to {end}; a promotion lasts at most {LONGEST_PROMOTION_DAYS} days"
+        )
+
+
 class PromotionCreate(BaseModel):
-    """A promotion request as a merchandiser submits it."""
+    """A promotion request as a merchandiser submits it.
+
+    Every field is bounded (kit.bounds): amounts, percentages, dates within the
+    planning horizon, text lengths; numbers and booleans are taken as JSON sends
+    them, never read out of text.
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    code: str | None = Field(default=None, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
-    name: str = Field(min_length=1, max_length=200)
-    description: str = ""
+    code: PromotionCode | None = None
+    name: Annotated[str, Text(200, min_length=1)]
+    description: Annotated[str, Text(4000, lines=True)] = ""
     mechanic: Mechanic
-    discount_percent: Decimal | None = Field(default=None, gt=0, le=100)
-    discount_amount: Decimal | None = Field(default=None, gt=0)
-    fixed_price: Decimal | None = Field(default=None, ge=0)
-    buy_quantity: int | None = Field(default=None, ge=1, le=100)
-    get_quantity: int | None = Field(default=None, ge=1, le=100)
-    bundle_price: Decimal | None = Field(default=None, gt=0)
-    start_date: date
-    end_date: date
-    channels: list[Channel] = Field(min_length=1)
-    items: list[str] = Field(min_length=1, description="SKUs")
-    locations: list[str] = Field(
-        default_factory=list, description="Store codes; empty with regions = all their stores"
+    discount_percent: Percent | None = None
+    discount_amount: PositiveMoney | None = None
+    fixed_price: Money | None = None
+    buy_quantity: Annotated[int, Field(strict=True, ge=1, le=100)] | None = None
+    get_quantity: Annotated[int, Field(strict=True, ge=1, le=100)] | None = None
+    bundle_price: PositiveMoney | None = None
+    start_date: PlanningDate
+    end_date: PlanningDate
+    channels: list[Channel] = Field(min_length=1, max_length=2)
+    items: list[CatalogueCode] = Field(min_length=1, max_length=MAX_SCOPE, description="SKUs")
+    locations: list[CatalogueCode] = Field(
+        default_factory=list,
+        max_length=MAX_SCOPE,
+        description="Store codes; empty with regions = all their stores",
     )
-    regions: list[str] = Field(default_factory=list)
-    display_support: bool = False
-    feature_support: bool = False
-    vendor_funding_per_unit: Decimal = Field(default=Decimal(0), ge=0)
+    regions: list[RegionName] = Field(default_factory=list, max_length=MAX_REGIONS)
+    display_support: StrictBool = False
+    feature_support: StrictBool = False
+    vendor_funding_per_unit: Money = Field(default=Decimal(0), json_schema_extra={"default": 0})
 
     @model_validator(mode="after")
     def _coherent(self) -> Self:
-        if self.end_date < self.start_date:
-            raise ValueError(f"end_date {self.end_date} is before start_date {self.start_date}")
+        check_window(self.start_date, self.end_date)
         required = {
             "percent_off": "discount_percent",
             "amount_off": "discount_amount",

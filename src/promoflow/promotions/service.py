@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from promoflow.events.log import record_event
+from promoflow.kit.bounds import MAX_ID
 from promoflow.kit.clock import utcnow
 from promoflow.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from promoflow.kit.identity import same_person
@@ -20,7 +21,7 @@ from promoflow.promotions.models import (
     PromotionLocation,
     PromotionRevision,
 )
-from promoflow.promotions.schemas import PromotionCreate
+from promoflow.promotions.schemas import CODE, PromotionCreate
 from promoflow.promotions.states import check_transition
 
 # Besides its requester, who may cancel someone else's draft.
@@ -41,12 +42,18 @@ def get_promotion(session: Session, promotion_id: int, *, for_update: bool = Fal
 
 
 def find_promotion(session: Session, ref: str) -> Promotion:
-    """A promotion by numeric id or code."""
-    promotion = repository.get_by_code(session, ref)
-    if promotion is None and ref.isdigit():
-        promotion = repository.get(session, int(ref))
+    """A promotion by id (ASCII digits) or code; codes are never all digits, so no ref is both."""
+    promotion = None
+    if ref.isascii() and ref.isdigit():
+        # `"¹".isdigit()` is true too, and int() of it fails: only ASCII digits are an id.
+        number = int(ref)
+        if 1 <= number <= MAX_ID:
+            promotion = repository.get(session, number)
+    elif CODE.fullmatch(ref):
+        promotion = repository.get_by_code(session, ref)
+    # Anything else (NUL, other scripts' digits) cannot name a promotion: no query runs.
     if promotion is None:
-        raise NotFound(f"promotion {ref!r} does not exist; see `promoflow promotions list`")
+        raise NotFound(f"promotion {ref[:80]!r} does not exist; see `promoflow promotions list`")
     return promotion
 
 

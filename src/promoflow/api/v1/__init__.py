@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from promoflow.api.auth import current_actor
+from promoflow.api.problems import problem_responses
 from promoflow.api.v1 import (
     approvals,
     exceptions,
@@ -19,8 +20,15 @@ PREFIX = "/api/v1"
 
 
 def build_router() -> APIRouter:
-    """All v1 routes behind the API-key check (no route can forget it)."""
-    router = APIRouter(dependencies=[Depends(current_actor)])
+    """All v1 routes behind the API-key check (no route can forget it).
+
+    Every route may answer 401 (the key), 413 and 422 (the body, checked before
+    any route reads it) and 503 (not ready); each route adds its own 403/404/409.
+    """
+    router = APIRouter(
+        dependencies=[Depends(current_actor)],
+        responses=problem_responses(401, 413, 422, 503),
+    )
     router.include_router(promotions.router)
     router.include_router(records.router)
     router.include_router(approvals.router)

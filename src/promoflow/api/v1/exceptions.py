@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from promoflow.api import queries
-from promoflow.api.deps import Pagination, SessionDep
+from promoflow.api.deps import OMITTABLE, IdPath, OneOf, Pagination, SessionDep
 from promoflow.api.permissions import CaseOperator, Reader
+from promoflow.api.problems import problem_responses
 from promoflow.api.schemas import ExceptionActionBody, ExceptionCaseOut, Page, page_of
 from promoflow.exceptions import service as exceptions_service
+from promoflow.exceptions.models import CASE_KINDS
+from promoflow.exceptions.service import CASE_STATUSES
+from promoflow.kit.bounds import MAX_ID
+from promoflow.kit.roles import ROLES
 from promoflow.lifecycle import commands
 
 router = APIRouter(prefix="/exceptions", tags=["exceptions"])
-
-CaseId = Annotated[int, Path(ge=1)]
 
 
 @router.get("", response_model=Page[ExceptionCaseOut])
@@ -23,10 +26,14 @@ def list_cases(
     session: SessionDep,
     _actor: Reader,
     page: Pagination,
-    status: Annotated[str | None, Query(description="open or resolved")] = None,
-    owner_role: Annotated[str | None, Query()] = None,
-    promotion_id: Annotated[int | None, Query(ge=1)] = None,
-    kind: Annotated[str | None, Query(description="e.g. supplier_shortfall")] = None,
+    status: Annotated[
+        str | None, Query(description="open or resolved"), OneOf(CASE_STATUSES)
+    ] = None,
+    owner_role: Annotated[str | None, Query(), OneOf(ROLES)] = None,
+    promotion_id: Annotated[int | None, Query(ge=1, le=MAX_ID), OMITTABLE] = None,
+    kind: Annotated[
+        str | None, Query(description="e.g. supplier_shortfall"), OneOf(CASE_KINDS)
+    ] = None,
 ) -> Page[ExceptionCaseOut]:
     """Exception cases, most recent first, filtered by status, owner, promotion and kind."""
     rows = exceptions_service.list_cases(
@@ -36,15 +43,19 @@ def list_cases(
     return page_of(ExceptionCaseOut, items, total, page.limit, page.offset)
 
 
-@router.get("/{case_id}", response_model=ExceptionCaseOut)
-def get_case(session: SessionDep, _actor: Reader, case_id: CaseId) -> ExceptionCaseOut:
+@router.get("/{case_id}", response_model=ExceptionCaseOut, responses=problem_responses(404))
+def get_case(session: SessionDep, _actor: Reader, case_id: IdPath) -> ExceptionCaseOut:
     """One exception case with its linked objects and allowed actions."""
     return ExceptionCaseOut.model_validate(exceptions_service.get_case(session, case_id))
 
 
-@router.post("/{case_id}/actions", response_model=ExceptionCaseOut)
+@router.post(
+    "/{case_id}/actions",
+    response_model=ExceptionCaseOut,
+    responses=problem_responses(403, 404, 409),
+)
 def act_on_case(
-    actor: CaseOperator, case_id: CaseId, body: ExceptionActionBody
+    actor: CaseOperator, case_id: IdPath, body: ExceptionActionBody
 ) -> ExceptionCaseOut:
     """Act on a case; its owner role or operations_admin may, and the workflow wakes."""
     case = commands.resolve_exception(

@@ -9,18 +9,29 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from promoflow.api import queries
-from promoflow.api.deps import Pagination, PromotionRef, SessionDep
+from promoflow.api.deps import OMITTABLE, OneOf, Pagination, PromotionRef, SessionDep
 from promoflow.api.permissions import Reader
+from promoflow.api.problems import problem_responses
 from promoflow.api.schemas import Page
 from promoflow.forecasting import registry
+from promoflow.forecasting.registry import KIND_PATTERN, VERSION_PATTERN
+from promoflow.forecasting.registry_models import MODEL_STATUSES
+from promoflow.kit.bounds import MAX_COUNT
 from promoflow.promotions import service as promotions_service
 from promoflow.recommendations import repository as recommendations_repository
 from promoflow.recommendations import service as recommendations_service
+from promoflow.recommendations.models import RECOMMENDATION_KINDS, RECOMMENDATION_STATUSES
 
 router = APIRouter()
 
 ModelVersionRef = Annotated[
-    str, Path(min_length=1, max_length=64, description="Model version, e.g. demand-2026.11.1")
+    str,
+    Path(
+        min_length=1,
+        max_length=64,
+        pattern=VERSION_PATTERN.pattern,
+        description="Model version, e.g. demand-2026.11.1",
+    ),
 ]
 
 
@@ -91,8 +102,10 @@ def list_models(
     session: SessionDep,
     _actor: Reader,
     page: Pagination,
-    kind: Annotated[str | None, Query(max_length=32, description="e.g. demand")] = None,
-    status: Annotated[str | None, Query(description="candidate, champion or retired")] = None,
+    kind: Annotated[
+        str | None, Query(pattern=KIND_PATTERN.pattern, description="e.g. demand"), OMITTABLE
+    ] = None,
+    status: Annotated[str | None, Query(), OneOf(MODEL_STATUSES)] = None,
 ) -> Page[ModelVersionOut]:
     """Registered model versions with their backtests, most recent first."""
     rows = registry.list_versions(session, kind=kind, status=status)
@@ -105,7 +118,12 @@ def list_models(
     )
 
 
-@router.get("/models/{version}", response_model=ModelVersionOut, tags=["models"])
+@router.get(
+    "/models/{version}",
+    response_model=ModelVersionOut,
+    tags=["models"],
+    responses=problem_responses(404),
+)
 def get_model(session: SessionDep, _actor: Reader, version: ModelVersionRef) -> ModelVersionOut:
     """One model version: training window, data hash, backtest, who promoted it and why."""
     return ModelVersionOut.model_validate(registry.get_version(session, version))
@@ -115,15 +133,18 @@ def get_model(session: SessionDep, _actor: Reader, version: ModelVersionRef) -> 
     "/promotions/{ref}/recommendations",
     response_model=Page[RecommendationOut],
     tags=["promotions"],
+    responses=problem_responses(404),
 )
 def list_recommendations(
     session: SessionDep,
     _actor: Reader,
     ref: PromotionRef,
     page: Pagination,
-    revision: Annotated[int | None, Query(ge=1, description="default: the current one")] = None,
-    kind: Annotated[str | None, Query(description="allocation or replenishment")] = None,
-    status: Annotated[str | None, Query(description="e.g. proposed, accepted")] = None,
+    revision: Annotated[
+        int | None, Query(ge=1, le=MAX_COUNT, description="default: the current one"), OMITTABLE
+    ] = None,
+    kind: Annotated[str | None, Query(), OneOf(RECOMMENDATION_KINDS)] = None,
+    status: Annotated[str | None, Query(), OneOf(RECOMMENDATION_STATUSES)] = None,
 ) -> Page[RecommendationOut]:
     """Allocation and replenishment recommendations of a revision, newest first, with lines."""
     promotion = promotions_service.find_promotion(session, ref)

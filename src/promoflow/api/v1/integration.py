@@ -12,15 +12,18 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
 from promoflow.api.auth import Actor
-from promoflow.api.deps import SessionDep
+from promoflow.api.deps import OMITTABLE, IdPath, OneOf, SessionDep
 from promoflow.api.permissions import Permission, Reader, authorized
+from promoflow.api.problems import problem_responses
+from promoflow.api.schemas import Reason
 from promoflow.connectors import service as connections
 from promoflow.connectors import sync as _sync  # noqa: F401  (registers the sync replayer)
 from promoflow.integration import deadletters
-from promoflow.integration.models import ConnectorHealth
+from promoflow.integration.models import DEAD_LETTER_KINDS, DEAD_LETTER_STATUSES, ConnectorHealth
+from promoflow.kit.bounds import LINE_PATTERN, Text
 from promoflow.kit.db import transaction
 from promoflow.kit.errors import Conflict
 from promoflow.runtime import get_runtime
@@ -36,20 +39,69 @@ OPERATE = Permission(
 SEES_SETTINGS = frozenset({"operations_admin", "integration_client", "auditor"})
 Administrator = Annotated[Actor, Depends(authorized(ADMINISTER))]
 Operator = Annotated[Actor, Depends(authorized(OPERATE))]
-ConnectionName = Annotated[str, Path(min_length=2, max_length=64, pattern=r"^[a-z][a-z0-9-]+$")]
-LetterId = Annotated[int, Path(ge=1)]
+NAME_PATTERN = connections.NAME_PATTERN.pattern
+ConnectionName = Annotated[str, Path(min_length=2, max_length=64, pattern=NAME_PATTERN)]
+LetterId = IdPath
+# A setting's number: page sizes, timeouts, ports; a billion is past all of them.
+SETTING_LIMIT = 1_000_000_000
+SETTING_TEXT = 2000
+ADMINISTERED = problem_responses(403, 404, 409)
+
+
+def _setting(value: Any) -> Any:
+    """A connection setting as JSON sends it: text, a bounded number, or true/false."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        if not -SETTING_LIMIT <= value <= SETTING_LIMIT:
+            raise ValueError(f"must be between -{SETTING_LIMIT:,} and {SETTING_LIMIT:,}")
+        return value
+    if isinstance(value, str):
+        return _setting_text(value)
+    raise ValueError("must be text, a number or true/false")
+
+
+_setting_text = Text(SETTING_TEXT).validate
+Setting = Annotated[
+    Any,
+    AfterValidator(_setting),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "maxLength": SETTING_TEXT, "pattern": LINE_PATTERN},
+                {"type": "number", "minimum": -SETTING_LIMIT, "maximum": SETTING_LIMIT},
+                {"type": "boolean"},
+            ]
+        }
+    ),
+]
+SettingName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 
 
 class ConnectionIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=2, max_length=64, description="e.g. sap-prod")
-    connector: str = Field(min_length=1, max_length=64, description="installed connector slug")
-    config: dict[str, Any] = Field(
-        default_factory=dict, description="settings; secret fields as env:NAME or file:PATH"
+    name: str = Field(
+        min_length=2, max_length=64, pattern=NAME_PATTERN, description="e.g. sap-prod"
     )
-    serves: list[str] = Field(min_length=1, description="e.g. inventory, price_publication:pos")
-    rate_limit_per_second: float | None = Field(default=None, gt=0)
+    connector: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[a-z][a-z0-9_-]{0,63}$",
+        description="installed connector slug",
+    )
+    config: dict[SettingName, Setting] = Field(
+        default_factory=dict,
+        max_length=64,
+        description="settings; secret fields as env:NAME or file:PATH",
+        json_schema_extra={"additionalProperties": False},
+    )
+    serves: list[Annotated[str, Field(pattern=r"^[a-z_]{1,40}(:[a-z_]{1,20})?$")]] = Field(
+        min_length=1, max_length=16, description="e.g. inventory, price_publication:pos"
+    )
+    rate_limit_per_second: (
+        Annotated[float, Field(strict=True, ge=0.001, le=10_000, allow_inf_nan=False)] | None
+    ) = None
 
 
 class CheckOut(BaseModel):
@@ -74,7 +126,7 @@ class SyncQueued(BaseModel):
 class DiscardIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Reason
 
 
 class DeadLetterOut(BaseModel):
@@ -118,7 +170,7 @@ def list_connections(session: SessionDep, actor: Reader) -> list[dict[str, Any]]
     return [_for(actor, row) for row in connections.list_connections(session)]
 
 
-@router.post("/connections", status_code=201)
+@router.post("/connections", status_code=201, responses=problem_responses(403, 404, 409))
 def add_connection(body: ConnectionIn, actor: Administrator) -> dict[str, Any]:
     """Register a connection; it stays disabled until `enable` passes its test."""
     with transaction(get_runtime().sessions) as session:
@@ -134,32 +186,34 @@ def add_connection(body: ConnectionIn, actor: Administrator) -> dict[str, Any]:
     return _connection(body.name, actor)
 
 
-@router.get("/connections/{name}")
+@router.get("/connections/{name}", responses=problem_responses(404))
 def get_connection(name: ConnectionName, actor: Reader) -> dict[str, Any]:
     return _connection(name, actor)
 
 
-@router.post("/connections/{name}/test", response_model=CheckOut)
+@router.post("/connections/{name}/test", response_model=CheckOut, responses=ADMINISTERED)
 def test_connection(name: ConnectionName, actor: Administrator) -> CheckOut:
     """Reach the system with the configured credentials; the outcome is kept."""
     check = connections.run_connection_test(get_runtime().sessions, name, actor.name)
     return CheckOut(ok=check.ok, detail=check.detail, seconds=check.seconds)
 
 
-@router.post("/connections/{name}/enable")
+@router.post("/connections/{name}/enable", responses=ADMINISTERED)
 def enable_connection(name: ConnectionName, actor: Administrator) -> dict[str, Any]:
     """Test, then route the connection's capabilities to it (409 when the test fails)."""
     connections.enable(get_runtime().sessions, name, actor.name)
     return _connection(name, actor)
 
 
-@router.post("/connections/{name}/disable")
+@router.post("/connections/{name}/disable", responses=ADMINISTERED)
 def disable_connection(name: ConnectionName, actor: Administrator) -> dict[str, Any]:
     connections.disable(get_runtime().sessions, name, actor.name)
     return _connection(name, actor)
 
 
-@router.post("/connections/{name}/sync", response_model=SyncQueued, status_code=202)
+@router.post(
+    "/connections/{name}/sync", response_model=SyncQueued, status_code=202, responses=ADMINISTERED
+)
 def sync_connection(name: ConnectionName, body: SyncIn, _actor: Operator) -> SyncQueued:
     """Queue a sync on the connection's rate-limited queue; follow it by its workflow id."""
     from promoflow.connectors import jobs
@@ -177,10 +231,10 @@ def list_dead_letters(
     session: SessionDep,
     _actor: Reader,
     status: Annotated[
-        Literal["open", "replayed", "discarded"] | None, Query(description="default open")
+        str | None, Query(description="default open"), OneOf(DEAD_LETTER_STATUSES)
     ] = "open",
-    kind: Annotated[Literal["dead_letter", "quarantine"] | None, Query()] = None,
-    source: Annotated[str | None, Query(max_length=80)] = None,
+    kind: Annotated[str | None, Query(), OneOf(DEAD_LETTER_KINDS)] = None,
+    source: Annotated[Annotated[str, Text(80, min_length=1)] | None, Query(), OMITTABLE] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[DeadLetterOut]:
     """Dead letters and quarantined payloads, newest first."""
@@ -190,21 +244,27 @@ def list_dead_letters(
     return [DeadLetterOut.model_validate(deadletters.as_dict(letter)) for letter in letters]
 
 
-@router.get("/dead-letters/{letter_id}", response_model=DeadLetterOut)
+@router.get(
+    "/dead-letters/{letter_id}", response_model=DeadLetterOut, responses=problem_responses(404)
+)
 def get_dead_letter(session: SessionDep, _actor: Reader, letter_id: LetterId) -> DeadLetterOut:
     return DeadLetterOut.model_validate(
         deadletters.as_dict(deadletters.get_dead_letter(session, letter_id))
     )
 
 
-@router.post("/dead-letters/{letter_id}/replay", response_model=DeadLetterOut)
+@router.post(
+    "/dead-letters/{letter_id}/replay", response_model=DeadLetterOut, responses=ADMINISTERED
+)
 def replay_dead_letter(letter_id: LetterId, actor: Operator) -> DeadLetterOut:
     """Apply it again through its operation; 409 when it is not open or not replayable."""
     letter = deadletters.replay(get_runtime().sessions, letter_id, actor.name)
     return DeadLetterOut.model_validate(deadletters.as_dict(letter))
 
 
-@router.post("/dead-letters/{letter_id}/discard", response_model=DeadLetterOut)
+@router.post(
+    "/dead-letters/{letter_id}/discard", response_model=DeadLetterOut, responses=ADMINISTERED
+)
 def discard_dead_letter(
     letter_id: LetterId, body: DiscardIn, actor: Administrator
 ) -> DeadLetterOut:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Request, Response
 
 from promoflow.api import queries
-from promoflow.api.deps import Pagination, PromotionId, PromotionRef, SessionDep
+from promoflow.api.deps import OneOf, Pagination, PromotionId, PromotionRef, SessionDep
 from promoflow.api.permissions import (
     PromotionCanceller,
     PromotionCreator,
@@ -15,6 +15,7 @@ from promoflow.api.permissions import (
     Reader,
     StoreOperator,
 )
+from promoflow.api.problems import problem_responses
 from promoflow.api.schemas import (
     Page,
     PromotionCreateBody,
@@ -28,7 +29,6 @@ from promoflow.api.schemas import (
     SubmitBody,
     page_of,
 )
-from promoflow.kit.errors import InvalidInput
 from promoflow.lifecycle import commands
 from promoflow.promotions import repository as promotions_repository
 from promoflow.promotions import service as promotions_service
@@ -42,7 +42,7 @@ def _detail_path(request: Request, promotion_id: int) -> str:
     return str(request.app.url_path_for("get_promotion", ref=str(promotion_id)))
 
 
-@router.post("", status_code=201, response_model=PromotionOut)
+@router.post("", status_code=201, response_model=PromotionOut, responses=problem_responses(403))
 def create_promotion(
     body: PromotionCreateBody, actor: PromotionCreator, request: Request, response: Response
 ) -> PromotionOut:
@@ -57,16 +57,16 @@ def list_promotions(
     session: SessionDep,
     _actor: Reader,
     page: Pagination,
-    status: Annotated[str | None, Query(description="Only promotions in this state")] = None,
+    status: Annotated[
+        str | None, Query(description="Only promotions in this state"), OneOf(STATES)
+    ] = None,
 ) -> Page[PromotionOut]:
     """Promotions, oldest first, optionally filtered by status."""
-    if status is not None and status not in STATES:
-        raise InvalidInput("status", status, f"unknown status; use one of {', '.join(STATES)}")
     rows, total = queries.promotions_page(session, status, page.limit, page.offset)
     return page_of(PromotionOut, rows, total, page.limit, page.offset)
 
 
-@router.get("/{ref}", response_model=PromotionDetail)
+@router.get("/{ref}", response_model=PromotionDetail, responses=problem_responses(404))
 def get_promotion(session: SessionDep, _actor: Reader, ref: PromotionRef) -> PromotionDetail:
     """One promotion with its terms, scope, timing, status, revision and workflow id."""
     promotion = promotions_service.find_promotion(session, ref)
@@ -87,7 +87,12 @@ def get_promotion(session: SessionDep, _actor: Reader, ref: PromotionRef) -> Pro
     return detail
 
 
-@router.post("/{ref}/submit", status_code=202, response_model=SubmissionAccepted)
+@router.post(
+    "/{ref}/submit",
+    status_code=202,
+    response_model=SubmissionAccepted,
+    responses=problem_responses(403, 404, 409),
+)
 def submit_promotion(
     actor: PromotionSubmitter,
     promotion_id: PromotionId,
@@ -108,7 +113,12 @@ def submit_promotion(
     return SubmissionAccepted(workflow_id=workflow_id, status_url=status_url)
 
 
-@router.post("/{ref}/cancel", status_code=202, response_model=PromotionOut)
+@router.post(
+    "/{ref}/cancel",
+    status_code=202,
+    response_model=PromotionOut,
+    responses=problem_responses(403, 404, 409),
+)
 def cancel_promotion(
     actor: PromotionCanceller, promotion_id: PromotionId, body: ReasonBody
 ) -> PromotionOut:
@@ -117,7 +127,11 @@ def cancel_promotion(
     return PromotionOut.model_validate(promotion)
 
 
-@router.post("/{ref}/store-tasks/confirm", response_model=StoreTasksConfirmed)
+@router.post(
+    "/{ref}/store-tasks/confirm",
+    response_model=StoreTasksConfirmed,
+    responses=problem_responses(403, 404, 409),
+)
 def confirm_store_tasks(
     actor: StoreOperator, promotion_id: PromotionId, body: StoreTasksConfirmBody
 ) -> StoreTasksConfirmed:

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from promoflow.api.auth import Actor
-from promoflow.api.deps import SessionDep
+from promoflow.api.deps import IdPath, SessionDep
 from promoflow.api.permissions import EVERY_ROLE, Permission, Reader, authorized
+from promoflow.api.problems import problem_responses
+from promoflow.api.schemas import Reason
 from promoflow.api.v1.governance import RecommendationLineOut, RecommendationOut
+from promoflow.kit.bounds import MAX_UNITS, Text
 from promoflow.lifecycle import commands
 from promoflow.recommendations import service as recommendations_service
 from promoflow.runtime import get_runtime
@@ -26,28 +29,35 @@ router = APIRouter(prefix="/recommendations", tags=["recommendations"])
 # The route lets every role through; the recommendation store names who may decide.
 DECIDE_RECOMMENDATION = Permission("decide recommendations", EVERY_ROLE)
 Planner = Annotated[Actor, Depends(authorized(DECIDE_RECOMMENDATION))]
-RecommendationId = Annotated[int, Path(ge=1)]
+RecommendationId = IdPath
+# Units of one line: whole case packs, checked by the recommendation store.
+Units = Annotated[float, Field(strict=True, ge=0, le=MAX_UNITS, allow_inf_nan=False)]
+DECIDED = problem_responses(403, 404, 409)
 
 
 class AcceptBody(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    reason: str = Field(default="", max_length=2000)
+    reason: Annotated[str, Text(2000, lines=True)] = ""
 
 
 class RejectBody(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    reason: str = Field(min_length=1, max_length=2000, description="why, for the audit trail")
+    reason: Reason = Field(description="why, for the audit trail")
 
 
 class EditBody(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    changes: dict[int, float] = Field(
-        min_length=1, description="line id -> units (whole case packs); other lines as proposed"
+    # JSON keys are text: the line id is written in digits (no sign, no leading zero).
+    changes: dict[Annotated[str, Field(pattern=r"^[1-9][0-9]{0,17}$")], Units] = Field(
+        min_length=1,
+        max_length=10_000,
+        description="line id -> units (whole case packs); other lines as proposed",
+        json_schema_extra={"additionalProperties": False},
     )
-    reason: str = Field(min_length=1, max_length=2000, description="why the quantities changed")
+    reason: Reason = Field(description="why the quantities changed")
 
 
 def _read(session: Session, recommendation_id: int) -> RecommendationOut:
@@ -64,7 +74,9 @@ def _out(recommendation_id: int) -> RecommendationOut:
         return _read(session, recommendation_id)
 
 
-@router.get("/{recommendation_id}", response_model=RecommendationOut)
+@router.get(
+    "/{recommendation_id}", response_model=RecommendationOut, responses=problem_responses(404)
+)
 def get_recommendation(
     session: SessionDep, _actor: Reader, recommendation_id: RecommendationId
 ) -> RecommendationOut:
@@ -72,7 +84,7 @@ def get_recommendation(
     return _read(session, recommendation_id)
 
 
-@router.post("/{recommendation_id}/accept", response_model=RecommendationOut)
+@router.post("/{recommendation_id}/accept", response_model=RecommendationOut, responses=DECIDED)
 def accept(
     actor: Planner, recommendation_id: RecommendationId, body: AcceptBody | None = None
 ) -> RecommendationOut:
@@ -84,7 +96,7 @@ def accept(
     return _out(recommendation_id)
 
 
-@router.post("/{recommendation_id}/edit", response_model=RecommendationOut)
+@router.post("/{recommendation_id}/edit", response_model=RecommendationOut, responses=DECIDED)
 def edit(actor: Planner, recommendation_id: RecommendationId, body: EditBody) -> RecommendationOut:
     """Change some lines' quantities and accept the rest as proposed."""
     commands.decide_recommendation(
@@ -93,12 +105,12 @@ def edit(actor: Planner, recommendation_id: RecommendationId, body: EditBody) ->
         actor.name,
         actor.role,
         reason=body.reason,
-        changes=body.changes,
+        changes={int(line_id): units for line_id, units in body.changes.items()},
     )
     return _out(recommendation_id)
 
 
-@router.post("/{recommendation_id}/reject", response_model=RecommendationOut)
+@router.post("/{recommendation_id}/reject", response_model=RecommendationOut, responses=DECIDED)
 def reject(
     actor: Planner, recommendation_id: RecommendationId, body: RejectBody
 ) -> RecommendationOut:

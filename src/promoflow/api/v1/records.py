@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path
 from promoflow.api import queries
 from promoflow.api.deps import Pagination, PromotionId, PromotionRef, SessionDep
 from promoflow.api.permissions import GateWaivingActor, Reader
+from promoflow.api.problems import problem_responses
 from promoflow.api.schemas import (
     ApprovalTaskOut,
     CloudEventOut,
@@ -32,7 +33,7 @@ router = APIRouter(prefix="/promotions/{ref}", tags=["promotions"])
 GateName = Annotated[str, Path(min_length=1, max_length=48, pattern=r"^[a-z0-9_]+$")]
 
 
-@router.get("/findings", response_model=Page[FindingOut])
+@router.get("/findings", response_model=Page[FindingOut], responses=problem_responses(404))
 def list_findings(
     session: SessionDep, _actor: Reader, ref: PromotionRef, page: Pagination
 ) -> Page[FindingOut]:
@@ -43,7 +44,7 @@ def list_findings(
     return page_of(FindingOut, items, total, page.limit, page.offset)
 
 
-@router.get("/gates", response_model=Page[GateResultOut])
+@router.get("/gates", response_model=Page[GateResultOut], responses=problem_responses(404))
 def list_gates(
     session: SessionDep, _actor: Reader, ref: PromotionRef, page: Pagination
 ) -> Page[GateResultOut]:
@@ -54,7 +55,9 @@ def list_gates(
     return page_of(GateResultOut, items, total, page.limit, page.offset)
 
 
-@router.post("/gates/{gate}/waive", response_model=GateWaiverOut)
+@router.post(
+    "/gates/{gate}/waive", response_model=GateWaiverOut, responses=problem_responses(403, 404, 409)
+)
 def waive_gate(
     actor: GateWaivingActor, promotion_id: PromotionId, gate: GateName, body: ReasonBody
 ) -> GateWaiverOut:
@@ -63,7 +66,7 @@ def waive_gate(
     return GateWaiverOut.model_validate(waiver)
 
 
-@router.get("/approvals", response_model=Page[ApprovalTaskOut])
+@router.get("/approvals", response_model=Page[ApprovalTaskOut], responses=problem_responses(404))
 def list_promotion_approvals(
     session: SessionDep, _actor: Reader, ref: PromotionRef, page: Pagination
 ) -> Page[ApprovalTaskOut]:
@@ -74,7 +77,7 @@ def list_promotion_approvals(
     return page_of(ApprovalTaskOut, items, total, page.limit, page.offset)
 
 
-@router.get("/events", response_model=Page[CloudEventOut])
+@router.get("/events", response_model=Page[CloudEventOut], responses=problem_responses(404))
 def list_events(
     session: SessionDep, _actor: Reader, ref: PromotionRef, page: Pagination
 ) -> Page[CloudEventOut]:
@@ -85,7 +88,7 @@ def list_events(
     return page_of(CloudEventOut, events, total, page.limit, page.offset)
 
 
-@router.get("/publications", response_model=Page[PublicationOut])
+@router.get("/publications", response_model=Page[PublicationOut], responses=problem_responses(404))
 def list_publications(
     session: SessionDep, _actor: Reader, ref: PromotionRef, page: Pagination
 ) -> Page[PublicationOut]:
