@@ -82,7 +82,7 @@ def _promotion(code: str, scope: dict[str, Any]) -> dict[str, Any]:
         "code": code,
         "name": f"load {code}",
         "mechanic": "percent_off",
-        "discount_percent": "15",
+        "discount_percent": 15,
         "start_date": start.isoformat(),
         "end_date": (start + timedelta(days=6)).isoformat(),
         "channels": ["pos", "ecommerce"],

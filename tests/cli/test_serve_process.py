@@ -90,7 +90,7 @@ def _promotion(code: str, served: Served) -> dict[str, object]:
         "code": code,
         "name": f"serve test {code}",
         "mechanic": "percent_off",
-        "discount_percent": "10",
+        "discount_percent": 10,
         "start_date": start.isoformat(),
         "end_date": (start + timedelta(days=6)).isoformat(),
         "channels": ["pos"],

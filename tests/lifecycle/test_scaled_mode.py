@@ -96,7 +96,7 @@ def _promotion(n: int, region: str, skus: list[str]) -> dict[str, Any]:
         "code": f"SCALE-{n:02d}",
         "name": f"scaled {n}",
         "mechanic": "percent_off",
-        "discount_percent": "15",
+        "discount_percent": 15,
         "start_date": start.isoformat(),
         "end_date": (start + timedelta(days=6)).isoformat(),
         "channels": ["pos", "ecommerce"],
