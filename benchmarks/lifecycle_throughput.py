@@ -12,15 +12,19 @@ the demo's desk as soon as they appear, so the figure measures promoflow itself
 from __future__ import annotations
 
 import argparse
+import logging
 import statistics
+import sys
 import tempfile
 import time
 import uuid
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
+import structlog
 
 from promoflow.config import Settings
 from promoflow.kit.clock import utcnow
@@ -43,7 +47,26 @@ def _fresh_postgres(url: str) -> str:
     return sa.make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
-def main() -> None:
+class LockErrors(logging.Handler):
+    """Counts log lines (stdlib and structlog) that say the database was locked."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.count = 0
+        structlog.configure(processors=[self._structlog, *structlog.get_config()["processors"]])
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage() + (self.format(record) if record.exc_info else "")
+        if "database is locked" in text:
+            self.count += 1
+
+    def _structlog(self, _logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+        if "database is locked" in str(event):
+            self.count += 1
+        return event
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--promotions", type=int, default=40)
     parser.add_argument("--database-url", default="")
@@ -59,6 +82,8 @@ def main() -> None:
         dbos_log_level="ERROR",
         data_dir=Path(tempfile.mkdtemp()),
     )
+    lock_errors = LockErrors()
+    logging.getLogger().addHandler(lock_errors)
     runtime = start_runtime(settings)
     try:
         generate(
@@ -117,14 +142,15 @@ def main() -> None:
                     live_at[promotion_id] = time.monotonic()
                 elif status in ("rejected", "cancelled", "on_hold"):
                     raise SystemExit(f"promotion {promotion_id} ended {status}")
-        elapsed = max(live_at.values()) - began
-        latencies = [live_at[i] - submitted[i] for i in live_at]
+        elapsed = max(live_at.values(), default=time.monotonic()) - began
+        latencies = [live_at[i] - submitted[i] for i in live_at] or [float("nan")]
         backend = "postgresql" if url.startswith("postgresql") else "sqlite"
         print(
-            f"backend={backend} promotions={len(live_at)} wall={elapsed:.1f}s "
+            f"backend={backend} live={len(live_at)}/{len(ids)} wall={elapsed:.1f}s "
             f"throughput={len(live_at) / elapsed:.2f} promotions/s "
             f"latency_median={statistics.median(latencies):.2f}s "
-            f"latency_max={max(latencies):.2f}s"
+            f"latency_max={max(latencies):.2f}s "
+            f"lock_errors_logged={lock_errors.count}"
         )
         for promotion_id in ids:
             commands.cancel_promotion(
@@ -132,7 +158,8 @@ def main() -> None:
             )
     finally:
         stop_runtime()
+    return 0 if len(live_at) == len(ids) and lock_errors.count == 0 else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -114,7 +114,7 @@ class Settings(BaseSettings):
         ge=1,
         le=200,
         description="Connections of this process's workflow transactions (they queue for "
-        "them); None = 2 on SQLite, 8 on PostgreSQL.",
+        "them); None = 4 on SQLite, 8 on PostgreSQL.",
     )
     run_workflows: bool = Field(
         default=True,

@@ -28,18 +28,25 @@ from promoflow.migrate import upgrade
 class Runtime:
     """The process's database pools, DBOS, the bus and the outbox relay.
 
-    Three pools, so no kind of work can starve another: `sessions` for commands,
-    background jobs and the CLI; `read_sessions` for the API's reads (on SQLite
-    they never take the write lock); and the workflows' own pool behind the DBOS
-    datasource, where a transaction may queue for minutes without harm.
+    Three pools, so that no kind of work can starve another:
+
+    | pool | sessions | for |
+    | --- | --- | --- |
+    | commands | `sessions` | API commands, the CLI, relay, consumers: short waits |
+    | API reads | `api_reads` | the API's GET routes: one connection per request slot |
+    | workflows | `workflow_sessions` (and `run_tx`) | workflow steps: they queue |
+
+    Work that only reads opens its session with `kit.db.reading(...)` (the API's
+    read pool always reads only): on SQLite it then never takes the write lock.
     """
 
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
-    read_engine: Engine
-    read_sessions: sessionmaker[Session]
+    api_engine: Engine
+    api_reads: sessionmaker[Session]
     workflow_engine: Engine
+    workflow_sessions: sessionmaker[Session]
     datasource: SQLAlchemyDatasource | None = None
     dbos_launched: bool = False
     bus: EventBus | None = None
@@ -60,14 +67,16 @@ def open_database(settings: Settings | None = None, *, migrate: bool = True) -> 
     engine = make_engine(url, command_pool(settings))
     if migrate:
         upgrade(engine)
-    read_engine = make_engine(url, read_pool(settings))
+    api_engine = make_engine(url, api_read_pool(settings))
+    workflow_engine = make_engine(url, workflow_pool(settings))
     _runtime = Runtime(
         settings=settings,
         engine=engine,
         sessions=make_sessionmaker(engine),
-        read_engine=read_engine,
-        read_sessions=make_sessionmaker(read_engine),
-        workflow_engine=make_engine(url, workflow_pool(settings)),
+        api_engine=api_engine,
+        api_reads=make_sessionmaker(api_engine),
+        workflow_engine=workflow_engine,
+        workflow_sessions=make_sessionmaker(workflow_engine),
     )
     return _runtime
 
@@ -82,7 +91,7 @@ def command_pool(settings: Settings) -> Pool:
     )
 
 
-def read_pool(settings: Settings) -> Pool:
+def api_read_pool(settings: Settings) -> Pool:
     """The API's reads: one connection per request slot, read-only, statements bounded."""
     return Pool(
         size=settings.api_max_concurrency,
@@ -97,11 +106,12 @@ def read_pool(settings: Settings) -> Pool:
 def workflow_pool(settings: Settings) -> Pool:
     """Workflow transactions: they wait their turn rather than fail.
 
-    On SQLite only one writer commits at a time; two connections keep the next
-    transaction ready while the pool queues the rest in order, where a crowd of
-    connections would spin on the file lock and starve one another.
+    On SQLite only one writer commits at a time; a few connections keep the
+    next transactions ready (and reads going) while the pool queues the rest in
+    order, where a crowd of connections would spin on the file lock and starve
+    one another.
     """
-    size = settings.workflow_db_connections or (2 if settings.is_sqlite else 8)
+    size = settings.workflow_db_connections or (4 if settings.is_sqlite else 8)
     return Pool(size=size, overflow=0, wait_seconds=600.0, lock_seconds=120.0)
 
 
@@ -212,7 +222,7 @@ def stop_runtime() -> None:
         # errors: they recover on the next start. Keep DBOS from reporting them as such.
         logging.getLogger("dbos").setLevel(logging.CRITICAL)
         DBOS.destroy(destroy_registry=False, workflow_completion_timeout_sec=2)
-    for engine in (_runtime.engine, _runtime.read_engine, _runtime.workflow_engine):
+    for engine in (_runtime.engine, _runtime.api_engine, _runtime.workflow_engine):
         engine.dispose()
     _runtime = None
 

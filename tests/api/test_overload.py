@@ -110,7 +110,7 @@ def test_an_api_read_never_waits_for_the_write_lock(runtime: object) -> None:
         writer.execute(sa.select(sa.func.count()).select_from(Promotion))  # BEGIN IMMEDIATE
         writer.execute(sa.text("UPDATE promotions SET name = name WHERE id = -1"))
         began = time.monotonic()
-        with rt.read_sessions() as reader:
+        with rt.api_reads() as reader:
             reader.execute(sa.select(sa.func.count()).select_from(Promotion)).scalar_one()
         assert time.monotonic() - began < 1.0
         writer.rollback()
@@ -119,6 +119,6 @@ def test_an_api_read_never_waits_for_the_write_lock(runtime: object) -> None:
 def test_an_api_read_session_cannot_write(runtime: object) -> None:
     from promoflow.runtime import get_runtime
 
-    with get_runtime().read_sessions() as reader, pytest.raises(sa_exc.DBAPIError) as refused:
+    with get_runtime().api_reads() as reader, pytest.raises(sa_exc.DBAPIError) as refused:
         reader.execute(sa.text("UPDATE promotions SET name = name WHERE id = -1"))
     assert "read" in str(refused.value).lower()  # read-only transaction / readonly database

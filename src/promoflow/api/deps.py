@@ -26,7 +26,7 @@ def read_session() -> Iterator[Session]:
     command pool. On SQLite a read never takes the write lock, and it cannot
     write (query_only) should a handler try.
     """
-    session = get_runtime().read_sessions()
+    session = get_runtime().api_reads()
     try:
         yield session
     finally:
@@ -69,7 +69,7 @@ PromotionRef = Annotated[
 
 def promotion_id(ref: PromotionRef) -> int:
     """Resolve a promotion id or code in a short session closed before any command runs."""
-    with get_runtime().read_sessions() as session:
+    with get_runtime().api_reads() as session:
         return promotions_service.find_promotion(session, ref).id
 
 

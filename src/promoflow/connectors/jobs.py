@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from promoflow.connectors import service as connections
 from promoflow.connectors import sync as syncing
 from promoflow.integration.models import Connection
+from promoflow.kit.db import reading
 
 
 def queue_name(connection: str) -> str:
@@ -37,7 +38,7 @@ def connection_queue(connection: str, rate_limit_per_second: float | None) -> Qu
 
 def register_connection_queues(sessions: sessionmaker[Session]) -> int:
     """Register the queue of every configured connection (at start, after launch)."""
-    with sessions() as session:
+    with reading(sessions) as session:
         rows = session.execute(sa.select(Connection.name, Connection.rate_limit_per_second)).all()
     for name, rate in rows:
         connection_queue(name, rate)
@@ -62,7 +63,7 @@ def enqueue_sync(connection: str, capability: str) -> Any:
     """Put a sync on the connection's queue; returns the DBOS workflow handle."""
     from promoflow.runtime import get_runtime
 
-    with get_runtime().sessions() as session:
+    with reading(get_runtime().sessions) as session:
         row = connections.get_connection(session, connection)
         rate = row.rate_limit_per_second
     queue = connection_queue(connection, rate)

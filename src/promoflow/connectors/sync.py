@@ -46,7 +46,7 @@ from promoflow.integration.models import DeadLetter
 from promoflow.inventory import service as inventory_service
 from promoflow.inventory.models import PurchaseOrder
 from promoflow.kit.clock import utcnow
-from promoflow.kit.db import transaction
+from promoflow.kit.db import reading, transaction
 from promoflow.kit.errors import Conflict, InvalidInput, PromoflowError
 from promoflow.promotions.models import Promotion, PromotionItem, PromotionLocation
 
@@ -183,7 +183,7 @@ def _apply_pages(
 
 
 def _open_purchase_orders(sessions: sessionmaker[Session]) -> list[str]:
-    with sessions() as session:
+    with reading(sessions) as session:
         return list(
             session.scalars(
                 sa.select(PurchaseOrder.number).where(
@@ -195,7 +195,7 @@ def _open_purchase_orders(sessions: sessionmaker[Session]) -> list[str]:
 
 def _live_scope(sessions: sessionmaker[Session]) -> tuple[list[str], list[str], Any]:
     """SKUs, store codes and the earliest start of the promotions live now."""
-    with sessions() as session:
+    with reading(sessions) as session:
         live = sa.select(Promotion.id).where(Promotion.status == "live")
         skus = session.scalars(
             sa.select(Item.sku)

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from promoflow.integration.deadletters import record_dead_letter, register_replayer
 from promoflow.integration.models import DeadLetter, ProcessedEvent
 from promoflow.kit.clock import utcnow
-from promoflow.kit.db import transaction
+from promoflow.kit.db import reading, transaction
 from promoflow.kit.logging import get_logger
 
 CloudEvent = dict[str, Any]
@@ -78,7 +78,7 @@ def consume(sessions: sessionmaker[Session], consumer: Consumer, event: CloudEve
     key = (consumer.name, str(event["id"]))
     prepared = None
     if consumer.prepare is not None:
-        with sessions() as session:
+        with reading(sessions) as session:
             if session.get(ProcessedEvent, key) is not None:
                 return False
         prepared = consumer.prepare(event)

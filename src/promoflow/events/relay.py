@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from promoflow.events.bus import EventBus
 from promoflow.events.models import Event
 from promoflow.kit.clock import utcnow
-from promoflow.kit.db import transaction
+from promoflow.kit.db import reading, transaction
 from promoflow.kit.logging import get_logger
 
 log = get_logger(__name__)
@@ -24,7 +24,7 @@ def relay_pending(sessions: sessionmaker[Session], bus: EventBus, batch: int = 5
     by its `Nats-Msg-Id`, and consumers dedupe on the event id anyway. Returns how
     many were accepted; fewer than read means the bus is struggling.
     """
-    with sessions() as session:
+    with reading(sessions) as session:
         rows = session.scalars(
             sa.select(Event).where(Event.relayed_at.is_(None)).order_by(Event.sequence).limit(batch)
         ).all()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from promoflow.kit.sqlite import writing_begins
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -63,15 +65,21 @@ def _sqlite_pragmas(pool: Pool) -> Any:
     return on_connect
 
 
-def _sqlite_begin_immediate(conn: Any) -> None:
-    # A writer takes the write lock up front, so two writers never deadlock on a
-    # lock upgrade (each holding a read snapshot the other's commit would break).
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+# An execution option: this connection's transactions only read (see `read_only`).
+READ_ONLY = "promoflow_read_only"
 
 
-def _sqlite_begin_deferred(conn: Any) -> None:
-    # A reader's snapshot: in WAL mode it neither waits for nor blocks the writer.
-    conn.exec_driver_sql("BEGIN")
+def _sqlite_begin(pool: Pool, write: Callable[[Any], None]) -> Any:
+    def begin(conn: Any) -> None:
+        if pool.read_only or conn.get_execution_options().get(READ_ONLY, False):
+            # A reader's snapshot: in WAL mode it neither waits for nor blocks the writer.
+            conn.exec_driver_sql("BEGIN")
+        else:
+            # A writer takes its turn, then the write lock up front (IMMEDIATE), so two
+            # writers never deadlock on a lock upgrade.
+            write(conn)
+
+    return begin
 
 
 def _postgres_options(pool: Pool) -> str:
@@ -99,8 +107,9 @@ def make_engine(url: str, pool: Pool | None = None, **kwargs: Any) -> Engine:
             **kwargs,
         )
         event.listen(engine, "connect", _sqlite_pragmas(pool))
-        begin = _sqlite_begin_deferred if pool.read_only else _sqlite_begin_immediate
-        event.listen(engine, "begin", begin)
+        file = str(Path(path).resolve()) if path and path != ":memory:" else url
+        write = writing_begins(engine, file, pool.lock_seconds)
+        event.listen(engine, "begin", _sqlite_begin(pool, write))
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("connect_args", {"options": _postgres_options(pool)})
@@ -119,5 +128,24 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     try:
         with session.begin():
             yield session
+    finally:
+        session.close()
+
+
+@contextmanager
+def reading(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session of `factory` whose transaction only reads, closed afterwards.
+
+    On SQLite it begins deferred, so it never takes (or waits for) the write
+    lock that every writing transaction takes up front; on PostgreSQL it is a
+    READ ONLY transaction, where a write fails.
+    """
+    session = factory()
+    try:
+        options: dict[str, Any] = {READ_ONLY: True}
+        if session.get_bind().dialect.name == "postgresql":
+            options["postgresql_readonly"] = True
+        session.connection(execution_options=options)  # set before the transaction begins
+        yield session
     finally:
         session.close()

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from promoflow.events.consumers import CloudEvent, Delivery
 from promoflow.kit.clock import utcnow
+from promoflow.kit.db import reading
 from promoflow.lifecycle import planning_steps
 from promoflow.lifecycle import sell_through_tx as live
 from promoflow.promotions.models import Promotion, PromotionItem
@@ -56,7 +57,7 @@ def prepare_checks(event: CloudEvent) -> list[dict[str, Any]]:
     item_ids = [int(i) for i in (event.get("data") or {}).get("item_ids", [])]
     if not item_ids:
         return []
-    with get_runtime().sessions() as session:
+    with reading(get_runtime().sessions) as session:
         promotions = live_promotions_for_items(session, item_ids)
         now = utcnow()
         due = [(p.id, *elapsed_days(p, now)) for p in promotions]

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from promoflow.approvals.models import ApprovalTask
 from promoflow.exceptions.models import ExceptionCase
 from promoflow.kit.clock import utcnow
+from promoflow.kit.db import reading
 from promoflow.kit.errors import PromoflowError
 from promoflow.lifecycle import commands
 from promoflow.promotions.models import Promotion
@@ -66,7 +67,7 @@ class Desk:
 
     def tick(self) -> None:
         """Look at the queues once and act on whatever is due."""
-        with get_runtime().sessions() as session:
+        with reading(get_runtime().sessions) as session:
             promotions = {
                 p.id: p
                 for p in session.scalars(

@@ -153,7 +153,7 @@ def _for(actor: Actor, described: dict[str, Any]) -> dict[str, Any]:
 
 
 def _connection(name: str, actor: Actor) -> dict[str, Any]:
-    with get_runtime().sessions() as session:
+    with get_runtime().api_reads() as session:
         row = connections.get_connection(session, name)
         return _for(actor, connections.describe(row, session.get(ConnectorHealth, name)))
 
@@ -218,7 +218,7 @@ def sync_connection(name: ConnectionName, body: SyncIn, _actor: Operator) -> Syn
     """Queue a sync on the connection's rate-limited queue; follow it by its workflow id."""
     from promoflow.connectors import jobs
 
-    with get_runtime().sessions() as session:
+    with get_runtime().api_reads() as session:
         enabled = connections.get_connection(session, name).enabled
     if not enabled:
         raise Conflict(f"connection {name!r} is disabled: enable it (its test runs first)")

@@ -70,7 +70,7 @@ def _read(session: Session, recommendation_id: int) -> RecommendationOut:
 
 def _out(recommendation_id: int) -> RecommendationOut:
     """The decided recommendation, read after the command committed."""
-    with get_runtime().sessions() as session:
+    with get_runtime().api_reads() as session:
         return _read(session, recommendation_id)
 
 
