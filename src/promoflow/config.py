@@ -131,7 +131,7 @@ class Settings(BaseSettings):
         description="PostgreSQL: how often a process looks for dead executors to take over.",
     )
     dbos_system_db_connections: int = Field(
-        default=10, ge=2, le=200, description="Connections of DBOS's own system database pool."
+        default=20, ge=2, le=200, description="Connections of DBOS's own system database pool."
     )
     # What the API accepts (api/limits.py): a larger request body is refused with 413.
     max_request_bytes: int = Field(

@@ -55,6 +55,7 @@ class Runtime:
 
 
 _runtime: Runtime | None = None
+SQLITE_DBOS_OVERFLOW = 200
 
 
 def open_database(settings: Settings | None = None, *, migrate: bool = True) -> Runtime:
@@ -141,6 +142,14 @@ def start_runtime(settings: Settings | None = None) -> Runtime:
         "log_level": runtime.settings.dbos_log_level,
         "sys_db_pool_size": runtime.settings.dbos_system_db_connections,
     }
+    if runtime.settings.is_sqlite:
+        # One file holds both DBOS's tables and ours. A workflow transaction holds
+        # the write lock while DBOS reads the workflow's owner on a connection of
+        # its pool (as it commits a step with its checkpoint); were every pooled
+        # connection held by a DBOS write waiting for that same lock, neither could
+        # move until the busy timeout, again and again. SQLite connections cost a
+        # file handle, so the pool may always grow.
+        config["db_engine_kwargs"] = {"max_overflow": SQLITE_DBOS_OVERFLOW}
     DBOS(config=config)
     if not runtime.settings.run_workflows:
         # Queued lifecycles and syncs are left to the workers (DBOS's own internal
