@@ -13,11 +13,12 @@ parentheses); HTTP basic authentication with 401 and `WWW-Authenticate: Basic`;
 errors as the framework's JSON error (`title`, `detail`, `o:errorCode`, `o:errorDetails`).
 
 Faults are injected per path fragment like the Business Central fake: `fail`
-answers with a status, `mangle` rewrites collection pages.
+answers with a status, `mangle` rewrites collection pages, `delay` answers slowly.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import copy
 import itertools
@@ -143,6 +144,16 @@ class Fault:
 
 
 @dataclass
+class Delay:
+    """A slow answer (network or a busy pod), so tests can line up two callers."""
+
+    fragment: str
+    method: str
+    seconds: float
+    times: int
+
+
+@dataclass
 class OracleFusionFake:
     """The state behind the fake: one pod's items, balances and purchase orders."""
 
@@ -153,6 +164,7 @@ class OracleFusionFake:
     suppliers: set[str] = field(default_factory=set)
     organizations: set[str] = field(default_factory=set)
     faults: list[Fault] = field(default_factory=list)
+    delays: list[Delay] = field(default_factory=list)
     manglers: list[tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]] = field(
         default_factory=list
     )
@@ -164,6 +176,17 @@ class OracleFusionFake:
 
     def mangle(self, fragment: str, fn: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
         self.manglers.append((fragment, fn))
+
+    def delay(self, fragment: str, method: str, seconds: float, times: int = 1) -> None:
+        self.delays.append(Delay(fragment, method, seconds, times))
+
+    async def _slow(self, request: Request) -> None:
+        for delay in self.delays:
+            wanted = delay.method == request.method and delay.fragment in request.url.path
+            if delay.times > 0 and wanted:
+                delay.times -= 1
+                await asyncio.sleep(delay.seconds)
+                return
 
     def _refused(self, request: Request) -> Response | None:
         header = request.headers.get("authorization", "")
@@ -180,6 +203,7 @@ class OracleFusionFake:
         self.requests.append(request)
         if refused := self._refused(request):
             return refused
+        await self._slow(request)
         resource = request.path_params["resource"]
         source = {
             "itemsV2": self.items,

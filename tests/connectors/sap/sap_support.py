@@ -127,7 +127,7 @@ class MockSap:
         response.raise_for_status()
 
     def faults(self, *faults: dict[str, Any]) -> None:
-        """Inject faults: {"match": url part, "status"|"truncate"|"patchFirstRow", "times"}."""
+        """Inject faults: {"match": url part, "status"|"delayMs"|"truncate"|..., "times"}."""
         self.control("faults", list(faults))
 
     def requests(self) -> list[dict[str, Any]]:
@@ -140,14 +140,8 @@ class MockSap:
         self.process.wait(timeout=10)
 
 
-def connector(
-    server: MockSap,
-    name: str,
-    monkeypatch: pytest.MonkeyPatch,
-    **settings: Any,
-) -> SapS4HanaConnector:
-    """A connector on the mock server; its guard retries without sleeping."""
-    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+def settings_for(server: MockSap, **settings: Any) -> dict[str, Any]:
+    """A connection's settings for the mock server (the password from PASSWORD_ENV)."""
     values: dict[str, Any] = {
         "base_url": server.base_url,
         "user": USER,
@@ -162,6 +156,17 @@ def connector(
         "timeout_seconds": 10,
     }
     values.update(settings)
-    config = ConnectorConfig(SapS4HanaConnector.manifest, values)
+    return values
+
+
+def connector(
+    server: MockSap,
+    name: str,
+    monkeypatch: pytest.MonkeyPatch,
+    **settings: Any,
+) -> SapS4HanaConnector:
+    """A connector on the mock server; its guard retries without sleeping."""
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    config = ConnectorConfig(SapS4HanaConnector.manifest, settings_for(server, **settings))
     guard = Guard(name, retry=RetryPolicy(attempts=3, base_seconds=0.001), sleep=lambda _: None)
     return SapS4HanaConnector(config, ConnectorContext(name=name, guard=guard))
