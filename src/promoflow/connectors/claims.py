@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from promoflow.connectors.ports import (
     ConnectorUnavailable,
     PurchaseOrderAck,
+    PurchaseOrderCancellation,
     PurchaseOrderRequest,
     PurchaseOrderSystem,
 )
@@ -261,6 +262,10 @@ class ClaimedPurchaseOrders:
     def acknowledgements(self, numbers: list[str]) -> list[PurchaseOrderAck]:
         """Acknowledgements received so far for the given PO numbers."""
         return self.inner.acknowledgements(numbers)
+
+    def cancel_purchase_order(self, key: str, number: str) -> PurchaseOrderCancellation:
+        """Cancel a PO unless its supplier confirmed it (each connector checks its state)."""
+        return self.inner.cancel_purchase_order(key, number)
 
     def __getattr__(self, name: str) -> Any:
         # Anything else the connector offers (close, acknowledge, ...) is its own.

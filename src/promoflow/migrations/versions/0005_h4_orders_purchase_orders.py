@@ -1,4 +1,5 @@
-"""purchase orders: a claim on each create sent to an ERP, so one worker creates
+"""purchase orders: a claim on each create sent to an ERP, so one worker creates;
+the sandbox supplier portal records cancellations
 
 Revision ID: 0005_h4_orders
 Revises: 0004
@@ -42,7 +43,11 @@ def upgrade() -> None:
             name=op.f("uq_outbound_claims_connection_operation_key"),
         ),
     )
+    with op.batch_alter_table("sandbox_purchase_orders", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("sandbox_purchase_orders", schema=None) as batch_op:
+        batch_op.drop_column("cancelled_at")
     op.drop_table("outbound_claims")
