@@ -22,6 +22,7 @@ from promoflow.connectors.ports import (
     SalesFeed,
     StoreTaskRequest,
 )
+from promoflow.connectors.sandbox.base import requests
 from promoflow.connectors.sandbox.erp import SandboxFinance, SandboxItemMaster, change_item
 from promoflow.connectors.sandbox.pricing import SandboxPricePublisher
 from promoflow.connectors.sandbox.sales_feed import SandboxSalesFeed
@@ -146,6 +147,41 @@ def test_a_po_number_resent_under_a_new_key_is_refused(retailer: sessionmaker[Se
     with pytest.raises(ConnectorError, match="already submitted") as refused:
         portal.submit_purchase_order("second-key-" + order.number, order)
     assert refused.value.retryable is False
+
+
+def test_a_po_its_supplier_has_not_confirmed_is_cancelled_once(
+    retailer: sessionmaker[Session],
+) -> None:
+    portal = SandboxSupplierPortal(retailer)
+    supplier = _supplier(retailer, 3)
+    set_supplier_behaviour(retailer, supplier, ack_after_seconds=0.5)
+    order = _po(retailer, supplier)
+    portal.submit_purchase_order(f"{order.number}-k", order)
+    first = portal.cancel_purchase_order(f"{order.number}-cancel", order.number)
+    again = portal.cancel_purchase_order(f"{order.number}-cancel", order.number)
+    assert (first.outcome, again.outcome, again.detail) == (
+        "cancelled",
+        "cancelled",
+        "already cancelled",
+    )
+    time.sleep(0.6)  # the supplier's answer time passes: a cancelled PO is never confirmed
+    assert portal.acknowledgements([order.number]) == []
+    never = portal.cancel_purchase_order("never-sent-cancel", "PO-NEVER-SENT")
+    assert (never.outcome, never.detail) == ("cancelled", "the portal never got it")
+    outcomes = [r["outcome"] for r in requests(retailer, portal.system, "cancel_purchase_order")]
+    assert outcomes[-3:] == ["applied", "duplicate", "applied"]
+
+
+def test_a_po_its_supplier_confirmed_stays(retailer: sessionmaker[Session]) -> None:
+    portal = SandboxSupplierPortal(retailer)
+    supplier = _supplier(retailer, 0)
+    set_supplier_behaviour(retailer, supplier)  # answers at once, in full
+    order = _po(retailer, supplier)
+    portal.submit_purchase_order(f"{order.number}-k", order)
+    kept = portal.cancel_purchase_order(f"{order.number}-cancel", order.number)
+    assert kept.outcome == "confirmed" and supplier in kept.detail
+    (ack,) = portal.acknowledgements([order.number])
+    assert ack.status == "acknowledged"
 
 
 def test_store_tasks_are_created_once_and_confirmed_by_stores(

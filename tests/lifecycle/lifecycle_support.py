@@ -228,3 +228,31 @@ def wait_until(
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def supplier_of(rt: Runtime, sku: str) -> str:
+    """The code of the supplier an item is bought from."""
+    from promoflow.catalog.models import Item, Supplier
+
+    with rt.sessions() as session:
+        code = session.scalar(
+            sa.select(Supplier.code)
+            .join(Item, Item.supplier_id == Supplier.id)
+            .where(Item.sku == sku)
+        )
+    assert code is not None, f"{sku} has no supplier"
+    return code
+
+
+def purchase_orders(rt: Runtime, promotion_id: int) -> list[Any]:
+    """The purchase orders raised for a promotion, by number."""
+    from promoflow.inventory.models import PurchaseOrder
+
+    with rt.sessions() as session:
+        return list(
+            session.scalars(
+                sa.select(PurchaseOrder)
+                .where(PurchaseOrder.promotion_id == promotion_id)
+                .order_by(PurchaseOrder.number)
+            ).all()
+        )

@@ -20,8 +20,8 @@
 //   - `datetimeoffset'...'` literals in $filter (OData V2's literal for an
 //     Edm.DateTimeOffset property, which SAP Gateway accepts): the mock server's
 //     filter parser only knows `datetime'...'`, so they are rewritten to that.
-// Tests steer it through /__control (no auth): faults to inject, tokens to expire,
-// and the log of requests received.
+// Tests steer it through /__control (no auth): faults to inject (a status, a slow
+// answer, a reshaped body), tokens to expire, and the log of requests received.
 'use strict';
 
 const crypto = require('crypto');
@@ -211,6 +211,8 @@ async function main() {
     }
     if (csrf(req, res)) return undefined;
     const fault = takeFault(req);
+    // delayMs: a slow answer (network or a busy gateway), so tests can line up two callers.
+    if (fault && fault.delayMs) await new Promise((done) => setTimeout(done, fault.delayMs));
     if (fault && applyFault(fault, res)) return undefined;
     const url = new URL(req.url, 'http://mock');
     const filter = url.searchParams.get('$filter');

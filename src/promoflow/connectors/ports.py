@@ -121,6 +121,30 @@ class PurchaseOrderAck:
     acknowledged_at: datetime | None = None
 
 
+CANCELLATION_OUTCOMES = ("cancelled", "confirmed", "refused", "unsupported")
+
+
+@dataclass(frozen=True)
+class PurchaseOrderCancellation:
+    """What a system did when asked to cancel one of our purchase orders.
+
+    - cancelled: the order is cancelled there (by this call or before it), or the
+      system never received it: nothing of it will arrive.
+    - confirmed: the supplier has confirmed it, so the system keeps it; a person
+      has to agree a cancellation with the supplier.
+    - refused: the system would not cancel it (`detail` says why).
+    - unsupported: the system offers no cancellation through its API.
+    """
+
+    number: str
+    outcome: str
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        if self.outcome not in CANCELLATION_OUTCOMES:
+            raise ValueError(f"outcome={self.outcome!r}: one of {CANCELLATION_OUTCOMES}")
+
+
 @dataclass(frozen=True)
 class SalesRecord:
     sku: str
@@ -224,6 +248,10 @@ class PurchaseOrderSystem(Protocol):
 
     def acknowledgements(self, numbers: list[str]) -> list[PurchaseOrderAck]:
         """Acknowledgements received so far for the given PO numbers."""
+        ...
+
+    def cancel_purchase_order(self, key: str, number: str) -> PurchaseOrderCancellation:
+        """Cancel our PO `number` unless its supplier confirmed it; a repeat changes nothing."""
         ...
 
 

@@ -98,6 +98,12 @@ def _build(name: str, sessions: sessionmaker[Session] | None) -> object:
             session.expunge(row)
         channel = name.split(":", 1)[1] if name.startswith("price:") else None
         instance = build_connector(row, factory, channel=channel)
+        if name == "purchase_orders":
+            from promoflow.connectors.claims import ClaimedPurchaseOrders
+
+            # ERPs take no idempotency key on create: a claim row keeps two workers
+            # from both creating the same order (the sandbox portal is keyed itself).
+            instance = ClaimedPurchaseOrders(cast(PurchaseOrderSystem, instance), factory, row.name)
     else:
         target, args = IMPLEMENTATIONS[name]
         module_name, class_name = target.split(":")

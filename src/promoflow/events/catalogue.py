@@ -348,6 +348,15 @@ CATALOGUE: tuple[EventType, ...] = (
         promotion_id=OPT_INT,
     ),
     _entry(
+        "purchase_order.cancelled",
+        "A purchase order was cancelled at its supplier (its promotion was cancelled or "
+        "rejected); none of its units count as on order any more.",
+        PO,
+        number=STR,
+        promotion_id=OPT_INT,
+        reason=STR,
+    ),
+    _entry(
         "purchase_order.received",
         "The goods of a purchase order arrived.",
         PO,

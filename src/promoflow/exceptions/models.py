@@ -18,6 +18,9 @@ CASE_KINDS = (
     "integration_failure",
     "approval_overdue",
     "sell_through_anomaly",
+    # A PO its promotion no longer needs that could not be cancelled on its own:
+    # the supplier confirmed it, or the supplier's system refused or cannot cancel.
+    "purchase_order_cancellation",
 )
 CASE_ACTIONS = ("retry", "waive", "reassign", "escalate", "cancel_promotion")
 

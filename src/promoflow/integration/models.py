@@ -97,3 +97,37 @@ class ProcessedEvent(Base):
     consumer: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
     event_id: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
     processed_at: Mapped[Timestamp]
+
+
+CLAIM_STATES = ("claimed", "done", "released")
+
+
+class OutboundClaim(Base):
+    """A create sent to a system that enforces no idempotency key, claimed before the call.
+
+    Unique per connection, operation and key, and committed before the call goes
+    out: a second worker with the same key finds the claim and waits for the
+    holder's `result` instead of creating again. The holder renews `lease_until`
+    while its call runs; once a lease lapses (the holder died) or the holder
+    released the claim (its call failed), another worker may take it over.
+    """
+
+    __tablename__ = "outbound_claims"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection: Mapped[str] = mapped_column(sa.String(64))
+    operation: Mapped[str] = mapped_column(sa.String(40))
+    key: Mapped[str] = mapped_column(sa.String(200))
+    state: Mapped[str] = mapped_column(sa.String(16), default="claimed")
+    holder: Mapped[str] = mapped_column(sa.String(120))
+    attempts: Mapped[int] = mapped_column(default=1)
+    result: Mapped[str | None] = mapped_column(sa.String(200))
+    detail: Mapped[str] = mapped_column(sa.Text, default="")
+    claimed_at: Mapped[Timestamp]
+    lease_until: Mapped[datetime] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    __table_args__ = (
+        sa.UniqueConstraint("connection", "operation", "key"),
+        sa.CheckConstraint("state IN ('claimed','done','released')", name="state"),
+    )

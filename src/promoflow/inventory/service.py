@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from promoflow.catalog.models import Item, Location
+from promoflow.catalog.models import Item, Location, Supplier
 from promoflow.connectors.ports import PositionRecord, PurchaseOrderAck
 from promoflow.events.log import record_event
 from promoflow.inventory.models import InventoryPosition, PurchaseOrder, PurchaseOrderLine
@@ -185,6 +185,72 @@ def promotion_purchase_orders(session: Session, promotion_id: int) -> list[str]:
             sa.select(PurchaseOrder.number).where(PurchaseOrder.promotion_id == promotion_id)
         ).all()
     )
+
+
+def open_purchase_orders(session: Session, promotion_id: int) -> list[dict[str, Any]]:
+    """The promotion's POs still open and not refused, with supplier, DC and lines (by SKU)."""
+    orders = session.execute(
+        sa.select(PurchaseOrder, Supplier.code, Location.code)
+        .join(Supplier, Supplier.id == PurchaseOrder.supplier_id)
+        .join(Location, Location.id == PurchaseOrder.destination_id)
+        .where(
+            PurchaseOrder.promotion_id == promotion_id,
+            PurchaseOrder.status == "open",
+            PurchaseOrder.ack_status != "rejected",
+        )
+        .order_by(PurchaseOrder.number)
+    ).all()
+    found = []
+    for order, supplier, destination in orders:
+        lines = session.execute(
+            sa.select(Item.sku, PurchaseOrderLine.quantity, PurchaseOrderLine.confirmed_quantity)
+            .join(Item, Item.id == PurchaseOrderLine.item_id)
+            .where(PurchaseOrderLine.purchase_order_id == order.id)
+            .order_by(PurchaseOrderLine.id)
+        ).all()
+        found.append(
+            {
+                "number": order.number,
+                "ack_status": order.ack_status,
+                "supplier": supplier,
+                "destination": destination,
+                "due": order.due_date.isoformat(),
+                "lines": [
+                    [sku, float(quantity if confirmed is None else confirmed)]
+                    for sku, quantity, confirmed in lines
+                ],
+            }
+        )
+    return found
+
+
+def cancel_purchase_order(
+    session: Session, number: str, *, reason: str, detail: str = "", actor: str = "system"
+) -> bool:
+    """The PO is cancelled at its supplier: nothing of it counts as on order any more.
+
+    False when it was already cancelled (or received, which cannot be undone here).
+    """
+    order = session.scalar(sa.select(PurchaseOrder).where(PurchaseOrder.number == number))
+    if order is None:
+        raise InvalidInput("number", number, "no purchase order has this number")
+    if order.status != "open":
+        return False
+    order.status = "cancelled"
+    record_event(
+        session,
+        "purchase_order.cancelled",
+        f"purchase_order/{order.number}",
+        {
+            "number": order.number,
+            "promotion_id": order.promotion_id,
+            "reason": reason,
+            "detail": detail,
+        },
+        actor=actor,
+        promotion_id=order.promotion_id,
+    )
+    return True
 
 
 def raise_purchase_order(

@@ -103,6 +103,19 @@ def submit_purchase_orders(requests: list[dict[str, Any]]) -> list[str]:
     return references
 
 
+@DBOS.step(
+    retries_allowed=True,
+    max_attempts=4,
+    interval_seconds=0.5,
+    backoff_rate=2.0,
+    should_retry=_retryable,
+)
+def cancel_purchase_order(key: str, number: str) -> dict[str, str]:
+    """Ask the supplier's system to cancel one PO (under its key); what it answered."""
+    answer = registry.get_purchase_order_system().cancel_purchase_order(key, number)
+    return {"outcome": answer.outcome, "detail": answer.detail}
+
+
 @DBOS.step(retries_allowed=True, max_attempts=3, interval_seconds=0.5, backoff_rate=2.0)
 def sales_to_date(promotion_id: int, days: int) -> list[list[Any]]:
     """Units sold per (sku, store) over the window's first `days` days, from the sales feed."""

@@ -14,7 +14,7 @@ from typing import Any
 
 from dbos import DBOS
 
-from promoflow.lifecycle import planning_flow, steps
+from promoflow.lifecycle import planning_flow, steps, withdrawal
 from promoflow.lifecycle import transactions as tx
 from promoflow.lifecycle.timing import LifecycleTiming
 from promoflow.lifecycle.waiting import Cancelled, await_case
@@ -31,6 +31,9 @@ FORECAST = "forecast-outside-the-write-lock"
 # Workflows that reached their launch gates before an overdue supplier acknowledgement
 # was escalated at once (rather than at launch) keep waiting for the launch date.
 SUPPLIER_ACKS = "escalate-overdue-supplier-acknowledgements"
+# Revisions cancelled or rejected before purchase orders were withdrawn on close keep
+# their POs open, as they did then.
+WITHDRAW_ORDERS = "withdraw-purchase-orders-on-close"
 __all__ = ["Cancelled", "promotion_lifecycle"]
 
 
@@ -49,7 +52,7 @@ def promotion_lifecycle(
             run_tx(tx.record_assessment, promotion_id, steps.forecast_demand(promotion_id))
         else:
             run_tx(tx.assess, promotion_id)
-        if not _approvals(promotion_id, revision):
+        if not _approvals(promotion_id, revision, timing):
             return "rejected"
         run_tx(tx.transition, promotion_id, "scheduled", "approved; preparing launch")
         steps.send_store_tasks(promotion_id)
@@ -69,7 +72,7 @@ def promotion_lifecycle(
     except Cancelled as cancel:
         for channel, plan in published.items():
             steps.revert_channel(promotion_id, channel, plan["key"], plan["parts"])
-        run_tx(tx.close_revision, promotion_id, revision, "cancelled", cancel.reason, cancel.actor)
+        _close(promotion_id, revision, "cancelled", cancel.reason, cancel.actor, timing)
         return "cancelled"
     run_tx(tx.transition, promotion_id, "ended", "promotion window over")
     actuals = steps.fetch_actuals(promotion_id)
@@ -81,28 +84,34 @@ def promotion_lifecycle(
     return "closed"
 
 
-def _approvals(promotion_id: int, revision: int) -> bool:
+def _close(
+    promotion_id: int,
+    revision: int,
+    target: str,
+    reason: str,
+    actor: str,
+    timing: LifecycleTiming,
+) -> None:
+    """End the revision early: its purchase orders are withdrawn (or go to the planner)."""
+    withdraw = DBOS.patch(WITHDRAW_ORDERS)
+    left = withdrawal.withdraw_orders(promotion_id, reason) if withdraw else []
+    run_tx(tx.close_revision, promotion_id, revision, target, reason, actor)
+    if left:
+        withdrawal.hand_over(promotion_id, left, reason, timing)
+
+
+def _approvals(promotion_id: int, revision: int, timing: LifecycleTiming) -> bool:
     """Wait for every required role in parallel, walking each SLA: remind, escalate, expire."""
     specs = {t["task_id"]: t for t in run_tx(tx.open_approvals, promotion_id)}
     while True:
         status = run_tx(tx.approval_status, promotion_id, revision)
         if status["rejected"]:
-            run_tx(
-                tx.close_revision,
-                promotion_id,
-                revision,
-                "rejected",
-                "rejected by " + "; ".join(status["rejected"]),
-            )
+            reason = "rejected by " + "; ".join(status["rejected"])
+            _close(promotion_id, revision, "rejected", reason, "system", timing)
             return False
         if status["expired"]:
-            run_tx(
-                tx.close_revision,
-                promotion_id,
-                revision,
-                "rejected",
-                "approval expired for " + ", ".join(status["expired"]),
-            )
+            reason = "approval expired for " + ", ".join(status["expired"])
+            _close(promotion_id, revision, "rejected", reason, "system", timing)
             return False
         if status["all_approved"] or not status["pending"]:
             run_tx(tx.transition, promotion_id, "approved", "every required role approved")

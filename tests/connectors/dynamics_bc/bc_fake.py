@@ -7,7 +7,8 @@ itemLedgerEntries (`/api/microsoft/analytics/v1.0/...`, with locationCode); ODat
 V4 server-driven paging (`Prefer: odata.maxpagesize`, `@odata.nextLink` with a
 `$skiptoken`, `Preference-Applied`); `$filter/$select/$orderby/$expand/$top/$skip`
 (see `bc_odata`); `@odata.etag` on entities; deep insert of a purchase order with
-its lines (one transaction: nothing is created if a line is wrong); errors as
+its lines (one transaction: nothing is created if a line is wrong); DELETE of a
+purchase order with If-Match (204); errors as
 `{"error": {"code", "message"}}`; bearer tokens from the Microsoft identity
 platform's client-credentials token endpoint (form post, `access_token`,
 `expires_in`, errors as `{"error", "error_description"}`) and 401 for a missing,
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +43,7 @@ CLIENT_ID = "6c1f9a2e-0000-4000-8000-promoflow"
 CLIENT_SECRET = "s3cr3t-bc-value-never-logged"
 SERVER_PAGE_SIZE = 1000
 ENTITY_SETS = ("items", "locations", "purchaseOrders", "vendors")
+KEYED = re.compile(r"^(\w+)\(([^)]+)\)$")  # purchaseOrders({id})
 SYSTEM_OPTIONS = {"$filter", "$select", "$orderby", "$top", "$skip", "$expand", "$skiptoken"}
 
 
@@ -178,6 +181,11 @@ class BusinessCentralFake:
                         "businessProfileId": "",
                     }
                 )
+            keyed = KEYED.match(route)
+            if keyed is not None and keyed.group(1) == "purchaseOrders":
+                if request.method != "DELETE":
+                    return error(405, "BadRequest_MethodNotAllowed", "Method not allowed.")
+                return self._delete_purchase_order(request, keyed.group(2))
             if route not in ENTITY_SETS:
                 return error(404, "BadRequest_NotFound", f"Resource {route} not found.")
             if request.method == "POST" and route == "purchaseOrders":
@@ -306,13 +314,29 @@ class BusinessCentralFake:
         created = {k: v for k, v in order.items() if k != "purchaseOrderLines"}
         return JSONResponse(created, status_code=201)
 
+    def _delete_purchase_order(self, request: Request, order_id: str) -> Response:
+        """`DELETE purchaseOrders({id})` with If-Match (required): 204 and the order is gone.
+
+        The body of the answer to a missing If-Match is our reading, not Microsoft's.
+        """
+        order = next((po for po in self.purchase_orders if po["id"] == order_id), None)
+        if order is None:
+            return error(404, "BadRequest_NotFound", "The purchase order does not exist.")
+        match = request.headers.get("if-match")
+        if match is None:
+            return error(400, "BadRequest", "An If-Match header is required to delete.")
+        if match not in ("*", order["@odata.etag"]):
+            return error(412, "Request_EntityChanged", "Another user has changed the record.")
+        self.purchase_orders.remove(order)
+        return Response(status_code=204)
+
     def app(self) -> Starlette:
         api = "/v2.0/{tenant}/{environment}/api/{route:path}/companies({company})"
         return Starlette(
             routes=[
                 Route("/{tenant}/oauth2/v2.0/token", self.token, methods=["POST"]),
                 Route(api, self.api, methods=["GET"]),
-                Route(api + "/{entity}", self.api, methods=["GET", "POST", "PATCH"]),
+                Route(api + "/{entity}", self.api, methods=["GET", "POST", "PATCH", "DELETE"]),
             ]
         )
 

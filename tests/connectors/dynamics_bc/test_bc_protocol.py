@@ -178,6 +178,24 @@ def test_acknowledgements_come_when_the_order_is_released(
     assert query["$expand"].startswith("purchaseOrderLines(")
 
 
+def test_an_unreleased_purchase_order_is_deleted_and_a_released_one_stays(
+    fake: BusinessCentralFake, base_url: str
+) -> None:
+    bc = connector(base_url, "bc-cancel")
+    bc.submit_purchase_order("k1", order())
+    bc.submit_purchase_order("k2", order("PO-PF-0009"))
+    fake.purchase_orders[1]["status"] = "Open"  # released to the vendor
+    first = bc.cancel_purchase_order("c1", "PO-PF-0001")
+    again = bc.cancel_purchase_order("c1", "PO-PF-0001")
+    assert (first.outcome, again.outcome) == ("cancelled", "cancelled")
+    assert again.detail == "no such order in the company"
+    released = bc.cancel_purchase_order("c2", "PO-PF-0009")
+    assert (released.outcome, released.detail) == ("confirmed", "released to the vendor")
+    assert [po["number"] for po in fake.purchase_orders] == ["PO-PF-0009"]
+    deletes = [r for r in fake.requests if r.method == "DELETE"]
+    assert len(deletes) == 1 and deletes[0].headers["if-match"] == "*"
+
+
 @pytest.mark.parametrize("status", [429, 500, 502, 503])
 def test_transient_failures_are_retried(
     fake: BusinessCentralFake, base_url: str, status: int

@@ -98,6 +98,14 @@ def test_a_purchase_order_is_written_once_per_key(tmp_path: Path) -> None:
     assert len(files(tmp_path, "outbox")) == 1
 
 
+def test_a_cancellation_is_not_sent_by_edi_and_says_so(tmp_path: Path) -> None:
+    connector = connect(tmp_path)
+    connector.submit_purchase_order("po-key-1", ORDER)
+    answer = connector.cancel_purchase_order("cancel-1", "PO-1001")
+    assert answer.outcome == "unsupported" and "X12 860" in answer.detail
+    assert len(files(tmp_path, "outbox")) == 1  # nothing more went to the supplier
+
+
 def test_control_numbers_increase_across_documents(tmp_path: Path) -> None:
     connector = connect(tmp_path)
     connector.submit_purchase_order("k1", ORDER)

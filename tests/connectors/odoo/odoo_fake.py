@@ -130,6 +130,8 @@ class OdooFake:
                 result = self.orm.read(model, ids or [], **params)
             elif method in ("search_read", "search_count", "create"):
                 result = getattr(self.orm, method)(model, **params)
+            elif method == "button_cancel":
+                result = self.orm.button_cancel(model, ids or [])
             else:
                 raise OdooException("builtins.AttributeError", f"no public method {target}")
         except TypeError as error:

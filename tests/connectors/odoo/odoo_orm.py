@@ -7,9 +7,10 @@ operators `=`, `!=`, `>`, `>=`, `<`, `<=`, `in`, `not in` and `child_of`, and
 dotted paths through many2one fields (`product_tmpl_id.write_date`);
 `search_read(domain, fields, offset, limit, order)`, `search_count(domain)`,
 `read(fields)` on ids, `create(vals_list)` (returns the new ids) with one2many
-commands `[0, 0, values]`. Archived records (`active` false) are left out unless
-the domain names `active` (the `active_test` behaviour). A many2one reads as
-`[id, display_name]`, an empty value as `false`.
+commands `[0, 0, values]`, and purchase.order's `button_cancel` on ids. Archived
+records (`active` false) are left out unless the domain names `active` (the
+`active_test` behaviour). A many2one reads as `[id, display_name]`, an empty
+value as `false`.
 """
 
 from __future__ import annotations
@@ -254,3 +255,19 @@ class Orm:
                 self.add("purchase.order.line", order_id=order_id, **command[2])
             created.append(order_id)
         return created
+
+    def button_cancel(self, model: str, ids: list[int]) -> None:
+        """`purchase.order.button_cancel` on ids: each order's state becomes `cancel`.
+
+        Odoo's purchase module refuses once a vendor bill is posted or a receipt is
+        done; orders here have neither, so it always cancels. It returns nothing.
+        """
+        if model != "purchase.order":
+            raise OdooException(
+                "builtins.AttributeError", f"no public method {model}.button_cancel"
+            )
+        missing = [i for i in ids if i not in self.tables[model]]
+        if missing:
+            raise OdooException("odoo.exceptions.MissingError", f"Record does not exist: {missing}")
+        for order_id in ids:
+            self.tables[model][order_id]["state"] = "cancel"

@@ -220,6 +220,29 @@ def test_acknowledgements_follow_the_order_state(
     assert acks["PF-2"].status == "rejected" and set(acks) == {"PF-1", "PF-2"}
 
 
+def test_an_rfq_is_cancelled_and_a_confirmed_order_stays(
+    fake: OdooFake, base_url: str, protocol: str
+) -> None:
+    odoo = connector(base_url, f"odoo-cancel-{protocol}", protocol=protocol)
+    odoo.submit_purchase_order("a", order("PF-1"))
+    odoo.submit_purchase_order("b", order("PF-2", destination="DC01"))
+    first, second = fake.orm.tables["purchase.order"].values()
+    second.update(state="purchase", date_approve="2026-11-20 14:05:00")
+    cancelled = odoo.cancel_purchase_order("c1", "PF-1")
+    again = odoo.cancel_purchase_order("c1", "PF-1")
+    kept = odoo.cancel_purchase_order("c2", "PF-2")
+    assert (cancelled.outcome, again.outcome, kept.outcome) == (
+        "cancelled",
+        "cancelled",
+        "confirmed",
+    )
+    assert again.detail == "nothing standing in Odoo" and kept.detail == "P00002 is purchase"
+    assert (first["state"], second["state"]) == ("cancel", "purchase")
+    (call,) = fake.calls_to("purchase.order", "button_cancel")
+    assert call.ids == [first["id"]]
+    assert {a.number: a.status for a in odoo.acknowledgements(["PF-1"])} == {"PF-1": "rejected"}
+
+
 @pytest.mark.parametrize("status", [429, 500, 502, 503])
 def test_transient_failures_are_retried(fake: OdooFake, base_url: str, status: int) -> None:
     fake.fail("product.product.search_read", status, times=2)

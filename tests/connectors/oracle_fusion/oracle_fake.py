@@ -3,21 +3,23 @@
 Follows Oracle's published "REST API for Oracle Fusion Cloud SCM" and
 "... Procurement" (resources 11.13.18.05) and the Oracle REST framework
 conventions they share: collection resources `itemsV2`, `inventoryOnhandBalances`,
-`purchaseOrders` (child `lines`) and `draftPurchaseOrders` (child `lines` with
-`schedules`, custom action `submit`); collection pages `{items, count, hasMore,
-limit, offset, links}` plus `totalResults` with `totalResults=true`; `limit`
-(default 25, at most 500) and `offset`; `onlyData`; `fields` with the child syntax
+`purchaseOrders` (child `lines`, custom action `cancel`) and `draftPurchaseOrders`
+(child `lines` with `schedules`, custom action `submit`, DELETE of a draft);
+collection pages `{items, count, hasMore, limit, offset, links}` plus
+`totalResults` with `totalResults=true`; `limit` (default 25, at most 500) and
+`offset`; `onlyData`; `fields` with the child syntax
 `A,B;lines:C,D`; `orderBy=Attr:asc|desc`; `q` as a framework-version-2+
 row-match expression (`Attr = 'v'`, `>`, `>=`, `<`, `<=`, `!=`, `and`, `or`,
 parentheses); HTTP basic authentication with 401 and `WWW-Authenticate: Basic`;
 errors as the framework's JSON error (`title`, `detail`, `o:errorCode`, `o:errorDetails`).
 
 Faults are injected per path fragment like the Business Central fake: `fail`
-answers with a status, `mangle` rewrites collection pages.
+answers with a status, `mangle` rewrites collection pages, `delay` answers slowly.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import copy
 import itertools
@@ -143,6 +145,16 @@ class Fault:
 
 
 @dataclass
+class Delay:
+    """A slow answer (network or a busy pod), so tests can line up two callers."""
+
+    fragment: str
+    method: str
+    seconds: float
+    times: int
+
+
+@dataclass
 class OracleFusionFake:
     """The state behind the fake: one pod's items, balances and purchase orders."""
 
@@ -153,6 +165,7 @@ class OracleFusionFake:
     suppliers: set[str] = field(default_factory=set)
     organizations: set[str] = field(default_factory=set)
     faults: list[Fault] = field(default_factory=list)
+    delays: list[Delay] = field(default_factory=list)
     manglers: list[tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]] = field(
         default_factory=list
     )
@@ -164,6 +177,17 @@ class OracleFusionFake:
 
     def mangle(self, fragment: str, fn: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
         self.manglers.append((fragment, fn))
+
+    def delay(self, fragment: str, method: str, seconds: float, times: int = 1) -> None:
+        self.delays.append(Delay(fragment, method, seconds, times))
+
+    async def _slow(self, request: Request) -> None:
+        for delay in self.delays:
+            wanted = delay.method == request.method and delay.fragment in request.url.path
+            if delay.times > 0 and wanted:
+                delay.times -= 1
+                await asyncio.sleep(delay.seconds)
+                return
 
     def _refused(self, request: Request) -> Response | None:
         header = request.headers.get("authorization", "")
@@ -180,6 +204,7 @@ class OracleFusionFake:
         self.requests.append(request)
         if refused := self._refused(request):
             return refused
+        await self._slow(request)
         resource = request.path_params["resource"]
         source = {
             "itemsV2": self.items,
@@ -289,6 +314,44 @@ class OracleFusionFake:
         self.purchase_orders.append(draft)
         return JSONResponse({"result": "SUCCESS"})
 
+    async def delete_draft(self, request: Request) -> Response:
+        """`Delete one header`: a draft goes away; 204 without a body."""
+        self.requests.append(request)
+        if refused := self._refused(request):
+            return refused
+        header_id = int(request.path_params["header_id"])
+        draft = next((d for d in self.drafts if d["POHeaderId"] == header_id), None)
+        if draft is None:
+            return oracle_error(404, "Not Found", f"No draft purchase order {header_id}.")
+        self.drafts.remove(draft)
+        return Response(status_code=204)
+
+    async def cancel(self, request: Request) -> Response:
+        """`Cancel one purchase order` (custom action `cancel`): rolls down to every line.
+
+        Which statuses Oracle refuses to cancel is our reading (closed or already
+        canceled orders), not taken from Oracle's reference.
+        """
+        self.requests.append(request)
+        if refused := self._refused(request):
+            return refused
+        if request.headers.get("content-type") != "application/vnd.oracle.adf.action+json":
+            return oracle_error(415, "Unsupported Media Type", "Use the action media type.")
+        header_id = int(request.path_params["header_id"])
+        order = next((o for o in self.purchase_orders if o["POHeaderId"] == header_id), None)
+        if order is None:
+            return oracle_error(404, "Not Found", f"No purchase order {header_id}.")
+        if order["StatusCode"] in ("CANCELED", "CLOSED", "FINALLY CLOSED"):
+            return oracle_error(
+                400,
+                "Bad Request",
+                f"The purchase order is {order['Status']}; it can't be canceled.",
+            )
+        order.update(StatusCode="CANCELED", Status="Canceled")
+        for line in order["lines"]:
+            line["StatusCode"] = "CANCELED"
+        return JSONResponse({"result": "SUCCESS"})
+
     def app(self) -> Starlette:
         return Starlette(
             routes=[
@@ -296,6 +359,16 @@ class OracleFusionFake:
                     RESOURCES + "/draftPurchaseOrders/{header_id}/action/submit",
                     self.submit,
                     methods=["POST"],
+                ),
+                Route(
+                    RESOURCES + "/purchaseOrders/{header_id}/action/cancel",
+                    self.cancel,
+                    methods=["POST"],
+                ),
+                Route(
+                    RESOURCES + "/draftPurchaseOrders/{header_id}",
+                    self.delete_draft,
+                    methods=["DELETE"],
                 ),
                 Route(RESOURCES + "/{resource}", self.collection, methods=["GET", "POST"]),
             ]

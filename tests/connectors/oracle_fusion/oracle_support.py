@@ -42,20 +42,24 @@ def seeded_fake(extra_items: int = 0) -> OracleFusionFake:
     return fake
 
 
+def settings_for(base_url: str, *, page_size: int = 200) -> dict[str, Any]:
+    """A connection's settings for the fake (the password from SECRET_ENV)."""
+    return {
+        "base_url": base_url,
+        "username": USERNAME,
+        "password": f"env:{SECRET_ENV}",
+        "item_organization": "V1",
+        "procurement_bu": "Vision Operations",
+        "buyer": "Furey,Clare",
+        "supplier_site": "Lee US1",
+        "page_size": page_size,
+    }
+
+
 def connector(base_url: str, name: str, *, page_size: int = 200) -> OracleFusionConnector:
     """A connector pointed at the fake; retries sleep no time, breakers are per test name."""
     config = ConnectorConfig(
-        OracleFusionConnector.manifest,
-        {
-            "base_url": base_url,
-            "username": USERNAME,
-            "password": f"env:{SECRET_ENV}",
-            "item_organization": "V1",
-            "procurement_bu": "Vision Operations",
-            "buyer": "Furey,Clare",
-            "supplier_site": "Lee US1",
-            "page_size": page_size,
-        },
+        OracleFusionConnector.manifest, settings_for(base_url, page_size=page_size)
     )
     guard = Guard(
         name,

@@ -179,6 +179,50 @@ def test_acknowledgements_follow_the_order_status(fake: OracleFusionFake, base_u
     assert query["fields"].endswith(";lines:Item,Quantity,StatusCode")
 
 
+def test_a_purchase_order_not_yet_open_is_cancelled_once(
+    fake: OracleFusionFake, base_url: str
+) -> None:
+    oracle = connector(base_url, "ora-cancel")
+    oracle.submit_purchase_order("k", order())
+    first = oracle.cancel_purchase_order("k-cancel", "PF-0001")
+    again = oracle.cancel_purchase_order("k-cancel", "PF-0001")
+    assert (first.outcome, again.outcome) == ("cancelled", "cancelled")
+    assert again.detail == "already CANCELED"
+    (po,) = fake.purchase_orders
+    assert po["StatusCode"] == "CANCELED"
+    assert {line["StatusCode"] for line in po["lines"]} == {"CANCELED"}
+    cancels = requests_to(fake, "/action/cancel")
+    assert len(cancels) == 1
+    assert cancels[0].headers["content-type"] == "application/vnd.oracle.adf.action+json"
+    (ack,) = oracle.acknowledgements(["PF-0001"])
+    assert ack.status == "rejected"  # what the supplier gate will read from now on
+
+
+def test_an_open_purchase_order_stays_for_the_planner(
+    fake: OracleFusionFake, base_url: str
+) -> None:
+    oracle = connector(base_url, "ora-cancel-open")
+    oracle.submit_purchase_order("k", order())
+    fake.purchase_orders[0]["StatusCode"] = "OPEN"
+    answer = oracle.cancel_purchase_order("k-cancel", "PF-0001")
+    assert (answer.outcome, answer.detail) == ("confirmed", "the order is OPEN")
+    assert requests_to(fake, "/action/cancel") == []
+
+
+def test_a_draft_left_behind_is_deleted_and_an_unknown_order_is_nothing_to_cancel(
+    fake: OracleFusionFake, base_url: str
+) -> None:
+    fake.fail("/action/submit", 500, times=10)
+    oracle = connector(base_url, "ora-cancel-draft")
+    with pytest.raises(ConnectorError):
+        oracle.submit_purchase_order("k", order("PF-0004"))
+    fake.faults.clear()
+    assert oracle.cancel_purchase_order("k-c", "PF-0004").outcome == "cancelled"
+    assert fake.drafts == [] and fake.purchase_orders == []
+    unknown = oracle.cancel_purchase_order("k-u", "PF-0404")
+    assert (unknown.outcome, unknown.detail) == ("cancelled", "no such order in Oracle")
+
+
 @pytest.mark.parametrize("status", [429, 500, 503, 504])
 def test_transient_failures_are_retried(fake: OracleFusionFake, base_url: str, status: int) -> None:
     fake.fail("/itemsV2", status, times=2)

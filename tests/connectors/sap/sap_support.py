@@ -3,8 +3,10 @@
 The server is `@sap-ux/fe-mockserver-core` serving the real S/4HANA EDMX files from
 tests/fixtures/specs/sap, behind the small layer in tests/sap_mockserver/server.js
 that adds what SAP Gateway does and the mock server does not (basic auth, CSRF
-validation, server-driven paging, injected faults). Without Node or the installed
-package the tests skip, except under CI=true, where they fail.
+validation, server-driven paging, injected faults), and the entity-set behaviour in
+tests/sap_mockserver/behaviour (a deleted purchase order keeps its rows, flagged).
+Without Node or the installed package the tests skip, except under CI=true, where
+they fail.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from promoflow.connectors.sap.connector import SapS4HanaConnector
 
 TESTS = Path(__file__).resolve().parents[2]
 MOCKSERVER = TESTS / "sap_mockserver"
+BEHAVIOUR = MOCKSERVER / "behaviour"
 SPECS = TESTS / "fixtures" / "specs" / "sap"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SERVICES = ("API_PRODUCT_SRV", "API_MATERIAL_STOCK_SRV", "API_PURCHASEORDER_PROCESS_SRV")
@@ -96,6 +99,12 @@ class MockSap:
             folder.mkdir(parents=True, exist_ok=True)
             for entity_set, rows in data.get(service, {}).items():
                 (folder / f"{entity_set}.json").write_text(json.dumps(list(rows)))
+            # What SAP does and the mock server does not, per entity set (see each file).
+            for behaviour in sorted((BEHAVIOUR / service).glob("*.js")):
+                shutil.copy(behaviour, folder / behaviour.name)
+                rows_file = folder / f"{behaviour.stem}.json"
+                if not rows_file.exists():
+                    rows_file.write_text("[]")
         config = {
             "specs": str(SPECS),
             "data": str(workdir / "data"),
@@ -127,7 +136,7 @@ class MockSap:
         response.raise_for_status()
 
     def faults(self, *faults: dict[str, Any]) -> None:
-        """Inject faults: {"match": url part, "status"|"truncate"|"patchFirstRow", "times"}."""
+        """Inject faults: {"match": url part, "status"|"delayMs"|"truncate"|..., "times"}."""
         self.control("faults", list(faults))
 
     def requests(self) -> list[dict[str, Any]]:
@@ -140,14 +149,8 @@ class MockSap:
         self.process.wait(timeout=10)
 
 
-def connector(
-    server: MockSap,
-    name: str,
-    monkeypatch: pytest.MonkeyPatch,
-    **settings: Any,
-) -> SapS4HanaConnector:
-    """A connector on the mock server; its guard retries without sleeping."""
-    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+def settings_for(server: MockSap, **settings: Any) -> dict[str, Any]:
+    """A connection's settings for the mock server (the password from PASSWORD_ENV)."""
     values: dict[str, Any] = {
         "base_url": server.base_url,
         "user": USER,
@@ -162,6 +165,17 @@ def connector(
         "timeout_seconds": 10,
     }
     values.update(settings)
-    config = ConnectorConfig(SapS4HanaConnector.manifest, values)
+    return values
+
+
+def connector(
+    server: MockSap,
+    name: str,
+    monkeypatch: pytest.MonkeyPatch,
+    **settings: Any,
+) -> SapS4HanaConnector:
+    """A connector on the mock server; its guard retries without sleeping."""
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    config = ConnectorConfig(SapS4HanaConnector.manifest, settings_for(server, **settings))
     guard = Guard(name, retry=RetryPolicy(attempts=3, base_seconds=0.001), sleep=lambda _: None)
     return SapS4HanaConnector(config, ConnectorContext(name=name, guard=guard))

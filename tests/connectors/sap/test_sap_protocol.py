@@ -180,6 +180,34 @@ def test_acknowledgements_read_confirmations_in_one_batch(
     assert sum(1 for e in mock.requests() if "$batch" in e["url"]) == 1
 
 
+def test_a_purchase_order_nobody_committed_to_is_deleted_once(
+    mock: MockSap, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sap = connector(mock, "sap-cancel", monkeypatch)
+    number = sap.submit_purchase_order("promo-8-po-1", _order("PO-CANCEL-1"))
+    first = sap.cancel_purchase_order("promo-8-cancel-1", "PO-CANCEL-1")
+    again = sap.cancel_purchase_order("promo-8-cancel-1", "PO-CANCEL-1")
+    assert (first.outcome, first.detail) == ("cancelled", f"deleted {number}")
+    assert (again.outcome, again.detail) == ("cancelled", "nothing standing in SAP")
+    deletes = [e["url"] for e in mock.requests() if e["method"] == "DELETE"]
+    assert len(deletes) == 1 and f"A_PurchaseOrder('{number}')" in deletes[0]
+    # SAP keeps the order with every item flagged deleted: the supplier gate reads a rejection.
+    (ack,) = sap.acknowledgements(["PO-CANCEL-1"])
+    assert ack.status == "rejected"
+
+
+def test_a_purchase_order_the_supplier_committed_to_stays_for_the_planner(
+    mock: MockSap, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sap = connector(mock, "sap-cancel-acked", monkeypatch)
+    answer = sap.cancel_purchase_order("k", "PO-PART")
+    assert answer.outcome == "confirmed"
+    assert answer.detail == "SAP PO 4500000002: TG11 6"
+    assert sap.cancel_purchase_order("k", "PO-REJ").outcome == "cancelled"  # already deleted
+    assert sap.cancel_purchase_order("k", "PO-NEVER-SENT").outcome == "cancelled"
+    assert not [e for e in mock.requests() if e["method"] == "DELETE"]
+
+
 def test_purchase_orders_need_the_purchasing_settings(
     mock: MockSap, monkeypatch: pytest.MonkeyPatch
 ) -> None:

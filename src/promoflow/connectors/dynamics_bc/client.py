@@ -92,6 +92,10 @@ class BusinessCentralClient:
         )
         return json_object(self.system, operation, response)
 
+    def delete(self, operation: str, url: str) -> None:
+        # The API reference lists If-Match as required on DELETE; "*" matches any version.
+        guarded_request(self._http, self.guard, operation, "DELETE", url, headers={"If-Match": "*"})
+
     def pages(
         self, operation: str, url: str, params: dict[str, str]
     ) -> Iterator[list[dict[str, Any]]]:

@@ -23,6 +23,7 @@ from promoflow.connectors.ports import (
     ItemRecord,
     PositionRecord,
     PurchaseOrderAck,
+    PurchaseOrderCancellation,
     PurchaseOrderRequest,
     item_change,
 )
@@ -223,6 +224,19 @@ class BusinessCentralConnector:
         )
         log.info("bc_purchase_order_created", connection=self.system, key=key, po=order.number)
         return mapping.text(self.system, created, "number")
+
+    def cancel_purchase_order(self, key: str, number: str) -> PurchaseOrderCancellation:
+        """Delete our order while it is a draft or in review; a released one stays."""
+        existing = self._existing_order(number)
+        if existing is None:
+            return PurchaseOrderCancellation(number, "cancelled", "no such order in the company")
+        if existing.get("status") == mapping.RELEASED:
+            return PurchaseOrderCancellation(number, "confirmed", "released to the vendor")
+        order_id = mapping.text(self.system, existing, "id")
+        url = self.client.entity_url(f"purchaseOrders({order_id})")
+        self.client.delete("cancel_purchase_order", url)
+        log.info("bc_purchase_order_deleted", connection=self.system, key=key, po=number)
+        return PurchaseOrderCancellation(number, "cancelled", "deleted in Business Central")
 
     def acknowledgements(self, numbers: list[str]) -> list[PurchaseOrderAck]:
         """Released orders among `numbers`, with their item lines as confirmed."""

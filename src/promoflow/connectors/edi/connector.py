@@ -45,6 +45,7 @@ from promoflow.connectors.ports import (
     MalformedPayload,
     PublicationReceipt,
     PurchaseOrderAck,
+    PurchaseOrderCancellation,
     PurchaseOrderRequest,
     SalesRecord,
     SupplierStockRecord,
@@ -249,6 +250,15 @@ class EdiConnector:
 
         entry = self._send_once("850", key, order.number, build)
         return str(entry["reference"])
+
+    def cancel_purchase_order(self, key: str, number: str) -> PurchaseOrderCancellation:
+        """Not sent by EDI here: a cancellation (an X12 860) goes to the supplier by hand."""
+        return PurchaseOrderCancellation(
+            number,
+            "unsupported",
+            f"{self.system} sends purchase orders as X12 850 and has no cancellation (X12 860 "
+            "with purpose code 01) to send: ask the supplier to cancel it",
+        )
 
     def send_product_activity(
         self, key: str, supplier_code: str, sales: list[SalesRecord]

@@ -27,6 +27,7 @@ from promoflow.connectors.ports import (
     ItemRecord,
     PositionRecord,
     PurchaseOrderAck,
+    PurchaseOrderCancellation,
     PurchaseOrderRequest,
     item_change,
 )
@@ -164,6 +165,10 @@ class OdooConnector:
     def acknowledgements(self, numbers: list[str]) -> list[PurchaseOrderAck]:
         """Confirmed ('purchase', 'done') and cancelled orders among `numbers`."""
         return purchasing.acknowledgements(self.client, numbers)
+
+    def cancel_purchase_order(self, key: str, number: str) -> PurchaseOrderCancellation:
+        """Cancel our order while it is an RFQ; a confirmed one stays for the planner."""
+        return purchasing.cancel(self.client, number)
 
 
 def _sku_map(system: str, rows: Sequence[dict[str, Any]]) -> dict[int, str]:

@@ -1,4 +1,5 @@
-"""Purchase orders in Odoo: created once per our PO number, answered by their state.
+"""Purchase orders in Odoo: created once per our PO number, answered by their state,
+cancelled while they are requests for quotation.
 
 Our PO number is the order's `origin` (Source Document). A submission looks for
 an order with that origin first and creates one only if there is none; the
@@ -20,6 +21,7 @@ from promoflow.connectors.ports import (
     ConnectorError,
     MalformedPayload,
     PurchaseOrderAck,
+    PurchaseOrderCancellation,
     PurchaseOrderRequest,
 )
 from promoflow.kit.errors import InvalidInput
@@ -175,3 +177,25 @@ def acknowledgements(client: OdooClient, numbers: Sequence[str]) -> list[Purchas
                 if ack is not None:
                     acks.append(ack)
     return acks
+
+
+def cancel(client: OdooClient, number: str) -> PurchaseOrderCancellation:
+    """Cancel (`button_cancel`) our orders still at the RFQ stage; a confirmed one stays."""
+
+    def step() -> PurchaseOrderCancellation:
+        rows = _one(client, "purchase.order", [["origin", "=", number]], ORDER_FIELDS, limit=20)
+        standing: list[int] = []
+        for row in rows:
+            state = row.get("state")
+            if state in mapping.REFUSED:
+                continue
+            if state in mapping.ACKNOWLEDGED:
+                name = mapping.char(client.system, row, "name")
+                return PurchaseOrderCancellation(number, "confirmed", f"{name} is {state}")
+            standing.append(mapping.record_id(client.system, row))
+        if standing:
+            client.api.execute("purchase.order", "button_cancel", {}, ids=standing)
+        detail = f"{len(standing)} cancelled in Odoo" if standing else "nothing standing in Odoo"
+        return PurchaseOrderCancellation(number, "cancelled", detail)
+
+    return client.guarded("cancel_purchase_order", step)

@@ -115,6 +115,9 @@ class OracleFusionClient:
         )
         return json_object(self.system, operation, response)
 
+    def delete(self, operation: str, path: str) -> None:
+        guarded_request(self._http, self.guard, operation, "DELETE", self.url(path))
+
     def collection(
         self, operation: str, path: str, params: dict[str, str]
     ) -> Iterator[list[dict[str, Any]]]:

@@ -30,6 +30,7 @@ from promoflow.connectors.ports import (
     MalformedPayload,
     PositionRecord,
     PurchaseOrderAck,
+    PurchaseOrderCancellation,
     PurchaseOrderRequest,
     item_change,
 )
@@ -233,3 +234,41 @@ class OracleFusionConnector:
                     if ack is not None:
                         acks.append(ack)
         return acks
+
+    def cancel_purchase_order(self, key: str, number: str) -> PurchaseOrderCancellation:
+        """Cancel the order before it is open (dispatched); a draft left behind is deleted."""
+        order = self._find("purchaseOrders", number, PO_FIELDS)
+        if order is None:
+            draft = self._find("draftPurchaseOrders", number, "POHeaderId,OrderNumber")
+            if draft is None:
+                return PurchaseOrderCancellation(number, "cancelled", "no such order in Oracle")
+            self.client.delete(
+                "cancel_purchase_order", f"draftPurchaseOrders/{_header(self.system, draft)}"
+            )
+            return PurchaseOrderCancellation(number, "cancelled", "its draft deleted, never sent")
+        status = order.get("StatusCode")
+        if status in mapping.REFUSED:
+            return PurchaseOrderCancellation(number, "cancelled", f"already {status}")
+        if mapping.acknowledgement(self.system, order) is not None:
+            return PurchaseOrderCancellation(number, "confirmed", f"the order is {status}")
+        answer = self.client.post(
+            "cancel_purchase_order",
+            f"purchaseOrders/{_header(self.system, order)}/action/cancel",
+            {},
+            content_type=ACTION_TYPE,
+        )
+        if answer.get("result") != "SUCCESS":
+            return PurchaseOrderCancellation(
+                number, "refused", f"Oracle answered result={answer.get('result')!r}"
+            )
+        log.info("oracle_purchase_order_cancelled", connection=self.system, key=key, po=number)
+        return PurchaseOrderCancellation(number, "cancelled")
+
+
+def _header(system: str, order: dict[str, Any]) -> str:
+    header_id = order.get("POHeaderId")
+    if not isinstance(header_id, int | str) or isinstance(header_id, bool) or header_id == "":
+        raise MalformedPayload(
+            system, "an order without POHeaderId", payload=order, field="POHeaderId"
+        )
+    return str(header_id)

@@ -132,6 +132,7 @@ class SandboxPurchaseOrder(Base):
     lines: Mapped[JsonList]  # [[sku, quantity], ...]
     external_ref: Mapped[str] = mapped_column(sa.String(80))
     submitted_at: Mapped[Timestamp]
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class SandboxSupplierBehaviour(Base):

@@ -1,4 +1,5 @@
-"""Sandbox supplier portal: purchase orders in, acknowledgements out when their time comes."""
+"""Sandbox supplier portal: purchase orders in, acknowledgements out when their time comes;
+a PO its supplier has not confirmed yet can be cancelled."""
 
 from __future__ import annotations
 
@@ -11,7 +12,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from promoflow.catalog.models import Location, Supplier
-from promoflow.connectors.ports import PurchaseOrderAck, PurchaseOrderRequest
+from promoflow.connectors.ports import (
+    PurchaseOrderAck,
+    PurchaseOrderCancellation,
+    PurchaseOrderRequest,
+)
 from promoflow.connectors.sandbox.base import Rejected, SandboxSystem
 from promoflow.connectors.sandbox.faults import as_utc
 from promoflow.connectors.sandbox.models import SandboxPurchaseOrder, SandboxSupplierBehaviour
@@ -91,7 +96,10 @@ class SandboxSupplierPortal(SandboxSystem):
         def apply(session: Session) -> list[PurchaseOrderAck]:
             now = utcnow()
             acks: list[PurchaseOrderAck] = []
-            query = sa.select(SandboxPurchaseOrder).where(SandboxPurchaseOrder.number.in_(numbers))
+            query = sa.select(SandboxPurchaseOrder).where(
+                SandboxPurchaseOrder.number.in_(numbers),
+                SandboxPurchaseOrder.cancelled_at.is_(None),  # withdrawn before any answer
+            )
             for po in session.scalars(query.order_by(SandboxPurchaseOrder.number)):
                 row = session.get(SandboxSupplierBehaviour, po.supplier_code)
                 ack = _acknowledge(po, SupplierBehaviour.of(row), now)
@@ -101,6 +109,31 @@ class SandboxSupplierPortal(SandboxSystem):
             return acks
 
         return self.call("acknowledgements", key, apply)
+
+    def cancel_purchase_order(self, key: str, number: str) -> PurchaseOrderCancellation:
+        """Withdraw a PO its supplier has not confirmed yet; a confirmed one stays."""
+
+        def apply(session: Session) -> PurchaseOrderCancellation:
+            po = session.get(SandboxPurchaseOrder, number)
+            if po is None:
+                self.record(session, "cancel_purchase_order", key, "applied", "never received")
+                return PurchaseOrderCancellation(number, "cancelled", "the portal never got it")
+            if po.cancelled_at is not None:
+                self.record(session, "cancel_purchase_order", key, "duplicate", number)
+                return PurchaseOrderCancellation(number, "cancelled", "already cancelled")
+            row = session.get(SandboxSupplierBehaviour, po.supplier_code)
+            answer = _acknowledge(po, SupplierBehaviour.of(row), utcnow())
+            if answer is not None and answer.status != "rejected":
+                self.record(session, "cancel_purchase_order", key, "rejected", "confirmed")
+                when = f"{answer.acknowledged_at:%Y-%m-%d %H:%M} UTC"
+                return PurchaseOrderCancellation(
+                    number, "confirmed", f"{po.supplier_code} confirmed it ({answer.status}) {when}"
+                )
+            po.cancelled_at = utcnow()
+            self.record(session, "cancel_purchase_order", key, "applied", number)
+            return PurchaseOrderCancellation(number, "cancelled")
+
+        return self.call("cancel_purchase_order", key, apply)
 
 
 def _acknowledge(

@@ -4,7 +4,8 @@
 - inventory: `API_MATERIAL_STOCK_SRV` A_MatlStkInAcctMod, summed per material and
   our location (plants map to locations by configuration).
 - purchase_orders: `API_PURCHASEORDER_PROCESS_SRV` A_PurchaseOrder created by deep
-  insert; confirmations read back from the schedule lines.
+  insert; confirmations read back from the schedule lines; cancelled by DELETE,
+  which SAP answers by flagging every item deleted.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from promoflow.connectors.ports import (
     MalformedPayload,
     PositionRecord,
     PurchaseOrderAck,
+    PurchaseOrderCancellation,
     PurchaseOrderRequest,
     item_change,
 )
@@ -281,3 +283,36 @@ class SapS4HanaConnector:
                 if ack is not None:
                     acks.append(ack)
         return acks
+
+    def cancel_purchase_order(self, key: str, number: str) -> PurchaseOrderCancellation:
+        """Delete our PO (SAP flags its items deleted) unless the supplier committed to it."""
+        service = self._service(PURCHASE_ORDERS)
+        body = service.get_json(
+            "find purchase order to cancel",
+            "A_PurchaseOrder",
+            {
+                "$filter": f"CorrespncInternalReference eq {filter_literal(number)}",
+                "$expand": "to_PurchaseOrderItem,to_PurchaseOrderItem/to_ScheduleLine",
+            },
+        )
+        standing = []
+        for order in collection_page(self.system, body).rows:
+            answer = acknowledgement(self.system, order)
+            if answer is not None and answer.status == "rejected":
+                continue  # already deleted
+            if answer is not None:
+                committed = ", ".join(f"{sku} {units:g}" for sku, units in answer.confirmed)
+                return PurchaseOrderCancellation(
+                    number, "confirmed", f"SAP PO {order.get('PurchaseOrder')}: {committed}"
+                )
+            standing.append(str(order.get("PurchaseOrder") or ""))
+        for purchase_order in standing:
+            service.modify(
+                "cancel purchase order",
+                "DELETE",
+                f"A_PurchaseOrder({filter_literal(purchase_order)})",
+                content=b"",
+                content_type="application/json",
+            )
+        detail = f"deleted {', '.join(standing)}" if standing else "nothing standing in SAP"
+        return PurchaseOrderCancellation(number, "cancelled", detail)

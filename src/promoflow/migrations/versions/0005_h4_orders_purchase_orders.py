@@ -1,0 +1,53 @@
+"""purchase orders: a claim on each create sent to an ERP, so one worker creates;
+the sandbox supplier portal records cancellations
+
+Revision ID: 0005_h4_orders
+Revises: 0004
+Create Date: 2026-12-02 10:00:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0005_h4_orders"
+down_revision: str | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "outbound_claims",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("connection", sa.String(length=64), nullable=False),
+        sa.Column("operation", sa.String(length=40), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("holder", sa.String(length=120), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("result", sa.String(length=200), nullable=True),
+        sa.Column("detail", sa.Text(), nullable=False),
+        sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("lease_until", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "state IN ('claimed','done','released')", name=op.f("ck_outbound_claims_state")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbound_claims")),
+        sa.UniqueConstraint(
+            "connection",
+            "operation",
+            "key",
+            name=op.f("uq_outbound_claims_connection_operation_key"),
+        ),
+    )
+    with op.batch_alter_table("sandbox_purchase_orders", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("sandbox_purchase_orders", schema=None) as batch_op:
+        batch_op.drop_column("cancelled_at")
+    op.drop_table("outbound_claims")
