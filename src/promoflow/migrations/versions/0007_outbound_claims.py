@@ -1,9 +1,9 @@
 """purchase orders: a claim on each create sent to an ERP, so one worker creates;
 the sandbox supplier portal records cancellations
 
-Revision ID: 0005_h4_orders
-Revises: 0004
-Create Date: 2026-12-02 10:00:00.000000
+Revision ID: 0007_outbound_claims
+Revises: 0006_executors
+Create Date: 2026-12-06 12:10:00.000000
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_h4_orders"
-down_revision: str | None = "0004"
+revision: str = "0007_outbound_claims"
+down_revision: str | None = "0006_executors"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
