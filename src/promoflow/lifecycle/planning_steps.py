@@ -18,7 +18,7 @@ from dbos import DBOS
 from promoflow.connectors import registry
 from promoflow.connectors.ports import ConnectorError, PurchaseOrderRequest
 from promoflow.kit.clock import utcnow
-from promoflow.kit.db import transaction
+from promoflow.kit.db import reading
 from promoflow.lifecycle import replenishment_plan, stock_planning
 from promoflow.lifecycle.planning_policy import PlanningPolicy, load_planning_policy
 from promoflow.promotions import repository as promotions_repository
@@ -38,7 +38,7 @@ def planning_policy() -> dict[str, Any]:
 
 
 def _inputs(promotion_id: int) -> stock_planning.PlanningInputs:
-    with transaction(get_runtime().sessions) as session:
+    with reading(get_runtime().workflow_sessions) as session:
         promotion = promotions_service.get_promotion(session, promotion_id)
         return stock_planning.load_inputs(session, promotion)
 
@@ -119,7 +119,7 @@ def cancel_purchase_order(key: str, number: str) -> dict[str, str]:
 @DBOS.step(retries_allowed=True, max_attempts=3, interval_seconds=0.5, backoff_rate=2.0)
 def sales_to_date(promotion_id: int, days: int) -> list[list[Any]]:
     """Units sold per (sku, store) over the window's first `days` days, from the sales feed."""
-    with transaction(get_runtime().sessions) as session:
+    with reading(get_runtime().workflow_sessions) as session:
         promotion = promotions_service.get_promotion(session, promotion_id)
         skus = [item.sku for _, item in promotions_repository.scope_items(session, promotion_id)]
         codes = [loc.code for loc in promotions_repository.scope_locations(session, promotion_id)]

@@ -21,7 +21,7 @@ from promoflow.forecasting import service as forecast_service
 from promoflow.forecasting.champion import champion_forecaster
 from promoflow.inventory import service as inventory_service
 from promoflow.kit.clock import utcnow
-from promoflow.kit.db import transaction
+from promoflow.kit.db import reading, transaction
 from promoflow.promotions import repository as promotions_repository
 from promoflow.promotions import service as promotions_service
 from promoflow.publications import service as publications_service
@@ -58,7 +58,7 @@ def seconds_until(iso_time: str) -> float:
 )
 def send_store_tasks(promotion_id: int) -> int:
     """Create the readiness tasks in the store task system (once per revision)."""
-    with transaction(get_runtime().sessions) as session:
+    with transaction(get_runtime().workflow_sessions) as session:
         promotion = promotions_service.get_promotion(session, promotion_id)
         tasks = publications_service.create_store_tasks(session, promotion)
         key = f"{promotion.code}-r{promotion.revision}-store-tasks"
@@ -69,8 +69,8 @@ def send_store_tasks(promotion_id: int) -> int:
 @DBOS.step(retries_allowed=True, max_attempts=3, interval_seconds=0.5, backoff_rate=2.0)
 def refresh_supplier_acks(promotion_id: int) -> int:
     """Pull acknowledgements for the promotion's purchase orders (applying one twice is a no-op)."""
-    sessions = get_runtime().sessions
-    with transaction(sessions) as session:
+    sessions = get_runtime().workflow_sessions
+    with reading(sessions) as session:
         numbers = inventory_service.promotion_purchase_orders(session, promotion_id)
     if not numbers:
         return 0
@@ -86,7 +86,7 @@ def plan_publication(promotion_id: int, channel: str) -> dict[str, Any]:
     The part size is recorded with the plan: a recovered workflow may run in
     another process, and every process must cut the same parts.
     """
-    with transaction(get_runtime().sessions) as session:
+    with transaction(get_runtime().workflow_sessions) as session:
         promotion = promotions_service.get_promotion(session, promotion_id)
         row = publications_service.ensure_publication(session, promotion, channel)
         count = len(publications_service.price_changes(session, promotion, channel))
@@ -108,8 +108,8 @@ def plan_publication(promotion_id: int, channel: str) -> dict[str, Any]:
 )
 def publish_part(promotion_id: int, channel: str, key: str, part: int, size: int) -> dict[str, Any]:
     """Send one part of the channel's prices under its own idempotency key."""
-    sessions = get_runtime().sessions
-    with transaction(sessions) as session:
+    sessions = get_runtime().workflow_sessions
+    with reading(sessions) as session:
         promotion = promotions_service.get_promotion(session, promotion_id)
         changes = publications_service.price_changes(session, promotion, channel)
     chunk = changes[part * size : (part + 1) * size]
@@ -144,7 +144,7 @@ def revert_channel(promotion_id: int, channel: str, key: str, parts: int) -> int
     withdrawn = sum(
         publisher.revert_prices(f"{key}/part-{part:04d}").accepted for part in range(parts)
     )
-    with transaction(get_runtime().sessions) as session:
+    with transaction(get_runtime().workflow_sessions) as session:
         promotion = promotions_service.get_promotion(session, promotion_id)
         publications_service.mark_status(
             session, promotion, channel, "reverted", f"{withdrawn} prices withdrawn"
@@ -155,7 +155,7 @@ def revert_channel(promotion_id: int, channel: str, key: str, parts: int) -> int
 @DBOS.step(retries_allowed=True, max_attempts=3, interval_seconds=0.5, backoff_rate=2.0)
 def fetch_actuals(promotion_id: int) -> dict[str, Any]:
     """Units and revenue sold during the promotion, from the sales feed."""
-    with transaction(get_runtime().sessions) as session:
+    with reading(get_runtime().workflow_sessions) as session:
         promotion = promotions_service.get_promotion(session, promotion_id)
         items = promotions_repository.scope_items(session, promotion_id)
         costs = {item.sku: float(item.unit_cost) for _, item in items}
@@ -193,13 +193,13 @@ def post_finance(
 def forecast_demand(promotion_id: int) -> dict[str, Any]:
     """Forecast the promotion with the champion outside any write transaction.
 
-    A trained model takes seconds; on SQLite every transaction holds the write lock,
-    so reading, forecasting and storing are three separate moves. Storing replaces
+    A trained model takes seconds, and on SQLite a writing transaction holds the
+    write lock, so reading, forecasting and storing are three separate moves. Storing replaces
     the revision's lines, so a retried step leaves the same lines (its event may be
     logged twice).
     """
-    sessions = get_runtime().sessions
-    with transaction(sessions) as session:
+    sessions = get_runtime().workflow_sessions
+    with reading(sessions) as session:
         promotion = promotions_service.get_promotion(session, promotion_id)
         forecaster = champion_forecaster(session)
         inputs = forecast_service.forecast_inputs(session, promotion, forecaster)
