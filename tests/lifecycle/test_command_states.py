@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from promoflow.kit.db import transaction
-from promoflow.kit.errors import Conflict, Forbidden
+from promoflow.kit.errors import Conflict, Forbidden, Unavailable
 from promoflow.lifecycle import commands
 from promoflow.promotions.models import Promotion, PromotionLocation
 from promoflow.publications.models import StoreTask
@@ -140,3 +140,22 @@ def test_the_requester_or_operations_admin_cancels_a_draft(
     )
     [cancelled] = events("promotion.cancelled", f"promotion/{promotion_id}")
     assert cancelled.actor == actor
+
+
+def test_another_author_may_not_cancel_a_running_promotion(rt: Runtime, made: list[int]) -> None:
+    promotion_id = hand_made_promotion("scheduled", requested_by="mia.merch")
+    made.append(promotion_id)
+    with pytest.raises(Forbidden, match="is a promotion of mia.merch; only they or operations"):
+        commands.cancel_promotion(promotion_id, "noah.merch", "merchandiser", "not mine")
+    assert _status(rt, promotion_id) == "scheduled"
+
+
+def test_a_cancellation_no_workflow_takes_is_refused_not_accepted(
+    rt: Runtime, made: list[int]
+) -> None:
+    """A running promotion is cancelled by its workflow; an undelivered request is a 503."""
+    promotion_id = hand_made_promotion("scheduled", requested_by="mia.merch")
+    made.append(promotion_id)  # made by hand: no workflow runs for it
+    with pytest.raises(Unavailable, match="did not take the cancellation; nothing was changed"):
+        commands.cancel_promotion(promotion_id, "mia.merch", "merchandiser", "range review")
+    assert _status(rt, promotion_id) == "scheduled"

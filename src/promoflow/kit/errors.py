@@ -45,6 +45,13 @@ class Forbidden(PromoflowError):
     title = "Forbidden"
 
 
+class Unavailable(PromoflowError):
+    """Something the request needs did not answer; nothing was changed, so it may be retried."""
+
+    status = 503
+    title = "Service unavailable"
+
+
 class PolicyError(PromoflowError):
     """A policy file that cannot be loaded; names the file, field and value."""
 

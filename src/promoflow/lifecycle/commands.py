@@ -19,7 +19,7 @@ from promoflow.gates import service as gates_service
 from promoflow.gates.models import GateWaiver
 from promoflow.kit.clock import utcnow
 from promoflow.kit.db import transaction
-from promoflow.kit.errors import Conflict, InvalidInput
+from promoflow.kit.errors import Conflict, InvalidInput, Unavailable
 from promoflow.lifecycle import planning_decisions, signals
 from promoflow.lifecycle.queue import lifecycle_queue
 from promoflow.lifecycle.timing import plan_timing
@@ -197,7 +197,15 @@ def cancel_promotion(promotion_id: int, actor: str, role: str, reason: str) -> P
             return promotions_service.cancel_draft(session, promotion, actor, role, reason)
         if promotion.status in ("closed", "cancelled", "rejected", "ended", "analysed"):
             raise Conflict(f"promotion {promotion.code} is {promotion.status}; too late to cancel")
-    signals.notify(promotion.workflow_id, "cancel", actor=actor, role=role, reason=reason)
+        promotions_service.ensure_may_cancel(promotion, actor, role)
+    # The request is only this message to the workflow, which cancels and compensates
+    # wherever it waits: one that was not delivered must not look accepted.
+    if not signals.notify(promotion.workflow_id, "cancel", actor=actor, role=role, reason=reason):
+        raise Unavailable(
+            f"the lifecycle of promotion {promotion.code} did not take the cancellation; "
+            "nothing was changed; try again",
+            workflow_id=promotion.workflow_id,
+        )
     return promotion
 
 

@@ -182,17 +182,23 @@ def submit_promotion(
     return promotion
 
 
-def cancel_draft(
-    session: Session, promotion: Promotion, actor: str, role: str, reason: str
-) -> Promotion:
-    """Cancel a draft: only its requester (the same person, however spelt) or operations_admin."""
+def ensure_may_cancel(promotion: Promotion, actor: str, role: str) -> None:
+    """Only its requester (the same person, however spelt) or operations_admin cancels it."""
     if role != DRAFT_ADMIN_ROLE and not same_person(actor, promotion.requested_by):
+        kind = "a draft" if promotion.status == "draft" else "a promotion"
         raise Forbidden(
-            f"promotion {promotion.code} is a draft of {promotion.requested_by}; only they or "
+            f"promotion {promotion.code} is {kind} of {promotion.requested_by}; only they or "
             f"{DRAFT_ADMIN_ROLE} may cancel it, not {actor} ({role})",
             actor=actor,
             requested_by=promotion.requested_by,
         )
+
+
+def cancel_draft(
+    session: Session, promotion: Promotion, actor: str, role: str, reason: str
+) -> Promotion:
+    """Cancel a draft: only its requester or operations_admin."""
+    ensure_may_cancel(promotion, actor, role)
     return transition(session, promotion, "cancelled", reason, actor)
 
 
