@@ -19,6 +19,8 @@ their HTTP clients with `config.http_client()`, which checks every request's hos
 
 from __future__ import annotations
 
+import math
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -122,6 +124,54 @@ def _check_range(item: ConfigField, number: float) -> None:
         raise InvalidInput(f"config.{item.name}", number, f"must be at most {item.maximum:g}")
 
 
+# Settings arrive typed from the API and as text from the CLI's --set: text is
+# read strictly (no 'yes' for true, no '1.5' for an integer, no 'nan' or 'inf').
+_INTEGER_TEXT = re.compile(r"^[+-]?\d{1,12}$")
+_NUMBER_LIMIT = 1e9  # no setting of ours is larger; beyond it a float stops being exact
+
+
+def _integer(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and _INTEGER_TEXT.match(value.strip()):
+        return int(value.strip())
+    raise ValueError(value)
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(value)
+    number = float(value)
+    if not math.isfinite(number) or abs(number) > _NUMBER_LIMIT:
+        raise ValueError(value)
+    return number
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text not in ("true", "false"):
+        raise ValueError(value)
+    return text == "true"
+
+
+def timeout_field(default: float = 30.0) -> ConfigField:
+    """The `timeout_seconds` setting every HTTP connector has: one second to ten minutes."""
+    return ConfigField(
+        "timeout_seconds",
+        "number",
+        default=default,
+        description="seconds to wait for one answer",
+        minimum=1,
+        maximum=600,
+    )
+
+
 def _coerce(item: ConfigField, value: Any) -> Any:
     """The value in its field's type, or InvalidInput naming the field and value."""
     where = f"config.{item.name}"
@@ -136,22 +186,17 @@ def _coerce(item: ConfigField, value: Any) -> Any:
             )
         return value
     try:
-        if item.kind in ("integer", "number"):
-            if isinstance(value, bool):
-                raise ValueError
-            number: float = int(value) if item.kind == "integer" else float(value)
+        if item.kind == "integer":
+            number: float = _integer(value)
+            _check_range(item, number)
+            return number
+        if item.kind == "number":
+            number = _number(value)
             _check_range(item, number)
             return number
         if item.kind == "boolean":
-            if isinstance(value, bool):
-                return value
-            text = str(value).strip().lower()
-            if text in ("true", "yes", "1"):
-                return True
-            if text in ("false", "no", "0"):
-                return False
-            raise ValueError
-    except (TypeError, ValueError):
+            return _boolean(value)
+    except (TypeError, ValueError, OverflowError):
         raise InvalidInput(where, value, f"must be a {item.kind}") from None
     text = str(value)
     if item.kind == "url" and not text.startswith(("http://", "https://")):

@@ -22,6 +22,7 @@ from promoflow.connectors.framework import (
     ConnectorContext,
     Manifest,
     timed_check,
+    timeout_field,
 )
 from promoflow.connectors.ports import ConnectorError, PriceChange, PublicationReceipt
 from promoflow.kit.logging import get_logger
@@ -84,7 +85,12 @@ class CommercetoolsConnector:
             ),
             ConfigField("currency", default="EUR", description="ISO 4217 currency of prices"),
             ConfigField(
-                "fraction_digits", "integer", default=2, description="the currency's decimals"
+                "fraction_digits",
+                "integer",
+                default=2,
+                description="the currency's decimals (ISO 4217: 0 to 4)",
+                minimum=0,
+                maximum=4,
             ),
             ConfigField(
                 "timezone",
@@ -97,7 +103,7 @@ class CommercetoolsConnector:
                 default="",
                 description="channel key = prefix + our location code",
             ),
-            ConfigField("timeout_seconds", "number", default=30.0),
+            timeout_field(),
         ),
         description="Promotion prices as channel-scoped, dated embedded Prices on variants",
     )

@@ -17,6 +17,7 @@ from promoflow.connectors.framework import (
     ConnectorContext,
     Manifest,
     timed_check,
+    timeout_field,
 )
 from promoflow.connectors.ports import (
     ConnectorError,
@@ -76,7 +77,7 @@ class BusinessCentralConnector:
                 description="API route whose itemLedgerEntries carry locationCode",
             ),
             ConfigField("page_size", "integer", default=500, minimum=1, maximum=20000),
-            ConfigField("timeout_seconds", "number", default=30.0),
+            timeout_field(),
         ),
         description="Item master, inventory positions summed from item ledger entries, "
         "purchase orders created with their lines in one request.",

@@ -67,7 +67,14 @@ class FlatFileConnector:
             ConfigField("root", "path", description="the drop folder holding the four folders"),
             ConfigField("encoding", default="utf-8", description="text encoding of CSV files"),
             ConfigField("delimiter", default=",", description="CSV field separator"),
-            ConfigField("page_size", "integer", default=5000, description="records per page"),
+            ConfigField(
+                "page_size",
+                "integer",
+                default=5000,
+                description="records per page",
+                minimum=1,
+                maximum=100_000,
+            ),
         ),
         description="Items, inventory positions, sales and regular prices in; promo prices out",
     )

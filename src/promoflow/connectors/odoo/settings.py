@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from promoflow.connectors.framework import ConfigField, ConnectorConfig
+from promoflow.connectors.framework import ConfigField, ConnectorConfig, timeout_field
 from promoflow.kit.errors import InvalidInput
 
 PROTOCOLS = ("json2", "jsonrpc")
@@ -31,7 +31,7 @@ FIELDS = (
         description="Odoo location full names to our location codes: WH/Stock=DC01,SHOP1/Stock=S01",
     ),
     ConfigField("page_size", "integer", default=200, minimum=1, maximum=MAX_PAGE_SIZE),
-    ConfigField("timeout_seconds", "number", default=30.0),
+    timeout_field(),
 )
 
 

@@ -15,6 +15,7 @@ from promoflow.connectors.framework import (
     ConnectorContext,
     Manifest,
     timed_check,
+    timeout_field,
 )
 from promoflow.connectors.oracle_fusion import mapping
 from promoflow.connectors.oracle_fusion.client import (
@@ -67,7 +68,7 @@ class OracleFusionConnector:
             ConfigField("supplier_site", description="supplier site of new POs"),
             # Oracle caps `limit` at 500 rows.
             ConfigField("page_size", "integer", default=200, minimum=1, maximum=500),
-            ConfigField("timeout_seconds", "number", default=30.0),
+            timeout_field(),
         ),
         description="Items (itemsV2), on-hand (inventoryOnhandBalances) summed per item and "
         "inventory organization, purchase orders created as drafts and submitted.",

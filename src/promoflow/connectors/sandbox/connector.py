@@ -48,6 +48,7 @@ class SandboxConnector:
                 default=5000,
                 description="Positions per page when streaming stock.",
                 minimum=1,
+                maximum=100_000,
             ),
         ),
         description="The seeded retailer's simulated systems; no credentials needed.",

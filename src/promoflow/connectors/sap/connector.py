@@ -26,6 +26,7 @@ from promoflow.connectors.framework import (
     ConnectorContext,
     Manifest,
     timed_check,
+    timeout_field,
 )
 from promoflow.connectors.ports import (
     ItemRecord,
@@ -89,12 +90,19 @@ MANIFEST = Manifest(
         ConfigField("in_transit_stock_types", required=False, default=""),
         ConfigField("language", default="EN", description="language of product descriptions"),
         ConfigField("valuation_area", required=False, default="", description="cost from here"),
-        ConfigField("page_size", "integer", default=1000, description="$top; 0 = server paging"),
+        ConfigField(
+            "page_size",
+            "integer",
+            default=1000,
+            description="$top; 0 = server paging",
+            minimum=0,
+            maximum=10000,
+        ),
         ConfigField("company_code", required=False, default=""),
         ConfigField("purchasing_organization", required=False, default=""),
         ConfigField("purchasing_group", required=False, default=""),
         ConfigField("order_type", default="NB", description="purchase order type"),
-        ConfigField("timeout_seconds", "number", default=30.0),
+        timeout_field(),
     ),
     description="Item master, stock and purchase orders from SAP S/4HANA's OData V2 APIs",
 )
