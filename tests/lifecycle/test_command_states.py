@@ -145,7 +145,7 @@ def test_the_requester_or_operations_admin_cancels_a_draft(
 def test_another_author_may_not_cancel_a_running_promotion(rt: Runtime, made: list[int]) -> None:
     promotion_id = hand_made_promotion("scheduled", requested_by="mia.merch")
     made.append(promotion_id)
-    with pytest.raises(Forbidden, match="is a promotion of mia.merch; only they or operations"):
+    with pytest.raises(Forbidden, match=r"is a promotion of mia\.merch; only they or operations"):
         commands.cancel_promotion(promotion_id, "noah.merch", "merchandiser", "not mine")
     assert _status(rt, promotion_id) == "scheduled"
 
