@@ -17,7 +17,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 import structlog
+from bench_server import fresh_database_url
 
 from promoflow.config import Settings
 from promoflow.kit.clock import utcnow
@@ -35,16 +35,6 @@ from promoflow.runtime import start_runtime, stop_runtime
 from promoflow.scenario import estate_actions, picking
 from promoflow.scenario.desk import Desk, PromotionScript
 from promoflow.scenario.generator import ScenarioSize, generate
-
-
-def _fresh_postgres(url: str) -> str:
-    """Create an empty database beside `url`'s (dropped by hand afterwards)."""
-    name = f"promoflow_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return sa.make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
 class LockErrors(logging.Handler):
@@ -71,10 +61,7 @@ def main() -> int:
     parser.add_argument("--promotions", type=int, default=40)
     parser.add_argument("--database-url", default="")
     args = parser.parse_args()
-    if args.database_url.startswith("postgresql"):
-        url = _fresh_postgres(args.database_url)
-    else:
-        url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
+    url = fresh_database_url(args.database_url, Path(tempfile.mkdtemp()))
     settings = Settings(
         database_url=url,
         executor_id="bench",

@@ -11,6 +11,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
@@ -105,6 +106,11 @@ def test_settings(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Sett
         # enough for a test's desk to act first on a busy two-core machine.
         seconds_per_business_hour=0.05,
         notification_poll_seconds=0.05,
+        # Small pools: the suite's own processes (serve, workers, crash workers) share
+        # the PostgreSQL server's 100 connections with this one.
+        api_max_concurrency=6,
+        workflow_db_connections=4,
+        dbos_system_db_connections=8,
     )
 
 
@@ -117,7 +123,28 @@ def runtime(test_settings: Settings) -> Iterator[object]:
     os.environ["PROMOFLOW_DATABASE_URL"] = test_settings.resolved_database_url()
     rt = start_runtime(test_settings)
     yield rt
+    _end_leftover_workflows()
     stop_runtime()
+
+
+def _end_leftover_workflows() -> None:
+    """Cancel the workflows tests left waiting (a live promotion, a case nobody decided).
+
+    The interpreter joins DBOS's workflow threads at exit, and a thread still
+    waiting after DBOS shut down would keep polling a database that is gone. A
+    cancelled workflow stops at its next DBOS call; a message wakes it for one.
+    """
+    from dbos import DBOS
+
+    from promoflow.lifecycle.signals import TOPIC
+
+    leftover = DBOS.list_workflows(
+        status=["PENDING", "ENQUEUED"], load_input=False, load_output=False
+    )
+    for workflow in leftover:
+        DBOS.cancel_workflow(workflow.workflow_id)
+        with suppress(Exception):  # a workflow with no lifecycle topic: cancelling is enough
+            DBOS.send(workflow.workflow_id, {"kind": "test session over"}, topic=TOPIC)
 
 
 @pytest.fixture(scope="session")

@@ -76,6 +76,17 @@ class Process:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=10)
 
+    def stop(self, grace: float = 20.0) -> int | None:
+        """SIGTERM, as an orchestrator stops it: its exit code, or None if it needed SIGKILL."""
+        if not self.alive():
+            return self.process.returncode
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return None
+
 
 @dataclass
 class Server(Process):
@@ -94,13 +105,7 @@ def _start(args: list[str], env: Mapping[str, str], log: Path) -> Process:
 
 
 def _stop(process: Process) -> None:
-    if not process.alive():
-        return
-    process.process.send_signal(signal.SIGTERM)
-    try:
-        process.process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    process.stop()
 
 
 @contextmanager

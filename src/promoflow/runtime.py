@@ -7,8 +7,10 @@ through `start_runtime`, so DBOS always shares the application's database.
 from __future__ import annotations
 
 import logging
+import os
+import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from dbos import DBOS, DBOSConfig, SQLAlchemyDatasource
 from dbos._datasource import DatasourceOptions
@@ -234,6 +236,21 @@ def stop_runtime() -> None:
     for engine in (_runtime.engine, _runtime.api_engine, _runtime.workflow_engine):
         engine.dispose()
     _runtime = None
+
+
+def exit_process(code: int = 0) -> NoReturn:
+    """End a serve or worker process once `stop_runtime` has run, without waiting for workflows.
+
+    Workflows waiting for people or dates sit in DBOS threads the interpreter
+    would join at exit; once DBOS is shut down those threads either poll a closed
+    system database forever or wake into a runtime that is gone. Nothing of
+    theirs lives only in memory (every step is checkpointed), so the process
+    leaves them behind, as a crash would, and they resume in the next process.
+    """
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def run_tx(func: Any, *args: Any, **kwargs: Any) -> Any:

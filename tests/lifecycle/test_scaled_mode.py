@@ -11,6 +11,7 @@ exactly once.
 
 from __future__ import annotations
 
+import signal
 import time
 import uuid
 from collections import Counter
@@ -208,6 +209,10 @@ def test_a_worker_killed_mid_flight_costs_no_promotion_and_no_repeated_price(
         "seconds_per_business_hour": "2",
         "executor_reap_seconds": "1",
         "publication_part_size": "4",
+        # Three processes and the suite's own share the server's 100 connections.
+        "api_max_concurrency": "4",
+        "workflow_db_connections": "4",
+        "dbos_system_db_connections": "6",
     }
     processes: dict[str, Process] = {}
     with ExitStack() as stack:
@@ -267,9 +272,18 @@ def test_a_worker_killed_mid_flight_costs_no_promotion_and_no_repeated_price(
                 statuses
             )
             time.sleep(0.3)
+        # Stopped as an orchestrator stops them: each exits at once on SIGTERM,
+        # though every lifecycle still waits for its end date in a worker.
+        survivors = [name for name in WORKERS if name != victim]
+        exits = {name: processes[name].stop(grace=15) for name in survivors}
+        exits["serve"] = server.stop(grace=15)
         logs = {name: p.output() for name, p in processes.items()} | {"serve": server.output()}
 
     assert victim is not None, "no promotion went live before the deadline"
+    # uvicorn re-raises the SIGTERM it shut down on, so serve's exit says so.
+    assert exits == {**{name: 0 for name in exits}, "serve": -signal.SIGTERM}, (exits, logs)
+    # A stop is not a failure: every lifecycle is still pending, for the next process.
+    assert sum(_pending_by_executor(estate.url).values()) == PROMOTIONS
     assert Counter(statuses.values()).keys() <= REACHED_LIVE, (statuses, logs)
     takeovers = [name for name, text in logs.items() if f'"executor": "{victim}"' in text]
     assert takeovers, f"nobody took over {victim}'s workflows: {logs}"

@@ -17,10 +17,11 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to bind"),
     port: int = typer.Option(8000, help="Port to listen on"),
 ) -> None:
-    """Run the API (and the workflows it starts) in this process."""
+    """Run the API (and, unless PROMOFLOW_RUN_WORKFLOWS=false, the workflows it starts)."""
     import uvicorn
 
     from promoflow.app import create_app
+    from promoflow.runtime import exit_process
 
     configure_logging()
     settings = get_settings()
@@ -33,12 +34,13 @@ def serve(
         # answers its client 502; outliving the balancer's idle timeout avoids it.
         timeout_keep_alive=settings.api_keep_alive_seconds,
     )
+    exit_process(0)  # the lifespan has stopped the runtime
 
 
 @handles_errors
 def worker() -> None:
-    """Run workflows only: recovers this executor's pending workflows, then waits."""
-    from promoflow.runtime import start_runtime, stop_runtime
+    """Run workflows: recovers this executor's pending workflows, takes queued ones, waits."""
+    from promoflow.runtime import exit_process, start_runtime, stop_runtime
 
     configure_logging()
     settings = get_settings()
@@ -49,3 +51,4 @@ def worker() -> None:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     stop.wait()
     stop_runtime()
+    exit_process(0)
