@@ -9,6 +9,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from promoflow.exceptions.schemas import CaseAction
 from promoflow.kit.bounds import Hours, Text
 from promoflow.promotions.schemas import (
     MAX_SCOPE,
@@ -92,8 +93,6 @@ class SubmissionAccepted(BaseModel):
 
 # Why a person acted, kept for the audit trail.
 Reason = Annotated[str, Text(2000, min_length=1, lines=True)]
-# The actions of exceptions.models.CASE_ACTIONS (a test keeps the two equal).
-CaseAction = Literal["retry", "waive", "reassign", "escalate", "cancel_promotion"]
 
 
 class ReasonBody(BaseModel):

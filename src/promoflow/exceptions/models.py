@@ -7,22 +7,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from promoflow.exceptions.schemas import CaseStatus
 from promoflow.kit.db import Base
 from promoflow.kit.types import JsonDict, JsonList, Timestamp, UtcDateTime
-
-CASE_KINDS = (
-    "supplier_shortfall",
-    "pricing_mismatch",
-    "channel_publication_error",
-    "stockout_risk",
-    "integration_failure",
-    "approval_overdue",
-    "sell_through_anomaly",
-    # A PO its promotion no longer needs that could not be cancelled on its own:
-    # the supplier confirmed it, or the supplier's system refused or cannot cancel.
-    "purchase_order_cancellation",
-)
-CASE_ACTIONS = ("retry", "waive", "reassign", "escalate", "cancel_promotion")
 
 
 class ExceptionCase(Base):
@@ -31,7 +18,7 @@ class ExceptionCase(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(40))
     severity: Mapped[str] = mapped_column(sa.String(16))
-    status: Mapped[str] = mapped_column(sa.String(16), default="open", index=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default=CaseStatus.OPEN, index=True)
     owner_role: Mapped[str] = mapped_column(sa.String(40))
     assignee: Mapped[str | None] = mapped_column(sa.String(80))
     promotion_id: Mapped[int | None] = mapped_column(sa.ForeignKey("promotions.id"), index=True)

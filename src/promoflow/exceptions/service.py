@@ -15,17 +15,24 @@ from sqlalchemy.orm import Session
 
 from promoflow.events.log import record_event
 from promoflow.exceptions import repository
-from promoflow.exceptions.models import CASE_ACTIONS, CASE_KINDS, ExceptionCase
+from promoflow.exceptions.models import ExceptionCase
+from promoflow.exceptions.schemas import (
+    ACTIONS_NEEDING_REASON,
+    CaseAction,
+    CaseKind,
+    CaseStatus,
+    Severity,
+)
 from promoflow.kit.clock import utcnow
 from promoflow.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
-from promoflow.kit.roles import ROLES
+from promoflow.kit.roles import ROLES, Role
 from promoflow.promotions.models import Promotion
 
-SEVERITIES = ("low", "medium", "high", "critical")
-CASE_STATUSES = ("open", "resolved")
-RESOLVING_ACTIONS = ("retry", "waive", "cancel_promotion")
-ACTIONS_NEEDING_REASON = ("waive", "cancel_promotion")
-ADMIN_ROLE = "operations_admin"
+SEVERITIES: tuple[str, ...] = tuple(Severity)
+CASE_STATUSES: tuple[str, ...] = tuple(CaseStatus)
+CASE_KINDS: tuple[str, ...] = tuple(CaseKind)
+CASE_ACTIONS: tuple[str, ...] = tuple(CaseAction)
+ADMIN_ROLE = Role.OPERATIONS_ADMIN
 
 
 def _subject(case: ExceptionCase) -> str:
@@ -66,7 +73,7 @@ def open_case(
     case = ExceptionCase(
         kind=kind,
         severity=severity,
-        status="open",
+        status=CaseStatus.OPEN,
         owner_role=owner_role,
         promotion_id=promotion.id if promotion is not None else None,
         revision=promotion.revision if promotion is not None else None,
@@ -148,7 +155,7 @@ def resolve_case(
     second sees the first's resolution and gets a Conflict naming who resolved it.
     """
     case = get_case(session, case_id, for_update=True)
-    if case.status != "open":
+    if case.status != CaseStatus.OPEN:
         raise Conflict(
             f"exception case {case.id} is {case.status} ({case.resolution} by "
             f"{case.resolved_by}); only an open case can be acted on",
@@ -170,9 +177,9 @@ def resolve_case(
     reason = reason.strip()
     if action in ACTIONS_NEEDING_REASON and not reason:
         raise InvalidInput("reason", reason, f"{action} needs a reason for the audit trail")
-    if action == "reassign":
+    if action == CaseAction.REASSIGN:
         return _reassign(session, case, actor, reason, assignee, new_owner_role)
-    if action == "escalate":
+    if action == CaseAction.ESCALATE:
         return _escalate(session, case, actor, reason)
     return _resolve(session, case, action, actor, reason, now)
 
@@ -241,7 +248,7 @@ def _escalate(session: Session, case: ExceptionCase, actor: str, reason: str) ->
 def _resolve(
     session: Session, case: ExceptionCase, action: str, actor: str, reason: str, now: datetime
 ) -> ExceptionCase:
-    case.status = "resolved"
+    case.status = CaseStatus.RESOLVED
     case.resolution = action
     case.resolved_by = actor
     case.resolution_reason = reason
@@ -275,6 +282,6 @@ def close_case(
 ) -> ExceptionCase:
     """Resolve an open case because its cause went away (not one of the people's actions)."""
     # Locked and re-read: a person's resolution committed meanwhile is never overwritten.
-    if repository.lock(session, case).status != "open":
+    if repository.lock(session, case).status != CaseStatus.OPEN:
         return case
     return _resolve(session, case, resolution, actor, reason, now)

@@ -2,36 +2,61 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from promoflow.kit.errors import Conflict
 
-_SIDE_EXITS = {"rejected", "cancelled", "on_hold"}
+
+class PromotionState(StrEnum):
+    """Where a promotion is in its lifecycle (DESIGN.md, "Lifecycle"): the one definition."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    VALIDATED = "validated"
+    ASSESSED = "assessed"
+    IN_APPROVAL = "in_approval"
+    APPROVED = "approved"
+    SCHEDULED = "scheduled"
+    PUBLISHING = "publishing"
+    LIVE = "live"
+    ENDED = "ended"
+    ANALYSED = "analysed"
+    CLOSED = "closed"
+    ON_HOLD = "on_hold"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+S = PromotionState
+_SIDE_EXITS = {S.REJECTED, S.CANCELLED, S.ON_HOLD}
 
 ALLOWED: dict[str, set[str]] = {
-    "draft": {"submitted", "cancelled"},
-    "submitted": {"validated"} | _SIDE_EXITS,
-    "validated": {"assessed"} | _SIDE_EXITS,
-    "assessed": {"in_approval"} | _SIDE_EXITS,
-    "in_approval": {"approved"} | _SIDE_EXITS,
-    "approved": {"scheduled"} | _SIDE_EXITS,
-    "scheduled": {"publishing"} | _SIDE_EXITS,
-    "publishing": {"live"} | _SIDE_EXITS,
-    "live": {"ended", "cancelled", "on_hold"},
-    "ended": {"analysed"},
-    "analysed": {"closed"},
+    S.DRAFT: {S.SUBMITTED, S.CANCELLED},
+    S.SUBMITTED: {S.VALIDATED} | _SIDE_EXITS,
+    S.VALIDATED: {S.ASSESSED} | _SIDE_EXITS,
+    S.ASSESSED: {S.IN_APPROVAL} | _SIDE_EXITS,
+    S.IN_APPROVAL: {S.APPROVED} | _SIDE_EXITS,
+    S.APPROVED: {S.SCHEDULED} | _SIDE_EXITS,
+    S.SCHEDULED: {S.PUBLISHING} | _SIDE_EXITS,
+    S.PUBLISHING: {S.LIVE} | _SIDE_EXITS,
+    S.LIVE: {S.ENDED, S.CANCELLED, S.ON_HOLD},
+    S.ENDED: {S.ANALYSED},
+    S.ANALYSED: {S.CLOSED},
     # on_hold returns to where the workflow was waiting.
-    "on_hold": {"scheduled", "publishing", "live", "in_approval", "cancelled", "rejected"},
-    "rejected": {"submitted"},  # a new revision may be submitted
-    "cancelled": set(),
-    "closed": set(),
+    S.ON_HOLD: {S.SCHEDULED, S.PUBLISHING, S.LIVE, S.IN_APPROVAL, S.CANCELLED, S.REJECTED},
+    S.REJECTED: {S.SUBMITTED},  # a new revision may be submitted
+    S.CANCELLED: set(),
+    S.CLOSED: set(),
 }
 
 
 def check_transition(current: str, target: str, promotion_code: str) -> None:
     """Raise Conflict when the lifecycle does not allow current -> target."""
+    allowed = sorted(str(state) for state in ALLOWED.get(current, set()))
     if target not in ALLOWED.get(current, set()):
         raise Conflict(
-            f"promotion {promotion_code}: cannot go from {current!r} to {target!r}; "
-            f"allowed next states are {sorted(ALLOWED.get(current, set()))}",
-            current=current,
-            target=target,
+            f"promotion {promotion_code}: cannot go from {str(current)!r} to {str(target)!r}; "
+            f"allowed next states are {allowed}",
+            current=str(current),
+            target=str(target),
         )

@@ -12,8 +12,7 @@ from promoflow.api.permissions import CaseOperator, Reader
 from promoflow.api.problems import problem_responses
 from promoflow.api.schemas import ExceptionActionBody, ExceptionCaseOut, Page, page_of
 from promoflow.exceptions import service as exceptions_service
-from promoflow.exceptions.models import CASE_KINDS
-from promoflow.exceptions.service import CASE_STATUSES
+from promoflow.exceptions.service import CASE_KINDS, CASE_STATUSES
 from promoflow.kit.bounds import MAX_ID
 from promoflow.kit.roles import ROLES
 from promoflow.lifecycle import commands
