@@ -31,9 +31,8 @@ from commercetools.platform import models
 from commercetools.testing import BackendRepository
 from commercetools.testing.products import _get_target_obj
 from commercetools.testing.server import Server
-from werkzeug.serving import make_server
-
 from ct_pricing_backend import StandalonePricesBackend, install, select_price
+from werkzeug.serving import make_server
 
 from promoflow.connectors.commercetools.connector import CommercetoolsConnector
 
@@ -218,6 +217,33 @@ def seed_estate(repository: BackendRepository) -> None:
             slug={"en": "tea"},
             product_type=product_type,
             master_variant=variant("SKU-3", 299),
+            publish=True,
+        )
+    )
+
+
+def seed_stores(repository: BackendRepository, count: int) -> list[str]:
+    """`count` more store channels, C001...: a chain."""
+    keys = [f"C{number:03d}" for number in range(1, count + 1)]
+    for key in keys:
+        repository.channels.model.add(
+            models.ChannelDraft(key=key, roles=[models.ChannelRoleEnum.PRODUCT_DISTRIBUTION])
+        )
+    return keys
+
+
+def seed_product(repository: BackendRepository, key: str, sku: str, cents: int) -> None:
+    """A published product with one variant and its regular EUR price (no channel)."""
+    money = models.Money(cent_amount=cents, currency_code="EUR")
+    repository.products.model.add(
+        models.ProductDraft(
+            key=key,
+            name={"en": key},
+            slug={"en": key},
+            product_type=models.ProductTypeResourceIdentifier(key="grocery"),
+            master_variant=models.ProductVariantDraft(
+                sku=sku, prices=[models.PriceDraft(value=money)]
+            ),
             publish=True,
         )
     )

@@ -29,7 +29,7 @@ import copy
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from commercetools.platform import models
 from commercetools.platform.models._schemas.error import ErrorResponseSchema
@@ -107,7 +107,7 @@ def _apply_update_actions(
 class StandalonePricesModel(BaseModel):
     _primary_type_name = "standalone-price"
     _resource_schema = StandalonePriceSchema
-    _unique_values = ["key"]
+    _unique_values: ClassVar[list[str]] = ["key"]
 
     def _create_from_draft(
         self, draft: models.StandalonePriceDraft, id: str | None = None
@@ -170,6 +170,25 @@ class StandalonePricesBackend(ServiceBackend):
             ("^key=(?P<key>[^/]+)$", "GET", self.get_by_key),
             ("^key=(?P<key>[^/]+)$", "DELETE", self.delete_by_key),
         ]
+
+    def query(self, request: Any) -> Any:
+        """`where`, `limit` (default 20, at most 500) and `offset`, as documented.
+
+        The shipped server repeats the query string's values, so they are read once here.
+        """
+        where = list(dict.fromkeys(request.qs.get("where", [])))
+        limit = min(int((request.qs.get("limit") or ["20"])[0]), 500)
+        offset = int((request.qs.get("offset") or ["0"])[0])
+        matches = self.model.query(where)
+        page = matches[offset : offset + limit]
+        body = {
+            "count": len(page),
+            "total": len(matches),
+            "offset": offset,
+            "limit": limit,
+            "results": page,
+        }
+        return create_commercetools_response(request, json=body)
 
     def create(self, request: Any) -> Any:
         draft = self._schema_draft().loads(request.body)

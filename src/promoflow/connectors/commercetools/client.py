@@ -105,7 +105,7 @@ class Endpoint:
     timeout_seconds: float
 
 
-def _quoted(values: Iterable[str]) -> str:
+def quoted(values: Iterable[str]) -> str:
     # Predicate string literals are JSON strings; json.dumps escapes quotes and backslashes.
     return ", ".join(json.dumps(value) for value in values)
 
@@ -230,7 +230,7 @@ class CommercetoolsClient:
         """Channel id by key for the keys that exist."""
         found: dict[str, str] = {}
         for chunk in chunked(sorted(set(keys)), QUERY_CHUNK):
-            where = f"key in ({_quoted(chunk)})"
+            where = f"key in ({quoted(chunk)})"
 
             def find(
                 api: ByProjectKeyRequestBuilder, where: str = where
@@ -247,7 +247,7 @@ class CommercetoolsClient:
         """The published products holding any of the SKUs."""
         products: dict[str, models.Product] = {}
         for chunk in chunked(sorted(set(skus)), QUERY_CHUNK):
-            listed = _quoted(chunk)
+            listed = quoted(chunk)
             where = (
                 f"masterData(current(masterVariant(sku in ({listed})) "
                 f"or variants(sku in ({listed}))))"

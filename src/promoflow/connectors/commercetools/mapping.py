@@ -1,11 +1,14 @@
-"""Promo prices <-> commercetools embedded Prices, and the publication journal's document.
+"""Promo prices <-> commercetools Prices, and the publication journal's document.
 
-A promotion price becomes one embedded Price on the variant with the SKU, scoped to
+A promotion price becomes one Price for the SKU - embedded in the variant, or a
+Standalone Price where the product's `priceMode` is Standalone - scoped to
 the store's Channel (key = prefix + location code) and to the promotion's days
 (validFrom = first day 00:00, validUntil = the day after the last, 00:00, in the
 configured time zone). commercetools keeps one Price per scope (currency, country,
 customer group, channel, validity), so the scope plus the amount identifies a
-price we published even where the Price `key` is not kept.
+price we published even where the Price `key` is not kept. Every price we create
+carries a key `pf-` + 32 hex digits (`OUR_PRICE_KEY`): that marker, and only that,
+lets a later publication recognise and remove our expired prices.
 """
 
 from __future__ import annotations
@@ -26,6 +29,19 @@ from promoflow.connectors.ports import MalformedPayload, PriceChange, Publicatio
 JOURNAL_CONTAINER = "promoflow-price-publications"
 REVERT_CONTAINER = "promoflow-price-reverts"
 _KEY_UNSAFE = re.compile(r"[^-_~.a-zA-Z0-9]+")
+OUR_PRICE_KEY = re.compile(r"pf-[0-9a-f]{32}")
+EMBEDDED = "Embedded"
+STANDALONE = "Standalone"
+
+
+def is_our_expired_price(key: str | None, valid_until: datetime | None, now: datetime) -> bool:
+    """A price we created (by its key) whose validity ended; never one we did not create."""
+    return (
+        key is not None
+        and OUR_PRICE_KEY.fullmatch(key) is not None
+        and valid_until is not None
+        and valid_until <= now
+    )
 
 
 def journal_key(key: str) -> str:
@@ -48,6 +64,22 @@ class PlannedPrice:
     price_key: str
     channel_id: str = ""
     product_id: str = ""
+    price_mode: str = EMBEDDED
+
+    @property
+    def standalone(self) -> bool:
+        return self.price_mode == STANDALONE
+
+    def standalone_draft(self) -> models.StandalonePriceDraft:
+        return models.StandalonePriceDraft(
+            key=self.price_key,
+            sku=self.sku,
+            value=models.Money(cent_amount=self.cent_amount, currency_code=self.currency),
+            channel=models.ChannelResourceIdentifier(id=self.channel_id),
+            valid_from=self.valid_from,
+            valid_until=self.valid_until,
+            active=True,
+        )
 
     def draft(self) -> models.PriceDraft:
         return models.PriceDraft(
@@ -58,7 +90,7 @@ class PlannedPrice:
             valid_until=self.valid_until,
         )
 
-    def same_scope(self, price: models.Price) -> bool:
+    def same_scope(self, price: models.Price | models.StandalonePrice) -> bool:
         """Whether `price` occupies this price's scope (commercetools allows one per scope)."""
         return (
             price.value.currency_code == self.currency
@@ -70,7 +102,7 @@ class PlannedPrice:
             and price.valid_until == self.valid_until
         )
 
-    def is_ours(self, price: models.Price) -> bool:
+    def is_ours(self, price: models.Price | models.StandalonePrice) -> bool:
         """Whether `price` is this price as we published it."""
         if price.key is not None and price.key == self.price_key:
             return True
@@ -87,6 +119,7 @@ class PlannedPrice:
             "validFrom": self.valid_from.isoformat(),
             "validUntil": self.valid_until.isoformat(),
             "priceKey": self.price_key,
+            "priceMode": self.price_mode,
         }
 
 
@@ -166,13 +199,24 @@ def plan_prices(
 
 
 def resolve(
-    prices: Sequence[PlannedPrice], channel_ids: dict[str, str], product_ids: dict[str, str]
+    prices: Sequence[PlannedPrice], channel_ids: dict[str, str], products: dict[str, models.Product]
 ) -> list[PlannedPrice]:
-    """The prices with their channel and product ids (every key must be in the maps)."""
+    """The prices with their channel, product and price mode (every key must be in the maps)."""
     return [
-        replace(p, channel_id=channel_ids[p.channel_key], product_id=product_ids[p.sku])
+        replace(
+            p,
+            channel_id=channel_ids[p.channel_key],
+            product_id=products[p.sku].id,
+            price_mode=price_mode(products[p.sku]),
+        )
         for p in prices
     ]
+
+
+def price_mode(product: models.Product) -> str:
+    """Embedded unless the product says Standalone (commercetools' default when unset)."""
+    mode = product.price_mode
+    return STANDALONE if mode is not None and mode.value == STANDALONE else EMBEDDED
 
 
 def variant_prices(product: models.Product, sku: str) -> list[models.Price] | None:
@@ -191,6 +235,12 @@ def skus_of(product: models.Product) -> list[str]:
     if data is None:
         return []
     return [v.sku for v in [data.master_variant, *(data.variants or [])] if v and v.sku]
+
+
+def _mode(value: Any) -> str:
+    if value not in (EMBEDDED, STANDALONE):
+        raise ValueError(value)
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -255,6 +305,8 @@ def parse_journal(system: str, value: Any) -> Journal:
                     valid_from=datetime.fromisoformat(item["validFrom"]),
                     valid_until=datetime.fromisoformat(item["validUntil"]),
                     price_key=str(item["priceKey"]),
+                    # Journals written before price modes were read are all embedded.
+                    price_mode=_mode(item.get("priceMode", EMBEDDED)),
                 )
             )
         field = "value.receipt"
