@@ -168,10 +168,22 @@ def _app(stub: CommercetoolsStub, server: Server) -> Callable[..., Iterable[byte
     return app
 
 
+def _request_once(create: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, Any]], Any]:
+    def once(environ: dict[str, Any]) -> Any:
+        request = create(environ)
+        request.params = {}
+        return request
+
+    return once
+
+
 def serve(secret: str) -> Iterator[CommercetoolsStub]:
     """Run the backend on 127.0.0.1 (URLs say `localhost`, the host name it answers to)."""
     server = Server()
     repository = server.repository
+    # The shipped server puts the query string in the URL and again as params, so every
+    # value arrives twice and `limit=500` fails to parse: send it once.
+    server._create_request = _request_once(server._create_request)  # type: ignore[method-assign]
     standalone = install(repository)
     repository.products._actions["removePrice"] = _remove_price
     server.adapter.add_matcher(standalone._matcher)

@@ -188,3 +188,60 @@ def test_a_refusal_at_the_nth_product_changes_none_of_the_products_before_it(
     assert ct_backend.count("POST", WRITES) == 0
     assert [len(dated(ct_backend, f"snack-{n}", f"SNACK-{n}")) for n in range(1, 6)] == [0] * 5
     assert ct_backend.shop_price("SNACK-1", "S001", DURING) == 250
+
+
+def test_a_chain_wide_price_is_one_price_without_a_channel_the_whole_chain_shows(
+    ct_backend: CommercetoolsStub, ct_connector: ConnectorFactory
+) -> None:
+    # Every ProductDistribution channel of the project: S001, S002, WEB and 100 more.
+    stores = ["S001", "S002", "WEB", *seed_stores(ct_backend.repository, 100)]
+    connector = ct_connector()
+
+    receipt = connector.publish_prices("promo-30", chain_wide("SKU-3", stores, "1.99", 3, 9))
+
+    assert receipt.accepted == 103
+    [promo] = dated(ct_backend, "tea", "SKU-3")
+    assert (promo.value.cent_amount, promo.channel) == (199, None)
+    assert {ct_backend.shop_price("SKU-3", store, DURING) for store in stores} == {199}
+    after = datetime(2026, 3, 10, 12, tzinfo=UTC)
+    assert ct_backend.shop_price("SKU-3", "C042", after) == 299
+
+    assert connector.revert_prices("promo-30").accepted == 103
+    assert dated(ct_backend, "tea", "SKU-3") == []
+
+
+def test_a_store_with_its_own_price_keeps_one_price_per_store(
+    ct_backend: CommercetoolsStub, ct_connector: ConnectorFactory
+) -> None:
+    # S002 sells tea at its own regular price: a channel-less promotion price would lose
+    # to it there, so each store gets its own promotion price.
+    connector = ct_connector()
+    tea = ct_backend.product("tea")
+    regular = models.ProductAddPriceAction(
+        sku="SKU-3",
+        price=models.PriceDraft(
+            value=models.Money(cent_amount=279, currency_code="EUR"),
+            channel=models.ChannelResourceIdentifier(id=ct_backend.channel_id("S002")),
+        ),
+        staged=False,
+    )
+    connector.client.update_product("seed", tea.id, lambda _product: [regular])
+
+    receipt = connector.publish_prices(
+        "promo-31", chain_wide("SKU-3", ["S001", "S002", "WEB"], "1.99", 3, 9)
+    )
+
+    assert receipt.accepted == 3
+    channels = {p.channel.id for p in dated(ct_backend, "tea", "SKU-3") if p.channel}
+    assert channels == {ct_backend.channel_id(s) for s in ("S001", "S002", "WEB")}
+    assert {ct_backend.shop_price("SKU-3", s, DURING) for s in ("S001", "S002", "WEB")} == {199}
+
+
+def test_a_promotion_for_some_stores_only_is_never_given_to_the_others(
+    ct_backend: CommercetoolsStub, ct_connector: ConnectorFactory
+) -> None:
+    ct_connector().publish_prices("promo-32", chain_wide("SKU-3", ["S001", "S002"], "1.99", 3, 9))
+
+    assert len(dated(ct_backend, "tea", "SKU-3")) == 2
+    assert ct_backend.shop_price("SKU-3", "S002", DURING) == 199
+    assert ct_backend.shop_price("SKU-3", "WEB", DURING) == 299

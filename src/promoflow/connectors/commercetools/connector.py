@@ -25,7 +25,7 @@ An applied journal returns its first receipt.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import ClassVar
@@ -46,22 +46,19 @@ from promoflow.connectors.ports import ConnectorError, PriceChange, PublicationR
 from promoflow.kit.clock import utcnow
 from promoflow.kit.logging import get_logger
 
+from .chain import chain_wide
 from .client import CommercetoolsClient, Endpoint
 from .embedded import embedded_actions
-from .mapping import (
+from .journal import (
     JOURNAL_CONTAINER,
     REVERT_CONTAINER,
     Journal,
-    PlannedPrice,
     journal_key,
     parse_journal,
     parse_receipt,
-    plan_prices,
     receipt_json,
-    resolve,
-    skus_of,
-    variant_prices,
 )
+from .mapping import PlannedPrice, plan_prices, resolve, skus_of, variant_prices
 from .standalone import add_standalone, delete_standalone, held_by_sku, refuse_overlaps
 
 log = get_logger(__name__)
@@ -186,7 +183,10 @@ class CommercetoolsConnector:
             self.client.save_journal(object_key, pending.as_json())
         self._add_prices(prices)
         receipt = PublicationReceipt(
-            key, self.system, len(prices), f"custom-objects/{JOURNAL_CONTAINER}/{object_key}"
+            key,
+            self.system,
+            sum(p.covers for p in prices),  # store prices, however many Prices hold them
+            f"custom-objects/{JOURNAL_CONTAINER}/{object_key}",
         )
         applied = Journal(key, "applied", tuple(prices), receipt)
         self.client.save_journal(object_key, applied.as_json())
@@ -242,9 +242,19 @@ class CommercetoolsConnector:
                 f"{' ...' if len(missing_skus) > 20 else ''}; nothing was published",
                 retryable=False,
             )
-        resolved = resolve(prices, channels, product_of)
-        self._validate(resolved, {product.id: product for product in products})
+        by_id = {product.id: product for product in products}
+        resolved = self._fold_chain_wide(resolve(prices, channels, product_of), by_id)
+        self._validate(resolved, by_id)
         return resolved
+
+    def _fold_chain_wide(
+        self, prices: list[PlannedPrice], products: dict[str, models.Product]
+    ) -> list[PlannedPrice]:
+        """One channel-less price per SKU and days where it shows like one per store."""
+        per_sku = Counter((p.sku, p.valid_from) for p in prices if not p.standalone)
+        if max(per_sku.values(), default=0) < 2:
+            return prices  # no SKU has two stores: nothing to fold, no channel listing
+        return chain_wide(prices, self.client.store_channel_ids(), products, self.clock())
 
     def _validate(
         self, prices: Sequence[PlannedPrice], products: dict[str, models.Product]
@@ -294,7 +304,7 @@ class CommercetoolsConnector:
                 delete_standalone(self.client, price.price_key)
         # Once every update succeeded none of the key's prices is held, so a revert retried
         # after a crash reports the same count as the first.
-        return len(prices)
+        return sum(p.covers for p in prices)
 
 
 def _by_product(prices: Iterable[PlannedPrice]) -> dict[str, list[PlannedPrice]]:

@@ -40,7 +40,7 @@ def refuse_taken_scope(
     if taken is not None:
         raise ConnectorError(
             system,
-            f"SKU {price.sku} on channel {price.channel_key} from "
+            f"SKU {price.sku} on {price.where} from "
             f"{price.valid_from:%Y-%m-%d} to {price.valid_until:%Y-%m-%d} already has a "
             f"price of {taken.value.cent_amount} {price.currency} cents (another "
             "publication or a manual edit); remove it or change the dates; nothing "

@@ -65,7 +65,7 @@ def refuse_overlaps(
                 continue
             raise ConnectorError(
                 system,
-                f"SKU {price.sku} on channel {price.channel_key} from "
+                f"SKU {price.sku} on {price.where} from "
                 f"{price.valid_from:%Y-%m-%d} to {price.valid_until:%Y-%m-%d} overlaps "
                 f"Standalone Price {other.key or other.id} of {other.value.cent_amount} "
                 f"{price.currency} cents; commercetools allows one per scope at a time; "
