@@ -245,3 +245,27 @@ def test_a_promotion_for_some_stores_only_is_never_given_to_the_others(
     assert len(dated(ct_backend, "tea", "SKU-3")) == 2
     assert ct_backend.shop_price("SKU-3", "S002", DURING) == 199
     assert ct_backend.shop_price("SKU-3", "WEB", DURING) == 299
+
+
+def test_our_expired_standalone_prices_are_deleted_and_no_one_elses(
+    ct_backend: CommercetoolsStub, ct_connector: ConnectorFactory
+) -> None:
+    ct_backend.set_price_mode("tea", "Standalone")
+    ct_connector().publish_prices("promo-33", [change("SKU-3", "WEB", "1.99", 3, 9)])
+    foreign = models.StandalonePriceDraft(
+        key="spring-sale",
+        sku="SKU-3",
+        value=models.Money(cent_amount=259, currency_code="EUR"),
+        channel=models.ChannelResourceIdentifier(id=ct_backend.channel_id("S001")),
+        valid_from=datetime(2026, 3, 1, tzinfo=UTC),
+        valid_until=datetime(2026, 3, 20, tzinfo=UTC),
+    )
+    ct_backend.standalone.model.add(foreign)
+
+    ct_connector(now=datetime(2026, 4, 1, tzinfo=UTC)).publish_prices(
+        "promo-34", chain_wide("SKU-3", ["WEB"], "1.79", 10, 16, month=4)
+    )
+
+    held = sorted((p.key or "", p.value.cent_amount) for p in ct_backend.standalone_prices("SKU-3"))
+    assert [amount for _, amount in held] == [179, 259]
+    assert ("spring-sale", 259) in held
