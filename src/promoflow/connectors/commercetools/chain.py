@@ -13,8 +13,9 @@ channel shows at every store exactly like a dated Price per store - but only whe
 - no Price of the variant for one of those channels is valid during those days (it
   would win at its channel), nor another channel-less dated one (two would compete).
 
-Anything else keeps one price per store. Standalone products keep them too: they
-allow 50,000 prices per variant, and the rule would buy nothing there.
+It also shows where no channel is asked for at all; a promotion at every store channel
+is chain-wide, so that is wanted. Anything else keeps one price per store. Standalone
+products keep them too: they allow 50,000 prices per variant, and folding buys nothing.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Promo prices <-> commercetools Prices, and the publication journal's document.
+"""Promo prices <-> commercetools Prices (the journal's document is in `journal`).
 
 A promotion price becomes one Price for the SKU - embedded in the variant, or a
 Standalone Price where the product's `priceMode` is Standalone - scoped to
