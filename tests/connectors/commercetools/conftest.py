@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -20,6 +21,9 @@ from ct_backend_support import (
 from promoflow.connectors.commercetools.connector import CommercetoolsConnector
 from promoflow.connectors.framework import ConnectorConfig, ConnectorContext
 from promoflow.connectors.resilience import Guard, RetryPolicy, reset_breakers
+
+# The day the tests' shop is in: before the March 2026 promotions they publish.
+SHOP_DAY = datetime(2026, 2, 20, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -40,7 +44,9 @@ def ct_backend(monkeypatch: pytest.MonkeyPatch) -> Iterator[CommercetoolsStub]:
 def ct_connector(ct_backend: CommercetoolsStub) -> ConnectorFactory:
     """Build a connector for the backend; keyword arguments override settings."""
 
-    def build(*, attempts: int = 3, name: str = "", **overrides: Any) -> CommercetoolsConnector:
+    def build(
+        *, attempts: int = 3, name: str = "", now: datetime = SHOP_DAY, **overrides: Any
+    ) -> CommercetoolsConnector:
         values: dict[str, Any] = {
             "project_key": PROJECT,
             "api_url": ct_backend.url,
@@ -58,6 +64,8 @@ def ct_connector(ct_backend: CommercetoolsStub) -> ConnectorFactory:
             retry=RetryPolicy(attempts=attempts, base_seconds=0.0, max_seconds=0.0),
             sleep=lambda _seconds: None,
         )
-        return CommercetoolsConnector(config, ConnectorContext(connection, guard))
+        connector = CommercetoolsConnector(config, ConnectorContext(connection, guard))
+        connector.clock = lambda: now
+        return connector
 
     return build

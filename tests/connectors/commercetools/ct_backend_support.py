@@ -11,6 +11,8 @@ werkzeug in a thread and put three small things in front of or beside it:
   service (401 invalid_client) when it is wrong.
 - fault injection: answer chosen requests with an error status, like a throttled or
   unavailable API, to exercise retries and crashes half-way.
+- the vendor's pricing rules and the Standalone Prices API (`ct_pricing_backend`):
+  price keys kept, 100 embedded prices per variant, `priceMode`, price selection.
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from commercetools.platform import models
 from commercetools.testing import BackendRepository
-from commercetools.testing.products import ProductsBackend, _get_target_obj
+from commercetools.testing.products import _get_target_obj
 from commercetools.testing.server import Server
+from ct_pricing_backend import StandalonePricesBackend, install, select_price
 from werkzeug.serving import make_server
 
 from promoflow.connectors.commercetools.connector import CommercetoolsConnector
@@ -67,6 +71,7 @@ class CommercetoolsStub:
     repository: BackendRepository
     url: str
     secret: str
+    standalone: StandalonePricesBackend
     faults: list[Fault] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)
 
@@ -87,6 +92,37 @@ class CommercetoolsStub:
             if variant.sku == sku:
                 return list(variant.prices or [])
         raise AssertionError(f"no SKU {sku}")
+
+    def standalone_prices(self, sku: str) -> list[models.StandalonePrice]:
+        held = self.standalone.model.objects.values()
+        return [models.StandalonePrice.deserialize(p) for p in held if p["sku"] == sku]
+
+    def set_price_mode(self, key: str, mode: str) -> None:
+        """What the Set PriceMode update action does (kept out of the shipped backend)."""
+        self.repository.products.model.get_by_key(key)["priceMode"] = mode
+
+    def channel_id(self, key: str) -> str:
+        objects = self.repository.channels.model.objects.values()
+        return str(next(c["id"] for c in objects if c["key"] == key))
+
+    def shop_price(self, sku: str, channel_key: str, at: datetime) -> int | None:
+        """The cents the shop shows for `sku` at a store: Standalone products use only
+        Standalone Prices, Embedded products only the variant's own prices."""
+        product = next(
+            p
+            for p in self.repository.products.model.objects.values()
+            if sku in {v["sku"] for v in _variant_dicts(p)}
+        )
+        if product.get("priceMode") == "Standalone":
+            held = [p for p in self.standalone.model.objects.values() if p["sku"] == sku]
+        else:
+            held = next(v.get("prices") or [] for v in _variant_dicts(product) if v["sku"] == sku)
+        return select_price(held, self.channel_id(channel_key), at)
+
+
+def _variant_dicts(product: dict[str, Any]) -> list[dict[str, Any]]:
+    data = product["masterData"]["current"] or product["masterData"]["staged"]
+    return [data["masterVariant"], *(data.get("variants") or [])]
 
 
 def _json_response(
@@ -132,12 +168,26 @@ def _app(stub: CommercetoolsStub, server: Server) -> Callable[..., Iterable[byte
     return app
 
 
+def _request_once(create: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, Any]], Any]:
+    def once(environ: dict[str, Any]) -> Any:
+        request = create(environ)
+        request.params = {}
+        return request
+
+    return once
+
+
 def serve(secret: str) -> Iterator[CommercetoolsStub]:
     """Run the backend on 127.0.0.1 (URLs say `localhost`, the host name it answers to)."""
     server = Server()
     repository = server.repository
-    repository.products._actions = {**ProductsBackend._actions, "removePrice": _remove_price}
-    stub = CommercetoolsStub(repository, "", secret)
+    # The shipped server puts the query string in the URL and again as params, so every
+    # value arrives twice and `limit=500` fails to parse: send it once.
+    server._create_request = _request_once(server._create_request)  # type: ignore[method-assign]
+    standalone = install(repository)
+    repository.products._actions["removePrice"] = _remove_price
+    server.adapter.add_matcher(standalone._matcher)
+    stub = CommercetoolsStub(repository, "", secret, standalone)
     httpd = make_server("127.0.0.1", 0, _app(stub, server), threaded=False)
     stub.url = f"http://localhost:{httpd.server_port}"
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -179,6 +229,33 @@ def seed_estate(repository: BackendRepository) -> None:
             slug={"en": "tea"},
             product_type=product_type,
             master_variant=variant("SKU-3", 299),
+            publish=True,
+        )
+    )
+
+
+def seed_stores(repository: BackendRepository, count: int) -> list[str]:
+    """`count` more store channels, C001...: a chain."""
+    keys = [f"C{number:03d}" for number in range(1, count + 1)]
+    for key in keys:
+        repository.channels.model.add(
+            models.ChannelDraft(key=key, roles=[models.ChannelRoleEnum.PRODUCT_DISTRIBUTION])
+        )
+    return keys
+
+
+def seed_product(repository: BackendRepository, key: str, sku: str, cents: int) -> None:
+    """A published product with one variant and its regular EUR price (no channel)."""
+    money = models.Money(cent_amount=cents, currency_code="EUR")
+    repository.products.model.add(
+        models.ProductDraft(
+            key=key,
+            name={"en": key},
+            slug={"en": key},
+            product_type=models.ProductTypeResourceIdentifier(key="grocery"),
+            master_variant=models.ProductVariantDraft(
+                sku=sku, prices=[models.PriceDraft(value=money)]
+            ),
             publish=True,
         )
     )

@@ -44,12 +44,13 @@ from promoflow.connectors.ports import ConnectorError, ConnectorUnavailable
 from promoflow.connectors.resilience import Guard
 from promoflow.kit.sequences import chunked
 
-from .mapping import JOURNAL_CONTAINER
+from .journal import JOURNAL_CONTAINER
 
 T = TypeVar("T")
 # commercetools' default page size; asking for no more keys than this per query means
 # one page always holds every match, with no paging (each SKU and channel key is unique).
 QUERY_CHUNK = 20
+CHANNEL_PAGE = 500  # the most one query returns (api/limits, Queries)
 
 
 class _DropOAuthDebug(logging.Filter):
@@ -105,7 +106,7 @@ class Endpoint:
     timeout_seconds: float
 
 
-def _quoted(values: Iterable[str]) -> str:
+def quoted(values: Iterable[str]) -> str:
     # Predicate string literals are JSON strings; json.dumps escapes quotes and backslashes.
     return ", ".join(json.dumps(value) for value in values)
 
@@ -230,7 +231,7 @@ class CommercetoolsClient:
         """Channel id by key for the keys that exist."""
         found: dict[str, str] = {}
         for chunk in chunked(sorted(set(keys)), QUERY_CHUNK):
-            where = f"key in ({_quoted(chunk)})"
+            where = f"key in ({quoted(chunk)})"
 
             def find(
                 api: ByProjectKeyRequestBuilder, where: str = where
@@ -243,11 +244,32 @@ class CommercetoolsClient:
                     found[channel.key] = channel.id
         return found
 
+    def store_channel_ids(self) -> set[str]:
+        """The ids of every channel with the ProductDistribution role (the stores prices
+        can be scoped to), page by page."""
+        found: set[str] = set()
+        offset = 0
+        while True:
+
+            def page_of(
+                api: ByProjectKeyRequestBuilder, offset: int = offset
+            ) -> models.ChannelPagedQueryResponse | None:
+                return api.channels().get(limit=CHANNEL_PAGE, offset=offset)
+
+            page = self.call("list channels", page_of)
+            results = page.results if page else []
+            found |= {
+                c.id for c in results if models.ChannelRoleEnum.PRODUCT_DISTRIBUTION in c.roles
+            }
+            if len(results) < CHANNEL_PAGE:
+                return found
+            offset += CHANNEL_PAGE
+
     def products_for_skus(self, skus: Iterable[str]) -> list[models.Product]:
         """The published products holding any of the SKUs."""
         products: dict[str, models.Product] = {}
         for chunk in chunked(sorted(set(skus)), QUERY_CHUNK):
-            listed = _quoted(chunk)
+            listed = quoted(chunk)
             where = (
                 f"masterData(current(masterVariant(sku in ({listed})) "
                 f"or variants(sku in ({listed}))))"

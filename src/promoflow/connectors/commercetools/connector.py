@@ -1,15 +1,33 @@
 """commercetools: publishes promotion prices to the web shop as channel-scoped, dated Prices.
 
-Idempotency survives a crash anywhere: before writing, the key's journal (a Custom
-Object) is looked up. An applied journal returns its first receipt. A pending one
-(the last attempt stopped half-way) is finished from the plan it recorded; every
-price write first checks the variant for the price, so nothing is added twice.
+Each product's prices go where its `priceMode` says the shop reads them: embedded in
+the variant (Embedded, the default) or as Standalone Prices.
+
+A publication spanning many products is resumable, not all-or-nothing, and this is
+deliberate. commercetools versions each resource on its own and has no transaction
+across resources: one product's update request is applied entirely or not at all, but
+nothing can make ten products change together. Compensating a failure by undoing the
+products already updated would be another round of per-product writes that can fail
+or meet a concurrent edit (409) in turn - leaving a mix again, after the shop has
+shown the promotion for a moment. Instead:
+
+1. Everything that can be refused is checked before the first write: unknown SKUs or
+   channels, a scope holding someone else's price, a variant that would exceed 100
+   embedded prices. A deterministic refusal therefore never happens half-way.
+2. Every price carries a key derived from the idempotency key, and each write first
+   looks for it, so repeating any product's update adds nothing twice.
+3. The plan is journalled (a Custom Object, `pending`) before the first write. A call
+   that stops half-way (outage, retries spent) is finished by the next call with the
+   same key from that plan; the workflow's revert (compensation on cancel) withdraws
+   by the same keys whatever the plan may have written.
+An applied journal returns its first receipt.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from typing import ClassVar
 
 from commercetools.platform import models
@@ -25,28 +43,29 @@ from promoflow.connectors.framework import (
     timeout_field,
 )
 from promoflow.connectors.ports import ConnectorError, PriceChange, PublicationReceipt
+from promoflow.kit.clock import utcnow
 from promoflow.kit.logging import get_logger
 
+from .chain import chain_wide
 from .client import CommercetoolsClient, Endpoint
-from .mapping import (
+from .embedded import embedded_actions
+from .journal import (
     JOURNAL_CONTAINER,
     REVERT_CONTAINER,
     Journal,
-    PlannedPrice,
     journal_key,
     parse_journal,
     parse_receipt,
-    plan_prices,
     receipt_json,
-    resolve,
-    skus_of,
-    variant_prices,
 )
+from .mapping import PlannedPrice, plan_prices, resolve, skus_of, variant_prices
+from .standalone import add_standalone, delete_standalone, held_by_sku, refuse_overlaps
 
 log = get_logger(__name__)
 DEFAULT_SCOPES = (
     "manage_products:{project} manage_key_value_documents:{project} "
-    "view_channels:{project} view_project_settings:{project}"
+    "view_channels:{project} view_project_settings:{project} "
+    "manage_standalone_prices:{project}"
 )
 
 
@@ -81,7 +100,8 @@ class CommercetoolsConnector:
                 "scopes",
                 required=False,
                 description="space-separated scopes; default: manage_products, "
-                "manage_key_value_documents, view_channels, view_project_settings",
+                "manage_key_value_documents, view_channels, view_project_settings, "
+                "manage_standalone_prices (for products in Standalone price mode)",
             ),
             ConfigField("currency", default="EUR", description="ISO 4217 currency of prices"),
             ConfigField(
@@ -105,11 +125,14 @@ class CommercetoolsConnector:
             ),
             timeout_field(),
         ),
-        description="Promotion prices as channel-scoped, dated embedded Prices on variants",
+        description="Promotion prices as channel-scoped, dated Prices: embedded in "
+        "variants, or Standalone Prices where the product's priceMode is Standalone",
     )
 
     def __init__(self, config: ConnectorConfig, context: ConnectorContext) -> None:
         self.system = context.name
+        # When prices expire; a test sets the day the shop is in.
+        self.clock: Callable[[], datetime] = utcnow
         self._config = config
         project = str(config.get("project_key"))
         scopes = str(config.get("scopes") or DEFAULT_SCOPES.format(project=project)).split()
@@ -160,7 +183,10 @@ class CommercetoolsConnector:
             self.client.save_journal(object_key, pending.as_json())
         self._add_prices(prices)
         receipt = PublicationReceipt(
-            key, self.system, len(prices), f"custom-objects/{JOURNAL_CONTAINER}/{object_key}"
+            key,
+            self.system,
+            sum(p.covers for p in prices),  # store prices, however many Prices hold them
+            f"custom-objects/{JOURNAL_CONTAINER}/{object_key}",
         )
         applied = Journal(key, "applied", tuple(prices), receipt)
         self.client.save_journal(object_key, applied.as_json())
@@ -183,10 +209,11 @@ class CommercetoolsConnector:
         self.client.save_journal(object_key, receipt_json(receipt), REVERT_CONTAINER)
         return receipt
 
-    # --- steps ----------------------------------------------------------------------
+    # --- steps ---------------------------------------------------------------------
 
     def _plan(self, key: str, changes: Sequence[PriceChange]) -> list[PlannedPrice]:
-        """Validated prices with their channel and product; refuses the whole key if one is off."""
+        """Validated prices with channel, product and price mode; refuses the whole key
+        (before any write) if one is off."""
         prices = plan_prices(
             self.system,
             key,
@@ -206,7 +233,7 @@ class CommercetoolsConnector:
                 retryable=False,
             )
         products = self.client.products_for_skus(p.sku for p in prices)
-        product_of = {sku: product.id for product in products for sku in skus_of(product)}
+        product_of = {sku: product for product in products for sku in skus_of(product)}
         missing_skus = sorted({p.sku for p in prices} - set(product_of))
         if missing_skus:
             raise ConnectorError(
@@ -215,54 +242,50 @@ class CommercetoolsConnector:
                 f"{' ...' if len(missing_skus) > 20 else ''}; nothing was published",
                 retryable=False,
             )
-        resolved = resolve(prices, channels, product_of)
         by_id = {product.id: product for product in products}
-        for price in resolved:
-            self._refuse_taken_scope(price, variant_prices(by_id[price.product_id], price.sku))
+        resolved = self._fold_chain_wide(resolve(prices, channels, product_of), by_id)
+        self._validate(resolved, by_id)
         return resolved
 
-    def _refuse_taken_scope(self, price: PlannedPrice, held: list[models.Price] | None) -> None:
-        """Refuse a price whose scope holds another amount (commercetools keeps one per scope)."""
-        held = held or []
-        if any(price.is_ours(existing) for existing in held):
-            return
-        taken = next((p for p in held if price.same_scope(p)), None)
-        if taken is not None:
-            raise ConnectorError(
-                self.system,
-                f"SKU {price.sku} on channel {price.channel_key} from "
-                f"{price.valid_from:%Y-%m-%d} to {price.valid_until:%Y-%m-%d} already has a "
-                f"price of {taken.value.cent_amount} {price.currency} cents (another "
-                "publication or a manual edit); remove it or change the dates; nothing "
-                "was published",
-                retryable=False,
+    def _fold_chain_wide(
+        self, prices: list[PlannedPrice], products: dict[str, models.Product]
+    ) -> list[PlannedPrice]:
+        """One channel-less price per SKU and days where it shows like one per store."""
+        per_sku = Counter((p.sku, p.valid_from) for p in prices if not p.standalone)
+        if max(per_sku.values(), default=0) < 2:
+            return prices  # no SKU has two stores: nothing to fold, no channel listing
+        return chain_wide(prices, self.client.store_channel_ids(), products, self.clock())
+
+    def _validate(
+        self, prices: Sequence[PlannedPrice], products: dict[str, models.Product]
+    ) -> None:
+        """Compute every product's update now, so whatever the API would refuse is refused
+        before the first write."""
+        now = self.clock()
+        for product_id, group in _by_product(p for p in prices if not p.standalone).items():
+            embedded_actions(self.system, products[product_id], group, now)
+        standalone = [p for p in prices if p.standalone]
+        if standalone:
+            refuse_overlaps(
+                self.system, standalone, held_by_sku(self.client, {p.sku for p in standalone})
             )
 
     def _add_prices(self, prices: Sequence[PlannedPrice]) -> None:
-        """One update per product adding the prices it does not hold yet."""
-        for product_id, group in _by_product(prices).items():
+        """One update per embedded product; one Standalone Price per standalone price."""
+        now = self.clock()
+        for product_id, group in _by_product(p for p in prices if not p.standalone).items():
 
             def actions(
                 product: models.Product, group: list[PlannedPrice] = group
             ) -> list[models.ProductUpdateAction]:
-                wanted: list[models.ProductUpdateAction] = []
-                for price in group:
-                    held = variant_prices(product, price.sku) or []
-                    if any(price.is_ours(existing) for existing in held):
-                        continue
-                    self._refuse_taken_scope(price, held)
-                    wanted.append(
-                        models.ProductAddPriceAction(
-                            sku=price.sku, price=price.draft(), staged=False
-                        )
-                    )
-                return wanted
+                return embedded_actions(self.system, product, group, now)
 
             self.client.update_product("add promotion prices", product_id, actions)
+        add_standalone(self.client, [p for p in prices if p.standalone], now)
 
     def _remove_prices(self, prices: Sequence[PlannedPrice]) -> int:
         """Remove our prices from each product; the count of the key's prices now withdrawn."""
-        for product_id, group in _by_product(prices).items():
+        for product_id, group in _by_product(p for p in prices if not p.standalone).items():
 
             def actions(
                 product: models.Product, group: list[PlannedPrice] = group
@@ -276,12 +299,15 @@ class CommercetoolsConnector:
                 return [models.ProductRemovePriceAction(price_id=i, staged=False) for i in ids]
 
             self.client.update_product("remove promotion prices", product_id, actions)
+        for price in prices:
+            if price.standalone:
+                delete_standalone(self.client, price.price_key)
         # Once every update succeeded none of the key's prices is held, so a revert retried
         # after a crash reports the same count as the first.
-        return len(prices)
+        return sum(p.covers for p in prices)
 
 
-def _by_product(prices: Sequence[PlannedPrice]) -> dict[str, list[PlannedPrice]]:
+def _by_product(prices: Iterable[PlannedPrice]) -> dict[str, list[PlannedPrice]]:
     grouped: dict[str, list[PlannedPrice]] = defaultdict(list)
     for price in prices:
         grouped[price.product_id].append(price)

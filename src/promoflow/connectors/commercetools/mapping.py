@@ -1,11 +1,14 @@
-"""Promo prices <-> commercetools embedded Prices, and the publication journal's document.
+"""Promo prices <-> commercetools Prices (the journal's document is in `journal`).
 
-A promotion price becomes one embedded Price on the variant with the SKU, scoped to
+A promotion price becomes one Price for the SKU - embedded in the variant, or a
+Standalone Price where the product's `priceMode` is Standalone - scoped to
 the store's Channel (key = prefix + location code) and to the promotion's days
 (validFrom = first day 00:00, validUntil = the day after the last, 00:00, in the
 configured time zone). commercetools keeps one Price per scope (currency, country,
 customer group, channel, validity), so the scope plus the amount identifies a
-price we published even where the Price `key` is not kept.
+price we published even where the Price `key` is not kept. Every price we create
+carries a key `pf-` + 32 hex digits (`OUR_PRICE_KEY`): that marker, and only that,
+lets a later publication recognise and remove our expired prices.
 """
 
 from __future__ import annotations
@@ -21,18 +24,21 @@ from zoneinfo import ZoneInfo
 
 from commercetools.platform import models
 
-from promoflow.connectors.ports import MalformedPayload, PriceChange, PublicationReceipt
+from promoflow.connectors.ports import MalformedPayload, PriceChange
 
-JOURNAL_CONTAINER = "promoflow-price-publications"
-REVERT_CONTAINER = "promoflow-price-reverts"
-_KEY_UNSAFE = re.compile(r"[^-_~.a-zA-Z0-9]+")
+OUR_PRICE_KEY = re.compile(r"pf-[0-9a-f]{32}")
+EMBEDDED = "Embedded"
+STANDALONE = "Standalone"
 
 
-def journal_key(key: str) -> str:
-    """A Custom Object key for our idempotency key: readable, within the allowed pattern."""
-    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    readable = _KEY_UNSAFE.sub("-", key).strip("-")[:150]
-    return f"{readable}-{digest}" if readable else digest
+def is_our_expired_price(key: str | None, valid_until: datetime | None, now: datetime) -> bool:
+    """A price we created (by its key) whose validity ended; never one we did not create."""
+    return (
+        key is not None
+        and OUR_PRICE_KEY.fullmatch(key) is not None
+        and valid_until is not None
+        and valid_until <= now
+    )
 
 
 @dataclass(frozen=True)
@@ -48,29 +54,54 @@ class PlannedPrice:
     price_key: str
     channel_id: str = ""
     product_id: str = ""
+    price_mode: str = EMBEDDED
+    # How many of the publication's store prices this one stands for: more than one
+    # for a chain-wide price without a channel (see `chain_wide`).
+    covers: int = 1
+
+    @property
+    def where(self) -> str:
+        return f"channel {self.channel_key}" if self.channel_key else "every store (no channel)"
+
+    def _channel(self) -> models.ChannelResourceIdentifier | None:
+        return models.ChannelResourceIdentifier(id=self.channel_id) if self.channel_key else None
+
+    @property
+    def standalone(self) -> bool:
+        return self.price_mode == STANDALONE
+
+    def standalone_draft(self) -> models.StandalonePriceDraft:
+        return models.StandalonePriceDraft(
+            key=self.price_key,
+            sku=self.sku,
+            value=models.Money(cent_amount=self.cent_amount, currency_code=self.currency),
+            channel=self._channel(),
+            valid_from=self.valid_from,
+            valid_until=self.valid_until,
+            active=True,
+        )
 
     def draft(self) -> models.PriceDraft:
         return models.PriceDraft(
             key=self.price_key,
             value=models.Money(cent_amount=self.cent_amount, currency_code=self.currency),
-            channel=models.ChannelResourceIdentifier(id=self.channel_id),
+            channel=self._channel(),
             valid_from=self.valid_from,
             valid_until=self.valid_until,
         )
 
-    def same_scope(self, price: models.Price) -> bool:
+    def same_scope(self, price: models.Price | models.StandalonePrice) -> bool:
         """Whether `price` occupies this price's scope (commercetools allows one per scope)."""
         return (
             price.value.currency_code == self.currency
-            and price.channel is not None
-            and price.channel.id == self.channel_id
+            and (price.channel.id if price.channel else "") == self.channel_id
             and price.country is None
             and price.customer_group is None
             and price.valid_from == self.valid_from
             and price.valid_until == self.valid_until
         )
 
-    def is_ours(self, price: models.Price) -> bool:
+    def is_ours(self, price: models.Price | models.StandalonePrice) -> bool:
         """Whether `price` is this price as we published it."""
         if price.key is not None and price.key == self.price_key:
             return True
@@ -87,6 +118,8 @@ class PlannedPrice:
             "validFrom": self.valid_from.isoformat(),
             "validUntil": self.valid_until.isoformat(),
             "priceKey": self.price_key,
+            "priceMode": self.price_mode,
+            "covers": self.covers,
         }
 
 
@@ -166,13 +199,24 @@ def plan_prices(
 
 
 def resolve(
-    prices: Sequence[PlannedPrice], channel_ids: dict[str, str], product_ids: dict[str, str]
+    prices: Sequence[PlannedPrice], channel_ids: dict[str, str], products: dict[str, models.Product]
 ) -> list[PlannedPrice]:
-    """The prices with their channel and product ids (every key must be in the maps)."""
+    """The prices with their channel, product and price mode (every key must be in the maps)."""
     return [
-        replace(p, channel_id=channel_ids[p.channel_key], product_id=product_ids[p.sku])
+        replace(
+            p,
+            channel_id=channel_ids[p.channel_key] if p.channel_key else "",
+            product_id=products[p.sku].id,
+            price_mode=price_mode(products[p.sku]),
+        )
         for p in prices
     ]
+
+
+def price_mode(product: models.Product) -> str:
+    """Embedded unless the product says Standalone (commercetools' default when unset)."""
+    mode = product.price_mode
+    return STANDALONE if mode is not None and mode.value == STANDALONE else EMBEDDED
 
 
 def variant_prices(product: models.Product, sku: str) -> list[models.Price] | None:
@@ -191,82 +235,3 @@ def skus_of(product: models.Product) -> list[str]:
     if data is None:
         return []
     return [v.sku for v in [data.master_variant, *(data.variants or [])] if v and v.sku]
-
-
-@dataclass(frozen=True)
-class Journal:
-    """What a key published (or meant to): kept in a commercetools Custom Object."""
-
-    key: str
-    status: str  # pending | applied
-    prices: tuple[PlannedPrice, ...]
-    receipt: PublicationReceipt | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "status": self.status,
-            "prices": [p.as_json() for p in self.prices],
-            "receipt": receipt_json(self.receipt) if self.receipt else None,
-        }
-
-
-def receipt_json(receipt: PublicationReceipt) -> dict[str, Any]:
-    return {"key": receipt.key, "accepted": receipt.accepted, "externalRef": receipt.external_ref}
-
-
-def parse_receipt(system: str, value: Any, container: str) -> PublicationReceipt:
-    """A stored receipt back, or MalformedPayload naming the field that is wrong."""
-    try:
-        return PublicationReceipt(
-            str(value["key"]), system, int(value["accepted"]), str(value["externalRef"])
-        )
-    except (KeyError, TypeError, ValueError):
-        raise MalformedPayload(
-            system,
-            f"a receipt in Custom Object container {container} cannot be read",
-            payload=value,
-            field="value",
-            value=value,
-        ) from None
-
-
-def parse_journal(system: str, value: Any) -> Journal:
-    """The journal document back, or MalformedPayload naming the field that is wrong."""
-    field = "value"
-    try:
-        field = "value.key"
-        key = str(value["key"])
-        field = "value.status"
-        status = str(value["status"])
-        if status not in ("pending", "applied"):
-            raise ValueError(status)
-        prices = []
-        for index, item in enumerate(value["prices"]):
-            field = f"value.prices[{index}]"
-            prices.append(
-                PlannedPrice(
-                    sku=str(item["sku"]),
-                    channel_key=str(item["channelKey"]),
-                    channel_id=str(item["channelId"]),
-                    product_id=str(item["productId"]),
-                    currency=str(item["currency"]),
-                    cent_amount=int(item["centAmount"]),
-                    valid_from=datetime.fromisoformat(item["validFrom"]),
-                    valid_until=datetime.fromisoformat(item["validUntil"]),
-                    price_key=str(item["priceKey"]),
-                )
-            )
-        field = "value.receipt"
-        raw = value.get("receipt")
-        receipt = None if raw is None else parse_receipt(system, raw, JOURNAL_CONTAINER)
-    except (KeyError, TypeError, ValueError, AttributeError):
-        raise MalformedPayload(
-            system,
-            f"the publication journal in Custom Object container {JOURNAL_CONTAINER} has a "
-            f"bad {field}",
-            payload=value,
-            field=field,
-            value=value.get(field.split(".")[-1]) if isinstance(value, dict) else value,
-        ) from None
-    return Journal(key, status, tuple(prices), receipt)
