@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from promoflow.connectors import odata
 from promoflow.connectors.http import guarded_request, json_body, json_object
 from promoflow.connectors.oracle_fusion.mapping import collection_page
 from promoflow.connectors.outbound import OutboundPolicy
@@ -51,8 +52,8 @@ def quoted(field: str, value: str) -> str:
 
 
 def any_of(attribute: str, values: Iterable[str]) -> str:
-    """`(Attr = 'a' or Attr = 'b')`."""
-    return "(" + " or ".join(f"{attribute} = {quoted(attribute, v)}" for v in values) + ")"
+    """`(Attr = 'a' or Attr = 'b')`: the shared OData form with row-match `=` and quoting."""
+    return odata.any_of(attribute, values, equals="=", quote=lambda v: quoted(attribute, v))
 
 
 class OracleFusionClient:

@@ -6,7 +6,6 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from promoflow.connectors.dynamics_bc.mapping import text
 from promoflow.connectors.framework import (
     Capability,
     ConfigField,
@@ -17,6 +16,7 @@ from promoflow.connectors.framework import (
     timed_check,
     timeout_field,
 )
+from promoflow.connectors.odata import text
 from promoflow.connectors.oracle_fusion import mapping
 from promoflow.connectors.oracle_fusion.client import (
     ACTION_TYPE,

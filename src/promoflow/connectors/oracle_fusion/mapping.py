@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from promoflow.connectors.dynamics_bc.mapping import decimal, text
+from promoflow.connectors.odata import decimal, text
 from promoflow.connectors.ports import (
     ItemRecord,
     MalformedPayload,

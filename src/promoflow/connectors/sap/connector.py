@@ -28,6 +28,7 @@ from promoflow.connectors.framework import (
     timed_check,
     timeout_field,
 )
+from promoflow.connectors.odata import any_of, literal
 from promoflow.connectors.ports import (
     ItemRecord,
     MalformedPayload,
@@ -44,9 +45,7 @@ from promoflow.connectors.sap.mapping import (
     PurchasingSettings,
     StockTypes,
     acknowledgement,
-    any_of,
     collection_page,
-    filter_literal,
     item_record,
     purchase_order_payload,
 )
@@ -231,7 +230,7 @@ class SapS4HanaConnector:
             "find purchase order",
             "A_PurchaseOrder",
             {
-                "$filter": f"CorrespncExternalReference eq {filter_literal(reference)}",
+                "$filter": f"CorrespncExternalReference eq {literal(reference)}",
                 "$select": "PurchaseOrder",
                 "$top": "1",
             },
@@ -299,7 +298,7 @@ class SapS4HanaConnector:
             "find purchase order to cancel",
             "A_PurchaseOrder",
             {
-                "$filter": f"CorrespncInternalReference eq {filter_literal(number)}",
+                "$filter": f"CorrespncInternalReference eq {literal(number)}",
                 "$expand": "to_PurchaseOrderItem,to_PurchaseOrderItem/to_ScheduleLine",
             },
         )
@@ -318,7 +317,7 @@ class SapS4HanaConnector:
             service.modify(
                 "cancel purchase order",
                 "DELETE",
-                f"A_PurchaseOrder({filter_literal(purchase_order)})",
+                f"A_PurchaseOrder({literal(purchase_order)})",
                 content=b"",
                 content_type="application/json",
             )

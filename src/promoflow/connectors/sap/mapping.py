@@ -8,7 +8,7 @@ whole or not at all.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -108,16 +108,6 @@ def sap_date(day: date) -> str:
     """A date as V2 JSON sends an Edm.DateTime: midnight UTC in milliseconds."""
     epoch = datetime.combine(day, time(0), tzinfo=UTC).timestamp()
     return f"/Date({int(epoch * 1000)})/"
-
-
-def filter_literal(value: str) -> str:
-    """A string literal for $filter (single quotes doubled)."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def any_of(name: str, values: Iterable[str]) -> str:
-    """`(name eq 'a' or name eq 'b')`: OData V2 has no `in` operator."""
-    return "(" + " or ".join(f"{name} eq {filter_literal(v)}" for v in values) + ")"
 
 
 class PlantLocations:
