@@ -3,8 +3,10 @@
 Every request goes through the connection's Guard (`guarded_request`). Requests
 opt into REST framework version 4 (`REST-Framework-Version`), which reads `q` as a
 row-match expression (`and`, `or`, parentheses, quoted literals). A collection is
-read `limit` rows at a time from `offset` 0, each page checked whole
-(`mapping.collection_page`) before the next is asked for.
+read from `offset` 0 asking for `limit` rows, and moved on by the `count` each
+page holds: the server may serve fewer than asked (its `limit` says how many; Fusion
+serves at most 499). Each page is checked whole (`mapping.collection_page`) before
+the next is asked for.
 """
 
 from __future__ import annotations
@@ -138,4 +140,4 @@ class OracleFusionClient:
             yield rows
             if not has_more:
                 return
-            offset += len(rows)
+            offset += len(rows)  # the page's `count`, checked against its items
