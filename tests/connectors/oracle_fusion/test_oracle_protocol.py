@@ -181,6 +181,11 @@ def test_a_purchase_order_oracle_refuses_is_not_retried(
     with pytest.raises(ConnectorError) as refused:
         connector(base_url, "ora-po-bad").submit_purchase_order("k3", bad)
     assert not refused.value.retryable and "Nobody Ltd" in refused.value.message
+    # Oracle's error body (title, detail, o:errorCode) is read, not quoted raw.
+    assert refused.value.message.endswith(
+        ": HTTP 400 from /fscmRestApi/resources/11.13.18.05/draftPurchaseOrders: PO-2055001: "
+        "Bad Request: The value of the attribute Supplier isn't valid: Nobody Ltd."
+    )
     assert len([r for r in requests_to(fake, "/draftPurchaseOrders") if r.method == "POST"]) == 1
 
 
