@@ -49,7 +49,9 @@ from promoflow.connectors.sap.mapping import (
     item_record,
     purchase_order_payload,
 )
+from promoflow.connectors.sap.status import DEFAULT_BLOCKING, StatusRule, blocking_statuses
 from promoflow.connectors.sap.stock import StockReader
+from promoflow.kit.clock import utcnow
 from promoflow.kit.errors import InvalidInput
 
 PRODUCTS = "API_PRODUCT_SRV"
@@ -63,6 +65,7 @@ PRODUCT_FIELDS = (
     "ProductHierarchy",
     "Brand",
     "CrossPlantStatus",
+    "CrossPlantStatusValidityDate",
     "IsMarkedForDeletion",
     "ProductStandardID",
     "LastChangeDateTime",
@@ -101,6 +104,13 @@ MANIFEST = Manifest(
         ConfigField("purchasing_organization", required=False, default=""),
         ConfigField("purchasing_group", required=False, default=""),
         ConfigField("order_type", default="NB", description="purchase order type"),
+        ConfigField(
+            "sales_blocking_statuses",
+            required=False,
+            default=DEFAULT_BLOCKING,
+            description="CrossPlantStatus codes that make an item inactive from their validity "
+            "date (01: blocked for procurement/warehouse); other statuses leave it active",
+        ),
         timeout_field(),
     ),
     description="Item master, stock and purchase orders from SAP S/4HANA's OData V2 APIs",
@@ -125,6 +135,7 @@ class SapS4HanaConnector:
             _codes(config.get("on_hand_stock_types")), _codes(config.get("in_transit_stock_types"))
         )
         self.page_size = int(config.get("page_size"))
+        self.blocking = blocking_statuses(config.get("sales_blocking_statuses"))
         if self.page_size < 0:
             raise InvalidInput("config.page_size", self.page_size, "must be 0 or more")
         self._http: httpx.Client | None = None
@@ -187,7 +198,8 @@ class SapS4HanaConnector:
         language = str(self.config.get("language"))
         area = str(self.config.get("valuation_area") or "")
         for page in self._service(PRODUCTS).read_pages("read products", query):
-            yield [item_record(self.system, row, language, area) for row in page.rows]
+            rule = StatusRule(self.blocking, utcnow().date())
+            yield [item_record(self.system, row, language, area, rule=rule) for row in page.rows]
 
     def changed_items(self, since: datetime | None) -> list[dict[str, object]]:
         """Item master records changed since a time (None = all)."""

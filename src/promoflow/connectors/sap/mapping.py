@@ -21,6 +21,7 @@ from promoflow.connectors.ports import (
     PurchaseOrderAck,
     PurchaseOrderRequest,
 )
+from promoflow.connectors.sap.status import StatusRule
 from promoflow.kit.errors import InvalidInput
 
 SAP_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
@@ -249,9 +250,17 @@ def _unit_cost(system: str, product: Mapping[str, Any], valuation_area: str) -> 
 
 
 def item_record(
-    system: str, product: Mapping[str, Any], language: str, valuation_area: str
+    system: str,
+    product: Mapping[str, Any],
+    language: str,
+    valuation_area: str,
+    *,
+    rule: StatusRule,
 ) -> ItemRecord:
-    """One A_Product with its expanded to_Description and to_Valuation as an ItemRecord."""
+    """One A_Product with its expanded to_Description and to_Valuation as an ItemRecord.
+
+    Its status follows `rule`: a blocking cross-plant status from its validity date.
+    """
     sku = text_field(system, product, "Product")
     descriptions = {
         str(r.get("Language", "")).upper(): str(r.get("ProductDescription") or "").strip()
@@ -266,12 +275,8 @@ def item_record(
             field="to_Description",
             value=descriptions or None,
         )
-    if product.get("IsMarkedForDeletion") is True:
-        status = "discontinued"
-    elif product.get("CrossPlantStatus"):
-        status = "inactive"
-    else:
-        status = "active"
+    valid_from = parse_sap_datetime(system, product, "CrossPlantStatusValidityDate")
+    status = rule.status(product, valid_from.date() if valid_from else None)
     gtin = str(product.get("ProductStandardID") or "").strip() or None
     return ItemRecord(
         sku=sku,
