@@ -199,3 +199,23 @@ def test_raise_for_status_quotes_the_parsed_error(
         "Internal_RecordNotFound: The Vendor does not exist."
     )
     assert '{"error"' not in raised.value.message
+
+
+def test_an_already_decoded_body_is_read_the_same() -> None:
+    """What the commercetools SDK keeps of a body (`errors`), with the response's status."""
+    body = {
+        "message": "Version mismatch.",
+        "errors": [
+            {
+                "code": "ConcurrentModification",
+                "message": "Object has a different version than expected.",
+                "currentVersion": 3,
+            }
+        ],
+    }
+    error = status_error("ct", "update product", 409, body)
+    assert error.message == (
+        "update product: HTTP 409: ConcurrentModification: "
+        "Object has a different version than expected."
+    )
+    assert describe({"odd": True}) == '{"odd": true}'

@@ -11,6 +11,7 @@ no known shape.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -23,7 +24,11 @@ RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
 def status_error(
-    system: str, operation: str, status: int, body: str, where: str = ""
+    system: str,
+    operation: str,
+    status: int,
+    body: str | bytes | Mapping[str, Any],
+    where: str = "",
 ) -> ConnectorError:
     """The ConnectorError for an error status: the vendor's error read from its body.
 

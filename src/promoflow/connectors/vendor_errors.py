@@ -130,10 +130,17 @@ def parse_error(body: Any) -> VendorError | None:
     return None
 
 
-def describe(body: str) -> str:
-    """What to quote from an error body: the parsed error, else a one-line excerpt."""
+def describe(body: str | bytes | Mapping[str, Any]) -> str:
+    """What to quote from an error body: the parsed error, else a one-line excerpt.
+
+    `body` is the text, or what a client library already decoded from it (the
+    commercetools SDK hands over its `errors`).
+    """
     parsed = parse_error(body)
     if parsed is not None and (parsed.code or parsed.message):
         return str(parsed)
-    excerpt = " ".join(body[:EXCERPT].split())
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    text = body if isinstance(body, str) else json.dumps(body, default=str)
+    excerpt = " ".join(text[:EXCERPT].split())
     return excerpt or "(empty body)"
