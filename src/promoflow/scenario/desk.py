@@ -27,8 +27,8 @@ from promoflow.runtime import get_runtime
 from promoflow.scenario import repository
 
 # Two people per role, so an escalated task never lands on someone who already
-# decided another task on the same promotion (segregation of duties).
-# Keyed by role text (a `Role` member equals it), so a task's `assigned_role` finds its people.
+# decided another task on the same promotion (segregation of duties). A `Role`
+# member equals its text, so a task's plain `assigned_role` finds its people.
 PEOPLE: dict[str, tuple[str, ...]] = {
     Role.PRICING_ANALYST: ("priya.pricing", "omar.pricing"),
     Role.CATEGORY_MANAGER: ("carmen.category", "ken.category"),
