@@ -13,9 +13,11 @@ from typing import Any
 
 import polars as pl
 
+from promoflow.approvals.schemas import TaskStatus
 from promoflow.gates import stock
 from promoflow.gates.inputs import GateInputs
 from promoflow.gates.policy import GATE_NAMES, GatePolicy
+from promoflow.gates.schemas import GateStatus
 from promoflow.gates.suppliers import supplier_commitments
 from promoflow.gates.verdict import WORST_ROWS, Verdict, needs, pct, some
 from promoflow.promotions.validation import channel_price_mismatches
@@ -56,7 +58,7 @@ def evaluate(inputs: GateInputs, policy: GatePolicy) -> list[GateOutcome]:
         outcomes.append(
             GateOutcome(
                 gate=gate,
-                status="pass" if verdict.passed else "fail",
+                status=GateStatus.PASS if verdict.passed else GateStatus.FAIL,
                 blocking=policy.gate(gate).blocking,
                 score=verdict.score,
                 threshold=verdict.threshold,
@@ -149,7 +151,7 @@ def approvals_complete(inputs: GateInputs, policy: GatePolicy) -> Verdict:
         status: group["role"].to_list()
         for (status,), group in tasks.sort("role").group_by("status", maintain_order=True)
     }
-    approved = by_status.get("approved", [])
+    approved = by_status.get(TaskStatus.APPROVED, [])
     n = tasks.height
     if len(approved) == n:
         summary = f"all {n} approvals given ({', '.join(approved)})"
@@ -157,7 +159,7 @@ def approvals_complete(inputs: GateInputs, policy: GatePolicy) -> Verdict:
         waiting = [
             f"{status}: {', '.join(roles)}"
             for status, roles in sorted(by_status.items())
-            if status != "approved"
+            if status != TaskStatus.APPROVED
         ]
         summary = f"{len(approved)} of {n} approvals given; " + "; ".join(waiting)
     evidence = {"tasks": n, "by_status": by_status}
