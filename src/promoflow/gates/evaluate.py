@@ -42,16 +42,17 @@ def evaluate(inputs: GateInputs, policy: GatePolicy) -> list[GateOutcome]:
     """Judge every gate of the policy on the inputs, in policy order."""
     # The risk model runs once; three gates read its rows.
     risk = stock.assess(inputs)
-    judges: dict[str, Callable[[GateInputs, GatePolicy], Verdict]] = {
-        "inventory_coverage": partial(stock.inventory_coverage, risk=risk),
-        "stockout_risk": partial(stock.stockout_risk, risk=risk),
-        "overstock_risk": partial(stock.overstock_risk, risk=risk),
-        "supplier_commitments": supplier_commitments,
-        "price_validity": price_validity,
-        "approvals_complete": approvals_complete,
-        "store_readiness": store_readiness,
-        "channel_readiness": channel_readiness,
-    }
+    # Keyed by gate name (the GatesConfig fields), written as keywords so each is named once.
+    judges: dict[str, Callable[[GateInputs, GatePolicy], Verdict]] = dict(
+        inventory_coverage=partial(stock.inventory_coverage, risk=risk),
+        stockout_risk=partial(stock.stockout_risk, risk=risk),
+        overstock_risk=partial(stock.overstock_risk, risk=risk),
+        supplier_commitments=supplier_commitments,
+        price_validity=price_validity,
+        approvals_complete=approvals_complete,
+        store_readiness=store_readiness,
+        channel_readiness=channel_readiness,
+    )
     outcomes = []
     for gate in GATE_NAMES:
         verdict = judges[gate](inputs, policy)
