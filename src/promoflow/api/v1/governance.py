@@ -14,7 +14,7 @@ from promoflow.api.problems import problem_responses
 from promoflow.api.schemas import Page
 from promoflow.forecasting import registry
 from promoflow.forecasting.registry import KIND_PATTERN, VERSION_PATTERN
-from promoflow.forecasting.registry_models import MODEL_STATUSES
+from promoflow.forecasting.schemas import MODEL_STATUSES
 from promoflow.kit.bounds import MAX_COUNT
 from promoflow.promotions import service as promotions_service
 from promoflow.recommendations import service as recommendations_service
