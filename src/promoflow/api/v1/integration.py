@@ -8,16 +8,15 @@ settings are only ever shown as their reference (`env:NAME`, `file:PATH`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from promoflow.api.auth import Actor
-from promoflow.api.deps import OMITTABLE, IdPath, OneOf, SessionDep
+from promoflow.api.deps import OMITTABLE, CommandSessions, IdPath, OneOf, SessionDep, UnitOfWork
 from promoflow.api.permissions import Permission, Reader, authorized
 from promoflow.api.problems import problem_responses
 from promoflow.api.schemas import Reason
@@ -27,10 +26,8 @@ from promoflow.integration import service as connections
 from promoflow.integration import sync as _sync  # noqa: F401  (registers the sync replayer)
 from promoflow.integration.schemas import DEAD_LETTER_KINDS, DEAD_LETTER_STATUSES
 from promoflow.kit.bounds import LINE_PATTERN, Text
-from promoflow.kit.db import transaction
 from promoflow.kit.errors import Conflict
 from promoflow.kit.roles import Role
-from promoflow.runtime import get_runtime
 
 router = APIRouter(tags=["integration"])
 
@@ -51,24 +48,6 @@ LetterId = IdPath
 SETTING_LIMIT = 1_000_000_000
 SETTING_TEXT = 2000
 ADMINISTERED = problem_responses(403, 404, 409)
-
-
-# Defined here until api/deps offers them (issue 11 gives deps.py to another change).
-def command_sessions() -> sessionmaker[Session]:
-    """The command pool, for commands that call an external system between transactions."""
-    return get_runtime().sessions
-
-
-def unit_of_work() -> Iterator[Session]:
-    """One transaction of the command pool: committed when the route returns, else rolled back."""
-    with transaction(get_runtime().sessions) as session:
-        yield session
-
-
-CommandPool = Annotated[sessionmaker[Session], Depends(command_sessions)]
-# scope="function": the commit happens before the response is sent, so a failed
-# commit is the response (never a 201 for a row that was not written).
-UnitOfWork = Annotated[Session, Depends(unit_of_work, scope="function")]
 
 
 def _setting(value: Any) -> Any:
@@ -212,7 +191,9 @@ def get_connection(name: ConnectionName, actor: Reader, session: SessionDep) -> 
 
 
 @router.post("/connections/{name}/test", response_model=CheckOut, responses=ADMINISTERED)
-def test_connection(name: ConnectionName, actor: Administrator, sessions: CommandPool) -> CheckOut:
+def test_connection(
+    name: ConnectionName, actor: Administrator, sessions: CommandSessions
+) -> CheckOut:
     """Reach the system with the configured credentials; the outcome is kept."""
     check = connection_commands.run_connection_test(sessions, name, actor.name)
     return CheckOut(ok=check.ok, detail=check.detail, seconds=check.seconds)
@@ -220,7 +201,7 @@ def test_connection(name: ConnectionName, actor: Administrator, sessions: Comman
 
 @router.post("/connections/{name}/enable", responses=ADMINISTERED)
 def enable_connection(
-    name: ConnectionName, actor: Administrator, sessions: CommandPool, session: SessionDep
+    name: ConnectionName, actor: Administrator, sessions: CommandSessions, session: SessionDep
 ) -> dict[str, Any]:
     """Test, then route the connection's capabilities to it (409 when the test fails)."""
     connection_commands.enable(sessions, name, actor.name)
@@ -229,7 +210,7 @@ def enable_connection(
 
 @router.post("/connections/{name}/disable", responses=ADMINISTERED)
 def disable_connection(
-    name: ConnectionName, actor: Administrator, sessions: CommandPool, session: SessionDep
+    name: ConnectionName, actor: Administrator, sessions: CommandSessions, session: SessionDep
 ) -> dict[str, Any]:
     connection_commands.disable(sessions, name, actor.name)
     return _connection(session, name, actor)
@@ -283,7 +264,7 @@ def get_dead_letter(session: SessionDep, _actor: Reader, letter_id: LetterId) ->
     "/dead-letters/{letter_id}/replay", response_model=DeadLetterOut, responses=ADMINISTERED
 )
 def replay_dead_letter(
-    letter_id: LetterId, actor: Operator, sessions: CommandPool
+    letter_id: LetterId, actor: Operator, sessions: CommandSessions
 ) -> DeadLetterOut:
     """Apply it again through its operation; 409 when it is not open or not replayable."""
     letter = deadletters.replay(sessions, letter_id, actor.name)
@@ -294,7 +275,7 @@ def replay_dead_letter(
     "/dead-letters/{letter_id}/discard", response_model=DeadLetterOut, responses=ADMINISTERED
 )
 def discard_dead_letter(
-    letter_id: LetterId, body: DiscardIn, actor: Administrator, sessions: CommandPool
+    letter_id: LetterId, body: DiscardIn, actor: Administrator, sessions: CommandSessions
 ) -> DeadLetterOut:
     """Close it without applying it; the reason is kept for the audit."""
     letter = deadletters.discard(sessions, letter_id, actor.name, body.reason)
