@@ -40,7 +40,7 @@ def _event(**overrides: object) -> dict[str, object]:
 
 
 def test_the_packaged_schema_is_the_published_one() -> None:
-    packaged = ROOT / "src" / "promoflow" / "events" / "schemas" / "cloudevents.schema.json"
+    packaged = ROOT / "src" / "promoflow" / "events" / "wire" / "cloudevents.schema.json"
     assert packaged.read_bytes() == (SPECS / "cloudevents.schema.json").read_bytes()
 
 

@@ -1,6 +1,6 @@
 """CloudEvents 1.0 in JSON format: encode, decode and validate against the published schema.
 
-`schemas/cloudevents.schema.json` is the CloudEvents project's JSON schema, copied
+`wire/cloudevents.schema.json` is the CloudEvents project's JSON schema, copied
 unchanged from cloudevents/spec `cloudevents/formats/cloudevents.json` @c2845a4
 (see tests/fixtures/specs/PROVENANCE.tsv). It checks the envelope's attributes;
 the rules it leaves to prose (specversion "1.0", an RFC 3339 time) are checked here.
@@ -27,7 +27,7 @@ SUBJECT_PREFIX = "promoflow.events."
 
 @lru_cache(maxsize=1)
 def _validator() -> Draft7Validator:
-    text = resources.files("promoflow.events").joinpath("schemas/cloudevents.schema.json")
+    text = resources.files("promoflow.events").joinpath("wire/cloudevents.schema.json")
     return Draft7Validator(json.loads(text.read_text(encoding="utf-8")))
 
 

@@ -1,6 +1,6 @@
 """What crosses the events package's boundary: the CloudEvent shape and the log's names.
 
-(The JSON schemas of the wire format are data files in `events/schemas/`; this
+(The JSON schemas of the wire format are data files in `events/wire/`; this
 module is the Python side of the boundary.)
 """
 
