@@ -25,6 +25,7 @@ from db_support import BACKEND, fresh_database
 from promoflow.connectors.sandbox.wms import SandboxWms
 from promoflow.kit.db import make_engine, make_sessionmaker
 from promoflow.migrate import alembic_config, demo_installed, upgrade
+from promoflow.scenario.generator import ScenarioSize, generate
 from promoflow.schema import demo_metadata, metadata
 
 pytestmark = pytest.mark.postgres
@@ -130,6 +131,19 @@ def test_the_sandbox_installs_the_demo_branch_on_a_production_database(blank: En
     assert wms.fetch_positions(["SKU-1"], ["ST-1"]) == []
     assert demo_installed(blank)
     assert _tables(blank) == PRODUCTION | DEMO
+
+
+def test_the_scenario_generator_installs_the_demo_branch_before_it_seeds(blank: Engine) -> None:
+    upgrade(blank)
+    size = ScenarioSize(
+        stores=2, regions=1, dcs=1, skus=4, categories=1, suppliers=1, with_history=False
+    )
+    summary = generate(make_sessionmaker(blank), size, seed=3)
+    assert summary.stores == 2
+    assert demo_installed(blank)
+    with blank.connect() as connection:
+        stocked = connection.execute(sa.text("SELECT count(*) FROM sandbox_stock")).scalar()
+    assert stocked
 
 
 def test_the_demo_branch_comes_off_alone(blank: Engine) -> None:

@@ -3,8 +3,9 @@
 Two branches: `core` (`migrations/versions/`) is the production schema, and
 `demo` (`migrations/demo/`) the sandbox estate and the scenario generator's
 tables. A plain upgrade brings `core` to its head, and `demo` too where the
-database already has it; only `demo=True` (the demo, `db upgrade --demo`, the
-tests) or the first sandbox system built on a database installs it.
+database already has it; `demo=True` (the demo, `db upgrade --demo`, the tests)
+installs it, and so does `ensure_demo`, which the scenario generator and every
+sandbox system call before they touch their tables.
 """
 
 from __future__ import annotations
@@ -58,9 +59,11 @@ def upgrade(engine: Engine, revision: str = "head", *, demo: bool = False) -> No
             connection.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK)))
         config.attributes["connection"] = connection
         command.upgrade(config, CORE if revision == "head" else revision)
-        if demo or (revision == "head" and _has_demo(config, connection)):
+        with_demo = demo or (revision == "head" and _has_demo(config, connection))
+        if with_demo:
             command.upgrade(config, DEMO)
-            _demo_ready.add(engine)
+    if with_demo:
+        _demo_ready.add(engine)
 
 
 def demo_installed(engine: Engine) -> bool:
@@ -77,9 +80,10 @@ def demo_installed(engine: Engine) -> bool:
 def ensure_demo(sessions: sessionmaker[Session]) -> None:
     """Install the demo branch on the sessions' database unless it is there (once per engine).
 
-    The sandbox systems call this as they are built: a deployment that leaves a
-    port to the sandbox estate keeps working, while a production `db upgrade`
-    creates no demo table. The check is a read, so it costs one query per engine.
+    The sandbox systems call this as they are built and the scenario generator
+    before it seeds: a deployment that leaves a port to the sandbox estate keeps
+    working, while a production `db upgrade` creates no demo table. Once the
+    branch is known to be there, the engine is remembered and nothing is read.
     """
     engine = sessions.kw.get("bind")
     if not isinstance(engine, Engine) or engine in _demo_ready:
