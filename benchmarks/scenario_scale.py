@@ -19,8 +19,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-import promoflow.schema
 from promoflow.kit.db import make_engine, make_sessionmaker
+from promoflow.migrate import upgrade
 from promoflow.scenario.generator import ScenarioSize, generate
 
 WRITTEN_TABLES = (
@@ -56,7 +56,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         url = args.database_url or f"sqlite:///{Path(folder) / 'scenario.db'}"
         engine = make_engine(url)
-        promoflow.schema.metadata.create_all(engine)
+        upgrade(engine, demo=True)  # production and demo branches, as the generator needs
         started = time.perf_counter()
         summary = generate(
             make_sessionmaker(engine), size, seed=args.seed, today=date(2026, 11, 27)

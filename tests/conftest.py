@@ -116,11 +116,17 @@ def test_settings(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Sett
 
 @pytest.fixture(scope="session")
 def runtime(test_settings: Settings) -> Iterator[object]:
-    """The full runtime (database migrated, DBOS launched) shared by the run."""
-    from promoflow.runtime import start_runtime, stop_runtime
+    """The full runtime (database migrated, DBOS launched) shared by the run.
+
+    The demo branch goes in before DBOS launches: the tests seed the scenario
+    retailer and let the sandbox estate answer every port.
+    """
+    from promoflow.migrate import upgrade
+    from promoflow.runtime import open_database, start_runtime, stop_runtime
 
     get_settings.cache_clear()
     os.environ["PROMOFLOW_DATABASE_URL"] = test_settings.resolved_database_url()
+    upgrade(open_database(test_settings).engine, demo=True)
     rt = start_runtime(test_settings)
     yield rt
     _end_leftover_workflows()

@@ -73,14 +73,14 @@ class DatabasePool:
         self._stack = ExitStack()
 
     def new(self, label: str) -> Engine:
-        """A new database with the whole schema, via the packaged migrations."""
+        """A new database with the whole schema (production and demo branches)."""
         from promoflow.kit.db import make_engine
         from promoflow.migrate import upgrade
 
         url = self._stack.enter_context(contextmanager(fresh_database)(self._tmp, label))
         engine = make_engine(url)
         self._stack.callback(engine.dispose)
-        upgrade(engine)
+        upgrade(engine, demo=True)
         return engine
 
     def close(self) -> None:

@@ -1,4 +1,10 @@
-"""Imports every ORM model so `Base.metadata` describes the whole database."""
+"""Every ORM model, imported so the two metadata objects describe the whole database.
+
+`metadata` is the production schema (the `core` migration branch); `demo_metadata`
+holds the sandbox estate and the scenario generator's tables (the `demo` branch,
+installed only by the demo, the sandbox systems and the tests). They are separate
+`MetaData` objects, so the production one never carries a demo table.
+"""
 
 from promoflow.approvals import models as approvals_models
 from promoflow.catalog import models as catalog_models
@@ -17,11 +23,13 @@ from promoflow.recommendations import models as recommendations_models
 from promoflow.scenario import models as scenario_models
 
 metadata = Base.metadata
+demo_metadata = sandbox_models.DemoBase.metadata
 
 __all__ = [
     "Executor",
     "approvals_models",
     "catalog_models",
+    "demo_metadata",
     "events_models",
     "exceptions_models",
     "forecasting_registry_models",

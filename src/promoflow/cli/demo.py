@@ -62,7 +62,8 @@ def demo(
     ),
 ) -> None:
     """Seed a retailer and run six promotions through the whole lifecycle."""
-    from promoflow.runtime import start_runtime, stop_runtime
+    from promoflow.migrate import upgrade
+    from promoflow.runtime import open_database, start_runtime, stop_runtime
     from promoflow.scenario import demo_checks, storyline
     from promoflow.scenario.generator import ScenarioSize, generate
 
@@ -71,6 +72,9 @@ def demo(
     settings = _demo_settings(fresh)
     console.rule("[bold]promoflow demo")
     console.print(f"database: {settings.resolved_database_url()}")
+    # The sandbox estate and the scenario tables are the demo migration branch:
+    # installed before DBOS launches, so no recovered workflow finds them missing.
+    upgrade(open_database(settings).engine, demo=True)
     runtime = start_runtime(settings)
     try:
         size = ScenarioSize(stores=stores, skus=skus, regions=min(5, max(2, stores // 10)))

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from promoflow.kit.clock import utcnow
 from promoflow.kit.db import transaction
 from promoflow.kit.errors import InvalidInput
+from promoflow.migrate import ensure_demo
 from promoflow.scenario import repository
 from promoflow.scenario.bulk import bulk_session
 from promoflow.scenario.events import history_calendar
@@ -121,7 +122,11 @@ def generate(
     today: date | None = None,
     progress: Callable[[str, float], None] | None = None,
 ) -> ScenarioSummary:
-    """Seed the retailer unless items already exist; returns a summary either way."""
+    """Seed the retailer unless items already exist; returns a summary either way.
+
+    Installs the demo migration branch first (its tables are not production's).
+    """
+    ensure_demo(sessions)
     report = progress or _silent
     with transaction(sessions) as session:
         if repository.has_items(session):

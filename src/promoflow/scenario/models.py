@@ -2,7 +2,10 @@
 
 The forecaster is scored against `scenario_promotion_truth` (the lift the demand
 model really applied), and the sandbox sales feed simulates live sales from
-`scenario_demand_params` and `scenario_category_params`.
+`scenario_demand_params` and `scenario_category_params`. These tables belong to
+the demo (`DemoBase`, created by the demo migration branch), not the production
+schema; their foreign keys name the catalogue's columns directly because those
+live on the production metadata.
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from promoflow.kit.db import Base
+from promoflow.catalog.models import Item, Location
+from promoflow.connectors.sandbox.models import DemoBase
 from promoflow.kit.types import JsonDict, Timestamp
 
 
-class ScenarioRun(Base):
+class ScenarioRun(DemoBase):
     """The one generation that seeded this database: seed, size, calendar, counts."""
 
     __tablename__ = "scenario_runs"
@@ -31,7 +35,7 @@ class ScenarioRun(Base):
     created_at: Mapped[Timestamp]
 
 
-class ScenarioCategoryParams(Base):
+class ScenarioCategoryParams(DemoBase):
     """Demand behaviour shared by a category: seasonality, elasticity, halo effects."""
 
     __tablename__ = "scenario_category_params"
@@ -46,18 +50,18 @@ class ScenarioCategoryParams(Base):
     post_promotion_dip: Mapped[float]
 
 
-class ScenarioDemandParams(Base):
+class ScenarioDemandParams(DemoBase):
     """Baseline weekly demand of one item at one selling location (before seasonality)."""
 
     __tablename__ = "scenario_demand_params"
 
-    item_id: Mapped[int] = mapped_column(sa.ForeignKey("items.id"), primary_key=True)
-    location_id: Mapped[int] = mapped_column(sa.ForeignKey("locations.id"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(sa.ForeignKey(Item.id), primary_key=True)
+    location_id: Mapped[int] = mapped_column(sa.ForeignKey(Location.id), primary_key=True)
     base_rate: Mapped[float]
     elasticity: Mapped[float]
 
 
-class ScenarioPromotionEvent(Base):
+class ScenarioPromotionEvent(DemoBase):
     """A historical promotion event: one category, a set of items, a region or all stores."""
 
     __tablename__ = "scenario_promotion_events"
@@ -77,13 +81,13 @@ class ScenarioPromotionEvent(Base):
     terms: Mapped[JsonDict]
 
 
-class ScenarioPromotionTruth(Base):
+class ScenarioPromotionTruth(DemoBase):
     """What the demand model really did in one promoted item x location x week."""
 
     __tablename__ = "scenario_promotion_truth"
 
-    item_id: Mapped[int] = mapped_column(sa.ForeignKey("items.id"), primary_key=True)
-    location_id: Mapped[int] = mapped_column(sa.ForeignKey("locations.id"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(sa.ForeignKey(Item.id), primary_key=True)
+    location_id: Mapped[int] = mapped_column(sa.ForeignKey(Location.id), primary_key=True)
     week: Mapped[date] = mapped_column(sa.Date, primary_key=True)
     event_id: Mapped[int] = mapped_column(sa.ForeignKey("scenario_promotion_events.id"), index=True)
     mechanic: Mapped[str] = mapped_column(sa.String(16))

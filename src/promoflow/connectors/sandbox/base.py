@@ -20,6 +20,7 @@ from promoflow.connectors.sandbox import faults, repository
 from promoflow.connectors.sandbox.models import SandboxReceipt, SandboxRequest
 from promoflow.kit.clock import utcnow
 from promoflow.kit.db import transaction
+from promoflow.migrate import ensure_demo
 
 T = TypeVar("T")
 
@@ -39,6 +40,9 @@ class SandboxSystem:
     reference_prefix: str = "SBX"
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
+        # The estate's tables are the demo migration branch, not the production
+        # schema: the first system built on a database installs them.
+        ensure_demo(sessions)
         self.sessions = sessions
 
     def call(self, operation: str, key: str, apply: Callable[[Session], T]) -> T:

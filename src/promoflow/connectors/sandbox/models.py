@@ -2,6 +2,8 @@
 
 These tables belong to the pretend external systems, not to promoflow: they are
 keyed by SKU and location code (what a real POS or WMS knows), never by our ids.
+They sit on `DemoBase`, apart from the production `Base`: the demo migration
+branch (`migrations/demo/`) creates them, never a production `db upgrade`.
 """
 
 from __future__ import annotations
@@ -10,15 +12,27 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from promoflow.kit.db import Base
+from promoflow.kit.db import NAMING_CONVENTION
 from promoflow.kit.types import JsonDict, JsonList, Timestamp, UtcDateTime
 
 REQUEST_OUTCOMES = ("applied", "duplicate", "rejected", "error", "outage")
 
 
-class SandboxRequest(Base):
+class DemoBase(DeclarativeBase):
+    """Base of the sandbox and scenario tables: a metadata of their own.
+
+    Kept apart from `kit.db.Base` so that nothing built from the production
+    metadata (migrations, drift checks, `create_all`) ever includes a demo table,
+    whichever modules happen to be imported. Same naming convention, so the
+    constraint names match what the migrations create.
+    """
+
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class SandboxRequest(DemoBase):
     """Every call a sandbox system received, with what it did about it."""
 
     __tablename__ = "sandbox_requests"
@@ -34,7 +48,7 @@ class SandboxRequest(Base):
     __table_args__ = (sa.Index("ix_sandbox_requests_system_key", "system", "operation", "key"),)
 
 
-class SandboxReceipt(Base):
+class SandboxReceipt(DemoBase):
     """The first answer to an idempotent call; a repeated key gets it back."""
 
     __tablename__ = "sandbox_receipts"
@@ -50,7 +64,7 @@ class SandboxReceipt(Base):
     __table_args__ = (sa.UniqueConstraint("system", "operation", "key"),)
 
 
-class SandboxChannelPrice(Base):
+class SandboxChannelPrice(DemoBase):
     """A price a POS or web shop activated for one SKU at one location."""
 
     __tablename__ = "sandbox_channel_prices"
@@ -73,7 +87,7 @@ class SandboxChannelPrice(Base):
     )
 
 
-class SandboxFault(Base):
+class SandboxFault(DemoBase):
     """Fault injection for one system, read on every call so another process can change it."""
 
     __tablename__ = "sandbox_faults"
@@ -87,7 +101,7 @@ class SandboxFault(Base):
     updated_at: Mapped[Timestamp]
 
 
-class SandboxStoreTask(Base):
+class SandboxStoreTask(DemoBase):
     """A task the store-operations system sent to a store (signage, display build)."""
 
     __tablename__ = "sandbox_store_tasks"
@@ -105,7 +119,7 @@ class SandboxStoreTask(Base):
     __table_args__ = (sa.UniqueConstraint("request_key", "location_code", "kind"),)
 
 
-class SandboxStock(Base):
+class SandboxStock(DemoBase):
     """Stock as the warehouse-management system sees it."""
 
     __tablename__ = "sandbox_stock"
@@ -119,7 +133,7 @@ class SandboxStock(Base):
     updated_at: Mapped[Timestamp]
 
 
-class SandboxPurchaseOrder(Base):
+class SandboxPurchaseOrder(DemoBase):
     """A purchase order as the supplier portal received it."""
 
     __tablename__ = "sandbox_purchase_orders"
@@ -135,7 +149,7 @@ class SandboxPurchaseOrder(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
-class SandboxSupplierBehaviour(Base):
+class SandboxSupplierBehaviour(DemoBase):
     """How a supplier answers purchase orders in the sandbox."""
 
     __tablename__ = "sandbox_supplier_behaviour"
@@ -146,7 +160,7 @@ class SandboxSupplierBehaviour(Base):
     never_ack: Mapped[bool] = mapped_column(default=False)
 
 
-class SandboxFinancePosting(Base):
+class SandboxFinancePosting(DemoBase):
     """A promotion result posted to the ERP's general ledger."""
 
     __tablename__ = "sandbox_finance_postings"
@@ -160,7 +174,7 @@ class SandboxFinancePosting(Base):
     posted_at: Mapped[Timestamp]
 
 
-class SandboxItemChange(Base):
+class SandboxItemChange(DemoBase):
     """A change to an item in the sandbox ERP's item master (what changed_items reports)."""
 
     __tablename__ = "sandbox_item_changes"

@@ -1,5 +1,9 @@
 """initial schema
 
+The base of the production branch (`core`). The sandbox and scenario tables it
+created before are the demo branch's now (`migrations/demo/`); a database this
+revision built earlier keeps them, and the demo branch adopts them when installed.
+
 Revision ID: 0001
 Revises:
 Create Date: 2026-11-27 15:49:22.336215
@@ -12,7 +16,7 @@ from alembic import op
 
 revision: str = "0001"
 down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = ("core",)
 depends_on: str | Sequence[str] | None = None
 
 
@@ -105,200 +109,6 @@ def upgrade() -> None:
     with op.batch_alter_table("promotions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_promotions_status"), ["status"], unique=False)
 
-    op.create_table(
-        "sandbox_channel_prices",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("system", sa.String(length=40), nullable=False),
-        sa.Column("location_code", sa.String(length=32), nullable=False),
-        sa.Column("sku", sa.String(length=32), nullable=False),
-        sa.Column("price", sa.Numeric(precision=12, scale=2), nullable=False),
-        sa.Column("regular_price", sa.Numeric(precision=12, scale=2), nullable=False),
-        sa.Column("start", sa.Date(), nullable=False),
-        sa.Column("end", sa.Date(), nullable=False),
-        sa.Column("publication_key", sa.String(length=200), nullable=False),
-        sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("reverted_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_sandbox_channel_prices")),
-        sa.UniqueConstraint(
-            "system",
-            "publication_key",
-            "sku",
-            "location_code",
-            name=op.f("uq_sandbox_channel_prices_system_publication_key_sku_location_code"),
-        ),
-    )
-    with op.batch_alter_table("sandbox_channel_prices", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_sandbox_channel_prices_lookup", ["system", "sku", "location_code"], unique=False
-        )
-
-    op.create_table(
-        "sandbox_faults",
-        sa.Column("system", sa.String(length=40), nullable=False),
-        sa.Column("latency_ms", sa.Integer(), nullable=False),
-        sa.Column("error_rate", sa.Double(), nullable=False),
-        sa.Column("outages", sa.JSON(), nullable=False),
-        sa.Column("fail_next", sa.Integer(), nullable=False),
-        sa.Column("seed", sa.Integer(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("system", name=op.f("pk_sandbox_faults")),
-    )
-    op.create_table(
-        "sandbox_finance_postings",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("request_key", sa.String(length=200), nullable=False),
-        sa.Column("promotion_code", sa.String(length=40), nullable=False),
-        sa.Column("margin", sa.Numeric(precision=14, scale=2), nullable=False),
-        sa.Column("vendor_funding", sa.Numeric(precision=14, scale=2), nullable=False),
-        sa.Column("document_number", sa.String(length=40), nullable=False),
-        sa.Column("posted_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_sandbox_finance_postings")),
-        sa.UniqueConstraint("request_key", name=op.f("uq_sandbox_finance_postings_request_key")),
-    )
-    op.create_table(
-        "sandbox_item_changes",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("sku", sa.String(length=32), nullable=False),
-        sa.Column("fields", sa.JSON(), nullable=False),
-        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_sandbox_item_changes")),
-    )
-    with op.batch_alter_table("sandbox_item_changes", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_sandbox_item_changes_sku"), ["sku"], unique=False)
-
-    op.create_table(
-        "sandbox_purchase_orders",
-        sa.Column("number", sa.String(length=40), nullable=False),
-        sa.Column("request_key", sa.String(length=200), nullable=False),
-        sa.Column("supplier_code", sa.String(length=32), nullable=False),
-        sa.Column("destination_code", sa.String(length=32), nullable=False),
-        sa.Column("due", sa.Date(), nullable=False),
-        sa.Column("lines", sa.JSON(), nullable=False),
-        sa.Column("external_ref", sa.String(length=80), nullable=False),
-        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("number", name=op.f("pk_sandbox_purchase_orders")),
-        sa.UniqueConstraint("request_key", name=op.f("uq_sandbox_purchase_orders_request_key")),
-    )
-    with op.batch_alter_table("sandbox_purchase_orders", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_sandbox_purchase_orders_supplier_code"), ["supplier_code"], unique=False
-        )
-
-    op.create_table(
-        "sandbox_receipts",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("system", sa.String(length=40), nullable=False),
-        sa.Column("operation", sa.String(length=40), nullable=False),
-        sa.Column("key", sa.String(length=200), nullable=False),
-        sa.Column("accepted", sa.Integer(), nullable=False),
-        sa.Column("external_ref", sa.String(length=80), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_sandbox_receipts")),
-        sa.UniqueConstraint(
-            "system", "operation", "key", name=op.f("uq_sandbox_receipts_system_operation_key")
-        ),
-    )
-    op.create_table(
-        "sandbox_requests",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("system", sa.String(length=40), nullable=False),
-        sa.Column("operation", sa.String(length=40), nullable=False),
-        sa.Column("key", sa.String(length=200), nullable=False),
-        sa.Column("outcome", sa.String(length=16), nullable=False),
-        sa.Column("detail", sa.Text(), nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_sandbox_requests")),
-    )
-    with op.batch_alter_table("sandbox_requests", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_sandbox_requests_system_key", ["system", "operation", "key"], unique=False
-        )
-
-    op.create_table(
-        "sandbox_stock",
-        sa.Column("sku", sa.String(length=32), nullable=False),
-        sa.Column("location_code", sa.String(length=32), nullable=False),
-        sa.Column("on_hand", sa.Double(), nullable=False),
-        sa.Column("on_order", sa.Double(), nullable=False),
-        sa.Column("in_transit", sa.Double(), nullable=False),
-        sa.Column("allocated", sa.Double(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("sku", "location_code", name=op.f("pk_sandbox_stock")),
-    )
-    op.create_table(
-        "sandbox_store_tasks",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("request_key", sa.String(length=200), nullable=False),
-        sa.Column("location_code", sa.String(length=32), nullable=False),
-        sa.Column("kind", sa.String(length=32), nullable=False),
-        sa.Column("promotion_code", sa.String(length=40), nullable=False),
-        sa.Column("due", sa.Date(), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_sandbox_store_tasks")),
-        sa.UniqueConstraint(
-            "request_key",
-            "location_code",
-            "kind",
-            name=op.f("uq_sandbox_store_tasks_request_key_location_code_kind"),
-        ),
-    )
-    with op.batch_alter_table("sandbox_store_tasks", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_sandbox_store_tasks_promotion_code"), ["promotion_code"], unique=False
-        )
-
-    op.create_table(
-        "sandbox_supplier_behaviour",
-        sa.Column("supplier_code", sa.String(length=32), nullable=False),
-        sa.Column("ack_after_seconds", sa.Double(), nullable=False),
-        sa.Column("fill_rate", sa.Double(), nullable=False),
-        sa.Column("never_ack", sa.Boolean(), nullable=False),
-        sa.PrimaryKeyConstraint("supplier_code", name=op.f("pk_sandbox_supplier_behaviour")),
-    )
-    op.create_table(
-        "scenario_category_params",
-        sa.Column("category", sa.String(length=80), nullable=False),
-        sa.Column("elasticity", sa.Double(), nullable=False),
-        sa.Column("summer_amplitude", sa.Double(), nullable=False),
-        sa.Column("holiday_amplitude", sa.Double(), nullable=False),
-        sa.Column("wave_sin", sa.Double(), nullable=False),
-        sa.Column("wave_cos", sa.Double(), nullable=False),
-        sa.Column("cannibalisation", sa.Double(), nullable=False),
-        sa.Column("post_promotion_dip", sa.Double(), nullable=False),
-        sa.PrimaryKeyConstraint("category", name=op.f("pk_scenario_category_params")),
-    )
-    op.create_table(
-        "scenario_promotion_events",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("code", sa.String(length=40), nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("category", sa.String(length=80), nullable=False),
-        sa.Column("region", sa.String(length=64), nullable=True),
-        sa.Column("mechanic", sa.String(length=16), nullable=False),
-        sa.Column("nominal_depth", sa.Double(), nullable=False),
-        sa.Column("display", sa.Boolean(), nullable=False),
-        sa.Column("feature", sa.Boolean(), nullable=False),
-        sa.Column("start_week", sa.Date(), nullable=False),
-        sa.Column("end_week", sa.Date(), nullable=False),
-        sa.Column("item_count", sa.Integer(), nullable=False),
-        sa.Column("terms", sa.JSON(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_scenario_promotion_events")),
-        sa.UniqueConstraint("code", name=op.f("uq_scenario_promotion_events_code")),
-    )
-    op.create_table(
-        "scenario_runs",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("seed", sa.Integer(), nullable=False),
-        sa.Column("size", sa.JSON(), nullable=False),
-        sa.Column("today", sa.Date(), nullable=False),
-        sa.Column("history_start", sa.Date(), nullable=False),
-        sa.Column("history_end", sa.Date(), nullable=False),
-        sa.Column("summary", sa.JSON(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_scenario_runs")),
-    )
     op.create_table(
         "suppliers",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -751,59 +561,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("item_id", "location_id", name=op.f("pk_ranging")),
     )
     op.create_table(
-        "scenario_demand_params",
-        sa.Column("item_id", sa.Integer(), nullable=False),
-        sa.Column("location_id", sa.Integer(), nullable=False),
-        sa.Column("base_rate", sa.Double(), nullable=False),
-        sa.Column("elasticity", sa.Double(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["item_id"], ["items.id"], name=op.f("fk_scenario_demand_params_item_id_items")
-        ),
-        sa.ForeignKeyConstraint(
-            ["location_id"],
-            ["locations.id"],
-            name=op.f("fk_scenario_demand_params_location_id_locations"),
-        ),
-        sa.PrimaryKeyConstraint("item_id", "location_id", name=op.f("pk_scenario_demand_params")),
-    )
-    op.create_table(
-        "scenario_promotion_truth",
-        sa.Column("item_id", sa.Integer(), nullable=False),
-        sa.Column("location_id", sa.Integer(), nullable=False),
-        sa.Column("week", sa.Date(), nullable=False),
-        sa.Column("event_id", sa.Integer(), nullable=False),
-        sa.Column("mechanic", sa.String(length=16), nullable=False),
-        sa.Column("depth", sa.Double(), nullable=False),
-        sa.Column("display", sa.Boolean(), nullable=False),
-        sa.Column("feature", sa.Boolean(), nullable=False),
-        sa.Column("true_baseline_units", sa.Double(), nullable=False),
-        sa.Column("true_demand_units", sa.Double(), nullable=False),
-        sa.Column("true_lift", sa.Double(), nullable=False),
-        sa.Column("realised_demand_units", sa.Double(), nullable=False),
-        sa.Column("censored", sa.Boolean(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["event_id"],
-            ["scenario_promotion_events.id"],
-            name=op.f("fk_scenario_promotion_truth_event_id_scenario_promotion_events"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["item_id"], ["items.id"], name=op.f("fk_scenario_promotion_truth_item_id_items")
-        ),
-        sa.ForeignKeyConstraint(
-            ["location_id"],
-            ["locations.id"],
-            name=op.f("fk_scenario_promotion_truth_location_id_locations"),
-        ),
-        sa.PrimaryKeyConstraint(
-            "item_id", "location_id", "week", name=op.f("pk_scenario_promotion_truth")
-        ),
-    )
-    with op.batch_alter_table("scenario_promotion_truth", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_scenario_promotion_truth_event_id"), ["event_id"], unique=False
-        )
-
-    op.create_table(
         "weekly_sales",
         sa.Column("item_id", sa.Integer(), nullable=False),
         sa.Column("location_id", sa.Integer(), nullable=False),
@@ -829,11 +586,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
     op.drop_table("weekly_sales")
-    with op.batch_alter_table("scenario_promotion_truth", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_scenario_promotion_truth_event_id"))
-
-    op.drop_table("scenario_promotion_truth")
-    op.drop_table("scenario_demand_params")
     op.drop_table("ranging")
     with op.batch_alter_table("purchase_order_lines", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_purchase_order_lines_purchase_order_id"))
@@ -884,34 +636,6 @@ def downgrade() -> None:
 
     op.drop_table("approval_tasks")
     op.drop_table("suppliers")
-    op.drop_table("scenario_runs")
-    op.drop_table("scenario_promotion_events")
-    op.drop_table("scenario_category_params")
-    op.drop_table("sandbox_supplier_behaviour")
-    with op.batch_alter_table("sandbox_store_tasks", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_sandbox_store_tasks_promotion_code"))
-
-    op.drop_table("sandbox_store_tasks")
-    op.drop_table("sandbox_stock")
-    with op.batch_alter_table("sandbox_requests", schema=None) as batch_op:
-        batch_op.drop_index("ix_sandbox_requests_system_key")
-
-    op.drop_table("sandbox_requests")
-    op.drop_table("sandbox_receipts")
-    with op.batch_alter_table("sandbox_purchase_orders", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_sandbox_purchase_orders_supplier_code"))
-
-    op.drop_table("sandbox_purchase_orders")
-    with op.batch_alter_table("sandbox_item_changes", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_sandbox_item_changes_sku"))
-
-    op.drop_table("sandbox_item_changes")
-    op.drop_table("sandbox_finance_postings")
-    op.drop_table("sandbox_faults")
-    with op.batch_alter_table("sandbox_channel_prices", schema=None) as batch_op:
-        batch_op.drop_index("ix_sandbox_channel_prices_lookup")
-
-    op.drop_table("sandbox_channel_prices")
     with op.batch_alter_table("promotions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_promotions_status"))
 

@@ -1,5 +1,7 @@
-"""purchase orders: a claim on each create sent to an ERP, so one worker creates;
-the sandbox supplier portal records cancellations
+"""purchase orders: a claim on each create sent to an ERP, so one worker creates
+
+(The sandbox supplier portal's `cancelled_at`, added here before, now belongs to
+the demo branch's first revision.)
 
 Revision ID: 0007_outbound_claims
 Revises: 0006_executors
@@ -43,11 +45,7 @@ def upgrade() -> None:
             name=op.f("uq_outbound_claims_connection_operation_key"),
         ),
     )
-    with op.batch_alter_table("sandbox_purchase_orders", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("sandbox_purchase_orders", schema=None) as batch_op:
-        batch_op.drop_column("cancelled_at")
     op.drop_table("outbound_claims")
