@@ -21,7 +21,7 @@ from lifecycle_support import (
 
 from promoflow.kit.errors import PolicyError
 from promoflow.lifecycle import commands
-from promoflow.lifecycle.planning_policy import BUNDLED_POLICY, load_planning_policy
+from promoflow.allocation.policy import BUNDLED_POLICY, load_planning_policy
 from promoflow.runtime import Runtime
 
 

@@ -29,7 +29,7 @@ from promoflow.connectors.ports import ConnectorError
 from promoflow.connectors.sandbox.models import SandboxPurchaseOrder
 from promoflow.events.models import Event
 from promoflow.inventory.models import PurchaseOrder, PurchaseOrderLine
-from promoflow.lifecycle.planning_policy import BUNDLED_POLICY
+from promoflow.allocation.policy import BUNDLED_POLICY
 from promoflow.promotions.models import ForecastLine
 from promoflow.runtime import Runtime
 
