@@ -20,9 +20,10 @@ from promoflow.exceptions.models import ExceptionCase
 from promoflow.gates.models import GateResult
 from promoflow.inventory.models import PurchaseOrder
 from promoflow.promotions.models import ForecastLine, PromotionItem, PromotionLocation
+from promoflow.promotions.states import PromotionState
 
 PROMOTION_EVENTS = "io.promoflow.promotion."
-ANALYSED_EVENT = PROMOTION_EVENTS + "analysed"
+ANALYSED_EVENT = PROMOTION_EVENTS + PromotionState.ANALYSED
 
 
 def scope_items(session: Session, promotion_id: int) -> Sequence[Item]:
