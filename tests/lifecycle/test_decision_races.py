@@ -26,8 +26,7 @@ from promoflow.exceptions.models import ExceptionCase
 from promoflow.gates.models import GateWaiver
 from promoflow.kit.db import transaction
 from promoflow.kit.errors import Conflict, Forbidden
-from promoflow.lifecycle import commands
-from promoflow.lifecycle import approval_tx, case_tx
+from promoflow.lifecycle import approval_tx, case_tx, commands
 from promoflow.promotions.models import Promotion
 from promoflow.publications.models import StoreTask
 from promoflow.recommendations import service as recommendations_service
