@@ -13,7 +13,7 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from promoflow.lifecycle.planning_policy import BUNDLED_POLICY
+from promoflow.allocation.policy import BUNDLED_POLICY
 
 if TYPE_CHECKING:
     from tests.api.conftest import Catalog

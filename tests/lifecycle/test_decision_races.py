@@ -26,8 +26,7 @@ from promoflow.exceptions.models import ExceptionCase
 from promoflow.gates.models import GateWaiver
 from promoflow.kit.db import transaction
 from promoflow.kit.errors import Conflict, Forbidden
-from promoflow.lifecycle import commands
-from promoflow.lifecycle import transactions as tx
+from promoflow.lifecycle import approval_tx, case_tx, commands
 from promoflow.promotions.models import Promotion
 from promoflow.publications.models import StoreTask
 from promoflow.recommendations import service as recommendations_service
@@ -181,7 +180,7 @@ def test_approval_racing_its_expiry_is_one_or_the_other(rt: Runtime, made: list[
             partial(
                 commands.decide_approval, task_id, "priya.pricing", "pricing_analyst", "approve"
             ),
-            partial(run_tx, tx.approval_milestone, task_id, "expire", None),
+            partial(run_tx, approval_tx.approval_milestone, task_id, "expire", None),
         )
         row = _row(rt, ApprovalTask, task_id)
         decided = events("approval.decided", f"approval/{task_id}")
@@ -202,7 +201,9 @@ def test_approval_racing_its_escalation_is_one_or_the_other(rt: Runtime, made: l
             partial(
                 commands.decide_approval, task_id, "priya.pricing", "pricing_analyst", "approve"
             ),
-            partial(run_tx, tx.approval_milestone, task_id, "escalate", "operations_admin"),
+            partial(
+                run_tx, approval_tx.approval_milestone, task_id, "escalate", "operations_admin"
+            ),
         )
         row = _row(rt, ApprovalTask, task_id)
         escalated = events("approval.escalated", f"approval/{task_id}")
@@ -230,7 +231,13 @@ def test_approval_racing_its_withdrawal_is_one_or_the_other(rt: Runtime, made: l
                 commands.decide_approval, task_id, "priya.pricing", "pricing_analyst", "approve"
             ),
             partial(
-                run_tx, tx.close_revision, promotion_id, 1, "cancelled", "range review", "ada.admin"
+                run_tx,
+                approval_tx.close_revision,
+                promotion_id,
+                1,
+                "cancelled",
+                "range review",
+                "ada.admin",
             ),
         )
         row = _row(rt, ApprovalTask, task_id)
@@ -277,7 +284,7 @@ def test_case_action_racing_the_workflow_clearing_it_is_one_or_the_other(
             partial(
                 commands.resolve_exception, case_id, "retry", "casey.channels", "channel_operations"
             ),
-            partial(run_tx, tx.close_case_cleared, case_id, "the channel answers again"),
+            partial(run_tx, case_tx.close_case_cleared, case_id, "the channel answers again"),
         )
         row = _row(rt, ExceptionCase, case_id)
         assert row.resolution == ("retry" if human.won else "cleared")

@@ -8,10 +8,10 @@ import polars as pl
 import sqlalchemy as sa
 from lifecycle_support import Planned, cases, desk_for, drive, make_planned, submit
 
+from promoflow.allocation.policy import load_planning_policy
+from promoflow.allocation.sell_through import find_anomalies
 from promoflow.catalog.models import Item, Location
 from promoflow.events.models import Event
-from promoflow.lifecycle.planning_policy import load_planning_policy
-from promoflow.lifecycle.sell_through import find_anomalies
 from promoflow.runtime import Runtime
 from promoflow.scenario.models import ScenarioDemandParams
 

@@ -19,9 +19,9 @@ from lifecycle_support import (
     wait_until,
 )
 
+from promoflow.allocation.policy import BUNDLED_POLICY, load_planning_policy
 from promoflow.kit.errors import PolicyError
 from promoflow.lifecycle import commands
-from promoflow.lifecycle.planning_policy import BUNDLED_POLICY, load_planning_policy
 from promoflow.runtime import Runtime
 
 

@@ -25,6 +25,7 @@ from lifecycle_support import (
     wait_until,
 )
 
+from promoflow.allocation.inputs import load_inputs
 from promoflow.connectors.sandbox import supplier_portal
 from promoflow.connectors.sandbox.base import requests
 from promoflow.connectors.sandbox.models import SandboxPurchaseOrder
@@ -33,7 +34,6 @@ from promoflow.inventory import service as inventory_service
 from promoflow.inventory.models import PurchaseOrderLine
 from promoflow.kit.db import transaction
 from promoflow.lifecycle import commands
-from promoflow.lifecycle.stock_planning import load_inputs
 from promoflow.promotions import service as promotions_service
 from promoflow.promotions.models import Promotion
 from promoflow.promotions.schemas import PromotionCreate

@@ -23,13 +23,13 @@ from lifecycle_support import (
 )
 from typer.testing import CliRunner, Result
 
+from promoflow.allocation.policy import BUNDLED_POLICY
 from promoflow.catalog.models import Item, Supplier
 from promoflow.cli.main import app
 from promoflow.connectors.ports import ConnectorError
 from promoflow.connectors.sandbox.models import SandboxPurchaseOrder
 from promoflow.events.models import Event
 from promoflow.inventory.models import PurchaseOrder, PurchaseOrderLine
-from promoflow.lifecycle.planning_policy import BUNDLED_POLICY
 from promoflow.promotions.models import ForecastLine
 from promoflow.runtime import Runtime
 

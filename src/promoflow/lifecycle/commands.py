@@ -11,24 +11,31 @@ from typing import Any, Literal
 
 from dbos import DBOS, SetWorkflowID, WorkflowHandle
 
+from promoflow.allocation import service as allocation_service
 from promoflow.approvals import service as approvals_service
 from promoflow.approvals.models import ApprovalTask
 from promoflow.exceptions import service as exceptions_service
 from promoflow.exceptions.models import ExceptionCase
+from promoflow.exceptions.schemas import CaseAction, CaseKind
 from promoflow.gates import service as gates_service
 from promoflow.gates.models import GateWaiver
 from promoflow.kit.clock import utcnow
 from promoflow.kit.db import transaction
 from promoflow.kit.errors import Conflict, InvalidInput, Unavailable
-from promoflow.lifecycle import planning_decisions, signals
+from promoflow.lifecycle import signals
 from promoflow.lifecycle.queue import lifecycle_queue
 from promoflow.lifecycle.timing import plan_timing
 from promoflow.promotions import service as promotions_service
 from promoflow.promotions.models import Promotion
 from promoflow.promotions.schemas import PromotionCreate
+from promoflow.promotions.states import PromotionState
 from promoflow.publications import service as publications_service
 from promoflow.recommendations.models import Recommendation
 from promoflow.runtime import get_runtime
+
+S = PromotionState
+# A revision past these has nothing left to compensate.
+TOO_LATE_TO_CANCEL = (S.CLOSED, S.CANCELLED, S.REJECTED, S.ENDED, S.ANALYSED)
 
 
 def create_promotion(data: PromotionCreate, actor: str) -> Promotion:
@@ -55,12 +62,12 @@ def submit_promotion(
     runtime = get_runtime()
     with transaction(runtime.sessions) as session:
         promotion = promotions_service.get_promotion(session, promotion_id)
-        if promotion.status not in ("draft", "rejected"):
+        if promotion.status not in (PromotionState.DRAFT, PromotionState.REJECTED):
             raise Conflict(
                 f"promotion {promotion.code} is {promotion.status}; only a draft or a "
                 "rejected promotion can be submitted"
             )
-        revision = promotion.revision + (1 if promotion.status == "rejected" else 0)
+        revision = promotion.revision + (1 if promotion.status == PromotionState.REJECTED else 0)
         timing = plan_timing(
             promotion.start_date,
             promotion.end_date,
@@ -106,7 +113,7 @@ def resolve_exception(
     """Act on an exception case (retry, waive, reassign, escalate, cancel) and wake the workflow."""
     with transaction(get_runtime().sessions) as session:
         linked_task = exceptions_service.linked_approval_task(session, case_id)
-        if action == "reassign" and linked_task is not None:
+        if action == CaseAction.REASSIGN and linked_task is not None:
             # Lock order: the approval task before its case, as deciding the task does,
             # so a reassignment racing a decision waits instead of deadlocking.
             approvals_service.get_task(session, linked_task, for_update=True)
@@ -123,9 +130,9 @@ def resolve_exception(
         )
         task_id = case.linked.get("approval_task_id")
         if (
-            action == "reassign"
+            action == CaseAction.REASSIGN
             and new_owner_role
-            and case.kind == "approval_overdue"
+            and case.kind == CaseKind.APPROVAL_OVERDUE
             and task_id is not None
         ):
             # The approval task follows its overdue case to the new owner.
@@ -153,7 +160,7 @@ def decide_recommendation(
     ship more than the DC can.
     """
     with transaction(get_runtime().sessions) as session:
-        recommendation = planning_decisions.decide(
+        recommendation = allocation_service.decide(
             session, recommendation_id, decision, actor, role, reason, changes or {}, utcnow()
         )
         workflow_id = promotions_service.workflow_id_for(
@@ -193,9 +200,9 @@ def cancel_promotion(promotion_id: int, actor: str, role: str, reason: str) -> P
     with transaction(get_runtime().sessions) as session:
         # Locked, so a submission at the same instant either wins or sees the draft cancelled.
         promotion = promotions_service.get_promotion(session, promotion_id, for_update=True)
-        if promotion.status == "draft":
+        if promotion.status == PromotionState.DRAFT:
             return promotions_service.cancel_draft(session, promotion, actor, role, reason)
-        if promotion.status in ("closed", "cancelled", "rejected", "ended", "analysed"):
+        if promotion.status in TOO_LATE_TO_CANCEL:
             raise Conflict(f"promotion {promotion.code} is {promotion.status}; too late to cancel")
         promotions_service.ensure_may_cancel(promotion, actor, role)
     # The request is only this message to the workflow, which cancels and compensates

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from promoflow.allocation import live_monitoring
 from promoflow.events.bus import EventBus
 from promoflow.events.consumers import Consumer, Delivery
-from promoflow.lifecycle import live_monitoring, signals
+from promoflow.lifecycle import signals
 from promoflow.promotions import repository as promotions_repository
 
 

@@ -5,13 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from promoflow.approvals.models import ApprovalTask
-from promoflow.events.models import Event
-from promoflow.exceptions.models import ExceptionCase
-from promoflow.gates.models import GateResult
+from promoflow.lifecycle import repository as repo
 from promoflow.promotions import repository as promotions_repository
 from promoflow.promotions.models import Promotion
 from promoflow.publications import repository as publications_repository
@@ -24,11 +20,7 @@ def _iso(value: Any) -> str | None:
 
 def timeline(session: Session, promotion_id: int) -> list[dict[str, Any]]:
     """State transitions in order, with who and why."""
-    rows = session.scalars(
-        sa.select(Event)
-        .where(Event.promotion_id == promotion_id, Event.type.like("io.promoflow.promotion.%"))
-        .order_by(Event.sequence)
-    ).all()
+    rows = repo.promotion_events(session, promotion_id)
     return [
         {
             "time": _iso(e.time),
@@ -42,20 +34,7 @@ def timeline(session: Session, promotion_id: int) -> list[dict[str, Any]]:
 
 def latest_gates(session: Session, promotion: Promotion) -> list[dict[str, Any]]:
     """The newest evaluation round's result per gate."""
-    newest = session.scalar(
-        sa.select(sa.func.max(GateResult.evaluation)).where(
-            GateResult.promotion_id == promotion.id, GateResult.revision == promotion.revision
-        )
-    )
-    rows = session.scalars(
-        sa.select(GateResult)
-        .where(
-            GateResult.promotion_id == promotion.id,
-            GateResult.revision == promotion.revision,
-            GateResult.evaluation == newest,
-        )
-        .order_by(GateResult.id)
-    ).all()
+    rows = repo.latest_gate_results(session, promotion.id, promotion.revision)
     return [
         {
             "gate": g.gate,
@@ -72,24 +51,9 @@ def latest_gates(session: Session, promotion: Promotion) -> list[dict[str, Any]]
 
 def promotion_report(session: Session, promotion: Promotion) -> dict[str, Any]:
     """Everything an operations lead asks about one promotion, as JSON-ready data."""
-    approvals = session.scalars(
-        sa.select(ApprovalTask)
-        .where(ApprovalTask.promotion_id == promotion.id)
-        .order_by(ApprovalTask.id)
-    ).all()
-    cases = session.scalars(
-        sa.select(ExceptionCase)
-        .where(ExceptionCase.promotion_id == promotion.id)
-        .order_by(ExceptionCase.id)
-    ).all()
-    evaluations = (
-        session.scalar(
-            sa.select(sa.func.count(sa.distinct(GateResult.evaluation))).where(
-                GateResult.promotion_id == promotion.id
-            )
-        )
-        or 0
-    )
+    approvals = repo.approval_tasks(session, promotion.id)
+    cases = repo.cases(session, promotion.id)
+    evaluations = repo.gate_evaluation_count(session, promotion.id)
     return {
         "id": promotion.id,
         "code": promotion.code,
@@ -175,10 +139,5 @@ def recommendations(session: Session, promotion: Promotion) -> list[dict[str, An
 
 
 def _analysis(session: Session, promotion_id: int) -> dict[str, Any] | None:
-    event = session.scalar(
-        sa.select(Event)
-        .where(Event.promotion_id == promotion_id, Event.type == "io.promoflow.promotion.analysed")
-        .order_by(Event.sequence.desc())
-        .limit(1)
-    )
+    event = repo.latest_analysis(session, promotion_id)
     return dict(event.data) if event else None

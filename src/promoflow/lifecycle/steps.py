@@ -4,6 +4,9 @@ A DBOS step is at-least-once: a crash after the call and before the checkpoint
 runs it again. Every call that changes something in another system therefore
 carries an idempotency key derived from the promotion revision and the step, and
 the connector returns its first answer when it sees the key again.
+
+Each step's DBOS name is pinned (`name=`): a workflow in flight replays its
+recorded steps by name, so renaming or moving a function must not rename its step.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import cast
 
 from dbos import DBOS
 
@@ -22,7 +25,14 @@ from promoflow.forecasting.champion import champion_forecaster
 from promoflow.inventory import service as inventory_service
 from promoflow.kit.clock import utcnow
 from promoflow.kit.db import reading, transaction
-from promoflow.promotions import repository as promotions_repository
+from promoflow.lifecycle import repository as repo
+from promoflow.lifecycle.schemas import (
+    Actuals,
+    CancelAnswer,
+    ForecastTotals,
+    PublicationPlan,
+    Receipt,
+)
 from promoflow.promotions import service as promotions_service
 from promoflow.publications import service as publications_service
 from promoflow.runtime import get_runtime
@@ -37,19 +47,20 @@ def _retryable(error: BaseException) -> bool:
     return not (isinstance(error, ConnectorError) and not error.retryable)
 
 
-@DBOS.step()
+@DBOS.step(name="now_ts")
 def now_ts() -> float:
     """The current time, checkpointed so a replay sees the same value."""
     return utcnow().timestamp()
 
 
-@DBOS.step()
+@DBOS.step(name="seconds_until")
 def seconds_until(iso_time: str) -> float:
     """Seconds from now until `iso_time` (negative when it has passed)."""
     return (datetime.fromisoformat(iso_time) - utcnow()).total_seconds()
 
 
 @DBOS.step(
+    name="send_store_tasks",
     retries_allowed=True,
     max_attempts=4,
     interval_seconds=0.5,
@@ -66,7 +77,13 @@ def send_store_tasks(promotion_id: int) -> int:
     return receipt.accepted
 
 
-@DBOS.step(retries_allowed=True, max_attempts=3, interval_seconds=0.5, backoff_rate=2.0)
+@DBOS.step(
+    name="refresh_supplier_acks",
+    retries_allowed=True,
+    max_attempts=3,
+    interval_seconds=0.5,
+    backoff_rate=2.0,
+)
 def refresh_supplier_acks(promotion_id: int) -> int:
     """Pull acknowledgements for the promotion's purchase orders (applying one twice is a no-op)."""
     sessions = get_runtime().workflow_sessions
@@ -79,8 +96,8 @@ def refresh_supplier_acks(promotion_id: int) -> int:
         return inventory_service.apply_acknowledgements(session, acks)
 
 
-@DBOS.step()
-def plan_publication(promotion_id: int, channel: str) -> dict[str, Any]:
+@DBOS.step(name="plan_publication")
+def plan_publication(promotion_id: int, channel: str) -> PublicationPlan:
     """The channel's publication key and how its prices split into parts.
 
     The part size is recorded with the plan: a recovered workflow may run in
@@ -100,13 +117,14 @@ def plan_publication(promotion_id: int, channel: str) -> dict[str, Any]:
 
 
 @DBOS.step(
+    name="publish_part",
     retries_allowed=True,
     max_attempts=4,
     interval_seconds=0.5,
     backoff_rate=2.0,
     should_retry=_retryable,
 )
-def publish_part(promotion_id: int, channel: str, key: str, part: int, size: int) -> dict[str, Any]:
+def publish_part(promotion_id: int, channel: str, key: str, part: int, size: int) -> Receipt:
     """Send one part of the channel's prices under its own idempotency key."""
     sessions = get_runtime().workflow_sessions
     with reading(sessions) as session:
@@ -137,7 +155,13 @@ def publish_part(promotion_id: int, channel: str, key: str, part: int, size: int
     }
 
 
-@DBOS.step(retries_allowed=True, max_attempts=5, interval_seconds=0.5, backoff_rate=2.0)
+@DBOS.step(
+    name="revert_channel",
+    retries_allowed=True,
+    max_attempts=5,
+    interval_seconds=0.5,
+    backoff_rate=2.0,
+)
 def revert_channel(promotion_id: int, channel: str, key: str, parts: int) -> int:
     """Compensation: withdraw every part the channel received."""
     publisher = registry.get_price_publisher(channel)
@@ -152,15 +176,22 @@ def revert_channel(promotion_id: int, channel: str, key: str, parts: int) -> int
     return withdrawn
 
 
-@DBOS.step(retries_allowed=True, max_attempts=3, interval_seconds=0.5, backoff_rate=2.0)
-def fetch_actuals(promotion_id: int) -> dict[str, Any]:
+@DBOS.step(
+    name="fetch_actuals",
+    retries_allowed=True,
+    max_attempts=3,
+    interval_seconds=0.5,
+    backoff_rate=2.0,
+)
+def fetch_actuals(promotion_id: int) -> Actuals:
     """Units and revenue sold during the promotion, from the sales feed."""
     with reading(get_runtime().workflow_sessions) as session:
         promotion = promotions_service.get_promotion(session, promotion_id)
-        items = promotions_repository.scope_items(session, promotion_id)
-        costs = {item.sku: float(item.unit_cost) for _, item in items}
+        costs = {
+            item.sku: float(item.unit_cost) for item in repo.scope_items(session, promotion_id)
+        }
         skus = list(costs)
-        codes = [loc.code for loc in promotions_repository.scope_locations(session, promotion_id)]
+        codes = [loc.code for loc in repo.scope_locations(session, promotion_id)]
         start, end = promotion.start_date, promotion.end_date
     records = registry.get_sales_feed().sales(skus, codes, start, end)
     by_line: dict[tuple[str, str], float] = {}
@@ -172,11 +203,17 @@ def fetch_actuals(promotion_id: int) -> dict[str, Any]:
         "revenue": float(sum((r.revenue for r in records), Decimal(0))),
         "cost": float(sum(r.units * costs[r.sku] for r in records)),
         # Per SKU x store, for post-event forecast accuracy.
-        "lines": [[sku, code, units] for (sku, code), units in sorted(by_line.items())],
+        "lines": [(sku, code, units) for (sku, code), units in sorted(by_line.items())],
     }
 
 
-@DBOS.step(retries_allowed=True, max_attempts=3, interval_seconds=0.5, backoff_rate=2.0)
+@DBOS.step(
+    name="post_finance",
+    retries_allowed=True,
+    max_attempts=3,
+    interval_seconds=0.5,
+    backoff_rate=2.0,
+)
 def post_finance(
     promotion_id: int, code: str, revision: int, margin: float, vendor_funding: float
 ) -> str:
@@ -189,8 +226,14 @@ def post_finance(
     )
 
 
-@DBOS.step(retries_allowed=True, max_attempts=3, interval_seconds=1.0, backoff_rate=2.0)
-def forecast_demand(promotion_id: int) -> dict[str, Any]:
+@DBOS.step(
+    name="forecast_demand",
+    retries_allowed=True,
+    max_attempts=3,
+    interval_seconds=1.0,
+    backoff_rate=2.0,
+)
+def forecast_demand(promotion_id: int) -> ForecastTotals:
     """Forecast the promotion with the champion outside any write transaction.
 
     A trained model takes seconds, and on SQLite a writing transaction holds the
@@ -209,4 +252,18 @@ def forecast_demand(promotion_id: int) -> dict[str, Any]:
         summary = forecast_service.store_forecast(
             session, promotion, forecaster.model_version, inputs, forecast
         )
-    return asdict(summary)
+    return cast(ForecastTotals, asdict(summary))
+
+
+@DBOS.step(
+    name="cancel_purchase_order",
+    retries_allowed=True,
+    max_attempts=4,
+    interval_seconds=0.5,
+    backoff_rate=2.0,
+    should_retry=_retryable,
+)
+def cancel_purchase_order(key: str, number: str) -> CancelAnswer:
+    """Ask the supplier's system to cancel one PO (under its key); what it answered."""
+    answer = registry.get_purchase_order_system().cancel_purchase_order(key, number)
+    return {"outcome": answer.outcome, "detail": answer.detail}

@@ -10,7 +10,8 @@ from typing import Any
 
 from dbos import DBOS
 
-from promoflow.lifecycle import transactions as tx
+from promoflow.exceptions.schemas import CaseAction, CaseStatus
+from promoflow.lifecycle import case_tx
 from promoflow.lifecycle.signals import TOPIC
 from promoflow.lifecycle.timing import LifecycleTiming
 from promoflow.runtime import run_tx
@@ -38,7 +39,7 @@ def wait(timeout: float) -> dict[str, Any] | None:
         raise Cancelled(
             str(message.get("actor", "operator")), str(message.get("reason", "cancelled"))
         )
-    if message.get("kind") == "exception" and message.get("action") == "cancel_promotion":
+    if message.get("kind") == "exception" and message.get("action") == CaseAction.CANCEL_PROMOTION:
         reason = message.get("reason") or f"cancelled from exception case {message.get('case_id')}"
         raise Cancelled(str(message.get("actor", "operator")), str(reason))
     return message
@@ -47,13 +48,13 @@ def wait(timeout: float) -> dict[str, Any] | None:
 def await_case(case_id: int, timing: LifecycleTiming) -> str:
     """Wait for an operator's decision on a case; re-alert each time the wait lapses."""
     while True:
-        state = run_tx(tx.case_state, case_id)
-        if state["status"] == "resolved":
-            if state["resolution"] == "cancel_promotion":
+        state = run_tx(case_tx.case_state, case_id)
+        if state["status"] == CaseStatus.RESOLVED:
+            if state["resolution"] == CaseAction.CANCEL_PROMOTION:
                 raise Cancelled(
                     str(state["resolved_by"] or "operator"),
                     state["reason"] or f"cancelled from exception case {case_id}",
                 )
             return str(state["resolution"])
         if wait(timing.operator_wait_seconds) is None:
-            run_tx(tx.case_reminder, case_id)
+            run_tx(case_tx.case_reminder, case_id)

@@ -2,7 +2,7 @@
 
 Part of the workflow body (called from `workflows`), so it only decides: reads and
 writes go through `run_tx`, calls to the supplier's system through
-`planning_steps.cancel_purchase_order` (retried, under a key per order and attempt),
+`steps.cancel_purchase_order` (retried, under a key per order and attempt),
 and every wait is `waiting.await_case`.
 
 A PO its supplier has not acknowledged is cancelled in the supplier's system, then
@@ -17,10 +17,11 @@ supplier), waive keeps the order and its units stay on order.
 from __future__ import annotations
 
 import contextlib
-from typing import Any
 
-from promoflow.lifecycle import planning_steps, steps
+from promoflow.exceptions.schemas import CaseAction
+from promoflow.lifecycle import steps
 from promoflow.lifecycle import withdrawal_tx as wtx
+from promoflow.lifecycle.schemas import CancelAnswer, OrderLeft, OrderToWithdraw
 from promoflow.lifecycle.timing import LifecycleTiming
 from promoflow.lifecycle.waiting import await_case
 from promoflow.runtime import run_tx
@@ -28,13 +29,14 @@ from promoflow.runtime import run_tx
 CONFIRMED = ("acknowledged", "partial")
 
 
-def withdraw_orders(promotion_id: int, reason: str) -> list[dict[str, Any]]:
+def withdraw_orders(promotion_id: int, reason: str) -> list[OrderLeft]:
     """Cancel each open PO nobody confirmed; the POs left standing, with the reason why."""
     if not run_tx(wtx.orders_to_withdraw, promotion_id):
         return []
     _refresh_acknowledgements(promotion_id)
-    left: list[dict[str, Any]] = []
-    for order in run_tx(wtx.orders_to_withdraw, promotion_id):
+    left: list[OrderLeft] = []
+    orders: list[OrderToWithdraw] = run_tx(wtx.orders_to_withdraw, promotion_id)
+    for order in orders:
         if order["ack_status"] in CONFIRMED:
             detail = f"{order['supplier']} acknowledged it ({order['ack_status']})"
             left.append({**order, "outcome": "confirmed", "detail": detail})
@@ -48,7 +50,7 @@ def withdraw_orders(promotion_id: int, reason: str) -> list[dict[str, Any]]:
 
 
 def hand_over(
-    promotion_id: int, left: list[dict[str, Any]], reason: str, timing: LifecycleTiming
+    promotion_id: int, left: list[OrderLeft], reason: str, timing: LifecycleTiming
 ) -> None:
     """One case per PO left standing, then the planner's decision on each, in turn."""
     cases = [
@@ -57,7 +59,7 @@ def hand_over(
     ]
     for order, case_id in cases:
         attempt = 1
-        while await_case(case_id, timing) == "retry":
+        while await_case(case_id, timing) == CaseAction.RETRY:
             attempt += 1
             answer = _ask_again(promotion_id, order, attempt)
             if answer["outcome"] == "settled":
@@ -70,7 +72,7 @@ def hand_over(
             )
 
 
-def _ask_again(promotion_id: int, order: dict[str, Any], attempt: int) -> dict[str, str]:
+def _ask_again(promotion_id: int, order: OrderToWithdraw, attempt: int) -> CancelAnswer:
     """After the planner's retry: the supplier may have refused it meanwhile; else cancel."""
     _refresh_acknowledgements(promotion_id)
     state = run_tx(wtx.order_state, order["number"])
@@ -81,9 +83,9 @@ def _ask_again(promotion_id: int, order: dict[str, Any], attempt: int) -> dict[s
     return _cancel(f"{order['key']}-{attempt}", order["number"])
 
 
-def _cancel(key: str, number: str) -> dict[str, str]:
+def _cancel(key: str, number: str) -> CancelAnswer:
     try:
-        return planning_steps.cancel_purchase_order(key, number)
+        return steps.cancel_purchase_order(key, number)
     except Exception as error:  # retries spent or refused: the planner takes it from here
         causes = getattr(error, "errors", None) or []
         last = f"; last error: {causes[-1]}" if causes else ""

@@ -1,5 +1,9 @@
 """Recommendation proposals and their review, as transactions (`runtime.run_tx`): each
-writes and checkpoints together, exactly once even across a crash."""
+writes and checkpoints together, exactly once even across a crash.
+
+DBOS names a transaction after its function, and workflows in flight replay these
+under the names they had in `lifecycle.planning_tx`: keep the function names.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +11,26 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from promoflow.allocation.policy import PlanningPolicy
+from promoflow.allocation.schemas import (
+    PolicyData,
+    Proposal,
+    RecommendationState,
+    Shortfall,
+    StockPlan,
+)
 from promoflow.events.log import record_event
-from promoflow.exceptions import service as exceptions_service
-from promoflow.lifecycle.planning_policy import PlanningPolicy
-from promoflow.lifecycle.stock_planning import StockPlan
+from promoflow.exceptions.schemas import BLOCK_ACTIONS, CaseAction, CaseKind, CaseSpec, Severity
+from promoflow.kit.roles import Role
+from promoflow.lifecycle.case_tx import open_promotion_case
 from promoflow.promotions import service as promotions_service
 from promoflow.promotions.models import Promotion
 from promoflow.recommendations import service as recommendations_service
 
 APPLIED = ("auto_applied", "accepted", "edited")
-SHORTFALL_ACTIONS = ["waive", "reassign", "escalate", "cancel_promotion"]
-OVERDUE_ACTIONS = ["retry", "reassign", "escalate", "cancel_promotion"]
+PROPOSED = "proposed"
+SHORTFALL_ACTIONS = (CaseAction.WAIVE, *BLOCK_ACTIONS)
+OVERDUE_ACTIONS = (CaseAction.RETRY, *BLOCK_ACTIONS)
 
 
 def _promotion(session: Session, promotion_id: int) -> Promotion:
@@ -30,17 +43,17 @@ def _record(
     kind: str,
     plan: StockPlan,
     threshold: dict[str, Any],
-) -> dict[str, Any]:
+) -> Proposal:
     """Store the plan as a recommendation; apply it at once when the policy allows."""
     recommendation = recommendations_service.propose(
         session,
         promotion_id=promotion.id,
         revision=promotion.revision,
         kind=kind,
-        model_version=plan.model_version,
-        inputs_hash=plan.inputs_hash,
-        lines=plan.lines,
-        summary=plan.summary,
+        model_version=plan["model_version"],
+        inputs_hash=plan["inputs_hash"],
+        lines=plan["lines"],
+        summary=plan["summary"],
         threshold=threshold,
     )
     if threshold["decision"] == "auto_apply":
@@ -58,21 +71,21 @@ def _record(
         "recommendation_id": recommendation.id,
         "kind": kind,
         "status": recommendation.status,
-        "units": plan.summary["units"],
-        "lines": len(plan.lines),
+        "units": plan["summary"]["units"],
+        "lines": len(plan["lines"]),
         "created": recommendation.created_at.timestamp(),
     }
 
 
 def propose_allocation(
-    session: Session, promotion_id: int, planned: dict[str, Any], policy: dict[str, Any]
-) -> dict[str, Any]:
+    session: Session, promotion_id: int, planned: StockPlan, policy: PolicyData
+) -> Proposal:
     """Store the DC-to-store allocation; apply it at once when it is small enough."""
     rules = PlanningPolicy.model_validate(policy)
     promotion = _promotion(session, promotion_id)
-    plan = StockPlan.from_dict(planned)
+    plan = planned
     limit = rules.allocation.auto_apply
-    units, cost = plan.summary["units"], plan.summary["transfer_cost"]
+    units, cost = plan["summary"]["units"], plan["summary"]["transfer_cost"]
     small = units <= limit.max_units and cost <= limit.max_transfer_cost
     figures = f"{units:,.0f} units, transfer cost {cost:,.2f}"
     limits = f"{limit.max_units:,.0f} units and {limit.max_transfer_cost:,.2f}"
@@ -89,14 +102,14 @@ def propose_allocation(
 
 
 def propose_replenishment(
-    session: Session, promotion_id: int, planned: dict[str, Any], policy: dict[str, Any]
-) -> dict[str, Any]:
+    session: Session, promotion_id: int, planned: StockPlan, policy: PolicyData
+) -> Proposal:
     """Store the purchase-order proposal (applied at once when small); a shortfall opens a case."""
     rules = PlanningPolicy.model_validate(policy)
     promotion = _promotion(session, promotion_id)
-    plan = StockPlan.from_dict(planned)
+    plan = planned
     limit = rules.replenishment.auto_apply
-    units, value = plan.summary["units"], plan.summary["order_value"]
+    units, value = plan["summary"]["units"], plan["summary"]["order_value"]
     small = units <= limit.max_units and value <= limit.max_order_value
     figures = f"{units:,.0f} units worth {value:,.2f} at cost"
     limits = f"{limit.max_units:,.0f} units and {limit.max_order_value:,.2f}"
@@ -110,16 +123,17 @@ def propose_replenishment(
         "because": f"{figures} {'within' if small else 'above'} the auto-apply limits ({limits})",
     }
     result = _record(session, promotion, "replenishment", plan, threshold)
+    shortfalls = plan.get("shortfalls") or []
     result["case_id"] = (
-        _open_shortfall(session, promotion, result["recommendation_id"], plan.shortfalls)
-        if plan.shortfalls
+        _open_shortfall(session, promotion, result["recommendation_id"], shortfalls)
+        if shortfalls
         else None
     )
     return result
 
 
 def _open_shortfall(
-    session: Session, promotion: Promotion, recommendation_id: int, lines: list[dict[str, Any]]
+    session: Session, promotion: Promotion, recommendation_id: int, lines: list[Shortfall]
 ) -> int:
     """One supplier_shortfall case naming every line the suppliers cannot cover."""
     reasons = {reason for line in lines for reason in line["reasons"]}
@@ -140,27 +154,24 @@ def _open_shortfall(
         for line in lines[:5]
     )
     more = f" and {len(lines) - 5} more" if len(lines) > 5 else ""
-    case = exceptions_service.open_case(
-        session,
-        kind="supplier_shortfall",
-        severity="high",
-        owner_role="supply_chain_planner",
+    spec = CaseSpec(
+        kind=CaseKind.SUPPLIER_SHORTFALL,
+        severity=Severity.HIGH,
+        owner_role=Role.SUPPLY_CHAIN_PLANNER,
         title=f"{promotion.code}: suppliers cannot cover {units:,.0f} units of window demand",
         detail=f"Replenishment recommendation {recommendation_id}: {named}{more}. "
         "Suggested: " + "; ".join(actions) + ".",
-        promotion=promotion,
+        allowed_actions=SHORTFALL_ACTIONS,
         linked={
             "recommendation_id": recommendation_id,
             "lines": lines,
             "suggested_actions": actions,
         },
-        allowed_actions=SHORTFALL_ACTIONS,
-        workflow_id=promotion.workflow_id,
     )
-    return case.id
+    return open_promotion_case(session, promotion, spec).id
 
 
-def recommendation_state(session: Session, recommendation_id: int) -> dict[str, Any]:
+def recommendation_state(session: Session, recommendation_id: int) -> RecommendationState:
     """Where a recommendation stands, read fresh after every wake-up."""
     recommendation = recommendations_service.get_recommendation(session, recommendation_id)
     return {
@@ -173,7 +184,7 @@ def recommendation_state(session: Session, recommendation_id: int) -> dict[str, 
 def recommendation_reminder(session: Session, recommendation_id: int, role: str) -> None:
     """The planner has not decided within the reminder time: log a reminder to their role."""
     recommendation = recommendations_service.get_recommendation(session, recommendation_id)
-    if recommendation.status != "proposed":
+    if recommendation.status != PROPOSED:
         return
     record_event(
         session,
@@ -189,25 +200,23 @@ def recommendation_overdue(
 ) -> int | None:
     """Past its SLA: an approval_overdue case goes to `escalate_to` (None once decided)."""
     recommendation = recommendations_service.get_recommendation(session, recommendation_id)
-    if recommendation.status != "proposed":
+    if recommendation.status != PROPOSED:
         return None
     promotion = _promotion(session, recommendation.promotion_id)
-    case = exceptions_service.open_case(
-        session,
-        kind="approval_overdue",
-        severity="high",
-        owner_role=escalate_to,
+    spec = CaseSpec(
+        kind=CaseKind.APPROVAL_OVERDUE,
+        severity=Severity.HIGH,
+        owner_role=Role(escalate_to),
         title=f"{recommendation.kind} recommendation {recommendation.id} of {promotion.code} "
         f"is past its {sla_hours:g} h SLA",
         detail=f"Nobody has accepted, edited or rejected {recommendation.kind} recommendation "
         f"{recommendation.id} ({recommendation.threshold.get('because', '')}). The launch waits "
-        "for it. Decide it (supply_chain_planner or operations_admin), or choose retry to give "
-        "the planner another SLA.",
-        promotion=promotion,
-        linked={"recommendation_id": recommendation.id, "kind": recommendation.kind},
+        f"for it. Decide it ({Role.SUPPLY_CHAIN_PLANNER} or {Role.OPERATIONS_ADMIN}), or choose "
+        "retry to give the planner another SLA.",
         allowed_actions=OVERDUE_ACTIONS,
-        workflow_id=promotion.workflow_id,
+        linked={"recommendation_id": recommendation.id, "kind": recommendation.kind},
     )
+    case = open_promotion_case(session, promotion, spec)
     record_event(
         session,
         "recommendation.escalated",

@@ -1,21 +1,24 @@
 """Applying a decided recommendation: the WMS ships an allocation, purchase orders go
 out for a replenishment. Each runs through `runtime.run_tx` (exactly once); the calls
-to the WMS and the supplier portal between them are `planning_steps`."""
+to the WMS and the supplier portal between them are `allocation.steps`.
+
+DBOS names a transaction after its function, and workflows in flight replay these
+under the names they had in `lifecycle.stock_moves`: keep the function names.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy.orm import Session
 
-from promoflow.catalog.models import Item, Location, Supplier
+from promoflow.allocation import repository as repo
+from promoflow.allocation.schemas import OrderRequest, Shipment, ShippedPosition
 from promoflow.connectors.ports import PositionRecord
 from promoflow.events.log import record_event
 from promoflow.inventory import service as inventory_service
 from promoflow.kit.clock import utcnow
-from promoflow.lifecycle import planning_repository as repo
 from promoflow.promotions import service as promotions_service
 from promoflow.promotions.models import Promotion
 from promoflow.recommendations import service as recommendations_service
@@ -35,7 +38,7 @@ def _decided_lines(
     return recommendation, promotion, lines
 
 
-def allocation_transfers(session: Session, recommendation_id: int) -> dict[str, Any]:
+def allocation_transfers(session: Session, recommendation_id: int) -> Shipment:
     """What the WMS must ship for a decided allocation: (sku, from DC, to store, units)."""
     recommendation, promotion, lines = _decided_lines(session, recommendation_id)
     skus = repo.item_skus(session, {ln.item_id for ln in lines})
@@ -44,14 +47,19 @@ def allocation_transfers(session: Session, recommendation_id: int) -> dict[str, 
     return {
         "key": f"{promotion.code}-r{recommendation.revision}-allocation-{recommendation.id}",
         "transfers": [
-            [skus[ln.item_id], codes[ln.source_id], codes[ln.location_id], ln.quantity_decided]
+            (
+                skus[ln.item_id],
+                codes[ln.source_id],
+                codes[ln.location_id],
+                float(ln.quantity_decided or 0.0),
+            )
             for ln in lines
         ],
     }
 
 
 def allocation_applied(
-    session: Session, recommendation_id: int, positions: list[dict[str, Any]], reference: str
+    session: Session, recommendation_id: int, positions: list[ShippedPosition], reference: str
 ) -> float:
     """The WMS shipped the allocation: our positions follow it (and the gates hear of it)."""
     recommendation, promotion, lines = _decided_lines(session, recommendation_id)
@@ -77,7 +85,7 @@ def allocation_applied(
 
 def raise_replenishment(
     session: Session, recommendation_id: int, ack_due_seconds: float
-) -> list[dict[str, Any]]:
+) -> list[OrderRequest]:
     """Record one purchase order per supplier and DC for the decided lines; return requests."""
     recommendation, promotion, lines = _decided_lines(session, recommendation_id)
     if not lines:
@@ -86,12 +94,12 @@ def raise_replenishment(
     for line in lines:
         grouped[(line.source_id, line.location_id)].append(line)
     now = utcnow()
-    requests: list[dict[str, Any]] = []
+    requests: list[OrderRequest] = []
     for index, ((supplier_id, dc_id), order_lines) in enumerate(sorted(grouped.items()), start=1):
-        supplier, dc = session.get(Supplier, supplier_id), session.get(Location, dc_id)
+        supplier, dc = repo.supplier(session, supplier_id), repo.location(session, dc_id)
         if supplier is None or dc is None:
             continue  # the catalogue lost the row since the proposal; nothing to order from
-        items = {ln.item_id: session.get(Item, ln.item_id) for ln in order_lines}
+        items = {ln.item_id: repo.item(session, ln.item_id) for ln in order_lines}
         due = now.date() + timedelta(days=supplier.lead_time_days)
         number = f"{promotion.code[:26]}-r{recommendation.revision}-RP{index}"
         inventory_service.raise_purchase_order(
@@ -111,7 +119,7 @@ def raise_replenishment(
                 "destination_code": dc.code,
                 "due": due.isoformat(),
                 "lines": [
-                    [item.sku, float(ln.quantity_decided or 0.0)]
+                    (item.sku, float(ln.quantity_decided or 0.0))
                     for ln in order_lines
                     if (item := items[ln.item_id]) is not None
                 ],

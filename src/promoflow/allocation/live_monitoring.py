@@ -9,34 +9,17 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
-
+from promoflow.allocation import repository as repo
+from promoflow.allocation import sell_through_tx as live
+from promoflow.allocation import steps
+from promoflow.allocation.schemas import PreparedCheck
 from promoflow.events.consumers import CloudEvent, Delivery
 from promoflow.kit.clock import utcnow
 from promoflow.kit.db import reading
-from promoflow.lifecycle import planning_steps
-from promoflow.lifecycle import sell_through_tx as live
-from promoflow.promotions.models import Promotion, PromotionItem
+from promoflow.promotions.models import Promotion
+from promoflow.promotions.states import PromotionState
 from promoflow.runtime import get_runtime
-
-
-def live_promotions_for_items(session: Session, item_ids: list[int]) -> list[Promotion]:
-    """Live promotions that include any of the items."""
-    return list(
-        session.scalars(
-            sa.select(Promotion)
-            .where(
-                Promotion.status == "live",
-                Promotion.id.in_(
-                    sa.select(PromotionItem.promotion_id).where(PromotionItem.item_id.in_(item_ids))
-                ),
-            )
-            .order_by(Promotion.id)
-        ).all()
-    )
 
 
 def elapsed_days(promotion: Promotion, now: datetime) -> tuple[int, int, float]:
@@ -52,22 +35,22 @@ def elapsed_days(promotion: Promotion, now: datetime) -> tuple[int, int, float]:
     return min(window, math.floor(share * window)), window, share
 
 
-def prepare_checks(event: CloudEvent) -> list[dict[str, Any]]:
+def prepare_checks(event: CloudEvent) -> list[PreparedCheck]:
     """For each live promotion on the reported items: the sales to date from the feed."""
     item_ids = [int(i) for i in (event.get("data") or {}).get("item_ids", [])]
     if not item_ids:
         return []
     with reading(get_runtime().sessions) as session:
-        promotions = live_promotions_for_items(session, item_ids)
+        promotions = repo.live_promotions_for_items(session, item_ids)
         now = utcnow()
         due = [(p.id, *elapsed_days(p, now)) for p in promotions]
-    policy = planning_steps.planning_policy()
+    policy = steps.planning_policy()
     min_share = float(policy["sell_through"]["min_elapsed_share"])
-    checks = []
+    checks: list[PreparedCheck] = []
     for promotion_id, days, window, _share in due:
         if days < 1 or days / window < min_share:
             continue
-        sold = planning_steps.sales_to_date(promotion_id, days)
+        sold = steps.sales_to_date(promotion_id, days)
         checks.append(
             {
                 "promotion_id": promotion_id,
@@ -82,9 +65,10 @@ def prepare_checks(event: CloudEvent) -> list[dict[str, Any]]:
 
 def on_sales_reported(delivery: Delivery) -> None:
     """Run the prepared sell-through checks in the consumer's transaction."""
-    for check in delivery.prepared or []:
-        promotion = delivery.session.get(Promotion, check["promotion_id"])
-        if promotion is None or promotion.status != "live":
+    prepared: list[PreparedCheck] = delivery.prepared or []
+    for check in prepared:
+        promotion = repo.promotion(delivery.session, check["promotion_id"])
+        if promotion is None or promotion.status != PromotionState.LIVE:
             continue
         live.check_sell_through(
             delivery.session,

@@ -15,16 +15,16 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from promoflow.catalog.models import Item, Location
-from promoflow.inventory.models import InventoryPosition
+from promoflow.allocation import repository as repo
 from promoflow.kit.errors import Conflict, InvalidInput
 from promoflow.promotions import service as promotions_service
+from promoflow.promotions.states import PromotionState
 from promoflow.recommendations import service as recommendations_service
 from promoflow.recommendations.models import Recommendation, RecommendationLine
 
 DECISIONS = ("accept", "edit", "reject")
 # The workflow waits for a planner while the promotion is scheduled (before its gates).
-WAITING_STATES = ("scheduled", "on_hold")
+WAITING_STATES = (PromotionState.SCHEDULED, PromotionState.ON_HOLD)
 
 
 def decide(
@@ -80,7 +80,7 @@ def _check_edit(
         for line in recommendations_service.recommendation_lines(session, recommendation.id)
     }
     for line_id, units in changes.items():
-        item = session.get(Item, lines[line_id].item_id)
+        item = repo.item(session, lines[line_id].item_id)
         pack = item.case_pack if item is not None else 1
         if abs(units / pack - round(units / pack)) > 1e-9:
             low, high = math.floor(units / pack) * pack, math.ceil(units / pack) * pack
@@ -100,10 +100,10 @@ def _check_dc_stock(session: Session, lines: Sequence[RecommendationLine]) -> No
     for line in lines:
         shipping[(line.item_id, line.source_id)] += float(line.quantity_decided or 0.0)
     for (item_id, dc_id), units in sorted(shipping.items()):
-        position = session.get(InventoryPosition, (item_id, dc_id))
+        position = repo.position(session, item_id, dc_id)
         can_ship = max(0.0, position.on_hand - position.allocated) if position else 0.0
         if units > can_ship + 1e-9:
-            item, dc = session.get(Item, item_id), session.get(Location, dc_id)
+            item, dc = repo.item(session, item_id), repo.location(session, dc_id)
             raise InvalidInput(
                 "changes",
                 units,

@@ -1,4 +1,9 @@
-"""Every query the lifecycle's planning makes: set-based reads into Polars frames."""
+"""Every query allocation, replenishment and sell-through make.
+
+Most are set-based reads into Polars frames for the plans; the rest fetch single
+rows of the catalogue and stock by key. Reads of other domains' tables that their
+services do not offer yet live here (see the module docstrings of the callers).
+"""
 
 from __future__ import annotations
 
@@ -12,9 +17,11 @@ from sqlalchemy.orm import Session
 
 from promoflow.catalog.models import Item, Location, Supplier
 from promoflow.exceptions.models import ExceptionCase
+from promoflow.exceptions.schemas import CaseKind
 from promoflow.inventory import service as inventory_service
 from promoflow.inventory.models import InventoryPosition
-from promoflow.promotions.models import ForecastLine, PromotionItem, PromotionLocation
+from promoflow.promotions.models import ForecastLine, Promotion, PromotionItem, PromotionLocation
+from promoflow.promotions.states import PromotionState
 
 STOCK = {"on_hand": pl.Float64, "in_transit": pl.Float64, "allocated": pl.Float64}
 
@@ -168,7 +175,7 @@ def flagged_sell_through(session: Session, promotion_id: int, revision: int) -> 
         sa.select(ExceptionCase.linked).where(
             ExceptionCase.promotion_id == promotion_id,
             ExceptionCase.revision == revision,
-            ExceptionCase.kind == "sell_through_anomaly",
+            ExceptionCase.kind == CaseKind.SELL_THROUGH_ANOMALY,
         )
     ).all()
     return {
@@ -176,3 +183,44 @@ def flagged_sell_through(session: Session, promotion_id: int, revision: int) -> 
         for linked in cases
         for line in linked.get("lines", [])
     }
+
+
+def live_promotions_for_items(session: Session, item_ids: list[int]) -> list[Promotion]:
+    """Live promotions that include any of the items."""
+    return list(
+        session.scalars(
+            sa.select(Promotion)
+            .where(
+                Promotion.status == PromotionState.LIVE,
+                Promotion.id.in_(
+                    sa.select(PromotionItem.promotion_id).where(PromotionItem.item_id.in_(item_ids))
+                ),
+            )
+            .order_by(Promotion.id)
+        ).all()
+    )
+
+
+def promotion(session: Session, promotion_id: int) -> Promotion | None:
+    """One promotion by id (None when it is gone)."""
+    return session.get(Promotion, promotion_id)
+
+
+def item(session: Session, item_id: int) -> Item | None:
+    """One catalogue item by id."""
+    return session.get(Item, item_id)
+
+
+def location(session: Session, location_id: int) -> Location | None:
+    """One store or DC by id."""
+    return session.get(Location, location_id)
+
+
+def supplier(session: Session, supplier_id: int) -> Supplier | None:
+    """One supplier by id."""
+    return session.get(Supplier, supplier_id)
+
+
+def position(session: Session, item_id: int, location_id: int) -> InventoryPosition | None:
+    """The stock of one item at one location (None when it was never counted)."""
+    return session.get(InventoryPosition, (item_id, location_id))

@@ -7,14 +7,15 @@ how long a planner has to decide the others, and how live sell-through is watche
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import ErrorDetails
 
+from promoflow.allocation.schemas import PolicyData
 from promoflow.config import get_settings
 from promoflow.kit.policy import load_policy
-from promoflow.kit.roles import ROLES
+from promoflow.kit.roles import ROLES, Role
 
 BUNDLED_POLICY = Path(__file__).resolve().parent.parent / "policies" / "planning.yaml"
 POLICY_FILE_NAME = "planning.yaml"
@@ -45,7 +46,7 @@ def _share(value: float) -> float:
     return value
 
 
-Role = Annotated[str, AfterValidator(_known_role)]
+KnownRole = Annotated[str, AfterValidator(_known_role)]
 Amount = Annotated[float, AfterValidator(_not_negative)]
 Positive = Annotated[float, AfterValidator(_positive)]
 Share = Annotated[float, AfterValidator(_share)]
@@ -61,7 +62,7 @@ class ReviewSettings(_Strict):
 
     remind_after_hours: Positive
     sla_hours: Positive
-    escalate_to: Role = "operations_admin"
+    escalate_to: KnownRole = Role.OPERATIONS_ADMIN.value
 
 
 class AllocationAutoApply(_Strict):
@@ -140,3 +141,8 @@ def _describe(error: ErrorDetails) -> str:
     else:
         reason = error["msg"].removeprefix("Value error, ")
     return f"{path}={error['input']!r}: {reason}"
+
+
+def policy_data(policy: PlanningPolicy) -> PolicyData:
+    """The policy as plain data, the form a workflow checkpoints and replays."""
+    return cast(PolicyData, policy.model_dump(mode="json"))

@@ -1,22 +1,27 @@
 """Sell-through checks while a promotion is live, as transactions (`runtime.run_tx`):
-compare sales to date with the forecast and open one case for new off-pace lines."""
+compare sales to date with the forecast and open one case for new off-pace lines.
+
+DBOS names a transaction after its function, and workflows in flight replay these
+under the names they had in `lifecycle.sell_through_tx`: keep the function names.
+"""
 
 from __future__ import annotations
-
-from typing import Any
 
 import polars as pl
 from sqlalchemy.orm import Session
 
+from promoflow.allocation import repository as repo
+from promoflow.allocation import sell_through
+from promoflow.allocation.policy import PlanningPolicy
+from promoflow.allocation.schemas import PolicyData, SellThroughCheck, SoldLine
 from promoflow.events.log import record_event
-from promoflow.exceptions import service as exceptions_service
-from promoflow.lifecycle import planning_repository as repo
-from promoflow.lifecycle import sell_through
-from promoflow.lifecycle.planning_policy import PlanningPolicy
+from promoflow.exceptions.schemas import BLOCK_ACTIONS, CaseAction, CaseKind, CaseSpec, Severity
+from promoflow.kit.roles import Role
+from promoflow.lifecycle.case_tx import open_promotion_case
 from promoflow.promotions import service as promotions_service
 from promoflow.promotions.models import Promotion
 
-ANOMALY_ACTIONS = ["waive", "reassign", "escalate", "cancel_promotion"]
+ANOMALY_ACTIONS = (CaseAction.WAIVE, *BLOCK_ACTIONS)
 
 
 def _promotion(session: Session, promotion_id: int) -> Promotion:
@@ -32,11 +37,11 @@ def window_days(session: Session, promotion_id: int) -> int:
 def check_sell_through(
     session: Session,
     promotion_id: int,
-    sold: list[list[Any]],
+    sold: list[SoldLine],
     elapsed_days: int,
     window_days: int,
-    policy: dict[str, Any],
-) -> dict[str, Any]:
+    policy: PolicyData,
+) -> SellThroughCheck:
     """Compare sales to date with the forecast; new anomalous lines open one case."""
     rules = PlanningPolicy.model_validate(policy).sell_through
     promotion = _promotion(session, promotion_id)
@@ -61,25 +66,25 @@ def check_sell_through(
     fresh = anomalies.filter(
         ~pl.format("{}:{}:{}", "item_id", "location_id", "direction").is_in(list(flagged))
     )
-    data = {
+    data: SellThroughCheck = {
         "elapsed_days": elapsed_days,
         "window_days": window_days,
         "lines_checked": forecast.height,
         "units_sold": round(float(sold_frame["units"].sum()), 1) if sold_frame.height else 0.0,
         "anomalies": anomalies.height,
         "new_anomalies": fresh.height,
+        "case_id": None,
     }
-    case_id = (
-        _open_anomaly(session, promotion, fresh, items, stores, data) if fresh.height else None
-    )
+    if fresh.height:
+        data["case_id"] = _open_anomaly(session, promotion, fresh, items, stores, data)
     record_event(
         session,
         "sell_through.checked",
         f"promotion/{promotion.id}",
-        {**data, "case_id": case_id},
+        dict(data),
         promotion_id=promotion.id,
     )
-    return {**data, "case_id": case_id}
+    return data
 
 
 def _open_anomaly(
@@ -88,7 +93,7 @@ def _open_anomaly(
     fresh: pl.DataFrame,
     items: pl.DataFrame,
     stores: pl.DataFrame,
-    check: dict[str, Any],
+    check: SellThroughCheck,
 ) -> int:
     """One sell_through_anomaly case for this check's new anomalous lines."""
     sku = dict(zip(items["item_id"].to_list(), items["sku"].to_list(), strict=True))
@@ -111,7 +116,8 @@ def _open_anomaly(
     ]
     directions = sorted({line["direction"] for line in lines})
     actions = sorted({line["suggested_action"] for line in lines})
-    owner = "supply_chain_planner" if sell_through.ABOVE in directions else "merchandiser"
+    above = sell_through.ABOVE in directions
+    owner = Role.SUPPLY_CHAIN_PLANNER if above else Role.MERCHANDISER
     day = f"day {check['elapsed_days']} of {check['window_days']}"
     named = "; ".join(
         f"{ln['sku']} @ {ln['store']} sold {ln['actual_units']:,.0f} vs "
@@ -119,17 +125,16 @@ def _open_anomaly(
         for ln in lines[:5]
     )
     more = f" and {len(lines) - 5} more" if len(lines) > 5 else ""
-    case = exceptions_service.open_case(
-        session,
-        kind="sell_through_anomaly",
-        severity="high" if sell_through.ABOVE in directions else "medium",
+    spec = CaseSpec(
+        kind=CaseKind.SELL_THROUGH_ANOMALY,
+        severity=Severity.HIGH if above else Severity.MEDIUM,
         owner_role=owner,
         title=f"{promotion.code}: {len(lines)} item-store(s) selling "
         f"{' and '.join(directions)} the forecast's P10–P90 pace ({day})",
         detail=f"{named}{more}. Suggested: "
         + "; ".join(sell_through.ACTION_TEXT[a] for a in actions)
         + ".",
-        promotion=promotion,
+        allowed_actions=ANOMALY_ACTIONS,
         linked={
             "elapsed_days": check["elapsed_days"],
             "window_days": check["window_days"],
@@ -137,7 +142,5 @@ def _open_anomaly(
             "suggested_actions": actions,
             "lines": lines,
         },
-        allowed_actions=ANOMALY_ACTIONS,
-        workflow_id=promotion.workflow_id,
     )
-    return case.id
+    return open_promotion_case(session, promotion, spec).id

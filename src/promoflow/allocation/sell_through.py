@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from promoflow.lifecycle.planning_policy import SellThroughSettings
+from promoflow.allocation.policy import SellThroughSettings
 
 KEY = ["item_id", "location_id"]
 ABOVE, BELOW = "above", "below"

@@ -9,12 +9,12 @@ and MOQ, shares supplier capacity and flags orders placed too late.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import polars as pl
 
-from promoflow.lifecycle.planning_policy import ReplenishmentSettings
-from promoflow.lifecycle.stock_planning import PlanningInputs, StockPlan, digest, model_version
+from promoflow.allocation.inputs import PlanningInputs, digest, model_version
+from promoflow.allocation.policy import ReplenishmentSettings
+from promoflow.allocation.schemas import PlanLine, Shortfall, StockPlan
 from promoflow.planning.replenishment import propose_purchase_orders
 
 
@@ -74,7 +74,13 @@ def plan_replenishment(
         per_dc.drop("sku"),
         supplier_rows,
     )
-    return StockPlan(lines, summary, model_version(demand), inputs_hash, shortfalls)
+    return {
+        "lines": lines,
+        "summary": summary,
+        "model_version": model_version(demand),
+        "inputs_hash": inputs_hash,
+        "shortfalls": shortfalls,
+    }
 
 
 def _proposals(
@@ -96,7 +102,7 @@ def _proposals(
     ).join(supplier_rows.select("supplier_id", "supplier_code"), on="supplier_id", how="left")
 
 
-def _order_lines(proposals: pl.DataFrame, codes: dict[int, str]) -> list[dict[str, Any]]:
+def _order_lines(proposals: pl.DataFrame, codes: dict[int, str]) -> list[PlanLine]:
     if proposals.is_empty():
         return []
     return [
@@ -125,9 +131,9 @@ def _order_lines(proposals: pl.DataFrame, codes: dict[int, str]) -> list[dict[st
 
 def _shortfalls(
     proposals: pl.DataFrame, per_dc: pl.DataFrame, codes: dict[int, str], quantile: str
-) -> list[dict[str, Any]]:
+) -> list[Shortfall]:
     """Lines the suppliers cannot cover in time or in full (and items nobody supplies)."""
-    found: list[dict[str, Any]] = []
+    found: list[Shortfall] = []
     if not proposals.is_empty():
         short = proposals.filter((pl.col("shortfall_units") > 0) | pl.col("too_late"))
         for row in short.iter_rows(named=True):
