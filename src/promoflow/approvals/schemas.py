@@ -23,6 +23,15 @@ class TaskStatus(StrEnum):
 
 TASK_STATUSES: tuple[TaskStatus, ...] = tuple(TaskStatus)
 
+
+class SlaStep(StrEnum):
+    """What falls due on a pending task, in order: a reminder, an escalation, expiry."""
+
+    REMIND = "remind"
+    ESCALATE = "escalate"
+    EXPIRE = "expire"
+
+
 # What an approver answers; a task records it as approved or rejected.
 Decision = Literal["approve", "reject"]
 DECISIONS: tuple[Decision, ...] = ("approve", "reject")

@@ -15,6 +15,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from promoflow.config import get_settings
+from promoflow.gates.schemas import Gate
 from promoflow.kit.policy import load_policy
 from promoflow.kit.roles import ROLES
 
@@ -128,8 +129,10 @@ class GatesConfig(BaseModel):
     channel_readiness: GateSettings
 
 
-# The gates in policy order: the fields of GatesConfig, so a gate is named once.
+# The gates in policy order: the fields of GatesConfig, which must be the Gate enum.
 GATE_NAMES: tuple[str, ...] = tuple(GatesConfig.model_fields)
+if tuple(Gate) != GATE_NAMES:  # pragma: no cover - a programming error caught at import
+    raise RuntimeError(f"GatesConfig's fields {GATE_NAMES} differ from the Gate enum")
 
 
 class GatePolicy(BaseModel):

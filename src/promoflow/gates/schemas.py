@@ -23,6 +23,19 @@ class GateStatus(StrEnum):
 GATE_STATUSES: tuple[GateStatus, ...] = tuple(GateStatus)
 
 
+class Gate(StrEnum):
+    """The launch gates, in policy order (`gates.policy.GatesConfig` has one field each)."""
+
+    INVENTORY_COVERAGE = "inventory_coverage"
+    STOCKOUT_RISK = "stockout_risk"
+    OVERSTOCK_RISK = "overstock_risk"
+    SUPPLIER_COMMITMENTS = "supplier_commitments"
+    PRICE_VALIDITY = "price_validity"
+    APPROVALS_COMPLETE = "approvals_complete"
+    STORE_READINESS = "store_readiness"
+    CHANNEL_READINESS = "channel_readiness"
+
+
 @dataclass(frozen=True)
 class GateRound:
     """One evaluation round of a revision's gates, after standing waivers."""

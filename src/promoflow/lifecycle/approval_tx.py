@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from promoflow.approvals import service as approvals_service
 from promoflow.approvals.facts import promotion_facts
 from promoflow.approvals.matrix import load_approval_policy, required_approvals
+from promoflow.approvals.schemas import SlaStep
 from promoflow.exceptions import service as exceptions_service
 from promoflow.exceptions.schemas import CaseStatus
 from promoflow.kit.clock import utcnow
@@ -116,9 +117,9 @@ def approval_milestone(session: Session, task_id: int, action: str, escalate_to:
     if task.status != PENDING:
         return DECIDED
     now = utcnow()
-    if action == "remind":
+    if action == SlaStep.REMIND:
         approvals_service.remind(session, task, now)
-    elif action == "escalate":
+    elif action == SlaStep.ESCALATE:
         approvals_service.escalate(session, task, escalate_to or Role.OPERATIONS_ADMIN, now)
     else:
         approvals_service.expire(session, task, now)

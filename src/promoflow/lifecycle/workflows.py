@@ -21,6 +21,7 @@ from dbos import DBOS
 
 from promoflow.allocation import workflows as allocation
 from promoflow.allocation.schemas import PolicyData
+from promoflow.approvals.schemas import SlaStep
 from promoflow.exceptions.schemas import (
     BLOCK_ACTIONS,
     EVERY_ACTION,
@@ -29,6 +30,7 @@ from promoflow.exceptions.schemas import (
     CaseSpec,
     Severity,
 )
+from promoflow.gates.schemas import Gate
 from promoflow.kit.roles import Role
 from promoflow.lifecycle import approval_tx, case_tx, steps, withdrawal
 from promoflow.lifecycle import transactions as tx
@@ -150,10 +152,10 @@ def _next_milestone(spec: ApprovalSpec, pending: PendingApproval) -> tuple[float
     """When the task's next SLA milestone falls, in epoch seconds."""
     hour = spec["seconds_per_hour"]
     if not pending["reminded"]:
-        return spec["created"] + spec["remind_after"] * hour, spec["task_id"], "remind"
+        return spec["created"] + spec["remind_after"] * hour, spec["task_id"], SlaStep.REMIND
     if not pending["escalated"]:
-        return spec["created"] + spec["escalate_after"] * hour, spec["task_id"], "escalate"
-    return spec["created"] + spec["expire_after"] * hour, spec["task_id"], "expire"
+        return spec["created"] + spec["escalate_after"] * hour, spec["task_id"], SlaStep.ESCALATE
+    return spec["created"] + spec["expire_after"] * hour, spec["task_id"], SlaStep.EXPIRE
 
 
 def _launch_gates(promotion_id: int, timing: LifecycleTiming) -> None:
@@ -206,12 +208,12 @@ def _launch_gates(promotion_id: int, timing: LifecycleTiming) -> None:
 
 # Which exception a blocked gate raises, and who owns it; the first failing gate decides.
 GATE_CASES: dict[str, tuple[CaseKind, Role]] = {
-    "inventory_coverage": (CaseKind.STOCKOUT_RISK, Role.SUPPLY_CHAIN_PLANNER),
-    "stockout_risk": (CaseKind.STOCKOUT_RISK, Role.SUPPLY_CHAIN_PLANNER),
-    "supplier_commitments": (CaseKind.SUPPLIER_SHORTFALL, Role.SUPPLY_CHAIN_PLANNER),
-    "price_validity": (CaseKind.PRICING_MISMATCH, Role.PRICING_ANALYST),
-    "store_readiness": (CaseKind.INTEGRATION_FAILURE, Role.STORE_OPERATIONS),
-    "channel_readiness": (CaseKind.INTEGRATION_FAILURE, Role.CHANNEL_OPERATIONS),
+    Gate.INVENTORY_COVERAGE: (CaseKind.STOCKOUT_RISK, Role.SUPPLY_CHAIN_PLANNER),
+    Gate.STOCKOUT_RISK: (CaseKind.STOCKOUT_RISK, Role.SUPPLY_CHAIN_PLANNER),
+    Gate.SUPPLIER_COMMITMENTS: (CaseKind.SUPPLIER_SHORTFALL, Role.SUPPLY_CHAIN_PLANNER),
+    Gate.PRICE_VALIDITY: (CaseKind.PRICING_MISMATCH, Role.PRICING_ANALYST),
+    Gate.STORE_READINESS: (CaseKind.INTEGRATION_FAILURE, Role.STORE_OPERATIONS),
+    Gate.CHANNEL_READINESS: (CaseKind.INTEGRATION_FAILURE, Role.CHANNEL_OPERATIONS),
 }
 
 
