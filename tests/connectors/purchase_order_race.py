@@ -21,8 +21,10 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from promoflow.connectors import registry, service
+from promoflow.connectors import registry
 from promoflow.connectors.ports import PurchaseOrderRequest
+from promoflow.integration import connections
+from promoflow.integration import service as integration
 from promoflow.kit.db import make_engine, make_sessionmaker, transaction
 
 WORKER = Path(__file__).resolve()
@@ -32,10 +34,10 @@ def enable_connection(engine: Engine, name: str, connector: str, config: dict[st
     """Add the connection serving purchase orders and enable it (its test must pass)."""
     sessions = make_sessionmaker(engine)
     with transaction(sessions) as session:
-        service.add_connection(
+        integration.add_connection(
             session, name=name, connector=connector, config=config, serves=["purchase_orders"]
         )
-    service.enable(sessions, name, "race-test")
+    connections.enable(sessions, name, "race-test")
 
 
 def race(
