@@ -17,8 +17,8 @@ from promoflow.forecasting.base import PromotionScenario
 from promoflow.forecasting.baseline import HistoryBaselineForecaster
 from promoflow.forecasting.champion import champion_forecaster
 from promoflow.forecasting.model import ModelConfig
+from promoflow.forecasting.models import ModelArtifact
 from promoflow.forecasting.promotion_model import GlobalPromotionForecaster
-from promoflow.forecasting.registry_models import ModelArtifact
 from promoflow.forecasting.training import (
     champion_recipe,
     load_estate_history,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from promoflow.events.models import Event
 from promoflow.forecasting import registry
-from promoflow.forecasting.registry_models import ModelVersion
+from promoflow.forecasting.models import ModelVersion
 from promoflow.forecasting.registry_policy import BUNDLED_POLICY, ModelPolicy, load_model_policy
 from promoflow.kit.errors import Conflict, Forbidden, InvalidInput, NotFound, PolicyError
 

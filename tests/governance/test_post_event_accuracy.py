@@ -11,12 +11,12 @@ from governance_support import Retailer
 from sqlalchemy.orm import Session
 
 from promoflow.events.models import Event
+from promoflow.forecasting.models import PromotionForecastAccuracy
 from promoflow.forecasting.post_event_accuracy import (
     accuracy_by_model,
     get_post_event_accuracy,
     record_post_event_accuracy,
 )
-from promoflow.forecasting.registry_models import PromotionForecastAccuracy
 from promoflow.kit.errors import Conflict, InvalidInput, NotFound
 from promoflow.promotions.models import ForecastLine
 

@@ -14,10 +14,11 @@ from integration_support import SCRIPT, SECRET_ENV, position_row
 from sqlalchemy.orm import Session, sessionmaker
 
 from promoflow.catalog.models import Item, Location
-from promoflow.connectors import service as connections
-from promoflow.connectors.sync import SyncRefused, sync
+from promoflow.integration import connections as connection_commands
 from promoflow.integration import deadletters
+from promoflow.integration import service as connections
 from promoflow.integration.models import DeadLetter
+from promoflow.integration.sync import SyncRefused, sync
 from promoflow.inventory.models import InventoryPosition
 
 
@@ -35,7 +36,7 @@ def erp(sessions: sessionmaker[Session]) -> str:
             },
             serves=["inventory"],
         )
-    connections.enable(sessions, "erp-chaos", "olga.ops")
+    connection_commands.enable(sessions, "erp-chaos", "olga.ops")
     return "erp-chaos"
 
 

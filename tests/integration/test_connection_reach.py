@@ -22,9 +22,9 @@ from typer.testing import CliRunner
 from listener_support import listening
 from promoflow.cli.main import app
 from promoflow.config import get_settings
-from promoflow.connectors import service as connections
-from promoflow.connectors.sync import sync
+from promoflow.integration import connections as connection_commands
 from promoflow.integration.models import Connection
+from promoflow.integration.sync import sync
 from promoflow.kit.clock import utcnow
 from promoflow.kit.errors import InvalidInput
 
@@ -201,7 +201,7 @@ def test_a_secret_in_the_secrets_folder_connects(
     }
     try:
         assert api.post("/api/v1/connections", json=body, headers=ADMIN).status_code == 201
-        check = connections.run_connection_test(sessions, "erp-file", "olga.ops")
+        check = connection_commands.run_connection_test(sessions, "erp-file", "olga.ops")
     finally:
         (connector_allow_lists / "erp-password").unlink()
     assert check.ok, check.detail

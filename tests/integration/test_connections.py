@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from structlog.testing import capture_logs
 
 from promoflow.connectors import registry
-from promoflow.connectors import service as connections
+from promoflow.integration import connections as connection_commands
+from promoflow.integration import service as connections
 from promoflow.kit.errors import Conflict, InvalidInput, NotFound
 
 CONFIG = {
@@ -73,7 +74,7 @@ def test_the_secret_never_appears_in_listings_or_logs(
 ) -> None:
     _add(sessions)
     caplog.set_level(logging.DEBUG)
-    connections.enable(sessions, "erp-test", "olga.ops")
+    connection_commands.enable(sessions, "erp-test", "olga.ops")
     with sessions() as session:
         listed = json.dumps(connections.list_connections(session))
     assert f"env:{SECRET_ENV}" in listed  # the reference is shown, so an operator can fix it
@@ -89,7 +90,7 @@ def test_a_failing_connection_test_keeps_the_connection_disabled(
     _add(sessions)
     monkeypatch.setenv(SECRET_ENV, "wrong-password")
     with pytest.raises(Conflict, match="401 Unauthorized"):
-        connections.enable(sessions, "erp-test", "olga.ops")
+        connection_commands.enable(sessions, "erp-test", "olga.ops")
     with sessions() as session:
         row = connections.get_connection(session, "erp-test")
         assert (row.enabled, row.test_ok) == (False, False)
@@ -102,7 +103,7 @@ def test_an_unset_secret_variable_fails_the_test_naming_the_reference_and_logs_w
     _add(sessions)
     monkeypatch.delenv(SECRET_ENV)
     with capture_logs() as logs:
-        check = connections.run_connection_test(sessions, "erp-test", "olga.ops")
+        check = connection_commands.run_connection_test(sessions, "erp-test", "olga.ops")
     assert not check.ok
     # The test says which reference failed, not why: that would tell what exists.
     assert f"config.password='env:{SECRET_ENV}': cannot be read" in check.detail
@@ -116,10 +117,10 @@ def test_an_enabled_connection_answers_its_port_until_disabled(
 ) -> None:
     _add(sessions)
     assert registry.get_inventory_source(sessions).system == "sandbox-wms"
-    connections.enable(sessions, "erp-test", "olga.ops")
+    connection_commands.enable(sessions, "erp-test", "olga.ops")
     assert registry.get_inventory_source(sessions).system == "erp-test"
     assert registry.get_price_publisher("pos", sessions).system == "sandbox-pos"  # not served
-    connections.disable(sessions, "erp-test", "olga.ops")
+    connection_commands.disable(sessions, "erp-test", "olga.ops")
     assert registry.get_inventory_source(sessions).system == "sandbox-wms"
 
 
@@ -128,13 +129,13 @@ def test_two_connections_cannot_serve_the_same_capability(
 ) -> None:
     _add(sessions, "erp-one")
     _add(sessions, "erp-two")
-    connections.enable(sessions, "erp-one", "olga.ops")
+    connection_commands.enable(sessions, "erp-one", "olga.ops")
     with pytest.raises(Conflict, match="'erp-one' already serves inventory"):
-        connections.enable(sessions, "erp-two", "olga.ops")
+        connection_commands.enable(sessions, "erp-two", "olga.ops")
 
 
 def test_a_connection_down_at_test_time_says_why(sessions: sessionmaker[Session]) -> None:
     _add(sessions)
     SCRIPT.down = True
-    check = connections.run_connection_test(sessions, "erp-test", "olga.ops")
+    check = connection_commands.run_connection_test(sessions, "erp-test", "olga.ops")
     assert not check.ok and "connection refused" in check.detail

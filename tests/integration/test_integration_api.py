@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from integration_support import SCRIPT, SECRET_ENV, SECRET_VALUE, as_role, position_row
 from sqlalchemy.orm import Session, sessionmaker
 
-from promoflow.connectors.sync import SyncRefused, sync
+from promoflow.integration.sync import SyncRefused, sync
 
 BODY = {
     "name": "erp-api",

@@ -9,9 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from promoflow.catalog.models import Item, Location
-from promoflow.connectors import service as connections
-from promoflow.connectors.sync import SyncRefused, sync
+from promoflow.integration import connections as connection_commands
 from promoflow.integration import deadletters
+from promoflow.integration import service as connections
+from promoflow.integration.sync import SyncRefused, sync
 from promoflow.inventory.models import InventoryPosition
 
 FOLDERS = ("inbox", "outbox", "archive", "rejected")
@@ -29,7 +30,7 @@ def drop(sessions: sessionmaker[Session], tmp_path: Path) -> Path:
             config={"root": str(tmp_path)},
             serves=["inventory"],
         )
-    connections.enable(sessions, "drop-folder", "olga.ops")
+    connection_commands.enable(sessions, "drop-folder", "olga.ops")
     return tmp_path
 
 

@@ -18,12 +18,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from promoflow.catalog.models import Item, Location
 from promoflow.connectors import registry
-from promoflow.connectors import service as connections
 from promoflow.connectors.framework import register_connector, unregister_connector
 from promoflow.connectors.ports import SalesRecord
-from promoflow.connectors.sync import sync
 from promoflow.events.models import Event
+from promoflow.integration import connections as connection_commands
+from promoflow.integration import service as connections
 from promoflow.integration.models import Connection
+from promoflow.integration.sync import sync
 from promoflow.kit.clock import utcnow
 from promoflow.kit.db import make_sessionmaker
 from promoflow.promotions.models import Promotion, PromotionItem, PromotionLocation
@@ -101,7 +102,7 @@ def shop(
             },
             serves=["sales_feed"],
         )
-    connections.enable(sessions, "pos-sales", "olga.ops")
+    connection_commands.enable(sessions, "pos-sales", "olga.ops")
     yield sessions
     registry.reset()
     unregister_connector("scripted-erp")

@@ -1,45 +1,78 @@
-"""Request-scoped dependencies: a read session, pagination, ids, promotion references."""
+"""Request-scoped dependencies: sessions and transactions, pagination, ids, promotion references.
+
+Routes never reach for the runtime: they declare what they need here (a read
+session, the read pool for a read after a command, the command pool, or a unit of
+work), so the request boundary owns every transaction.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Path, Query
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from promoflow.kit.bounds import MAX_COUNT, MAX_ID
+from promoflow.kit.db import transaction
 from promoflow.promotions import service as promotions_service
 from promoflow.runtime import get_runtime
 
 MAX_PAGE = 500
+Row = TypeVar("Row")
 
 
-def read_session() -> Iterator[Session]:
+def read_sessions() -> sessionmaker[Session]:
+    """The read pool: for a short read of its own, e.g. the answer after a command committed."""
+    return get_runtime().api_reads
+
+
+def command_sessions() -> sessionmaker[Session]:
+    """The command pool, for a command that opens (and commits) its own transactions."""
+    return get_runtime().sessions
+
+
+ReadSessions = Annotated[sessionmaker[Session], Depends(read_sessions)]
+CommandSessions = Annotated[sessionmaker[Session], Depends(command_sessions)]
+
+
+def read_session(reads: ReadSessions) -> Iterator[Session]:
     """A read-only session from the read pool, closed (and so rolled back) after the request.
 
     Write handlers do not take one: commands open their own transaction from the
     command pool. On SQLite a read never takes the write lock, and it cannot
     write (query_only) should a handler try.
     """
-    session = get_runtime().api_reads()
+    session = reads()
     try:
         yield session
     finally:
         session.close()
 
 
+def unit_of_work(commands: CommandSessions) -> Iterator[Session]:
+    """A command-pool session in one transaction: committed when the route returns, rolled
+    back when it raises. Ends before the response is sent, so a failed commit is the answer."""
+    with transaction(commands) as session:
+        yield session
+
+
 SessionDep = Annotated[Session, Depends(read_session)]
+UnitOfWork = Annotated[Session, Depends(unit_of_work, scope="function")]
 
 
 @dataclass(frozen=True)
 class PageParams:
     limit: int
     offset: int
+
+    def slice(self, rows: Sequence[Row]) -> tuple[Sequence[Row], int]:
+        """This page of a list a service returned whole, and the list's length."""
+        return rows[self.offset : self.offset + self.limit], len(rows)
 
 
 def page_params(
@@ -67,9 +100,9 @@ PromotionRef = Annotated[
 ]
 
 
-def promotion_id(ref: PromotionRef) -> int:
+def promotion_id(ref: PromotionRef, reads: ReadSessions) -> int:
     """Resolve a promotion id or code in a short session closed before any command runs."""
-    with get_runtime().api_reads() as session:
+    with reads() as session:
         return promotions_service.find_promotion(session, ref).id
 
 

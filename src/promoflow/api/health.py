@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from fastapi import APIRouter, Request
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from promoflow.api.problems import problem_response, problem_responses, problem_type
+from promoflow.executors.service import check_database
 from promoflow.kit.logging import get_logger
 from promoflow.runtime import get_runtime
 
 router = APIRouter(tags=["health"])
 log = get_logger(__name__)
+
+
+def database_probe() -> Callable[[], None]:
+    """Checks that the runtime's database answers; raises when it does not (or is not open).
+
+    A callable rather than the engine, so that a runtime not (or no longer) open is
+    "not ready" like an unreachable database, not a server error.
+    """
+    return lambda: check_database(get_runtime().engine)
+
+
+DatabaseProbe = Annotated[Callable[[], None], Depends(database_probe)]
 
 
 @router.get("/healthz")
@@ -21,11 +36,10 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", response_model=None, responses=problem_responses(503))
-def readyz(request: Request) -> dict[str, str] | JSONResponse:
+def readyz(request: Request, probe: DatabaseProbe) -> dict[str, str] | JSONResponse:
     """The database answers; 503 problem details when it does not."""
     try:
-        with get_runtime().engine.connect() as connection:
-            connection.execute(sa.text("SELECT 1"))
+        probe()
     except Exception as error:  # any failure means "not ready"; the reason goes to the log
         log.warning("not_ready", error_type=type(error).__name__)
         return problem_response(

@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import Depends
 
 from promoflow.api.auth import Actor, CurrentActor, require_role
-from promoflow.kit.roles import ROLES
+from promoflow.kit.roles import ROLES, Role
 
 
 @dataclass(frozen=True)
@@ -25,14 +25,14 @@ class Permission:
 
 
 EVERY_ROLE = frozenset(ROLES)
-PROMOTION_AUTHORS = frozenset({"merchandiser", "operations_admin", "integration_client"})
+PROMOTION_AUTHORS = frozenset({Role.MERCHANDISER, Role.OPERATIONS_ADMIN, Role.INTEGRATION_CLIENT})
 
 READ = Permission("read promotions, approvals and exceptions", EVERY_ROLE)
 CREATE_PROMOTION = Permission("create promotions", PROMOTION_AUTHORS)
 SUBMIT_PROMOTION = Permission("submit promotions", PROMOTION_AUTHORS)
 CANCEL_PROMOTION = Permission("cancel promotions", PROMOTION_AUTHORS)
 CONFIRM_STORE_TASKS = Permission(
-    "confirm store readiness tasks", frozenset({"store_operations", "operations_admin"})
+    "confirm store readiness tasks", frozenset({Role.STORE_OPERATIONS, Role.OPERATIONS_ADMIN})
 )
 # The services decide these per object; the route lets every role through to them.
 WAIVE_GATE = Permission("waive launch gates", EVERY_ROLE)

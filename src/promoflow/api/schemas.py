@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from promoflow.approvals.schemas import Decision
 from promoflow.exceptions.schemas import CaseAction
 from promoflow.kit.bounds import Hours, Text
 from promoflow.promotions.schemas import (
@@ -169,7 +170,7 @@ class ApprovalTaskOut(BaseModel):
 class DecisionBody(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    decision: Literal["approve", "reject"]
+    decision: Decision
     comment: Annotated[str, Text(2000, lines=True)] = ""
 
 

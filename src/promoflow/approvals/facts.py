@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from promoflow.approvals import repository
 from promoflow.approvals.matrix import PromotionFacts
-from promoflow.promotions import repository as promotions_repository
+from promoflow.promotions import service as promotions_service
 from promoflow.promotions.mechanics import discount_depth
 from promoflow.promotions.models import Promotion
 
@@ -37,7 +37,7 @@ def _units(value: float) -> Decimal:
 
 def promotion_facts(session: Session, promotion: Promotion) -> PromotionFacts:
     """The matrix inputs for the promotion's current revision."""
-    scope = promotions_repository.scope_items(session, promotion.id)
+    scope = promotions_service.scope_items(session, promotion.id)
     locations = repository.location_count(session, promotion.id)
     forecast = repository.forecast_units_by_item(session, promotion.id, promotion.revision)
     funding_per_unit = Decimal(promotion.vendor_funding_per_unit or 0)

@@ -7,10 +7,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from promoflow.approvals.schemas import TASK_STATUSES as TASK_STATUSES  # re-exported
+from promoflow.approvals.schemas import TaskStatus
 from promoflow.kit.db import Base
 from promoflow.kit.types import Timestamp, UtcDateTime
-
-TASK_STATUSES = ("pending", "approved", "rejected", "expired")
 
 
 class ApprovalTask(Base):
@@ -23,7 +23,7 @@ class ApprovalTask(Base):
     # Role currently expected to act; differs from `role` after an escalation.
     assigned_role: Mapped[str] = mapped_column(sa.String(40))
     reason: Mapped[str] = mapped_column(sa.Text, default="")
-    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    status: Mapped[str] = mapped_column(sa.String(16), default=TaskStatus.PENDING)
     sla_hours: Mapped[float]
     due_at: Mapped[datetime] = mapped_column(UtcDateTime())
     reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from promoflow.approvals.models import ApprovalTask
-from promoflow.promotions.models import ForecastLine, PromotionLocation
+from promoflow.approvals.schemas import TaskStatus
+from promoflow.promotions.models import ForecastLine, Promotion, PromotionLocation
 
 
 def get_task(session: Session, task_id: int, *, for_update: bool = False) -> ApprovalTask | None:
@@ -27,6 +28,11 @@ def lock(session: Session, task: ApprovalTask) -> ApprovalTask:
     """Re-read a loaded task under its row lock (see `get_task`)."""
     session.refresh(task, with_for_update=True)
     return task
+
+
+def promotion_of(session: Session, task: ApprovalTask) -> Promotion | None:
+    """The promotion a task belongs to (a read through the promotions model)."""
+    return session.get(Promotion, task.promotion_id)
 
 
 def tasks_for_revision(
@@ -51,7 +57,7 @@ def decided_tasks(session: Session, promotion_id: int) -> Sequence[ApprovalTask]
 
 def pending_tasks(session: Session, assigned_role: str | None = None) -> Sequence[ApprovalTask]:
     """Pending tasks, soonest due first, optionally only those assigned to one role."""
-    query = sa.select(ApprovalTask).where(ApprovalTask.status == "pending")
+    query = sa.select(ApprovalTask).where(ApprovalTask.status == TaskStatus.PENDING)
     if assigned_role is not None:
         query = query.where(ApprovalTask.assigned_role == assigned_role)
     return session.scalars(query.order_by(ApprovalTask.due_at, ApprovalTask.id)).all()

@@ -9,67 +9,35 @@ longer pending (or already reminded/escalated), so a re-run step is harmless.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
 from promoflow.approvals import repository
 from promoflow.approvals.matrix import RequiredApproval
 from promoflow.approvals.models import ApprovalTask
+from promoflow.approvals.schemas import DECISIONS as DECISIONS  # re-exported
+from promoflow.approvals.schemas import ApprovalStatus as ApprovalStatus  # re-exported
+from promoflow.approvals.schemas import Decision as Decision  # re-exported
+from promoflow.approvals.schemas import TaskStatus
 from promoflow.events.log import record_event
 from promoflow.exceptions import service as exceptions_service
+from promoflow.exceptions.schemas import (
+    BLOCK_ACTIONS,
+    CaseAction,
+    CaseKind,
+    CaseSpec,
+    CaseStatus,
+    Severity,
+)
 from promoflow.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from promoflow.kit.identity import same_person
-from promoflow.kit.roles import ROLES
+from promoflow.kit.roles import ROLES, Role
 from promoflow.promotions.models import Promotion
 
-Decision = Literal["approve", "reject"]
-DECISIONS: tuple[Decision, ...] = ("approve", "reject")
-OVERDUE_ACTIONS = ["reassign", "escalate", "cancel_promotion"]
+# An overdue approval is a block: reassign it, escalate it, or cancel the promotion.
+OVERDUE_ACTIONS: tuple[CaseAction, ...] = BLOCK_ACTIONS
 PRODUCTION_SECONDS_PER_BUSINESS_HOUR = 3600.0
-
-
-@dataclass(frozen=True)
-class ApprovalStatus:
-    """Where the approvals of one promotion revision stand."""
-
-    tasks: list[ApprovalTask]
-    pending: list[ApprovalTask]
-    approved: list[ApprovalTask]
-    rejected: list[ApprovalTask]
-    expired: list[ApprovalTask]
-    # True when no task is pending, rejected or expired (also when none was needed).
-    all_approved: bool
-
-    @property
-    def settled(self) -> bool:
-        """True when nobody is left to decide."""
-        return not self.pending
-
-    def summary(self) -> dict[str, Any]:
-        """Plain data for a workflow checkpoint or an API response."""
-
-        def brief(tasks: list[ApprovalTask]) -> list[dict[str, Any]]:
-            return [
-                {
-                    "task_id": t.id,
-                    "role": t.role,
-                    "assigned_role": t.assigned_role,
-                    "decided_by": t.decided_by,
-                    "comment": t.comment,
-                }
-                for t in tasks
-            ]
-
-        return {
-            "all_approved": self.all_approved,
-            "pending": brief(self.pending),
-            "approved": brief(self.approved),
-            "rejected": brief(self.rejected),
-            "expired": brief(self.expired),
-        }
 
 
 def _subject(task: ApprovalTask) -> str:
@@ -77,7 +45,7 @@ def _subject(task: ApprovalTask) -> str:
 
 
 def _promotion(session: Session, task: ApprovalTask) -> Promotion:
-    promotion = session.get(Promotion, task.promotion_id)
+    promotion = repository.promotion_of(session, task)
     if promotion is None:  # the foreign key makes this unreachable short of corruption
         raise NotFound(f"promotion {task.promotion_id} of approval task {task.id} is missing")
     return promotion
@@ -115,7 +83,7 @@ def open_approval_tasks(
             role=need.role,
             assigned_role=need.role,
             reason="; ".join(need.reasons),
-            status="pending",
+            status=TaskStatus.PENDING,
             sla_hours=need.sla_hours,
             due_at=due_at,
             comment="",
@@ -167,7 +135,7 @@ def decide(
     second sees the first's decision and gets a Conflict naming who decided.
     """
     task = get_task(session, task_id, for_update=True)
-    if task.status != "pending":
+    if task.status != TaskStatus.PENDING:
         raise Conflict(
             f"approval task {task.id} ({task.role}) is already {task.status}"
             + (f" by {task.decided_by}" if task.decided_by else "")
@@ -188,7 +156,7 @@ def decide(
     comment = comment.strip()
     if decision == "reject" and not comment:
         raise InvalidInput("comment", comment, "a rejection needs a comment saying what to change")
-    task.status = "approved" if decision == "approve" else "rejected"
+    task.status = TaskStatus.APPROVED if decision == "approve" else TaskStatus.REJECTED
     task.decided_by = actor
     task.decided_at = now
     task.comment = comment
@@ -242,7 +210,10 @@ def _spelt(actor: str, recorded: str | None) -> str:
 
 def _close_overdue_cases(session: Session, task: ApprovalTask, actor: str, now: datetime) -> None:
     cases = exceptions_service.list_cases(
-        session, status="open", promotion_id=task.promotion_id, kind="approval_overdue"
+        session,
+        status=CaseStatus.OPEN,
+        promotion_id=task.promotion_id,
+        kind=CaseKind.APPROVAL_OVERDUE,
     )
     for case in cases:
         if case.linked.get("approval_task_id") == task.id:
@@ -259,7 +230,7 @@ def _close_overdue_cases(session: Session, task: ApprovalTask, actor: str, now: 
 def remind(session: Session, task: ApprovalTask, now: datetime) -> ApprovalTask:
     """Record a reminder to the assigned role (once; nothing if no longer pending)."""
     repository.lock(session, task)
-    if task.status != "pending" or task.reminded_at is not None:
+    if task.status != TaskStatus.PENDING or task.reminded_at is not None:
         return task
     task.reminded_at = now
     session.flush()
@@ -289,33 +260,32 @@ def escalate(
         )
     # Locked and re-read: a decision committed meanwhile wins, and nothing escalates.
     repository.lock(session, task)
-    if task.status != "pending" or task.escalated_at is not None:
+    if task.status != TaskStatus.PENDING or task.escalated_at is not None:
         return task
     promotion = _promotion(session, task)
     previous = task.assigned_role
     task.assigned_role = escalate_to_role
     task.escalated_at = now
     session.flush()
-    case = exceptions_service.open_case(
-        session,
-        kind="approval_overdue",
-        severity="high",
-        owner_role=escalate_to_role,
+    spec = CaseSpec(
+        kind=CaseKind.APPROVAL_OVERDUE,
+        severity=Severity.HIGH,
+        owner_role=Role(escalate_to_role),
         title=f"{task.role} approval of {promotion.code} is past its {task.sla_hours:g} h SLA",
         detail=(
             f"Approval task {task.id} was due {task.due_at.isoformat()} and is still "
             f"pending. It is now assigned to {escalate_to_role}. Reason it was "
             f"required: {task.reason}"
         ),
-        promotion=promotion,
+        allowed_actions=OVERDUE_ACTIONS,
         linked={
             "approval_task_id": task.id,
             "promotion_id": promotion.id,
             "revision": task.revision,
         },
-        allowed_actions=list(OVERDUE_ACTIONS),
-        workflow_id=promotion.workflow_id,
-        now=now,
+    )
+    case = exceptions_service.open_case_from_spec(
+        session, spec, promotion=promotion, workflow_id=promotion.workflow_id, now=now
     )
     record_event(
         session,
@@ -338,9 +308,9 @@ def expire(session: Session, task: ApprovalTask, now: datetime, reason: str = ""
     """Mark a still-pending task expired (nothing if it was decided meanwhile)."""
     # Locked and re-read, so a decision committed a moment ago is never overwritten.
     repository.lock(session, task)
-    if task.status != "pending":
+    if task.status != TaskStatus.PENDING:
         return task
-    task.status = "expired"
+    task.status = TaskStatus.EXPIRED
     if reason:
         task.comment = reason
     session.flush()
@@ -368,7 +338,7 @@ def withdraw_pending(
     withdrawn: list[ApprovalTask] = []
     for task in repository.tasks_for_revision(session, promotion_id, revision):
         # Locked before the status is read: a decision committed meanwhile stays.
-        if repository.lock(session, task).status == "pending":
+        if repository.lock(session, task).status == TaskStatus.PENDING:
             withdrawn.append(expire(session, task, now, reason))
     return withdrawn
 
@@ -380,7 +350,7 @@ def reassign_task(
     if role not in ROLES:
         raise InvalidInput("role", role, f"unknown role; known: {', '.join(ROLES)}")
     task = get_task(session, task_id, for_update=True)
-    if task.status != "pending":
+    if task.status != TaskStatus.PENDING:
         raise Conflict(
             f"approval task {task.id} is {task.status}"
             + (f" by {task.decided_by}" if task.decided_by else "")
@@ -415,13 +385,13 @@ def approval_status(session: Session, promotion_id: int, revision: int) -> Appro
     def having(status: str) -> list[ApprovalTask]:
         return [task for task in tasks if task.status == status]
 
-    approved = having("approved")
+    approved = having(TaskStatus.APPROVED)
     return ApprovalStatus(
         tasks=tasks,
-        pending=having("pending"),
+        pending=having(TaskStatus.PENDING),
         approved=approved,
-        rejected=having("rejected"),
-        expired=having("expired"),
+        rejected=having(TaskStatus.REJECTED),
+        expired=having(TaskStatus.EXPIRED),
         all_approved=len(approved) == len(tasks),
     )
 
@@ -431,3 +401,10 @@ def pending_tasks_for(session: Session, role: str | None = None) -> Sequence[App
     if role is not None and role not in ROLES:
         raise InvalidInput("role", role, f"unknown role; known: {', '.join(ROLES)}")
     return repository.pending_tasks(session, role)
+
+
+def tasks_for_revision(
+    session: Session, promotion_id: int, revision: int
+) -> Sequence[ApprovalTask]:
+    """Every approval task of one promotion revision, pending and decided, oldest first."""
+    return repository.tasks_for_revision(session, promotion_id, revision)

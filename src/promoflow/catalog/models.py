@@ -8,12 +8,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from promoflow.catalog.schemas import (  # noqa: F401  (the vocabularies, re-exported)
+    CHANNELS,
+    ITEM_STATUSES,
+    LOCATION_KINDS,
+)
 from promoflow.kit.db import Base
 from promoflow.kit.types import JsonDict, Money
-
-ITEM_STATUSES = ("active", "inactive", "discontinued")
-LOCATION_KINDS = ("store", "dc", "ecommerce")
-CHANNELS = ("pos", "ecommerce")
 
 
 class Supplier(Base):

@@ -1,19 +1,40 @@
-"""Apply item master records from a system of record to the catalogue."""
+"""Apply item master records from a system of record to the catalogue; resolve its codes."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from decimal import Decimal
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from promoflow.catalog.models import ITEM_STATUSES, Item, Supplier
+from promoflow.catalog import repository
+from promoflow.catalog.models import Item
+from promoflow.catalog.schemas import ITEM_STATUSES
 from promoflow.connectors.ports import CatalogPriceRecord, ItemRecord
-from promoflow.events.log import record_event
+from promoflow.events.service import record_event
 from promoflow.kit.errors import InvalidInput
 
 IN_CHUNK = 500
+
+
+def item_ids_by_sku(session: Session, skus: Collection[str]) -> dict[str, int]:
+    """SKU -> item id for the SKUs the catalogue knows (unknown ones are left out)."""
+    return repository.item_ids_by_sku(session, skus)
+
+
+def location_ids_by_code(session: Session, codes: Collection[str]) -> dict[str, int]:
+    """Location code -> id for the codes the catalogue knows (unknown ones are left out)."""
+    return repository.location_ids_by_code(session, codes)
+
+
+def skus_in_promotions(session: Session, promotion_ids: Collection[int]) -> list[str]:
+    """The distinct SKUs in the scope of these promotions."""
+    return repository.skus_in_promotions(session, promotion_ids) if promotion_ids else []
+
+
+def location_codes_in_promotions(session: Session, promotion_ids: Collection[int]) -> list[str]:
+    """The distinct location codes in the scope of these promotions."""
+    return repository.location_codes_in_promotions(session, promotion_ids) if promotion_ids else []
 
 
 def _check(index: int, record: ItemRecord, existing: Item | None) -> None:
@@ -50,18 +71,9 @@ def apply_items(session: Session, records: Sequence[ItemRecord], source: str) ->
         if sku in seen:
             raise InvalidInput(f"records[{index}].sku", sku, "appears twice in one batch")
         seen.add(sku)
-    existing: dict[str, Item] = {}
-    for start in range(0, len(skus), IN_CHUNK):
-        chunk = skus[start : start + IN_CHUNK]
-        existing.update(
-            {i.sku: i for i in session.scalars(sa.select(Item).where(Item.sku.in_(chunk)))}
-        )
+    existing = repository.items_by_sku(session, skus, chunk=IN_CHUNK)
     supplier_codes = sorted({r.supplier_code for r in records if r.supplier_code})
-    suppliers = dict(
-        session.execute(
-            sa.select(Supplier.code, Supplier.id).where(Supplier.code.in_(supplier_codes))
-        ).all()
-    )
+    suppliers = repository.supplier_ids_by_code(session, supplier_codes)
     for index, record in enumerate(records):
         _check(index, record, existing.get(record.sku))
         if record.supplier_code and record.supplier_code not in suppliers:
@@ -119,10 +131,7 @@ def apply_catalogue_prices(
     """A supplier's price catalogue: our unit cost of each listed item follows it."""
     if not records:
         return 0
-    items = {
-        i.sku: i
-        for i in session.scalars(sa.select(Item).where(Item.sku.in_([r.sku for r in records])))
-    }
+    items = repository.items_by_sku(session, [r.sku for r in records])
     for index, record in enumerate(records):
         if record.sku not in items:
             raise InvalidInput(f"records[{index}].sku", record.sku, "unknown item")

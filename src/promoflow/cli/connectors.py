@@ -8,13 +8,17 @@ import typer
 from rich.table import Table
 
 from promoflow.cli.common import console, handles_errors
-from promoflow.connectors import service as connections
-from promoflow.connectors import sync as syncing
+from promoflow.integration import connections as connection_commands
+from promoflow.integration import service as connections
+from promoflow.integration import sync as syncing
 from promoflow.kit.db import transaction
 from promoflow.kit.errors import InvalidInput
+from promoflow.kit.roles import Role
 from promoflow.runtime import open_database
 
 app = typer.Typer(no_args_is_help=True)
+# Who runs a connection command when --by is not given: the role that administers them.
+ADMINISTRATOR = str(Role.OPERATIONS_ADMIN)
 
 
 def _settings(pairs: list[str]) -> dict[str, str]:
@@ -91,7 +95,7 @@ def add(
         [], "--serves", help="Capability to serve, e.g. inventory or price_publication:pos"
     ),
     rate: float | None = typer.Option(None, "--rate", help="Calls per second at most"),
-    by: str = typer.Option("operations_admin", "--by", help="Who adds it"),
+    by: str = typer.Option(ADMINISTRATOR, "--by", help="Who adds it"),
 ) -> None:
     """Register a connection (disabled until `enable` passes its test)."""
     with transaction(open_database().sessions) as session:
@@ -111,10 +115,10 @@ def add(
 @handles_errors
 def check(
     name: str = typer.Argument(..., help="Connection name"),
-    by: str = typer.Option("operations_admin", "--by"),
+    by: str = typer.Option(ADMINISTRATOR, "--by"),
 ) -> None:
     """Run the connection test (reaches the system with the configured credentials)."""
-    result = connections.run_connection_test(open_database().sessions, name, by)
+    result = connection_commands.run_connection_test(open_database().sessions, name, by)
     colour = "green" if result.ok else "red"
     outcome = "ok" if result.ok else "failed"
     console.print(f"[{colour}]{outcome}[/] in {result.seconds:.2f} s: {result.detail}")
@@ -126,10 +130,10 @@ def check(
 @handles_errors
 def enable(
     name: str = typer.Argument(..., help="Connection name"),
-    by: str = typer.Option("operations_admin", "--by"),
+    by: str = typer.Option(ADMINISTRATOR, "--by"),
 ) -> None:
     """Test the connection, then route its capabilities to it."""
-    check = connections.enable(open_database().sessions, name, by)
+    check = connection_commands.enable(open_database().sessions, name, by)
     console.print(f"[green]enabled[/] {name}: {check.detail}")
 
 
@@ -137,10 +141,10 @@ def enable(
 @handles_errors
 def disable(
     name: str = typer.Argument(..., help="Connection name"),
-    by: str = typer.Option("operations_admin", "--by"),
+    by: str = typer.Option(ADMINISTRATOR, "--by"),
 ) -> None:
     """Stop routing to the connection (the sandbox estate answers its ports again)."""
-    connections.disable(open_database().sessions, name, by)
+    connection_commands.disable(open_database().sessions, name, by)
     console.print(f"disabled {name}")
 
 

@@ -16,8 +16,7 @@ app = typer.Typer(no_args_is_help=True)
 
 def _load_replayers() -> None:
     # Replayers register when their module is imported.
-    import promoflow.connectors.sync
-    import promoflow.events  # noqa: F401
+    pass
 
 
 @app.command("list")

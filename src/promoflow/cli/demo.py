@@ -18,6 +18,7 @@ from promoflow.cli.common import console, handles_errors
 from promoflow.cli.render import promotion_panel, styled
 from promoflow.config import Settings, get_settings
 from promoflow.kit.logging import configure_logging
+from promoflow.kit.roles import Role
 
 if TYPE_CHECKING:
     from promoflow.runtime import Runtime
@@ -152,14 +153,14 @@ def _train_champion(runtime: Runtime, series: int) -> None:
         trained = train_demand_model(history, max_series=series)
     now = utcnow()
     version = f"demand-demo-{trained.data_hash[:8]}"
-    planner = PEOPLE["supply_chain_planner"][0]
+    planner = PEOPLE[Role.SUPPLY_CHAIN_PLANNER][0]
     with transaction(runtime.sessions) as session:
         register_trained(session, trained, version=version, registered_by="demo", now=now)
         registry.promote(
             session,
             version,
             approved_by=planner,
-            role="supply_chain_planner",
+            role=Role.SUPPLY_CHAIN_PLANNER,
             reason="first trained demand model; beats every baseline on the backtest",
             now=now,
         )

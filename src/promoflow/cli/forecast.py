@@ -19,6 +19,7 @@ from promoflow.forecasting.backtest import (
 )
 from promoflow.forecasting.dataset import load_panel
 from promoflow.forecasting.panel import PanelSpec
+from promoflow.kit.roles import Role
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -186,7 +187,8 @@ def train(
     console.print(
         f"registered [bold]{name}[/] as a candidate: {trained.series:,} series, "
         f"{trained.rows:,} rows, {trained.seconds:.0f} s. Make it the champion with "
-        f"`promoflow models promote {name} --by NAME --role supply_chain_planner --reason ...`."
+        f"`promoflow models promote {name} --by NAME --role {Role.SUPPLY_CHAIN_PLANNER} "
+        "--reason ...`."
     )
 
 

@@ -15,7 +15,7 @@ from rich.table import Column, Table
 from promoflow.cli.common import console, handles_errors
 from promoflow.forecasting import registry
 from promoflow.forecasting.post_event_accuracy import accuracy_by_model
-from promoflow.forecasting.registry_models import ModelVersion
+from promoflow.forecasting.registry import ModelVersion, version_as_dict
 from promoflow.forecasting.registry_policy import load_model_policy
 from promoflow.kit.db import transaction
 from promoflow.kit.errors import InvalidInput
@@ -75,7 +75,7 @@ def show(
     with open_database().sessions() as session:
         model = registry.get_version(session, version)
     if as_json:
-        console.print_json(json.dumps(_as_dict(model), default=str))
+        console.print_json(json.dumps(version_as_dict(model), default=str))
     else:
         console.print(_panel(model))
 
@@ -199,14 +199,6 @@ def _data_hash(given: str | None, data: Path | None) -> str:
     except OSError as error:
         raise InvalidInput("data", str(data), f"cannot read it: {error.strerror}") from error
     return digest.hexdigest()
-
-
-def _as_dict(model: ModelVersion) -> dict[str, Any]:
-    return {
-        column.key: getattr(model, column.key)
-        for column in ModelVersion.__table__.columns
-        if column.key != "id"
-    }
 
 
 def _panel(model: ModelVersion) -> Panel:

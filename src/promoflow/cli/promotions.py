@@ -10,7 +10,7 @@ from rich.table import Table
 from promoflow.cli.common import console, handles_errors
 from promoflow.cli.render import promotion_panel, styled
 from promoflow.lifecycle.report import promotion_report
-from promoflow.promotions import repository, service
+from promoflow.promotions import service
 from promoflow.runtime import open_database
 
 app = typer.Typer(no_args_is_help=True)
@@ -24,7 +24,7 @@ def list_promotions(
     """List promotions with their state."""
     runtime = open_database()
     with runtime.sessions() as session:
-        rows = repository.list_promotions(session, status)
+        rows = service.list_promotions(session, status)
         table = Table("id", "code", "name", "status", "rev", "window", "why")
         for p in rows:
             table.add_row(

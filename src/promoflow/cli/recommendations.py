@@ -14,6 +14,7 @@ from promoflow.lifecycle import commands
 from promoflow.lifecycle.signals import TOPIC
 from promoflow.promotions import service as promotions_service
 from promoflow.recommendations import service as recommendations_service
+from promoflow.recommendations.schemas import DECIDER_ROLES
 from promoflow.runtime import Runtime, open_database
 
 app = typer.Typer(no_args_is_help=True)
@@ -54,7 +55,7 @@ def decide(
     recommendation_id: int = typer.Argument(..., help="Recommendation id"),
     decision: str = typer.Argument(..., help="accept, edit or reject"),
     by: str = typer.Option(..., "--by", help="Who decides"),
-    role: str = typer.Option(..., "--role", help="supply_chain_planner or operations_admin"),
+    role: str = typer.Option(..., "--role", help=" or ".join(DECIDER_ROLES)),
     reason: str = typer.Option("", "--reason", help="Why (needed to edit or reject)"),
     line: list[str] = typer.Option(
         [], "--line", help="LINE_ID=UNITS for an edit; repeat for more lines"

@@ -8,21 +8,29 @@ from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
 
-STATUS_STYLE = {
-    "closed": "green",
-    "live": "green",
-    "rejected": "red",
-    "cancelled": "red",
-    "on_hold": "yellow",
-    "pass": "green",
-    "fail": "red",
-    "waived": "yellow",
-    "approved": "green",
-    "expired": "red",
-    "published": "green",
-    "failed": "red",
-    "open": "yellow",
-    "resolved": "green",
+from promoflow.approvals.schemas import TaskStatus
+from promoflow.exceptions.schemas import CaseStatus
+from promoflow.gates.schemas import GateStatus
+from promoflow.promotions.states import PromotionState
+from promoflow.promotions.validation import BLOCKING
+from promoflow.publications.schemas import PublicationStatus
+
+# A member equals its text, so the plain strings of a report look these up.
+STATUS_STYLE: dict[str, str] = {
+    PromotionState.CLOSED: "green",
+    PromotionState.LIVE: "green",
+    PromotionState.REJECTED: "red",  # a promotion or an approval task
+    PromotionState.CANCELLED: "red",
+    PromotionState.ON_HOLD: "yellow",
+    GateStatus.PASS: "green",
+    GateStatus.FAIL: "red",
+    GateStatus.WAIVED: "yellow",
+    TaskStatus.APPROVED: "green",  # an approval task or a promotion
+    TaskStatus.EXPIRED: "red",
+    PublicationStatus.PUBLISHED: "green",
+    PublicationStatus.FAILED: "red",
+    CaseStatus.OPEN: "yellow",
+    CaseStatus.RESOLVED: "green",
 }
 
 
@@ -70,7 +78,7 @@ def promotion_panel(report: dict[str, Any]) -> Panel:
             f" — {case['title']}"
             + (f"; {case['resolution']} by {case['resolved_by']}" if case["resolution"] else "")
         )
-    blocking = [f for f in report["findings"] if f["severity"] == "blocking"]
+    blocking = [f for f in report["findings"] if f["severity"] == BLOCKING]
     for finding in blocking[:5]:
         parts.append(f"[red]finding[/] {finding['message']}")
     if report["analysis"]:

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -37,7 +36,7 @@ from promoflow.connectors.ports import (
     PurchaseOrderRequest,
     PurchaseOrderSystem,
 )
-from promoflow.integration.models import OutboundClaim
+from promoflow.integration import repository as ledger
 from promoflow.kit.clock import utcnow
 from promoflow.kit.db import transaction
 from promoflow.kit.logging import get_logger
@@ -69,16 +68,6 @@ class _Outcome:
     since: datetime | None = None
 
 
-def _find(session: Session, connection: str, operation: str, key: str) -> OutboundClaim | None:
-    return session.scalars(
-        sa.select(OutboundClaim).where(
-            OutboundClaim.connection == connection,
-            OutboundClaim.operation == operation,
-            OutboundClaim.key == key,
-        )
-    ).first()
-
-
 def _try_claim(
     sessions: sessionmaker[Session],
     connection: str,
@@ -92,39 +81,14 @@ def _try_claim(
     lease = now + timedelta(seconds=policy.lease_seconds)
     try:
         with transaction(sessions) as session:
-            row = _find(session, connection, operation, key)
+            row = ledger.find_claim(session, connection, operation, key)
             if row is None:
-                row = OutboundClaim(
-                    connection=connection,
-                    operation=operation,
-                    key=key,
-                    state="claimed",
-                    holder=me,
-                    claimed_at=now,
-                    lease_until=lease,
-                )
-                session.add(row)
-                session.flush()
-                return _Outcome(claim_id=row.id)
+                claim_id = ledger.add_claim(session, connection, operation, key, me, now, lease)
+                return _Outcome(claim_id=claim_id)
             if row.state == "done":
                 return _Outcome(result=row.result)
             # Compare-and-set: of two workers taking over the same lapsed claim, one wins.
-            taken = session.execute(
-                sa.update(OutboundClaim)
-                .where(
-                    OutboundClaim.id == row.id,
-                    OutboundClaim.state != "done",
-                    sa.or_(OutboundClaim.state == "released", OutboundClaim.lease_until < now),
-                )
-                .values(
-                    state="claimed",
-                    holder=me,
-                    lease_until=lease,
-                    attempts=OutboundClaim.attempts + 1,
-                )
-                .execution_options(synchronize_session=False)
-            )
-            if getattr(taken, "rowcount", 0) == 1:
+            if ledger.take_over_claim(session, row.id, me, lease, now):
                 log.warning(
                     "outbound_claim_taken_over",
                     connection=connection,
@@ -143,12 +107,7 @@ def _finish(
     sessions: sessionmaker[Session], claim_id: int, me: str, values: dict[str, Any]
 ) -> None:
     with transaction(sessions) as session:
-        session.execute(
-            sa.update(OutboundClaim)
-            .where(OutboundClaim.id == claim_id, OutboundClaim.holder == me)
-            .values(finished_at=utcnow(), **values)
-            .execution_options(synchronize_session=False)
-        )
+        ledger.finish_claim(session, claim_id, me, utcnow(), values)
 
 
 class _Lease:
@@ -174,16 +133,7 @@ class _Lease:
             until = utcnow() + timedelta(seconds=self._policy.lease_seconds)
             try:
                 with transaction(self._sessions) as session:
-                    session.execute(
-                        sa.update(OutboundClaim)
-                        .where(
-                            OutboundClaim.id == self._claim_id,
-                            OutboundClaim.holder == self._me,
-                            OutboundClaim.state == "claimed",
-                        )
-                        .values(lease_until=until)
-                        .execution_options(synchronize_session=False)
-                    )
+                    ledger.renew_claim(session, self._claim_id, self._me, until)
             except Exception as error:  # a missed renewal only shortens the lease
                 log.warning("outbound_claim_not_renewed", claim=self._claim_id, error=str(error))
 

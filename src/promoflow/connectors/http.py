@@ -4,33 +4,51 @@ Every REST or OData adapter sends its requests through `guarded_request`, so tha
 status codes mean the same everywhere: 408, 425, 429 and 5xx are retryable
 (`ConnectorError`; 503 and connection failures `ConnectorUnavailable`), other 4xx
 are not (the request itself is wrong; retrying gets the same answer), and a body
-that is not the JSON promised is a `MalformedPayload`.
+that is not the JSON promised is a `MalformedPayload`. An error's message quotes the
+vendor's own code, message and target (`vendor_errors`), or an excerpt of a body of
+no known shape.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
 from promoflow.connectors.ports import ConnectorError, ConnectorUnavailable, MalformedPayload
 from promoflow.connectors.resilience import Guard
+from promoflow.connectors.vendor_errors import describe
 
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
-BODY_EXCERPT = 300
+
+
+def status_error(
+    system: str,
+    operation: str,
+    status: int,
+    body: str | bytes | Mapping[str, Any],
+    where: str = "",
+) -> ConnectorError:
+    """The ConnectorError for an error status: the vendor's error read from its body.
+
+    `status` is the HTTP status of the response, never a field of the body (which
+    may lack one). Any client can use this; `raise_for_status` does for httpx.
+    """
+    source = f" from {where}" if where else ""
+    message = f"{operation}: HTTP {status}{source}: {describe(body)}"
+    if status == 503:
+        return ConnectorUnavailable(system, message)
+    return ConnectorError(system, message, retryable=status in RETRYABLE_STATUS)
 
 
 def raise_for_status(system: str, operation: str, response: httpx.Response) -> None:
     """Turn an HTTP error status into the ConnectorError that says whether to retry."""
     if response.status_code < 400:
         return
-    excerpt = response.text[:BODY_EXCERPT].replace("\n", " ")
-    message = (
-        f"{operation}: HTTP {response.status_code} from {response.request.url.path}: {excerpt}"
+    raise status_error(
+        system, operation, response.status_code, response.text, response.request.url.path
     )
-    if response.status_code == 503:
-        raise ConnectorUnavailable(system, message)
-    raise ConnectorError(system, message, retryable=response.status_code in RETRYABLE_STATUS)
 
 
 def json_body(system: str, operation: str, response: httpx.Response) -> Any:

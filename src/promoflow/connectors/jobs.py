@@ -11,13 +11,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import sqlalchemy as sa
 from dbos import DBOS, Queue
 from sqlalchemy.orm import Session, sessionmaker
 
-from promoflow.connectors import service as connections
-from promoflow.connectors import sync as syncing
-from promoflow.integration.models import Connection
+from promoflow.integration import service as connections
+from promoflow.integration import sync as syncing
 from promoflow.kit.db import reading
 
 
@@ -39,7 +37,7 @@ def connection_queue(connection: str, rate_limit_per_second: float | None) -> Qu
 def register_connection_queues(sessions: sessionmaker[Session]) -> int:
     """Register the queue of every configured connection (at start, after launch)."""
     with reading(sessions) as session:
-        rows = session.execute(sa.select(Connection.name, Connection.rate_limit_per_second)).all()
+        rows = connections.connection_rates(session)
     for name, rate in rows:
         connection_queue(name, rate)
     return len(rows)

@@ -20,16 +20,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
+from promoflow.events.schemas import CloudEvent
+from promoflow.integration import service as inbox
 from promoflow.integration.deadletters import record_dead_letter, register_replayer
-from promoflow.integration.models import DeadLetter, ProcessedEvent
-from promoflow.kit.clock import utcnow
+from promoflow.integration.models import DeadLetter
+from promoflow.integration.schemas import DeadLetterKind
 from promoflow.kit.db import reading, transaction
 from promoflow.kit.logging import get_logger
 
-CloudEvent = dict[str, Any]
+__all__ = ["CloudEvent", "Consumer", "Delivery", "Dispatcher", "consume", "dead_letter"]
 log = get_logger(__name__)
 
 
@@ -75,29 +76,25 @@ class Consumer:
 
 def consume(sessions: sessionmaker[Session], consumer: Consumer, event: CloudEvent) -> bool:
     """Apply `event` through `consumer` once; False when it was applied before."""
-    key = (consumer.name, str(event["id"]))
+    name, event_id = consumer.name, str(event["id"])
     prepared = None
     if consumer.prepare is not None:
         with reading(sessions) as session:
-            if session.get(ProcessedEvent, key) is not None:
+            if inbox.already_processed(session, name, event_id):
                 return False
         prepared = consumer.prepare(event)
     with transaction(sessions) as session:
-        if session.get(ProcessedEvent, key) is not None:
+        if inbox.already_processed(session, name, event_id):
             return False
         delivery = Delivery(event, session, prepared)
         consumer.handler(delivery)
-        session.add(ProcessedEvent(consumer=key[0], event_id=key[1], processed_at=utcnow()))
+        inbox.mark_processed(session, name, event_id)
     try:
         for effect in delivery.effects:
             effect()
     except Exception:
         with transaction(sessions) as session:
-            session.execute(
-                sa.delete(ProcessedEvent).where(
-                    ProcessedEvent.consumer == key[0], ProcessedEvent.event_id == key[1]
-                )
-            )
+            inbox.forget_processed(session, name, event_id)
         raise
     return True
 
@@ -117,7 +114,7 @@ def dead_letter(
     with transaction(sessions) as session:
         letter = record_dead_letter(
             session,
-            kind="dead_letter",
+            kind=DeadLetterKind.DEAD_LETTER.value,
             source=f"consumer:{consumer.name}"[:80],
             operation=consumer.operation,
             payload=event,

@@ -11,15 +11,16 @@ batch once the cause is fixed (say the unknown SKU was added to the item master)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from promoflow.catalog.models import Item, Location
+from promoflow.catalog import service as catalog_service
 from promoflow.connectors.ports import PositionRecord, SalesRecord
-from promoflow.events.log import record_event
+from promoflow.events.schemas import InboundResult
+from promoflow.events.service import record_event
 from promoflow.integration.deadletters import quarantine, register_replayer
 from promoflow.integration.models import DeadLetter
 from promoflow.inventory.service import apply_positions
@@ -28,16 +29,14 @@ from promoflow.kit.errors import InvalidInput
 
 APPLY_POSITIONS = "inventory.apply_positions"
 DEFAULT_BATCH = 5000
-
-
-@dataclass
-class InboundResult:
-    """What a feed of position updates did: applied records, quarantined batches."""
-
-    applied: int = 0
-    batches: int = 0
-    quarantined: list[int] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+__all__ = [
+    "APPLY_POSITIONS",
+    "InboundResult",
+    "apply_inventory_batches",
+    "register_position_replayer",
+    "replay_positions",
+    "report_sales",
+]
 
 
 def apply_inventory_batches(
@@ -110,10 +109,8 @@ def report_sales(session: Session, records: Sequence[SalesRecord], source: str) 
         return 0
     skus = {r.sku for r in records}
     codes = {r.location_code for r in records}
-    item_ids = dict(session.query(Item.sku, Item.id).filter(Item.sku.in_(skus)).all())
-    location_ids = dict(
-        session.query(Location.code, Location.id).filter(Location.code.in_(codes)).all()
-    )
+    item_ids = catalog_service.item_ids_by_sku(session, skus)
+    location_ids = catalog_service.location_ids_by_code(session, codes)
     for index, record in enumerate(records):
         if record.sku not in item_ids:
             raise InvalidInput(f"records[{index}].sku", record.sku, "unknown item")

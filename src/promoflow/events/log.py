@@ -1,38 +1,12 @@
-"""Append events to the log inside the caller's transaction (the outbox)."""
+"""Append events to the log inside the caller's transaction (the outbox).
+
+The rules live in `events.service`; this module keeps the names every domain
+already imports (`record_event`, `SOURCE`, `TYPE_PREFIX`).
+"""
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
+from promoflow.events.schemas import SOURCE, TYPE_PREFIX
+from promoflow.events.service import record_event
 
-from sqlalchemy.orm import Session
-
-from promoflow.events.models import Event
-from promoflow.kit.clock import utcnow
-
-SOURCE = "urn:promoflow"
-TYPE_PREFIX = "io.promoflow."
-
-
-def record_event(
-    session: Session,
-    type_: str,
-    subject: str,
-    data: dict[str, Any],
-    *,
-    promotion_id: int | None = None,
-    actor: str = "system",
-) -> Event:
-    """Add an immutable event in the same transaction as the state it describes."""
-    event = Event(
-        id=str(uuid.uuid4()),
-        source=SOURCE,
-        type=TYPE_PREFIX + type_,
-        subject=subject,
-        time=utcnow(),
-        actor=actor,
-        promotion_id=promotion_id,
-        data=data,
-    )
-    session.add(event)
-    return event
+__all__ = ["SOURCE", "TYPE_PREFIX", "record_event"]

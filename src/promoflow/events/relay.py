@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import threading
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
+from promoflow.events import service
 from promoflow.events.bus import EventBus
-from promoflow.events.models import Event
-from promoflow.kit.clock import utcnow
 from promoflow.kit.db import reading, transaction
 from promoflow.kit.logging import get_logger
 
@@ -25,16 +23,11 @@ def relay_pending(sessions: sessionmaker[Session], bus: EventBus, batch: int = 5
     many were accepted; fewer than read means the bus is struggling.
     """
     with reading(sessions) as session:
-        rows = session.scalars(
-            sa.select(Event).where(Event.relayed_at.is_(None)).order_by(Event.sequence).limit(batch)
-        ).all()
-        events = [row.as_cloudevent() for row in rows]
+        events = service.pending_cloudevents(session, batch)
     accepted = bus.publish_batch(events) if events else []
     if accepted:
         with transaction(sessions) as session:
-            session.execute(
-                sa.update(Event).where(Event.id.in_(accepted)).values(relayed_at=utcnow())
-            )
+            service.mark_relayed(session, accepted)
     return len(accepted)
 
 

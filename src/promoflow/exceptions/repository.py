@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from promoflow.exceptions.models import ExceptionCase
+from promoflow.exceptions.schemas import CaseKind
 
 
 def get(session: Session, case_id: int, *, for_update: bool = False) -> ExceptionCase | None:
@@ -30,7 +31,7 @@ def lock(session: Session, case: ExceptionCase) -> ExceptionCase:
 def linked_approval_task(session: Session, case_id: int) -> int | None:
     """The approval task an approval_overdue case is about (None for other cases)."""
     case = session.get(ExceptionCase, case_id)
-    if case is None or case.kind != "approval_overdue":
+    if case is None or case.kind != CaseKind.APPROVAL_OVERDUE:
         return None
     task_id = case.linked.get("approval_task_id")
     return int(task_id) if task_id is not None else None

@@ -20,6 +20,7 @@ from promoflow.exceptions.schemas import (
     ACTIONS_NEEDING_REASON,
     CaseAction,
     CaseKind,
+    CaseSpec,
     CaseStatus,
     Severity,
 )
@@ -103,6 +104,30 @@ def open_case(
         promotion_id=case.promotion_id,
     )
     return case
+
+
+def open_case_from_spec(
+    session: Session,
+    spec: CaseSpec,
+    *,
+    promotion: Promotion | None,
+    workflow_id: str | None,
+    now: datetime | None = None,
+) -> ExceptionCase:
+    """`open_case` for a CaseSpec; putting the promotion on hold (`spec.hold`) is the caller's."""
+    return open_case(
+        session,
+        kind=spec.kind,
+        severity=spec.severity,
+        owner_role=spec.owner_role,
+        title=spec.title,
+        detail=spec.detail,
+        promotion=promotion,
+        linked=spec.linked,
+        allowed_actions=list(spec.allowed_actions),
+        workflow_id=workflow_id,
+        now=now,
+    )
 
 
 def get_case(session: Session, case_id: int, *, for_update: bool = False) -> ExceptionCase:

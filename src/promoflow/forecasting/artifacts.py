@@ -15,8 +15,9 @@ from threading import Lock
 
 from sqlalchemy.orm import Session
 
+from promoflow.forecasting import repository
 from promoflow.forecasting.model import GlobalDemandModel
-from promoflow.forecasting.registry_models import ModelArtifact
+from promoflow.forecasting.models import ModelArtifact
 from promoflow.kit.errors import Conflict, NotFound
 
 _cache: dict[str, GlobalDemandModel] = {}
@@ -27,7 +28,8 @@ def save_artifact(session: Session, version: str, model: GlobalDemandModel, now:
     """Store the fitted model under its registry version; returns the payload's sha256."""
     payload = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
     digest = hashlib.sha256(payload).hexdigest()
-    session.merge(
+    repository.save_artifact(
+        session,
         ModelArtifact(
             version=version,
             format="pickle",
@@ -35,9 +37,8 @@ def save_artifact(session: Session, version: str, model: GlobalDemandModel, now:
             size_bytes=len(payload),
             payload=payload,
             created_at=now,
-        )
+        ),
     )
-    session.flush()
     return digest
 
 
@@ -47,7 +48,7 @@ def load_artifact(session: Session, version: str) -> GlobalDemandModel:
         cached = _cache.get(version)
     if cached is not None:
         return cached
-    row = session.get(ModelArtifact, version)
+    row = repository.get_artifact(session, version)
     if row is None:
         raise NotFound(f"no stored model artefact for version {version!r}; train it again")
     if hashlib.sha256(row.payload).hexdigest() != row.sha256:

@@ -7,19 +7,18 @@ Never commits; the event rides the caller's transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import polars as pl
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from promoflow.events.log import record_event
-from promoflow.forecasting.registry_models import PromotionForecastAccuracy
+from promoflow.events.service import record_event
+from promoflow.forecasting import repository
+from promoflow.forecasting.models import PromotionForecastAccuracy
+from promoflow.forecasting.schemas import ModelAccuracy
 from promoflow.kit.clock import utcnow
 from promoflow.kit.errors import Conflict, InvalidInput, NotFound
-from promoflow.promotions.models import ForecastLine
 
 KEYS = ["item_id", "location_id"]
 ACTUALS_COLUMNS = (*KEYS, "actual_units")
@@ -33,18 +32,12 @@ FORECAST_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class ModelAccuracy:
-    """Post-event accuracy of one model version over every promotion recorded for it."""
-
-    model_version: str
-    promotions: int
-    lines: int
-    forecast_units: float
-    actual_units: float
-    wape: float | None
-    bias: float | None
-    coverage_p10_p90: float | None
+__all__ = [
+    "ModelAccuracy",
+    "accuracy_by_model",
+    "get_post_event_accuracy",
+    "record_post_event_accuracy",
+]
 
 
 def record_post_event_accuracy(
@@ -76,7 +69,7 @@ def record_post_event_accuracy(
     figures["details"] = {
         "actual_rows_outside_forecast": sold.join(forecast, on=KEYS, how="anti").height,
     }
-    row = session.get(PromotionForecastAccuracy, (promotion_id, revision))
+    row = repository.get_accuracy(session, promotion_id, revision)
     if row is None:
         row = PromotionForecastAccuracy(promotion_id=promotion_id, revision=revision)
         session.add(row)
@@ -109,29 +102,14 @@ def get_post_event_accuracy(
     session: Session, promotion_id: int, revision: int
 ) -> PromotionForecastAccuracy | None:
     """The recorded accuracy of one promotion revision, or None before it is recorded."""
-    return session.get(PromotionForecastAccuracy, (promotion_id, revision))
+    return repository.get_accuracy(session, promotion_id, revision)
 
 
 def accuracy_by_model(session: Session, model_version: str | None = None) -> list[ModelAccuracy]:
     """Post-event accuracy per model version, pooled over its promotions (exact, not means)."""
-    acc = PromotionForecastAccuracy
-    query = (
-        sa.select(
-            acc.model_version,
-            sa.func.count(),
-            sa.func.sum(acc.lines),
-            sa.func.sum(acc.forecast_units),
-            sa.func.sum(acc.actual_units),
-            sa.func.sum(acc.abs_error_units),
-            sa.func.sum(acc.lines_within_p10_p90),
-        )
-        .group_by(acc.model_version)
-        .order_by(acc.model_version)
-    )
-    if model_version is not None:
-        query = query.where(acc.model_version == model_version)
     summaries = []
-    for version, promotions, lines, forecast, actual, error, within in session.execute(query):
+    rows = repository.accuracy_sums_by_model(session, model_version)
+    for version, promotions, lines, forecast, actual, error, within in rows:
         summaries.append(
             ModelAccuracy(
                 model_version=version,
@@ -188,12 +166,7 @@ def _checked_actuals(actuals: pl.DataFrame) -> pl.DataFrame:
 
 
 def _forecast_lines(session: Session, promotion_id: int, revision: int) -> pl.DataFrame:
-    query = sa.select(
-        ForecastLine.item_id,
-        ForecastLine.location_id,
-        *(getattr(ForecastLine, name) for name in FORECAST_COLUMNS),
-    ).where(ForecastLine.promotion_id == promotion_id, ForecastLine.revision == revision)
-    rows = session.execute(query).all()
+    rows = repository.forecast_lines(session, promotion_id, revision, FORECAST_COLUMNS)
     if not rows:
         raise NotFound(
             f"promotion {promotion_id} revision {revision} has no stored forecast; "
@@ -208,7 +181,7 @@ def _forecast_lines(session: Session, promotion_id: int, revision: int) -> pl.Da
         "model_version": pl.String,
         "inputs_hash": pl.String,
     }
-    return pl.DataFrame([tuple(row) for row in rows], schema=schema, orient="row")
+    return pl.DataFrame(list(rows), schema=schema, orient="row")
 
 
 def _figures(joined: pl.DataFrame) -> dict[str, Any]:

@@ -14,12 +14,13 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from promoflow.events.log import record_event
-from promoflow.forecasting.registry_models import MODEL_STATUSES, ModelVersion, model_scores
+from promoflow.events.service import record_event
+from promoflow.forecasting.models import ModelVersion, model_scores
 from promoflow.forecasting.registry_policy import ModelPolicy, judge, load_model_policy
+from promoflow.forecasting.repository import find_champion, find_version, query_versions
+from promoflow.forecasting.schemas import MODEL_STATUSES, ModelStatus
 from promoflow.kit.clock import utcnow
 from promoflow.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 
@@ -30,33 +31,31 @@ SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 Period = str | int | date
 
 
-# Queries -------------------------------------------------------------------------
+__all__ = [
+    "KIND_PATTERN",
+    "SHA256_PATTERN",
+    "VERSION_PATTERN",
+    "ModelVersion",
+    "champion",
+    "find_champion",
+    "find_version",
+    "get_version",
+    "list_versions",
+    "promote",
+    "query_versions",
+    "register_candidate",
+    "retire",
+    "version_as_dict",
+]
 
 
-def find_version(session: Session, version: str) -> ModelVersion | None:
-    """One registered model version, or None."""
-    return session.scalar(sa.select(ModelVersion).where(ModelVersion.version == version))
-
-
-def find_champion(session: Session, kind: str) -> ModelVersion | None:
-    """The champion of `kind`, or None before the first promotion."""
-    return session.scalar(
-        sa.select(ModelVersion).where(ModelVersion.kind == kind, ModelVersion.status == "champion")
-    )
-
-
-def query_versions(
-    session: Session, kind: str | None, status: str | None
-) -> Sequence[ModelVersion]:
-    """Versions matching the filters, most recently registered first."""
-    query = sa.select(ModelVersion)
-    if kind is not None:
-        query = query.where(ModelVersion.kind == kind)
-    if status is not None:
-        query = query.where(ModelVersion.status == status)
-    return session.scalars(
-        query.order_by(ModelVersion.created_at.desc(), ModelVersion.id.desc())
-    ).all()
+def version_as_dict(model: ModelVersion) -> dict[str, Any]:
+    """Every column of a registered version but its row id, as the CLI prints it."""
+    return {
+        column.key: getattr(model, column.key)
+        for column in ModelVersion.__table__.columns
+        if column.key != "id"
+    }
 
 
 # Service -------------------------------------------------------------------------
@@ -109,7 +108,7 @@ def register_candidate(
     model = ModelVersion(
         version=version,
         kind=kind,
-        status="candidate",
+        status=ModelStatus.CANDIDATE.value,
         training_start=_period("training_start", training_start),
         training_end=_period("training_end", training_end),
         features=feature_list,
@@ -188,7 +187,7 @@ def promote(
     _check_decider(role, policy, "approve model promotions")
     approved_by, reason = _who_and_why("approved_by", approved_by, reason)
     model = get_version(session, version)
-    if model.status == "champion":
+    if model.status == ModelStatus.CHAMPION:
         raise Conflict(f"model version {version} is already the {model.kind} champion")
     current = find_champion(session, model.kind)
     judgement = judge(model, current, policy) if current is not None else None
@@ -198,7 +197,7 @@ def promote(
         # The retirement reaches the database before the new champion does, so the
         # one-champion-per-kind index never sees two.
         session.flush()
-    model.status = "champion"
+    model.status = ModelStatus.CHAMPION.value
     model.promoted_at = moment
     model.promoted_by = promoted_by or approved_by
     model.approved_by = approved_by
@@ -242,7 +241,7 @@ def retire(
     _check_decider(role, policy, "retire models")
     actor, reason = _who_and_why("actor", actor, reason)
     model = get_version(session, version)
-    if model.status == "retired":
+    if model.status == ModelStatus.RETIRED:
         raise Conflict(
             f"model version {version} was already retired at {model.retired_at} by "
             f"{model.retired_by}",
@@ -255,7 +254,7 @@ def retire(
 
 def _retire(session: Session, model: ModelVersion, actor: str, reason: str, now: datetime) -> None:
     was = model.status
-    model.status = "retired"
+    model.status = ModelStatus.RETIRED.value
     model.retired_at = now
     model.retired_by = actor
     model.status_reason = reason

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import ErrorDetails
 
 from promoflow.config import get_settings
-from promoflow.forecasting.registry_models import ModelVersion, model_scores
+from promoflow.forecasting.models import ModelVersion, model_scores
 from promoflow.kit.errors import Conflict
 from promoflow.kit.policy import load_policy
 from promoflow.kit.roles import ROLES
@@ -25,7 +25,7 @@ def _known_role(role: str) -> str:
     return role
 
 
-Role = Annotated[str, AfterValidator(_known_role)]
+KnownRole = Annotated[str, AfterValidator(_known_role)]
 
 
 class PromotionRule(BaseModel):
@@ -37,7 +37,7 @@ class PromotionRule(BaseModel):
     metric: Literal["wape_promo", "wape"] = "wape_promo"
     min_improvement_pct: float = Field(default=2.0, ge=0.0, lt=100.0)
     require_same_data: bool = True
-    approver_roles: list[Role] = Field(min_length=1)
+    approver_roles: list[KnownRole] = Field(min_length=1)
 
 
 class ModelPolicy(BaseModel):

@@ -9,53 +9,33 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import polars as pl
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from promoflow.catalog.models import Item
-from promoflow.events.log import record_event
+from promoflow.events.service import record_event
+from promoflow.forecasting import repository
 from promoflow.forecasting.base import DemandForecaster, PromotionScenario
-from promoflow.inventory.models import WeeklySales
+from promoflow.forecasting.schemas import HISTORY_SCHEMA, ForecastSummary
 from promoflow.promotions import repository as promotions
 from promoflow.promotions.mechanics import discount_depth
-from promoflow.promotions.models import (
-    ForecastLine,
-    Promotion,
-    PromotionItem,
-    PromotionLocation,
-)
+from promoflow.promotions.models import Promotion
 
-HISTORY_SCHEMA: dict[str, pl.DataType] = {
-    "item_id": pl.Int64(),
-    "location_id": pl.Int64(),
-    "week": pl.Date(),
-    "units": pl.Float64(),
-    "price": pl.Float64(),
-    "on_promo": pl.Boolean(),
-    "mechanic": pl.String(),
-    "display": pl.Boolean(),
-    "feature": pl.Boolean(),
-    "stockout": pl.Boolean(),
-    "category": pl.String(),
-}
+__all__ = [
+    "HISTORY_SCHEMA",
+    "ForecastInputs",
+    "ForecastSummary",
+    "build_scenario",
+    "forecast_inputs",
+    "forecast_promotion",
+    "history_since",
+    "inputs_hash",
+    "load_history",
+    "newest_sales_week",
+    "run_forecast",
+    "store_forecast",
+]
 LINE_COLUMNS = ("baseline_units", "promoted_units", "p10", "p50", "p80", "p90")
 # P80 from P50 and P90 when a forecaster gives no P80 (normal quantiles: z80 / z90).
 P80_SHARE = 0.8416212335729143 / 1.2815515655446004
-
-
-@dataclass(frozen=True)
-class ForecastSummary:
-    """Totals of one stored forecast, for the workflow, the UI and the event log."""
-
-    promotion_id: int
-    revision: int
-    model_version: str
-    inputs_hash: str
-    lines: int
-    baseline_units: float
-    promoted_units: float
-    uplift_pct: float
-    p90_units: float
 
 
 def forecast_promotion(
@@ -124,13 +104,9 @@ def store_forecast(
         pl.lit(model_version).alias("model_version"),
         pl.lit(digest).alias("inputs_hash"),
     )
-    session.execute(
-        sa.delete(ForecastLine).where(
-            ForecastLine.promotion_id == promotion.id, ForecastLine.revision == promotion.revision
-        )
+    repository.replace_forecast_lines(
+        session, promotion.id, promotion.revision, lines.to_dicts() if lines.height else []
     )
-    if lines.height:
-        session.execute(sa.insert(ForecastLine), lines.to_dicts())
     baseline = float(lines["baseline_units"].sum())
     promoted = float(lines["promoted_units"].sum())
     summary = ForecastSummary(
@@ -180,44 +156,17 @@ def load_history(session: Session, promotion_id: int, since: date, before: date)
     Peers (other items of the same categories) give the lift estimate more promoted
     weeks to learn from; the `category` column tells the forecaster who is who.
     """
-    scope_categories = (
-        sa.select(Item.category)
-        .join(PromotionItem, PromotionItem.item_id == Item.id)
-        .where(PromotionItem.promotion_id == promotion_id)
-    )
-    scope_locations = sa.select(PromotionLocation.location_id).where(
-        PromotionLocation.promotion_id == promotion_id
-    )
-    return read_history(
-        session,
-        Item.category.in_(scope_categories),
-        WeeklySales.location_id.in_(scope_locations),
-        WeeklySales.week >= since,
-        WeeklySales.week < before,
-    )
+    return repository.history_of_promotion_scope(session, promotion_id, since, before)
 
 
-def read_history(session: Session, *conditions: sa.ColumnElement[bool]) -> pl.DataFrame:
-    """Weekly sales rows (HISTORY_SCHEMA, with the item's category) matching `conditions`."""
-    query = (
-        sa.select(
-            WeeklySales.item_id,
-            WeeklySales.location_id,
-            WeeklySales.week,
-            WeeklySales.units,
-            WeeklySales.price,
-            WeeklySales.on_promo,
-            WeeklySales.mechanic,
-            WeeklySales.display,
-            WeeklySales.feature,
-            WeeklySales.stockout,
-            Item.category,
-        )
-        .join(Item, Item.id == WeeklySales.item_id)
-        .where(*conditions)
-    )
-    rows = session.execute(query).all()
-    return pl.DataFrame([tuple(row) for row in rows], schema=HISTORY_SCHEMA, orient="row")
+def history_since(session: Session, since: date) -> pl.DataFrame:
+    """Every item x location's weekly sales (HISTORY_SCHEMA) from `since` on."""
+    return repository.history_since(session, since)
+
+
+def newest_sales_week(session: Session) -> date | None:
+    """The latest week with sales history, or None when there is none."""
+    return repository.newest_sales_week(session)
 
 
 def inputs_hash(model_version: str, scenario: PromotionScenario, history: pl.DataFrame) -> str:

@@ -14,18 +14,16 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import polars as pl
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from promoflow.forecasting import registry
 from promoflow.forecasting.artifacts import save_artifact
 from promoflow.forecasting.backtest import OUR_MODEL, run_backtest
 from promoflow.forecasting.model import GlobalDemandModel, ModelConfig
+from promoflow.forecasting.models import ModelVersion
 from promoflow.forecasting.panel import Panel
 from promoflow.forecasting.promotion_model import history_panel
-from promoflow.forecasting.registry_models import ModelVersion
-from promoflow.forecasting.service import read_history
-from promoflow.inventory.models import WeeklySales
+from promoflow.forecasting.service import history_since, newest_sales_week
 from promoflow.kit.errors import InvalidInput
 
 
@@ -47,11 +45,11 @@ def load_estate_history(session: Session, *, weeks: int = 104) -> pl.DataFrame:
     """Every item x location's weekly sales over the last `weeks` weeks, with its category."""
     if weeks < 30:
         raise InvalidInput("weeks", weeks, "train on at least 30 weeks of history")
-    newest = session.scalar(sa.select(sa.func.max(WeeklySales.week)))
+    newest = newest_sales_week(session)
     if newest is None:
         raise InvalidInput("weekly_sales", "empty", "there is no sales history to train on")
     since = newest - timedelta(weeks=weeks - 1)
-    return read_history(session, WeeklySales.week >= since)
+    return history_since(session, since)
 
 
 def sample_series(panel: Panel, max_series: int | None, seed: int = 7) -> Panel:

@@ -13,9 +13,11 @@ from typing import Any
 
 import polars as pl
 
+from promoflow.approvals.schemas import TaskStatus
 from promoflow.gates import stock
 from promoflow.gates.inputs import GateInputs
 from promoflow.gates.policy import GATE_NAMES, GatePolicy
+from promoflow.gates.schemas import GateStatus
 from promoflow.gates.suppliers import supplier_commitments
 from promoflow.gates.verdict import WORST_ROWS, Verdict, needs, pct, some
 from promoflow.promotions.validation import channel_price_mismatches
@@ -40,23 +42,24 @@ def evaluate(inputs: GateInputs, policy: GatePolicy) -> list[GateOutcome]:
     """Judge every gate of the policy on the inputs, in policy order."""
     # The risk model runs once; three gates read its rows.
     risk = stock.assess(inputs)
-    judges: dict[str, Callable[[GateInputs, GatePolicy], Verdict]] = {
-        "inventory_coverage": partial(stock.inventory_coverage, risk=risk),
-        "stockout_risk": partial(stock.stockout_risk, risk=risk),
-        "overstock_risk": partial(stock.overstock_risk, risk=risk),
-        "supplier_commitments": supplier_commitments,
-        "price_validity": price_validity,
-        "approvals_complete": approvals_complete,
-        "store_readiness": store_readiness,
-        "channel_readiness": channel_readiness,
-    }
+    # Keyed by gate name (the GatesConfig fields), written as keywords so each is named once.
+    judges: dict[str, Callable[[GateInputs, GatePolicy], Verdict]] = dict(
+        inventory_coverage=partial(stock.inventory_coverage, risk=risk),
+        stockout_risk=partial(stock.stockout_risk, risk=risk),
+        overstock_risk=partial(stock.overstock_risk, risk=risk),
+        supplier_commitments=supplier_commitments,
+        price_validity=price_validity,
+        approvals_complete=approvals_complete,
+        store_readiness=store_readiness,
+        channel_readiness=channel_readiness,
+    )
     outcomes = []
     for gate in GATE_NAMES:
         verdict = judges[gate](inputs, policy)
         outcomes.append(
             GateOutcome(
                 gate=gate,
-                status="pass" if verdict.passed else "fail",
+                status=GateStatus.PASS if verdict.passed else GateStatus.FAIL,
                 blocking=policy.gate(gate).blocking,
                 score=verdict.score,
                 threshold=verdict.threshold,
@@ -149,7 +152,7 @@ def approvals_complete(inputs: GateInputs, policy: GatePolicy) -> Verdict:
         status: group["role"].to_list()
         for (status,), group in tasks.sort("role").group_by("status", maintain_order=True)
     }
-    approved = by_status.get("approved", [])
+    approved = by_status.get(TaskStatus.APPROVED, [])
     n = tasks.height
     if len(approved) == n:
         summary = f"all {n} approvals given ({', '.join(approved)})"
@@ -157,7 +160,7 @@ def approvals_complete(inputs: GateInputs, policy: GatePolicy) -> Verdict:
         waiting = [
             f"{status}: {', '.join(roles)}"
             for status, roles in sorted(by_status.items())
-            if status != "approved"
+            if status != TaskStatus.APPROVED
         ]
         summary = f"{len(approved)} of {n} approvals given; " + "; ".join(waiting)
     evidence = {"tasks": n, "by_status": by_status}

@@ -10,9 +10,8 @@ from sqlalchemy.orm import Session
 
 from promoflow.gates import repository
 from promoflow.kit.clock import utcnow
-from promoflow.promotions import repository as promotions
+from promoflow.promotions import service as promotions_service
 from promoflow.promotions.models import Promotion
-from promoflow.promotions.validation import scope_regular_prices
 
 KEY = ["item_id", "location_id"]
 
@@ -93,8 +92,10 @@ def load_gate_inputs(
         )
     )
     channels = tuple(promotion.channels)
-    prices = scope_regular_prices(session, promotion).rename({"amount": "regular_price"})
-    overlap_rows = promotions.overlapping(
+    prices = promotions_service.scope_regular_prices(session, promotion).rename(
+        {"amount": "regular_price"}
+    )
+    overlap_rows = promotions_service.overlapping(
         session, promotion, promotion.start_date, promotion.end_date
     )
     overlaps = pl.DataFrame(

@@ -7,10 +7,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from promoflow.gates.schemas import GATE_STATUSES as GATE_STATUSES  # re-exported
 from promoflow.kit.db import Base
 from promoflow.kit.types import JsonDict, Timestamp, UtcDateTime
-
-GATE_STATUSES = ("pass", "fail", "waived")
 
 
 class GateResult(Base):

@@ -18,16 +18,6 @@ from promoflow.config import get_settings
 from promoflow.kit.policy import load_policy
 from promoflow.kit.roles import ROLES
 
-GATE_NAMES = (
-    "inventory_coverage",
-    "stockout_risk",
-    "overstock_risk",
-    "supplier_commitments",
-    "price_validity",
-    "approvals_complete",
-    "store_readiness",
-    "channel_readiness",
-)
 BUNDLED_POLICY = Path(__file__).resolve().parent.parent / "policies" / "gates.yaml"
 POLICY_FILE_NAME = "gates.yaml"
 
@@ -136,6 +126,10 @@ class GatesConfig(BaseModel):
     approvals_complete: GateSettings
     store_readiness: StoreReadinessGate
     channel_readiness: GateSettings
+
+
+# The gates in policy order: the fields of GatesConfig, so a gate is named once.
+GATE_NAMES: tuple[str, ...] = tuple(GatesConfig.model_fields)
 
 
 class GatePolicy(BaseModel):

@@ -11,11 +11,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from promoflow.approvals.models import ApprovalTask
+from promoflow.approvals.schemas import TaskStatus
 from promoflow.catalog.models import Item, Location, Price, Ranging, Supplier
 from promoflow.events.models import Event
 from promoflow.gates.models import GateResult, GateWaiver
 from promoflow.inventory import service as inventory_service
 from promoflow.inventory.models import InventoryPosition, PurchaseOrder, PurchaseOrderLine
+from promoflow.kit.roles import Role
 from promoflow.promotions.models import (
     ForecastLine,
     PromotionItem,
@@ -310,8 +312,8 @@ def finance_approved(session: Session, promotion_id: int, revision: int) -> bool
         sa.select(sa.func.count()).where(
             ApprovalTask.promotion_id == promotion_id,
             ApprovalTask.revision == revision,
-            ApprovalTask.role == "finance_approver",
-            ApprovalTask.status == "approved",
+            ApprovalTask.role == Role.FINANCE_APPROVER,
+            ApprovalTask.status == TaskStatus.APPROVED,
         )
     )
     return bool(found)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -14,29 +13,18 @@ from promoflow.gates.evaluate import GateOutcome, evaluate
 from promoflow.gates.inputs import load_gate_inputs
 from promoflow.gates.models import GateResult, GateWaiver
 from promoflow.gates.policy import GATE_NAMES, GatePolicy, load_gate_policy
+from promoflow.gates.schemas import GateRound as GateRound  # re-exported
+from promoflow.gates.schemas import GateStatus
 from promoflow.kit.clock import utcnow
 from promoflow.kit.errors import Conflict, Forbidden, InvalidInput
-from promoflow.promotions import repository as promotions_repository
+from promoflow.promotions import service as promotions_service
 from promoflow.promotions.models import Promotion
+from promoflow.promotions.states import PromotionState
 
 # The workflow evaluates the launch gates only while the promotion is scheduled (approved,
 # not yet publishing). Before that, a waiver would waive a failure nobody has seen and
 # apply silently at the first round; after it, there is nothing left to waive.
-WAIVABLE_STATES = ("scheduled",)
-
-
-@dataclass(frozen=True)
-class GateRound:
-    """One evaluation round of a revision's gates, after standing waivers."""
-
-    promotion_id: int
-    revision: int
-    evaluation: int
-    policy_version: str
-    results: list[GateResult]
-    launch_ready: bool
-    failing: list[str]  # blocking gates neither passed nor waived
-    advisory: list[str]  # non-blocking gates that failed
+WAIVABLE_STATES: tuple[PromotionState, ...] = (PromotionState.SCHEDULED,)
 
 
 def evaluate_promotion_gates(
@@ -70,8 +58,8 @@ def evaluate_promotion_gates(
         for outcome in evaluate(inputs, policy)
     ]
     session.add_all(results)
-    failing = [r.gate for r in results if r.blocking and r.status == "fail"]
-    advisory = [r.gate for r in results if not r.blocking and r.status == "fail"]
+    failing = [r.gate for r in results if r.blocking and r.status == GateStatus.FAIL]
+    advisory = [r.gate for r in results if not r.blocking and r.status == GateStatus.FAIL]
     record_event(
         session,
         "gate.evaluated",
@@ -110,16 +98,16 @@ def _result(
     evidence = dict(outcome.evidence)
     status = outcome.status
     waiver = standing_waiver(waivers, outcome.gate, policy)
-    if outcome.status == "fail" and waiver is None and waivers:
+    if outcome.status == GateStatus.FAIL and waiver is None and waivers:
         # The policy changed since the waivers were given: none of them counts now.
         newest = waivers[-1]
         evidence["ignored_waiver"] = (
             f"waiver by {newest.waived_by} ({newest.role}) no longer counts: policy "
             f"{policy.version} lets {_roles(policy, outcome.gate)} waive {outcome.gate}"
         )
-    applies = waiver is not None and outcome.status == "fail"
+    applies = waiver is not None and outcome.status == GateStatus.FAIL
     if applies:
-        status = "waived"
+        status = GateStatus.WAIVED
     return GateResult(
         promotion_id=promotion.id,
         revision=promotion.revision,
@@ -175,7 +163,7 @@ def waive_gate(
         raise InvalidInput("gate", gate, f"unknown gate; known gates are {', '.join(GATE_NAMES)}")
     if role not in policy.gate(gate).waivable_by:
         raise Forbidden(
-            f"role {role!r} may not waive gate {gate!r}; policy {policy.version} lets "
+            f"role '{role}' may not waive gate {gate!r}; policy {policy.version} lets "
             f"{_roles(policy, gate)} waive it",
             role=role,
             gate=gate,
@@ -185,7 +173,7 @@ def waive_gate(
             "reason", reason, "a waiver needs a reason: say why launching without this gate is safe"
         )
     # Locked: two waivers at once are serialised here, and so is a state change.
-    promotions_repository.lock(session, promotion)
+    promotions_service.lock(session, promotion)
     if promotion.status not in WAIVABLE_STATES:
         raise Conflict(
             f"promotion {promotion.code} is {promotion.status}; a gate can be waived only "

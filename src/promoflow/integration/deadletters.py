@@ -18,11 +18,18 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from promoflow.events.log import record_event
-from promoflow.integration.models import DEAD_LETTER_KINDS, DEAD_LETTER_STATUSES, DeadLetter
+from promoflow.integration import repository
+from promoflow.integration.models import DeadLetter
+from promoflow.integration.schemas import (
+    DEAD_LETTER_KINDS,
+    DEAD_LETTER_STATUSES,
+    DeadLetterKind,
+    DeadLetterStatus,
+    DeadLetterView,
+)
 from promoflow.kit.clock import utcnow
 from promoflow.kit.db import transaction
 from promoflow.kit.errors import Conflict, InvalidInput, NotFound
@@ -64,7 +71,7 @@ def record_dead_letter(
         payload=json.loads(json.dumps(payload, default=str)),
         reason=reason[:REASON_LIMIT],
         attempts=attempts,
-        status="open",
+        status=DeadLetterStatus.OPEN.value,
         created_at=utcnow(),
         resolution_detail="",
     )
@@ -96,7 +103,7 @@ def quarantine(
     with transaction(sessions) as session:
         letter = record_dead_letter(
             session,
-            kind="quarantine",
+            kind=DeadLetterKind.QUARANTINE.value,
             source=source,
             operation=operation,
             payload=payload,
@@ -109,29 +116,20 @@ def quarantine(
 def list_dead_letters(
     session: Session,
     *,
-    status: str | None = "open",
+    status: str | None = DeadLetterStatus.OPEN.value,
     kind: str | None = None,
     source: str | None = None,
     limit: int = 100,
 ) -> Sequence[DeadLetter]:
     """Newest first, filtered by status, kind and source."""
-    query = sa.select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit)
-    if status is not None:
-        if status not in DEAD_LETTER_STATUSES:
-            raise InvalidInput(
-                "status", status, f"must be one of {', '.join(DEAD_LETTER_STATUSES)}"
-            )
-        query = query.where(DeadLetter.status == status)
-    if kind is not None:
-        if kind not in DEAD_LETTER_KINDS:
-            raise InvalidInput("kind", kind, f"must be one of {', '.join(DEAD_LETTER_KINDS)}")
-        query = query.where(DeadLetter.kind == kind)
-    if source is not None:
-        query = query.where(DeadLetter.source == source)
-    return session.scalars(query).all()
+    if status is not None and status not in DEAD_LETTER_STATUSES:
+        raise InvalidInput("status", status, f"must be one of {', '.join(DEAD_LETTER_STATUSES)}")
+    if kind is not None and kind not in DEAD_LETTER_KINDS:
+        raise InvalidInput("kind", kind, f"must be one of {', '.join(DEAD_LETTER_KINDS)}")
+    return repository.dead_letters(session, status=status, kind=kind, source=source, limit=limit)
 
 
-def as_dict(letter: DeadLetter) -> dict[str, Any]:
+def as_dict(letter: DeadLetter) -> DeadLetterView:
     """A letter as the CLI and API show it."""
     return {
         "id": letter.id,
@@ -152,7 +150,7 @@ def as_dict(letter: DeadLetter) -> dict[str, Any]:
 
 
 def get_dead_letter(session: Session, letter_id: int) -> DeadLetter:
-    letter = session.get(DeadLetter, letter_id)
+    letter = repository.get_dead_letter(session, letter_id)
     if letter is None:
         raise NotFound(f"dead letter {letter_id} does not exist", id=letter_id)
     return letter
@@ -162,7 +160,7 @@ def _open_letter(sessions: sessionmaker[Session], letter_id: int) -> DeadLetter:
     with sessions() as session:
         letter = get_dead_letter(session, letter_id)
         session.expunge(letter)
-    if letter.status != "open":
+    if letter.status != DeadLetterStatus.OPEN:
         raise Conflict(
             f"dead letter {letter_id} is already {letter.status}",
             id=letter_id,
@@ -194,7 +192,7 @@ def replay(sessions: sessionmaker[Session], letter_id: int, actor: str) -> DeadL
             stored.attempts += 1
             stored.reason = f"replay by {actor} failed: {error}"[:REASON_LIMIT]
         raise
-    return _close(sessions, letter_id, "replayed", actor, detail, attempted=True)
+    return _close(sessions, letter_id, DeadLetterStatus.REPLAYED, actor, detail, attempted=True)
 
 
 def discard(sessions: sessionmaker[Session], letter_id: int, actor: str, reason: str) -> DeadLetter:
@@ -202,13 +200,13 @@ def discard(sessions: sessionmaker[Session], letter_id: int, actor: str, reason:
     if not reason.strip():
         raise InvalidInput("reason", reason, "say why the payload is discarded")
     _open_letter(sessions, letter_id)
-    return _close(sessions, letter_id, "discarded", actor, reason, attempted=False)
+    return _close(sessions, letter_id, DeadLetterStatus.DISCARDED, actor, reason, attempted=False)
 
 
 def _close(
     sessions: sessionmaker[Session],
     letter_id: int,
-    status: str,
+    status: DeadLetterStatus,
     actor: str,
     detail: str,
     *,
@@ -217,7 +215,7 @@ def _close(
     """Mark a letter replayed or discarded, with who and why, and log the event."""
     with transaction(sessions) as session:
         stored = get_dead_letter(session, letter_id)
-        stored.status = status
+        stored.status = status.value
         stored.attempts += 1 if attempted else 0
         stored.resolved_at = utcnow()
         stored.resolved_by = actor

@@ -8,12 +8,14 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from promoflow.integration.schemas import (  # noqa: F401  (the vocabularies, re-exported)
+    CIRCUIT_STATES,
+    CLAIM_STATES,
+    DEAD_LETTER_KINDS,
+    DEAD_LETTER_STATUSES,
+)
 from promoflow.kit.db import Base
 from promoflow.kit.types import JsonDict, JsonList, Timestamp, UtcDateTime
-
-DEAD_LETTER_KINDS = ("dead_letter", "quarantine")
-DEAD_LETTER_STATUSES = ("open", "replayed", "discarded")
-CIRCUIT_STATES = ("closed", "open", "half_open")
 
 
 class Connection(Base):
@@ -100,9 +102,6 @@ class ProcessedEvent(Base):
     consumer: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
     event_id: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
     processed_at: Mapped[Timestamp]
-
-
-CLAIM_STATES = ("claimed", "done", "released")
 
 
 class OutboundClaim(Base):

@@ -7,10 +7,9 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from promoflow.inventory.schemas import ACK_STATUSES  # noqa: F401  (re-exported)
 from promoflow.kit.db import Base
 from promoflow.kit.types import Timestamp, UtcDateTime
-
-ACK_STATUSES = ("pending", "acknowledged", "partial", "rejected")
 
 
 class InventoryPosition(Base):

@@ -5,20 +5,25 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import sqlite
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
-from promoflow.catalog.models import Item, Location, Supplier
+from promoflow.catalog import service as catalog_service
 from promoflow.connectors.ports import PositionRecord, PurchaseOrderAck
-from promoflow.events.log import record_event
-from promoflow.inventory.models import InventoryPosition, PurchaseOrder, PurchaseOrderLine
+from promoflow.events.service import record_event
+from promoflow.inventory import repository
+from promoflow.inventory.models import PurchaseOrder
+from promoflow.inventory.schemas import (
+    QUANTITIES,
+    AckStatus,
+    OpenPurchaseOrder,
+    PurchaseOrderStatus,
+)
 from promoflow.kit.clock import utcnow
 from promoflow.kit.errors import InvalidInput
 
-QUANTITIES = ("on_hand", "on_order", "in_transit", "allocated")
 SOURCE_LIMIT = 32
 
 
@@ -34,8 +39,8 @@ def apply_positions(session: Session, records: Sequence[PositionRecord], source:
         return 0
     if not source or len(source) > SOURCE_LIMIT:
         raise InvalidInput("source", source, f"give the source system in 1-{SOURCE_LIMIT} chars")
-    item_ids = _ids_by(session, Item.sku, Item.id, {r.sku for r in records})
-    location_ids = _ids_by(session, Location.code, Location.id, {r.location_code for r in records})
+    item_ids = catalog_service.item_ids_by_sku(session, {r.sku for r in records})
+    location_ids = catalog_service.location_ids_by_code(session, {r.location_code for r in records})
     rows: dict[tuple[int, int], dict[str, object]] = {}
     for index, record in enumerate(records):
         key = _checked_key(index, record, item_ids, location_ids)
@@ -49,7 +54,7 @@ def apply_positions(session: Session, records: Sequence[PositionRecord], source:
             "as_of": record.as_of,
             "source": source,
         }
-    _upsert(session, list(rows.values()))
+    repository.upsert_positions(session, list(rows.values()))
     record_event(
         session,
         "inventory.positions.changed",
@@ -63,21 +68,6 @@ def apply_positions(session: Session, records: Sequence[PositionRecord], source:
     )
     session.flush()
     return len(records)
-
-
-def _ids_by(
-    session: Session,
-    code: InstrumentedAttribute[str],
-    id_: InstrumentedAttribute[int],
-    wanted: set[str],
-) -> dict[str, int]:
-    found: dict[str, int] = {}
-    ordered = sorted(wanted)
-    for start in range(0, len(ordered), 5000):
-        chunk = ordered[start : start + 5000]
-        for name, id_value in session.execute(sa.select(code, id_).where(code.in_(chunk))):
-            found[name] = id_value
-    return found
 
 
 def _checked_key(
@@ -104,68 +94,19 @@ def _checked_key(
     return item_ids[record.sku], location_ids[record.location_code]
 
 
-def _upsert(session: Session, rows: list[dict[str, object]]) -> None:
-    """INSERT ... ON CONFLICT (item, location) DO UPDATE for every row.
-
-    PostgreSQL: one statement over unnest()ed arrays, one round trip per batch (an
-    executemany sent one statement per row). SQLite: one statement compiled once and
-    executemany'd in-process (a multi-row VALUES spent its time compiling).
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        columns = {name: [row[name] for row in rows] for name in _PG_ARRAYS}
-        session.execute(_PG_UPSERT, columns)
-    else:
-        table = cast(sa.Table, InventoryPosition.__table__)
-        statement = sqlite.insert(table)
-        updated = {name: statement.excluded[name] for name in (*QUANTITIES, "as_of", "source")}
-        upsert = statement.on_conflict_do_update(
-            index_elements=["item_id", "location_id"], set_=updated
-        )
-        session.connection().execute(upsert, rows)
-    # Positions this session already loaded must not shadow what was just written.
-    for loaded in list(session.identity_map.values()):
-        if isinstance(loaded, InventoryPosition):
-            session.expire(loaded)
-
-
-_PG_ARRAYS = {
-    "item_id": "int[]",
-    "location_id": "int[]",
-    "on_hand": "float8[]",
-    "on_order": "float8[]",
-    "in_transit": "float8[]",
-    "allocated": "float8[]",
-    "as_of": "timestamptz[]",
-    "source": "text[]",
-}
-_PG_UPSERT = sa.text(
-    "INSERT INTO inventory_positions ("
-    + ", ".join(_PG_ARRAYS)
-    + ") SELECT * FROM unnest("
-    + ", ".join(f"CAST(:{name} AS {kind})" for name, kind in _PG_ARRAYS.items())
-    + ") ON CONFLICT (item_id, location_id) DO UPDATE SET "
-    + ", ".join(f"{name} = excluded.{name}" for name in (*QUANTITIES, "as_of", "source"))
-)
-
-
 def apply_acknowledgements(session: Session, acks: Sequence[PurchaseOrderAck]) -> int:
     """Record supplier acknowledgements; an ack already recorded is not applied twice."""
     applied = 0
     for ack in acks:
-        order = session.scalar(sa.select(PurchaseOrder).where(PurchaseOrder.number == ack.number))
+        order = repository.purchase_order_by_number(session, ack.number)
         if order is None or order.ack_status == ack.status:
             continue
         order.ack_status = ack.status
         order.acknowledged_at = ack.acknowledged_at or utcnow()
         confirmed = dict(ack.confirmed)
-        lines = session.execute(
-            sa.select(PurchaseOrderLine, Item.sku)
-            .join(Item, Item.id == PurchaseOrderLine.item_id)
-            .where(PurchaseOrderLine.purchase_order_id == order.id)
-        ).all()
-        for line, sku in lines:
+        for line, sku in repository.lines_with_sku(session, order.id):
             line.confirmed_quantity = confirmed.get(
-                sku, line.quantity if ack.status == "acknowledged" else 0.0
+                sku, line.quantity if ack.status == AckStatus.ACKNOWLEDGED else 0.0
             )
         record_event(
             session,
@@ -180,34 +121,24 @@ def apply_acknowledgements(session: Session, acks: Sequence[PurchaseOrderAck]) -
 
 def promotion_purchase_orders(session: Session, promotion_id: int) -> list[str]:
     """Numbers of the purchase orders raised for a promotion."""
-    return list(
-        session.scalars(
-            sa.select(PurchaseOrder.number).where(PurchaseOrder.promotion_id == promotion_id)
-        ).all()
-    )
+    return repository.numbers_for_promotion(session, promotion_id)
 
 
-def open_purchase_orders(session: Session, promotion_id: int) -> list[dict[str, Any]]:
+def awaiting_acknowledgement(session: Session) -> list[str]:
+    """Numbers of the POs whose supplier has neither acknowledged nor rejected them yet."""
+    return repository.numbers_awaiting_acknowledgement(session)
+
+
+def purchase_order_state(session: Session, number: str) -> tuple[str, str]:
+    """(status, ack_status) of one PO, read fresh (after a planner's decision, say)."""
+    return repository.purchase_order_state(session, number)
+
+
+def open_purchase_orders(session: Session, promotion_id: int) -> list[OpenPurchaseOrder]:
     """The promotion's POs still open and not refused, with supplier, DC and lines (by SKU)."""
-    orders = session.execute(
-        sa.select(PurchaseOrder, Supplier.code, Location.code)
-        .join(Supplier, Supplier.id == PurchaseOrder.supplier_id)
-        .join(Location, Location.id == PurchaseOrder.destination_id)
-        .where(
-            PurchaseOrder.promotion_id == promotion_id,
-            PurchaseOrder.status == "open",
-            PurchaseOrder.ack_status != "rejected",
-        )
-        .order_by(PurchaseOrder.number)
-    ).all()
-    found = []
-    for order, supplier, destination in orders:
-        lines = session.execute(
-            sa.select(Item.sku, PurchaseOrderLine.quantity, PurchaseOrderLine.confirmed_quantity)
-            .join(Item, Item.id == PurchaseOrderLine.item_id)
-            .where(PurchaseOrderLine.purchase_order_id == order.id)
-            .order_by(PurchaseOrderLine.id)
-        ).all()
+    found: list[OpenPurchaseOrder] = []
+    for order, supplier, destination in repository.open_orders_with_parties(session, promotion_id):
+        lines = repository.line_quantities(session, order.id)
         found.append(
             {
                 "number": order.number,
@@ -231,12 +162,12 @@ def cancel_purchase_order(
 
     False when it was already cancelled (or received, which cannot be undone here).
     """
-    order = session.scalar(sa.select(PurchaseOrder).where(PurchaseOrder.number == number))
+    order = repository.purchase_order_by_number(session, number)
     if order is None:
         raise InvalidInput("number", number, "no purchase order has this number")
-    if order.status != "open":
+    if order.status != PurchaseOrderStatus.OPEN:
         return False
-    order.status = "cancelled"
+    order.status = PurchaseOrderStatus.CANCELLED.value
     record_event(
         session,
         "purchase_order.cancelled",
@@ -274,17 +205,14 @@ def raise_purchase_order(
         promotion_id=promotion_id,
         due_date=due_date,
         ack_due_at=ack_due_at,
-        status="open",
-        ack_status="pending",
+        status=PurchaseOrderStatus.OPEN.value,
+        ack_status=AckStatus.PENDING.value,
     )
-    session.add(order)
-    session.flush()
+    repository.add_order(session, order)
     for index, (item_id, quantity) in enumerate(lines):
         if quantity <= 0:
             raise InvalidInput(f"lines[{index}].quantity", quantity, "must be positive")
-        session.add(
-            PurchaseOrderLine(purchase_order_id=order.id, item_id=item_id, quantity=quantity)
-        )
+        repository.add_line(session, order.id, item_id, quantity)
     record_event(
         session,
         "purchase_order.raised",
@@ -297,17 +225,13 @@ def raise_purchase_order(
 
 def mark_received(session: Session, numbers: Sequence[str]) -> int:
     """Goods for these purchase orders arrived: lines received in full, orders closed."""
-    orders = session.scalars(sa.select(PurchaseOrder).where(PurchaseOrder.number.in_(numbers)))
     received = 0
-    for order in orders:
-        if order.status == "received":
+    for order in repository.purchase_orders_by_numbers(session, numbers):
+        if order.status == PurchaseOrderStatus.RECEIVED:
             continue
-        lines = session.scalars(
-            sa.select(PurchaseOrderLine).where(PurchaseOrderLine.purchase_order_id == order.id)
-        )
-        for line in lines:
+        for line in repository.order_lines(session, order.id):
             line.received_quantity = line.confirmed_quantity or line.quantity
-        order.status = "received"
+        order.status = PurchaseOrderStatus.RECEIVED.value
         record_event(
             session,
             "purchase_order.received",
@@ -331,24 +255,4 @@ def outstanding_on_order(
     was received; cancelled, received and rejected orders count nothing. Scopes are
     id collections or subqueries.
     """
-    items = item_ids if isinstance(item_ids, sa.Select) else list(item_ids)
-    locations = location_ids if isinstance(location_ids, sa.Select) else list(location_ids)
-    expected = sa.func.coalesce(PurchaseOrderLine.confirmed_quantity, PurchaseOrderLine.quantity)
-    outstanding = expected - PurchaseOrderLine.received_quantity
-    rows = session.execute(
-        sa.select(
-            PurchaseOrderLine.item_id,
-            PurchaseOrder.destination_id,
-            sa.func.sum(sa.case((outstanding > 0, outstanding), else_=0.0)),
-        )
-        .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
-        .where(
-            PurchaseOrderLine.item_id.in_(items),
-            PurchaseOrder.destination_id.in_(locations),
-            PurchaseOrder.due_date < before,
-            PurchaseOrder.status.not_in(("cancelled", "received")),
-            PurchaseOrder.ack_status != "rejected",
-        )
-        .group_by(PurchaseOrderLine.item_id, PurchaseOrder.destination_id)
-    ).all()
-    return [(int(item), int(location), float(units)) for item, location, units in rows]
+    return repository.outstanding_on_order(session, item_ids, location_ids, before)

@@ -11,27 +11,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from promoflow.kit.db import Base
 from promoflow.kit.types import JsonDict, JsonList, Timestamp
+from promoflow.promotions.states import STATES as STATES  # re-exported for existing imports
+from promoflow.promotions.states import TERMINAL_STATES as TERMINAL_STATES
+from promoflow.promotions.states import PromotionState
 
 MECHANICS = ("percent_off", "amount_off", "fixed_price", "multi_buy", "bundle")
-
-STATES = (
-    "draft",
-    "submitted",
-    "validated",
-    "assessed",
-    "in_approval",
-    "approved",
-    "scheduled",
-    "publishing",
-    "live",
-    "ended",
-    "analysed",
-    "closed",
-    "rejected",
-    "cancelled",
-    "on_hold",
-)
-TERMINAL_STATES = ("closed", "rejected", "cancelled")
 
 
 class Promotion(Base):
@@ -43,7 +27,7 @@ class Promotion(Base):
     code: Mapped[str] = mapped_column(sa.String(40), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200))
     description: Mapped[str] = mapped_column(sa.Text, default="")
-    status: Mapped[str] = mapped_column(sa.String(16), default="draft", index=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default=PromotionState.DRAFT, index=True)
     status_reason: Mapped[str] = mapped_column(sa.Text, default="")
     revision: Mapped[int] = mapped_column(default=1)
     requested_by: Mapped[str] = mapped_column(sa.String(80))
@@ -147,7 +131,7 @@ class ForecastLine(Base):
     promoted_units: Mapped[float]
     p10: Mapped[float]
     p50: Mapped[float]
-    p80: Mapped[float] = mapped_column(server_default=sa.text("0"))
+    p80: Mapped[float] = mapped_column(server_default=sa.literal_column("0"))
     p90: Mapped[float]
     model_version: Mapped[str] = mapped_column(sa.String(64))
     inputs_hash: Mapped[str] = mapped_column(sa.String(64))

@@ -1,22 +1,27 @@
-"""Every query the promotions package makes."""
+"""Every query the promotions package makes (the validation rules' set-based reads too)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import TypeVar
 
+import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from promoflow.catalog.models import Item, Location
+from promoflow.catalog.models import Item, Location, Price, Ranging
+from promoflow.events.models import Event
 from promoflow.promotions.models import (
-    TERMINAL_STATES,
     ForecastLine,
     Promotion,
     PromotionItem,
     PromotionLocation,
     ValidationFinding,
 )
+from promoflow.promotions.states import GATED_STATES, TERMINAL_STATES, PromotionState
+
+Row = TypeVar("Row")
 
 
 def get(session: Session, promotion_id: int, *, for_update: bool = False) -> Promotion | None:
@@ -41,11 +46,39 @@ def get_by_code(session: Session, code: str) -> Promotion | None:
     return session.scalar(sa.select(Promotion).where(Promotion.code == code))
 
 
-def list_promotions(session: Session, status: str | None = None) -> Sequence[Promotion]:
+def _in_status(status: str | None) -> sa.Select[Promotion]:
     query = sa.select(Promotion).order_by(Promotion.id)
     if status:
         query = query.where(Promotion.status == status)
-    return session.scalars(query).all()
+    return query
+
+
+def list_promotions(session: Session, status: str | None = None) -> Sequence[Promotion]:
+    """Promotions, oldest first, optionally in one status."""
+    return session.scalars(_in_status(status)).all()
+
+
+def _page(
+    session: Session, query: sa.Select[Row], limit: int, offset: int
+) -> tuple[Sequence[Row], int]:
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.limit(limit).offset(offset)).all()
+    return rows, total
+
+
+def promotions_page(
+    session: Session, status: str | None, limit: int, offset: int
+) -> tuple[Sequence[Promotion], int]:
+    """One page of `list_promotions` and how many there are in all."""
+    return _page(session, _in_status(status), limit, offset)
+
+
+def event_log_page(
+    session: Session, promotion_id: int, limit: int, offset: int
+) -> tuple[Sequence[Event], int]:
+    """One page of the promotion's event log, every revision, in the order it was written."""
+    query = sa.select(Event).where(Event.promotion_id == promotion_id).order_by(Event.sequence)
+    return _page(session, query, limit, offset)
 
 
 def items_by_sku(session: Session, skus: list[str]) -> dict[str, Item]:
@@ -116,7 +149,7 @@ def overlapping(
         )
         .where(
             Promotion.id != promotion.id,
-            Promotion.status.not_in((*TERMINAL_STATES, "draft")),
+            Promotion.status.not_in((*TERMINAL_STATES, PromotionState.DRAFT)),
             Promotion.start_date <= end,
             Promotion.end_date >= start,
         )
@@ -125,6 +158,7 @@ def overlapping(
 
 
 def findings(session: Session, promotion_id: int, revision: int) -> Sequence[ValidationFinding]:
+    """The validation findings of one revision, in the order the rules wrote them."""
     return session.scalars(
         sa.select(ValidationFinding)
         .where(
@@ -132,6 +166,16 @@ def findings(session: Session, promotion_id: int, revision: int) -> Sequence[Val
         )
         .order_by(ValidationFinding.id)
     ).all()
+
+
+def delete_findings(session: Session, promotion_id: int, revision: int) -> None:
+    """Forget a revision's findings (validation writes them afresh)."""
+    session.execute(
+        sa.delete(ValidationFinding).where(
+            ValidationFinding.promotion_id == promotion_id,
+            ValidationFinding.revision == revision,
+        )
+    )
 
 
 GENERATED_CODE_PREFIX = "PRM-"
@@ -175,9 +219,119 @@ def gated_workflows_for_items(session: Session, item_ids: list[int]) -> list[str
             .join(PromotionItem, PromotionItem.promotion_id == Promotion.id)
             .where(
                 PromotionItem.item_id.in_(item_ids),
-                Promotion.status.in_(("scheduled", "on_hold")),
+                Promotion.status.in_(GATED_STATES),
                 Promotion.workflow_id.is_not(None),
             )
         ).all()
         if workflow_id is not None
     ]
+
+
+# The validation rules' set-based reads (the gates reuse the price one).
+
+
+def scope_item_frame(session: Session, promotion_id: int) -> pl.DataFrame:
+    """One row per promoted item: master data, cost, regular and promo price."""
+    rows = session.execute(
+        sa.select(
+            Item.id,
+            Item.sku,
+            Item.status,
+            Item.restricted,
+            Item.promo_eligible,
+            Item.unit_cost,
+            Item.regular_price,
+            PromotionItem.promo_price,
+        )
+        .join(PromotionItem, PromotionItem.item_id == Item.id)
+        .where(PromotionItem.promotion_id == promotion_id)
+        .order_by(Item.id)
+    ).all()
+    schema = {
+        "item_id": pl.Int64,
+        "sku": pl.String,
+        "status": pl.String,
+        "restricted": pl.Boolean,
+        "promo_eligible": pl.Boolean,
+        "unit_cost": pl.Float64,
+        "regular_price": pl.Float64,
+        "promo_price": pl.Float64,
+    }
+    data = [(*row[:5], float(row[5]), float(row[6]), float(row[7])) for row in rows]
+    return pl.DataFrame(data, schema=schema, orient="row")
+
+
+def unranged_pairs(session: Session, promotion_id: int) -> pl.DataFrame:
+    """(item_id, location_id) pairs in scope that the location does not carry."""
+    carried = sa.exists().where(
+        Ranging.item_id == PromotionItem.item_id,
+        Ranging.location_id == PromotionLocation.location_id,
+    )
+    # NOT EXISTS probes the ranging primary key once per pair. Ordering by item
+    # makes SQLite walk items on the outside, so the probes follow the key order:
+    # ~0.5 s for 1M pairs instead of ~1.5 s.
+    rows = session.execute(
+        sa.select(PromotionItem.item_id, PromotionLocation.location_id)
+        .join(PromotionLocation, PromotionLocation.promotion_id == PromotionItem.promotion_id)
+        .where(PromotionItem.promotion_id == promotion_id, ~carried)
+        .order_by(PromotionItem.item_id, PromotionLocation.location_id)
+    ).all()
+    schema = {"item_id": pl.Int64, "location_id": pl.Int64}
+    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+
+
+def scope_regular_prices(session: Session, promotion: Promotion) -> pl.DataFrame:
+    """Regular price per item x zone x channel in force on the start date.
+
+    Zones are the price zones of the target locations; a location-specific price
+    counts as its own zone ("@<location code>"). The newest effective row wins.
+    """
+    zones = (
+        sa.select(Location.price_zone)
+        .join(PromotionLocation, PromotionLocation.location_id == Location.id)
+        .where(PromotionLocation.promotion_id == promotion.id)
+    )
+    locations = sa.select(PromotionLocation.location_id).where(
+        PromotionLocation.promotion_id == promotion.id
+    )
+    items = sa.select(PromotionItem.item_id).where(PromotionItem.promotion_id == promotion.id)
+    start = promotion.start_date
+    rows = session.execute(
+        sa.select(
+            Price.item_id,
+            Price.channel,
+            Price.price_zone,
+            Location.code,
+            Price.amount,
+            Price.effective_from,
+        )
+        .outerjoin(Location, Location.id == Price.location_id)
+        .where(
+            Price.item_id.in_(items),
+            Price.kind == "regular",
+            Price.channel.in_(list(promotion.channels)),
+            Price.effective_from <= start,
+            sa.or_(Price.effective_to.is_(None), Price.effective_to >= start),
+            sa.or_(Price.price_zone.in_(zones), Price.location_id.in_(locations)),
+        )
+    ).all()
+    data = [
+        (item, channel, zone if zone is not None else f"@{code}", float(amount), since)
+        for item, channel, zone, code, amount, since in rows
+    ]
+    frame = pl.DataFrame(
+        data,
+        schema={
+            "item_id": pl.Int64,
+            "channel": pl.String,
+            "zone": pl.String,
+            "amount": pl.Float64,
+            "effective_from": pl.Date,
+        },
+        orient="row",
+    )
+    return (
+        frame.sort("effective_from")
+        .group_by("item_id", "zone", "channel")
+        .agg(pl.col("amount").last())
+    )

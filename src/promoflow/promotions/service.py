@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import polars as pl
 from sqlalchemy.orm import Session
 
+from promoflow.catalog.models import Item, Location
 from promoflow.events.log import record_event
+from promoflow.events.models import Event
 from promoflow.kit.bounds import MAX_ID
 from promoflow.kit.clock import utcnow
 from promoflow.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from promoflow.kit.identity import same_person
+from promoflow.kit.roles import Role
 from promoflow.promotions import repository
 from promoflow.promotions.codes import insert_with_code
 from promoflow.promotions.mechanics import effective_unit_price
@@ -20,12 +26,13 @@ from promoflow.promotions.models import (
     PromotionItem,
     PromotionLocation,
     PromotionRevision,
+    ValidationFinding,
 )
 from promoflow.promotions.schemas import CODE, PromotionCreate
-from promoflow.promotions.states import check_transition
+from promoflow.promotions.states import PromotionState, check_transition
 
 # Besides its requester, who may cancel someone else's draft.
-DRAFT_ADMIN_ROLE = "operations_admin"
+DRAFT_ADMIN_ROLE = Role.OPERATIONS_ADMIN
 
 
 def workflow_id_for(promotion_id: int, revision: int) -> str:
@@ -57,6 +64,57 @@ def find_promotion(session: Session, ref: str) -> Promotion:
     return promotion
 
 
+def lock(session: Session, promotion: Promotion) -> Promotion:
+    """Re-read a loaded promotion under its row lock, so its state cannot change under a check."""
+    return repository.lock(session, promotion)
+
+
+def list_promotions(session: Session, status: str | None = None) -> Sequence[Promotion]:
+    """Promotions, oldest first, optionally in one status."""
+    return repository.list_promotions(session, status)
+
+
+def promotions_page(
+    session: Session, status: str | None, limit: int, offset: int
+) -> tuple[Sequence[Promotion], int]:
+    """One page of promotions, oldest first, and how many match in all."""
+    return repository.promotions_page(session, status, limit, offset)
+
+
+def event_log_page(
+    session: Session, promotion_id: int, limit: int, offset: int
+) -> tuple[Sequence[Event], int]:
+    """One page of the promotion's event log (every revision, in the order written)."""
+    return repository.event_log_page(session, promotion_id, limit, offset)
+
+
+def scope_items(session: Session, promotion_id: int) -> Sequence[tuple[PromotionItem, Item]]:
+    """The promoted items with their promo prices, in item order."""
+    return repository.scope_items(session, promotion_id)
+
+
+def scope_locations(session: Session, promotion_id: int) -> Sequence[Location]:
+    """The target locations, in location order."""
+    return repository.scope_locations(session, promotion_id)
+
+
+def findings(session: Session, promotion: Promotion) -> Sequence[ValidationFinding]:
+    """The validation findings of the promotion's current revision."""
+    return repository.findings(session, promotion.id, promotion.revision)
+
+
+def overlapping(
+    session: Session, promotion: Promotion, start: date, end: date
+) -> Sequence[tuple[int, str, int, int]]:
+    """(promotion id, code, item id, location id) of other active promotions sharing its scope."""
+    return repository.overlapping(session, promotion, start, end)
+
+
+def scope_regular_prices(session: Session, promotion: Promotion) -> pl.DataFrame:
+    """Regular price per item x zone x channel in force on the start date (see repository)."""
+    return repository.scope_regular_prices(session, promotion)
+
+
 def create_promotion(session: Session, data: PromotionCreate, actor: str) -> Promotion:
     """Create a draft promotion; unknown items, locations or regions are refused whole."""
     items = repository.items_by_sku(session, data.items)
@@ -71,7 +129,7 @@ def create_promotion(session: Session, data: PromotionCreate, actor: str) -> Pro
             code=code,
             name=data.name,
             description=data.description,
-            status="draft",
+            status=PromotionState.DRAFT,
             revision=1,
             requested_by=actor,
             category=categories[0] if len(categories) == 1 else "mixed",
@@ -161,9 +219,9 @@ def submit_promotion(
     """Freeze the current revision and mark it submitted; the caller starts the workflow."""
     # Locked: a cancel of the draft at the same instant either wins or sees it submitted.
     promotion = get_promotion(session, promotion_id, for_update=True)
-    if promotion.status == "rejected":
+    if promotion.status == PromotionState.REJECTED:
         promotion.revision += 1
-    elif promotion.status != "draft":
+    elif promotion.status != PromotionState.DRAFT:
         raise Conflict(
             f"promotion {promotion.code} is {promotion.status}; only a draft or a rejected "
             "promotion can be submitted",
@@ -178,14 +236,14 @@ def submit_promotion(
     )
     promotion.timing = timing
     promotion.workflow_id = workflow_id_for(promotion.id, promotion.revision)
-    transition(session, promotion, "submitted", "submitted for approval", actor)
+    transition(session, promotion, PromotionState.SUBMITTED, "submitted for approval", actor)
     return promotion
 
 
 def ensure_may_cancel(promotion: Promotion, actor: str, role: str) -> None:
     """Only its requester (the same person, however spelt) or operations_admin cancels it."""
     if role != DRAFT_ADMIN_ROLE and not same_person(actor, promotion.requested_by):
-        kind = "a draft" if promotion.status == "draft" else "a promotion"
+        kind = "a draft" if promotion.status == PromotionState.DRAFT else "a promotion"
         raise Forbidden(
             f"promotion {promotion.code} is {kind} of {promotion.requested_by}; only they or "
             f"{DRAFT_ADMIN_ROLE} may cancel it, not {actor} ({role})",
@@ -199,7 +257,7 @@ def cancel_draft(
 ) -> Promotion:
     """Cancel a draft: only its requester or operations_admin."""
     ensure_may_cancel(promotion, actor, role)
-    return transition(session, promotion, "cancelled", reason, actor)
+    return transition(session, promotion, PromotionState.CANCELLED, reason, actor)
 
 
 def transition(

@@ -28,6 +28,29 @@ class PromotionState(StrEnum):
 
 
 S = PromotionState
+
+# Every state, in the order the API documents its `status` filter (and always has).
+STATES: tuple[PromotionState, ...] = (
+    S.DRAFT,
+    S.SUBMITTED,
+    S.VALIDATED,
+    S.ASSESSED,
+    S.IN_APPROVAL,
+    S.APPROVED,
+    S.SCHEDULED,
+    S.PUBLISHING,
+    S.LIVE,
+    S.ENDED,
+    S.ANALYSED,
+    S.CLOSED,
+    S.REJECTED,
+    S.CANCELLED,
+    S.ON_HOLD,
+)
+# Nothing happens to a promotion in these any more (a rejected one may be resubmitted).
+TERMINAL_STATES: tuple[PromotionState, ...] = (S.CLOSED, S.REJECTED, S.CANCELLED)
+# Waiting at its launch gates: stock, supplier and readiness news may clear them.
+GATED_STATES: tuple[PromotionState, ...] = (S.SCHEDULED, S.ON_HOLD)
 _SIDE_EXITS = {S.REJECTED, S.CANCELLED, S.ON_HOLD}
 
 ALLOWED: dict[str, set[str]] = {

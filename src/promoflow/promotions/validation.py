@@ -12,18 +12,11 @@ from decimal import Decimal
 from typing import Any
 
 import polars as pl
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from promoflow.catalog.models import Item, Location, Price, Ranging
 from promoflow.kit.clock import utcnow
 from promoflow.promotions import repository
-from promoflow.promotions.models import (
-    Promotion,
-    PromotionItem,
-    PromotionLocation,
-    ValidationFinding,
-)
+from promoflow.promotions.models import Promotion, ValidationFinding
 
 BLOCKING = "blocking"
 WARNING = "warning"
@@ -86,7 +79,7 @@ def validate_promotion(
 ) -> list[ValidationFinding]:
     """Run every rule for the promotion's current revision; replaces earlier findings."""
     today = today or utcnow().date()
-    scope = scope_item_frame(session, promotion.id)
+    scope = repository.scope_item_frame(session, promotion.id)
     codes = {loc.id: loc.code for loc in repository.scope_locations(session, promotion.id)}
     found = [
         *_item_master(scope),
@@ -97,12 +90,7 @@ def validate_promotion(
         *_dates(promotion, today),
         *_mechanic(promotion, scope),
     ]
-    session.execute(
-        sa.delete(ValidationFinding).where(
-            ValidationFinding.promotion_id == promotion.id,
-            ValidationFinding.revision == promotion.revision,
-        )
-    )
+    repository.delete_findings(session, promotion.id, promotion.revision)
     findings = [
         ValidationFinding(promotion_id=promotion.id, revision=promotion.revision, **fields)
         for fields in found
@@ -157,7 +145,7 @@ def _not_ranged(
     session: Session, promotion_id: int, scope: pl.DataFrame, codes: dict[int, str]
 ) -> Iterable[dict[str, Any]]:
     """One finding per item, listing the target locations that do not carry it."""
-    gaps = unranged_pairs(session, promotion_id)
+    gaps = repository.unranged_pairs(session, promotion_id)
     per_item = _with_codes(gaps, scope, codes).group_by("sku").agg(pl.col("code").sort())
     for sku, missing in per_item.sort("sku").iter_rows():
         yield _finding(
@@ -215,7 +203,7 @@ def _channel_mismatch(
     """Regular prices that differ between channels would show the promotion at two prices."""
     if len(set(promotion.channels)) < 2:
         return
-    mismatches = channel_price_mismatches(scope_regular_prices(session, promotion))
+    mismatches = channel_price_mismatches(repository.scope_regular_prices(session, promotion))
     described = mismatches.join(scope.select("item_id", "sku"), on="item_id").select(
         "sku",
         pl.format("{}: {}", "zone", pl.col("prices").list.join(" vs ")).alias("zone"),
@@ -259,116 +247,6 @@ def _mechanic(promotion: Promotion, scope: pl.DataFrame) -> Iterable[dict[str, A
             yield _finding(
                 "not_a_discount", sku, what=f"{sku} fixed price", price=price, regular=regular
             )
-
-
-# Queries (set-based; the gates reuse the price ones).
-
-
-def scope_item_frame(session: Session, promotion_id: int) -> pl.DataFrame:
-    """One row per promoted item: master data, cost, regular and promo price."""
-    rows = session.execute(
-        sa.select(
-            Item.id,
-            Item.sku,
-            Item.status,
-            Item.restricted,
-            Item.promo_eligible,
-            Item.unit_cost,
-            Item.regular_price,
-            PromotionItem.promo_price,
-        )
-        .join(PromotionItem, PromotionItem.item_id == Item.id)
-        .where(PromotionItem.promotion_id == promotion_id)
-        .order_by(Item.id)
-    ).all()
-    schema = {
-        "item_id": pl.Int64,
-        "sku": pl.String,
-        "status": pl.String,
-        "restricted": pl.Boolean,
-        "promo_eligible": pl.Boolean,
-        "unit_cost": pl.Float64,
-        "regular_price": pl.Float64,
-        "promo_price": pl.Float64,
-    }
-    data = [(*row[:5], float(row[5]), float(row[6]), float(row[7])) for row in rows]
-    return pl.DataFrame(data, schema=schema, orient="row")
-
-
-def unranged_pairs(session: Session, promotion_id: int) -> pl.DataFrame:
-    """(item_id, location_id) pairs in scope that the location does not carry."""
-    carried = sa.exists().where(
-        Ranging.item_id == PromotionItem.item_id,
-        Ranging.location_id == PromotionLocation.location_id,
-    )
-    # NOT EXISTS probes the ranging primary key once per pair. Ordering by item
-    # makes SQLite walk items on the outside, so the probes follow the key order:
-    # ~0.5 s for 1M pairs instead of ~1.5 s.
-    rows = session.execute(
-        sa.select(PromotionItem.item_id, PromotionLocation.location_id)
-        .join(PromotionLocation, PromotionLocation.promotion_id == PromotionItem.promotion_id)
-        .where(PromotionItem.promotion_id == promotion_id, ~carried)
-        .order_by(PromotionItem.item_id, PromotionLocation.location_id)
-    ).all()
-    schema = {"item_id": pl.Int64, "location_id": pl.Int64}
-    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
-
-
-def scope_regular_prices(session: Session, promotion: Promotion) -> pl.DataFrame:
-    """Regular price per item x zone x channel in force on the start date.
-
-    Zones are the price zones of the target locations; a location-specific price
-    counts as its own zone ("@<location code>"). The newest effective row wins.
-    """
-    zones = (
-        sa.select(Location.price_zone)
-        .join(PromotionLocation, PromotionLocation.location_id == Location.id)
-        .where(PromotionLocation.promotion_id == promotion.id)
-    )
-    locations = sa.select(PromotionLocation.location_id).where(
-        PromotionLocation.promotion_id == promotion.id
-    )
-    items = sa.select(PromotionItem.item_id).where(PromotionItem.promotion_id == promotion.id)
-    start = promotion.start_date
-    rows = session.execute(
-        sa.select(
-            Price.item_id,
-            Price.channel,
-            Price.price_zone,
-            Location.code,
-            Price.amount,
-            Price.effective_from,
-        )
-        .outerjoin(Location, Location.id == Price.location_id)
-        .where(
-            Price.item_id.in_(items),
-            Price.kind == "regular",
-            Price.channel.in_(list(promotion.channels)),
-            Price.effective_from <= start,
-            sa.or_(Price.effective_to.is_(None), Price.effective_to >= start),
-            sa.or_(Price.price_zone.in_(zones), Price.location_id.in_(locations)),
-        )
-    ).all()
-    data = [
-        (item, channel, zone if zone is not None else f"@{code}", float(amount), since)
-        for item, channel, zone, code, amount, since in rows
-    ]
-    frame = pl.DataFrame(
-        data,
-        schema={
-            "item_id": pl.Int64,
-            "channel": pl.String,
-            "zone": pl.String,
-            "amount": pl.Float64,
-            "effective_from": pl.Date,
-        },
-        orient="row",
-    )
-    return (
-        frame.sort("effective_from")
-        .group_by("item_id", "zone", "channel")
-        .agg(pl.col("amount").last())
-    )
 
 
 def channel_price_mismatches(prices: pl.DataFrame) -> pl.DataFrame:

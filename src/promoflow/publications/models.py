@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from promoflow.kit.db import Base
 from promoflow.kit.types import Timestamp, UtcDateTime
+from promoflow.publications.schemas import PublicationStatus, StoreTaskStatus
 
 PUBLICATION_CHANNELS = ("pos", "ecommerce", "signage")
 
@@ -23,7 +24,7 @@ class Publication(Base):
     revision: Mapped[int]
     channel: Mapped[str] = mapped_column(sa.String(16))
     publication_key: Mapped[str] = mapped_column(sa.String(120), unique=True)
-    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    status: Mapped[str] = mapped_column(sa.String(16), default=PublicationStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     item_count: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
@@ -42,7 +43,7 @@ class StoreTask(Base):
     revision: Mapped[int]
     location_id: Mapped[int] = mapped_column(sa.ForeignKey("locations.id"))
     kind: Mapped[str] = mapped_column(sa.String(32))
-    status: Mapped[str] = mapped_column(sa.String(16), default="open")
+    status: Mapped[str] = mapped_column(sa.String(16), default=StoreTaskStatus.OPEN)
     confirmed_by: Mapped[str | None] = mapped_column(sa.String(80))
     confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[Timestamp]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 
@@ -12,22 +13,34 @@ from promoflow.connectors.ports import PriceChange, PublicationReceipt, StoreTas
 from promoflow.events.log import record_event
 from promoflow.kit.clock import utcnow
 from promoflow.kit.errors import Conflict, InvalidInput
-from promoflow.promotions import repository as promotions_repository
+from promoflow.promotions import service as promotions_service
 from promoflow.promotions.models import Promotion
+from promoflow.promotions.states import PromotionState
 from promoflow.publications import repository
 from promoflow.publications.models import Publication, StoreTask
+from promoflow.publications.schemas import PublicationStatus, StoreTaskStatus
 
 # Store readiness matters from the moment the tasks are sent (scheduled) until the
 # promotion's window is over; on_hold is a pause inside that span. Confirming a task
 # of a draft, a rejected, cancelled or finished promotion records nothing anyone uses.
-CONFIRMABLE_STATES = ("scheduled", "publishing", "live", "on_hold")
+CONFIRMABLE_STATES: tuple[PromotionState, ...] = (
+    PromotionState.SCHEDULED,
+    PromotionState.PUBLISHING,
+    PromotionState.LIVE,
+    PromotionState.ON_HOLD,
+)
 
 
 def publication_key(session: Session, promotion: Promotion, channel: str) -> str:
     """Idempotency key per promotion revision x channel x item set."""
-    skus = sorted(item.sku for _, item in promotions_repository.scope_items(session, promotion.id))
+    skus = sorted(item.sku for _, item in promotions_service.scope_items(session, promotion.id))
     digest = hashlib.sha256(",".join(skus).encode()).hexdigest()[:12]
     return f"{promotion.code}-r{promotion.revision}-{channel}-{digest}"
+
+
+def publications(session: Session, promotion_id: int, revision: int) -> Sequence[Publication]:
+    """The revision's publication per channel, in the order they were first attempted."""
+    return repository.publications(session, promotion_id, revision)
 
 
 def ensure_publication(session: Session, promotion: Promotion, channel: str) -> Publication:
@@ -40,7 +53,7 @@ def ensure_publication(session: Session, promotion: Promotion, channel: str) -> 
         revision=promotion.revision,
         channel=channel,
         publication_key=publication_key(session, promotion, channel),
-        status="pending",
+        status=PublicationStatus.PENDING,
     )
     session.add(row)
     session.flush()
@@ -50,7 +63,7 @@ def ensure_publication(session: Session, promotion: Promotion, channel: str) -> 
 def price_changes(session: Session, promotion: Promotion, channel: str) -> list[PriceChange]:
     """Every price the channel must activate: item x store for POS, item x web node online."""
     if channel == "pos":
-        locations = list(promotions_repository.scope_locations(session, promotion.id))
+        locations = list(promotions_service.scope_locations(session, promotion.id))
     elif channel == "ecommerce":
         locations = list(repository.ecommerce_locations(session))
     else:
@@ -65,7 +78,7 @@ def price_changes(session: Session, promotion: Promotion, channel: str) -> list[
             start=promotion.start_date,
             end=promotion.end_date,
         )
-        for pi, item in promotions_repository.scope_items(session, promotion.id)
+        for pi, item in promotions_service.scope_items(session, promotion.id)
         for location in locations
     ]
 
@@ -94,7 +107,7 @@ def mark_published(
 ) -> Publication:
     """The channel accepted every part."""
     row = ensure_publication(session, promotion, channel)
-    row.status = "published"
+    row.status = PublicationStatus.PUBLISHED
     row.item_count = sum(r.accepted for r in receipts)
     row.external_ref = ",".join(sorted({r.external_ref for r in receipts}))[:120]
     row.published_at = utcnow()
@@ -121,7 +134,7 @@ def mark_status(
     """Record failed, skipped or reverted for the channel's publication."""
     row = ensure_publication(session, promotion, channel)
     row.status = status
-    if status == "failed":
+    if status == PublicationStatus.FAILED:
         row.last_error = detail[:2000]
         row.attempts += 1
     record_event(
@@ -148,7 +161,7 @@ def create_store_tasks(session: Session, promotion: Promotion) -> list[StoreTask
         (t.location_id, t.kind)
         for t, _ in repository.store_tasks(session, promotion.id, promotion.revision)
     }
-    for location in promotions_repository.scope_locations(session, promotion.id):
+    for location in promotions_service.scope_locations(session, promotion.id):
         for kind in kinds:
             if (location.id, kind) not in existing:
                 session.add(
@@ -186,7 +199,7 @@ def confirm_store_tasks(
     """
     # Promotion first, then its tasks: the state cannot change under the check, and
     # two confirmations are serialised.
-    promotions_repository.lock(session, promotion)
+    promotions_service.lock(session, promotion)
     if promotion.status not in CONFIRMABLE_STATES:
         raise Conflict(
             f"promotion {promotion.code} is {promotion.status}; store tasks can be confirmed "
@@ -204,12 +217,12 @@ def confirm_store_tasks(
             )
     wanted = set(location_codes) if location_codes is not None else known
     asked = [task for task, location in tasks if location.code in wanted]
-    still_open = [task for task in asked if task.status == "open"]
+    still_open = [task for task in asked if task.status == StoreTaskStatus.OPEN]
     if not still_open:
         raise Conflict(_nothing_to_confirm(promotion, asked), status=promotion.status)
     now = utcnow()
     for task in still_open:
-        task.status = "confirmed"
+        task.status = StoreTaskStatus.CONFIRMED
         task.confirmed_by = actor
         task.confirmed_at = now
     record_event(

@@ -9,18 +9,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from promoflow.kit.db import Base
 from promoflow.kit.types import JsonDict, Timestamp, UtcDateTime
+from promoflow.recommendations.schemas import OPEN_STATUS as OPEN_STATUS  # re-exported
+from promoflow.recommendations.schemas import RECOMMENDATION_KINDS as RECOMMENDATION_KINDS
+from promoflow.recommendations.schemas import RECOMMENDATION_STATUSES as RECOMMENDATION_STATUSES
 
-RECOMMENDATION_KINDS = ("allocation", "replenishment")
-RECOMMENDATION_STATUSES = (
-    "proposed",
-    "auto_applied",
-    "accepted",
-    "edited",
-    "rejected",
-    "superseded",
-)
-# Only a proposed recommendation waits for a decision; every other status is final.
-OPEN_STATUS = "proposed"
+# The one-open-per-revision index holds only rows waiting for a decision.
+_WAITING = sa.column("status", sa.String) == str(OPEN_STATUS)
 
 
 class Recommendation(Base):
@@ -58,8 +52,8 @@ class Recommendation(Base):
             "revision",
             "kind",
             unique=True,
-            sqlite_where=sa.text("status = 'proposed'"),
-            postgresql_where=sa.text("status = 'proposed'"),
+            sqlite_where=_WAITING,
+            postgresql_where=_WAITING,
         ),
     )
 

@@ -9,7 +9,7 @@ open one of the same kind.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,17 +20,18 @@ from promoflow.catalog.models import Item, Location
 from promoflow.events.log import record_event
 from promoflow.kit.clock import utcnow
 from promoflow.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
-from promoflow.promotions.models import Promotion
+from promoflow.promotions import service as promotions_service
 from promoflow.recommendations import repository
-from promoflow.recommendations.models import (
+from promoflow.recommendations.models import Recommendation, RecommendationLine
+from promoflow.recommendations.schemas import DECIDER_ROLES as DECIDER_ROLES  # re-exported
+from promoflow.recommendations.schemas import (
     OPEN_STATUS,
     RECOMMENDATION_KINDS,
     RECOMMENDATION_STATUSES,
-    Recommendation,
-    RecommendationLine,
+    RecommendationStatus,
 )
 
-DECIDER_ROLES = ("supply_chain_planner", "operations_admin")
+SYSTEM = "system"  # who decides what no person decided (superseding, auto-applying)
 LINE_KEYS = ("item_id", "location_id", "source_id", "quantity")
 LineInput = Mapping[str, Any]
 
@@ -54,9 +55,7 @@ def propose(
     optionally expected_service_level (0..1) and details (a mapping).
     """
     _check_choice("kind", kind, RECOMMENDATION_KINDS)
-    promotion = session.get(Promotion, promotion_id)
-    if promotion is None:
-        raise NotFound(f"promotion {promotion_id} does not exist", promotion_id=promotion_id)
+    promotion = promotions_service.get_promotion(session, promotion_id)
     if not 1 <= revision <= promotion.revision:
         raise InvalidInput(
             "revision", revision, f"promotion {promotion_id} has revisions 1..{promotion.revision}"
@@ -68,8 +67,8 @@ def propose(
     moment = now or utcnow()
     stale = repository.open_up_to(session, promotion_id, kind, revision)
     for old in stale:
-        old.status = "superseded"
-        old.decided_by = "system"
+        old.status = RecommendationStatus.SUPERSEDED
+        old.decided_by = SYSTEM
         old.decided_at = moment
     # The superseded rows leave the one-open-per-revision index before the new one enters.
     session.flush()
@@ -92,7 +91,7 @@ def propose(
     for old in stale:
         old.superseded_by = recommendation.id
         old.reason = f"superseded by recommendation {recommendation.id}"
-        _record(session, old, "superseded", "system")
+        _record(session, old, RecommendationStatus.SUPERSEDED, SYSTEM)
     data = _event_data(session, recommendation)
     data["threshold"] = recommendation.threshold
     data["summary"] = recommendation.summary
@@ -112,13 +111,15 @@ def auto_apply(
     recommendation_id: int,
     *,
     reason: str = "within the policy's auto-apply threshold",
-    actor: str = "system",
+    actor: str = SYSTEM,
     now: datetime | None = None,
 ) -> Recommendation:
     """Apply an open recommendation as proposed because the policy allows it without review."""
     recommendation = _open(session, recommendation_id)
     repository.decide_as_proposed(session, recommendation.id)
-    return _decide(session, recommendation, "auto_applied", actor, None, reason, now)
+    return _decide(
+        session, recommendation, RecommendationStatus.AUTO_APPLIED, actor, None, reason, now
+    )
 
 
 def accept(
@@ -133,7 +134,9 @@ def accept(
     """A planner accepts an open recommendation as proposed."""
     recommendation = _decidable(session, recommendation_id, role)
     repository.decide_as_proposed(session, recommendation.id)
-    return _decide(session, recommendation, "accepted", actor, role, reason.strip(), now)
+    return _decide(
+        session, recommendation, RecommendationStatus.ACCEPTED, actor, role, reason.strip(), now
+    )
 
 
 def edit(
@@ -168,7 +171,9 @@ def edit(
         )
     repository.decide_as_proposed(session, recommendation.id)
     repository.set_decided(session, {key: float(value) for key, value in changes.items()})
-    return _decide(session, recommendation, "edited", actor, role, reason.strip(), now)
+    return _decide(
+        session, recommendation, RecommendationStatus.EDITED, actor, role, reason.strip(), now
+    )
 
 
 def reject(
@@ -184,7 +189,9 @@ def reject(
     recommendation = _decidable(session, recommendation_id, role)
     if not reason.strip():
         raise InvalidInput("reason", reason, "say why the recommendation is rejected")
-    return _decide(session, recommendation, "rejected", actor, role, reason.strip(), now)
+    return _decide(
+        session, recommendation, RecommendationStatus.REJECTED, actor, role, reason.strip(), now
+    )
 
 
 def get_recommendation(
@@ -203,6 +210,13 @@ def get_recommendation(
 def recommendation_lines(session: Session, recommendation_id: int) -> Sequence[RecommendationLine]:
     """A recommendation's lines (NotFound for an unknown recommendation)."""
     return repository.lines(session, get_recommendation(session, recommendation_id).id)
+
+
+def lines_for(
+    session: Session, recommendation_ids: Collection[int]
+) -> dict[int, list[RecommendationLine]]:
+    """The lines of several recommendations at once, by recommendation id."""
+    return repository.lines_for(session, recommendation_ids)
 
 
 def list_recommendations(

@@ -15,6 +15,8 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from promoflow.scenario import repository
+
 CHUNK_ROWS = 200_000
 SQLITE_BULK_CACHE_KIB = 262_144
 
@@ -33,7 +35,9 @@ def write_frame(connection: Connection, table: sa.Table, frame: pl.DataFrame) ->
         _executemany_sqlite(connection, table, frame)
     else:
         for start in range(0, frame.height, CHUNK_ROWS):
-            connection.execute(sa.insert(table), frame.slice(start, CHUNK_ROWS).to_dicts())
+            repository.insert_table_rows(
+                connection, table, frame.slice(start, CHUNK_ROWS).to_dicts()
+            )
     return frame.height
 
 
@@ -99,15 +103,7 @@ def bulk_session(connection: Connection, tables: list[str]) -> Iterator[None]:
 
 
 def _drop_foreign_keys(connection: Connection, tables: list[str]) -> list[tuple[str, str, str]]:
-    query = sa.text(
-        "SELECT rel.relname, con.conname, pg_get_constraintdef(con.oid) "
-        "FROM pg_constraint con JOIN pg_class rel ON rel.oid = con.conrelid "
-        "WHERE con.contype = 'f' AND rel.relname = ANY(:tables) "
-        "AND rel.relnamespace = to_regnamespace(current_schema())::oid"
-    )
-    dropped = [
-        (str(t), str(n), str(d)) for t, n, d in connection.execute(query, {"tables": tables})
-    ]
+    dropped = repository.foreign_keys_of(connection, tables)
     for table, name, _definition in dropped:
         connection.exec_driver_sql(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
     return dropped

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-
-from promoflow.events.models import Event
+from promoflow.exceptions.schemas import CaseAction, CaseKind
+from promoflow.kit.roles import Role
 from promoflow.lifecycle.report import promotion_report
 from promoflow.promotions import service as promotions_service
-from promoflow.scenario import estate_actions
+from promoflow.promotions.states import PromotionState
+from promoflow.scenario import estate_actions, repository
+from promoflow.scenario.schemas import DemoCheck
 from promoflow.scenario.storyline import Storyline
 
-EXPECTED_ENDS = ("closed", "closed", "closed", "closed", "rejected", "rejected")
+CLOSED, REJECTED = PromotionState.CLOSED, PromotionState.REJECTED
+EXPECTED_ENDS = (CLOSED, CLOSED, CLOSED, CLOSED, REJECTED, REJECTED)
 
 
 def reports(story: Storyline) -> list[dict[str, Any]]:
@@ -29,7 +31,7 @@ def reports(story: Storyline) -> list[dict[str, Any]]:
     return result
 
 
-def _check(ok: bool, detail: str) -> dict[str, Any]:
+def _check(ok: bool, detail: str) -> DemoCheck:
     return {"ok": ok, "detail": detail}
 
 
@@ -52,23 +54,17 @@ def _recommendation_line(recommendation: dict[str, Any]) -> str:
     )
 
 
-def checks(story: Storyline, promotion_reports: list[dict[str, Any]]) -> dict[str, Any]:
+def checks(story: Storyline, promotion_reports: list[dict[str, Any]]) -> dict[str, DemoCheck]:
     """Each story's point, verified from the event log, the cases and the sandbox POS."""
     ends = [r["status"] for r in promotion_reports]
     clean, low, sla, outage, rejected, invalid = promotion_reports
     counts = estate_actions.pos_price_counts(story.runtime, [r["code"] for r in promotion_reports])
     repeated = {k: v for k, v in counts.items() if v != 1}
     with story.runtime.sessions() as session:
-        coverage_states = list(
-            session.scalars(
-                sa.select(Event.data["gates"]["inventory_coverage"].as_string())
-                .where(Event.promotion_id == low["id"], Event.type == "io.promoflow.gate.evaluated")
-                .order_by(Event.sequence)
-            ).all()
-        )
+        coverage_states = repository.coverage_gate_results(session, low["id"])
     # Live monitoring may flag a store selling off the forecast's pace; that is the
     # monitoring working, not a launch problem.
-    live_alerts = [c for c in clean["exceptions"] if c["kind"] == "sell_through_anomaly"]
+    live_alerts = [c for c in clean["exceptions"] if c["kind"] == CaseKind.SELL_THROUGH_ANOMALY]
     launch_cases = [c for c in clean["exceptions"] if c not in live_alerts]
     topped_up = _applied(clean, "allocation")
     ordered = _applied(low, "replenishment")
@@ -78,7 +74,7 @@ def checks(story: Storyline, promotion_reports: list[dict[str, Any]]) -> dict[st
             ", ".join(f"{r['code']} {r['status']}" for r in promotion_reports),
         ),
         "clean launch went live without exceptions": _check(
-            clean["status"] == "closed" and not launch_cases,
+            clean["status"] == PromotionState.CLOSED and not launch_cases,
             f"{len(launch_cases)} exception(s) before launch"
             + (f"; {len(live_alerts)} sell-through alert(s) while live" if live_alerts else ""),
         ),
@@ -95,12 +91,13 @@ def checks(story: Storyline, promotion_reports: list[dict[str, Any]]) -> dict[st
         ),
         "the overdue approval was reminded and escalated": _check(
             any(a["escalated"] for a in sla["approvals"])
-            and any(c["kind"] == "approval_overdue" for c in sla["exceptions"]),
+            and any(c["kind"] == CaseKind.APPROVAL_OVERDUE for c in sla["exceptions"]),
             "; ".join(f"{a['role']}→{a['assigned_role']} {a['status']}" for a in sla["approvals"]),
         ),
         "the POS outage went to the exception queue and was retried": _check(
             any(
-                c["kind"] == "channel_publication_error" and c["resolution"] == "retry"
+                c["kind"] == CaseKind.CHANNEL_PUBLICATION_ERROR
+                and c["resolution"] == CaseAction.RETRY
                 for c in outage["exceptions"]
             ),
             "; ".join(f"#{c['id']} {c['kind']} {c['resolution']}" for c in outage["exceptions"]),
@@ -111,15 +108,15 @@ def checks(story: Storyline, promotion_reports: list[dict[str, Any]]) -> dict[st
             + (f"; applied more than once: {sorted(repeated)[:5]}" if repeated else ""),
         ),
         "finance rejected the below-cost deal": _check(
-            rejected["status"] == "rejected"
+            rejected["status"] == PromotionState.REJECTED
             and any(
-                a["status"] == "rejected" and a["role"] == "finance_approver"
+                a["status"] == "rejected" and a["role"] == Role.FINANCE_APPROVER
                 for a in rejected["approvals"]
             ),
             rejected["status_reason"][:90],
         ),
         "validation stopped the restricted item": _check(
-            invalid["status"] == "rejected"
+            invalid["status"] == PromotionState.REJECTED
             and any(f["rule"] == "item_restricted" for f in invalid["findings"]),
             invalid["status_reason"][:90],
         ),

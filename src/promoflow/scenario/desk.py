@@ -13,32 +13,31 @@ from datetime import datetime
 from functools import partial
 from typing import Literal
 
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
-
 from promoflow.approvals.models import ApprovalTask
 from promoflow.exceptions.models import ExceptionCase
 from promoflow.kit.clock import utcnow
 from promoflow.kit.db import reading
 from promoflow.kit.errors import PromoflowError
+from promoflow.kit.roles import Role
 from promoflow.lifecycle import commands
 from promoflow.promotions.models import Promotion
-from promoflow.publications.models import StoreTask
 from promoflow.publications.service import CONFIRMABLE_STATES
 from promoflow.recommendations.models import Recommendation
 from promoflow.runtime import get_runtime
+from promoflow.scenario import repository
 
 # Two people per role, so an escalated task never lands on someone who already
-# decided another task on the same promotion (segregation of duties).
+# decided another task on the same promotion (segregation of duties). A `Role`
+# member equals its text, so a task's plain `assigned_role` finds its people.
 PEOPLE: dict[str, tuple[str, ...]] = {
-    "pricing_analyst": ("priya.pricing", "omar.pricing"),
-    "category_manager": ("carmen.category", "ken.category"),
-    "finance_approver": ("frank.finance", "fatima.finance"),
-    "supply_chain_planner": ("sasha.supply", "tom.supply"),
-    "store_operations": ("sam.stores", "ruth.stores"),
-    "channel_operations": ("casey.channels", "ivan.channels"),
-    "operations_admin": ("ada.admin", "bo.admin"),
-    "merchandiser": ("mia.merch", "noah.merch"),
+    Role.PRICING_ANALYST: ("priya.pricing", "omar.pricing"),
+    Role.CATEGORY_MANAGER: ("carmen.category", "ken.category"),
+    Role.FINANCE_APPROVER: ("frank.finance", "fatima.finance"),
+    Role.SUPPLY_CHAIN_PLANNER: ("sasha.supply", "tom.supply"),
+    Role.STORE_OPERATIONS: ("sam.stores", "ruth.stores"),
+    Role.CHANNEL_OPERATIONS: ("casey.channels", "ivan.channels"),
+    Role.OPERATIONS_ADMIN: ("ada.admin", "bo.admin"),
+    Role.MERCHANDISER: ("mia.merch", "noah.merch"),
 }
 
 
@@ -69,41 +68,17 @@ class Desk:
         """Look at the queues once and act on whatever is due."""
         with reading(get_runtime().sessions) as session:
             promotions = {
-                p.id: p
-                for p in session.scalars(
-                    sa.select(Promotion).where(Promotion.code.in_(list(self.scripts)))
-                ).all()
+                p.id: p for p in repository.promotions_by_code(session, list(self.scripts))
             }
-            tasks = session.scalars(
-                sa.select(ApprovalTask).where(
-                    ApprovalTask.status == "pending",
-                    ApprovalTask.promotion_id.in_(list(promotions)),
-                )
-            ).all()
-            cases = session.scalars(
-                sa.select(ExceptionCase).where(
-                    ExceptionCase.status == "open", ExceptionCase.promotion_id.in_(list(promotions))
-                )
-            ).all()
-            open_tasks = set(
-                session.scalars(
-                    sa.select(StoreTask.promotion_id)
-                    .join(Promotion, Promotion.id == StoreTask.promotion_id)
-                    .where(
-                        StoreTask.status == "open",
-                        StoreTask.promotion_id.in_(list(promotions)),
-                        # Stores stop confirming once readiness no longer matters.
-                        Promotion.status.in_(CONFIRMABLE_STATES),
-                    )
-                ).all()
+            ids = list(promotions)
+            tasks = repository.pending_approval_tasks(session, ids)
+            cases = repository.open_cases(session, ids)
+            # Stores stop confirming once readiness no longer matters.
+            open_tasks = repository.promotions_with_open_store_tasks(
+                session, ids, CONFIRMABLE_STATES
             )
-            deciders = self._deciders(session, list(promotions))
-            proposals = session.scalars(
-                sa.select(Recommendation).where(
-                    Recommendation.status == "proposed",
-                    Recommendation.promotion_id.in_(list(promotions)),
-                )
-            ).all()
+            deciders = repository.approval_deciders(session, ids)
+            proposals = repository.proposed_recommendations(session, ids)
         now = utcnow()
         for task in tasks:
             self._attempt(
@@ -136,24 +111,13 @@ class Desk:
             self.say(f"{promotion.code}: {error.message} (will look again)")
 
     def _confirm_store_tasks(self, promotion: Promotion) -> None:
-        confirmed = commands.confirm_store_tasks(promotion.id, None, PEOPLE["store_operations"][0])
+        confirmed = commands.confirm_store_tasks(
+            promotion.id, None, PEOPLE[Role.STORE_OPERATIONS][0]
+        )
         self.say(f"{promotion.code}: stores confirmed {confirmed} readiness tasks")
 
     def say(self, line: str) -> None:
         self.log.append(line)
-
-    @staticmethod
-    def _deciders(session: Session, promotion_ids: list[int]) -> dict[int, set[str]]:
-        rows = session.execute(
-            sa.select(ApprovalTask.promotion_id, ApprovalTask.decided_by).where(
-                ApprovalTask.promotion_id.in_(promotion_ids), ApprovalTask.decided_by.is_not(None)
-            )
-        ).all()
-        result: dict[int, set[str]] = {}
-        for promotion_id, person in rows:
-            if person is not None:
-                result.setdefault(promotion_id, set()).add(person)
-        return result
 
     def _approval(
         self, promotion: Promotion, task: ApprovalTask, deciders: dict[int, set[str]], now: datetime
@@ -195,13 +159,13 @@ class Desk:
         if answer not in ("accept", "reject"):
             return
         decision: Literal["accept", "reject"] = "accept" if answer == "accept" else "reject"
-        person = PEOPLE["supply_chain_planner"][0]
+        person = PEOPLE[Role.SUPPLY_CHAIN_PLANNER][0]
         units = proposal.summary.get("units", 0.0)
         commands.decide_recommendation(
             proposal.id,
             decision,
             person,
-            "supply_chain_planner",
+            Role.SUPPLY_CHAIN_PLANNER,
             reason=f"planner {decision}s the {proposal.kind} of {units:,.0f} units",
         )
         self.say(

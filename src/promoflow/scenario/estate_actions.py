@@ -8,21 +8,18 @@ import math
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
-
 from promoflow.catalog.models import Item, Location, Supplier
 from promoflow.connectors import registry
 from promoflow.connectors.ports import PositionRecord, PurchaseOrderRequest
-from promoflow.connectors.sandbox import faults, supplier_portal, wms
-from promoflow.connectors.sandbox.models import SandboxChannelPrice
+from promoflow.connectors.sandbox import faults, pricing, supplier_portal, wms
 from promoflow.inventory import service as inventory_service
-from promoflow.inventory.models import InventoryPosition, PurchaseOrder, WeeklySales
 from promoflow.kit.clock import utcnow
 from promoflow.kit.db import transaction
 from promoflow.kit.errors import NotFound
 from promoflow.promotions import repository as promotions_repository
 from promoflow.promotions.models import Promotion
 from promoflow.runtime import Runtime
+from promoflow.scenario import repository
 
 SOURCE = "sandbox-wms"
 
@@ -32,22 +29,11 @@ def _weekly_demand(
 ) -> dict[tuple[str, str], float]:
     """Mean weekly units over the last 13 weeks per (sku, store) in the regions."""
     with runtime.sessions() as session:
-        last = session.scalar(sa.select(sa.func.max(WeeklySales.week)))
+        last = repository.last_sales_week(session)
         if last is None:
             return {}
         since = last - timedelta(weeks=13)
-        rows = session.execute(
-            sa.select(Item.sku, Location.code, sa.func.avg(WeeklySales.units))
-            .join(Item, Item.id == WeeklySales.item_id)
-            .join(Location, Location.id == WeeklySales.location_id)
-            .where(
-                Item.sku.in_(skus),
-                Location.region.in_(regions),
-                Location.kind == "store",
-                WeeklySales.week > since,
-            )
-            .group_by(Item.sku, Location.code)
-        ).all()
+        rows = repository.mean_weekly_store_units(session, skus, regions, since)
     return {(sku, code): float(units or 0.0) for sku, code, units in rows}
 
 
@@ -135,24 +121,14 @@ def raise_replenishment(
 def deliver_if_acknowledged(runtime: Runtime, numbers: list[str], weeks_of_cover: float) -> bool:
     """Once every PO is acknowledged, the DC ships to the stores: positions rise."""
     with runtime.sessions() as session:
-        orders = session.scalars(
-            sa.select(PurchaseOrder).where(PurchaseOrder.number.in_(numbers))
-        ).all()
+        orders = repository.purchase_orders_by_number(session, numbers)
         if not orders or any(o.ack_status != "acknowledged" for o in orders):
             return False
         promotion_id = orders[0].promotion_id
         assert promotion_id is not None
         skus = [i.sku for _, i in promotions_repository.scope_items(session, promotion_id)]
         stores = list(promotions_repository.scope_locations(session, promotion_id))
-        on_hand = {
-            (sku, code): float(units)
-            for sku, code, units in session.execute(
-                sa.select(Item.sku, Location.code, InventoryPosition.on_hand)
-                .join(Item, Item.id == InventoryPosition.item_id)
-                .join(Location, Location.id == InventoryPosition.location_id)
-                .where(Item.sku.in_(skus), Location.id.in_([s.id for s in stores]))
-            ).all()
-        }
+        on_hand = repository.on_hand_by_sku_and_code(session, skus, [s.id for s in stores])
     regions = sorted({store.region for store in stores})
     records = []
     for (sku, code), weekly in _weekly_demand(runtime, skus, regions).items():
@@ -168,14 +144,8 @@ def deliver_if_acknowledged(runtime: Runtime, numbers: list[str], weeks_of_cover
 
 def pos_price_counts(runtime: Runtime, codes: list[str]) -> dict[tuple[str, str, str], int]:
     """Times each (promotion, sku, store) price was applied by the sandbox POS."""
-    query = sa.select(
-        SandboxChannelPrice.publication_key,
-        SandboxChannelPrice.sku,
-        SandboxChannelPrice.location_code,
-    ).where(SandboxChannelPrice.system == "sandbox-pos")
     counts: dict[tuple[str, str, str], int] = {}
-    with runtime.sessions() as session:
-        rows = session.execute(query).all()
+    rows = pricing.price_applications(runtime.sessions, "sandbox-pos")
     for key, sku, location in rows:
         code = next((c for c in codes if key.startswith(f"{c}-r")), None)
         if code is not None:
@@ -186,12 +156,7 @@ def pos_price_counts(runtime: Runtime, codes: list[str]) -> dict[tuple[str, str,
 def promotion_states(runtime: Runtime, promotion_ids: list[int]) -> list[dict[str, Any]]:
     """Code, state and reason of each promotion, in the given order."""
     with runtime.sessions() as session:
-        rows = {
-            p.id: p
-            for p in session.scalars(
-                sa.select(Promotion).where(Promotion.id.in_(promotion_ids))
-            ).all()
-        }
+        rows = {p.id: p for p in repository.promotions_by_id(session, promotion_ids)}
     return [
         {
             "id": pid,

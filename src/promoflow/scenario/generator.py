@@ -12,10 +12,8 @@ from dataclasses import asdict, dataclass, fields
 from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from promoflow.inventory.models import WeeklySales
 from promoflow.kit.clock import utcnow
 from promoflow.kit.db import transaction
 from promoflow.kit.errors import InvalidInput
@@ -199,9 +197,7 @@ def existing_summary(session: Session) -> ScenarioSummary:
         return ScenarioSummary.from_json({**recorded.as_json(), "created": False, "seconds": 0.0})
     counts = repository.count_rows(session)
     today = utcnow().date()
-    first, last = session.execute(
-        sa.select(sa.func.min(WeeklySales.week), sa.func.max(WeeklySales.week))
-    ).one()
+    first, last = repository.sales_history_span(session)
     return ScenarioSummary(
         stores=counts["stores"],
         dcs=counts["dcs"],

@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from promoflow.catalog.models import Item, Location, Price, Ranging, Supplier
@@ -30,12 +29,7 @@ from promoflow.scenario.estate import (
 from promoflow.scenario.events import HistoricalEvent, plan_category_events
 from promoflow.scenario.history import CategoryPairs, HistoryInputs, simulate_category
 from promoflow.scenario.master import ECOMMERCE_SIZE, MasterData
-from promoflow.scenario.models import (
-    ScenarioCategoryParams,
-    ScenarioDemandParams,
-    ScenarioPromotionEvent,
-    ScenarioPromotionTruth,
-)
+from promoflow.scenario.models import ScenarioDemandParams, ScenarioPromotionTruth
 
 Progress = Callable[[str, float], None]
 ECOMMERCE_CARRY = 0.8
@@ -92,7 +86,7 @@ class Seeder:
 
     def _master_data(self) -> ItemArrays:
         master, session = self.master, self.session
-        session.execute(sa.insert(Supplier), master.suppliers)
+        repository.insert_suppliers(session, master.suppliers)
         supplier_ids = repository.id_map(session, Supplier)
         supplier_by_index = [supplier_ids[s["code"]] for s in master.suppliers]
         frame = master.items
@@ -119,10 +113,10 @@ class Seeder:
             row["unit_cost"] = Decimal(f"{cost:.2f}")
             row["regular_price"] = Decimal(f"{price:.2f}")
             row["attributes"] = {}
-        session.execute(sa.insert(Item), rows)
+        repository.insert_items(session, rows)
         item_ids = repository.id_map(session, Item)
         self._locations()
-        session.execute(sa.insert(ScenarioCategoryParams), [vars(c) for c in master.categories])
+        repository.insert_category_params(session, [vars(c) for c in master.categories])
         ids = np.array([item_ids[sku] for sku in frame["sku"]], dtype=np.int64)
         self._prices(ids, frame["regular_price"].to_numpy())
         category_elasticity = np.array([c.elasticity for c in master.categories])
@@ -138,7 +132,7 @@ class Seeder:
 
     def _locations(self) -> None:
         master, session = self.master, self.session
-        session.execute(sa.insert(Location), master.dcs)
+        repository.insert_locations(session, master.dcs)
         dc_ids = repository.id_map(session, Location)
         dc_by_index = [dc_ids[d["code"]] for d in master.dcs]
         stores = master.stores.select(
@@ -154,7 +148,7 @@ class Seeder:
         for row, dc in zip(stores, master.stores["dc_index"], strict=True):
             row["serving_dc_id"] = dc_by_index[dc]
         online = {**master.ecommerce, "serving_dc_id": dc_by_index[0]}
-        session.execute(sa.insert(Location), [*stores, online])
+        repository.insert_locations(session, [*stores, online])
 
     def _prices(self, item_ids: np.ndarray, regular: np.ndarray) -> None:
         frame = pl.DataFrame(
@@ -262,10 +256,9 @@ class Seeder:
     def _write_events(self, events: list[HistoricalEvent]) -> dict[str, int]:
         if events:
             rows = [e.row(self.calendar) for e in events]
-            self.session.execute(sa.insert(ScenarioPromotionEvent), rows)
+            repository.insert_promotion_events(self.session, rows)
         self.counts.promotion_events = len(events)
-        query = sa.select(ScenarioPromotionEvent.code, ScenarioPromotionEvent.id)
-        return {code: int(i) for code, i in self.session.execute(query)}
+        return repository.promotion_event_ids(self.session)
 
     def _write_history(self, sales: pl.DataFrame, truth: pl.DataFrame) -> None:
         self.counts.sales_rows += self._write(WeeklySales, sales)

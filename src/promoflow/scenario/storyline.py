@@ -18,19 +18,18 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
-import sqlalchemy as sa
-
-from promoflow.catalog.models import Item, Location, Supplier
 from promoflow.connectors.sandbox import supplier_portal, wms
 from promoflow.exceptions.models import ExceptionCase
+from promoflow.exceptions.schemas import CaseAction, CaseKind
 from promoflow.inventory import service as inventory_service
 from promoflow.kit.clock import utcnow
 from promoflow.kit.db import transaction
+from promoflow.kit.roles import Role
 from promoflow.lifecycle import commands
 from promoflow.promotions.models import TERMINAL_STATES
 from promoflow.promotions.schemas import PromotionCreate
 from promoflow.runtime import Runtime
-from promoflow.scenario import estate_actions, picking
+from promoflow.scenario import estate_actions, picking, repository
 from promoflow.scenario.desk import Desk, PromotionScript
 
 REPLENISH_WEEKS = 8.0
@@ -150,7 +149,7 @@ def plan(runtime: Runtime, today: date, tag: str) -> Storyline:
                 discount_percent=Decimal(30),
                 channels=both,
             ),
-            PromotionScript(f"{tag}-3", slow_role="category_manager"),
+            PromotionScript(f"{tag}-3", slow_role=Role.CATEGORY_MANAGER),
         ),
         DemoPromotion(
             "POS outage in the launch window, retried by an operator",
@@ -179,7 +178,7 @@ def plan(runtime: Runtime, today: date, tag: str) -> Storyline:
             ),
             PromotionScript(
                 f"{tag}-5",
-                reject_by="finance_approver",
+                reject_by=Role.FINANCE_APPROVER,
                 reject_comment="below cost on most items; no vendor funding",
             ),
         ),
@@ -224,17 +223,7 @@ def prepare_stock(story: Storyline) -> None:
 def _empty_dc(runtime: Runtime, skus: list[str], regions: list[str]) -> None:
     """The DCs serving `regions` hold none of `skus` (nothing on the way either)."""
     with runtime.sessions() as session:
-        dcs = session.scalars(
-            sa.select(Location.code)
-            .where(
-                Location.id.in_(
-                    sa.select(Location.serving_dc_id).where(
-                        Location.region.in_(regions), Location.kind == "store"
-                    )
-                )
-            )
-            .order_by(Location.code)
-        ).all()
+        dcs = repository.serving_dc_codes(session, regions)
     records = [
         wms.set_stock(
             runtime.sessions, sku, dc, on_hand=0.0, on_order=0.0, in_transit=0.0, allocated=0.0
@@ -248,15 +237,7 @@ def _empty_dc(runtime: Runtime, skus: list[str], regions: list[str]) -> None:
 
 def _supplier_codes(runtime: Runtime, skus: list[str]) -> list[str]:
     with runtime.sessions() as session:
-        return list(
-            session.scalars(
-                sa.select(Supplier.code)
-                .join(Item, Item.supplier_id == Supplier.id)
-                .where(Item.sku.in_(skus))
-                .distinct()
-                .order_by(Supplier.code)
-            ).all()
-        )
+        return repository.supplier_codes_of(session, skus)
 
 
 def submit_all(story: Storyline, actor: str = "mia.merch") -> None:
@@ -282,14 +263,14 @@ def submit_all(story: Storyline, actor: str = "mia.merch") -> None:
 
 def _expedite(case: ExceptionCase) -> str | None:
     """A supplier cannot land the order in time: the planner has it expedited and goes on."""
-    return "waive" if case.kind == "supplier_shortfall" else None
+    return CaseAction.WAIVE if case.kind == CaseKind.SUPPLIER_SHORTFALL else None
 
 
 def _retry_after_outage(story: Storyline, case: ExceptionCase) -> str | None:
     """Channel operations retry once the POS is back (the outage window has passed)."""
-    if case.kind != "channel_publication_error" or story.outage is None:
+    if case.kind != CaseKind.CHANNEL_PUBLICATION_ERROR or story.outage is None:
         return None
-    return "retry" if utcnow() > story.outage[1] else None
+    return CaseAction.RETRY if utcnow() > story.outage[1] else None
 
 
 def advance(story: Storyline, desk: Desk) -> None:

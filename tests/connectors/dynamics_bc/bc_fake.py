@@ -8,7 +8,10 @@ V4 server-driven paging (`Prefer: odata.maxpagesize`, `@odata.nextLink` with a
 `$skiptoken`, `Preference-Applied`); `$filter/$select/$orderby/$expand/$top/$skip`
 (see `bc_odata`); `@odata.etag` on entities; deep insert of a purchase order with
 its lines (one transaction: nothing is created if a line is wrong); DELETE of a
-purchase order with If-Match (204); errors as
+purchase order with If-Match (204); a purchase line's unit (`unitOfMeasureCode`,
+or, when a line names none, the item card's Purch. Unit of Measure, as Business
+Central fills it) checked against the item's units of measure (table 5404, served
+by a custom API page at `UNITS_ROUTE`, see `bc_units`); errors as
 `{"error": {"code", "message"}}`; bearer tokens from the Microsoft identity
 platform's client-credentials token endpoint (form post, `access_token`,
 `expires_in`, errors as `{"error", "error_description"}`) and 401 for a missing,
@@ -31,6 +34,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from bc_odata import ODataError, order_rows, parse_expand, parse_filter
+from bc_units import UNITS_ROUTE, line_unit
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -70,6 +74,9 @@ class BusinessCentralFake:
     locations: list[dict[str, Any]] = field(default_factory=list)
     vendors: list[dict[str, Any]] = field(default_factory=list)
     ledger: list[dict[str, Any]] = field(default_factory=list)
+    item_units: list[dict[str, Any]] = field(default_factory=list)
+    # Item card "Purch. Unit of Measure" per item number (the base unit when absent).
+    purchase_units: dict[str, str] = field(default_factory=dict)
     purchase_orders: list[dict[str, Any]] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     manglers: list[tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]] = field(
@@ -168,6 +175,10 @@ class BusinessCentralFake:
                 if route != "itemLedgerEntries" or request.method != "GET":
                     return error(404, "BadRequest_NotFound", f"No resource {route}.")
                 return self._collection(request, self.ledger)
+            if params["route"] == UNITS_ROUTE:
+                if route != "itemUnitsOfMeasure" or request.method != "GET":
+                    return error(404, "BadRequest_NotFound", f"No resource {route}.")
+                return self._collection(request, self.item_units)
             if params["route"] != "v2.0":
                 return error(404, "BadRequest_NotFound", "No such API route.")
             if route is None:
@@ -276,6 +287,9 @@ class BusinessCentralFake:
                 )
             if not any(loc["id"] == line.get("locationId") for loc in self.locations):
                 return error(400, "BadRequest_ResourceNotFound", "The location does not exist.")
+            unit = line_unit(self, item, line)
+            if isinstance(unit, Response):
+                return unit
             lines.append(
                 {
                     "@odata.etag": etag(),
@@ -286,7 +300,7 @@ class BusinessCentralFake:
                     "lineType": line.get("lineType", "Item"),
                     "lineObjectNumber": item["number"],
                     "description": item["displayName"],
-                    "unitOfMeasureCode": "PCS",
+                    "unitOfMeasureCode": unit,
                     "quantity": line.get("quantity", 0),
                     "directUnitCost": item["unitCost"],
                     "expectedReceiptDate": line.get("expectedReceiptDate"),

@@ -37,6 +37,9 @@ def seeded_fake(extra_items: int = 0) -> BusinessCentralFake:
         )
     fake.locations = recorded("bc_locations_page.json")["value"]
     fake.ledger = recorded("bc_item_ledger_entries_page.json")["value"]
+    fake.item_units = recorded("bc_item_units_of_measure_page.json")["value"]
+    # The chairs are bought by the box of 4: a line naming no unit is in boxes.
+    fake.purchase_units = {"1900-S": "BOX"}
     fake.vendors = [
         {
             "id": "e5a4738a-44e3-ea11-bb43-000d3a2feca1",
@@ -48,7 +51,12 @@ def seeded_fake(extra_items: int = 0) -> BusinessCentralFake:
 
 
 def connector(
-    base_url: str, name: str, *, page_size: int = 500, secret_ref: str = f"env:{SECRET_ENV}"
+    base_url: str,
+    name: str,
+    *,
+    page_size: int = 500,
+    secret_ref: str = f"env:{SECRET_ENV}",
+    **settings: str,
 ) -> BusinessCentralConnector:
     """A connector pointed at the fake; retries sleep no time, breakers are per test name."""
     manifest = BusinessCentralConnector.manifest
@@ -63,6 +71,7 @@ def connector(
             "client_secret": secret_ref,
             "token_url": f"{base_url}/{TENANT}/oauth2/v2.0/token",
             "page_size": page_size,
+            **settings,
         },
     )
     guard = Guard(

@@ -10,10 +10,17 @@ import pytest
 from bc_support import recorded
 
 from promoflow.connectors.dynamics_bc import mapping
+from promoflow.connectors.dynamics_bc.units import ItemUnits, item_units
 from promoflow.connectors.ports import MalformedPayload, PurchaseOrderRequest, item_change
 
 SYSTEM = "bc-test"
 ORIGIN = "https://api.businesscentral.dynamics.com"
+# The recorded items with their base units, and the recorded itemUnitsOfMeasure.
+UNITS = item_units(
+    SYSTEM,
+    recorded("bc_items_page.json")["value"],
+    recorded("bc_item_units_of_measure_page.json")["value"],
+)
 
 
 def test_items_map_to_canonical_items() -> None:
@@ -90,29 +97,31 @@ def test_a_page_without_value_is_malformed() -> None:
 
 def test_a_released_order_is_acknowledged_with_its_item_lines() -> None:
     (row,) = recorded("bc_purchase_orders_expanded_page.json")["value"]
-    ack = mapping.acknowledgement(SYSTEM, row)
+    ack = mapping.acknowledgement(SYSTEM, row, UNITS)
     assert ack is not None
     assert ack.number == "PO-2026-0042" and ack.status == "acknowledged"
     assert ack.confirmed == (("1896-S", 12.0), ("1900-S", 24.5))
     assert ack.acknowledged_at == datetime(2026, 11, 21, 14, 2, 11, 407000, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("status", ["Draft", "In Review"])
+# Business Central sends enum members as XML names: `In_x0020_Review` is "In Review"
+# (Microsoft Learn, "Transition to API v2.0": enums; microsoft/ALAppExtensions#26318).
+@pytest.mark.parametrize("status", ["Draft", "In Review", "In_x0020_Review"])
 def test_an_order_not_yet_released_has_no_acknowledgement(status: str) -> None:
     (row,) = recorded("bc_purchase_orders_expanded_page.json")["value"]
-    assert mapping.acknowledgement(SYSTEM, {**row, "status": status}) is None
+    assert mapping.acknowledgement(SYSTEM, {**row, "status": status}, UNITS) is None
 
 
 def test_an_unknown_order_status_is_malformed() -> None:
     (row,) = recorded("bc_purchase_orders_expanded_page.json")["value"]
     with pytest.raises(MalformedPayload) as refused:
-        mapping.acknowledgement(SYSTEM, {**row, "status": "Shipped"})
+        mapping.acknowledgement(SYSTEM, {**row, "status": "Shipped"}, UNITS)
     assert (refused.value.field, refused.value.value) == ("status", "Shipped")
 
 
 def test_the_purchase_order_body_is_one_deep_insert() -> None:
     order = PurchaseOrderRequest("PO-1", "20000", "BLUE", date(2026, 12, 4), (("1896-S", 3.0),))
-    body = mapping.purchase_order_body(order, "loc-guid")
+    body = mapping.purchase_order_body(order, "loc-guid", [("1896-S", "PCS", 3.0)])
     assert body["number"] == "PO-1" and body["vendorNumber"] == "20000"
     assert body["requestedReceiptDate"] == "2026-12-04"
     assert body["purchaseOrderLines"] == [
@@ -120,8 +129,45 @@ def test_the_purchase_order_body_is_one_deep_insert() -> None:
             "sequence": 10000,
             "lineType": "Item",
             "lineObjectNumber": "1896-S",
+            "unitOfMeasureCode": "PCS",
             "quantity": 3.0,
             "locationId": "loc-guid",
             "expectedReceiptDate": "2026-12-04",
         }
     ]
+
+
+def test_an_order_awaiting_approval_as_the_api_sends_it_is_not_yet_acknowledged() -> None:
+    """One order In_x0020_Review no longer fails the whole acknowledgement poll."""
+    (released,) = recorded("bc_purchase_orders_expanded_page.json")["value"]
+    in_review = {**released, "number": "PO-2026-0043", "status": "In_x0020_Review"}
+    page = [in_review, released]
+    assert mapping.released_item_numbers(SYSTEM, page) == ["1896-S", "1900-S"]
+    acks = [mapping.acknowledgement(SYSTEM, row, UNITS) for row in page]
+    assert acks[0] is None and acks[1] is not None and acks[1].number == "PO-2026-0042"
+
+
+def test_an_encoded_line_type_is_read_decoded() -> None:
+    """`G_x002F_L_x0020_Account` is a G/L Account line, not an item line."""
+    (row,) = copy.deepcopy(recorded("bc_purchase_orders_expanded_page.json")["value"])
+    row["purchaseOrderLines"][2]["lineType"] = "G_x002F_L_x0020_Account"
+    ack = mapping.acknowledgement(SYSTEM, row, UNITS)
+    assert ack is not None and ack.confirmed == (("1896-S", 12.0),)
+
+
+def test_acknowledged_lines_in_boxes_are_confirmed_in_base_units() -> None:
+    (row,) = copy.deepcopy(recorded("bc_purchase_orders_expanded_page.json")["value"])
+    row["purchaseOrderLines"][2].update({"unitOfMeasureCode": "BOX", "quantity": 6})
+    ack = mapping.acknowledgement(SYSTEM, row, UNITS)
+    assert ack is not None and ack.confirmed == (("1896-S", 12.0), ("1900-S", 24.0))
+
+
+def test_an_acknowledged_line_in_an_unknown_unit_is_an_error_not_a_quantity() -> None:
+    (row,) = copy.deepcopy(recorded("bc_purchase_orders_expanded_page.json")["value"])
+    row["purchaseOrderLines"][0]["unitOfMeasureCode"] = "PALLET"
+    with pytest.raises(MalformedPayload) as refused:
+        mapping.acknowledgement(SYSTEM, row, UNITS)
+    assert (refused.value.field, refused.value.value) == ("unitOfMeasureCode", "PALLET")
+    assert "1896-S" in str(refused.value) and "PO-2026-0042" in str(refused.value)
+    with pytest.raises(MalformedPayload):
+        mapping.acknowledgement(SYSTEM, row, ItemUnits(base={"1896-S": "PCS"}))

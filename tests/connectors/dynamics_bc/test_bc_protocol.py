@@ -8,7 +8,14 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from bc_fake import CLIENT_ID, CLIENT_SECRET, BusinessCentralFake
+from bc_fake import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    COMPANY_ID,
+    ENVIRONMENT,
+    TENANT,
+    BusinessCentralFake,
+)
 from bc_support import SECRET_ENV, connector, seeded_fake
 from local_server import serve
 from structlog.testing import capture_logs
@@ -160,7 +167,13 @@ def test_purchase_order_the_erp_refuses_is_not_retried(
     with pytest.raises(ConnectorError) as refused:
         connector(base_url, "bc-po-vendor").submit_purchase_order("k", bad)
     assert not refused.value.retryable
-    assert "Internal_RecordNotFound" in refused.value.message and "99999" in refused.value.message
+    # The OData V4 error body is read into code and message, not quoted as raw JSON.
+    assert refused.value.message.startswith(
+        "submit_purchase_order: HTTP 400 from "
+        f"/v2.0/{TENANT}/{ENVIRONMENT}/api/v2.0/companies({COMPANY_ID})/purchaseOrders: "
+        "Internal_RecordNotFound: The Vendor does not exist."
+    )
+    assert "99999" in refused.value.message and '{"error"' not in refused.value.message
     assert len([r for r in requests_to(fake, "/purchaseOrders") if r.method == "POST"]) == 1
 
 

@@ -6,7 +6,8 @@ conventions they share: collection resources `itemsV2`, `inventoryOnhandBalances
 `purchaseOrders` (child `lines`, custom action `cancel`) and `draftPurchaseOrders`
 (child `lines` with `schedules`, custom action `submit`, DELETE of a draft);
 collection pages `{items, count, hasMore, limit, offset, links}` plus
-`totalResults` with `totalResults=true`; `limit` (default 25, at most 500) and
+`totalResults` with `totalResults=true`; `limit` (default 25; at most 499 rows are
+served whatever is asked, and the page's `limit` says what was served) and
 `offset`; `onlyData`; `fields` with the child syntax
 `A,B;lines:C,D`; `orderBy=Attr:asc|desc`; `q` as a framework-version-2+
 row-match expression (`Attr = 'v'`, `>`, `>=`, `<`, `<=`, `!=`, `and`, `or`,
@@ -36,7 +37,7 @@ from starlette.routing import Route
 USERNAME = "promoflow.integration"
 PASSWORD = "0racle-pa55word-never-logged"
 RESOURCES = "/fscmRestApi/resources/11.13.18.05"
-MAX_LIMIT = 500
+MAX_LIMIT = 499  # what Fusion serves at most in one page
 TOKEN = re.compile(r"\s*(?:(\()|(\))|('(?:[^'])*')|(>=|<=|!=|=|>|<)|([A-Za-z_][A-Za-z0-9_]*))")
 COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "=": lambda a, b: a == b,
@@ -164,6 +165,8 @@ class OracleFusionFake:
     drafts: list[dict[str, Any]] = field(default_factory=list)
     suppliers: set[str] = field(default_factory=set)
     organizations: set[str] = field(default_factory=set)
+    # Rows served at most per page (a resource may serve fewer than the pod-wide 499).
+    limit_cap: int = MAX_LIMIT
     faults: list[Fault] = field(default_factory=list)
     delays: list[Delay] = field(default_factory=list)
     manglers: list[tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]] = field(
@@ -230,7 +233,7 @@ class OracleFusionFake:
             for clause in reversed(query["orderBy"].split(",")):
                 attribute, _, direction = clause.partition(":")
                 rows.sort(key=lambda r: str(r.get(attribute, "")), reverse=direction == "desc")
-        limit = min(int(query.get("limit", "25")), MAX_LIMIT)
+        limit = min(int(query.get("limit", "25")), self.limit_cap)
         offset = int(query.get("offset", "0"))
         page = rows[offset : offset + limit]
         if "fields" in query:

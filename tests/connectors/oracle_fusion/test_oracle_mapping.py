@@ -121,3 +121,18 @@ def test_the_draft_carries_a_schedule_per_line() -> None:
             "RequestedDeliveryDate": "2026-12-04",
         }
     ]
+
+
+def test_a_page_the_server_served_smaller_than_asked_is_whole() -> None:
+    """Asked for 500, Fusion serves 499 and says so in the page's `limit` (not partial)."""
+    body = {**recorded("oracle_items_page.json"), "limit": 5, "hasMore": True}
+    rows, more = mapping.collection_page(SYSTEM, body, limit=500, offset=0)
+    assert len(rows) == 5 and more
+
+
+@pytest.mark.parametrize("limit", [0, "499", None, True])
+def test_a_page_without_a_usable_limit_is_refused(limit: object) -> None:
+    body = {**recorded("oracle_items_page.json"), "limit": limit}
+    with pytest.raises(MalformedPayload) as refused:
+        mapping.collection_page(SYSTEM, body, limit=25, offset=0)
+    assert (refused.value.field, refused.value.value) == ("limit", limit)

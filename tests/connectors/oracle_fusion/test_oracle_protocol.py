@@ -23,6 +23,7 @@ from promoflow.connectors.ports import (
     PurchaseOrderSystem,
 )
 from promoflow.connectors.resilience import reset_breakers
+from promoflow.kit.errors import InvalidInput
 
 
 @pytest.fixture(autouse=True)
@@ -81,6 +82,23 @@ def test_items_page_with_limit_and_offset() -> None:
     assert [q["offset"] for q in queries] == ["0", "5", "10"]
     assert queries[0]["q"] == "OrganizationCode = 'V1'" and queries[0]["onlyData"] == "true"
     assert queries[0]["orderBy"] == "ItemNumber:asc" and queries[0]["totalResults"] == "true"
+
+
+def test_pages_follow_the_rows_the_server_serves_not_the_limit_asked_for() -> None:
+    """Fusion serves fewer rows than `limit` asks (at most 499): page by what came."""
+    fake = seeded_fake(extra_items=2)
+    fake.limit_cap = 3
+    with serve(fake.app()) as url:
+        pages = list(connector(url, "ora-capped", page_size=5).stream_items(None))
+    assert [len(p) for p in pages] == [3, 3, 1]
+    assert [q.query_params["offset"] for q in requests_to(fake, "/itemsV2")] == ["0", "3", "6"]
+
+
+def test_the_page_size_setting_stops_at_what_fusion_serves(base_url: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        connector(base_url, "ora-500", page_size=500)
+    assert refused.value.field.endswith("page_size") and refused.value.value == 500
+    assert len(list(connector(base_url, "ora-499", page_size=499).stream_items(None))) == 1
 
 
 def test_changed_items_since(fake: OracleFusionFake, base_url: str) -> None:
@@ -163,6 +181,11 @@ def test_a_purchase_order_oracle_refuses_is_not_retried(
     with pytest.raises(ConnectorError) as refused:
         connector(base_url, "ora-po-bad").submit_purchase_order("k3", bad)
     assert not refused.value.retryable and "Nobody Ltd" in refused.value.message
+    # Oracle's error body (title, detail, o:errorCode) is read, not quoted raw.
+    assert refused.value.message.endswith(
+        ": HTTP 400 from /fscmRestApi/resources/11.13.18.05/draftPurchaseOrders: PO-2055001: "
+        "Bad Request: The value of the attribute Supplier isn't valid: Nobody Ltd."
+    )
     assert len([r for r in requests_to(fake, "/draftPurchaseOrders") if r.method == "POST"]) == 1
 
 

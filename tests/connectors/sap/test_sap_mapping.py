@@ -25,16 +25,19 @@ from promoflow.connectors.sap.mapping import (
     purchase_order_payload,
     stock_positions,
 )
+from promoflow.connectors.sap.status import StatusRule, blocking_statuses
 from promoflow.kit.errors import InvalidInput
 
 AS_OF = datetime(2026, 2, 1, tzinfo=UTC)
 PLANTS = PlantLocations("1010=DC01, 1020=ST01, 1020/0002=ST02")
 TYPES = StockTypes(frozenset({"01"}), frozenset({"06"}))
+# The recorded product with status 01 has it valid from 2026-11-27 (/Date(1795814194961)/).
+RULE = StatusRule(frozenset({"01"}), date(2026, 12, 1))
 
 
 def test_products_map_name_status_group_cost_and_gtin() -> None:
     page = collection_page("sap", fixture("A_Product_page.json"))
-    items = [item_record("sap", row, "EN", "1010") for row in page.rows]
+    items = [item_record("sap", row, "EN", "1010", rule=RULE) for row in page.rows]
     first = page.rows[0]
     assert page.count is not None and page.count >= len(items)
     assert items[0].sku == first["Product"]
@@ -50,10 +53,43 @@ def test_products_map_name_status_group_cost_and_gtin() -> None:
     assert by_sku[blocked["Product"]].status == "inactive"
 
 
+def _status(rule: StatusRule, **fields: object) -> str:
+    """The status of the recorded blocked product (A_Product_page.json) with `fields` set."""
+    page = collection_page("sap", fixture("A_Product_page.json"))
+    row = copy.deepcopy(next(r for r in page.rows if r["CrossPlantStatus"]))
+    row.update(fields)
+    return item_record("sap", row, "EN", "1010", rule=rule).status
+
+
+def test_only_a_status_that_blocks_sales_makes_an_item_inactive() -> None:
+    """Status 02 (blocked for task list/BOM) or a customer's Z1 leaves the item on sale."""
+    assert _status(RULE, CrossPlantStatus="01") == "inactive"
+    assert _status(RULE, CrossPlantStatus="02") == "active"
+    assert _status(RULE, CrossPlantStatus="Z1") == "active"
+    custom = StatusRule(blocking_statuses("01, z1"), date(2026, 12, 1))
+    assert _status(custom, CrossPlantStatus="Z1") == "inactive"
+
+
+def test_a_blocking_status_counts_from_its_validity_date() -> None:
+    """`/Date(1795814194961)/` is 2026-11-27: active the day before, inactive from then."""
+    assert _status(StatusRule(frozenset({"01"}), date(2026, 11, 26))) == "active"
+    assert _status(StatusRule(frozenset({"01"}), date(2026, 11, 27))) == "inactive"
+    assert _status(RULE, CrossPlantStatusValidityDate=None) == "inactive"
+    with pytest.raises(MalformedPayload) as caught:
+        _status(RULE, CrossPlantStatusValidityDate="2026-11-27")
+    assert caught.value.field == "CrossPlantStatusValidityDate"
+
+
+def test_a_status_setting_longer_than_sap_allows_is_refused() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        blocking_statuses("01, BLOCKED")
+    assert (caught.value.field, caught.value.value) == ("config.sales_blocking_statuses", "BLOCKED")
+
+
 def test_product_name_falls_back_to_another_language_and_deletion_discontinues() -> None:
     row = copy.deepcopy(fixture("A_Product_page.json")["d"]["results"][0])
     row["IsMarkedForDeletion"] = True
-    item = item_record("sap", row, "FR", "")
+    item = item_record("sap", row, "FR", "", rule=RULE)
     assert item.status == "discontinued"
     assert item.name in {d["ProductDescription"] for d in row["to_Description"]["results"]}
 
@@ -62,7 +98,7 @@ def test_product_without_description_names_the_field() -> None:
     row = copy.deepcopy(fixture("A_Product_page.json")["d"]["results"][0])
     row["to_Description"] = {"results": []}
     with pytest.raises(MalformedPayload) as caught:
-        item_record("sap", row, "EN", "")
+        item_record("sap", row, "EN", "", rule=RULE)
     assert caught.value.field == "to_Description"
     assert caught.value.payload["Product"] == row["Product"]
 
@@ -72,7 +108,7 @@ def test_moving_average_price_is_used_under_price_control_v() -> None:
     valuation = row["to_Valuation"]["results"][0]
     valuation.update({"PriceDeterminationControl": "V", "MovingAveragePrice": "3.300"})
     valuation["PriceUnitQty"] = "1"
-    assert item_record("sap", row, "EN", "1010").unit_cost == Decimal("3.3")
+    assert item_record("sap", row, "EN", "1010", rule=RULE).unit_cost == Decimal("3.3")
 
 
 def test_stock_rows_sum_per_material_and_location_by_stock_type() -> None:

@@ -71,6 +71,21 @@ def test_items_stream_page_by_page_with_select_expand_and_sap_client(
     assert "ProductGroup" in reads[0]["$select"].split(",")
 
 
+def test_item_status_follows_the_connections_blocking_statuses(
+    mock: MockSap, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TG13 carries CrossPlantStatus 01 (no validity date: valid now)."""
+
+    def statuses(sap_name: str, **settings: str) -> dict[str, str]:
+        sap = connector(mock, sap_name, monkeypatch, **settings)
+        return {i.sku: i.status for page in sap.stream_items(None) for i in page}
+
+    assert statuses("sap-status-default")["TG13"] == "inactive"
+    assert statuses("sap-status-z1", sales_blocking_statuses="Z1")["TG13"] == "active"
+    reads = [_options(e) for e in mock.requests() if "A_Product" in e["url"]]
+    assert "CrossPlantStatusValidityDate" in reads[0]["$select"].split(",")
+
+
 def test_changed_items_since_filters_on_the_change_timestamp(
     mock: MockSap, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import date
 
@@ -114,6 +115,39 @@ def test_a_client_error_is_not_retried(mock: MockSap, monkeypatch: pytest.Monkey
     assert not caught.value.retryable
     assert "400" in caught.value.message
     assert len([e for e in mock.requests() if "A_Product" in e["url"]]) == 1
+
+
+def test_an_odata_v2_error_is_reported_by_code_message_and_target(
+    mock: MockSap, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SAP Gateway's error body (OData V2 JSON: error.code, error.message.value,
+    innererror.errordetails) is read, not quoted raw."""
+    body = {
+        "error": {
+            "code": "CX_SADL_ENTITY_SEARCH/011",
+            "message": {"lang": "en", "value": "Property 'Prodcut' not found in A_Product"},
+            "innererror": {
+                "transactionid": "2A1B3C4D5E6F708192A3B4C5D6E7F809",
+                "errordetails": [
+                    {
+                        "code": "CX_SADL_ENTITY_SEARCH/011",
+                        "message": "Property 'Prodcut' not found in A_Product",
+                        "propertyref": "",
+                        "severity": "error",
+                        "target": "$filter",
+                    }
+                ],
+            },
+        }
+    }
+    sap = connector(mock, "sap-400-odata", monkeypatch)
+    mock.faults({"match": "A_Product", "status": 400, "body": json.dumps(body), "times": 1})
+    with pytest.raises(ConnectorError) as caught:
+        sap.changed_items(None)
+    assert caught.value.message.endswith(
+        ": HTTP 400 from /sap/opu/odata/sap/API_PRODUCT_SRV/A_Product: "
+        "CX_SADL_ENTITY_SEARCH/011: Property 'Prodcut' not found in A_Product (target $filter)"
+    )
 
 
 def test_a_partial_page_is_malformed_and_nothing_of_it_is_yielded(

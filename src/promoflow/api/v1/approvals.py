@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from promoflow.api import queries
 from promoflow.api.deps import IdPath, OneOf, Pagination, SessionDep
 from promoflow.api.permissions import Approver, Reader
 from promoflow.api.problems import problem_responses
@@ -29,7 +28,7 @@ def list_pending(
 ) -> Page[ApprovalTaskOut]:
     """Pending approval tasks assigned to a role (the caller's unless `role` is given)."""
     rows = approvals_service.pending_tasks_for(session, role=role or actor.role)
-    items, total = queries.slice_page(rows, page.limit, page.offset)
+    items, total = page.slice(rows)
     return page_of(ApprovalTaskOut, items, total, page.limit, page.offset)
 
 

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from promoflow.api import queries
 from promoflow.api.deps import OMITTABLE, IdPath, OneOf, Pagination, SessionDep
 from promoflow.api.permissions import CaseOperator, Reader
 from promoflow.api.problems import problem_responses
@@ -38,7 +37,7 @@ def list_cases(
     rows = exceptions_service.list_cases(
         session, status=status, owner_role=owner_role, promotion_id=promotion_id, kind=kind
     )
-    items, total = queries.slice_page(rows, page.limit, page.offset)
+    items, total = page.slice(rows)
     return page_of(ExceptionCaseOut, items, total, page.limit, page.offset)
 
 

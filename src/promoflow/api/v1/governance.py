@@ -8,19 +8,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from promoflow.api import queries
 from promoflow.api.deps import OMITTABLE, OneOf, Pagination, PromotionRef, SessionDep
 from promoflow.api.permissions import Reader
 from promoflow.api.problems import problem_responses
 from promoflow.api.schemas import Page
 from promoflow.forecasting import registry
 from promoflow.forecasting.registry import KIND_PATTERN, VERSION_PATTERN
-from promoflow.forecasting.registry_models import MODEL_STATUSES
+from promoflow.forecasting.schemas import MODEL_STATUSES
 from promoflow.kit.bounds import MAX_COUNT
 from promoflow.promotions import service as promotions_service
-from promoflow.recommendations import repository as recommendations_repository
 from promoflow.recommendations import service as recommendations_service
-from promoflow.recommendations.models import RECOMMENDATION_KINDS, RECOMMENDATION_STATUSES
+from promoflow.recommendations.schemas import RECOMMENDATION_KINDS, RECOMMENDATION_STATUSES
 
 router = APIRouter()
 
@@ -109,7 +107,7 @@ def list_models(
 ) -> Page[ModelVersionOut]:
     """Registered model versions with their backtests, most recent first."""
     rows = registry.list_versions(session, kind=kind, status=status)
-    items, total = queries.slice_page(rows, page.limit, page.offset)
+    items, total = page.slice(rows)
     return Page[ModelVersionOut](
         items=[ModelVersionOut.model_validate(row) for row in items],
         total=total,
@@ -155,8 +153,8 @@ def list_recommendations(
         kind=kind,
         status=status,
     )
-    items, total = queries.slice_page(rows, page.limit, page.offset)
-    lines = recommendations_repository.lines_for(session, [row.id for row in items])
+    items, total = page.slice(rows)
+    lines = recommendations_service.lines_for(session, [row.id for row in items])
     out = [
         RecommendationOut.model_validate(row).model_copy(
             update={"lines": [RecommendationLineOut.model_validate(x) for x in lines[row.id]]}

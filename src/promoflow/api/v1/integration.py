@@ -13,30 +13,32 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
+from sqlalchemy.orm import Session
 
 from promoflow.api.auth import Actor
-from promoflow.api.deps import OMITTABLE, IdPath, OneOf, SessionDep
+from promoflow.api.deps import OMITTABLE, CommandSessions, IdPath, OneOf, SessionDep, UnitOfWork
 from promoflow.api.permissions import Permission, Reader, authorized
 from promoflow.api.problems import problem_responses
 from promoflow.api.schemas import Reason
-from promoflow.connectors import service as connections
-from promoflow.connectors import sync as _sync  # noqa: F401  (registers the sync replayer)
+from promoflow.integration import connections as connection_commands
 from promoflow.integration import deadletters
-from promoflow.integration.models import DEAD_LETTER_KINDS, DEAD_LETTER_STATUSES, ConnectorHealth
+from promoflow.integration import service as connections
+from promoflow.integration import sync as _sync  # noqa: F401  (registers the sync replayer)
+from promoflow.integration.schemas import DEAD_LETTER_KINDS, DEAD_LETTER_STATUSES
 from promoflow.kit.bounds import LINE_PATTERN, Text
-from promoflow.kit.db import transaction
 from promoflow.kit.errors import Conflict
-from promoflow.runtime import get_runtime
+from promoflow.kit.roles import Role
 
 router = APIRouter(tags=["integration"])
 
-ADMINISTER = Permission("administer connections", frozenset({"operations_admin"}))
+ADMINISTER = Permission("administer connections", frozenset({Role.OPERATIONS_ADMIN}))
 OPERATE = Permission(
-    "run syncs and replay dead letters", frozenset({"operations_admin", "integration_client"})
+    "run syncs and replay dead letters",
+    frozenset({Role.OPERATIONS_ADMIN, Role.INTEGRATION_CLIENT}),
 )
 # Settings (hosts, user names; secrets only ever as their reference) are shown to the
 # roles that run integrations or audit them; everyone else sees the health only.
-SEES_SETTINGS = frozenset({"operations_admin", "integration_client", "auditor"})
+SEES_SETTINGS = frozenset({Role.OPERATIONS_ADMIN, Role.INTEGRATION_CLIENT, Role.AUDITOR})
 Administrator = Annotated[Actor, Depends(authorized(ADMINISTER))]
 Operator = Annotated[Actor, Depends(authorized(OPERATE))]
 NAME_PATTERN = connections.NAME_PATTERN.pattern
@@ -152,10 +154,8 @@ def _for(actor: Actor, described: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in described.items() if key != "config"}
 
 
-def _connection(name: str, actor: Actor) -> dict[str, Any]:
-    with get_runtime().api_reads() as session:
-        row = connections.get_connection(session, name)
-        return _for(actor, connections.describe(row, session.get(ConnectorHealth, name)))
+def _connection(session: Session, name: str, actor: Actor) -> dict[str, Any]:
+    return _for(actor, connections.describe_connection(session, name))
 
 
 @router.get("/connectors")
@@ -171,55 +171,62 @@ def list_connections(session: SessionDep, actor: Reader) -> list[dict[str, Any]]
 
 
 @router.post("/connections", status_code=201, responses=problem_responses(403, 404, 409))
-def add_connection(body: ConnectionIn, actor: Administrator) -> dict[str, Any]:
+def add_connection(body: ConnectionIn, actor: Administrator, session: UnitOfWork) -> dict[str, Any]:
     """Register a connection; it stays disabled until `enable` passes its test."""
-    with transaction(get_runtime().sessions) as session:
-        connections.add_connection(
-            session,
-            name=body.name,
-            connector=body.connector,
-            config=body.config,
-            serves=body.serves,
-            rate_limit_per_second=body.rate_limit_per_second,
-            actor=actor.name,
-        )
-    return _connection(body.name, actor)
+    connections.add_connection(
+        session,
+        name=body.name,
+        connector=body.connector,
+        config=body.config,
+        serves=body.serves,
+        rate_limit_per_second=body.rate_limit_per_second,
+        actor=actor.name,
+    )
+    return _connection(session, body.name, actor)
 
 
 @router.get("/connections/{name}", responses=problem_responses(404))
-def get_connection(name: ConnectionName, actor: Reader) -> dict[str, Any]:
-    return _connection(name, actor)
+def get_connection(name: ConnectionName, actor: Reader, session: SessionDep) -> dict[str, Any]:
+    return _connection(session, name, actor)
 
 
 @router.post("/connections/{name}/test", response_model=CheckOut, responses=ADMINISTERED)
-def test_connection(name: ConnectionName, actor: Administrator) -> CheckOut:
+def test_connection(
+    name: ConnectionName, actor: Administrator, sessions: CommandSessions
+) -> CheckOut:
     """Reach the system with the configured credentials; the outcome is kept."""
-    check = connections.run_connection_test(get_runtime().sessions, name, actor.name)
+    check = connection_commands.run_connection_test(sessions, name, actor.name)
     return CheckOut(ok=check.ok, detail=check.detail, seconds=check.seconds)
 
 
 @router.post("/connections/{name}/enable", responses=ADMINISTERED)
-def enable_connection(name: ConnectionName, actor: Administrator) -> dict[str, Any]:
+def enable_connection(
+    name: ConnectionName, actor: Administrator, sessions: CommandSessions, session: SessionDep
+) -> dict[str, Any]:
     """Test, then route the connection's capabilities to it (409 when the test fails)."""
-    connections.enable(get_runtime().sessions, name, actor.name)
-    return _connection(name, actor)
+    connection_commands.enable(sessions, name, actor.name)
+    return _connection(session, name, actor)
 
 
 @router.post("/connections/{name}/disable", responses=ADMINISTERED)
-def disable_connection(name: ConnectionName, actor: Administrator) -> dict[str, Any]:
-    connections.disable(get_runtime().sessions, name, actor.name)
-    return _connection(name, actor)
+def disable_connection(
+    name: ConnectionName, actor: Administrator, sessions: CommandSessions, session: SessionDep
+) -> dict[str, Any]:
+    connection_commands.disable(sessions, name, actor.name)
+    return _connection(session, name, actor)
 
 
 @router.post(
     "/connections/{name}/sync", response_model=SyncQueued, status_code=202, responses=ADMINISTERED
 )
-def sync_connection(name: ConnectionName, body: SyncIn, _actor: Operator) -> SyncQueued:
+def sync_connection(
+    name: ConnectionName, body: SyncIn, _actor: Operator, session: SessionDep
+) -> SyncQueued:
     """Queue a sync on the connection's rate-limited queue; follow it by its workflow id."""
     from promoflow.connectors import jobs
 
-    with get_runtime().api_reads() as session:
-        enabled = connections.get_connection(session, name).enabled
+    enabled = connections.get_connection(session, name).enabled
+    session.close()  # the read is done: no connection held while the job is queued
     if not enabled:
         raise Conflict(f"connection {name!r} is disabled: enable it (its test runs first)")
     handle = jobs.enqueue_sync(name, body.capability)
@@ -256,9 +263,11 @@ def get_dead_letter(session: SessionDep, _actor: Reader, letter_id: LetterId) ->
 @router.post(
     "/dead-letters/{letter_id}/replay", response_model=DeadLetterOut, responses=ADMINISTERED
 )
-def replay_dead_letter(letter_id: LetterId, actor: Operator) -> DeadLetterOut:
+def replay_dead_letter(
+    letter_id: LetterId, actor: Operator, sessions: CommandSessions
+) -> DeadLetterOut:
     """Apply it again through its operation; 409 when it is not open or not replayable."""
-    letter = deadletters.replay(get_runtime().sessions, letter_id, actor.name)
+    letter = deadletters.replay(sessions, letter_id, actor.name)
     return DeadLetterOut.model_validate(deadletters.as_dict(letter))
 
 
@@ -266,8 +275,8 @@ def replay_dead_letter(letter_id: LetterId, actor: Operator) -> DeadLetterOut:
     "/dead-letters/{letter_id}/discard", response_model=DeadLetterOut, responses=ADMINISTERED
 )
 def discard_dead_letter(
-    letter_id: LetterId, body: DiscardIn, actor: Administrator
+    letter_id: LetterId, body: DiscardIn, actor: Administrator, sessions: CommandSessions
 ) -> DeadLetterOut:
     """Close it without applying it; the reason is kept for the audit."""
-    letter = deadletters.discard(get_runtime().sessions, letter_id, actor.name, body.reason)
+    letter = deadletters.discard(sessions, letter_id, actor.name, body.reason)
     return DeadLetterOut.model_validate(deadletters.as_dict(letter))

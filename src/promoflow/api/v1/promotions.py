@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
-from promoflow.api import queries
 from promoflow.api.deps import OneOf, Pagination, PromotionId, PromotionRef, SessionDep
 from promoflow.api.permissions import (
     PromotionCanceller,
@@ -30,10 +29,9 @@ from promoflow.api.schemas import (
     page_of,
 )
 from promoflow.lifecycle import commands
-from promoflow.promotions import repository as promotions_repository
 from promoflow.promotions import service as promotions_service
-from promoflow.promotions.models import STATES
 from promoflow.promotions.schemas import PromotionOut
+from promoflow.promotions.states import STATES
 
 router = APIRouter(prefix="/promotions", tags=["promotions"])
 
@@ -62,7 +60,7 @@ def list_promotions(
     ] = None,
 ) -> Page[PromotionOut]:
     """Promotions, oldest first, optionally filtered by status."""
-    rows, total = queries.promotions_page(session, status, page.limit, page.offset)
+    rows, total = promotions_service.promotions_page(session, status, page.limit, page.offset)
     return page_of(PromotionOut, rows, total, page.limit, page.offset)
 
 
@@ -78,11 +76,11 @@ def get_promotion(session: SessionDep, _actor: Reader, ref: PromotionRef) -> Pro
             regular_price=item.regular_price,
             promo_price=scoped.promo_price,
         )
-        for scoped, item in promotions_repository.scope_items(session, promotion.id)
+        for scoped, item in promotions_service.scope_items(session, promotion.id)
     ]
     detail.locations = [
         ScopeLocationOut.model_validate(location)
-        for location in promotions_repository.scope_locations(session, promotion.id)
+        for location in promotions_service.scope_locations(session, promotion.id)
     ]
     return detail
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from promoflow.api.auth import Actor
-from promoflow.api.deps import IdPath, SessionDep
+from promoflow.api.deps import IdPath, ReadSessions, SessionDep
 from promoflow.api.permissions import EVERY_ROLE, Permission, Reader, authorized
 from promoflow.api.problems import problem_responses
 from promoflow.api.schemas import Reason
@@ -22,7 +22,6 @@ from promoflow.api.v1.governance import RecommendationLineOut, RecommendationOut
 from promoflow.kit.bounds import MAX_UNITS, Text
 from promoflow.lifecycle import commands
 from promoflow.recommendations import service as recommendations_service
-from promoflow.runtime import get_runtime
 
 router = APIRouter(prefix="/recommendations", tags=["recommendations"])
 
@@ -68,9 +67,9 @@ def _read(session: Session, recommendation_id: int) -> RecommendationOut:
     )
 
 
-def _out(recommendation_id: int) -> RecommendationOut:
+def _out(reads: ReadSessions, recommendation_id: int) -> RecommendationOut:
     """The decided recommendation, read after the command committed."""
-    with get_runtime().api_reads() as session:
+    with reads() as session:
         return _read(session, recommendation_id)
 
 
@@ -86,18 +85,23 @@ def get_recommendation(
 
 @router.post("/{recommendation_id}/accept", response_model=RecommendationOut, responses=DECIDED)
 def accept(
-    actor: Planner, recommendation_id: RecommendationId, body: AcceptBody | None = None
+    actor: Planner,
+    recommendation_id: RecommendationId,
+    reads: ReadSessions,
+    body: AcceptBody | None = None,
 ) -> RecommendationOut:
     """Accept the recommendation as proposed."""
     reason = body.reason if body is not None else ""
     commands.decide_recommendation(
         recommendation_id, "accept", actor.name, actor.role, reason=reason
     )
-    return _out(recommendation_id)
+    return _out(reads, recommendation_id)
 
 
 @router.post("/{recommendation_id}/edit", response_model=RecommendationOut, responses=DECIDED)
-def edit(actor: Planner, recommendation_id: RecommendationId, body: EditBody) -> RecommendationOut:
+def edit(
+    actor: Planner, recommendation_id: RecommendationId, reads: ReadSessions, body: EditBody
+) -> RecommendationOut:
     """Change some lines' quantities and accept the rest as proposed."""
     commands.decide_recommendation(
         recommendation_id,
@@ -107,15 +111,15 @@ def edit(actor: Planner, recommendation_id: RecommendationId, body: EditBody) ->
         reason=body.reason,
         changes={int(line_id): units for line_id, units in body.changes.items()},
     )
-    return _out(recommendation_id)
+    return _out(reads, recommendation_id)
 
 
 @router.post("/{recommendation_id}/reject", response_model=RecommendationOut, responses=DECIDED)
 def reject(
-    actor: Planner, recommendation_id: RecommendationId, body: RejectBody
+    actor: Planner, recommendation_id: RecommendationId, reads: ReadSessions, body: RejectBody
 ) -> RecommendationOut:
     """Reject the recommendation: nothing of it is applied, the launch goes on without it."""
     commands.decide_recommendation(
         recommendation_id, "reject", actor.name, actor.role, reason=body.reason
     )
-    return _out(recommendation_id)
+    return _out(reads, recommendation_id)

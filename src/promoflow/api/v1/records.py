@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from promoflow.api import queries
 from promoflow.api.deps import Pagination, PromotionId, PromotionRef, SessionDep
 from promoflow.api.permissions import GateWaivingActor, Reader
 from promoflow.api.problems import problem_responses
@@ -21,12 +20,11 @@ from promoflow.api.schemas import (
     ReasonBody,
     page_of,
 )
-from promoflow.approvals import repository as approvals_repository
+from promoflow.approvals import service as approvals_service
 from promoflow.gates import service as gates_service
 from promoflow.lifecycle import commands
-from promoflow.promotions import repository as promotions_repository
 from promoflow.promotions import service as promotions_service
-from promoflow.publications import repository as publications_repository
+from promoflow.publications import service as publications_service
 
 router = APIRouter(prefix="/promotions/{ref}", tags=["promotions"])
 
@@ -39,8 +37,8 @@ def list_findings(
 ) -> Page[FindingOut]:
     """Validation findings for the promotion's current revision."""
     promotion = promotions_service.find_promotion(session, ref)
-    rows = promotions_repository.findings(session, promotion.id, promotion.revision)
-    items, total = queries.slice_page(rows, page.limit, page.offset)
+    rows = promotions_service.findings(session, promotion)
+    items, total = page.slice(rows)
     return page_of(FindingOut, items, total, page.limit, page.offset)
 
 
@@ -51,7 +49,7 @@ def list_gates(
     """The latest result of every launch gate for the current revision, with evidence."""
     promotion = promotions_service.find_promotion(session, ref)
     rows = gates_service.latest_gate_results(session, promotion.id, promotion.revision)
-    items, total = queries.slice_page(rows, page.limit, page.offset)
+    items, total = page.slice(rows)
     return page_of(GateResultOut, items, total, page.limit, page.offset)
 
 
@@ -72,8 +70,8 @@ def list_promotion_approvals(
 ) -> Page[ApprovalTaskOut]:
     """Approval tasks of the current revision, pending and decided."""
     promotion = promotions_service.find_promotion(session, ref)
-    rows = approvals_repository.tasks_for_revision(session, promotion.id, promotion.revision)
-    items, total = queries.slice_page(rows, page.limit, page.offset)
+    rows = approvals_service.tasks_for_revision(session, promotion.id, promotion.revision)
+    items, total = page.slice(rows)
     return page_of(ApprovalTaskOut, items, total, page.limit, page.offset)
 
 
@@ -83,7 +81,7 @@ def list_events(
 ) -> Page[CloudEventOut]:
     """The promotion's event log, every revision, as CloudEvents in the order written."""
     promotion = promotions_service.find_promotion(session, ref)
-    rows, total = queries.events_page(session, promotion.id, page.limit, page.offset)
+    rows, total = promotions_service.event_log_page(session, promotion.id, page.limit, page.offset)
     events = [row.as_cloudevent() for row in rows]
     return page_of(CloudEventOut, events, total, page.limit, page.offset)
 
@@ -94,6 +92,6 @@ def list_publications(
 ) -> Page[PublicationOut]:
     """Publications per channel for the current revision."""
     promotion = promotions_service.find_promotion(session, ref)
-    rows = publications_repository.publications(session, promotion.id, promotion.revision)
-    items, total = queries.slice_page(rows, page.limit, page.offset)
+    rows = publications_service.publications(session, promotion.id, promotion.revision)
+    items, total = page.slice(rows)
     return page_of(PublicationOut, items, total, page.limit, page.offset)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -38,7 +39,7 @@ from oauthlib.oauth2 import (  # type: ignore[import-untyped]  # no stubs publis
 from requests.adapters import HTTPAdapter
 from urllib3.util import parse_url
 
-from promoflow.connectors.http import RETRYABLE_STATUS
+from promoflow.connectors.http import RETRYABLE_STATUS, status_error
 from promoflow.connectors.outbound import OutboundPolicy
 from promoflow.connectors.ports import ConnectorError, ConnectorUnavailable
 from promoflow.connectors.resilience import Guard
@@ -67,6 +68,7 @@ class _StatusMappingAdapter(HTTPAdapter):
         self._system = system
         self._timeout = timeout
         self._outbound = outbound
+        self.last_status = threading.local()
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         self._outbound.check_host(self._system, parse_url(request.url or "").host)
@@ -76,6 +78,9 @@ class _StatusMappingAdapter(HTTPAdapter):
             response = super().send(request, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as error:
             raise ConnectorUnavailable(self._system, f"{where}: {error}") from error
+        # The SDK's error carries the body's `statusCode`, which a gateway's or
+        # proxy's error body lacks (it read "HTTP None"): keep the real status.
+        self.last_status.value = response.status_code
         if response.status_code in RETRYABLE_STATUS:
             message = f"{where}: HTTP {response.status_code}: {response.text[:300]}"
             if response.status_code == 503:
@@ -129,12 +134,16 @@ class CommercetoolsClient:
         self._system = system
         self._tokens = _TokenStore()
         self._project: ByProjectKeyRequestBuilder | None = None
+        self._adapter: _StatusMappingAdapter | None = None
 
     def __repr__(self) -> str:
         return f"CommercetoolsClient({self.endpoint!r})"
 
     def _api(self) -> ByProjectKeyRequestBuilder:
         if self._project is None:
+            adapter = _StatusMappingAdapter(
+                self._system, self.endpoint.timeout_seconds, self._outbound
+            )
             client = Client(  # type: ignore[no-untyped-call]
                 client_id=self.endpoint.client_id,
                 client_secret=self._secret(),
@@ -142,11 +151,10 @@ class CommercetoolsClient:
                 url=self.endpoint.api_url,
                 token_url=self.endpoint.auth_url,
                 token_saver=self._tokens,
-                http_adapter=_StatusMappingAdapter(
-                    self._system, self.endpoint.timeout_seconds, self._outbound
-                ),
+                http_adapter=adapter,
             )
             self._project = client.with_project_key(self.endpoint.project_key)
+            self._adapter = adapter
         return self._project
 
     def call(self, operation: str, fn: Callable[[ByProjectKeyRequestBuilder], T]) -> T:
@@ -180,9 +188,11 @@ class CommercetoolsClient:
         return self._guard.call(operation, attempt)
 
     def _translate(self, operation: str, error: CommercetoolsError) -> ConnectorError:
-        status = getattr(error.response, "status_code", 0)
-        codes = ", ".join(error.codes) or "no code"
-        message = f"{operation}: HTTP {status} ({codes}): {error}"
+        status = getattr(error.response, "status_code", None)
+        if not status and self._adapter is not None:
+            status = getattr(self._adapter.last_status, "value", None)
+        body = {"statusCode": status, "message": str(error), "errors": list(error.errors or [])}
+        message = status_error(self._system, operation, int(status or 0), body).message
         if status == 401:
             # An expired or revoked token: forget the client so the retry fetches a new one.
             self._project = None

@@ -9,7 +9,7 @@ before it is used (`mapping.collection_page`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,16 +19,6 @@ from promoflow.connectors.dynamics_bc.mapping import collection_page
 from promoflow.connectors.http import guarded_request, json_body, json_object
 from promoflow.connectors.outbound import OutboundPolicy
 from promoflow.connectors.resilience import Guard
-
-
-def literal(value: str) -> str:
-    """An OData string literal (single quotes doubled, as the OData ABNF says)."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def any_of(field: str, values: Iterable[str]) -> str:
-    """`(field eq 'a' or field eq 'b')`: Business Central's API does not take `in`."""
-    return "(" + " or ".join(f"{field} eq {literal(v)}" for v in values) + ")"
 
 
 class BusinessCentralClient:
@@ -55,9 +45,10 @@ class BusinessCentralClient:
         base = base_url.rstrip("/")
         parts = urlsplit(base)
         self.origin = f"{parts.scheme}://{parts.netloc}"
-        api = f"{base}/v2.0/{tenant_id}/{environment}/api"
-        self.company_url = f"{api}/v2.0/companies({company_id})"
-        self.ledger_url = f"{api}/{ledger_api.strip('/')}/companies({company_id})/itemLedgerEntries"
+        self.api = f"{base}/v2.0/{tenant_id}/{environment}/api"
+        self.company_id = company_id
+        self.company_url = self.route_url("v2.0")
+        self.ledger_url = self.route_url(ledger_api, "itemLedgerEntries")
         self.page_size = page_size
         self._http = outbound.http_client(
             system,
@@ -75,6 +66,11 @@ class BusinessCentralClient:
 
     def entity_url(self, entity_set: str) -> str:
         return f"{self.company_url}/{entity_set}"
+
+    def route_url(self, route: str, entity_set: str = "") -> str:
+        """The company (or one of its entity sets) under an API route (`publisher/group/v1.0`)."""
+        url = f"{self.api}/{route.strip('/')}/companies({self.company_id})"
+        return f"{url}/{entity_set}" if entity_set else url
 
     def get(self, operation: str, url: str, params: dict[str, str] | None = None) -> Any:
         response = guarded_request(self._http, self.guard, operation, "GET", url, params=params)

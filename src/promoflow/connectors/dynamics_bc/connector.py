@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from promoflow.connectors.dynamics_bc import mapping
-from promoflow.connectors.dynamics_bc.client import BusinessCentralClient, any_of, literal
+from promoflow.connectors.dynamics_bc.client import BusinessCentralClient
 from promoflow.connectors.dynamics_bc.oauth import ClientCredentials, ClientCredentialsAuth
+from promoflow.connectors.dynamics_bc.purchasing import FILTER_CHUNK, PurchaseOrders
 from promoflow.connectors.framework import (
     Capability,
     ConfigField,
@@ -19,24 +20,16 @@ from promoflow.connectors.framework import (
     timed_check,
     timeout_field,
 )
+from promoflow.connectors.odata import any_of, text
 from promoflow.connectors.ports import (
-    ConnectorError,
     ItemRecord,
     PositionRecord,
-    PurchaseOrderAck,
-    PurchaseOrderCancellation,
-    PurchaseOrderRequest,
     item_change,
 )
 from promoflow.connectors.stock import StockRow, sum_positions
 from promoflow.kit.clock import utcnow
-from promoflow.kit.errors import InvalidInput
-from promoflow.kit.logging import get_logger
 from promoflow.kit.sequences import chunked
 
-log = get_logger(__name__)
-# Values per `or` filter: keeps each URL well under the 2,048-character limits of proxies.
-FILTER_CHUNK = 40
 ITEM_FIELDS = (
     "id,number,displayName,type,itemCategoryCode,blocked,gtin,unitPrice,unitCost,"
     "inventory,baseUnitOfMeasureCode,lastModifiedDateTime"
@@ -48,7 +41,7 @@ def _odata_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class BusinessCentralConnector:
+class BusinessCentralConnector(PurchaseOrders):
     """Items, ledger-derived positions and purchase orders of one Business Central company."""
 
     manifest: ClassVar[Manifest] = Manifest(
@@ -76,6 +69,21 @@ class BusinessCentralConnector:
                 default="microsoft/analytics/v1.0",
                 description="API route whose itemLedgerEntries carry locationCode",
             ),
+            ConfigField(
+                "purchase_unit",
+                required=False,
+                default="",
+                description="unit code lines are ordered in (e.g. BOX); blank: each item's "
+                "base unit, the unit promoflow counts in",
+            ),
+            ConfigField(
+                "units_api",
+                required=False,
+                default="",
+                description="API route of a page publishing itemUnitsOfMeasure (table 5404: "
+                "itemNo, code, qtyPerUnitOfMeasure); needed for purchase_unit and for "
+                "acknowledged lines in a unit other than the base unit",
+            ),
             ConfigField("page_size", "integer", default=500, minimum=1, maximum=20000),
             timeout_field(),
         ),
@@ -87,6 +95,8 @@ class BusinessCentralConnector:
         self.config = config
         self.system = context.name
         page_size = int(config.get("page_size"))
+        self.purchase_unit = str(config.get("purchase_unit") or "").strip()
+        self.units_api = str(config.get("units_api") or "").strip()
         tenant = str(config.get("tenant_id"))
         token_url = config.get("token_url") or (
             f"https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
@@ -172,86 +182,10 @@ class BusinessCentralConnector:
         """Positions one page of items at a time: their ledger entries summed per location."""
         params = {"$select": "number", "$orderby": "number"}
         for rows in self.client.pages("items", self.client.entity_url("items"), params):
-            skus = [mapping.text(self.system, row, "number") for row in rows]
+            skus = [text(self.system, row, "number") for row in rows]
             as_of = utcnow()
             positions = sum_positions(
                 self._ledger(skus, location_codes), source=self.system, as_of=as_of
             )
             if positions:
                 yield positions
-
-    # PurchaseOrderSystem
-
-    def _existing_order(self, number: str) -> dict[str, Any] | None:
-        params = {"$filter": f"number eq {literal(number)}", "$select": "id,number,status"}
-        found = self.client.get(
-            "purchase_order_lookup", self.client.entity_url("purchaseOrders"), params
-        )
-        rows, _ = mapping.collection_page(
-            self.system, found, origin=self.client.origin, current_url=""
-        )
-        return rows[0] if rows else None
-
-    def _location_id(self, code: str) -> str:
-        params = {"$filter": f"code eq {literal(code)}", "$select": "id,code"}
-        body = self.client.get("location_lookup", self.client.entity_url("locations"), params)
-        rows, _ = mapping.collection_page(
-            self.system, body, origin=self.client.origin, current_url=""
-        )
-        ids = mapping.location_ids(self.system, rows)
-        if code not in ids:
-            raise ConnectorError(
-                self.system,
-                f"destination_code={code!r}: no such location in the Business Central company; "
-                "create it there or correct the destination",
-                retryable=False,
-            )
-        return ids[code]
-
-    def submit_purchase_order(self, key: str, order: PurchaseOrderRequest) -> str:
-        """Create the order with its lines in one deep insert, once per order number."""
-        if not order.lines:
-            raise InvalidInput("order.lines", [], "a purchase order needs at least one line")
-        for sku, quantity in order.lines:
-            if quantity <= 0:
-                raise InvalidInput(f"order.lines[{sku}].quantity", quantity, "must be positive")
-        existing = self._existing_order(order.number)
-        if existing is not None:
-            log.info("bc_purchase_order_exists", connection=self.system, key=key, po=order.number)
-            return mapping.text(self.system, existing, "number")
-        body = mapping.purchase_order_body(order, self._location_id(order.destination_code))
-        created = self.client.post(
-            "submit_purchase_order", self.client.entity_url("purchaseOrders"), body
-        )
-        log.info("bc_purchase_order_created", connection=self.system, key=key, po=order.number)
-        return mapping.text(self.system, created, "number")
-
-    def cancel_purchase_order(self, key: str, number: str) -> PurchaseOrderCancellation:
-        """Delete our order while it is a draft or in review; a released one stays."""
-        existing = self._existing_order(number)
-        if existing is None:
-            return PurchaseOrderCancellation(number, "cancelled", "no such order in the company")
-        if existing.get("status") == mapping.RELEASED:
-            return PurchaseOrderCancellation(number, "confirmed", "released to the vendor")
-        order_id = mapping.text(self.system, existing, "id")
-        url = self.client.entity_url(f"purchaseOrders({order_id})")
-        self.client.delete("cancel_purchase_order", url)
-        log.info("bc_purchase_order_deleted", connection=self.system, key=key, po=number)
-        return PurchaseOrderCancellation(number, "cancelled", "deleted in Business Central")
-
-    def acknowledgements(self, numbers: list[str]) -> list[PurchaseOrderAck]:
-        """Released orders among `numbers`, with their item lines as confirmed."""
-        acks: list[PurchaseOrderAck] = []
-        for chunk in chunked(sorted(set(numbers)), FILTER_CHUNK):
-            params = {
-                "$filter": any_of("number", chunk),
-                "$select": "id,number,status,lastModifiedDateTime",
-                "$expand": "purchaseOrderLines($select=lineType,lineObjectNumber,quantity)",
-            }
-            url = self.client.entity_url("purchaseOrders")
-            for rows in self.client.pages("acknowledgements", url, params):
-                for row in rows:
-                    ack = mapping.acknowledgement(self.system, row)
-                    if ack is not None:
-                        acks.append(ack)
-        return acks

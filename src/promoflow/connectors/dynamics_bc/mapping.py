@@ -11,14 +11,14 @@ and value: never a half-mapped page.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
+from promoflow.connectors.dynamics_bc.units import ItemUnits, base_quantity
+from promoflow.connectors.odata import bad as _bad
+from promoflow.connectors.odata import decimal, enum_value, text, timestamp
 from promoflow.connectors.ports import (
     ItemRecord,
-    MalformedPayload,
     PurchaseOrderAck,
     PurchaseOrderRequest,
 )
@@ -26,53 +26,10 @@ from promoflow.connectors.stock import StockRow
 
 NEXT_LINK = "@odata.nextLink"
 # API status of a purchase order: Draft (open in the client), In Review (pending
-# approval), Open (released). Only a released order counts as acknowledged.
+# approval), Open (released); the API sends them as XML names (`In_x0020_Review`),
+# read through `order_status`. Only a released order counts as acknowledged.
 RELEASED = "Open"
 PENDING = frozenset({"Draft", "In Review"})
-
-
-def _bad(system: str, what: str, payload: Any, field: str, value: Any) -> MalformedPayload:
-    return MalformedPayload(
-        system, f"{what}: {field}={value!r}", payload=payload, field=field, value=value
-    )
-
-
-def text(system: str, row: Mapping[str, Any], field: str, *, required: bool = True) -> str:
-    """A string property; required ones must be non-empty."""
-    value = row.get(field)
-    if value is None and not required:
-        return ""
-    if not isinstance(value, str) or (required and not value.strip()):
-        raise _bad(system, "expected a non-empty string", row, field, value)
-    return value
-
-
-def decimal(system: str, row: Mapping[str, Any], field: str) -> Decimal:
-    """An Edm.Decimal property: a JSON number, or a string with IEEE754Compatible=true."""
-    value = row.get(field)
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise _bad(system, "expected a number", row, field, value)
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise _bad(system, "expected a number", row, field, value) from None
-    if not number.is_finite():
-        raise _bad(system, "expected a finite number", row, field, value)
-    return number
-
-
-def timestamp(system: str, row: Mapping[str, Any], field: str) -> datetime:
-    """An Edm.DateTimeOffset property."""
-    value = row.get(field)
-    if not isinstance(value, str):
-        raise _bad(system, "expected a timestamp", row, field, value)
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise _bad(system, "expected an ISO 8601 timestamp", row, field, value) from None
-    if parsed.tzinfo is None:
-        raise _bad(system, "expected a timestamp with its offset", row, field, value)
-    return parsed
 
 
 def collection_page(
@@ -151,8 +108,14 @@ def location_ids(system: str, rows: Sequence[Mapping[str, Any]]) -> dict[str, st
     return {text(system, row, "code"): text(system, row, "id") for row in rows}
 
 
-def purchase_order_body(order: PurchaseOrderRequest, location_id: str) -> dict[str, Any]:
-    """A `purchaseOrder` with its lines for one deep insert (created in one transaction)."""
+def purchase_order_body(
+    order: PurchaseOrderRequest, location_id: str, lines: Sequence[tuple[str, str, float]]
+) -> dict[str, Any]:
+    """A `purchaseOrder` with its lines for one deep insert (created in one transaction).
+
+    `lines` are (sku, unit code, quantity in that unit): every line names its unit,
+    or Business Central would read the quantity in the item's purchase unit.
+    """
     return {
         "number": order.number,
         "vendorNumber": order.supplier_code,
@@ -162,32 +125,54 @@ def purchase_order_body(order: PurchaseOrderRequest, location_id: str) -> dict[s
                 "sequence": 10000 * (index + 1),
                 "lineType": "Item",
                 "lineObjectNumber": sku,
+                "unitOfMeasureCode": unit,
                 "quantity": quantity,
                 "locationId": location_id,
                 "expectedReceiptDate": order.due.isoformat(),
             }
-            for index, (sku, quantity) in enumerate(order.lines)
+            for index, (sku, unit, quantity) in enumerate(lines)
         ],
     }
 
 
-def acknowledgement(system: str, order: Mapping[str, Any]) -> PurchaseOrderAck | None:
-    """A released order as acknowledged with its item lines; None while it is not released."""
-    number = text(system, order, "number")
-    status = order.get("status")
-    if status in PENDING:
-        return None
-    if status != RELEASED:
-        raise _bad(system, "unknown purchase order status", order, "status", status)
+def order_status(system: str, order: Mapping[str, Any]) -> str:
+    """The order's status as named in the client (`In_x0020_Review` -> `In Review`)."""
+    return enum_value(system, order, "status")
+
+
+def _expanded_lines(system: str, order: Mapping[str, Any]) -> list[dict[str, Any]]:
     lines = order.get("purchaseOrderLines")
-    if not isinstance(lines, list):
+    if not isinstance(lines, list) or not all(isinstance(line, dict) for line in lines):
         raise _bad(
             system, "the order's lines were not expanded", order, "purchaseOrderLines", lines
         )
+    return [line for line in lines if enum_value(system, line, "lineType") == "Item"]
+
+
+def released_item_numbers(system: str, orders: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The items on the item lines of released orders: whose units an acknowledgement needs."""
+    numbers = {
+        text(system, line, "lineObjectNumber")
+        for order in orders
+        if order_status(system, order) == RELEASED
+        for line in _expanded_lines(system, order)
+    }
+    return sorted(numbers)
+
+
+def acknowledgement(
+    system: str, order: Mapping[str, Any], units: ItemUnits
+) -> PurchaseOrderAck | None:
+    """A released order as acknowledged with its item lines in base units; None before."""
+    number = text(system, order, "number")
+    status = order_status(system, order)
+    if status in PENDING:
+        return None
+    if status != RELEASED:
+        raise _bad(system, "unknown purchase order status", order, "status", order.get("status"))
     confirmed = tuple(
-        (text(system, line, "lineObjectNumber"), float(decimal(system, line, "quantity")))
-        for line in lines
-        if isinstance(line, dict) and line.get("lineType") == "Item"
+        (text(system, line, "lineObjectNumber"), base_quantity(system, units, order, line))
+        for line in _expanded_lines(system, order)
     )
     return PurchaseOrderAck(
         number=number,

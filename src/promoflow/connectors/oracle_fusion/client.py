@@ -3,8 +3,10 @@
 Every request goes through the connection's Guard (`guarded_request`). Requests
 opt into REST framework version 4 (`REST-Framework-Version`), which reads `q` as a
 row-match expression (`and`, `or`, parentheses, quoted literals). A collection is
-read `limit` rows at a time from `offset` 0, each page checked whole
-(`mapping.collection_page`) before the next is asked for.
+read from `offset` 0 asking for `limit` rows, and moved on by the `count` each
+page holds: the server may serve fewer than asked (its `limit` says how many; Fusion
+serves at most 499). Each page is checked whole (`mapping.collection_page`) before
+the next is asked for.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from promoflow.connectors import odata
 from promoflow.connectors.http import guarded_request, json_body, json_object
 from promoflow.connectors.oracle_fusion.mapping import collection_page
 from promoflow.connectors.outbound import OutboundPolicy
@@ -51,8 +54,8 @@ def quoted(field: str, value: str) -> str:
 
 
 def any_of(attribute: str, values: Iterable[str]) -> str:
-    """`(Attr = 'a' or Attr = 'b')`."""
-    return "(" + " or ".join(f"{attribute} = {quoted(attribute, v)}" for v in values) + ")"
+    """`(Attr = 'a' or Attr = 'b')`: the shared OData form with row-match `=` and quoting."""
+    return odata.any_of(attribute, values, equals="=", quote=lambda v: quoted(attribute, v))
 
 
 class OracleFusionClient:
@@ -137,4 +140,4 @@ class OracleFusionClient:
             yield rows
             if not has_more:
                 return
-            offset += len(rows)
+            offset += len(rows)  # the page's `count`, checked against its items

@@ -6,7 +6,6 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from promoflow.connectors.dynamics_bc.mapping import text
 from promoflow.connectors.framework import (
     Capability,
     ConfigField,
@@ -17,6 +16,7 @@ from promoflow.connectors.framework import (
     timed_check,
     timeout_field,
 )
+from promoflow.connectors.odata import text
 from promoflow.connectors.oracle_fusion import mapping
 from promoflow.connectors.oracle_fusion.client import (
     ACTION_TYPE,
@@ -46,6 +46,9 @@ log = get_logger(__name__)
 FILTER_CHUNK = 40
 ITEM_FIELDS = "ItemId,ItemNumber,ItemDescription,ItemStatusValue,ItemClass,OrganizationCode"
 ONHAND_FIELDS = "ItemNumber,OrganizationCode,SubinventoryCode,PrimaryQuantity,PrimaryUOMCode"
+# The most rows Fusion's REST framework serves in one page (a `limit` of 500 or
+# more is answered with 499 rows and `hasMore`).
+MAX_LIMIT = 499
 PO_FIELDS = "POHeaderId,OrderNumber,StatusCode,LastUpdateDate;lines:Item,Quantity,StatusCode"
 
 
@@ -66,8 +69,8 @@ class OracleFusionConnector:
             ConfigField("procurement_bu", description="procurement business unit of new POs"),
             ConfigField("buyer", description="buyer of new POs, as Oracle names the person"),
             ConfigField("supplier_site", description="supplier site of new POs"),
-            # Oracle caps `limit` at 500 rows.
-            ConfigField("page_size", "integer", default=200, minimum=1, maximum=500),
+            # Fusion serves at most 499 rows a page, whatever `limit` asks for.
+            ConfigField("page_size", "integer", default=200, minimum=1, maximum=MAX_LIMIT),
             timeout_field(),
         ),
         description="Items (itemsV2), on-hand (inventoryOnhandBalances) summed per item and "

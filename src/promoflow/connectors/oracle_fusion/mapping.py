@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from promoflow.connectors.dynamics_bc.mapping import decimal, text
+from promoflow.connectors.odata import decimal, text
 from promoflow.connectors.ports import (
     ItemRecord,
     MalformedPayload,
@@ -44,7 +44,13 @@ def _bad(system: str, what: str, payload: Any, field: str, value: Any) -> Malfor
 def collection_page(
     system: str, body: Any, *, limit: int, offset: int
 ) -> tuple[list[dict[str, Any]], bool]:
-    """The rows of one page and whether more follow, after checking the page is whole."""
+    """The rows of one page and whether more follow, after checking the page is whole.
+
+    The server may lower the `limit` asked for (Fusion answers at most 499 rows
+    however many are asked for) and says so in the page's `limit`: a page is
+    partial only when it holds fewer rows than the server's own limit while
+    `hasMore` says more follow. The caller moves on by `count`.
+    """
     if not isinstance(body, dict):
         raise _bad(system, "a collection page is a JSON object", body, "body", type(body).__name__)
     rows = body.get("items")
@@ -57,10 +63,14 @@ def collection_page(
         raise _bad(system, f"count disagrees with the {len(rows)} items sent", body, "count", count)
     if body.get("offset", offset) != offset:
         raise _bad(system, f"asked for offset {offset}", body, "offset", body.get("offset"))
-    if has_more and len(rows) < limit:
+    served = body.get("limit", limit)
+    if isinstance(served, bool) or not isinstance(served, int) or served < 1:
+        raise _bad(system, "the page's limit must be a positive number", body, "limit", served)
+    served = min(served, limit)
+    if has_more and len(rows) < served:
         raise _bad(
             system,
-            f"hasMore with {len(rows)} of {limit} rows (partial page)",
+            f"hasMore with {len(rows)} of {served} rows (partial page)",
             body,
             "hasMore",
             has_more,

@@ -12,12 +12,11 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from promoflow.connectors.ports import ConnectorError, ConnectorUnavailable
-from promoflow.connectors.sandbox import faults
+from promoflow.connectors.sandbox import faults, repository
 from promoflow.connectors.sandbox.models import SandboxReceipt, SandboxRequest
 from promoflow.kit.clock import utcnow
 from promoflow.kit.db import transaction
@@ -112,12 +111,7 @@ class SandboxSystem:
 
     def first_receipt(self, session: Session, operation: str, key: str) -> SandboxReceipt | None:
         """The receipt of an earlier call with the same key, if there was one."""
-        query = sa.select(SandboxReceipt).where(
-            SandboxReceipt.system == self.system,
-            SandboxReceipt.operation == operation,
-            SandboxReceipt.key == key,
-        )
-        return session.scalars(query).first()
+        return repository.first_receipt(session, self.system, operation, key)
 
     def new_receipt(
         self, session: Session, operation: str, key: str, accepted: int
@@ -141,9 +135,6 @@ def requests(
     sessions: sessionmaker[Session], system: str, operation: str | None = None
 ) -> list[dict[str, Any]]:
     """Every call `system` received, oldest first: operation, key, outcome, detail, at."""
-    query = sa.select(SandboxRequest).where(SandboxRequest.system == system)
-    if operation is not None:
-        query = query.where(SandboxRequest.operation == operation)
     with transaction(sessions) as session:
         return [
             {
@@ -154,5 +145,5 @@ def requests(
                 "detail": row.detail,
                 "at": row.at,
             }
-            for row in session.scalars(query.order_by(SandboxRequest.id))
+            for row in repository.requests_received(session, system, operation)
         ]

@@ -14,8 +14,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-import sqlalchemy as sa
-
 from promoflow.connectors.framework import (
     Capability,
     ConfigField,
@@ -26,8 +24,8 @@ from promoflow.connectors.framework import (
     timed_check,
 )
 from promoflow.connectors.ports import ItemRecord, PositionRecord
+from promoflow.connectors.sandbox import repository
 from promoflow.connectors.sandbox.erp import SandboxItemMaster
-from promoflow.connectors.sandbox.models import SandboxStock
 from promoflow.connectors.sandbox.wms import SandboxWms, _record
 
 
@@ -67,7 +65,7 @@ class SandboxConnector:
     def check_connection(self) -> ConnectionCheck:
         def probe() -> str:
             with self._sessions() as session:
-                count = session.scalar(sa.select(sa.func.count()).select_from(SandboxStock))
+                count = repository.stock_count(session)
             return f"sandbox WMS answers: {count} stock rows"
 
         return timed_check(probe)
@@ -85,16 +83,9 @@ class SandboxConnector:
         while True:
 
             def page(start: tuple[str, str] = after) -> list[PositionRecord]:
-                query = (
-                    sa.select(SandboxStock)
-                    .where(sa.tuple_(SandboxStock.location_code, SandboxStock.sku) > start)
-                    .order_by(SandboxStock.location_code, SandboxStock.sku)
-                    .limit(self._page_size)
-                )
-                if location_codes:
-                    query = query.where(SandboxStock.location_code.in_(list(location_codes)))
                 with self._sessions() as session:
-                    return [_record(row) for row in session.scalars(query)]
+                    rows = repository.stock_page(session, start, self._page_size, location_codes)
+                    return [_record(row) for row in rows]
 
             rows = self._context.guard.call("stream_positions", page)
             if not rows:

@@ -6,10 +6,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from promoflow.catalog.models import Item, Supplier
+from promoflow.catalog.models import Item
+from promoflow.connectors.sandbox import repository
 from promoflow.connectors.sandbox.base import Rejected, SandboxSystem
 from promoflow.connectors.sandbox.models import SandboxFinancePosting, SandboxItemChange
 from promoflow.kit.clock import utcnow
@@ -44,20 +44,13 @@ class SandboxItemMaster(SandboxSystem):
         key = f"items-since-{since.isoformat() if since else 'all'}"
 
         def apply(session: Session) -> list[dict[str, object]]:
-            query = sa.select(Item, Supplier.code).outerjoin(
-                Supplier, Supplier.id == Item.supplier_id
-            )
             changes: dict[str, dict[str, Any]] = {}
-            change_query = sa.select(SandboxItemChange).order_by(SandboxItemChange.id)
-            if since is not None:
-                change_query = change_query.where(SandboxItemChange.changed_at > since)
-            for change in session.scalars(change_query):
+            for change in repository.item_changes(session, since):
                 changes.setdefault(change.sku, {}).update(change.fields)
-            if since is not None:
-                query = query.where(Item.sku.in_(list(changes)))
+            skus = list(changes) if since is not None else None
             records = [
                 {**_item_record(item, code), **changes.get(item.sku, {})}
-                for item, code in session.execute(query.order_by(Item.sku))
+                for item, code in repository.items_with_supplier_codes(session, skus)
             ]
             self.record(session, "changed_items", key, "applied", f"{len(records)} items")
             return records
@@ -83,9 +76,7 @@ class SandboxFinance(SandboxSystem):
         """Post the promotion's realised margin and vendor funding claim once per key."""
 
         def apply(session: Session) -> str:
-            earlier = session.scalars(
-                sa.select(SandboxFinancePosting).where(SandboxFinancePosting.request_key == key)
-            ).first()
+            earlier = repository.finance_posting(session, key)
             if earlier is not None:
                 self.record(session, "post_promotion_result", key, "duplicate")
                 return earlier.document_number
@@ -111,7 +102,6 @@ class SandboxFinance(SandboxSystem):
 def finance_postings(sessions: sessionmaker[Session]) -> list[dict[str, object]]:
     """Every posting in the ledger, oldest first."""
     with transaction(sessions) as session:
-        rows = session.scalars(sa.select(SandboxFinancePosting).order_by(SandboxFinancePosting.id))
         return [
             {
                 "promotion_code": r.promotion_code,
@@ -120,5 +110,5 @@ def finance_postings(sessions: sessionmaker[Session]) -> list[dict[str, object]]
                 "document_number": r.document_number,
                 "posted_at": r.posted_at,
             }
-            for r in rows
+            for r in repository.finance_postings(session)
         ]

@@ -12,10 +12,10 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from promoflow.connectors.sandbox.models import SandboxFault, SandboxRequest
+from promoflow.connectors.sandbox import repository
+from promoflow.connectors.sandbox.models import SandboxFault
 from promoflow.kit.clock import utcnow
 from promoflow.kit.db import transaction
 from promoflow.kit.errors import InvalidInput
@@ -98,10 +98,7 @@ def clear_faults(sessions: sessionmaker[Session], system: str | None = None) -> 
     if system is not None:
         _check_system(system)
     with transaction(sessions) as session:
-        query = sa.delete(SandboxFault)
-        if system is not None:
-            query = query.where(SandboxFault.system == system)
-        session.execute(query)
+        repository.delete_faults(session, system)
 
 
 def read_faults(sessions: sessionmaker[Session], system: str) -> Faults:
@@ -120,26 +117,12 @@ def read_faults(sessions: sessionmaker[Session], system: str) -> Faults:
 def take_forced_failure(sessions: sessionmaker[Session], system: str) -> bool:
     """Consume one of the `fail_next` failures, atomically across processes."""
     with transaction(sessions) as session:
-        result = session.execute(
-            sa.update(SandboxFault)
-            .where(SandboxFault.system == system, SandboxFault.fail_next > 0)
-            .values(fail_next=SandboxFault.fail_next - 1)
-        )
-        return bool(getattr(result, "rowcount", 0))
+        return repository.take_forced_failure(session, system)
 
 
 def attempt_number(session: Session, system: str, operation: str, key: str) -> int:
     """How many times this exact call was made before (0 for the first)."""
-    query = (
-        sa.select(sa.func.count())
-        .select_from(SandboxRequest)
-        .where(
-            SandboxRequest.system == system,
-            SandboxRequest.operation == operation,
-            SandboxRequest.key == key,
-        )
-    )
-    return int(session.scalar(query) or 0)
+    return repository.earlier_attempts(session, system, operation, key)
 
 
 def injected_error(faults: Faults, system: str, operation: str, key: str, attempt: int) -> bool:
@@ -154,5 +137,5 @@ def injected_error(faults: Faults, system: str, operation: str, key: str, attemp
 def list_faults(sessions: sessionmaker[Session]) -> dict[str, Faults]:
     """Faults of every system that has any set."""
     with transaction(sessions) as session:
-        systems = list(session.scalars(sa.select(SandboxFault.system)))
+        systems = repository.systems_with_faults(session)
     return {system: read_faults(sessions, system) for system in systems}

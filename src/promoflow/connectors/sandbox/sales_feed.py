@@ -18,14 +18,13 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from promoflow.catalog.models import Item, Location
 from promoflow.connectors.ports import SalesRecord
+from promoflow.connectors.sandbox import repository
 from promoflow.connectors.sandbox.base import Rejected, SandboxSystem
-from promoflow.connectors.sandbox.models import SandboxChannelPrice, SandboxStock
-from promoflow.scenario import demand, repository
+from promoflow.scenario import demand
+from promoflow.scenario import repository as scenario_repository
 
 # Share of a week's sales by weekday, Monday first: the weekend shop is bigger.
 DAY_SHARE = np.array([0.12, 0.12, 0.13, 0.14, 0.16, 0.19, 0.14])
@@ -61,15 +60,9 @@ def _promo_prices(
     session: Session, skus: list[str], systems: dict[str, str], start: date, end: date
 ) -> PromoPrices:
     """Active promo prices per (sku, location), from the system that prices that location."""
-    table = SandboxChannelPrice
-    query = (
-        sa.select(table.system, table.sku, table.location_code, table.start, table.end, table.price)
-        .where(table.sku.in_(skus), table.location_code.in_(list(systems)))
-        .where(table.reverted_at.is_(None), table.start <= end, table.end >= start)
-        .order_by(table.applied_at, table.id)
-    )
     prices: PromoPrices = defaultdict(list)
-    for system, sku, code, first, last, price in session.execute(query):
+    windows = repository.price_windows(session, skus, list(systems), start, end)
+    for system, sku, code, first, last, price in windows:
         if systems[code] == system:
             prices[(sku, code)].append((first, last, float(price)))
     return prices
@@ -89,14 +82,9 @@ def simulate_sales(
     """Daily sales for ranged pairs in scope (see the module docstring for the model)."""
     items = {
         sku: (item_id, category, float(price))
-        for sku, item_id, category, price in session.execute(
-            sa.select(Item.sku, Item.id, Item.category, Item.regular_price).where(
-                Item.sku.in_(skus)
-            )
-        )
+        for sku, item_id, category, price in repository.items_for_sales(session, skus)
     }
-    query = sa.select(Location.id, Location.code, Location.kind)
-    found = session.execute(query.where(Location.code.in_(location_codes))).all()
+    found = repository.locations_by_code(session, location_codes)
     locations = {location_id: code for location_id, code, _ in found}
     # The web shop's sales follow the web shop's prices; stores follow the POS.
     systems = {
@@ -105,25 +93,14 @@ def simulate_sales(
     }
     if not items or not locations:
         return []
-    params = repository.load_demand_params(session, [v[0] for v in items.values()], list(locations))
-    profiles = repository.load_category_demand(session)
-    run = repository.latest_run(session)
+    params = scenario_repository.load_demand_params(
+        session, [v[0] for v in items.values()], list(locations)
+    )
+    profiles = scenario_repository.load_category_demand(session)
+    run = scenario_repository.latest_run(session)
     seed = run.seed if run is not None else 0
     prices = _promo_prices(session, list(items), systems, start, end)
-    stock = {
-        (sku, code): on_hand + in_transit
-        for sku, code, on_hand, in_transit in session.execute(
-            sa.select(
-                SandboxStock.sku,
-                SandboxStock.location_code,
-                SandboxStock.on_hand,
-                SandboxStock.in_transit,
-            ).where(
-                SandboxStock.sku.in_(list(items)),
-                SandboxStock.location_code.in_(list(locations.values())),
-            )
-        )
-    }
+    stock = repository.sellable_stock(session, list(items), list(locations.values()))
     sku_of = {v[0]: k for k, v in items.items()}
     days = [start + timedelta(days=n) for n in range(int((end - start).days) + 1)]
     mondays = sorted({day - timedelta(days=day.weekday()) for day in days})

@@ -5,11 +5,10 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from promoflow.catalog.models import Location
 from promoflow.connectors.ports import PublicationReceipt, StoreTaskRequest
+from promoflow.connectors.sandbox import repository
 from promoflow.connectors.sandbox.base import Rejected, SandboxSystem
 from promoflow.connectors.sandbox.models import SandboxStoreTask
 from promoflow.kit.clock import utcnow
@@ -34,7 +33,7 @@ class SandboxStoreTasks(SandboxSystem):
                     key, self.system, earlier.accepted, earlier.external_ref, duplicate=True
                 )
             codes = {t.location_code for t in tasks}
-            known = set(session.scalars(sa.select(Location.code).where(Location.code.in_(codes))))
+            known = repository.known_location_codes(session, codes)
             if codes - known:
                 raise Rejected(f"unknown store(s) {', '.join(sorted(codes - known)[:5])}")
             unique = {(t.location_code, t.kind): t for t in tasks}
@@ -74,11 +73,8 @@ def confirm_tasks(
         raise InvalidInput("fraction", fraction, "must be between 0 and 1")
     confirmed: list[tuple[str, str]] = []
     with transaction(sessions) as session:
-        query = sa.select(SandboxStoreTask).where(
-            SandboxStoreTask.promotion_code == promotion_code, SandboxStoreTask.status == "open"
-        )
         now = utcnow()
-        for task in session.scalars(query.order_by(SandboxStoreTask.id)):
+        for task in repository.open_store_tasks(session, promotion_code):
             if fraction >= 1.0 or _chosen(seed, task, fraction):
                 task.status = "confirmed"
                 task.confirmed_at = now
@@ -88,11 +84,6 @@ def confirm_tasks(
 
 def store_tasks(sessions: sessionmaker[Session], promotion_code: str) -> list[dict[str, Any]]:
     """The tasks stores hold for a promotion, with their status."""
-    query = (
-        sa.select(SandboxStoreTask)
-        .where(SandboxStoreTask.promotion_code == promotion_code)
-        .order_by(SandboxStoreTask.location_code, SandboxStoreTask.kind)
-    )
     with transaction(sessions) as session:
         return [
             {
@@ -102,5 +93,5 @@ def store_tasks(sessions: sessionmaker[Session], promotion_code: str) -> list[di
                 "status": t.status,
                 "confirmed_at": t.confirmed_at,
             }
-            for t in session.scalars(query)
+            for t in repository.store_tasks_of(session, promotion_code)
         ]

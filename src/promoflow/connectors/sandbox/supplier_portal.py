@@ -8,15 +8,14 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from promoflow.catalog.models import Location, Supplier
 from promoflow.connectors.ports import (
     PurchaseOrderAck,
     PurchaseOrderCancellation,
     PurchaseOrderRequest,
 )
+from promoflow.connectors.sandbox import repository
 from promoflow.connectors.sandbox.base import Rejected, SandboxSystem
 from promoflow.connectors.sandbox.faults import as_utc
 from promoflow.connectors.sandbox.models import SandboxPurchaseOrder, SandboxSupplierBehaviour
@@ -51,9 +50,7 @@ class SandboxSupplierPortal(SandboxSystem):
         """Send a PO to the supplier once per key; returns the supplier's reference."""
 
         def apply(session: Session) -> str:
-            earlier = session.scalars(
-                sa.select(SandboxPurchaseOrder).where(SandboxPurchaseOrder.request_key == key)
-            ).first()
+            earlier = repository.purchase_order_by_key(session, key)
             if earlier is not None:
                 self.record(session, "submit_purchase_order", key, "duplicate")
                 return earlier.external_ref
@@ -79,11 +76,9 @@ class SandboxSupplierPortal(SandboxSystem):
     def _validate(self, session: Session, order: PurchaseOrderRequest) -> None:
         if session.get(SandboxPurchaseOrder, order.number) is not None:
             raise Rejected(f"PO {order.number} was already submitted under another key")
-        supplier = sa.select(Supplier.id).where(Supplier.code == order.supplier_code)
-        if session.scalar(supplier) is None:
+        if not repository.supplier_exists(session, order.supplier_code):
             raise Rejected(f"unknown supplier {order.supplier_code}")
-        destination = sa.select(Location.id).where(Location.code == order.destination_code)
-        if session.scalar(destination) is None:
+        if not repository.location_exists(session, order.destination_code):
             raise Rejected(f"unknown destination {order.destination_code}")
         if not order.lines or any(qty <= 0 for _, qty in order.lines):
             raise Rejected(f"PO {order.number} needs lines with positive quantities")
@@ -96,11 +91,8 @@ class SandboxSupplierPortal(SandboxSystem):
         def apply(session: Session) -> list[PurchaseOrderAck]:
             now = utcnow()
             acks: list[PurchaseOrderAck] = []
-            query = sa.select(SandboxPurchaseOrder).where(
-                SandboxPurchaseOrder.number.in_(numbers),
-                SandboxPurchaseOrder.cancelled_at.is_(None),  # withdrawn before any answer
-            )
-            for po in session.scalars(query.order_by(SandboxPurchaseOrder.number)):
+            # A cancelled PO was withdrawn before any answer: it never gets one.
+            for po in repository.live_purchase_orders(session, numbers):
                 row = session.get(SandboxSupplierBehaviour, po.supplier_code)
                 ack = _acknowledge(po, SupplierBehaviour.of(row), now)
                 if ack is not None:

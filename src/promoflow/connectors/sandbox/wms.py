@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from promoflow.connectors.ports import PositionRecord
+from promoflow.connectors.sandbox import repository
 from promoflow.connectors.sandbox.base import Rejected, SandboxSystem
 from promoflow.connectors.sandbox.faults import as_utc
 from promoflow.connectors.sandbox.models import SandboxStock
@@ -53,11 +53,10 @@ class SandboxWms(SandboxSystem):
             sku_list, code_list = sorted(set(skus)), sorted(set(location_codes))
             for i in range(0, len(sku_list), IN_CHUNK):
                 for j in range(0, len(code_list), IN_CHUNK):
-                    query = sa.select(SandboxStock).where(
-                        SandboxStock.sku.in_(sku_list[i : i + IN_CHUNK]),
-                        SandboxStock.location_code.in_(code_list[j : j + IN_CHUNK]),
+                    rows = repository.stock_rows(
+                        session, sku_list[i : i + IN_CHUNK], code_list[j : j + IN_CHUNK]
                     )
-                    found.extend(_record(row) for row in session.scalars(query))
+                    found.extend(_record(row) for row in rows)
             self.record(session, "fetch_positions", key, "applied", f"{len(found)} positions")
             return found
 

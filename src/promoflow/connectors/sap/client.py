@@ -29,6 +29,7 @@ from promoflow.connectors.ports import ConnectorError, ConnectorUnavailable, Mal
 from promoflow.connectors.resilience import Guard
 from promoflow.connectors.sap.batch import BatchRequest, BatchResponse, decode_batch, encode_batch
 from promoflow.connectors.sap.mapping import Page, collection_page
+from promoflow.connectors.vendor_errors import describe
 
 CSRF_HEADER = "X-CSRF-Token"
 JSON = {"Accept": "application/json"}
@@ -266,7 +267,7 @@ class ODataService:
                 raise ConnectorError(
                     self.system,
                     f"{operation}: a $batch part failed with HTTP {answer.status}: "
-                    f"{answer.text[:300]}",
+                    f"{describe(answer.text)}",
                     retryable=answer.status in RETRYABLE_STATUS,
                 )
         if len(answers) != expected:

@@ -28,6 +28,7 @@ from promoflow.connectors.framework import (
     timed_check,
     timeout_field,
 )
+from promoflow.connectors.odata import any_of, literal
 from promoflow.connectors.ports import (
     ItemRecord,
     MalformedPayload,
@@ -44,13 +45,13 @@ from promoflow.connectors.sap.mapping import (
     PurchasingSettings,
     StockTypes,
     acknowledgement,
-    any_of,
     collection_page,
-    filter_literal,
     item_record,
     purchase_order_payload,
 )
+from promoflow.connectors.sap.status import DEFAULT_BLOCKING, StatusRule, blocking_statuses
 from promoflow.connectors.sap.stock import StockReader
+from promoflow.kit.clock import utcnow
 from promoflow.kit.errors import InvalidInput
 
 PRODUCTS = "API_PRODUCT_SRV"
@@ -64,6 +65,7 @@ PRODUCT_FIELDS = (
     "ProductHierarchy",
     "Brand",
     "CrossPlantStatus",
+    "CrossPlantStatusValidityDate",
     "IsMarkedForDeletion",
     "ProductStandardID",
     "LastChangeDateTime",
@@ -102,6 +104,13 @@ MANIFEST = Manifest(
         ConfigField("purchasing_organization", required=False, default=""),
         ConfigField("purchasing_group", required=False, default=""),
         ConfigField("order_type", default="NB", description="purchase order type"),
+        ConfigField(
+            "sales_blocking_statuses",
+            required=False,
+            default=DEFAULT_BLOCKING,
+            description="CrossPlantStatus codes that make an item inactive from their validity "
+            "date (01: blocked for procurement/warehouse); other statuses leave it active",
+        ),
         timeout_field(),
     ),
     description="Item master, stock and purchase orders from SAP S/4HANA's OData V2 APIs",
@@ -126,6 +135,7 @@ class SapS4HanaConnector:
             _codes(config.get("on_hand_stock_types")), _codes(config.get("in_transit_stock_types"))
         )
         self.page_size = int(config.get("page_size"))
+        self.blocking = blocking_statuses(config.get("sales_blocking_statuses"))
         if self.page_size < 0:
             raise InvalidInput("config.page_size", self.page_size, "must be 0 or more")
         self._http: httpx.Client | None = None
@@ -188,7 +198,8 @@ class SapS4HanaConnector:
         language = str(self.config.get("language"))
         area = str(self.config.get("valuation_area") or "")
         for page in self._service(PRODUCTS).read_pages("read products", query):
-            yield [item_record(self.system, row, language, area) for row in page.rows]
+            rule = StatusRule(self.blocking, utcnow().date())
+            yield [item_record(self.system, row, language, area, rule=rule) for row in page.rows]
 
     def changed_items(self, since: datetime | None) -> list[dict[str, object]]:
         """Item master records changed since a time (None = all)."""
@@ -231,7 +242,7 @@ class SapS4HanaConnector:
             "find purchase order",
             "A_PurchaseOrder",
             {
-                "$filter": f"CorrespncExternalReference eq {filter_literal(reference)}",
+                "$filter": f"CorrespncExternalReference eq {literal(reference)}",
                 "$select": "PurchaseOrder",
                 "$top": "1",
             },
@@ -299,7 +310,7 @@ class SapS4HanaConnector:
             "find purchase order to cancel",
             "A_PurchaseOrder",
             {
-                "$filter": f"CorrespncInternalReference eq {filter_literal(number)}",
+                "$filter": f"CorrespncInternalReference eq {literal(number)}",
                 "$expand": "to_PurchaseOrderItem,to_PurchaseOrderItem/to_ScheduleLine",
             },
         )
@@ -318,7 +329,7 @@ class SapS4HanaConnector:
             service.modify(
                 "cancel purchase order",
                 "DELETE",
-                f"A_PurchaseOrder({filter_literal(purchase_order)})",
+                f"A_PurchaseOrder({literal(purchase_order)})",
                 content=b"",
                 content_type="application/json",
             )

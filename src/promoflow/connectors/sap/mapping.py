@@ -8,7 +8,7 @@ whole or not at all.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -21,6 +21,7 @@ from promoflow.connectors.ports import (
     PurchaseOrderAck,
     PurchaseOrderRequest,
 )
+from promoflow.connectors.sap.status import StatusRule
 from promoflow.kit.errors import InvalidInput
 
 SAP_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
@@ -108,16 +109,6 @@ def sap_date(day: date) -> str:
     """A date as V2 JSON sends an Edm.DateTime: midnight UTC in milliseconds."""
     epoch = datetime.combine(day, time(0), tzinfo=UTC).timestamp()
     return f"/Date({int(epoch * 1000)})/"
-
-
-def filter_literal(value: str) -> str:
-    """A string literal for $filter (single quotes doubled)."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def any_of(name: str, values: Iterable[str]) -> str:
-    """`(name eq 'a' or name eq 'b')`: OData V2 has no `in` operator."""
-    return "(" + " or ".join(f"{name} eq {filter_literal(v)}" for v in values) + ")"
 
 
 class PlantLocations:
@@ -259,9 +250,17 @@ def _unit_cost(system: str, product: Mapping[str, Any], valuation_area: str) -> 
 
 
 def item_record(
-    system: str, product: Mapping[str, Any], language: str, valuation_area: str
+    system: str,
+    product: Mapping[str, Any],
+    language: str,
+    valuation_area: str,
+    *,
+    rule: StatusRule,
 ) -> ItemRecord:
-    """One A_Product with its expanded to_Description and to_Valuation as an ItemRecord."""
+    """One A_Product with its expanded to_Description and to_Valuation as an ItemRecord.
+
+    Its status follows `rule`: a blocking cross-plant status from its validity date.
+    """
     sku = text_field(system, product, "Product")
     descriptions = {
         str(r.get("Language", "")).upper(): str(r.get("ProductDescription") or "").strip()
@@ -276,12 +275,8 @@ def item_record(
             field="to_Description",
             value=descriptions or None,
         )
-    if product.get("IsMarkedForDeletion") is True:
-        status = "discontinued"
-    elif product.get("CrossPlantStatus"):
-        status = "inactive"
-    else:
-        status = "active"
+    valid_from = parse_sap_datetime(system, product, "CrossPlantStatusValidityDate")
+    status = rule.status(product, valid_from.date() if valid_from else None)
     gtin = str(product.get("ProductStandardID") or "").strip() or None
     return ItemRecord(
         sku=sku,

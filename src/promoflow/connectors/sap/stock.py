@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from promoflow.connectors.odata import any_of
 from promoflow.connectors.ports import PositionRecord
 from promoflow.connectors.sap.batch import BatchRequest
 from promoflow.connectors.sap.client import ODataService, Query
 from promoflow.connectors.sap.mapping import (
     PlantLocations,
     StockTypes,
-    any_of,
     collection_page,
     stock_positions,
 )

@@ -20,15 +20,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from promoflow.catalog import service as catalog_service
-from promoflow.catalog.models import Item, Location
-from promoflow.connectors import service as connections
 from promoflow.connectors.ports import (
     Acknowledging,
     ConnectorError,
@@ -42,22 +39,24 @@ from promoflow.connectors.ports import (
 from promoflow.events import inbound
 from promoflow.events.log import record_event
 from promoflow.integration import deadletters
+from promoflow.integration import service as connections
 from promoflow.integration.models import DeadLetter
+from promoflow.integration.schemas import (
+    SYNC_CAPABILITIES,
+    DeadLetterKind,
+    SyncCapability,
+    SyncResult,
+)
 from promoflow.inventory import service as inventory_service
-from promoflow.inventory.models import PurchaseOrder
 from promoflow.kit.clock import utcnow
 from promoflow.kit.db import reading, transaction
 from promoflow.kit.errors import Conflict, InvalidInput, PromoflowError
-from promoflow.promotions.models import Promotion, PromotionItem, PromotionLocation
+from promoflow.promotions import repository as promotions
+from promoflow.promotions.states import PromotionState
 
+# The operation name is stored in dead letters: it stays what it was before the move.
 SYNC_OPERATION = "connectors.sync"
-CAPABILITIES = (
-    "inventory",
-    "item_master",
-    "purchase_orders",
-    "sales_feed",
-    "supplier_collaboration",
-)
+CAPABILITIES = SYNC_CAPABILITIES
 QUARANTINE_PAYLOAD_ROWS = 500
 
 
@@ -66,15 +65,6 @@ class SyncRefused(PromoflowError):
 
     status = 502
     title = "Sync refused"
-
-
-@dataclass(frozen=True)
-class SyncResult:
-    connection: str
-    capability: str
-    pages: int
-    records: int
-    seconds: float
 
 
 def _payload_of(page: Sequence[Any]) -> dict[str, Any]:
@@ -184,34 +174,17 @@ def _apply_pages(
 
 def _open_purchase_orders(sessions: sessionmaker[Session]) -> list[str]:
     with reading(sessions) as session:
-        return list(
-            session.scalars(
-                sa.select(PurchaseOrder.number).where(
-                    PurchaseOrder.ack_status.not_in(("acknowledged", "rejected"))
-                )
-            )
-        )
+        return inventory_service.awaiting_acknowledgement(session)
 
 
 def _live_scope(sessions: sessionmaker[Session]) -> tuple[list[str], list[str], Any]:
     """SKUs, store codes and the earliest start of the promotions live now."""
     with reading(sessions) as session:
-        live = sa.select(Promotion.id).where(Promotion.status == "live")
-        skus = session.scalars(
-            sa.select(Item.sku)
-            .join(PromotionItem, PromotionItem.item_id == Item.id)
-            .where(PromotionItem.promotion_id.in_(live))
-            .distinct()
-        ).all()
-        codes = session.scalars(
-            sa.select(Location.code)
-            .join(PromotionLocation, PromotionLocation.location_id == Location.id)
-            .where(PromotionLocation.promotion_id.in_(live))
-            .distinct()
-        ).all()
-        start = session.scalar(
-            sa.select(sa.func.min(Promotion.start_date)).where(Promotion.status == "live")
-        )
+        live = promotions.list_promotions(session, PromotionState.LIVE)
+        ids = [promotion.id for promotion in live]
+        skus = catalog_service.skus_in_promotions(session, ids)
+        codes = catalog_service.location_codes_in_promotions(session, ids)
+        start = min((promotion.start_date for promotion in live), default=None)
     return sorted(skus), sorted(codes), start
 
 
@@ -236,7 +209,7 @@ def sync(
     started = time.perf_counter()
     pages: Iterable[Sequence[Any]]
     apply: Callable[[Session, Sequence[Any]], int]
-    if capability == "inventory":
+    if capability == SyncCapability.INVENTORY:
         if not isinstance(connector, PositionStream):
             raise Conflict(f"{row.connector} cannot stream positions")
         pages = connector.stream_positions()
@@ -244,7 +217,7 @@ def sync(
         def apply(session: Session, page: Sequence[Any]) -> int:
             return inventory_service.apply_positions(session, page, name)
 
-    elif capability == "item_master":
+    elif capability == SyncCapability.ITEM_MASTER:
         if not isinstance(connector, ItemStream):
             raise Conflict(f"{row.connector} cannot stream items")
         pages = connector.stream_items(None)
@@ -252,7 +225,7 @@ def sync(
         def apply(session: Session, page: Sequence[Any]) -> int:
             return catalog_service.apply_items(session, page, name)
 
-    elif capability == "purchase_orders":
+    elif capability == SyncCapability.PURCHASE_ORDERS:
         if not isinstance(connector, PurchaseOrderSystem):
             raise Conflict(f"{row.connector} does not take purchase orders")
         numbers = _open_purchase_orders(sessions)
@@ -261,7 +234,7 @@ def sync(
         def apply(session: Session, page: Sequence[Any]) -> int:
             return inventory_service.apply_acknowledgements(session, page)
 
-    elif capability == "sales_feed":
+    elif capability == SyncCapability.SALES_FEED:
         # Sales stay in the feed (live monitoring reads them there); the sync says
         # they arrived for the live promotions, which checks their sell-through now.
         if not isinstance(connector, SalesFeed):
@@ -289,7 +262,7 @@ def sync(
         with transaction(sessions) as session:
             letter = deadletters.record_dead_letter(
                 session,
-                kind="dead_letter",
+                kind=DeadLetterKind.DEAD_LETTER.value,
                 source=name,
                 operation=SYNC_OPERATION,
                 payload={"connection": name, "capability": capability},

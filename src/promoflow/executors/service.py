@@ -29,59 +29,26 @@ from __future__ import annotations
 import os
 import socket
 import threading
-from collections.abc import Callable
-from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import Mapped, mapped_column
 
+from promoflow.executors import repository
+from promoflow.executors.schemas import Recover
 from promoflow.kit.clock import utcnow
-from promoflow.kit.db import Base
 from promoflow.kit.errors import Conflict
 from promoflow.kit.logging import get_logger
-from promoflow.kit.types import UtcDateTime
 
 log = get_logger(__name__)
-
-# The advisory-lock namespace of executor locks ("pflw"), apart from any other use.
-LOCK_NAMESPACE = 0x70666C77
-
-
-class Executor(Base):
-    """A live (or not yet taken over) promoflow process on the shared database."""
-
-    __tablename__ = "executors"
-
-    executor_id: Mapped[str] = mapped_column(sa.String(128), primary_key=True)
-    host: Mapped[str] = mapped_column(sa.String(255))
-    pid: Mapped[int]
-    application_version: Mapped[str] = mapped_column(sa.String(64))
-    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
-
-
-Recover = Callable[[str], int]  # executor id -> how many workflows went back to the queues
 
 
 class ExecutorIdInUse(Conflict):
     """Another live process holds this executor id."""
 
 
-def _lock(conn: Connection, executor_id: str, *, wait: bool) -> bool:
-    function = "pg_advisory_lock" if wait else "pg_try_advisory_lock"
-    taken = conn.execute(
-        sa.text(f"SELECT {function}(:namespace, hashtext(:executor_id))"),
-        {"namespace": LOCK_NAMESPACE, "executor_id": executor_id},
-    ).scalar()
-    return wait or bool(taken)
-
-
-def _unlock(conn: Connection, executor_id: str) -> None:
-    conn.execute(
-        sa.text("SELECT pg_advisory_unlock(:namespace, hashtext(:executor_id))"),
-        {"namespace": LOCK_NAMESPACE, "executor_id": executor_id},
-    )
+def check_database(engine: Engine) -> None:
+    """The database answers a round trip (readiness); raises the driver's error if not."""
+    repository.ping(engine)
 
 
 class ExecutorPresence:
@@ -114,27 +81,22 @@ class ExecutorPresence:
         """Take this executor id's lock (waiting out a reaper's brief hold) and list it."""
         conn = self._engine.connect()
         try:
-            conn.execute(sa.text(f"SET lock_timeout = {int(self._claim_wait * 1000)}"))
+            repository.set_lock_timeout(conn, int(self._claim_wait * 1000))
             try:
-                _lock(conn, self.executor_id, wait=True)
+                repository.lock(conn, self.executor_id, wait=True)
             except sa.exc.OperationalError:
                 raise ExecutorIdInUse(
                     f"executor id {self.executor_id!r} is held by another live process; give "
                     "every serve and worker process its own PROMOFLOW_EXECUTOR_ID"
                 ) from None
-            conn.execute(sa.text("SET lock_timeout = 0"))
-            statement = postgresql.insert(Executor).values(
+            repository.set_lock_timeout(conn, 0)
+            repository.upsert_executor(
+                conn,
                 executor_id=self.executor_id,
                 host=socket.gethostname(),
                 pid=os.getpid(),
                 application_version=self._version,
                 started_at=utcnow(),
-            )
-            conn.execute(
-                statement.on_conflict_do_update(
-                    index_elements=[Executor.executor_id],
-                    set_={c: statement.excluded[c] for c in ("host", "pid", "started_at")},
-                )
             )
         except BaseException:
             conn.close()
@@ -152,9 +114,7 @@ class ExecutorPresence:
             self._thread.join(timeout=10)
         if self._conn is not None:
             try:
-                self._conn.execute(
-                    sa.delete(Executor).where(Executor.executor_id == self.executor_id)
-                )
+                repository.delete_executor(self._conn, self.executor_id)
             except sa.exc.DBAPIError as error:  # gone anyway: the next reaper tidies up
                 log.warning("executor_row_not_removed", error=str(error))
             self._conn.close()
@@ -166,24 +126,17 @@ class ExecutorPresence:
         conn = self._conn
         if conn is None:
             raise RuntimeError("claim() before reap()")
-        others = (
-            conn.execute(
-                sa.select(Executor.executor_id).where(Executor.executor_id != self.executor_id)
-            )
-            .scalars()
-            .all()
-        )
         taken_over = []
-        for other in others:
-            if not _lock(conn, other, wait=False):
+        for other in repository.other_executors(conn, self.executor_id):
+            if not repository.lock(conn, other, wait=False):
                 continue  # alive
             try:
                 recovered = self._recover(other)
-                conn.execute(sa.delete(Executor).where(Executor.executor_id == other))
+                repository.delete_executor(conn, other)
                 log.warning("executor_taken_over", executor=other, workflows=recovered)
                 taken_over.append(other)
             finally:
-                _unlock(conn, other)
+                repository.unlock(conn, other)
         return taken_over
 
     def _run(self) -> None:
