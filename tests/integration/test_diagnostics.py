@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from promoflow.cli.main import app
-from promoflow.connectors import service as connections
+from promoflow.integration import service as connections
 from promoflow.connectors.ports import ConnectorError
 from promoflow.connectors.resilience import LAST_CALLS, Guard, RetryPolicy
 from promoflow.kit.db import transaction

@@ -30,7 +30,6 @@ import httpx
 from sqlalchemy.orm import Session
 
 import promoflow
-from promoflow.connectors import service as connections
 from promoflow.connectors.framework import (
     SECRET_SCHEMES,
     ConnectorConfig,
@@ -38,14 +37,16 @@ from promoflow.connectors.framework import (
     SystemDetails,
     connector_class,
 )
-from promoflow.integration.models import ConnectorHealth
+from promoflow.integration import repository
+from promoflow.integration import service as connections
 from promoflow.kit.clock import utcnow
 from promoflow.kit.errors import InvalidInput
 
 REDACTED = "<redacted>"
 # A setting not in the manifest (an older row) is hidden when its name says secret.
 SECRET_NAMES = re.compile(r"secret|password|passwd|token|api_?key|credential", re.IGNORECASE)
-_URL_IN_TEXT = re.compile(r"https?://[^\s'\"<>]+")
+# A URL in a text, our own `<redacted>` marker included so a second pass changes nothing.
+_URL_IN_TEXT = re.compile(r"https?://(?:[^\s'\"<>]|<redacted>)+")
 SHORTEST_SCRUBBED = 4  # shorter "secrets" would blank out ordinary words
 
 
@@ -194,7 +195,7 @@ def diagnose(session: Session, name: str, *, probe: bool = False) -> ConnectorDi
     for its version (where the system tells).
     """
     row = connections.get_connection(session, name)
-    health = session.get(ConnectorHealth, name)
+    health = repository.get_health(session, name)
     problems: list[str] = []
     cls = connector_class(row.connector)
     manifest: Manifest = cls.manifest

@@ -18,7 +18,7 @@ from promoflow.api.deps import SessionDep
 from promoflow.api.permissions import Permission, authorized
 from promoflow.api.problems import problem_responses
 from promoflow.connectors import diagnostics as diagnosing
-from promoflow.connectors.service import NAME_PATTERN
+from promoflow.integration.service import NAME_PATTERN
 from promoflow.kit.roles import Role
 
 router = APIRouter(tags=["integration"])
