@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from promoflow.cli.main import app
-from promoflow.integration import service as connections
 from promoflow.connectors.ports import ConnectorError
 from promoflow.connectors.resilience import LAST_CALLS, Guard, RetryPolicy
+from promoflow.integration import service as connections
 from promoflow.kit.db import transaction
 
 URL_PASSWORD = "url-pa55word-in-base-url"

@@ -60,7 +60,13 @@ def _print(found: dict[str, Any]) -> None:
     console.print(_pairs("health", found["health"]))
     console.print(_pairs("last test", found["last_test"]))
     calls = Table(
-        "at", "operation", "outcome", "attempts", "seconds", "error code", "error",
+        "at",
+        "operation",
+        "outcome",
+        "attempts",
+        "seconds",
+        "error code",
+        "error",
         title=f"last calls (newest first, {len(found['last_calls'])})",
         box=None,
         header_style="bold",

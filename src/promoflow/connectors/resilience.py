@@ -181,6 +181,7 @@ class Guard:
             before_sleep=before_sleep,
             reraise=True,
         )
+
         def called(error: BaseException | None = None) -> CallRecord:
             return CallRecord.of(operation, attempts, time.perf_counter() - started, error)
 

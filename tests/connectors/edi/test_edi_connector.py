@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from edi_support import CROSSWALK, OURS
 
+from promoflow.connectors.edi.client import DropFolders
 from promoflow.connectors.edi.connector import EdiConnector
 from promoflow.connectors.edi.documents import Malformed
 from promoflow.connectors.edi.edifact import read_edifact
-from promoflow.connectors.edi.client import DropFolders
 from promoflow.connectors.edi.x12 import read_x12
 from promoflow.connectors.framework import ENTRY_POINT_GROUP, ConnectorConfig, ConnectorContext
 from promoflow.connectors.ports import (

@@ -20,9 +20,9 @@ from odoo_support import LOCATION_MAP, SECRET_ENV, seeded_fake
 from sqlalchemy.engine import Engine
 
 from process_support import PROMOFLOW, process_env
-from promoflow.integration import service as connections
 from promoflow.connectors.ports import ConnectorError
 from promoflow.connectors.resilience import reset_breakers
+from promoflow.integration import service as connections
 from promoflow.kit.db import make_sessionmaker, transaction
 
 pytestmark = pytest.mark.slow
