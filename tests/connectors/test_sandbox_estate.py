@@ -22,7 +22,7 @@ from promoflow.connectors.ports import (
     SalesFeed,
     StoreTaskRequest,
 )
-from promoflow.connectors.sandbox.base import requests
+from promoflow.connectors.sandbox.client import requests
 from promoflow.connectors.sandbox.erp import SandboxFinance, SandboxItemMaster, change_item
 from promoflow.connectors.sandbox.pricing import SandboxPricePublisher
 from promoflow.connectors.sandbox.sales_feed import SandboxSalesFeed

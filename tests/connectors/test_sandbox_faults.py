@@ -13,7 +13,7 @@ from sandbox_support import DatabaseFactory
 from sqlalchemy.orm import Session, sessionmaker
 
 from promoflow.connectors.ports import ConnectorError, ConnectorUnavailable
-from promoflow.connectors.sandbox.base import requests
+from promoflow.connectors.sandbox.client import requests
 from promoflow.connectors.sandbox.faults import clear_faults, read_faults, set_faults
 from promoflow.connectors.sandbox.pricing import SandboxPricePublisher
 from promoflow.kit.clock import utcnow

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from promoflow.catalog.models import Item, Location
 from promoflow.connectors.ports import ConnectorError, PriceChange, PricePublisher
-from promoflow.connectors.sandbox.base import requests
+from promoflow.connectors.sandbox.client import requests
 from promoflow.connectors.sandbox.faults import set_faults
 from promoflow.connectors.sandbox.pricing import (
     SandboxPricePublisher,

@@ -27,7 +27,7 @@ from lifecycle_support import (
 
 from promoflow.allocation.inputs import load_inputs
 from promoflow.connectors.sandbox import supplier_portal
-from promoflow.connectors.sandbox.base import requests
+from promoflow.connectors.sandbox.client import requests
 from promoflow.connectors.sandbox.models import SandboxPurchaseOrder
 from promoflow.events.models import Event
 from promoflow.inventory import service as inventory_service

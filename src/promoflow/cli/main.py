@@ -9,6 +9,7 @@ from promoflow.cli import (
     db,
     deadletters,
     demo,
+    diagnostics,
     forecast,
     models,
     promotions,
@@ -31,6 +32,8 @@ app.add_typer(models.app, name="models", help="The forecasting model registry (g
 app.add_typer(forecast.app, name="forecast", help="Backtest demand forecasts on any sales file.")
 app.add_typer(recommendations.app, name="recommendations", help="Allocation and replenishment.")
 app.add_typer(connectors.app, name="connectors", help="Connectors, connections, health, syncs.")
+# `connectors diagnostics` lives in its own module, added to the connectors group here.
+connectors.app.command("diagnostics")(diagnostics.diagnostics)
 app.add_typer(deadletters.app, name="deadletters", help="Inspect, replay or discard dead letters.")
 app.add_typer(events_cli.app, name="events", help="The event catalogue and its AsyncAPI document.")
 app.command(name="demo")(demo.demo)

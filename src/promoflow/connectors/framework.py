@@ -318,6 +318,23 @@ def timed_check(probe: Any) -> ConnectionCheck:
 
 
 @dataclass(frozen=True)
+class SystemDetails:
+    """What a connector's `diagnostics.py` tells about its system, for a support ticket.
+
+    `speaks`: the API or protocol version the connector is written against (what
+    the vendor's support asks first); `details`: the system-specific settings that
+    locate a problem (a service path, a company, a project, folders and counts),
+    never a secret; `libraries`: versions of the client libraries it uses.
+    A connector class offers these through `system_details(config)`, and may
+    answer `reported_version()` by asking the system (`connectors.diagnostics`).
+    """
+
+    speaks: str
+    details: dict[str, Any] = field(default_factory=dict)
+    libraries: dict[str, str | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Discovered:
     """A connector found through the entry point group, or why it could not load."""
 

@@ -10,7 +10,10 @@
   (half-open): success closes the circuit, failure opens it again. Breakers live
   per connection per process.
 - Health: each call's outcome is recorded on `connector_health` (last success,
-  last error, recent error rate, circuit state) for the command view.
+  last error, recent error rate, circuit state) for the command view, with the
+  last `LAST_CALLS` calls themselves (operation, outcome, attempts, seconds, time,
+  error code): kept in the database, since the worker makes the calls and the
+  operator's `connectors diagnostics` runs in another process.
 
 - Pacing: with `rate_limit_per_second`, calls of this process to the connection
   are spaced at least 1/rate apart (a few lines, so no library for it). Jobs
@@ -20,11 +23,13 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from datetime import datetime
+from typing import Any, TypeVar
 
 import httpx
 import pybreaker
@@ -46,6 +51,9 @@ from promoflow.kit.logging import get_logger
 T = TypeVar("T")
 log = get_logger(__name__)
 RECENT_WINDOW = 100
+LAST_CALLS = 20  # calls kept per connection: enough for a support ticket, a small row
+CALL_ERROR_EXCERPT = 300
+_HTTP_STATUS = re.compile(r"\bHTTP (\d{3})\b")
 STATE_NAMES = {"closed": "closed", "open": "open", "half-open": "half_open"}
 
 
@@ -135,8 +143,12 @@ class Guard:
 
     def call(self, operation: str, fn: Callable[[], T]) -> T:
         """Run `fn` with retries under the circuit breaker; raise a ConnectorError on failure."""
+        started = time.perf_counter()
+        attempts = 0
 
         def attempt() -> T:
+            nonlocal attempts
+            attempts += 1
             self._pace()
             try:
                 return self._breaker.call(fn)
@@ -169,17 +181,21 @@ class Guard:
             before_sleep=before_sleep,
             reraise=True,
         )
+
+        def called(error: BaseException | None = None) -> CallRecord:
+            return CallRecord.of(operation, attempts, time.perf_counter() - started, error)
+
         try:
             result = retrying(attempt)
         except ConnectorError as error:
-            self.record(False, f"{operation}: {error.message}")
+            self.record(False, f"{operation}: {error.message}", call=called(error))
             raise
         except Exception as error:
-            self.record(False, f"{operation}: {error}")
+            self.record(False, f"{operation}: {error}", call=called(error))
             if is_retryable(error):
                 raise ConnectorUnavailable(self.name, f"{operation}: {error}") from error
             raise
-        self.record(True)
+        self.record(True, call=called())
         return result
 
     def _pace(self) -> None:
@@ -192,8 +208,11 @@ class Guard:
         if slot > now:
             self._sleep(slot - now)
 
-    def record(self, ok: bool, error: str = "") -> None:
-        """Add one call's outcome to the connection's health row (best effort)."""
+    def record(self, ok: bool, error: str = "", *, call: CallRecord | None = None) -> None:
+        """Add one call's outcome to the connection's health row (best effort).
+
+        With `call`, the call joins the connection's last calls (the oldest drops out).
+        """
         if self.sessions is None:
             return
         try:
@@ -209,6 +228,9 @@ class Guard:
                     health.last_failure_at = now
                     health.last_error = error[:2000]
                 health.circuit_state = self.circuit_state
+                if call is not None:
+                    # A new list, so the JSON column sees the change.
+                    health.last_calls = [*(health.last_calls or []), call.as_json()][-LAST_CALLS:]
         except Exception as failure:  # health must never break the call it describes
             log.warning("connector_health_not_recorded", connection=self.name, error=str(failure))
 
@@ -225,11 +247,74 @@ class Guard:
             log.warning("connector_health_not_recorded", connection=self.name, error=str(failure))
 
 
+@dataclass(frozen=True)
+class CallRecord:
+    """One guarded call as diagnostics show it: never its arguments or payload.
+
+    `error_code` is what a support engineer searches for: the system's own error
+    code when the error carries one (`code`), else the HTTP status in its message,
+    else the kind of failure (`ConnectorUnavailable`, `MalformedPayload`, ...).
+    """
+
+    operation: str
+    ok: bool
+    attempts: int
+    seconds: float
+    at: datetime
+    error_code: str | None = None
+    error: str = ""
+
+    @classmethod
+    def of(
+        cls, operation: str, attempts: int, seconds: float, error: BaseException | None
+    ) -> CallRecord:
+        if error is None:
+            return cls(operation, True, attempts, seconds, utcnow())
+        message = error.message if isinstance(error, ConnectorError) else str(error)
+        return cls(
+            operation,
+            False,
+            attempts,
+            seconds,
+            utcnow(),
+            error_code=error_code(error),
+            error=message[:CALL_ERROR_EXCERPT],
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "operation": self.operation,
+            "outcome": "ok" if self.ok else "failed",
+            "attempts": self.attempts,
+            "seconds": round(self.seconds, 3),
+            "at": self.at.isoformat(),
+            "error_code": self.error_code,
+            "error": self.error,
+        }
+
+
+def error_code(error: BaseException) -> str:
+    """The most specific code an error offers: the system's, the HTTP status, its kind."""
+    code = getattr(error, "code", None)
+    if isinstance(code, str | int) and str(code):
+        return str(code)
+    found = _HTTP_STATUS.search(getattr(error, "message", None) or str(error))
+    if found:
+        return f"HTTP {found.group(1)}"
+    return type(error).__name__
+
+
 def _health_row(session: Session, name: str) -> ConnectorHealth:
     health = session.get(ConnectorHealth, name)
     if health is None:
         health = ConnectorHealth(
-            connection=name, circuit_state="closed", last_error="", calls=0, failures=0, recent=""
+            connection=name,
+            circuit_state="closed",
+            last_error="",
+            calls=0,
+            failures=0,
+            recent="",
+            last_calls=[],
         )
         session.add(health)
     return health

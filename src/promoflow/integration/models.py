@@ -56,6 +56,9 @@ class ConnectorHealth(Base):
     # The outcomes of the latest calls, oldest first, "1" a success and "0" a failure:
     # the error rate the command view shows is over this window.
     recent: Mapped[str] = mapped_column(sa.String(100), default="")
+    # The latest calls, oldest first (operation, outcome, seconds, time, error code), at
+    # most `connectors.resilience.LAST_CALLS`: what `connectors diagnostics` shows.
+    last_calls: Mapped[JsonList]
 
     __table_args__ = (
         sa.CheckConstraint("circuit_state IN ('closed','open','half_open')", name="circuit_state"),

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from edi_support import CROSSWALK, OURS
 
+from promoflow.connectors.edi.client import DropFolders
 from promoflow.connectors.edi.connector import EdiConnector
 from promoflow.connectors.edi.documents import Malformed
 from promoflow.connectors.edi.edifact import read_edifact
-from promoflow.connectors.edi.folders import DropFolders
 from promoflow.connectors.edi.x12 import read_x12
 from promoflow.connectors.framework import ENTRY_POINT_GROUP, ConnectorConfig, ConnectorContext
 from promoflow.connectors.ports import (
@@ -266,3 +266,19 @@ def test_product_activity_goes_out_once_as_852_or_slsrpt(tmp_path: Path) -> None
     (interchange,) = read_edifact(text, Malformed("edi", text))
     assert interchange.transactions[0].kind == "SLSRPT"
     assert interchange.recipient == ("ZZ", "5412345000013")
+
+
+def test_diagnostics_count_what_waits_and_what_the_ledger_sent(tmp_path: Path) -> None:
+    """The partner's folders and our ledger as a support ticket shows them, after one 850."""
+    connector = connect(tmp_path)
+    connector.submit_purchase_order("po-key-1", ORDER)
+    connector.submit_purchase_order("po-key-1", ORDER)  # the same key: nothing new is sent
+    shutil.copy(OURS / "846-004010-inventory-advice.x12", tmp_path / "inbox" / "846.x12")
+
+    details = EdiConnector.system_details(connector.config)
+
+    assert details.speaks.startswith("ASC X12 004010")
+    assert details.details["files"] == {"inbox": 1, "outbox": 1, "archive": 0, "rejected": 0}
+    assert details.details["ledger"] == {"850": 1}
+    assert details.details["last_control_number"] == 1
+    assert details.details["partner_id"] == "ZZ:ACMESUPPLY"

@@ -8,6 +8,7 @@ from promoflow.api.auth import current_actor
 from promoflow.api.problems import problem_responses
 from promoflow.api.v1 import (
     approvals,
+    diagnostics,
     exceptions,
     governance,
     integration,
@@ -36,4 +37,5 @@ def build_router() -> APIRouter:
     router.include_router(governance.router)
     router.include_router(recommendations.router)
     router.include_router(integration.router)
+    router.include_router(diagnostics.router)
     return router

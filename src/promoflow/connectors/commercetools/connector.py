@@ -33,21 +33,19 @@ from typing import ClassVar
 from commercetools.platform import models
 
 from promoflow.connectors.framework import (
-    Capability,
-    ConfigField,
     ConnectionCheck,
     ConnectorConfig,
     ConnectorContext,
     Manifest,
     timed_check,
-    timeout_field,
 )
 from promoflow.connectors.ports import ConnectorError, PriceChange, PublicationReceipt
 from promoflow.kit.clock import utcnow
 from promoflow.kit.logging import get_logger
 
+from . import diagnostics
 from .chain import chain_wide
-from .client import CommercetoolsClient, Endpoint
+from .client import CommercetoolsClient
 from .embedded import embedded_actions
 from .journal import (
     JOURNAL_CONTAINER,
@@ -58,93 +56,27 @@ from .journal import (
     parse_receipt,
     receipt_json,
 )
+from .manifest import MANIFEST
 from .mapping import PlannedPrice, plan_prices, resolve, skus_of, variant_prices
+from .settings import CommercetoolsSettings
 from .standalone import add_standalone, delete_standalone, held_by_sku, refuse_overlaps
 
 log = get_logger(__name__)
-DEFAULT_SCOPES = (
-    "manage_products:{project} manage_key_value_documents:{project} "
-    "view_channels:{project} view_project_settings:{project} "
-    "manage_standalone_prices:{project}"
-)
 
 
 class CommercetoolsConnector:
     """Price publication to a commercetools project (PricePublisher)."""
 
-    manifest: ClassVar[Manifest] = Manifest(
-        slug="commercetools",
-        name="commercetools",
-        kind="commerce",
-        protocol="commercetools HTTP API (official Python SDK), OAuth 2 client credentials",
-        capabilities=(Capability.PRICE_PUBLICATION,),
-        config=(
-            ConfigField("project_key", description="the commercetools project key"),
-            ConfigField(
-                "api_url",
-                "url",
-                default="https://api.europe-west1.gcp.commercetools.com",
-                description="the region's API URL",
-            ),
-            ConfigField(
-                "auth_url",
-                "url",
-                default="https://auth.europe-west1.gcp.commercetools.com",
-                description="the region's auth URL (the token endpoint is /oauth/token)",
-            ),
-            ConfigField("client_id", description="API client id"),
-            ConfigField(
-                "client_secret", secret=True, description="API client secret (env: or file:)"
-            ),
-            ConfigField(
-                "scopes",
-                required=False,
-                description="space-separated scopes; default: manage_products, "
-                "manage_key_value_documents, view_channels, view_project_settings, "
-                "manage_standalone_prices (for products in Standalone price mode)",
-            ),
-            ConfigField("currency", default="EUR", description="ISO 4217 currency of prices"),
-            ConfigField(
-                "fraction_digits",
-                "integer",
-                default=2,
-                description="the currency's decimals (ISO 4217: 0 to 4)",
-                minimum=0,
-                maximum=4,
-            ),
-            ConfigField(
-                "timezone",
-                default="UTC",
-                description="IANA zone in which a promotion day starts at 00:00",
-            ),
-            ConfigField(
-                "channel_key_prefix",
-                required=False,
-                default="",
-                description="channel key = prefix + our location code",
-            ),
-            timeout_field(),
-        ),
-        description="Promotion prices as channel-scoped, dated Prices: embedded in "
-        "variants, or Standalone Prices where the product's priceMode is Standalone",
-    )
+    manifest: ClassVar[Manifest] = MANIFEST
+    system_details = staticmethod(diagnostics.system_details)
 
     def __init__(self, config: ConnectorConfig, context: ConnectorContext) -> None:
         self.system = context.name
         # When prices expire; a test sets the day the shop is in.
         self.clock: Callable[[], datetime] = utcnow
         self._config = config
-        project = str(config.get("project_key"))
-        scopes = str(config.get("scopes") or DEFAULT_SCOPES.format(project=project)).split()
-        endpoint = Endpoint(
-            project_key=project,
-            api_url=str(config.get("api_url")).rstrip("/"),
-            auth_url=str(config.get("auth_url")).rstrip("/") + "/oauth/token",
-            client_id=str(config.get("client_id")),
-            scopes=tuple(scopes),
-            secret_reference=str(config.get("client_secret")),
-            timeout_seconds=float(config.get("timeout_seconds")),
-        )
+        self.settings = CommercetoolsSettings.read(config)
+        endpoint = self.settings.endpoint()
         self.client = CommercetoolsClient(
             endpoint,
             lambda: config.secret("client_secret"),
@@ -218,10 +150,10 @@ class CommercetoolsConnector:
             self.system,
             key,
             changes,
-            currency=str(self._config.get("currency")),
-            fraction_digits=int(self._config.get("fraction_digits")),
-            timezone=str(self._config.get("timezone")),
-            channel_prefix=str(self._config.get("channel_key_prefix") or ""),
+            currency=self.settings.currency,
+            fraction_digits=self.settings.fraction_digits,
+            timezone=self.settings.timezone,
+            channel_prefix=self.settings.channel_key_prefix,
         )
         channels = self.client.channel_ids(p.channel_key for p in prices)
         missing_channels = sorted({p.channel_key for p in prices} - set(channels))

@@ -6,19 +6,18 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import ClassVar
 
-from promoflow.connectors.dynamics_bc import mapping
+from promoflow.connectors.dynamics_bc import diagnostics, mapping
 from promoflow.connectors.dynamics_bc.client import BusinessCentralClient
+from promoflow.connectors.dynamics_bc.manifest import MANIFEST
 from promoflow.connectors.dynamics_bc.oauth import ClientCredentials, ClientCredentialsAuth
 from promoflow.connectors.dynamics_bc.purchasing import FILTER_CHUNK, PurchaseOrders
+from promoflow.connectors.dynamics_bc.settings import BusinessCentralSettings
 from promoflow.connectors.framework import (
-    Capability,
-    ConfigField,
     ConnectionCheck,
     ConnectorConfig,
     ConnectorContext,
     Manifest,
     timed_check,
-    timeout_field,
 )
 from promoflow.connectors.odata import any_of, text
 from promoflow.connectors.ports import (
@@ -44,84 +43,36 @@ def _odata_time(moment: datetime) -> str:
 class BusinessCentralConnector(PurchaseOrders):
     """Items, ledger-derived positions and purchase orders of one Business Central company."""
 
-    manifest: ClassVar[Manifest] = Manifest(
-        slug="dynamics-bc",
-        name="Microsoft Dynamics 365 Business Central",
-        kind="erp",
-        protocol="OData V4 (Business Central API v2.0), OAuth 2.0 client credentials",
-        capabilities=(Capability.ITEM_MASTER, Capability.INVENTORY, Capability.PURCHASE_ORDERS),
-        config=(
-            ConfigField("base_url", "url", default="https://api.businesscentral.dynamics.com"),
-            ConfigField("tenant_id", description="Microsoft Entra tenant id or domain"),
-            ConfigField("environment", default="production"),
-            ConfigField("company_id", description="the company's id (GUID) from /companies"),
-            ConfigField("client_id", description="the app registration's application id"),
-            ConfigField("client_secret", secret=True, description="env:NAME or file:PATH"),
-            ConfigField(
-                "token_url",
-                "url",
-                required=False,
-                description="defaults to login.microsoftonline.com/{tenant_id}/oauth2/v2.0/token",
-            ),
-            ConfigField("scope", default="https://api.businesscentral.dynamics.com/.default"),
-            ConfigField(
-                "ledger_api",
-                default="microsoft/analytics/v1.0",
-                description="API route whose itemLedgerEntries carry locationCode",
-            ),
-            ConfigField(
-                "purchase_unit",
-                required=False,
-                default="",
-                description="unit code lines are ordered in (e.g. BOX); blank: each item's "
-                "base unit, the unit promoflow counts in",
-            ),
-            ConfigField(
-                "units_api",
-                required=False,
-                default="",
-                description="API route of a page publishing itemUnitsOfMeasure (table 5404: "
-                "itemNo, code, qtyPerUnitOfMeasure); needed for purchase_unit and for "
-                "acknowledged lines in a unit other than the base unit",
-            ),
-            ConfigField("page_size", "integer", default=500, minimum=1, maximum=20000),
-            timeout_field(),
-        ),
-        description="Item master, inventory positions summed from item ledger entries, "
-        "purchase orders created with their lines in one request.",
-    )
+    manifest: ClassVar[Manifest] = MANIFEST
+    system_details = staticmethod(diagnostics.system_details)
 
     def __init__(self, config: ConnectorConfig, context: ConnectorContext) -> None:
         self.config = config
         self.system = context.name
-        page_size = int(config.get("page_size"))
-        self.purchase_unit = str(config.get("purchase_unit") or "").strip()
-        self.units_api = str(config.get("units_api") or "").strip()
-        tenant = str(config.get("tenant_id"))
-        token_url = config.get("token_url") or (
-            f"https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
-        )
+        read = BusinessCentralSettings.read(config)
+        self.purchase_unit = read.purchase_unit
+        self.units_api = read.units_api
         self.auth = ClientCredentialsAuth(
             self.system,
             ClientCredentials(
-                token_url=token_url,
-                client_id=str(config.get("client_id")),
-                scope=str(config.get("scope")),
+                token_url=read.token_url,
+                client_id=read.client_id,
+                scope=read.scope,
                 resolve_secret=lambda: config.secret("client_secret"),
             ),
         )
         self.client = BusinessCentralClient(
             self.system,
             context.guard,
-            base_url=str(config.get("base_url")),
-            tenant_id=tenant,
-            environment=str(config.get("environment")),
-            company_id=str(config.get("company_id")),
-            ledger_api=str(config.get("ledger_api")),
+            base_url=read.base_url,
+            tenant_id=read.tenant_id,
+            environment=read.environment,
+            company_id=read.company_id,
+            ledger_api=read.ledger_api,
             auth=self.auth,
-            page_size=page_size,
+            page_size=read.page_size,
             outbound=config.policy,
-            timeout=float(config.get("timeout_seconds")),
+            timeout=read.timeout_seconds,
             transport=context.extras.get("transport"),
         )
 

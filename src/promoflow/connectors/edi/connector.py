@@ -21,16 +21,17 @@ import hashlib
 import re
 import threading
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
+from promoflow.connectors.edi import diagnostics
 from promoflow.connectors.edi import edifact_mapping as efm
 from promoflow.connectors.edi import mapping as x12m
+from promoflow.connectors.edi.client import DropFolders, InboundFile
 from promoflow.connectors.edi.documents import Interchange, Malformed, Transaction
 from promoflow.connectors.edi.edifact import EdifactEnvelope, read_edifact, write_edifact
-from promoflow.connectors.edi.folders import DropFolders, InboundFile
 from promoflow.connectors.edi.items import Crosswalk
-from promoflow.connectors.edi.manifest import MANIFEST, check_partner
+from promoflow.connectors.edi.manifest import MANIFEST
+from promoflow.connectors.edi.settings import EdiSettings, check_partner
 from promoflow.connectors.edi.x12 import X12Envelope, clean, read_x12, write_x12
 from promoflow.connectors.framework import (
     ConnectionCheck,
@@ -64,19 +65,17 @@ class EdiConnector:
     """A trading partner over EDI: PurchaseOrderSystem and SupplierCollaboration."""
 
     manifest: ClassVar[Manifest] = MANIFEST
+    system_details = staticmethod(diagnostics.system_details)
 
     def __init__(self, config: ConnectorConfig, context: ConnectorContext) -> None:
         self.config = config
         self.system = context.name
-        folders = {
-            n: Path(str(config.get(n))) for n in ("inbox", "outbox", "archive", "rejected", "state")
-        }
-        self.folders = DropFolders(self.system, context.guard, folders)
-        crosswalk_path = config.get("item_crosswalk")
-        self.crosswalk = Crosswalk.load(Path(crosswalk_path)) if crosswalk_path else Crosswalk()
-        self.supplier_code = str(config.get("supplier_code"))
-        self.ours = (str(config.get("our_qualifier")), str(config.get("our_id")))
-        self.partner = (str(config.get("partner_qualifier")), str(config.get("partner_id")))
+        self.settings = read = EdiSettings.read(config)
+        self.folders = DropFolders(self.system, context.guard, read.folders)
+        self.crosswalk = Crosswalk.load(read.item_crosswalk) if read.item_crosswalk else Crosswalk()
+        self.supplier_code = read.supplier_code
+        self.ours = read.ours
+        self.partner = read.partner
         self._lock = threading.Lock()
         self._returned: dict[str, set[int]] = {}  # file -> indexes of transactions returned
         self._contents: dict[str, int] = {}  # file -> number of transactions in it
@@ -143,10 +142,8 @@ class EdiConnector:
         return done
 
     def _mapping(self, malformed: Malformed) -> x12m.Mapping:
-        codes = frozenset(
-            c.strip() for c in str(self.config.get("cost_price_codes")).split(",") if c.strip()
-        )
-        currency = str(self.config.get("currency"))
+        codes = frozenset(self.settings.cost_price_codes)
+        currency = self.settings.currency
         return x12m.Mapping(self.supplier_code, currency, codes, self.crosswalk, malformed)
 
     def _read(
@@ -325,14 +322,14 @@ class EdiConnector:
         return X12Envelope(
             self.ours,
             self.partner,
-            str(self.config.get("gs_our_code") or self.ours[1]),
-            str(self.config.get("gs_partner_code") or self.partner[1]),
+            self.settings.gs_our_code,
+            self.settings.gs_partner_code,
             control,
             usage="T" if self._test() else "P",
         )
 
     def _test(self) -> bool:
-        return str(self.config.get("usage")) == "T"
+        return self.settings.usage == "T"
 
     def _own_supplier(self, supplier_code: str) -> None:
         if supplier_code != self.supplier_code:

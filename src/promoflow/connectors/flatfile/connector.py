@@ -26,8 +26,6 @@ from typing import Any, ClassVar
 import polars as pl
 
 from promoflow.connectors.framework import (
-    Capability,
-    ConfigField,
     ConnectionCheck,
     ConnectorConfig,
     ConnectorContext,
@@ -42,56 +40,31 @@ from promoflow.connectors.ports import (
     PublicationReceipt,
     SalesRecord,
 )
-from promoflow.kit.errors import InvalidInput
 
-from . import mapping
+from . import diagnostics, mapping
 from .client import DropFolder
+from .manifest import MANIFEST
 from .schema import ITEMS, POSITIONS, SALES, FileKind
+from .settings import FlatFileSettings
 
 
 class FlatFileConnector:
     """A drop folder: items, positions and sales in; promotion prices out."""
 
-    manifest: ClassVar[Manifest] = Manifest(
-        slug="flatfile",
-        name="Flat files (CSV / Parquet drop folder)",
-        kind="files",
-        protocol="CSV (RFC 4180) and Parquet files in inbox/, outbox/, archive/, rejected/",
-        capabilities=(
-            Capability.ITEM_MASTER,
-            Capability.INVENTORY,
-            Capability.SALES_FEED,
-            Capability.PRICE_PUBLICATION,
-        ),
-        config=(
-            ConfigField("root", "path", description="the drop folder holding the four folders"),
-            ConfigField("encoding", default="utf-8", description="text encoding of CSV files"),
-            ConfigField("delimiter", default=",", description="CSV field separator"),
-            ConfigField(
-                "page_size",
-                "integer",
-                default=5000,
-                description="records per page",
-                minimum=1,
-                maximum=100_000,
-            ),
-        ),
-        description="Items, inventory positions, sales and regular prices in; promo prices out",
-    )
+    manifest: ClassVar[Manifest] = MANIFEST
+    system_details = staticmethod(diagnostics.system_details)
 
     def __init__(self, config: ConnectorConfig, context: ConnectorContext) -> None:
         self.system = context.name
         self._taken: list[Path] = []
-        delimiter = str(config.get("delimiter"))
-        if len(delimiter) != 1:
-            raise InvalidInput("config.delimiter", delimiter, "must be one character")
-        self.page_size = max(1, int(config.get("page_size")))
+        read = FlatFileSettings.read(config)
+        self.page_size = read.page_size
         self.folder = DropFolder(
-            Path(str(config.get("root"))),
+            read.root,
             system=self.system,
             guard=context.guard,
-            encoding=str(config.get("encoding")),
-            delimiter=delimiter,
+            encoding=read.encoding,
+            delimiter=read.delimiter,
         )
 
     def check_connection(self) -> ConnectionCheck:

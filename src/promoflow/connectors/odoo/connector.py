@@ -7,14 +7,13 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from promoflow.connectors.framework import (
-    Capability,
     ConnectionCheck,
     ConnectorConfig,
     ConnectorContext,
     Manifest,
     timed_check,
 )
-from promoflow.connectors.odoo import mapping, purchasing, reading, settings
+from promoflow.connectors.odoo import diagnostics, mapping, purchasing, reading
 from promoflow.connectors.odoo.client import (
     USER_AGENT,
     Json2Api,
@@ -22,7 +21,9 @@ from promoflow.connectors.odoo.client import (
     OdooApi,
     OdooClient,
 )
+from promoflow.connectors.odoo.manifest import MANIFEST
 from promoflow.connectors.odoo.reading import ANY_ACTIVE, CHUNK, pages
+from promoflow.connectors.odoo.settings import OdooSettings
 from promoflow.connectors.ports import (
     ItemRecord,
     PositionRecord,
@@ -41,50 +42,40 @@ QUANT_FIELDS = ["product_id", "location_id", "quantity", "reserved_quantity"]
 class OdooConnector:
     """Products with an internal reference, quants of the mapped locations, and RFQs."""
 
-    manifest: ClassVar[Manifest] = Manifest(
-        slug="odoo",
-        name="Odoo",
-        kind="erp",
-        protocol="Odoo external API: JSON-2 (/json/2, bearer API key) or JSON-RPC (/jsonrpc)",
-        capabilities=(Capability.ITEM_MASTER, Capability.INVENTORY, Capability.PURCHASE_ORDERS),
-        config=settings.FIELDS,
-        description="Products (product.product by write_date), on hand and reserved "
-        "(stock.quant) summed per product and mapped location, purchase orders created "
-        "once per number as RFQs and acknowledged by their state.",
-    )
+    manifest: ClassVar[Manifest] = MANIFEST
+    system_details = staticmethod(diagnostics.system_details)
 
     def __init__(self, config: ConnectorConfig, context: ConnectorContext) -> None:
         self.config = config
         self.system = context.name
-        self.protocol = settings.protocol(config)
-        self.location_map = settings.location_map(str(config.get("location_map")))
+        read = OdooSettings.read(config)
+        self.protocol = read.protocol
+        self.location_map = read.location_map
         http = config.http_client(
             self.system,
-            timeout=float(config.get("timeout_seconds")),
+            timeout=read.timeout_seconds,
             transport=context.extras.get("transport"),
             headers={"Accept": "application/json", "User-Agent": USER_AGENT},
         )
-        base_url = str(config.get("base_url"))
-        database = str(config.get("database") or "").strip() or None
 
         def api_key() -> str:
             return config.secret("api_key")
 
         api: OdooApi
         if self.protocol == "json2":
-            api = Json2Api(self.system, http, base_url=base_url, database=database, api_key=api_key)
+            api = Json2Api(
+                self.system, http, base_url=read.base_url, database=read.database, api_key=api_key
+            )
         else:
             api = JsonRpcApi(
                 self.system,
                 http,
-                base_url=base_url,
-                database=str(database),
-                username=str(config.get("username")).strip(),
+                base_url=read.base_url,
+                database=str(read.database),
+                username=read.username,
                 api_key=api_key,
             )
-        self.client = OdooClient(
-            self.system, context.guard, api, page_size=int(config.get("page_size"))
-        )
+        self.client = OdooClient(self.system, context.guard, api, page_size=read.page_size)
 
     def __repr__(self) -> str:
         return f"OdooConnector({self.system!r}, {self.config!r})"
@@ -101,6 +92,10 @@ class OdooConnector:
             return f"Odoo {version} answers over {self.protocol}; product.product is readable"
 
         return timed_check(probe)
+
+    def reported_version(self) -> str:
+        """The version the server reports (`/web/version`, or `common.version` over JSON-RPC)."""
+        return self.client.guarded("version", self.client.api.version)
 
     # ItemMaster / ItemStream
 

@@ -1,6 +1,12 @@
-"""The Odoo connection's settings: protocol choice, location map, page size."""
+"""The Odoo connection's settings: protocol choice, location map, page size.
+
+`OdooSettings.read(config)` is the one typed reading of them; the connector and
+its diagnostics take their values from it.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from promoflow.connectors.framework import ConfigField, ConnectorConfig, timeout_field
 from promoflow.kit.errors import InvalidInput
@@ -67,3 +73,28 @@ def location_map(text: str) -> dict[str, str]:
     if not mapped:
         raise InvalidInput("config.location_map", text, "map at least one Odoo location")
     return mapped
+
+
+@dataclass(frozen=True)
+class OdooSettings:
+    """One connection's settings, checked and typed (the API key stays a reference)."""
+
+    base_url: str
+    protocol: str
+    database: str | None
+    username: str
+    location_map: dict[str, str]
+    page_size: int
+    timeout_seconds: float
+
+    @classmethod
+    def read(cls, config: ConnectorConfig) -> OdooSettings:
+        return cls(
+            base_url=str(config.get("base_url")),
+            protocol=protocol(config),
+            database=str(config.get("database") or "").strip() or None,
+            username=str(config.get("username") or "").strip(),
+            location_map=location_map(str(config.get("location_map"))),
+            page_size=int(config.get("page_size")),
+            timeout_seconds=float(config.get("timeout_seconds")),
+        )

@@ -7,17 +7,14 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from promoflow.connectors.framework import (
-    Capability,
-    ConfigField,
     ConnectionCheck,
     ConnectorConfig,
     ConnectorContext,
     Manifest,
     timed_check,
-    timeout_field,
 )
 from promoflow.connectors.odata import text
-from promoflow.connectors.oracle_fusion import mapping
+from promoflow.connectors.oracle_fusion import diagnostics, mapping
 from promoflow.connectors.oracle_fusion.client import (
     ACTION_TYPE,
     OracleFusionClient,
@@ -25,6 +22,8 @@ from promoflow.connectors.oracle_fusion.client import (
     any_of,
     quoted,
 )
+from promoflow.connectors.oracle_fusion.manifest import MANIFEST
+from promoflow.connectors.oracle_fusion.settings import OracleFusionSettings
 from promoflow.connectors.ports import (
     ConnectorError,
     ItemRecord,
@@ -46,50 +45,28 @@ log = get_logger(__name__)
 FILTER_CHUNK = 40
 ITEM_FIELDS = "ItemId,ItemNumber,ItemDescription,ItemStatusValue,ItemClass,OrganizationCode"
 ONHAND_FIELDS = "ItemNumber,OrganizationCode,SubinventoryCode,PrimaryQuantity,PrimaryUOMCode"
-# The most rows Fusion's REST framework serves in one page (a `limit` of 500 or
-# more is answered with 499 rows and `hasMore`).
-MAX_LIMIT = 499
 PO_FIELDS = "POHeaderId,OrderNumber,StatusCode,LastUpdateDate;lines:Item,Quantity,StatusCode"
 
 
 class OracleFusionConnector:
     """Items of the item master organization, on-hand per inventory organization, and POs."""
 
-    manifest: ClassVar[Manifest] = Manifest(
-        slug="oracle-fusion",
-        name="Oracle Fusion Cloud SCM",
-        kind="erp",
-        protocol="Oracle REST (fscmRestApi 11.13.18.05), HTTP basic auth",
-        capabilities=(Capability.ITEM_MASTER, Capability.INVENTORY, Capability.PURCHASE_ORDERS),
-        config=(
-            ConfigField("base_url", "url", description="https://<pod>.fa.<region>.oraclecloud.com"),
-            ConfigField("username"),
-            ConfigField("password", secret=True, description="env:NAME or file:PATH"),
-            ConfigField("item_organization", description="the item master organization code"),
-            ConfigField("procurement_bu", description="procurement business unit of new POs"),
-            ConfigField("buyer", description="buyer of new POs, as Oracle names the person"),
-            ConfigField("supplier_site", description="supplier site of new POs"),
-            # Fusion serves at most 499 rows a page, whatever `limit` asks for.
-            ConfigField("page_size", "integer", default=200, minimum=1, maximum=MAX_LIMIT),
-            timeout_field(),
-        ),
-        description="Items (itemsV2), on-hand (inventoryOnhandBalances) summed per item and "
-        "inventory organization, purchase orders created as drafts and submitted.",
-    )
+    manifest: ClassVar[Manifest] = MANIFEST
+    system_details = staticmethod(diagnostics.system_details)
 
     def __init__(self, config: ConnectorConfig, context: ConnectorContext) -> None:
         self.config = config
         self.system = context.name
-        page_size = int(config.get("page_size"))
-        self.item_organization = str(config.get("item_organization"))
+        self.settings = read = OracleFusionSettings.read(config)
+        self.item_organization = read.item_organization
         self.client = OracleFusionClient(
             self.system,
             context.guard,
-            base_url=str(config.get("base_url")),
-            auth=SecretBasicAuth(str(config.get("username")), lambda: config.secret("password")),
-            page_size=page_size,
+            base_url=read.base_url,
+            auth=SecretBasicAuth(read.username, lambda: config.secret("password")),
+            page_size=read.page_size,
             outbound=config.policy,
-            timeout=float(config.get("timeout_seconds")),
+            timeout=read.timeout_seconds,
             transport=context.extras.get("transport"),
         )
 
@@ -219,9 +196,9 @@ class OracleFusionConnector:
         if draft is None:
             body = mapping.draft_purchase_order(
                 order,
-                procurement_bu=str(self.config.get("procurement_bu")),
-                buyer=str(self.config.get("buyer")),
-                supplier_site=str(self.config.get("supplier_site")),
+                procurement_bu=self.settings.procurement_bu,
+                buyer=self.settings.buyer,
+                supplier_site=self.settings.supplier_site,
             )
             draft = self.client.post("create_purchase_order", "draftPurchaseOrders", body)
         self._submit_draft(key, draft)

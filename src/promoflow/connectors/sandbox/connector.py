@@ -11,12 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
-from decimal import Decimal
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from promoflow.connectors.framework import (
-    Capability,
-    ConfigField,
     ConnectionCheck,
     ConnectorConfig,
     ConnectorContext,
@@ -24,33 +21,19 @@ from promoflow.connectors.framework import (
     timed_check,
 )
 from promoflow.connectors.ports import ItemRecord, PositionRecord
-from promoflow.connectors.sandbox import repository
+from promoflow.connectors.sandbox import diagnostics, repository
 from promoflow.connectors.sandbox.erp import SandboxItemMaster
-from promoflow.connectors.sandbox.wms import SandboxWms, _record
+from promoflow.connectors.sandbox.manifest import MANIFEST
+from promoflow.connectors.sandbox.mapping import item_record, position_record
+from promoflow.connectors.sandbox.settings import SandboxSettings
+from promoflow.connectors.sandbox.wms import SandboxWms
 
 
 class SandboxConnector:
     """The simulated WMS and ERP of the sandbox estate."""
 
-    manifest: ClassVar[Manifest] = Manifest(
-        slug="sandbox",
-        name="Sandbox estate",
-        kind="sandbox",
-        protocol="in-database simulation",
-        capabilities=(Capability.INVENTORY, Capability.ITEM_MASTER),
-        config=(
-            ConfigField(
-                "page_size",
-                "integer",
-                required=False,
-                default=5000,
-                description="Positions per page when streaming stock.",
-                minimum=1,
-                maximum=100_000,
-            ),
-        ),
-        description="The seeded retailer's simulated systems; no credentials needed.",
-    )
+    manifest: ClassVar[Manifest] = MANIFEST
+    system_details = staticmethod(diagnostics.system_details)
 
     def __init__(self, config: ConnectorConfig, context: ConnectorContext) -> None:
         if context.sessions is None:
@@ -58,7 +41,7 @@ class SandboxConnector:
         self.system = context.name
         self._context = context
         self._sessions = context.sessions
-        self._page_size = int(config.get("page_size"))
+        self._page_size = SandboxSettings.read(config).page_size
         self._wms = SandboxWms(context.sessions)
         self._erp = SandboxItemMaster(context.sessions)
 
@@ -85,7 +68,7 @@ class SandboxConnector:
             def page(start: tuple[str, str] = after) -> list[PositionRecord]:
                 with self._sessions() as session:
                     rows = repository.stock_page(session, start, self._page_size, location_codes)
-                    return [_record(row) for row in rows]
+                    return [position_record(row) for row in rows]
 
             rows = self._context.guard.call("stream_positions", page)
             if not rows:
@@ -99,21 +82,4 @@ class SandboxConnector:
     def stream_items(self, since: datetime | None) -> Iterator[Sequence[ItemRecord]]:
         records = self.changed_items(since)
         for start in range(0, len(records), self._page_size):
-            yield [_item(r, self.system) for r in records[start : start + self._page_size]]
-
-
-def _item(record: dict[str, Any], source: str) -> ItemRecord:
-    return ItemRecord(
-        sku=str(record["sku"]),
-        name=str(record["name"]),
-        status=str(record["status"]),
-        department=str(record.get("department") or ""),
-        category=str(record.get("category") or ""),
-        subcategory=str(record.get("subcategory") or ""),
-        brand=str(record.get("brand") or ""),
-        unit_cost=Decimal(str(record["unit_cost"])),
-        regular_price=Decimal(str(record["regular_price"])),
-        case_pack=int(record["case_pack"]),
-        supplier_code=record.get("supplier_code"),
-        source=source,
-    )
+            yield [item_record(r, self.system) for r in records[start : start + self._page_size]]

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from promoflow.catalog.models import Item
 from promoflow.connectors.sandbox import repository
-from promoflow.connectors.sandbox.base import Rejected, SandboxSystem
+from promoflow.connectors.sandbox.client import Rejected, SandboxSystem
 from promoflow.connectors.sandbox.models import SandboxFinancePosting, SandboxItemChange
 from promoflow.kit.clock import utcnow
 from promoflow.kit.db import transaction

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from promoflow.connectors.ports import PriceChange, PublicationReceipt
 from promoflow.connectors.sandbox import repository
-from promoflow.connectors.sandbox.base import Rejected, SandboxSystem
+from promoflow.connectors.sandbox.client import Rejected, SandboxSystem
 from promoflow.kit.clock import utcnow
 from promoflow.kit.db import transaction
 

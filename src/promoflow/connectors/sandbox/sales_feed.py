@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from promoflow.connectors.ports import SalesRecord
 from promoflow.connectors.sandbox import repository
-from promoflow.connectors.sandbox.base import Rejected, SandboxSystem
+from promoflow.connectors.sandbox.client import Rejected, SandboxSystem
 from promoflow.scenario import demand
 from promoflow.scenario import repository as scenario_repository
 

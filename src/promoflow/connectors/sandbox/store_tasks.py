@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from promoflow.connectors.ports import PublicationReceipt, StoreTaskRequest
 from promoflow.connectors.sandbox import repository
-from promoflow.connectors.sandbox.base import Rejected, SandboxSystem
+from promoflow.connectors.sandbox.client import Rejected, SandboxSystem
 from promoflow.connectors.sandbox.models import SandboxStoreTask
 from promoflow.kit.clock import utcnow
 from promoflow.kit.db import transaction

@@ -16,7 +16,7 @@ from promoflow.connectors.ports import (
     PurchaseOrderRequest,
 )
 from promoflow.connectors.sandbox import repository
-from promoflow.connectors.sandbox.base import Rejected, SandboxSystem
+from promoflow.connectors.sandbox.client import Rejected, SandboxSystem
 from promoflow.connectors.sandbox.faults import as_utc
 from promoflow.connectors.sandbox.models import SandboxPurchaseOrder, SandboxSupplierBehaviour
 from promoflow.kit.clock import utcnow

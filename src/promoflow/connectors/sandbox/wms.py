@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from promoflow.connectors.ports import PositionRecord
 from promoflow.connectors.sandbox import repository
-from promoflow.connectors.sandbox.base import Rejected, SandboxSystem
-from promoflow.connectors.sandbox.faults import as_utc
+from promoflow.connectors.sandbox.client import Rejected, SandboxSystem
+from promoflow.connectors.sandbox.mapping import position_record
 from promoflow.connectors.sandbox.models import SandboxStock
 from promoflow.kit.clock import utcnow
 from promoflow.kit.db import transaction
@@ -17,19 +17,6 @@ from promoflow.kit.errors import InvalidInput
 
 SYSTEM = "sandbox-wms"
 IN_CHUNK = 400
-
-
-def _record(row: SandboxStock) -> PositionRecord:
-    return PositionRecord(
-        sku=row.sku,
-        location_code=row.location_code,
-        on_hand=row.on_hand,
-        on_order=row.on_order,
-        in_transit=row.in_transit,
-        allocated=row.allocated,
-        as_of=as_utc(row.updated_at),
-        source=SYSTEM,
-    )
 
 
 def request_key(skus: list[str], location_codes: list[str]) -> str:
@@ -56,7 +43,7 @@ class SandboxWms(SandboxSystem):
                     rows = repository.stock_rows(
                         session, sku_list[i : i + IN_CHUNK], code_list[j : j + IN_CHUNK]
                     )
-                    found.extend(_record(row) for row in rows)
+                    found.extend(position_record(row) for row in rows)
             self.record(session, "fetch_positions", key, "applied", f"{len(found)} positions")
             return found
 
@@ -78,7 +65,7 @@ class SandboxWms(SandboxSystem):
             )
             if self.first_receipt(session, "transfer_stock", key) is not None:
                 self.record(session, "transfer_stock", key, "duplicate")
-                return [_record(_stock_row(session, sku, code)) for sku, code in touched]
+                return [position_record(_stock_row(session, sku, code)) for sku, code in touched]
             leaving: dict[tuple[str, str], float] = {}
             for index, (sku, source, target, units) in enumerate(transfers):
                 if units <= 0 or source == target:
@@ -113,7 +100,7 @@ class SandboxWms(SandboxSystem):
                 "applied",
                 f"{len(transfers)} lines, {moved:g} units",
             )
-            return [_record(_stock_row(session, sku, code)) for sku, code in touched]
+            return [position_record(_stock_row(session, sku, code)) for sku, code in touched]
 
         return self.call("transfer_stock", key, apply)
 
@@ -152,7 +139,7 @@ def receive_stock(
         row.on_hand += quantity
         row.updated_at = utcnow()
         session.flush()
-        return _record(row)
+        return position_record(row)
 
 
 def set_stock(
@@ -182,4 +169,4 @@ def set_stock(
                 setattr(row, name, float(value))
         row.updated_at = utcnow()
         session.flush()
-        return _record(row)
+        return position_record(row)

@@ -31,6 +31,11 @@ from promoflow.connectors.sap.batch import BatchRequest, BatchResponse, decode_b
 from promoflow.connectors.sap.mapping import Page, collection_page
 from promoflow.connectors.vendor_errors import describe
 
+# The SAP API Business Hub services the connector calls (OData V2, under base_url).
+PRODUCTS = "API_PRODUCT_SRV"
+STOCK = "API_MATERIAL_STOCK_SRV"
+PURCHASE_ORDERS = "API_PURCHASEORDER_PROCESS_SRV"
+SERVICES = (PRODUCTS, STOCK, PURCHASE_ORDERS)
 CSRF_HEADER = "X-CSRF-Token"
 JSON = {"Accept": "application/json"}
 

@@ -14,19 +14,16 @@ import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import httpx
 
 from promoflow.connectors.framework import (
-    Capability,
-    ConfigField,
     ConnectionCheck,
     ConnectorConfig,
     ConnectorContext,
     Manifest,
     timed_check,
-    timeout_field,
 )
 from promoflow.connectors.odata import any_of, literal
 from promoflow.connectors.ports import (
@@ -38,25 +35,23 @@ from promoflow.connectors.ports import (
     PurchaseOrderRequest,
     item_change,
 )
+from promoflow.connectors.sap import diagnostics
 from promoflow.connectors.sap.batch import BatchRequest
-from promoflow.connectors.sap.client import ODataService, Query
+from promoflow.connectors.sap.client import PRODUCTS, PURCHASE_ORDERS, STOCK, ODataService, Query
+from promoflow.connectors.sap.manifest import MANIFEST
 from promoflow.connectors.sap.mapping import (
-    PlantLocations,
     PurchasingSettings,
-    StockTypes,
     acknowledgement,
     collection_page,
     item_record,
     purchase_order_payload,
 )
-from promoflow.connectors.sap.status import DEFAULT_BLOCKING, StatusRule, blocking_statuses
+from promoflow.connectors.sap.settings import SapSettings
+from promoflow.connectors.sap.status import StatusRule
 from promoflow.connectors.sap.stock import StockReader
 from promoflow.kit.clock import utcnow
 from promoflow.kit.errors import InvalidInput
 
-PRODUCTS = "API_PRODUCT_SRV"
-STOCK = "API_MATERIAL_STOCK_SRV"
-PURCHASE_ORDERS = "API_PURCHASEORDER_PROCESS_SRV"
 NUMBERS_PER_PART = 20
 PRODUCT_FIELDS = (
     "Product",
@@ -71,73 +66,22 @@ PRODUCT_FIELDS = (
     "LastChangeDateTime",
 )
 
-MANIFEST = Manifest(
-    slug="sap-s4hana",
-    name="SAP S/4HANA",
-    kind="erp",
-    protocol="OData V2 (SAP Gateway)",
-    capabilities=(Capability.ITEM_MASTER, Capability.INVENTORY, Capability.PURCHASE_ORDERS),
-    config=(
-        ConfigField(
-            "base_url", "url", description="OData root, e.g. https://host/sap/opu/odata/sap"
-        ),
-        ConfigField("user", description="communication user (basic authentication)"),
-        ConfigField("password", secret=True, description="env:NAME or file:/path"),
-        ConfigField("sap_client", required=False, description="sap-client, e.g. 100"),
-        ConfigField(
-            "plant_locations",
-            description="which plant is which of our locations: 1010=DC01, 1020/0001=ST002",
-        ),
-        ConfigField("on_hand_stock_types", default="01", description="InventoryStockType list"),
-        ConfigField("in_transit_stock_types", required=False, default=""),
-        ConfigField("language", default="EN", description="language of product descriptions"),
-        ConfigField("valuation_area", required=False, default="", description="cost from here"),
-        ConfigField(
-            "page_size",
-            "integer",
-            default=1000,
-            description="$top; 0 = server paging",
-            minimum=0,
-            maximum=10000,
-        ),
-        ConfigField("company_code", required=False, default=""),
-        ConfigField("purchasing_organization", required=False, default=""),
-        ConfigField("purchasing_group", required=False, default=""),
-        ConfigField("order_type", default="NB", description="purchase order type"),
-        ConfigField(
-            "sales_blocking_statuses",
-            required=False,
-            default=DEFAULT_BLOCKING,
-            description="CrossPlantStatus codes that make an item inactive from their validity "
-            "date (01: blocked for procurement/warehouse); other statuses leave it active",
-        ),
-        timeout_field(),
-    ),
-    description="Item master, stock and purchase orders from SAP S/4HANA's OData V2 APIs",
-)
-
-
-def _codes(setting: Any) -> frozenset[str]:
-    return frozenset(code.strip() for code in str(setting or "").split(",") if code.strip())
-
 
 class SapS4HanaConnector:
     """One S/4HANA system: ItemMaster, ItemStream, InventorySource, PositionStream, POs."""
 
     manifest: ClassVar[Manifest] = MANIFEST
+    system_details = staticmethod(diagnostics.system_details)
 
     def __init__(self, config: ConnectorConfig, context: ConnectorContext) -> None:
         self.config = config
         self.context = context
         self.system = context.name
-        self.plants = PlantLocations(str(config.get("plant_locations")))
-        self.stock_types = StockTypes(
-            _codes(config.get("on_hand_stock_types")), _codes(config.get("in_transit_stock_types"))
-        )
-        self.page_size = int(config.get("page_size"))
-        self.blocking = blocking_statuses(config.get("sales_blocking_statuses"))
-        if self.page_size < 0:
-            raise InvalidInput("config.page_size", self.page_size, "must be 0 or more")
+        self.settings = read = SapSettings.read(config)
+        self.plants = read.plants
+        self.stock_types = read.stock_types
+        self.page_size = read.page_size
+        self.blocking = read.blocking
         self._http: httpx.Client | None = None
         self._services: dict[str, ODataService] = {}
 
@@ -146,15 +90,15 @@ class SapS4HanaConnector:
 
     def _service(self, name: str) -> ODataService:
         if self._http is None:
-            params = {"sap-client": str(self.config.get("sap_client"))}
+            read = self.settings
             # The password is resolved here, when the first call needs it, and lives
             # only inside httpx's auth object (never in logs, repr or errors).
             self._http = self.config.http_client(
                 self.system,
-                base_url=str(self.config.get("base_url")).rstrip("/") + "/",
-                auth=httpx.BasicAuth(str(self.config.get("user")), self.config.secret("password")),
-                params=params if self.config.get("sap_client") else None,
-                timeout=float(self.config.get("timeout_seconds")),
+                base_url=read.base_url,
+                auth=httpx.BasicAuth(read.user, self.config.secret("password")),
+                params={"sap-client": read.sap_client} if read.sap_client else None,
+                timeout=read.timeout_seconds,
             )
         if name not in self._services:
             self._services[name] = ODataService(
@@ -195,8 +139,8 @@ class SapS4HanaConnector:
             expand=("to_Description", "to_Valuation"),
             orderby=("Product",),
         )
-        language = str(self.config.get("language"))
-        area = str(self.config.get("valuation_area") or "")
+        language = self.settings.language
+        area = self.settings.valuation_area
         for page in self._service(PRODUCTS).read_pages("read products", query):
             rule = StatusRule(self.blocking, utcnow().date())
             yield [item_record(self.system, row, language, area, rule=rule) for row in page.rows]
@@ -223,13 +167,16 @@ class SapS4HanaConnector:
     # purchase_orders ---------------------------------------------------------------
 
     def _purchasing(self) -> PurchasingSettings:
-        values = {}
-        for name in ("company_code", "purchasing_organization", "purchasing_group"):
-            value = str(self.config.get(name) or "")
+        read = self.settings
+        values = {
+            "company_code": read.company_code,
+            "purchasing_organization": read.purchasing_organization,
+            "purchasing_group": read.purchasing_group,
+        }
+        for name, value in values.items():
             if not value:
                 raise InvalidInput(f"config.{name}", value, "is needed to create purchase orders")
-            values[name] = value
-        return PurchasingSettings(order_type=str(self.config.get("order_type")), **values)
+        return PurchasingSettings(order_type=read.order_type, **values)
 
     def submit_purchase_order(self, key: str, order: PurchaseOrderRequest) -> str:
         """Create the PO once per key (its reference is a hash of the key); SAP's number."""

@@ -1,4 +1,9 @@
-"""What every sandbox system shares: its own transactions, faults, a request log, receipts.
+"""The sandbox's client: what every sandbox system shares, its own transactions, faults,
+a request log and receipts.
+
+The sandbox estate lives in promoflow's database, so there is no protocol to speak:
+this base, which gives each simulated system the behaviour of a remote one, plays
+the part a protocol client plays for the real connectors.
 
 A sandbox system behaves like something on the other side of a network: each
 call runs in its own short transaction on the sessionmaker it was built with

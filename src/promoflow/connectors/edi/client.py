@@ -1,4 +1,9 @@
-"""The drop-folder transport of one trading partner, and the state kept beside it.
+"""The EDI connector's client: the drop-folder transport of one trading partner, and the
+state kept beside it.
+
+EDI has no API to call: exchanging files in agreed folders is the protocol, so this
+transport plays the part the HTTP client plays for the other connectors, every
+operation under the connection's Guard.
 
 Partners (or their VAN/AS2 gateway — we speak no AS2 ourselves) put interchanges
 in `inbox/` and pick ours up from `outbox/`. Every write is a temporary dot-file
