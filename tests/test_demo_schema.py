@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 from db_support import BACKEND, fresh_database
@@ -32,7 +33,13 @@ pytestmark = pytest.mark.postgres
 
 PRODUCTION = set(metadata.tables)
 DEMO = set(demo_metadata.tables)
-CORE_HEAD = "0007_outbound_claims"
+# The release before the split left production at 0007 with the demo tables beside it.
+PREVIOUS_RELEASE = "0007_outbound_claims"
+CORE_HEAD = next(
+    head
+    for head in ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
+    if not head.startswith("demo_")
+)
 STOCK_ROW = sa.text(
     "INSERT INTO sandbox_stock (sku, location_code, on_hand, on_order, in_transit, allocated, "
     "updated_at) VALUES ('SKU-1', 'ST-1', 12, 0, 0, 0, '2026-12-01 09:00:00+00')"
@@ -72,7 +79,7 @@ def _as_the_previous_release_left_it(engine: Engine, *, before_0007: bool = Fals
     were run and compared against this on SQLite and PostgreSQL when the split
     was made). `before_0007`: a database last upgraded by 0006 or earlier.
     """
-    upgrade(engine)
+    upgrade(engine, PREVIOUS_RELEASE)
     demo_metadata.create_all(engine)
     with engine.begin() as connection:
         connection.execute(STOCK_ROW)
@@ -80,7 +87,7 @@ def _as_the_previous_release_left_it(engine: Engine, *, before_0007: bool = Fals
             connection.execute(
                 sa.text("ALTER TABLE sandbox_purchase_orders DROP COLUMN cancelled_at")
             )
-    assert _versions(engine) == {CORE_HEAD}
+    assert _versions(engine) == {PREVIOUS_RELEASE}
 
 
 def test_a_production_upgrade_creates_every_production_table_and_no_demo_table(
