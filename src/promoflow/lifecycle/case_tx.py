@@ -25,17 +25,8 @@ CLEARED = "cleared"
 
 def open_promotion_case(session: Session, promotion: Promotion, spec: CaseSpec) -> ExceptionCase:
     """Open `spec` on the promotion, linked to its workflow (so a decision wakes it)."""
-    return exceptions_service.open_case(
-        session,
-        kind=spec.kind,
-        severity=spec.severity,
-        owner_role=spec.owner_role,
-        title=spec.title,
-        detail=spec.detail,
-        promotion=promotion,
-        linked=spec.linked,
-        allowed_actions=list(spec.allowed_actions),
-        workflow_id=promotion.workflow_id,
+    return exceptions_service.open_case_from_spec(
+        session, spec, promotion=promotion, workflow_id=promotion.workflow_id
     )
 
 
