@@ -12,8 +12,10 @@ from promoflow import __version__
 from promoflow.api import health
 from promoflow.api.auth import KeyRing
 from promoflow.api.limits import install_request_limits
+from promoflow.api.observability import install_observability
 from promoflow.api.overload import install_overload_guard, thread_tokens
 from promoflow.api.problems import install_problem_handlers
+from promoflow.api.ratelimit import install_rate_limits
 from promoflow.api.v1 import PREFIX, build_router
 from promoflow.config import Settings, get_settings
 from promoflow.kit.logging import get_logger
@@ -68,4 +70,9 @@ def create_app(settings: Settings | None = None, *, manage_runtime: bool = True)
     install_request_limits(app, settings)
     app.include_router(build_router(), prefix=PREFIX)
     app.include_router(health.router)
+    # Outside the body limits and the request slots: a client over its budget is
+    # refused before its body is read or a slot is taken (api/ratelimit.py).
+    install_rate_limits(app, settings)
+    # Outermost: every answer, refusals included, has its request id, log line and metrics.
+    install_observability(app, settings)
     return app

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from promoflow.kit.allowlists import (
@@ -18,6 +18,7 @@ from promoflow.kit.allowlists import (
     overlapping,
     split_list,
 )
+from promoflow.kit.rates import check_rate, check_route_rate
 
 DEFAULT_DATA_DIR = Path(".promoflow")
 _SENSITIVE = re.compile("KEY|URL|SECRET|PASSWORD|TOKEN")
@@ -139,6 +140,63 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest request body the API reads, in bytes (default 1 MiB).",
     )
+
+    # Rate limits (api/ratelimit.py), per client, in the `limits` notation ("20/second",
+    # "1200/minute", "10 per 2 seconds"). A client is its authenticated identity, or its
+    # IP address while it has none; every limit is one moving window unless set otherwise.
+    rate_limit_enabled: bool = Field(
+        default=True, description="Refuse a client over its budget with 429."
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        pattern=r"^(memory://|rediss?://\S+)$",
+        description="memory:// (per process) or redis://host:port/db, shared by every serve "
+        "process that names it.",
+    )
+    rate_limit_strategy: Literal["moving-window", "sliding-window-counter"] = Field(
+        default="moving-window", description="How a window is counted (the limits library)."
+    )
+    rate_limit_reads: str = Field(
+        default="1200/minute", description="Per client: GET and HEAD on any route."
+    )
+    rate_limit_writes: str = Field(
+        default="300/minute", description="Per client: POST, PUT, PATCH and DELETE on any route."
+    )
+    rate_limit_anonymous: str = Field(
+        default="120/minute",
+        description="Per client IP address: requests without a recognised credential.",
+    )
+    rate_limit_routes: dict[str, str] = Field(
+        default_factory=dict,
+        description="Per client and route, instead of the above: JSON such as "
+        '{"POST /api/v1/promotions": "30/minute"} (method, space, the route as documented).',
+    )
+    # Observability (api/metrics.py, api/request_context.py, kit/tracing.py).
+    metrics_token: str = Field(
+        default="",
+        description="Bearer token a scraper sends to /metrics; empty: loopback clients only.",
+    )
+    metrics_cache_seconds: float = Field(
+        default=10.0, ge=0, le=600, description="How long a scrape reuses the domain gauges."
+    )
+    otel_exporter: Literal["none", "otlp", "console"] = Field(
+        default="none",
+        description="Where OpenTelemetry traces go: none, otlp (OTEL_EXPORTER_OTLP_* "
+        "variables) or console; otlp and console need the `otel` extra.",
+    )
+
+    @field_validator("rate_limit_reads", "rate_limit_writes", "rate_limit_anonymous")
+    @classmethod
+    def _one_rate(cls, value: str, info: ValidationInfo) -> str:
+        check_rate(str(info.field_name), value)
+        return value
+
+    @field_validator("rate_limit_routes")
+    @classmethod
+    def _route_rates(cls, value: dict[str, str]) -> dict[str, str]:
+        for route, rate in value.items():
+            check_route_rate(route, rate)
+        return value
 
     @field_validator("seconds_per_business_hour")
     @classmethod

@@ -143,6 +143,9 @@ def start_runtime(settings: Settings | None = None) -> Runtime:
         "notification_listener_polling_interval_sec": runtime.settings.notification_poll_seconds,
         "log_level": runtime.settings.dbos_log_level,
         "sys_db_pool_size": runtime.settings.dbos_system_db_connections,
+        # DBOS traces every workflow and step through the tracer provider that
+        # kit.tracing installs when an exporter is configured (it needs the SDK).
+        "enable_otlp": runtime.settings.otel_exporter != "none",
     }
     if runtime.settings.is_sqlite:
         # One file holds both DBOS's tables and ours. A workflow transaction holds

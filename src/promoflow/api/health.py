@@ -29,6 +29,31 @@ def database_probe() -> Callable[[], None]:
 DatabaseProbe = Annotated[Callable[[], None], Depends(database_probe)]
 
 
+def event_bus_probe() -> Callable[[], None]:
+    """Checks that the event bus takes events (NATS answers, when it is the bus)."""
+
+    def check() -> None:
+        bus = get_runtime().bus
+        if bus is None:
+            raise RuntimeError("the event bus is not started")
+        bus.check()
+
+    return check
+
+
+EventBusProbe = Annotated[Callable[[], None], Depends(event_bus_probe)]
+
+
+def _not_ready(request: Request, what: str) -> JSONResponse:
+    return problem_response(
+        503,
+        "Not ready",
+        f"{what} is not reachable",
+        type_=problem_type("NotReady"),
+        instance=request.url.path,
+    )
+
+
 @router.get("/healthz")
 def healthz() -> dict[str, str]:
     """The process is up and serving requests."""
@@ -36,17 +61,14 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", response_model=None, responses=problem_responses(503))
-def readyz(request: Request, probe: DatabaseProbe) -> dict[str, str] | JSONResponse:
-    """The database answers; 503 problem details when it does not."""
-    try:
-        probe()
-    except Exception as error:  # any failure means "not ready"; the reason goes to the log
-        log.warning("not_ready", error_type=type(error).__name__)
-        return problem_response(
-            503,
-            "Not ready",
-            "the database is not reachable",
-            type_=problem_type("NotReady"),
-            instance=request.url.path,
-        )
-    return {"status": "ready", "database": "ok"}
+def readyz(
+    request: Request, probe: DatabaseProbe, bus_probe: EventBusProbe
+) -> dict[str, str] | JSONResponse:
+    """The database and the event bus answer; 503 problem details naming the one that does not."""
+    for what, check in (("the database", probe), ("the event bus", bus_probe)):
+        try:
+            check()
+        except Exception as error:  # any failure means "not ready"; the reason goes to the log
+            log.warning("not_ready", component=what, error=str(error)[:200])
+            return _not_ready(request, what)
+    return {"status": "ready", "database": "ok", "event_bus": "ok"}

@@ -31,7 +31,7 @@ log = get_logger(__name__)
 
 # Probes answer even when the API is saturated: an orchestrator must tell
 # "busy" from "dead", and restarting a busy server only makes it busier.
-UNGUARDED_PATHS = frozenset({"/healthz", "/readyz"})
+UNGUARDED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 # SQLSTATEs that mean "not now" rather than "wrong": lock_not_available,
 # query_canceled (statement_timeout), too_many_connections, cannot_connect_now.

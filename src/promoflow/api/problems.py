@@ -69,6 +69,7 @@ _MEANINGS = {
     409: "The record is not in a state where this can happen.",
     413: "The request body is larger than the server accepts.",
     422: "Refused input: `errors` names each field, the value and what to do; nothing is written.",
+    429: "This client has spent its rate-limit budget; Retry-After says when to retry.",
     503: "Not ready or overloaded; try again later.",
 }
 

@@ -47,6 +47,7 @@ from promoflow.integration.models import ConnectorHealth
 from promoflow.kit.clock import utcnow
 from promoflow.kit.db import transaction
 from promoflow.kit.logging import get_logger
+from promoflow.kit.tracing import span
 
 T = TypeVar("T")
 log = get_logger(__name__)
@@ -186,7 +187,11 @@ class Guard:
             return CallRecord.of(operation, attempts, time.perf_counter() - started, error)
 
         try:
-            result = retrying(attempt)
+            # One span per call, retries inside it; the current trace (a request's,
+            # a workflow step's) is its parent.
+            attributes = {"promoflow.connection": self.name, "promoflow.operation": operation}
+            with span(f"connector {operation}", attributes):
+                result = retrying(attempt)
         except ConnectorError as error:
             self.record(False, f"{operation}: {error.message}", call=called(error))
             raise

@@ -30,6 +30,10 @@ class EventBus(Protocol):
 
     def close(self) -> None: ...
 
+    def check(self) -> None:
+        """Raise unless the bus can take events now (what /readyz asks)."""
+        ...
+
 
 class InProcessBus:
     """Delivers each event to its consumers in this process, in order.
@@ -62,6 +66,9 @@ class InProcessBus:
 
     def close(self) -> None:
         """Nothing to disconnect."""
+
+    def check(self) -> None:
+        """Always ready: it lives in this process."""
 
     def _deliver(self, consumer: Consumer, event: CloudEvent) -> None:
         attempts = self.dispatcher.max_attempts

@@ -111,6 +111,21 @@ class NatsBus:
         timeout = self._publish_timeout + 5 + len(events) / 1000
         return self._run(self._publish(events), timeout=timeout)
 
+    def check(self, timeout: int = 1) -> None:
+        """Raise NatsUnavailable unless the server answers a round trip within `timeout`.
+
+        The client reconnects on its own; until it has, the bus is not ready.
+        """
+        client = self._nc
+        if client is None or not client.is_connected:
+            raise NatsUnavailable(f"not connected to NATS at {self.url}")
+        try:
+            self._run(client.flush(timeout=timeout), timeout=timeout + 1)
+        except Exception as error:
+            raise NatsUnavailable(
+                f"NATS at {self.url} did not answer within {timeout} s ({type(error).__name__})"
+            ) from error
+
     def stream_messages(self) -> int:
         """How many messages the stream holds (JetStream kept one per event id)."""
 

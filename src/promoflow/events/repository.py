@@ -25,3 +25,11 @@ def unrelayed(session: Session, limit: int) -> Sequence[Event]:
 
 def mark_relayed(session: Session, event_ids: Sequence[str], at: datetime) -> None:
     session.execute(sa.update(Event).where(Event.id.in_(event_ids)).values(relayed_at=at))
+
+
+def outbox_backlog(session: Session) -> tuple[int, datetime | None]:
+    """How many events wait to be relayed, and when the oldest of them happened."""
+    count, oldest = session.execute(
+        sa.select(sa.func.count(), sa.func.min(Event.time)).where(Event.relayed_at.is_(None))
+    ).one()
+    return int(count), oldest

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -46,3 +47,13 @@ def pending_cloudevents(session: Session, batch: int) -> list[CloudEvent]:
 def mark_relayed(session: Session, event_ids: Sequence[str]) -> None:
     """The bus accepted these events: they leave the outbox."""
     repository.mark_relayed(session, event_ids, utcnow())
+
+
+def outbox_lag(session: Session) -> tuple[int, float]:
+    """Events not yet relayed, and the age in seconds of the oldest (0 when none wait)."""
+    count, oldest = repository.outbox_backlog(session)
+    if oldest is None:
+        return count, 0.0
+    if oldest.tzinfo is None:  # SQLite hands back naive UTC
+        oldest = oldest.replace(tzinfo=UTC)
+    return count, max(0.0, (utcnow() - oldest).total_seconds())

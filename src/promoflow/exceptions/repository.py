@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from promoflow.exceptions.models import ExceptionCase
-from promoflow.exceptions.schemas import CaseKind
+from promoflow.exceptions.schemas import CaseKind, CaseStatus
 
 
 def get(session: Session, case_id: int, *, for_update: bool = False) -> ExceptionCase | None:
@@ -58,3 +58,13 @@ def list_cases(
     return session.scalars(
         query.order_by(ExceptionCase.opened_at.desc(), ExceptionCase.id.desc())
     ).all()
+
+
+def open_counts_by_kind(session: Session) -> dict[str, int]:
+    """Open cases per kind (one grouped count)."""
+    rows = session.execute(
+        sa.select(ExceptionCase.kind, sa.func.count())
+        .where(ExceptionCase.status == CaseStatus.OPEN)
+        .group_by(ExceptionCase.kind)
+    ).all()
+    return {kind: int(count) for kind, count in rows}

@@ -310,3 +310,9 @@ def close_case(
     if repository.lock(session, case).status != CaseStatus.OPEN:
         return case
     return _resolve(session, case, resolution, actor, reason, now)
+
+
+def open_counts_by_kind(session: Session) -> dict[str, int]:
+    """Open cases per kind, every kind named (0 when none), for metrics."""
+    counts = repository.open_counts_by_kind(session)
+    return {kind.value: counts.get(kind.value, 0) for kind in CaseKind}

@@ -15,6 +15,7 @@ from promoflow.approvals.schemas import TaskStatus
 from promoflow.catalog.models import Item, Location, Price, Ranging, Supplier
 from promoflow.events.models import Event
 from promoflow.gates.models import GateResult, GateWaiver
+from promoflow.gates.schemas import GateStatus
 from promoflow.inventory import service as inventory_service
 from promoflow.inventory.models import InventoryPosition, PurchaseOrder, PurchaseOrderLine
 from promoflow.kit.roles import Role
@@ -355,3 +356,13 @@ def waivers(session: Session, promotion_id: int, revision: int) -> list[GateWaiv
             .order_by(GateWaiver.id)
         ).all()
     )
+
+
+def failure_counts(session: Session) -> dict[str, int]:
+    """Failed gate results per gate, over every evaluation ever made (rows are never removed)."""
+    rows = session.execute(
+        sa.select(GateResult.gate, sa.func.count())
+        .where(GateResult.status == GateStatus.FAIL)
+        .group_by(GateResult.gate)
+    ).all()
+    return {gate: int(count) for gate, count in rows}

@@ -219,3 +219,8 @@ def latest_gate_results(session: Session, promotion_id: int, revision: int) -> l
     if newest == 0:
         return []
     return repository.results_of_round(session, promotion_id, revision, newest)
+
+
+def failure_counts(session: Session) -> dict[str, int]:
+    """How often each gate has failed an evaluation, for metrics."""
+    return repository.failure_counts(session)

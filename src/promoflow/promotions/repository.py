@@ -335,3 +335,11 @@ def scope_regular_prices(session: Session, promotion: Promotion) -> pl.DataFrame
         .group_by("item_id", "zone", "channel")
         .agg(pl.col("amount").last())
     )
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    """How many promotions are in each lifecycle state (one grouped count on an index)."""
+    rows = session.execute(
+        sa.select(Promotion.status, sa.func.count()).group_by(Promotion.status)
+    ).all()
+    return {status: int(count) for status, count in rows}

@@ -290,3 +290,9 @@ def transition(
     )
     session.flush()
     return promotion
+
+
+def count_by_state(session: Session) -> dict[str, int]:
+    """Promotions (one lifecycle workflow each) per state, every state named, for metrics."""
+    counts = repository.count_by_status(session)
+    return {state.value: counts.get(state.value, 0) for state in PromotionState}
