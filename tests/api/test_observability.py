@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import structlog
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -134,6 +135,7 @@ def json_logs() -> Iterator[None]:
 
     configure_logging(json=True)
     yield
+    structlog.reset_defaults()  # the other tests' logging, as it was
 
 
 def test_a_well_formed_request_id_is_kept_echoed_and_logged(

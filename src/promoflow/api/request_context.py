@@ -77,7 +77,9 @@ class RequestContext:
             tracer().start_as_current_span(
                 f"{method} {route}",
                 context=parent,
-                kind=SpanKind.SERVER,
+                # FastAPI records the SERVER span itself once a tracer provider is
+                # set; this one spans the middleware too (limits, slots, body).
+                kind=SpanKind.INTERNAL,
                 attributes={"http.request.method": method, "http.route": route},
             ) as span,
             structlog.contextvars.bound_contextvars(
