@@ -11,6 +11,7 @@ from promoflow.catalog import eligibility, repository
 from promoflow.catalog.models import Item
 from promoflow.catalog.schemas import (
     ITEM_STATUSES,
+    LOCATION_KINDS,
     Eligibility,
     ItemFilter,
     ItemView,
@@ -87,6 +88,8 @@ def locations_page(
     session: Session, where: LocationFilter, limit: int, offset: int
 ) -> tuple[list[LocationView], int]:
     """One page of locations in code order, and how many match the filter in all."""
+    if where.kind is not None and where.kind not in LOCATION_KINDS:
+        raise InvalidInput("kind", where.kind, f"must be one of {', '.join(LOCATION_KINDS)}")
     rows, total = repository.locations_page(session, where, limit, offset)
     return [LocationView.model_validate(row) for row in rows], total
 
