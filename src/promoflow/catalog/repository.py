@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import TypeVarTuple, Unpack
+from typing import TypeVarTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -94,8 +94,8 @@ def location_codes_in_promotions(session: Session, promotion_ids: Collection[int
 
 
 def _page(
-    session: Session, query: sa.Select[Unpack[Ts]], limit: int, offset: int
-) -> tuple[Sequence[sa.Row[Unpack[Ts]]], int]:
+    session: Session, query: sa.Select[*Ts], limit: int, offset: int
+) -> tuple[Sequence[sa.Row[*Ts]], int]:
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     rows = session.execute(query.limit(limit).offset(offset)).all()
     return rows, total

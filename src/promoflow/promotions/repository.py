@@ -335,3 +335,11 @@ def scope_regular_prices(session: Session, promotion: Promotion) -> pl.DataFrame
         .group_by("item_id", "zone", "channel")
         .agg(pl.col("amount").last())
     )
+
+
+def clear_scope(session: Session, promotion_id: int) -> None:
+    """Remove the promotion's items and locations, for a revision to write its own."""
+    session.execute(sa.delete(PromotionItem).where(PromotionItem.promotion_id == promotion_id))
+    session.execute(
+        sa.delete(PromotionLocation).where(PromotionLocation.promotion_id == promotion_id)
+    )
