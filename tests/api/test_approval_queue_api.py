@@ -9,7 +9,7 @@ uplift and the stock coverage are known figures.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -193,7 +193,7 @@ def test_sla_and_risk_rules() -> None:
 
 
 @pytest.fixture
-def statements() -> Iterator[Callable[[Callable[[Any], object]], int]]:
+def statements() -> Callable[[Callable[[Any], object]], int]:
     """`statements(read)`: how many SQL statements `read(session)` sends."""
     from sqlalchemy import event
 
@@ -214,7 +214,7 @@ def statements() -> Iterator[Callable[[Callable[[Any], object]], int]]:
                 event.remove(connection, "before_cursor_execute", record)
         return len(sent)
 
-    yield count
+    return count
 
 
 def test_a_page_costs_the_same_statements_for_one_task_or_sixty(

@@ -71,7 +71,10 @@ def _merged(current: dict[str, Any], changes: PromotionRevise) -> PromotionCreat
         return PromotionCreate.model_validate(merged)
     except ValidationError as error:
         first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "body"
+        field = "".join(
+            f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"]
+        ).lstrip(".")
+        field = field or "body"
         value = first.get("input") if first["loc"] else None
         raise InvalidInput(field, value, first["msg"].removeprefix("Value error, ")) from None
 
