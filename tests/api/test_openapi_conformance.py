@@ -50,6 +50,7 @@ MAX_EXAMPLES = 10
 # a reason a rejection needs, a gate the policy names, a line the plan holds.
 RULES_BEYOND_THE_SCHEMA = [
     ("POST", "/api/v1/promotions"),
+    ("POST", "/api/v1/promotions/{ref}/revisions"),
     ("POST", "/api/v1/connections"),
     ("POST", "/api/v1/promotions/{ref}/store-tasks/confirm"),
     ("POST", "/api/v1/promotions/{ref}/gates/{gate}/waive"),
@@ -60,7 +61,7 @@ RULES_BEYOND_THE_SCHEMA = [
 POSITIVE_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "429"]
 
 
-def _config(promotion_code: str, promotion_id: int) -> str:
+def _config(promotion_code: str, promotion_id: int, sku: str) -> str:
     """schemathesis.toml: the run's seed, sizes and the per-operation allowances."""
     lines = [
         "seed = 10",
@@ -70,8 +71,12 @@ def _config(promotion_code: str, promotion_id: int) -> str:
         # Half the refs name the seeded promotion, so its routes answer more than 404.
         "[dictionaries.refs]",
         f'values = ["{promotion_code}", "{promotion_id}"]',
+        "[dictionaries.skus]",
+        f'values = ["{sku}"]',
         "[parameters]",
         '"path.ref" = { dictionary = "refs", probability = 0.5 }',
+        # And half the SKUs name a catalogued item, so its route answers more than 404.
+        '"path.sku" = { dictionary = "skus", probability = 0.5 }',
         "[checks.positive_data_acceptance]",
         f"expected-statuses = {POSITIVE_STATUSES}",
     ]
@@ -139,7 +144,7 @@ def _seed_promotion(base_url: str, database_url: str) -> dict[str, object]:
         timeout=30,
     )
     assert created.status_code == 201, created.text
-    return dict(created.json())
+    return {**created.json(), "sku": skus[0]}
 
 
 def test_the_live_openapi_document_holds_under_schemathesis(
@@ -158,7 +163,8 @@ def test_the_live_openapi_document_holds_under_schemathesis(
     with serving(env, tmp_path / "serve.log") as server:
         promotion = _seed_promotion(server.url, database_url)
         config = tmp_path / "schemathesis.toml"
-        config.write_text(_config(str(promotion["code"]), int(str(promotion["id"]))))
+        sku = str(promotion["sku"])
+        config.write_text(_config(str(promotion["code"]), int(str(promotion["id"])), sku))
         run = subprocess.run(
             [
                 SCHEMATHESIS,

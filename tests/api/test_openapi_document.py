@@ -36,16 +36,64 @@ def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]
     ]
 
 
-def test_every_error_is_documented_as_problem_json(document: dict[str, Any]) -> None:
+def _not_problem_json(document: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(method, path, status) of every error response not declared as the Problem schema.
+
+    Errors are 4xx, 5xx, the `4XX`/`5XX` ranges and `default` (which a client reads as
+    "any other status"); a response given by `$ref` is read from components.
+    """
+    shared = document.get("components", {}).get("responses", {})
+    wrong = []
     for method, path, operation in _operations(document):
-        for status, response in operation["responses"].items():
-            if status.startswith(("4", "5")):
-                content = response.get("content", {})
-                assert list(content) == ["application/problem+json"], (method, path, status)
-                assert content["application/problem+json"]["schema"] == PROBLEM_REF
+        for status, declared in operation["responses"].items():
+            if not (status.startswith(("4", "5")) or status == "default"):
+                continue
+            response = declared
+            if "$ref" in declared:
+                response = shared.get(declared["$ref"].rsplit("/", 1)[-1], {})
+            content = response.get("content", {})
+            schema = content.get("application/problem+json", {}).get("schema")
+            if list(content) != ["application/problem+json"] or schema != PROBLEM_REF:
+                wrong.append((method, path, status))
+    return wrong
+
+
+def test_every_error_is_documented_as_problem_json(document: dict[str, Any]) -> None:
+    assert _not_problem_json(document) == []
     schemas = document["components"]["schemas"]
     assert "HTTPValidationError" not in schemas
     assert set(schemas["Problem"]["required"]) >= {"type", "title", "status", "detail"}
+
+
+def test_a_route_that_declares_an_error_otherwise_is_caught() -> None:
+    """The check above fails on any route whose error is not problem+json: FastAPI's own
+    422, a bare 404, a `default` in another shape, or one shared through components."""
+    from fastapi import FastAPI
+
+    from promoflow.api.problems import install_problem_handlers, problem_responses
+
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.get("/fine/{ref}", responses=problem_responses(404))
+    def fine(ref: int) -> dict[str, int]:
+        return {"ref": ref}
+
+    @app.get("/bare", responses={404: {"description": "gone"}, "default": {"description": "?"}})
+    def bare() -> dict[str, int]:
+        return {}
+
+    document = app.openapi()
+    assert sorted(_not_problem_json(document)) == [
+        ("GET", "/bare", "404"),
+        ("GET", "/bare", "default"),
+        ("GET", "/fine/{ref}", "422"),  # FastAPI's HTTPValidationError, never what we send
+    ]
+    document["components"]["responses"] = {"Gone": {"description": "gone"}}
+    document["paths"]["/bare"]["get"]["responses"] = {
+        "410": {"$ref": "#/components/responses/Gone"}
+    }
+    assert ("GET", "/bare", "410") in _not_problem_json(document)
 
 
 def test_every_api_route_declares_what_it_may_answer(document: dict[str, Any]) -> None:
@@ -79,6 +127,12 @@ def test_role_and_status_filters_are_documented_as_their_values(document: dict[s
     assert query("/api/v1/approvals", "role")["enum"] == list(ROLES)
     assert query("/api/v1/promotions", "status")["enum"] == list(STATES)
     assert query("/api/v1/promotions", "offset")["maximum"] == 2**31 - 1
+    assert query("/api/v1/catalog/items", "status")["enum"] == [
+        "active",
+        "inactive",
+        "discontinued",
+    ]
+    assert query("/api/v1/catalog/locations", "kind")["enum"] == ["store", "dc", "ecommerce"]
 
 
 def test_null_and_unknown_filters_are_refused_as_documented(client: TestClient, auth: Auth) -> None:

@@ -17,6 +17,8 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 from sqlalchemy.orm import Session, sessionmaker
 
+from promoflow.approvals.queue import queue_rules
+from promoflow.approvals.schemas import QueueRules
 from promoflow.kit.bounds import MAX_COUNT, MAX_ID
 from promoflow.kit.db import transaction
 from promoflow.promotions import service as promotions_service
@@ -36,8 +38,15 @@ def command_sessions() -> sessionmaker[Session]:
     return get_runtime().sessions
 
 
+def approval_queue_rules() -> QueueRules:
+    """The approval queue's SLA and stock-coverage settings, from the configured policies."""
+    settings = get_runtime().settings
+    return queue_rules(settings.policy_path("approvals.yaml"), settings.policy_path("gates.yaml"))
+
+
 ReadSessions = Annotated[sessionmaker[Session], Depends(read_sessions)]
 CommandSessions = Annotated[sessionmaker[Session], Depends(command_sessions)]
+QueueRulesDep = Annotated[QueueRules, Depends(approval_queue_rules)]
 
 
 def read_session(reads: ReadSessions) -> Iterator[Session]:

@@ -31,6 +31,7 @@ READ = Permission("read promotions, approvals and exceptions", EVERY_ROLE)
 CREATE_PROMOTION = Permission("create promotions", PROMOTION_AUTHORS)
 SUBMIT_PROMOTION = Permission("submit promotions", PROMOTION_AUTHORS)
 CANCEL_PROMOTION = Permission("cancel promotions", PROMOTION_AUTHORS)
+REVISE_PROMOTION = Permission("revise promotions", PROMOTION_AUTHORS)
 CONFIRM_STORE_TASKS = Permission(
     "confirm store readiness tasks", frozenset({Role.STORE_OPERATIONS, Role.OPERATIONS_ADMIN})
 )
@@ -55,6 +56,7 @@ Reader = Annotated[Actor, Depends(authorized(READ))]
 PromotionCreator = Annotated[Actor, Depends(authorized(CREATE_PROMOTION))]
 PromotionSubmitter = Annotated[Actor, Depends(authorized(SUBMIT_PROMOTION))]
 PromotionCanceller = Annotated[Actor, Depends(authorized(CANCEL_PROMOTION))]
+PromotionReviser = Annotated[Actor, Depends(authorized(REVISE_PROMOTION))]
 StoreOperator = Annotated[Actor, Depends(authorized(CONFIRM_STORE_TASKS))]
 GateWaivingActor = Annotated[Actor, Depends(authorized(WAIVE_GATE))]
 Approver = Annotated[Actor, Depends(authorized(DECIDE_APPROVAL))]

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from promoflow.approvals.models import ApprovalTask
 from promoflow.approvals.schemas import TaskStatus
-from promoflow.promotions.models import ForecastLine, Promotion, PromotionLocation
+from promoflow.catalog.models import Item
+from promoflow.inventory.models import InventoryPosition
+from promoflow.promotions.models import ForecastLine, Promotion, PromotionItem, PromotionLocation
+
+RevisionKey = tuple[int, int]  # (promotion id, revision)
 
 
 def get_task(session: Session, task_id: int, *, for_update: bool = False) -> ApprovalTask | None:
@@ -87,3 +91,105 @@ def forecast_units_by_item(
         .group_by(ForecastLine.item_id)
     ).all()
     return {int(row[0]): (float(row[1] or 0.0), float(row[2] or 0.0)) for row in rows}
+
+
+def pending_page(
+    session: Session, assigned_role: str | None, limit: int, offset: int
+) -> tuple[Sequence[tuple[ApprovalTask, Promotion]], int]:
+    """Pending tasks with their promotions, soonest due first, and how many in all."""
+    query = sa.select(ApprovalTask).where(ApprovalTask.status == TaskStatus.PENDING)
+    if assigned_role is not None:
+        query = query.where(ApprovalTask.assigned_role == assigned_role)
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    rows = session.execute(
+        query.add_columns(Promotion)
+        .join(Promotion, Promotion.id == ApprovalTask.promotion_id)
+        .order_by(ApprovalTask.due_at, ApprovalTask.id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return [(row[0], row[1]) for row in rows], total
+
+
+def scopes_of(
+    session: Session, promotion_ids: Collection[int]
+) -> Sequence[tuple[PromotionItem, Item]]:
+    """The scope lines (with their items) of several promotions, in one read."""
+    rows = session.execute(
+        sa.select(PromotionItem, Item)
+        .join(Item, Item.id == PromotionItem.item_id)
+        .where(PromotionItem.promotion_id.in_(list(promotion_ids)))
+        .order_by(PromotionItem.promotion_id, Item.id)
+    ).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+def location_counts(session: Session, promotion_ids: Collection[int]) -> dict[int, int]:
+    """How many locations each promotion covers."""
+    rows = session.execute(
+        sa.select(PromotionLocation.promotion_id, sa.func.count())
+        .where(PromotionLocation.promotion_id.in_(list(promotion_ids)))
+        .group_by(PromotionLocation.promotion_id)
+    ).all()
+    return {int(pid): int(count) for pid, count in rows}
+
+
+def forecast_units_of(
+    session: Session, keys: Collection[RevisionKey]
+) -> dict[RevisionKey, dict[int, tuple[float, float]]]:
+    """Per revision: (baseline, promoted) units per item, summed over locations."""
+    rows = session.execute(
+        sa.select(
+            ForecastLine.promotion_id,
+            ForecastLine.revision,
+            ForecastLine.item_id,
+            sa.func.sum(ForecastLine.baseline_units),
+            sa.func.sum(ForecastLine.promoted_units),
+        )
+        .where(sa.tuple_(ForecastLine.promotion_id, ForecastLine.revision).in_(list(keys)))
+        .group_by(ForecastLine.promotion_id, ForecastLine.revision, ForecastLine.item_id)
+    ).all()
+    found: dict[RevisionKey, dict[int, tuple[float, float]]] = {}
+    for pid, revision, item_id, baseline, promoted in rows:
+        found.setdefault((int(pid), int(revision)), {})[int(item_id)] = (
+            float(baseline or 0.0),
+            float(promoted or 0.0),
+        )
+    return found
+
+
+def stock_coverage_of(
+    session: Session, keys: Collection[RevisionKey], min_ratio: float
+) -> dict[RevisionKey, tuple[int, int]]:
+    """Per revision: (forecast item-locations, those whose stock covers min_ratio x P90).
+
+    Stock is on hand + in transit + on order - allocated, as the position reports it (the
+    launch gate later counts only orders due before the start, so this is its early view);
+    an item-location with no position has none, and one with no P90 demand is covered.
+    """
+    position = InventoryPosition
+    available = (
+        sa.func.coalesce(position.on_hand, 0.0)
+        + sa.func.coalesce(position.in_transit, 0.0)
+        + sa.func.coalesce(position.on_order, 0.0)
+        - sa.func.coalesce(position.allocated, 0.0)
+    )
+    covered = sa.or_(ForecastLine.p90 <= 0, available >= min_ratio * ForecastLine.p90)
+    rows = session.execute(
+        sa.select(
+            ForecastLine.promotion_id,
+            ForecastLine.revision,
+            sa.func.count(),
+            sa.func.sum(sa.case((covered, 1), else_=0)),
+        )
+        .outerjoin(
+            position,
+            sa.and_(
+                position.item_id == ForecastLine.item_id,
+                position.location_id == ForecastLine.location_id,
+            ),
+        )
+        .where(sa.tuple_(ForecastLine.promotion_id, ForecastLine.revision).in_(list(keys)))
+        .group_by(ForecastLine.promotion_id, ForecastLine.revision)
+    ).all()
+    return {(int(pid), int(rev)): (int(n), int(ok or 0)) for pid, rev, n, ok in rows}

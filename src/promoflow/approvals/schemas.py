@@ -7,8 +7,12 @@ plain strings.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
     from promoflow.approvals.models import ApprovalTask
@@ -76,3 +80,69 @@ class ApprovalStatus:
             "rejected": brief(self.rejected),
             "expired": brief(self.expired),
         }
+
+
+class SlaState(StrEnum):
+    """Where a pending task stands against its SLA, as an approver's queue shows it."""
+
+    ON_TIME = "on_time"
+    DUE_SOON = "due_soon"  # past the role's reminder point (approval policy)
+    OVERDUE = "overdue"  # past due_at
+
+
+class StockRisk(StrEnum):
+    """Will stock cover the forecast's P90 (the inventory coverage gate's test, early)."""
+
+    LOW = "low"  # every forecast item-location covered
+    MEDIUM = "medium"  # some not, but as many as the gate requires
+    HIGH = "high"  # fewer than the gate requires: it would fail today
+    UNKNOWN = "unknown"  # no forecast for the revision yet
+
+
+@dataclass(frozen=True)
+class QueueRules:
+    """The settings a queue is judged by: each role's reminder point, the coverage gate's."""
+
+    reminder_at_fraction: dict[str, float]
+    min_coverage_ratio: float
+    min_share_covered: float
+    default_reminder_at_fraction: float = 0.5
+
+
+class ApprovalQueueItem(BaseModel):
+    """A pending task with what its approver needs to decide it, in one row."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    promotion_id: int
+    revision: int
+    role: str
+    assigned_role: str
+    reason: str
+    status: str
+    sla_hours: float
+    due_at: datetime
+    reminded_at: datetime | None
+    escalated_at: datetime | None
+    decided_by: str | None
+    decided_at: datetime | None
+    comment: str
+    created_at: datetime
+    promotion_code: str
+    promotion_name: str
+    mechanic: str
+    start_date: date
+    end_date: date
+    depth: float = Field(description="deepest discount in scope, 0 to 1 (0.25 = 25 % off)")
+    forecast_uplift_pct: float | None = Field(
+        description="forecast promoted units vs baseline, in %; null before the forecast"
+    )
+    margin_impact: Decimal = Field(
+        description="promotion vs doing nothing, as the approval matrix judged it"
+    )
+    risk: StockRisk
+    stock_covered_share: float | None = Field(
+        description="share of forecast item-locations whose stock covers the P90"
+    )
+    sla_state: SlaState

@@ -1,14 +1,18 @@
-"""Every query of the catalogue: items, locations, suppliers by their codes."""
+"""Every query of the catalogue: codes to ids, and the paged reads people browse it with."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from typing import TypeVarTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from promoflow.catalog.models import Item, Location, Supplier
+from promoflow.catalog.models import Item, Location, Ranging, Supplier
+from promoflow.catalog.schemas import ItemFilter, LocationFilter
 from promoflow.promotions.models import PromotionItem, PromotionLocation
+
+Ts = TypeVarTuple("Ts")
 
 # Codes per IN (...) list: far below every database's bound-parameter limit.
 IN_CHUNK = 5000
@@ -87,3 +91,98 @@ def location_codes_in_promotions(session: Session, promotion_ids: Collection[int
             .distinct()
         ).all()
     )
+
+
+def _page(
+    session: Session, query: sa.Select[*Ts], limit: int, offset: int
+) -> tuple[Sequence[sa.Row[*Ts]], int]:
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    rows = session.execute(query.limit(limit).offset(offset)).all()
+    return rows, total
+
+
+def items_page(
+    session: Session, where: ItemFilter, limit: int, offset: int
+) -> tuple[Sequence[tuple[Item, str | None]], int]:
+    """(item, its supplier's code) in SKU order, filtered, and how many match in all."""
+    query = (
+        sa.select(Item, Supplier.code)
+        .outerjoin(Supplier, Supplier.id == Item.supplier_id)
+        .order_by(Item.sku)
+    )
+    if where.category is not None:
+        query = query.where(Item.category == where.category)
+    if where.status is not None:
+        query = query.where(Item.status == where.status)
+    if where.sku_prefix:
+        # Not LIKE: SQLite's ignores case and both read `_` and `%` as wildcards, so a
+        # prefix would match differently per backend. A substring compares it exactly.
+        prefix = where.sku_prefix
+        query = query.where(sa.func.substr(Item.sku, 1, len(prefix)) == prefix)
+    rows, total = _page(session, query, limit, offset)
+    return [(row[0], row[1]) for row in rows], total
+
+
+def item_with_supplier(session: Session, sku: str) -> tuple[Item, str | None] | None:
+    """One item by SKU with its supplier's code, or None."""
+    row = session.execute(
+        sa.select(Item, Supplier.code)
+        .outerjoin(Supplier, Supplier.id == Item.supplier_id)
+        .where(Item.sku == sku)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def locations_page(
+    session: Session, where: LocationFilter, limit: int, offset: int
+) -> tuple[Sequence[Location], int]:
+    """Locations in code order, filtered, and how many match in all."""
+    query = sa.select(Location).order_by(Location.code)
+    if where.kind is not None:
+        query = query.where(Location.kind == where.kind)
+    if where.region is not None:
+        query = query.where(Location.region == where.region)
+    if where.banner is not None:
+        query = query.where(Location.banner == where.banner)
+    rows, total = _page(session, query, limit, offset)
+    return [row[0] for row in rows], total
+
+
+def location_by_code(session: Session, code: str) -> Location | None:
+    """One location by its code, or None."""
+    return session.scalar(sa.select(Location).where(Location.code == code))
+
+
+def suppliers_page(session: Session, limit: int, offset: int) -> tuple[Sequence[Supplier], int]:
+    """Suppliers in code order and how many there are."""
+    rows, total = _page(session, sa.select(Supplier).order_by(Supplier.code), limit, offset)
+    return [row[0] for row in rows], total
+
+
+def ranging_page(
+    session: Session, sku: str | None, location_code: str | None, limit: int, offset: int
+) -> tuple[Sequence[tuple[str, str]], int]:
+    """(SKU, location code) pairs a location carries, in that order, and how many in all."""
+    query = (
+        sa.select(Item.sku, Location.code)
+        .select_from(Ranging)
+        .join(Item, Item.id == Ranging.item_id)
+        .join(Location, Location.id == Ranging.location_id)
+        .order_by(Item.sku, Location.code)
+    )
+    if sku is not None:
+        query = query.where(Item.sku == sku)
+    if location_code is not None:
+        query = query.where(Location.code == location_code)
+    rows, total = _page(session, query, limit, offset)
+    return [(row[0], row[1]) for row in rows], total
+
+
+def is_ranged(session: Session, item_id: int, location_id: int) -> bool:
+    """True when the location carries the item."""
+    found = session.scalar(
+        sa.select(Ranging.item_id).where(
+            Ranging.item_id == item_id, Ranging.location_id == location_id
+        )
+    )
+    return found is not None

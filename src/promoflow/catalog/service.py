@@ -1,4 +1,4 @@
-"""Apply item master records from a system of record to the catalogue; resolve its codes."""
+"""The catalogue: apply item master records from a system of record, resolve codes, browse it."""
 
 from __future__ import annotations
 
@@ -7,12 +7,22 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from promoflow.catalog import repository
+from promoflow.catalog import eligibility, repository
 from promoflow.catalog.models import Item
-from promoflow.catalog.schemas import ITEM_STATUSES
+from promoflow.catalog.schemas import (
+    ITEM_STATUSES,
+    LOCATION_KINDS,
+    Eligibility,
+    ItemFilter,
+    ItemView,
+    LocationFilter,
+    LocationView,
+    RangingView,
+    SupplierView,
+)
 from promoflow.connectors.ports import CatalogPriceRecord, ItemRecord
 from promoflow.events.service import record_event
-from promoflow.kit.errors import InvalidInput
+from promoflow.kit.errors import InvalidInput, NotFound
 
 IN_CHUNK = 500
 
@@ -35,6 +45,83 @@ def skus_in_promotions(session: Session, promotion_ids: Collection[int]) -> list
 def location_codes_in_promotions(session: Session, promotion_ids: Collection[int]) -> list[str]:
     """The distinct location codes in the scope of these promotions."""
     return repository.location_codes_in_promotions(session, promotion_ids) if promotion_ids else []
+
+
+def _item_view(item: Item, supplier_code: str | None) -> ItemView:
+    return ItemView(
+        sku=item.sku,
+        name=item.name,
+        department=item.department,
+        category=item.category,
+        subcategory=item.subcategory,
+        brand=item.brand,
+        supplier_code=supplier_code,
+        unit_cost=item.unit_cost,
+        regular_price=item.regular_price,
+        status=item.status,
+        restricted=item.restricted,
+        promo_eligible=item.promo_eligible,
+        promotable=eligibility.promotable(item),
+        case_pack=item.case_pack,
+    )
+
+
+def items_page(
+    session: Session, where: ItemFilter, limit: int, offset: int
+) -> tuple[list[ItemView], int]:
+    """One page of items in SKU order, and how many match the filter in all."""
+    if where.status is not None and where.status not in ITEM_STATUSES:
+        raise InvalidInput("status", where.status, f"must be one of {', '.join(ITEM_STATUSES)}")
+    rows, total = repository.items_page(session, where, limit, offset)
+    return [_item_view(item, supplier) for item, supplier in rows], total
+
+
+def get_item(session: Session, sku: str) -> ItemView:
+    """One item by SKU, or NotFound naming it."""
+    found = repository.item_with_supplier(session, sku)
+    if found is None:
+        raise NotFound(f"item {sku[:80]!r} does not exist; see `promoflow catalog items`", sku=sku)
+    return _item_view(*found)
+
+
+def locations_page(
+    session: Session, where: LocationFilter, limit: int, offset: int
+) -> tuple[list[LocationView], int]:
+    """One page of locations in code order, and how many match the filter in all."""
+    if where.kind is not None and where.kind not in LOCATION_KINDS:
+        raise InvalidInput("kind", where.kind, f"must be one of {', '.join(LOCATION_KINDS)}")
+    rows, total = repository.locations_page(session, where, limit, offset)
+    return [LocationView.model_validate(row) for row in rows], total
+
+
+def suppliers_page(session: Session, limit: int, offset: int) -> tuple[list[SupplierView], int]:
+    """One page of suppliers in code order, and how many there are."""
+    rows, total = repository.suppliers_page(session, limit, offset)
+    return [SupplierView.model_validate(row) for row in rows], total
+
+
+def ranging_page(
+    session: Session, sku: str | None, location_code: str | None, limit: int, offset: int
+) -> tuple[list[RangingView], int]:
+    """One page of which items which locations carry (optionally of one SKU or location)."""
+    rows, total = repository.ranging_page(session, sku, location_code, limit, offset)
+    return [RangingView(sku=s, location_code=code) for s, code in rows], total
+
+
+def item_eligibility(session: Session, sku: str, location_code: str) -> Eligibility:
+    """Whether the item may be promoted at the location, with every reason it may not."""
+    found = repository.item_with_supplier(session, sku)
+    if found is None:
+        raise NotFound(f"sku {sku[:80]!r}: no such item; see `promoflow catalog items`", sku=sku)
+    location = repository.location_by_code(session, location_code)
+    if location is None:
+        raise NotFound(
+            f"location {location_code[:80]!r}: no such location; see `promoflow catalog locations`",
+            location=location_code,
+        )
+    item = found[0]
+    ranged = repository.is_ranged(session, item.id, location.id)
+    return eligibility.judge(item, location, ranged=ranged)
 
 
 def _check(index: int, record: ItemRecord, existing: Item | None) -> None:

@@ -120,6 +120,14 @@ CATALOGUE: tuple[EventType, ...] = (
     ),
     *_promotion_states(),
     _entry(
+        "promotion.revised",
+        "A draft or rejected promotion's terms were changed as its next (or open) revision.",
+        PROMOTION,
+        code=STR,
+        revision=INT,
+        changed=ARR,
+    ),
+    _entry(
         "forecast.created",
         "A demand forecast was stored for a promotion revision (totals and model).",
         PROMOTION,

@@ -25,9 +25,10 @@ from promoflow.kit.errors import Conflict, InvalidInput, Unavailable
 from promoflow.lifecycle import signals
 from promoflow.lifecycle.queue import lifecycle_queue
 from promoflow.lifecycle.timing import plan_timing
+from promoflow.promotions import revisions
 from promoflow.promotions import service as promotions_service
 from promoflow.promotions.models import Promotion
-from promoflow.promotions.schemas import PromotionCreate
+from promoflow.promotions.schemas import PromotionCreate, PromotionRevise
 from promoflow.promotions.states import PromotionState
 from promoflow.publications import service as publications_service
 from promoflow.recommendations.models import Recommendation
@@ -42,6 +43,15 @@ def create_promotion(data: PromotionCreate, actor: str) -> Promotion:
     """Create a draft; nothing is written if any field is refused."""
     with transaction(get_runtime().sessions) as session:
         return promotions_service.create_promotion(session, data, actor)
+
+
+def revise_promotion(
+    promotion_id: int, changes: PromotionRevise, actor: str, role: str
+) -> Promotion:
+    """Change a draft, or open a rejected promotion's next revision as a draft; no workflow
+    runs for either, so there is nothing to wake."""
+    with transaction(get_runtime().sessions) as session:
+        return revisions.revise_promotion(session, promotion_id, changes, actor, role)
 
 
 def submit_promotion(

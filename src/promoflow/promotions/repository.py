@@ -343,3 +343,11 @@ def count_by_status(session: Session) -> dict[str, int]:
         sa.select(Promotion.status, sa.func.count()).group_by(Promotion.status)
     ).all()
     return {status: int(count) for status, count in rows}
+
+
+def clear_scope(session: Session, promotion_id: int) -> None:
+    """Remove the promotion's items and locations, for a revision to write its own."""
+    session.execute(sa.delete(PromotionItem).where(PromotionItem.promotion_id == promotion_id))
+    session.execute(
+        sa.delete(PromotionLocation).where(PromotionLocation.promotion_id == promotion_id)
+    )

@@ -142,3 +142,47 @@ class PromotionOut(BaseModel):
     display_support: bool
     feature_support: bool
     workflow_id: str | None
+
+
+# The terms a mechanic reads; changing the mechanic drops the old one's unless restated.
+MECHANIC_TERMS = (
+    "discount_percent",
+    "discount_amount",
+    "fixed_price",
+    "buy_quantity",
+    "get_quantity",
+    "bundle_price",
+)
+
+
+class PromotionRevise(BaseModel):
+    """The fields a new revision changes; each as on create, and the result checked whole.
+
+    Omitted fields keep their value. `items` replaces the SKUs; `locations` and
+    `regions` together replace the target locations. The code never changes.
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: Annotated[str, Text(200, min_length=1)] | None = None
+    description: Annotated[str, Text(4000, lines=True)] | None = None
+    mechanic: Mechanic | None = None
+    discount_percent: Percent | None = None
+    discount_amount: PositiveMoney | None = None
+    fixed_price: Money | None = None
+    buy_quantity: Annotated[int, Field(strict=True, ge=1, le=100)] | None = None
+    get_quantity: Annotated[int, Field(strict=True, ge=1, le=100)] | None = None
+    bundle_price: PositiveMoney | None = None
+    start_date: PlanningDate | None = None
+    end_date: PlanningDate | None = None
+    channels: list[Channel] | None = Field(default=None, min_length=1, max_length=2)
+    items: list[CatalogueCode] | None = Field(
+        default=None, min_length=1, max_length=MAX_SCOPE, description="SKUs"
+    )
+    locations: list[CatalogueCode] | None = Field(
+        default=None, max_length=MAX_SCOPE, description="Store codes"
+    )
+    regions: list[RegionName] | None = Field(default=None, max_length=MAX_REGIONS)
+    display_support: StrictBool | None = None
+    feature_support: StrictBool | None = None
+    vendor_funding_per_unit: Money | None = None

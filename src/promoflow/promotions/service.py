@@ -117,11 +117,8 @@ def scope_regular_prices(session: Session, promotion: Promotion) -> pl.DataFrame
 
 def create_promotion(session: Session, data: PromotionCreate, actor: str) -> Promotion:
     """Create a draft promotion; unknown items, locations or regions are refused whole."""
-    items = repository.items_by_sku(session, data.items)
-    for index, sku in enumerate(data.items):
-        if sku not in items:
-            raise InvalidInput(f"items[{index}]", sku, "unknown item (no such SKU)")
-    locations = _resolve_locations(session, data)
+    items = resolve_items(session, data)
+    locations = resolve_locations(session, data)
     categories = sorted({item.category for item in items.values()})
 
     def build(code: str) -> Promotion:
@@ -151,6 +148,27 @@ def create_promotion(session: Session, data: PromotionCreate, actor: str) -> Pro
 
     promotion = insert_with_code(session, build, data.code)
     code = promotion.code
+    add_scope(session, promotion, data, items, locations)
+    record_event(
+        session,
+        "promotion.created",
+        f"promotion/{promotion.id}",
+        {"code": code, "items": len(items), "locations": len(locations)},
+        promotion_id=promotion.id,
+        actor=actor,
+    )
+    session.flush()
+    return promotion
+
+
+def add_scope(
+    session: Session,
+    promotion: Promotion,
+    data: PromotionCreate,
+    items: dict[str, Item],
+    locations: list[int],
+) -> None:
+    """Price the items under the promotion's terms and add them and the locations to its scope."""
     bundle_total = sum((Decimal(i.regular_price) for i in items.values()), Decimal(0))
     for sku in data.items:
         item = items[sku]
@@ -164,19 +182,19 @@ def create_promotion(session: Session, data: PromotionCreate, actor: str) -> Pro
         session.add(PromotionItem(promotion_id=promotion.id, item_id=item.id, promo_price=price))
     for location in locations:
         session.add(PromotionLocation(promotion_id=promotion.id, location_id=location))
-    record_event(
-        session,
-        "promotion.created",
-        f"promotion/{promotion.id}",
-        {"code": code, "items": len(items), "locations": len(locations)},
-        promotion_id=promotion.id,
-        actor=actor,
-    )
-    session.flush()
-    return promotion
 
 
-def _resolve_locations(session: Session, data: PromotionCreate) -> list[int]:
+def resolve_items(session: Session, data: PromotionCreate) -> dict[str, Item]:
+    """The requested items by SKU; an unknown SKU is refused naming its position."""
+    items = repository.items_by_sku(session, data.items)
+    for index, sku in enumerate(data.items):
+        if sku not in items:
+            raise InvalidInput(f"items[{index}]", sku, "unknown item (no such SKU)")
+    return items
+
+
+def resolve_locations(session: Session, data: PromotionCreate) -> list[int]:
+    """The location ids of the requested stores and regions; unknown ones are refused."""
     found = repository.locations_by_code(session, data.locations)
     ids: list[int] = []
     for index, code in enumerate(data.locations):
@@ -240,13 +258,16 @@ def submit_promotion(
     return promotion
 
 
-def ensure_may_cancel(promotion: Promotion, actor: str, role: str) -> None:
-    """Only its requester (the same person, however spelt) or operations_admin cancels it."""
+def ensure_may_cancel(
+    promotion: Promotion, actor: str, role: str, *, action: str = "cancel"
+) -> None:
+    """Only its requester (the same person, however spelt) or operations_admin cancels
+    (or revises) it."""
     if role != DRAFT_ADMIN_ROLE and not same_person(actor, promotion.requested_by):
         kind = "a draft" if promotion.status == PromotionState.DRAFT else "a promotion"
         raise Forbidden(
             f"promotion {promotion.code} is {kind} of {promotion.requested_by}; only they or "
-            f"{DRAFT_ADMIN_ROLE} may cancel it, not {actor} ({role})",
+            f"{DRAFT_ADMIN_ROLE} may {action} it, not {actor} ({role})",
             actor=actor,
             requested_by=promotion.requested_by,
         )

@@ -67,7 +67,8 @@ ALLOWED: dict[str, set[str]] = {
     S.ANALYSED: {S.CLOSED},
     # on_hold returns to where the workflow was waiting.
     S.ON_HOLD: {S.SCHEDULED, S.PUBLISHING, S.LIVE, S.IN_APPROVAL, S.CANCELLED, S.REJECTED},
-    S.REJECTED: {S.SUBMITTED},  # a new revision may be submitted
+    # A new revision may be submitted as it stands, or opened as a draft to change it.
+    S.REJECTED: {S.SUBMITTED, S.DRAFT},
     S.CANCELLED: set(),
     S.CLOSED: set(),
 }

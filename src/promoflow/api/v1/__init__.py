@@ -8,6 +8,7 @@ from promoflow.api.auth import current_actor
 from promoflow.api.problems import problem_responses
 from promoflow.api.v1 import (
     approvals,
+    catalog,
     diagnostics,
     exceptions,
     governance,
@@ -38,4 +39,5 @@ def build_router() -> APIRouter:
     router.include_router(recommendations.router)
     router.include_router(integration.router)
     router.include_router(diagnostics.router)
+    router.include_router(catalog.router)
     return router

@@ -6,30 +6,39 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from promoflow.api.deps import IdPath, OneOf, Pagination, SessionDep
+from promoflow.api.deps import IdPath, OneOf, Pagination, QueueRulesDep, SessionDep
 from promoflow.api.permissions import Approver, Reader
 from promoflow.api.problems import problem_responses
-from promoflow.api.schemas import ApprovalTaskOut, DecisionBody, Page, page_of
-from promoflow.approvals import service as approvals_service
+from promoflow.api.schemas import ApprovalTaskOut, DecisionBody, Page
+from promoflow.approvals import queue
+from promoflow.approvals.schemas import ApprovalQueueItem
+from promoflow.kit.clock import utcnow
 from promoflow.kit.roles import ROLES
 from promoflow.lifecycle import commands
 
 router = APIRouter(prefix="/approvals", tags=["approvals"])
 
 
-@router.get("", response_model=Page[ApprovalTaskOut])
+@router.get("", response_model=Page[ApprovalQueueItem])
 def list_pending(
     session: SessionDep,
     actor: Reader,
     page: Pagination,
+    rules: QueueRulesDep,
     role: Annotated[
         str | None, Query(description="Assigned role; default the caller's"), OneOf(ROLES)
     ] = None,
-) -> Page[ApprovalTaskOut]:
-    """Pending approval tasks assigned to a role (the caller's unless `role` is given)."""
-    rows = approvals_service.pending_tasks_for(session, role=role or actor.role)
-    items, total = page.slice(rows)
-    return page_of(ApprovalTaskOut, items, total, page.limit, page.offset)
+) -> Page[ApprovalQueueItem]:
+    """Pending approval tasks of a role (the caller's unless `role` is given), soonest due
+    first, each with what its approver needs: the promotion's code, name, mechanic and
+    depth, the forecast uplift, the margin impact the approval matrix judged, the stock
+    risk (will stock cover the forecast's P90, by the inventory coverage gate's test),
+    the due time and the SLA state (on time, due soon past the role's reminder point in
+    the approval policy, overdue)."""
+    rows, total = queue.queue_page(
+        session, role or actor.role, page.limit, page.offset, now=utcnow(), rules=rules
+    )
+    return Page[ApprovalQueueItem](items=rows, total=total, limit=page.limit, offset=page.offset)
 
 
 @router.post(

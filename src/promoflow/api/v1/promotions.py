@@ -1,4 +1,4 @@
-"""Promotions: create, list, read, submit, cancel, confirm store readiness."""
+"""Promotions: create, list, read, revise, submit, cancel, confirm store readiness."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from promoflow.api.deps import OneOf, Pagination, PromotionId, PromotionRef, Ses
 from promoflow.api.permissions import (
     PromotionCanceller,
     PromotionCreator,
+    PromotionReviser,
     PromotionSubmitter,
     Reader,
     StoreOperator,
@@ -30,7 +31,7 @@ from promoflow.api.schemas import (
 )
 from promoflow.lifecycle import commands
 from promoflow.promotions import service as promotions_service
-from promoflow.promotions.schemas import PromotionOut
+from promoflow.promotions.schemas import PromotionOut, PromotionRevise
 from promoflow.promotions.states import STATES
 
 router = APIRouter(prefix="/promotions", tags=["promotions"])
@@ -109,6 +110,32 @@ def submit_promotion(
     status_url = _detail_path(request, promotion_id)
     response.headers["Location"] = status_url
     return SubmissionAccepted(workflow_id=workflow_id, status_url=status_url)
+
+
+@router.post(
+    "/{ref}/revisions",
+    status_code=201,
+    response_model=PromotionOut,
+    responses=problem_responses(403, 404, 409),
+)
+def revise_promotion(
+    actor: PromotionReviser,
+    promotion_id: PromotionId,
+    body: PromotionRevise,
+    request: Request,
+    response: Response,
+) -> PromotionOut:
+    """Change a draft, or open a rejected promotion's next revision as a draft.
+
+    Omitted fields keep their value; every given one is checked as on create and the
+    result as a whole, and nothing is written when any is refused. A rejected
+    promotion's revision number goes up by one; a draft's open revision keeps its
+    number (it was never submitted). Only the requester or operations_admin may
+    revise; any other state is a 409 naming it. Submit the draft when it is ready.
+    """
+    promotion = commands.revise_promotion(promotion_id, body, actor.name, actor.role)
+    response.headers["Location"] = _detail_path(request, promotion.id)
+    return PromotionOut.model_validate(promotion)
 
 
 @router.post(
