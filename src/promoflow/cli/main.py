@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from promoflow.cli import (
+    auth,
     connectors,
     db,
     deadletters,
@@ -36,6 +37,7 @@ app.add_typer(connectors.app, name="connectors", help="Connectors, connections, 
 connectors.app.command("diagnostics")(diagnostics.diagnostics)
 app.add_typer(deadletters.app, name="deadletters", help="Inspect, replay or discard dead letters.")
 app.add_typer(events_cli.app, name="events", help="The event catalogue and its AsyncAPI document.")
+app.add_typer(auth.app, name="auth", help="Development tokens and API keys.")
 app.command(name="demo")(demo.demo)
 app.command(name="serve")(runtime_cmds.serve)
 app.command(name="worker")(runtime_cmds.worker)
