@@ -105,10 +105,11 @@ def list_(
     if not listed:
         console.print("no API keys; create one with `promoflow auth keys create`")
         return
-    table = Table(
-        "key id", "name", "role", "banners", "status", "expires", "last used", "created by",
-        box=None, header_style="bold",
-    )  # fmt: skip
+    table = Table(box=None, header_style="bold")
+    # Never cut with an ellipsis: a key id is copied from here into `revoke`.
+    table.add_column("key id", no_wrap=True, min_width=identity.KEY_ID_CHARS)
+    for column in ("name", "role", "banners", "status", "expires", "last used", "by"):
+        table.add_column(column, overflow="fold")
     for key in listed:
         table.add_row(
             key.key_id,
@@ -116,8 +117,8 @@ def list_(
             key.role,
             ", ".join(key.banners.as_list()),
             key.status(now),
-            key.expires_at.isoformat(timespec="minutes"),
-            key.last_used_at.isoformat(timespec="minutes") if key.last_used_at else "never",
+            f"{key.expires_at:%Y-%m-%d %H:%M}",
+            f"{key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "never",
             key.created_by,
         )
     console.print(table)
