@@ -1,6 +1,8 @@
 """Who is calling: a bearer token, an API key record, or (in development) a listed key.
 
-The credential decides the caller; the body never does. `Actor` is the
+The credential decides the caller; the body never does. A refusal carries its
+reason (`expired`, `signature`, `revoked_key`, ...) in `Unauthenticated.context`
+for the log and the audit trail, never in the answer. `Actor` is the
 `identity.schemas.Principal`: routes keep reading `name` and `role`, and later
 layers (banner scoping, audit) read its subject, banners and method from
 `request.state.principal`.
@@ -119,7 +121,9 @@ class Authenticator:
             return self.tokens.verify(token)
         except CredentialRefused as refused:
             _log_refusal("bearer", refused.reason)
-            raise Unauthenticated(refused.message, challenge=INVALID_TOKEN) from None
+            raise Unauthenticated(
+                refused.message, challenge=INVALID_TOKEN, reason=refused.reason
+            ) from None
 
     def api_key(self, key: str) -> Principal:
         if identity.looks_like_record_key(key):
@@ -127,7 +131,9 @@ class Authenticator:
         actor = self.keyring.lookup(key)
         if actor is None:
             _log_refusal(AuthMethod.DEV_KEY.value, "unknown_key")
-            raise Unauthenticated(f"unknown API key in the {API_KEY_HEADER} header")
+            raise Unauthenticated(
+                f"unknown API key in the {API_KEY_HEADER} header", reason="unknown_key"
+            )
         return actor
 
 
@@ -138,7 +144,7 @@ def _record_key(key: str) -> Principal:
             checked = identity.check_api_key(session, key, now=now)
     except CredentialRefused as refused:
         _log_refusal(AuthMethod.API_KEY.value, refused.reason)
-        raise Unauthenticated(refused.message) from None
+        raise Unauthenticated(refused.message, reason=refused.reason) from None
     if checked.record_use:
         try:
             with transaction(deps.command_sessions()) as session:
