@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from promoflow import __version__
 from promoflow.api import health
-from promoflow.api.auth import KeyRing
+from promoflow.api.auth import Authenticator, KeyRing
 from promoflow.api.limits import install_request_limits
 from promoflow.api.observability import install_observability
 from promoflow.api.overload import install_overload_guard, thread_tokens
@@ -18,6 +18,7 @@ from promoflow.api.problems import install_problem_handlers
 from promoflow.api.ratelimit import install_rate_limits
 from promoflow.api.v1 import PREFIX, build_router
 from promoflow.config import Settings, get_settings
+from promoflow.identity.startup import token_verifier
 from promoflow.kit.logging import get_logger
 from promoflow.runtime import start_runtime, stop_runtime
 
@@ -36,8 +37,8 @@ def create_app(settings: Settings | None = None, *, manage_runtime: bool = True)
     settings = settings or get_settings()
     # Parsed here so a bad PROMOFLOW_API_KEYS entry stops the server before it listens.
     keyring = KeyRing.parse(settings.api_keys)
-    if not len(keyring):
-        log.warning("no_api_keys", hint="set PROMOFLOW_API_KEYS; every /api/v1 call gets 401")
+    # Refuses development conveniences in production, before the server listens.
+    authenticator = Authenticator(keyring, token_verifier(settings))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None, *, manage_runtime: bool = True)
         lifespan=lifespan,
     )
     app.state.api_keys = keyring
+    app.state.authenticator = authenticator
     install_problem_handlers(app)
     install_overload_guard(app, settings)
     # Outermost: a body is read, sized and parsed before its request takes a slot,

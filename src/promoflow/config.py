@@ -198,6 +198,45 @@ class Settings(BaseSettings):
             check_route_rate(route, rate)
         return value
 
+    # Identity (identity/): bearer tokens of an OAuth2/OIDC issuer, checked against its JWKS.
+    auth_issuer: str = Field(
+        default="", description="Issuer (`iss`) whose bearer tokens are accepted; empty: none."
+    )
+    auth_jwks_url: str = Field(
+        default="", description="The issuer's JWKS (its discovery document's `jwks_uri`)."
+    )
+    auth_audience: str = Field(
+        default="promoflow", min_length=1, description="The `aud` every token must carry."
+    )
+    auth_subject_claim: str = Field(default="sub", description="Claim with the stable user id.")
+    auth_name_claim: str = Field(default="name", description="Claim with the display name.")
+    auth_role_claim: str = Field(
+        default="promoflow_role", description="Claim (dotted path) naming the promoflow role."
+    )
+    auth_banner_claim: str = Field(
+        default="promoflow_banners", description="Claim listing the banners ('*' = all)."
+    )
+    auth_clock_skew_seconds: float = Field(
+        default=60, ge=0, le=300, description="Leeway on exp and nbf for clocks that differ."
+    )
+    auth_jwks_cache_seconds: float = Field(
+        default=300, gt=0, le=86_400, description="How long fetched signing keys are kept."
+    )
+    auth_jwks_min_refetch_seconds: float = Field(
+        default=30,
+        ge=0,
+        le=3600,
+        description="Least time between two JWKS fetches (an unknown kid triggers one).",
+    )
+    dev_issuer: bool | None = Field(
+        default=None,
+        description="Trust the built-in development issuer (`promoflow auth token`); "
+        "None = outside production only.",
+    )
+    dev_issuer_outside_development: bool = Field(
+        default=False, description="Let dev_issuer=true start in production (not advised)."
+    )
+
     @field_validator("seconds_per_business_hour")
     @classmethod
     def _positive_scale(cls, value: float) -> float:

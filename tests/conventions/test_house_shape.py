@@ -35,6 +35,7 @@ DOMAINS = {
     "executors",
     "forecasting",
     "gates",
+    "identity",
     "integration",
     "inventory",
     "promotions",

@@ -33,7 +33,7 @@ log = get_logger(__name__)
 
 
 class Unauthenticated(PromoflowError):
-    """No API key, or one the server does not know."""
+    """No credentials, or ones the server does not accept; `challenge=` sets WWW-Authenticate."""
 
     status = 401
     title = "Unauthenticated"
@@ -63,7 +63,7 @@ class Problem(BaseModel):
 
 
 _MEANINGS = {
-    401: "No API key, or one the server does not know.",
+    401: "No credentials, or a bearer token or API key the server does not accept.",
     403: "The caller's role may not do this.",
     404: "No such promotion, task, case or other record.",
     409: "The record is not in a state where this can happen.",
@@ -194,7 +194,8 @@ async def _promoflow_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, InvalidInput):
         errors = [{"field": exc.field, "value": echo(exc.value), "message": exc.reason}]
         detail = f"{exc.field}: {exc.reason}"
-    headers = {"WWW-Authenticate": 'APIKey header="X-API-Key"'} if exc.status == 401 else None
+    challenge = exc.context.get("challenge", 'Bearer, APIKey header="X-API-Key"')
+    headers = {"WWW-Authenticate": str(challenge)} if exc.status == 401 else None
     return problem_response(
         exc.status,
         exc.title,

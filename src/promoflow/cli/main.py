@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from promoflow.cli import (
+    auth,
     catalog,
     connectors,
     db,
@@ -38,6 +39,7 @@ connectors.app.command("diagnostics")(diagnostics.diagnostics)
 app.add_typer(deadletters.app, name="deadletters", help="Inspect, replay or discard dead letters.")
 app.add_typer(events_cli.app, name="events", help="The event catalogue and its AsyncAPI document.")
 app.add_typer(catalog.app, name="catalog", help="Browse items, locations, suppliers; eligibility.")
+app.add_typer(auth.app, name="auth", help="Development tokens and API keys.")
 app.command(name="demo")(demo.demo)
 app.command(name="serve")(runtime_cmds.serve)
 app.command(name="worker")(runtime_cmds.worker)
