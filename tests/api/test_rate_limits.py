@@ -161,3 +161,35 @@ def test_a_mistyped_limit_setting_is_refused_naming_it(
 ) -> None:
     with pytest.raises(ValidationError, match=re.escape(message)):
         Settings.model_validate({field: value})
+
+
+def test_an_api_key_record_spends_its_own_budget_not_its_ip_address(
+    limited: Callable[..., TestClient],
+) -> None:
+    """A verified record key is keyed by its principal; a made-up key by the IP address."""
+    from promoflow.identity import service
+    from promoflow.kit.clock import utcnow
+    from promoflow.kit.db import transaction
+    from promoflow.runtime import get_runtime
+
+    with transaction(get_runtime().sessions) as session:
+        issued = service.create_api_key(
+            session,
+            name="pos-bridge",
+            role="integration_client",
+            banners=["*"],
+            days=30,
+            created_by="ada.admin",
+            now=utcnow(),
+        )
+    client = limited(rate_limit_reads="50/minute", rate_limit_anonymous="3/minute")
+    mine = {"X-API-Key": issued.secret}
+    # Its first call, not yet verified, spends one of the address's 3; the rest are its own.
+    for _ in range(5):
+        answer = client.get(LIST, headers=mine)
+        assert answer.status_code == 200, answer.text
+    assert _fields(answer)[0]["name"] == "reads"
+
+    made_up = {"X-API-Key": "pfk_000000000000_" + "x" * 43}
+    answers = [client.get(LIST, headers=made_up).status_code for _ in range(3)]
+    assert answers == [401, 401, 429], "made-up keys must share the address's small budget"

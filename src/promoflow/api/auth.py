@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
@@ -183,10 +184,49 @@ def current_actor(
             challenge=CHALLENGE,
         )
     request.state.principal = principal
+    offered = bearer.credentials if bearer is not None else key
+    if offered:
+        verified_credentials.remember(offered, principal, time.monotonic())
     return principal
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+class VerifiedCredentials:
+    """Credentials this process verified recently, by digest, for the rate limiter.
+
+    The limiter runs before authentication (a client over its budget must cost
+    nothing), yet must key an API-key record or a bearer token by its principal,
+    not by IP. Verifying there would cost a database read or a signature check per
+    request; instead the authenticator remembers each credential it accepted for a
+    minute. A credential never accepted (forged, revoked, made up) is not here and
+    so spends its IP's anonymous budget. Only digests are kept, never a credential.
+    """
+
+    def __init__(self, seconds: float = 60.0, most: int = 10_000) -> None:
+        self._seconds = seconds
+        self._most = most
+        self._known: dict[bytes, tuple[str, float]] = {}
+
+    @staticmethod
+    def _digest(credential: str) -> bytes:
+        return hashlib.sha256(credential.encode()).digest()
+
+    def remember(self, credential: str, principal: Principal, now: float) -> None:
+        if len(self._known) >= self._most:
+            self._known.clear()  # bounded: a flood of distinct keys only costs a re-check
+        key = f"{principal.method.value}:{principal.subject}"
+        self._known[self._digest(credential)] = (key, now + self._seconds)
+
+    def recall(self, credential: str, now: float) -> str | None:
+        found = self._known.get(self._digest(credential))
+        if found is None or found[1] < now:
+            return None
+        return found[0]
+
+
+verified_credentials = VerifiedCredentials()
 
 
 def require_role(actor: Actor, allowed: frozenset[str], action: str) -> None:

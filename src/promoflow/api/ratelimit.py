@@ -33,7 +33,7 @@ from limits.storage import storage_from_string
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from promoflow.api.auth import API_KEY_HEADER, KeyRing
+from promoflow.api.auth import API_KEY_HEADER, KeyRing, verified_credentials
 from promoflow.api.problems import problem_response, problem_responses, problem_type
 from promoflow.api.ratelimit_policy import (
     Client,
@@ -57,16 +57,24 @@ KEY_PREFIX = "promoflow-ratelimit"
 def identify_client(scope: Scope) -> Client:
     """Whose budget this request spends: the authenticated identity, else the IP address.
 
-    The one place that decides it. Today an identity is an API key's actor (name
-    and role); a verified token's subject would be keyed here the same way.
+    The one place that decides it: a key of the development list by its actor; an
+    API-key record or a bearer token by the principal the authenticator verified
+    for it in the last minute (`auth.verified_credentials`); anything else by IP.
     """
     app = scope.get("app")
     keyring: KeyRing | None = getattr(getattr(app, "state", None), "api_keys", None)
-    offered = Headers(scope=scope).get(API_KEY_HEADER)
+    headers = Headers(scope=scope)
+    offered = headers.get(API_KEY_HEADER)
     if offered and keyring is not None:
         actor = keyring.lookup(offered)
         if actor is not None:
             return Client(key=f"actor:{actor.role}:{actor.name}", authenticated=True)
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    credential = token.strip() if scheme.lower() == "bearer" else offered
+    if credential:
+        known = verified_credentials.recall(credential, time.monotonic())
+        if known is not None:
+            return Client(key=f"principal:{known}", authenticated=True)
     peer = scope.get("client")
     return Client(key=f"ip:{peer[0] if peer else 'unknown'}", authenticated=False)
 
