@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from promoflow.cli import audit as audit_cli
 from promoflow.cli import (
     connectors,
     db,
@@ -36,6 +37,7 @@ app.add_typer(connectors.app, name="connectors", help="Connectors, connections, 
 connectors.app.command("diagnostics")(diagnostics.diagnostics)
 app.add_typer(deadletters.app, name="deadletters", help="Inspect, replay or discard dead letters.")
 app.add_typer(events_cli.app, name="events", help="The event catalogue and its AsyncAPI document.")
+app.add_typer(audit_cli.app, name="audit", help="Verify, export and sign the audit log.")
 app.command(name="demo")(demo.demo)
 app.command(name="serve")(runtime_cmds.serve)
 app.command(name="worker")(runtime_cmds.worker)

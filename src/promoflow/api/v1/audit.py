@@ -1,0 +1,76 @@
+"""The audit log over HTTP, for auditors and operations administrators (read only)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import AwareDatetime, BaseModel, Field
+
+from promoflow.api.auth import Actor
+from promoflow.api.deps import MAX_PAGE, OMITTABLE, OneOf, SessionDep
+from promoflow.api.permissions import Permission, authorized
+from promoflow.api.problems import problem_responses
+from promoflow.audit import service as audit_service
+from promoflow.audit.schemas import AuditRecordOut, Outcome
+from promoflow.kit.bounds import MAX_ID
+from promoflow.kit.roles import Role
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+
+READ_AUDIT = Permission("read the audit log", frozenset({Role.AUDITOR, Role.OPERATIONS_ADMIN}))
+AuditReader = Annotated[Actor, Depends(authorized(READ_AUDIT))]
+OUTCOMES = tuple(outcome.value for outcome in Outcome)
+
+
+class AuditPage(BaseModel):
+    """A page of the log in chain order; pass `next_after` as `after` for the next one."""
+
+    items: list[AuditRecordOut]
+    limit: int
+    next_after: int | None = Field(description="the cursor of the next page; null at the end")
+
+
+@router.get("", response_model=AuditPage, responses=problem_responses(403))
+def list_audit_records(
+    session: SessionDep,
+    _actor: AuditReader,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_ID, description="cursor: records after this sequence")
+    ] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="records per page")] = 100,
+    actor: Annotated[
+        str | None, Query(max_length=200, description="actor name or subject"), OMITTABLE
+    ] = None,
+    object_type: Annotated[
+        str | None, Query(max_length=60, description="e.g. promotion, approval_task"), OMITTABLE
+    ] = None,
+    object_ref: Annotated[
+        str | None, Query(max_length=200, description="e.g. PRM-00042 or 17"), OMITTABLE
+    ] = None,
+    outcome: Annotated[
+        str | None, Query(description="allowed or denied"), OneOf(OUTCOMES), OMITTABLE
+    ] = None,
+    since: Annotated[
+        AwareDatetime | None, Query(description="records at or after (ISO 8601, with offset)"),
+        OMITTABLE,
+    ] = None,
+    until: Annotated[
+        AwareDatetime | None, Query(description="records before (ISO 8601, with offset)"),
+        OMITTABLE,
+    ] = None,
+) -> AuditPage:
+    """Audit records in chain order, filtered by actor, object, outcome and time."""
+    items = audit_service.records_page(
+        session,
+        after=after,
+        limit=limit,
+        actor=actor,
+        object_type=object_type,
+        object_ref=object_ref,
+        outcome=outcome,
+        since=since,
+        until=until,
+    )
+    next_after = items[-1].sequence if len(items) == limit else None
+    return AuditPage(items=items, limit=limit, next_after=next_after)
