@@ -70,8 +70,10 @@ class Finding:
     detail: str
 
     def __str__(self) -> str:
-        who = f"record {self.sequence} (id {self.record_id})" if self.record_id else (
-            f"record {self.sequence}"
+        who = (
+            f"record {self.sequence} (id {self.record_id})"
+            if self.record_id
+            else (f"record {self.sequence}")
         )
         return f"{self.kind}: {who}: {self.detail}"
 
