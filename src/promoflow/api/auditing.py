@@ -22,6 +22,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from promoflow.api.auth import CurrentActor
 from promoflow.audit import context, trail
 from promoflow.audit.schemas import Actor
+from promoflow.kit.logging import get_logger
+
+log = get_logger(__name__)
 
 AUDITED_PREFIX = "/api/"
 DENIED = frozenset({401, 403})
@@ -41,10 +44,19 @@ def _request_id(scope: Scope) -> str:
     return str(state.get("request_id") or uuid.uuid4())
 
 
+def _template(path: str, route_path: str) -> str:
+    # Routers are mounted under prefixes and a route knows only its own part
+    # (/promotions/{ref}/submit): the prefix is what the request path has before it.
+    own = [part for part in route_path.split("/") if part]
+    sent = [part for part in path.split("/") if part]
+    prefix = sent[: max(len(sent) - len(own), 0)]
+    return "/" + "/".join(prefix + own)
+
+
 def _routed(scope: Scope, holder: context.RequestAudit) -> None:
     route = scope.get("route")
-    if route is not None and holder.route is None:
-        holder.route = str(getattr(route, "path", "")) or None
+    if route is not None and holder.route is None and getattr(route, "path", None):
+        holder.route = _template(holder.path, str(route.path))
     if not holder.path_params:
         holder.path_params = {k: str(v) for k, v in (scope.get("path_params") or {}).items()}
 
@@ -108,12 +120,23 @@ class AuditTrail:
         from promoflow.runtime import get_runtime
 
         _routed(scope, holder)
-        sessions = get_runtime().sessions
-        if status in DENIED or holder.denied:
-            body = b"".join(m.get("body", b"") for m in held)[:_REASON_BYTES]
-            await to_thread.run_sync(trail.record_denied, sessions, status, _reason(body))
-        else:
-            await to_thread.run_sync(trail.record_unrecorded, sessions, status)
+        try:
+            sessions = get_runtime().sessions
+            if status in DENIED or holder.denied:
+                body = b"".join(m.get("body", b"") for m in held)[:_REASON_BYTES]
+                await to_thread.run_sync(trail.record_denied, sessions, status, _reason(body))
+            else:
+                await to_thread.run_sync(trail.record_unrecorded, sessions, status)
+        except Exception as error:
+            # A refusal is still refused and a committed change stays committed; the
+            # missing record is logged loudly rather than turned into a 500.
+            log.error(
+                "audit_record_failed",
+                action=holder.action,
+                status=status,
+                request_id=holder.request_id,
+                error_type=type(error).__name__,
+            )
 
 
 async def audit_actor(request: Request, actor: CurrentActor) -> None:

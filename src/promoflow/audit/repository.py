@@ -79,6 +79,7 @@ def page(
     object_type: str | None = None,
     object_ref: str | None = None,
     outcome: str | None = None,
+    request_id: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> Sequence[AuditRecord]:
@@ -94,6 +95,8 @@ def page(
         query = query.where(AuditRecord.object_ref == object_ref)
     if outcome is not None:
         query = query.where(AuditRecord.outcome == outcome)
+    if request_id is not None:
+        query = query.where(AuditRecord.request_id == request_id)
     if since is not None:
         query = query.where(AuditRecord.at >= since)
     if until is not None:

@@ -91,6 +91,7 @@ def records_page(
     object_type: str | None = None,
     object_ref: str | None = None,
     outcome: str | None = None,
+    request_id: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> list[AuditRecordOut]:
@@ -105,6 +106,7 @@ def records_page(
         object_type=object_type,
         object_ref=object_ref,
         outcome=outcome,
+        request_id=request_id,
         since=since,
         until=until,
     )

@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from promoflow.audit.chain import plain
 
@@ -66,9 +66,11 @@ def _before_flush(session: Session, _context: object, _instances: object) -> Non
                 kept[name] = history.deleted[0]
 
 
-def _forget(session: Session, *_: object) -> None:
-    session.info.pop(_BEFORE, None)
-    session.info.pop(_CREATED, None)
+def _forget(session: Session, transaction: SessionTransaction) -> None:
+    # Only when the outermost transaction ends: a savepoint's release is no boundary.
+    if transaction.parent is None:
+        session.info.pop(_BEFORE, None)
+        session.info.pop(_CREATED, None)
 
 
 def object_type(obj: object) -> str:
@@ -90,8 +92,7 @@ def install() -> None:
     """Listen on every session (once): the cost is a dict lookup per dirty object."""
     listeners: list[tuple[str, Callable[..., None]]] = [
         ("before_flush", _before_flush),
-        ("after_commit", _forget),
-        ("after_rollback", _forget),
+        ("after_transaction_end", _forget),
     ]
     for name, listener in listeners:
         if not event.contains(Session, name, listener):

@@ -51,6 +51,9 @@ def list_audit_records(
     outcome: Annotated[
         str | None, Query(description="allowed or denied"), OneOf(OUTCOMES), OMITTABLE
     ] = None,
+    request_id: Annotated[
+        str | None, Query(max_length=128, description="the request's X-Request-ID"), OMITTABLE
+    ] = None,
     since: Annotated[
         AwareDatetime | None, Query(description="records at or after (ISO 8601, with offset)"),
         OMITTABLE,
@@ -69,6 +72,7 @@ def list_audit_records(
         object_type=object_type,
         object_ref=object_ref,
         outcome=outcome,
+        request_id=request_id,
         since=since,
         until=until,
     )
