@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -168,3 +168,19 @@ def test_auditors_and_administrators_page_through_it_and_a_merchandiser_may_not(
     assert second["items"][0]["sequence"] > page["next_after"]
     denied = _records(client, auth, outcome="denied", actor="merchandiser-tester", limit=500)
     assert any(r["route"] == "GET /api/v1/audit" and r["status"] == 403 for r in denied)
+
+
+def test_the_time_filter_takes_iso_times_only(client: TestClient, auth: Auth) -> None:
+    request_id = _rid("window")
+    client.get("/api/v1/promotions", headers={"X-Request-ID": request_id})
+    now = datetime.now(UTC)
+    window = {"since": (now - timedelta(minutes=5)).isoformat(), "request_id": request_id}
+    assert len(_records(client, auth, **window)) == 1
+    assert (
+        _records(client, auth, **{**window, "until": (now - timedelta(minutes=4)).isoformat()})
+        == []
+    )
+    for value in ("0.5", "yesterday"):
+        refused = client.get("/api/v1/audit", params={"until": value}, headers=auth("auditor"))
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"][0]["field"] == "until"

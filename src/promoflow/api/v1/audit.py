@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field
 
 from promoflow.api.auth import Actor
 from promoflow.api.deps import MAX_PAGE, OMITTABLE, OneOf, SessionDep
@@ -20,6 +21,17 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 
 READ_AUDIT = Permission("read the audit log", frozenset({Role.AUDITOR, Role.OPERATIONS_ADMIN}))
 AuditReader = Annotated[Actor, Depends(authorized(READ_AUDIT))]
+ISO_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def _iso_only(value: object) -> object:
+    # Pydantic would read "0.5" as seconds after 1970: a time here is written out.
+    if isinstance(value, str) and not ISO_DATE_TIME.match(value):
+        raise ValueError("must be an ISO 8601 date-time with offset, e.g. 2026-12-01T00:00:00Z")
+    return value
+
+
+ISO_ONLY = BeforeValidator(_iso_only)
 OUTCOMES = tuple(outcome.value for outcome in Outcome)
 
 
@@ -55,11 +67,15 @@ def list_audit_records(
         str | None, Query(max_length=128, description="the request's X-Request-ID"), OMITTABLE
     ] = None,
     since: Annotated[
-        AwareDatetime | None, Query(description="records at or after (ISO 8601, with offset)"),
+        AwareDatetime | None,
+        Query(description="records at or after (ISO 8601, with offset)"),
+        ISO_ONLY,
         OMITTABLE,
     ] = None,
     until: Annotated[
-        AwareDatetime | None, Query(description="records before (ISO 8601, with offset)"),
+        AwareDatetime | None,
+        Query(description="records before (ISO 8601, with offset)"),
+        ISO_ONLY,
         OMITTABLE,
     ] = None,
 ) -> AuditPage:
