@@ -14,7 +14,7 @@ from promoflow.audit.models import AuditCheckpoint, AuditHead, AuditRecord
 from promoflow.audit.schemas import AuditEntry, AuditRecordOut
 from promoflow.audit.signing import Notary
 from promoflow.kit.clock import utcnow
-from promoflow.kit.errors import InvalidInput, Unavailable
+from promoflow.kit.errors import Unavailable
 
 
 def _locked_head(session: Session) -> AuditHead:
@@ -96,8 +96,7 @@ def records_page(
     until: datetime | None = None,
 ) -> list[AuditRecordOut]:
     """A page of records after sequence `after`, oldest first."""
-    if since is not None and until is not None and until <= since:
-        raise InvalidInput("until", until.isoformat(), "must be later than since")
+    # An empty window (until at or before since) is an empty page, not an error.
     rows = repo.page(
         session,
         after=after,
