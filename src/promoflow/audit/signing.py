@@ -99,11 +99,17 @@ def load_notary(path: Path, every: int) -> Notary:
         serialization.NoEncryption(),
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    # O_EXCL: two processes creating the key at once keep the first one's.
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return load_notary.__wrapped__(path, every)
+    # Written whole under a private name, then linked into place: a second process
+    # creating the key at the same moment finds either no file or a complete one,
+    # and the first link wins.
+    draft = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(pem)
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        return load_notary.__wrapped__(path, every)
+    finally:
+        draft.unlink()
     return Notary(key, every)
