@@ -159,4 +159,3 @@ async def audit_actor(request: Request, actor: CurrentActor) -> None:
 def install_audit_trail(app: FastAPI) -> None:
     """Record every /api/v1 refusal and change (see the module docstring)."""
     app.add_middleware(AuditTrail)
-
