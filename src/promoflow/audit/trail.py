@@ -69,7 +69,7 @@ def record_change(
     started, tasks confirmed).
     """
     before, state = snapshots.changes(session, obj)
-    ref = getattr(obj, "code", None) or str(sa_identity(obj))
+    ref = getattr(obj, "code", None) or str(getattr(obj, "id", "?"))
     entry = _entry(
         actor,
         role,
@@ -81,12 +81,6 @@ def record_change(
         reason=reason,
     )
     service.record(session, entry, notary())
-
-
-def sa_identity(obj: object) -> object:
-    """The primary key of a mapped object, as text for `object_ref`."""
-    identity = getattr(obj, "id", None)
-    return identity if identity is not None else "?"
 
 
 def record_request(session: Session, status: int | None = None) -> None:
