@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from promoflow import __version__
 from promoflow.api import health
+from promoflow.api.auditing import install_audit_trail
 from promoflow.api.auth import Authenticator, KeyRing
 from promoflow.api.limits import install_request_limits
 from promoflow.api.observability import install_observability
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, *, manage_runtime: bool = True)
     app.state.api_keys = keyring
     app.state.authenticator = authenticator
     install_problem_handlers(app)
+    install_audit_trail(app)  # innermost: sees every answer the routes and handlers give
     install_overload_guard(app, settings)
     # Outermost: a body is read, sized and parsed before its request takes a slot,
     # so a slow upload never holds one.

@@ -55,6 +55,16 @@ class Settings(BaseSettings):
         default="",
         description="Comma-separated 'key:actor:role' triples accepted by the API.",
     )
+    audit_signing_key: Path | None = Field(
+        default=None,
+        description="Ed25519 private key (PEM) signing audit checkpoints; None = a key created "
+        "under data_dir on first use.",
+    )
+    audit_checkpoint_every: int = Field(
+        default=1000,
+        ge=0,
+        description="Sign an audit checkpoint every this many records (0: only on demand).",
+    )
 
     event_bus: Literal["inprocess", "nats"] = Field(
         default="inprocess",

@@ -7,6 +7,7 @@ installed only by the demo, the sandbox systems and the tests). They are separat
 """
 
 from promoflow.approvals import models as approvals_models
+from promoflow.audit import models as audit_models
 from promoflow.catalog import models as catalog_models
 from promoflow.connectors.sandbox import models as sandbox_models
 from promoflow.events import models as events_models
@@ -29,6 +30,7 @@ demo_metadata = sandbox_models.DemoBase.metadata
 __all__ = [
     "Executor",
     "approvals_models",
+    "audit_models",
     "catalog_models",
     "demo_metadata",
     "events_models",

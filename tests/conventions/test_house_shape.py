@@ -29,6 +29,7 @@ CONNECTOR_FILES = (
 # nobody adds a package that escapes the rules by accident.
 DOMAINS = {
     "approvals",
+    "audit",
     "catalog",
     "events",
     "exceptions",

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from promoflow.approvals.queue import queue_rules
 from promoflow.approvals.schemas import QueueRules
+from promoflow.audit import trail
 from promoflow.kit.bounds import MAX_COUNT, MAX_ID
 from promoflow.kit.db import transaction
 from promoflow.promotions import service as promotions_service
@@ -68,6 +69,7 @@ def unit_of_work(commands: CommandSessions) -> Iterator[Session]:
     back when it raises. Ends before the response is sent, so a failed commit is the answer."""
     with transaction(commands) as session:
         yield session
+        trail.record_request(session)  # the change's audit record commits with it
 
 
 SessionDep = Annotated[Session, Depends(read_session)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from promoflow.cli import audit as audit_cli
 from promoflow.cli import (
     auth,
     catalog,
@@ -40,6 +41,7 @@ app.add_typer(deadletters.app, name="deadletters", help="Inspect, replay or disc
 app.add_typer(events_cli.app, name="events", help="The event catalogue and its AsyncAPI document.")
 app.add_typer(catalog.app, name="catalog", help="Browse items, locations, suppliers; eligibility.")
 app.add_typer(auth.app, name="auth", help="Development tokens and API keys.")
+app.add_typer(audit_cli.app, name="audit", help="Verify, export and sign the audit log.")
 app.command(name="demo")(demo.demo)
 app.command(name="serve")(runtime_cmds.serve)
 app.command(name="worker")(runtime_cmds.worker)

@@ -14,6 +14,7 @@ from dbos import DBOS, SetWorkflowID, WorkflowHandle
 from promoflow.allocation import service as allocation_service
 from promoflow.approvals import service as approvals_service
 from promoflow.approvals.models import ApprovalTask
+from promoflow.audit import trail
 from promoflow.exceptions import service as exceptions_service
 from promoflow.exceptions.models import ExceptionCase
 from promoflow.exceptions.schemas import CaseAction, CaseKind
@@ -42,7 +43,9 @@ TOO_LATE_TO_CANCEL = (S.CLOSED, S.CANCELLED, S.REJECTED, S.ENDED, S.ANALYSED)
 def create_promotion(data: PromotionCreate, actor: str) -> Promotion:
     """Create a draft; nothing is written if any field is refused."""
     with transaction(get_runtime().sessions) as session:
-        return promotions_service.create_promotion(session, data, actor)
+        promotion = promotions_service.create_promotion(session, data, actor)
+        trail.record_change(session, "promotion.create", promotion, actor=actor)
+        return promotion
 
 
 def revise_promotion(
@@ -86,7 +89,15 @@ def submit_promotion(
             launch_lead_hours=launch_lead_hours,
             live_hours=live_hours,
         )
-    workflow_id = promotions_service.workflow_id_for(promotion_id, revision)
+        workflow_id = promotions_service.workflow_id_for(promotion_id, revision)
+        # The workflow's first step moves the state; this records who asked for it.
+        trail.record_change(
+            session,
+            "promotion.submit",
+            promotion,
+            actor=actor,
+            after={"submitted_revision": revision, "submitted_workflow_id": workflow_id},
+        )
     arguments = (promotion_id, revision, actor, timing.as_dict())
     with SetWorkflowID(workflow_id):
         if runtime.settings.run_workflows:  # embedded: start here, at once
@@ -106,6 +117,9 @@ def decide_approval(
     """Record an approver's decision and wake the workflow."""
     with transaction(get_runtime().sessions) as session:
         task = approvals_service.decide(session, task_id, actor, role, decision, comment, utcnow())
+        trail.record_change(
+            session, f"approval.{decision}", task, actor=actor, role=role, reason=comment
+        )
         workflow_id = promotions_service.workflow_id_for(task.promotion_id, task.revision)
     signals.notify(workflow_id, "approval", task_id=task_id)
     return task
@@ -147,6 +161,7 @@ def resolve_exception(
         ):
             # The approval task follows its overdue case to the new owner.
             approvals_service.reassign_task(session, int(task_id), new_owner_role, actor, utcnow())
+        trail.record_change(session, f"case.{action}", case, actor=actor, role=role, reason=reason)
     # Who and why travel with the signal: cancel_promotion ends the workflow wherever it waits.
     signals.notify(
         case.workflow_id, "exception", case_id=case_id, action=action, actor=actor, reason=reason
@@ -173,6 +188,16 @@ def decide_recommendation(
         recommendation = allocation_service.decide(
             session, recommendation_id, decision, actor, role, reason, changes or {}, utcnow()
         )
+        edited = {"edited_lines": {str(k): v for k, v in (changes or {}).items()}}
+        trail.record_change(
+            session,
+            f"recommendation.{decision}",
+            recommendation,
+            actor=actor,
+            role=role,
+            reason=reason,
+            after=edited if decision == "edit" else None,
+        )
         workflow_id = promotions_service.workflow_id_for(
             recommendation.promotion_id, recommendation.revision
         )
@@ -185,6 +210,7 @@ def waive_gate(promotion_id: int, gate: str, actor: str, role: str, reason: str)
     with transaction(get_runtime().sessions) as session:
         promotion = promotions_service.get_promotion(session, promotion_id)
         waiver = gates_service.waive_gate(session, promotion, gate, actor, role, reason)
+        trail.record_change(session, "gate.waive", waiver, actor=actor, role=role, reason=reason)
         workflow_id = promotion.workflow_id
     signals.notify(workflow_id, "gates", gate=gate)
     return waiver
@@ -196,6 +222,13 @@ def confirm_store_tasks(promotion_id: int, location_codes: list[str] | None, act
         promotion = promotions_service.get_promotion(session, promotion_id)
         confirmed = publications_service.confirm_store_tasks(
             session, promotion, location_codes, actor
+        )
+        trail.record_change(
+            session,
+            "store_tasks.confirm",
+            promotion,
+            actor=actor,
+            after={"confirmed_tasks": confirmed, "locations": location_codes or "all open"},
         )
         workflow_id = promotion.workflow_id
     signals.notify(workflow_id, "gates")
@@ -211,10 +244,24 @@ def cancel_promotion(promotion_id: int, actor: str, role: str, reason: str) -> P
         # Locked, so a submission at the same instant either wins or sees the draft cancelled.
         promotion = promotions_service.get_promotion(session, promotion_id, for_update=True)
         if promotion.status == PromotionState.DRAFT:
-            return promotions_service.cancel_draft(session, promotion, actor, role, reason)
+            cancelled = promotions_service.cancel_draft(session, promotion, actor, role, reason)
+            trail.record_change(
+                session, "promotion.cancel", cancelled, actor=actor, role=role, reason=reason
+            )
+            return cancelled
         if promotion.status in TOO_LATE_TO_CANCEL:
             raise Conflict(f"promotion {promotion.code} is {promotion.status}; too late to cancel")
         promotions_service.ensure_may_cancel(promotion, actor, role)
+        # The workflow cancels and compensates; this records who asked, and why.
+        trail.record_change(
+            session,
+            "promotion.cancel",
+            promotion,
+            actor=actor,
+            role=role,
+            reason=reason,
+            after={"cancellation": "requested of the running lifecycle"},
+        )
     # The request is only this message to the workflow, which cancels and compensates
     # wherever it waits: one that was not delivered must not look accepted.
     if not signals.notify(promotion.workflow_id, "cancel", actor=actor, role=role, reason=reason):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
+from promoflow.api.auditing import audit_actor
 from promoflow.api.auth import current_actor
 from promoflow.api.problems import problem_responses
 from promoflow.api.v1 import (
     approvals,
+    audit,
     catalog,
     diagnostics,
     exceptions,
@@ -31,6 +33,7 @@ def build_router() -> APIRouter:
         dependencies=[Depends(current_actor)],
         responses=problem_responses(401, 413, 422, 503),
     )
+    router.dependencies.append(Depends(audit_actor))  # who calls, for the audit trail
     router.include_router(promotions.router)
     router.include_router(records.router)
     router.include_router(approvals.router)
@@ -40,4 +43,5 @@ def build_router() -> APIRouter:
     router.include_router(integration.router)
     router.include_router(diagnostics.router)
     router.include_router(catalog.router)
+    router.include_router(audit.router)
     return router
