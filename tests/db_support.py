@@ -25,7 +25,9 @@ PG_ADMIN_URL = os.environ.get(
 
 
 def _postgres_url(tmp_name: str) -> Iterator[str]:
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    # No pool: an idle admin connection per live test database would add up over a
+    # run and starve the process tests of PostgreSQL's max_connections.
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
     try:
         with admin.connect() as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{tmp_name}"'))

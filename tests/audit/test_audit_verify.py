@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -25,9 +25,16 @@ _labels = itertools.count()
 
 
 @pytest.fixture
-def log(private_engine: Callable[[str], Engine], tmp_path: Path) -> Log:
-    """Six records on a database of this test's own."""
-    return fill(private_engine(f"audit_{next(_labels)}"), tmp_path, 6)
+def log(private_engine: Callable[[str], Engine], tmp_path: Path) -> Iterator[Log]:
+    """Six records on a database of this test's own.
+
+    Its connections are closed after the test: the databases live until the session
+    ends, and a pool left open per test would hold PostgreSQL connections that the
+    scaled-mode test's processes need later in the run.
+    """
+    engine = private_engine(f"audit_{next(_labels)}")
+    yield fill(engine, tmp_path, 6)
+    engine.dispose()
 
 
 def _refused(log: Log) -> str:
