@@ -15,10 +15,12 @@ from promoflow.api.auth import Authenticator, KeyRing
 from promoflow.api.limits import install_request_limits
 from promoflow.api.observability import install_observability
 from promoflow.api.overload import install_overload_guard, thread_tokens
+from promoflow.api.permissions import install_access_policy
 from promoflow.api.problems import install_problem_handlers
 from promoflow.api.ratelimit import install_rate_limits
 from promoflow.api.v1 import PREFIX, build_router
 from promoflow.config import Settings, get_settings
+from promoflow.identity.access import default_policy_path, load_access_policy
 from promoflow.identity.startup import token_verifier
 from promoflow.kit.logging import get_logger
 from promoflow.runtime import start_runtime, stop_runtime
@@ -73,6 +75,8 @@ def create_app(settings: Settings | None = None, *, manage_runtime: bool = True)
     # so a slow upload never holds one.
     install_request_limits(app, settings)
     app.include_router(build_router(), prefix=PREFIX)
+    # Checked against the routes now, so a route without a rule stops the server here.
+    install_access_policy(app, load_access_policy(default_policy_path(settings.policy_dir)))
     app.include_router(health.router)
     # Outside the body limits and the request slots: a client over its budget is
     # refused before its body is read or a slot is taken (api/ratelimit.py).

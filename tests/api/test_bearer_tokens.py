@@ -68,7 +68,9 @@ def test_a_valid_token_acts_as_its_subject(
     catalog: object,
     promotion_body: dict[str, Any],
 ) -> None:
-    token = sign(RSA, claims(name="Ana Lima", promoflow_role="merchandiser"))
+    token = sign(
+        RSA, claims(name="Ana Lima", promoflow_role="merchandiser", promoflow_banners=["*"])
+    )
     with api(api_settings, provider) as client:
         assert client.get("/api/v1/promotions", headers=bearer(token)).status_code == 200
         created = client.post("/api/v1/promotions", json=promotion_body, headers=bearer(token))

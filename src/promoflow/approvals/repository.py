@@ -10,8 +10,10 @@ from sqlalchemy.orm import Session
 from promoflow.approvals.models import ApprovalTask
 from promoflow.approvals.schemas import TaskStatus
 from promoflow.catalog.models import Item
+from promoflow.identity.schemas import BannerScope
 from promoflow.inventory.models import InventoryPosition
 from promoflow.promotions.models import ForecastLine, Promotion, PromotionItem, PromotionLocation
+from promoflow.promotions.repository import visible_to
 
 RevisionKey = tuple[int, int]  # (promotion id, revision)
 
@@ -94,12 +96,22 @@ def forecast_units_by_item(
 
 
 def pending_page(
-    session: Session, assigned_role: str | None, limit: int, offset: int
+    session: Session,
+    assigned_role: str | None,
+    limit: int,
+    offset: int,
+    *,
+    banners: BannerScope | None = None,
 ) -> tuple[Sequence[tuple[ApprovalTask, Promotion]], int]:
-    """Pending tasks with their promotions, soonest due first, and how many in all."""
+    """Pending tasks with their promotions, soonest due first, and how many in all.
+
+    With `banners`, only the tasks of promotions within them (the access policy).
+    """
     query = sa.select(ApprovalTask).where(ApprovalTask.status == TaskStatus.PENDING)
     if assigned_role is not None:
         query = query.where(ApprovalTask.assigned_role == assigned_role)
+    if banners is not None:
+        query = query.where(visible_to(ApprovalTask.promotion_id, banners))
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     rows = session.execute(
         query.add_columns(Promotion)

@@ -20,6 +20,7 @@ from promoflow.exceptions.models import ExceptionCase
 from promoflow.exceptions.schemas import CaseAction, CaseKind
 from promoflow.gates import service as gates_service
 from promoflow.gates.models import GateWaiver
+from promoflow.identity.schemas import BannerScope
 from promoflow.kit.clock import utcnow
 from promoflow.kit.db import transaction
 from promoflow.kit.errors import Conflict, InvalidInput, Unavailable
@@ -40,21 +41,33 @@ S = PromotionState
 TOO_LATE_TO_CANCEL = (S.CLOSED, S.CANCELLED, S.REJECTED, S.ENDED, S.ANALYSED)
 
 
-def create_promotion(data: PromotionCreate, actor: str) -> Promotion:
-    """Create a draft; nothing is written if any field is refused."""
+def create_promotion(
+    data: PromotionCreate, actor: str, *, banners: BannerScope | None = None
+) -> Promotion:
+    """Create a draft; nothing is written if any field is refused.
+
+    `banners`, the caller's scope, limits the stores it may name (see promotions.service).
+    """
     with transaction(get_runtime().sessions) as session:
-        promotion = promotions_service.create_promotion(session, data, actor)
+        promotion = promotions_service.create_promotion(session, data, actor, banners=banners)
         trail.record_change(session, "promotion.create", promotion, actor=actor)
         return promotion
 
 
 def revise_promotion(
-    promotion_id: int, changes: PromotionRevise, actor: str, role: str
+    promotion_id: int,
+    changes: PromotionRevise,
+    actor: str,
+    role: str,
+    *,
+    banners: BannerScope | None = None,
 ) -> Promotion:
     """Change a draft, or open a rejected promotion's next revision as a draft; no workflow
     runs for either, so there is nothing to wake."""
     with transaction(get_runtime().sessions) as session:
-        return revisions.revise_promotion(session, promotion_id, changes, actor, role)
+        return revisions.revise_promotion(
+            session, promotion_id, changes, actor, role, banners=banners
+        )
 
 
 def submit_promotion(

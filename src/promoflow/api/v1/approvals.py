@@ -29,14 +29,20 @@ def list_pending(
         str | None, Query(description="Assigned role; default the caller's"), OneOf(ROLES)
     ] = None,
 ) -> Page[ApprovalQueueItem]:
-    """Pending approval tasks of a role (the caller's unless `role` is given), soonest due
-    first, each with what its approver needs: the promotion's code, name, mechanic and
-    depth, the forecast uplift, the margin impact the approval matrix judged, the stock
-    risk (will stock cover the forecast's P90, by the inventory coverage gate's test),
-    the due time and the SLA state (on time, due soon past the role's reminder point in
-    the approval policy, overdue)."""
+    """Pending approval tasks of a role (the caller's unless `role` is given) on promotions
+    of the caller's banners, soonest due first, each with what its approver needs: the
+    promotion's code, name, mechanic and depth, the forecast uplift, the margin impact the
+    approval matrix judged, the stock risk (will stock cover the forecast's P90, by the
+    inventory coverage gate's test), the due time and the SLA state (on time, due soon
+    past the role's reminder point in the approval policy, overdue)."""
     rows, total = queue.queue_page(
-        session, role or actor.role, page.limit, page.offset, now=utcnow(), rules=rules
+        session,
+        role or actor.role,
+        page.limit,
+        page.offset,
+        now=utcnow(),
+        rules=rules,
+        banners=actor.banners,
     )
     return Page[ApprovalQueueItem](items=rows, total=total, limit=page.limit, offset=page.offset)
 

@@ -22,7 +22,7 @@ router = APIRouter(prefix="/exceptions", tags=["exceptions"])
 @router.get("", response_model=Page[ExceptionCaseOut])
 def list_cases(
     session: SessionDep,
-    _actor: Reader,
+    actor: Reader,
     page: Pagination,
     status: Annotated[
         str | None, Query(description="open or resolved"), OneOf(CASE_STATUSES)
@@ -33,9 +33,15 @@ def list_cases(
         str | None, Query(description="e.g. supplier_shortfall"), OneOf(CASE_KINDS)
     ] = None,
 ) -> Page[ExceptionCaseOut]:
-    """Exception cases, most recent first, filtered by status, owner, promotion and kind."""
+    """Exception cases the caller's banners may see, most recent first, filtered by status,
+    owner, promotion and kind (a case of no promotion is for callers of every banner)."""
     rows = exceptions_service.list_cases(
-        session, status=status, owner_role=owner_role, promotion_id=promotion_id, kind=kind
+        session,
+        status=status,
+        owner_role=owner_role,
+        promotion_id=promotion_id,
+        kind=kind,
+        banners=actor.banners,
     )
     items, total = page.slice(rows)
     return page_of(ExceptionCaseOut, items, total, page.limit, page.offset)

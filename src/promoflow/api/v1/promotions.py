@@ -46,7 +46,7 @@ def create_promotion(
     body: PromotionCreateBody, actor: PromotionCreator, request: Request, response: Response
 ) -> PromotionOut:
     """Create a draft promotion; nothing is written when any field is refused."""
-    promotion = commands.create_promotion(body, actor.name)
+    promotion = commands.create_promotion(body, actor.name, banners=actor.banners)
     response.headers["Location"] = _detail_path(request, promotion.id)
     return PromotionOut.model_validate(promotion)
 
@@ -54,14 +54,16 @@ def create_promotion(
 @router.get("", response_model=Page[PromotionOut])
 def list_promotions(
     session: SessionDep,
-    _actor: Reader,
+    actor: Reader,
     page: Pagination,
     status: Annotated[
         str | None, Query(description="Only promotions in this state"), OneOf(STATES)
     ] = None,
 ) -> Page[PromotionOut]:
-    """Promotions, oldest first, optionally filtered by status."""
-    rows, total = promotions_service.promotions_page(session, status, page.limit, page.offset)
+    """Promotions of the caller's banners, oldest first, optionally filtered by status."""
+    rows, total = promotions_service.promotions_page(
+        session, status, page.limit, page.offset, banners=actor.banners
+    )
     return page_of(PromotionOut, rows, total, page.limit, page.offset)
 
 
@@ -133,7 +135,9 @@ def revise_promotion(
     number (it was never submitted). Only the requester or operations_admin may
     revise; any other state is a 409 naming it. Submit the draft when it is ready.
     """
-    promotion = commands.revise_promotion(promotion_id, body, actor.name, actor.role)
+    promotion = commands.revise_promotion(
+        promotion_id, body, actor.name, actor.role, banners=actor.banners
+    )
     response.headers["Location"] = _detail_path(request, promotion.id)
     return PromotionOut.model_validate(promotion)
 
