@@ -34,14 +34,17 @@ _REASON_BYTES = 4096
 
 
 def _request_id(scope: Scope) -> str:
-    # A caller's (or a proxy's) id is kept when it is plain; otherwise we make one.
+    # The id the request context middleware gave the request (and the response's
+    # X-Request-ID); without it, a caller's (or a proxy's) plain id, or a new one.
+    state: dict[str, object] = scope.get("state") or {}
+    if isinstance(state.get("request_id"), str):
+        return str(state["request_id"])
     for name, value in scope.get("headers", ()):
         if name == b"x-request-id":
             text = str(value.decode("latin-1"))
             if REQUEST_ID.match(text):
                 return text
-    state: dict[str, object] = scope.get("state") or {}
-    return str(state.get("request_id") or uuid.uuid4())
+    return str(uuid.uuid4())
 
 
 def _template(path: str, route_path: str) -> str:
