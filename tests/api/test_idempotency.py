@@ -6,9 +6,10 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, FastAPI
@@ -336,3 +337,105 @@ def test_only_posts_of_the_api_declare_the_header(client: TestClient) -> None:
                 conflict = operation["responses"]["409"]
                 assert "application/problem+json" in conflict["content"]
                 assert "still being processed" in conflict["description"]
+
+
+# A real `promoflow serve`: retries over HTTP, concurrent ones included, make one promotion.
+
+SERVE_KEY = "idempotency-serve-key-0123456789"
+
+
+@pytest.fixture
+def served_url(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """`promoflow serve` on a small retailer of its own: (url, database url, a create body)."""
+    from contextlib import contextmanager
+
+    from db_support import fresh_database
+    from process_support import process_env, serving
+    from promoflow.kit.db import make_engine, make_sessionmaker
+    from promoflow.migrate import upgrade
+    from promoflow.scenario import picking
+    from promoflow.scenario.generator import ScenarioSize, generate
+
+    workdir = tmp_path_factory.mktemp("idempotent-serve")
+    with contextmanager(fresh_database)(tmp_path_factory, "idempotent") as url:
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+            sessions = make_sessionmaker(engine)
+            size = ScenarioSize(
+                stores=4, regions=1, dcs=1, skus=20, categories=2, suppliers=2, with_history=False
+            )
+            generate(sessions, size, seed=3)
+            with sessions() as session:
+                region = picking.regions(session)[0]
+                skus = picking.promotable_skus(session, region=region, count=2)
+        finally:
+            engine.dispose()
+        start = date.today() + timedelta(weeks=10)
+        body = {
+            "name": "retried over HTTP",
+            "mechanic": "percent_off",
+            "discount_percent": 10,
+            "start_date": start.isoformat(),
+            "end_date": (start + timedelta(days=6)).isoformat(),
+            "channels": ["pos"],
+            "items": skus,
+            "regions": [region],
+        }
+        env = process_env(url, workdir, api_keys=f"{SERVE_KEY}:ivy.integrator:integration_client")
+        with serving(env, workdir / "serve.log") as server:
+            yield server.url, url, body
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_a_served_create_retried_over_http_makes_one_promotion(
+    served_url: tuple[str, str, dict[str, Any]],
+) -> None:
+    from promoflow.kit.db import make_engine
+    from promoflow.promotions.models import Promotion
+
+    url, database_url, body = served_url
+    headers = {"X-API-Key": SERVE_KEY, "Idempotency-Key": _new_key()}
+    with httpx.Client(base_url=url, headers=headers, timeout=30) as http:
+        first = http.post(CREATE, json=body)
+        assert first.status_code == 201, first.text
+        retried = http.post(CREATE, json=body)
+    assert (retried.status_code, retried.headers["Idempotent-Replayed"]) == (201, "true")
+    assert retried.json() == first.json()
+
+    # The same request sent four times at once, with a new key: one runs.
+    racing = {**headers, "Idempotency-Key": _new_key()}
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(
+            pool.map(
+                lambda _: httpx.post(f"{url}{CREATE}", json=body, headers=racing, timeout=30),
+                range(4),
+            )
+        )
+    ran = [a for a in answers if a.status_code == 201 and "Idempotent-Replayed" not in a.headers]
+    assert len(ran) == 1, [(a.status_code, a.headers.get("Idempotent-Replayed")) for a in answers]
+    assert all(a.status_code in (201, 409) for a in answers)
+
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            count = connection.scalar(
+                sa.select(sa.func.count()).where(Promotion.name == "retried over HTTP")
+            )
+    finally:
+        engine.dispose()
+    assert count == 2  # one per key
+
+
+def test_a_path_of_any_text_is_fingerprinted_not_a_server_error(
+    client: TestClient, auth: Auth
+) -> None:
+    headers = _keyed(auth, "merchandiser", _new_key())
+    path = "/api/v1/promotions/%C3%A9t%C3%A9%F0%9F%98%80%0D/submit"
+    first = client.post(path, headers=headers)
+    assert first.status_code == 404, first.text
+    again = client.post(path, headers=headers)
+    assert (again.status_code, again.headers["Idempotent-Replayed"]) == (404, "true")

@@ -168,12 +168,9 @@ class IdempotencyKeys:
             await self.app(scope, receive, send)
             return
         body = await _read(receive)
-        target = scope["path"] + (
-            f"?{scope['query_string'].decode('latin-1')}" if scope.get("query_string") else ""
-        )
         pending = PendingKey(
             values=values,
-            fingerprint=service.fingerprint(scope["method"], target, body),
+            fingerprint=service.fingerprint(scope["method"], _target(scope), body),
             keep=self.keep,
             retry_after=self.retry_after,
         )
@@ -231,6 +228,13 @@ def _keyed(scope: Scope) -> list[str] | None:
         return None
     values = [v.decode("latin-1") for k, v in scope.get("headers", ()) if k == _HEADER_BYTES]
     return values or None
+
+
+def _target(scope: Scope) -> bytes:
+    """The path and query as the client sent them (the server's raw bytes)."""
+    path = scope.get("raw_path") or str(scope["path"]).encode("utf-8", "surrogateescape")
+    query = scope.get("query_string") or b""
+    return bytes(path) + (b"?" + bytes(query) if query else b"")
 
 
 async def _read(receive: Receive) -> bytes:

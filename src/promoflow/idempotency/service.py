@@ -35,10 +35,13 @@ def caller_namespace(method: str, subject: str) -> str:
     return hashlib.sha256(f"{method}\x00{subject}".encode()).hexdigest()
 
 
-def fingerprint(method: str, target: str, body: bytes) -> str:
-    """A digest of what makes two requests the same request: method, path and query, body."""
+def fingerprint(method: str, target: bytes, body: bytes) -> str:
+    """A digest of what makes two requests the same request: method, path and query, body.
+
+    `target` is the path and query as sent (bytes: a path may hold any percent-encoded text).
+    """
     digest = hashlib.sha256()
-    for part in (method.upper().encode(), target.encode("latin-1"), body):
+    for part in (method.upper().encode(), target, body):
         digest.update(len(part).to_bytes(8, "big"))  # length-prefixed: parts cannot run together
         digest.update(part)
     return digest.hexdigest()
@@ -81,11 +84,11 @@ def claim(
     return StoredAnswer(status=row.status, headers=dict(row.headers or {}), body=row.body or b"")
 
 
-def remember(session: Session, claim_: Claim, answer: StoredAnswer, *, now: datetime) -> bool:
+def remember(session: Session, owned: Claim, answer: StoredAnswer, *, now: datetime) -> bool:
     """Store the answer of a claimed request; False if the claim was gone (purged meanwhile)."""
     changed = repository.complete(
         session,
-        claim_.row_id,
+        owned.row_id,
         status=answer.status,
         headers=answer.headers,
         body=answer.body,
@@ -94,9 +97,9 @@ def remember(session: Session, claim_: Claim, answer: StoredAnswer, *, now: date
     return changed == 1
 
 
-def release(session: Session, claim_: Claim) -> None:
+def release(session: Session, owned: Claim) -> None:
     """Give the key up (the request failed on the server's side): the client may retry it."""
-    repository.delete(session, claim_.row_id)
+    repository.delete(session, owned.row_id)
 
 
 def purge_expired(session: Session, *, now: datetime) -> int:
