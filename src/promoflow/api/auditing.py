@@ -7,6 +7,10 @@ left is recorded here, before the response leaves:
   `denied`) in a short transaction of its own;
 - a change that committed without a record (a route whose service opens its own
   transactions, e.g. a connection test) right after it, in its own transaction.
+
+An idempotent replay (the stored answer to a repeated Idempotency-Key, marked
+`Idempotent-Replayed: true`) is not recorded at all: nothing ran and nothing
+changed, and the first request's record (change or refusal) stands for it.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ log = get_logger(__name__)
 AUDITED_PREFIX = "/api/"
 DENIED = frozenset({401, 403})
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+REPLAYED = b"idempotent-replayed"  # api/idempotency.py marks a stored answer so
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _REASON_BYTES = 4096
 
@@ -86,12 +91,14 @@ class AuditTrail:
         token = context.begin(holder)
         held: list[Message] = []
         status = 0
+        replayed = False
 
         async def hold_or_pass(message: Message) -> None:
-            nonlocal status
+            nonlocal status, replayed
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-            if not self._must_record(holder, status):
+                replayed = any(name.lower() == REPLAYED for name, _ in message.get("headers", ()))
+            if replayed or not self._must_record(holder, status):
                 await self._flush(held, send)
                 await send(message)
                 return
