@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,13 +57,17 @@ def promoflow_env(url: str, workdir: Path, extra: Mapping[str, str]) -> dict[str
 
 @contextmanager
 def serve_process(
-    url: str, workdir: Path, extra: Mapping[str, str], port: int = 8731
+    url: str,
+    workdir: Path,
+    extra: Mapping[str, str],
+    port: int = 8731,
+    command: Sequence[str] = (PROMOFLOW, "serve"),
 ) -> Iterator[ServeProcess]:
-    """`promoflow serve` on `port`, once it answers /readyz; stopped with SIGTERM after."""
+    """`command --port <port>` (`promoflow serve`), once it answers /readyz; SIGTERM after."""
     log = workdir / f"serve-{port}.log"
     with log.open("wb") as handle:
         process = subprocess.Popen(
-            [PROMOFLOW, "serve", "--port", str(port)],
+            [*command, "--port", str(port)],
             env=promoflow_env(url, workdir, extra),
             stdout=handle,
             stderr=subprocess.STDOUT,
