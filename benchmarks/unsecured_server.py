@@ -6,9 +6,10 @@ The app is `promoflow.app.create_app` as `serve` builds it, served by uvicorn
 with serve's options, and then, for this process only:
 - authentication is off: `current_actor` is overridden to return one fixed
   principal without reading any header (no key lookup, no token check);
-- route authorisation is off: every dependency that checks the caller's role
-  (the `authorized(...)` dependencies the routes declare) returns that principal
-  unchecked, and the audit dependency that names the caller does nothing;
+- route authorisation is off: every dependency fed the caller (the access
+  policy's `enforce_access`, the Idempotency-Key claim, which reads never use)
+  returns that principal unchecked, and the audit dependency that names the
+  caller does nothing;
 - the audit middleware is taken out of the middleware list before the stack is
   built (the app builds it on its first request);
 - rate limits are off (`rate_limit_enabled=False`, a setting the app honours).
