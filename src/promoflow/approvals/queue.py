@@ -69,11 +69,13 @@ def queue_page(
     *,
     now: datetime,
     rules: QueueRules,
+    after: tuple[datetime, int] | None = None,
 ) -> tuple[list[ApprovalQueueItem], int]:
-    """One page of pending tasks (of `role`, or every role's), soonest due first."""
+    """One page of pending tasks (of `role`, or every role's), soonest due first, after the
+    task whose (due_at, id) is `after`."""
     if role is not None and role not in ROLES:
         raise InvalidInput("role", role, f"unknown role; known: {', '.join(ROLES)}")
-    rows, total = repository.pending_page(session, role, limit, offset)
+    rows, total = repository.pending_page(session, role, limit, offset, after=after)
     if not rows:
         return [], total
     promotion_ids = {promotion.id for _, promotion in rows}

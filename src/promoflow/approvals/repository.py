@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -11,6 +12,7 @@ from promoflow.approvals.models import ApprovalTask
 from promoflow.approvals.schemas import TaskStatus
 from promoflow.catalog.models import Item
 from promoflow.inventory.models import InventoryPosition
+from promoflow.kit import keyset
 from promoflow.promotions.models import ForecastLine, Promotion, PromotionItem, PromotionLocation
 
 RevisionKey = tuple[int, int]  # (promotion id, revision)
@@ -94,13 +96,21 @@ def forecast_units_by_item(
 
 
 def pending_page(
-    session: Session, assigned_role: str | None, limit: int, offset: int
+    session: Session,
+    assigned_role: str | None,
+    limit: int,
+    offset: int = 0,
+    *,
+    after: tuple[datetime, int] | None = None,
 ) -> tuple[Sequence[tuple[ApprovalTask, Promotion]], int]:
-    """Pending tasks with their promotions, soonest due first, and how many in all."""
+    """Pending tasks with their promotions, soonest due first (after the task whose
+    (due_at, id) is `after`), and how many in all."""
     query = sa.select(ApprovalTask).where(ApprovalTask.status == TaskStatus.PENDING)
     if assigned_role is not None:
         query = query.where(ApprovalTask.assigned_role == assigned_role)
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    if after is not None:
+        query = query.where(keyset.after([ApprovalTask.due_at, ApprovalTask.id], after))
     rows = session.execute(
         query.add_columns(Promotion)
         .join(Promotion, Promotion.id == ApprovalTask.promotion_id)

@@ -120,13 +120,16 @@ def list_dead_letters(
     kind: str | None = None,
     source: str | None = None,
     limit: int = 100,
+    before: int | None = None,
 ) -> Sequence[DeadLetter]:
-    """Newest first, filtered by status, kind and source."""
+    """Newest first (older than id `before` when given), filtered by status, kind and source."""
     if status is not None and status not in DEAD_LETTER_STATUSES:
         raise InvalidInput("status", status, f"must be one of {', '.join(DEAD_LETTER_STATUSES)}")
     if kind is not None and kind not in DEAD_LETTER_KINDS:
         raise InvalidInput("kind", kind, f"must be one of {', '.join(DEAD_LETTER_KINDS)}")
-    return repository.dead_letters(session, status=status, kind=kind, source=source, limit=limit)
+    return repository.dead_letters(
+        session, status=status, kind=kind, source=source, limit=limit, before=before
+    )
 
 
 def as_dict(letter: DeadLetter) -> DeadLetterView:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from promoflow.catalog.models import Item, Location, Price, Ranging
 from promoflow.events.models import Event
+from promoflow.kit import keyset
 from promoflow.promotions.models import (
     ForecastLine,
     Promotion,
@@ -59,26 +60,34 @@ def list_promotions(session: Session, status: str | None = None) -> Sequence[Pro
 
 
 def _page(
-    session: Session, query: sa.Select[Row], limit: int, offset: int
+    session: Session,
+    query: sa.Select[Row],
+    limit: int,
+    offset: int,
+    after: sa.ColumnElement[bool] | None = None,
 ) -> tuple[Sequence[Row], int]:
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    if after is not None:
+        query = query.where(after)
     rows = session.scalars(query.limit(limit).offset(offset)).all()
     return rows, total
 
 
 def promotions_page(
-    session: Session, status: str | None, limit: int, offset: int
+    session: Session, status: str | None, limit: int, offset: int = 0, *, after: int | None = None
 ) -> tuple[Sequence[Promotion], int]:
-    """One page of `list_promotions` and how many there are in all."""
-    return _page(session, _in_status(status), limit, offset)
+    """One page of `list_promotions` (after promotion id `after`) and how many there are in all."""
+    later = None if after is None else keyset.after([Promotion.id], (after,))
+    return _page(session, _in_status(status), limit, offset, later)
 
 
 def event_log_page(
-    session: Session, promotion_id: int, limit: int, offset: int
+    session: Session, promotion_id: int, limit: int, offset: int = 0, *, after: int | None = None
 ) -> tuple[Sequence[Event], int]:
     """One page of the promotion's event log, every revision, in the order it was written."""
     query = sa.select(Event).where(Event.promotion_id == promotion_id).order_by(Event.sequence)
-    return _page(session, query, limit, offset)
+    later = None if after is None else keyset.after([Event.sequence], (after,))
+    return _page(session, query, limit, offset, later)
 
 
 def items_by_sku(session: Session, skus: list[str]) -> dict[str, Item]:

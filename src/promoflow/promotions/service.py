@@ -75,17 +75,18 @@ def list_promotions(session: Session, status: str | None = None) -> Sequence[Pro
 
 
 def promotions_page(
-    session: Session, status: str | None, limit: int, offset: int
+    session: Session, status: str | None, limit: int, offset: int = 0, *, after: int | None = None
 ) -> tuple[Sequence[Promotion], int]:
-    """One page of promotions, oldest first, and how many match in all."""
-    return repository.promotions_page(session, status, limit, offset)
+    """One page of promotions, oldest first (after promotion id `after`), and how many match."""
+    return repository.promotions_page(session, status, limit, offset, after=after)
 
 
 def event_log_page(
-    session: Session, promotion_id: int, limit: int, offset: int
+    session: Session, promotion_id: int, limit: int, offset: int = 0, *, after: int | None = None
 ) -> tuple[Sequence[Event], int]:
-    """One page of the promotion's event log (every revision, in the order written)."""
-    return repository.event_log_page(session, promotion_id, limit, offset)
+    """One page of the promotion's event log (every revision, in the order written), after
+    event sequence `after`."""
+    return repository.event_log_page(session, promotion_id, limit, offset, after=after)
 
 
 def scope_items(session: Session, promotion_id: int) -> Sequence[tuple[PromotionItem, Item]]:

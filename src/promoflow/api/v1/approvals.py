@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from promoflow.api.deps import IdPath, OneOf, Pagination, QueueRulesDep, SessionDep
+from promoflow.api.deps import IdPath, OneOf, QueueRulesDep, SessionDep
+from promoflow.api.pagination import Pagination
 from promoflow.api.permissions import Approver, Reader
 from promoflow.api.problems import problem_responses
 from promoflow.api.schemas import ApprovalTaskOut, DecisionBody, Page
@@ -35,10 +37,17 @@ def list_pending(
     risk (will stock cover the forecast's P90, by the inventory coverage gate's test),
     the due time and the SLA state (on time, due soon past the role's reminder point in
     the approval policy, overdue)."""
+    key = page.position(datetime, int)
     rows, total = queue.queue_page(
-        session, role or actor.role, page.limit, page.offset, now=utcnow(), rules=rules
+        session,
+        role or actor.role,
+        page.fetch,
+        0,
+        now=utcnow(),
+        rules=rules,
+        after=None if key is None else (key[0], int(key[1])),
     )
-    return Page[ApprovalQueueItem](items=rows, total=total, limit=page.limit, offset=page.offset)
+    return page.of(ApprovalQueueItem, rows, total, key=lambda row: (row.due_at, row.id))
 
 
 @router.post(

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from promoflow.api.deps import OMITTABLE, IdPath, OneOf, Pagination, SessionDep
+from promoflow.api.deps import OMITTABLE, IdPath, OneOf, SessionDep
+from promoflow.api.pagination import Pagination
 from promoflow.api.permissions import CaseOperator, Reader
 from promoflow.api.problems import problem_responses
-from promoflow.api.schemas import ExceptionActionBody, ExceptionCaseOut, Page, page_of
+from promoflow.api.schemas import ExceptionActionBody, ExceptionCaseOut, Page
 from promoflow.exceptions import service as exceptions_service
 from promoflow.exceptions.service import CASE_KINDS, CASE_STATUSES
 from promoflow.kit.bounds import MAX_ID
+from promoflow.kit.keyset import SortKey
 from promoflow.kit.roles import ROLES
 from promoflow.lifecycle import commands
 
 router = APIRouter(prefix="/exceptions", tags=["exceptions"])
+
+
+def _recent_first(case: Any) -> SortKey:
+    """The cases' order: most recently opened first, then the higher id."""
+    return (case.opened_at, case.id)
 
 
 @router.get("", response_model=Page[ExceptionCaseOut])
@@ -37,8 +44,9 @@ def list_cases(
     rows = exceptions_service.list_cases(
         session, status=status, owner_role=owner_role, promotion_id=promotion_id, kind=kind
     )
-    items, total = page.slice(rows)
-    return page_of(ExceptionCaseOut, items, total, page.limit, page.offset)
+    # The service answers the whole filtered list (it always has): the keyset applies to it.
+    shown = page.slice(rows, _recent_first, descending=True)
+    return page.of(ExceptionCaseOut, shown, len(rows), _recent_first)
 
 
 @router.get("/{case_id}", response_model=ExceptionCaseOut, responses=problem_responses(404))

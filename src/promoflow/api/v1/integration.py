@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from promoflow.api.auth import Actor
 from promoflow.api.deps import OMITTABLE, CommandSessions, IdPath, OneOf, SessionDep, UnitOfWork
+from promoflow.api.pagination import PageParams, Pagination
 from promoflow.api.permissions import Permission, Reader, authorized
 from promoflow.api.problems import problem_responses
-from promoflow.api.schemas import Reason
+from promoflow.api.schemas import CursorPage, Page, Reason
 from promoflow.integration import connections as connection_commands
 from promoflow.integration import deadletters
 from promoflow.integration import service as connections
@@ -27,6 +28,7 @@ from promoflow.integration import sync as _sync  # noqa: F401  (registers the sy
 from promoflow.integration.schemas import DEAD_LETTER_KINDS, DEAD_LETTER_STATUSES
 from promoflow.kit.bounds import LINE_PATTERN, Text
 from promoflow.kit.errors import Conflict
+from promoflow.kit.keyset import SortKey
 from promoflow.kit.roles import Role
 
 router = APIRouter(tags=["integration"])
@@ -158,16 +160,28 @@ def _connection(session: Session, name: str, actor: Actor) -> dict[str, Any]:
     return _for(actor, connections.describe_connection(session, name))
 
 
-@router.get("/connectors")
-def list_connectors(_actor: Reader) -> list[dict[str, Any]]:
-    """Installed connectors with their manifests (capabilities, config schema)."""
-    return connections.list_installed()
+def _named(row: dict[str, Any]) -> SortKey:
+    return (str(row["slug"] if "slug" in row else row["name"]),)
 
 
-@router.get("/connections")
-def list_connections(session: SessionDep, actor: Reader) -> list[dict[str, Any]]:
-    """Configured connections with health: last success, error rate, circuit state."""
-    return [_for(actor, row) for row in connections.list_connections(session)]
+def _page_of_dicts(page: PageParams, rows: list[dict[str, Any]]) -> Page[dict[str, Any]]:
+    """A page of a short list the service describes whole, ordered by slug or name."""
+    shown, next_cursor = page.cut(page.slice(rows, _named), _named)
+    return Page[dict[str, Any]](
+        items=shown, total=len(rows), limit=page.limit, next_cursor=next_cursor
+    )
+
+
+@router.get("/connectors", response_model=Page[dict[str, Any]])
+def list_connectors(_actor: Reader, page: Pagination) -> Page[dict[str, Any]]:
+    """Installed connectors with their manifests (capabilities, config schema), by slug."""
+    return _page_of_dicts(page, connections.list_installed())
+
+
+@router.get("/connections", response_model=Page[dict[str, Any]])
+def list_connections(session: SessionDep, actor: Reader, page: Pagination) -> Page[dict[str, Any]]:
+    """Configured connections with health: last success, error rate, circuit state; by name."""
+    return _page_of_dicts(page, [_for(actor, row) for row in connections.list_connections(session)])
 
 
 @router.post("/connections", status_code=201, responses=problem_responses(403, 404, 409))
@@ -233,22 +247,28 @@ def sync_connection(
     return SyncQueued(workflow_id=handle.get_workflow_id(), queue=jobs.queue_name(name))
 
 
-@router.get("/dead-letters", response_model=list[DeadLetterOut])
+@router.get("/dead-letters", response_model=CursorPage[DeadLetterOut])
 def list_dead_letters(
     session: SessionDep,
     _actor: Reader,
+    page: Pagination,
     status: Annotated[
         str | None, Query(description="default open"), OneOf(DEAD_LETTER_STATUSES)
     ] = "open",
     kind: Annotated[str | None, Query(), OneOf(DEAD_LETTER_KINDS)] = None,
     source: Annotated[Annotated[str, Text(80, min_length=1)] | None, Query(), OMITTABLE] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> list[DeadLetterOut]:
+) -> CursorPage[DeadLetterOut]:
     """Dead letters and quarantined payloads, newest first."""
     letters = deadletters.list_dead_letters(
-        session, status=status, kind=kind, source=source, limit=limit
+        session,
+        status=status,
+        kind=kind,
+        source=source,
+        limit=page.fetch,
+        before=page.after_id(),
     )
-    return [DeadLetterOut.model_validate(deadletters.as_dict(letter)) for letter in letters]
+    views = [deadletters.as_dict(letter) for letter in letters]
+    return page.without_total(DeadLetterOut, views, key=lambda view: (view["id"],))
 
 
 @router.get(

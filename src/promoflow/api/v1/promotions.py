@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
-from promoflow.api.deps import OneOf, Pagination, PromotionId, PromotionRef, SessionDep
+from promoflow.api.deps import OneOf, PromotionId, PromotionRef, SessionDep
+from promoflow.api.pagination import Pagination
 from promoflow.api.permissions import (
     PromotionCanceller,
     PromotionCreator,
@@ -27,7 +28,6 @@ from promoflow.api.schemas import (
     StoreTasksConfirmed,
     SubmissionAccepted,
     SubmitBody,
-    page_of,
 )
 from promoflow.lifecycle import commands
 from promoflow.promotions import service as promotions_service
@@ -61,8 +61,9 @@ def list_promotions(
     ] = None,
 ) -> Page[PromotionOut]:
     """Promotions, oldest first, optionally filtered by status."""
-    rows, total = promotions_service.promotions_page(session, status, page.limit, page.offset)
-    return page_of(PromotionOut, rows, total, page.limit, page.offset)
+    after = page.after_id()
+    rows, total = promotions_service.promotions_page(session, status, page.fetch, after=after)
+    return page.of(PromotionOut, rows, total, key=lambda row: (row.id,))
 
 
 @router.get("/{ref}", response_model=PromotionDetail, responses=problem_responses(404))
