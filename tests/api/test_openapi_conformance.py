@@ -58,7 +58,9 @@ RULES_BEYOND_THE_SCHEMA = [
     ("POST", "/api/v1/exceptions/{case_id}/actions"),
     ("POST", "/api/v1/recommendations/{recommendation_id}/edit"),
 ]
-POSITIVE_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "429"]
+# 412 and 428 too: If-Match is a schema-valid header whose value (a stale or made-up
+# ETag), or absence on a change that needs it, is judged against the stored version.
+POSITIVE_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "412", "428", "429"]
 
 
 def _config(promotion_code: str, promotion_id: int, sku: str) -> str:

@@ -26,6 +26,7 @@ from fastapi import Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from promoflow.api.deps import OMITTABLE
+from promoflow.api.routing import route_template
 from promoflow.api.schemas import CursorPage, Page
 from promoflow.kit.bounds import MAX_PAGE
 from promoflow.kit.errors import InvalidInput
@@ -102,8 +103,7 @@ def decode_cursor(cursor: str, binding: str) -> SortKey:
 def filters_binding(request: Request) -> str:
     """A digest of the route, its path parameters and its filters (every query parameter
     but limit and cursor): what a cursor is valid for."""
-    route = request.scope.get("route")
-    template = getattr(route, "path", request.url.path)
+    template = route_template(request.scope)
     filters = sorted((k, v) for k, v in request.query_params.multi_items() if k not in _PAGING)
     path = sorted((k, str(v)) for k, v in request.path_params.items())
     return _digest(json.dumps([template, path, filters]))

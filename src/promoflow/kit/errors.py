@@ -45,6 +45,20 @@ class Forbidden(PromoflowError):
     title = "Forbidden"
 
 
+class PreconditionFailed(PromoflowError):
+    """If-Match named a version the resource no longer has; `etag=` is the current one."""
+
+    status = 412
+    title = "Precondition failed"
+
+
+class PreconditionRequired(PromoflowError):
+    """A change that could silently overwrite someone's edit came without If-Match."""
+
+    status = 428
+    title = "Precondition required"
+
+
 class Unavailable(PromoflowError):
     """Something the request needs did not answer; nothing was changed, so it may be retried."""
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Response
 
-from promoflow.api.deps import PromotionId, PromotionRef, SessionDep
+from promoflow.api.conditional import IfMatch, change_responses
+from promoflow.api.deps import PromotionId, PromotionRef, ReadSessions, SessionDep
 from promoflow.api.pagination import Pagination
 from promoflow.api.permissions import GateWaivingActor, Reader
 from promoflow.api.problems import problem_responses
@@ -20,6 +21,7 @@ from promoflow.api.schemas import (
     PublicationOut,
     ReasonBody,
 )
+from promoflow.api.v1.promotions import tag_promotion
 from promoflow.approvals import service as approvals_service
 from promoflow.gates import service as gates_service
 from promoflow.kit.keyset import SortKey
@@ -59,13 +61,25 @@ def list_gates(
 
 
 @router.post(
-    "/gates/{gate}/waive", response_model=GateWaiverOut, responses=problem_responses(403, 404, 409)
+    "/gates/{gate}/waive",
+    response_model=GateWaiverOut,
+    responses=change_responses(200, 403, 404, 409),
 )
 def waive_gate(
-    actor: GateWaivingActor, promotion_id: PromotionId, gate: GateName, body: ReasonBody
+    actor: GateWaivingActor,
+    promotion_id: PromotionId,
+    gate: GateName,
+    body: ReasonBody,
+    if_match: IfMatch,
+    reads: ReadSessions,
+    response: Response,
 ) -> GateWaiverOut:
-    """Waive one gate for the current revision; the gates policy says which roles may."""
-    waiver = commands.waive_gate(promotion_id, gate, actor.name, actor.role, body.reason)
+    """Waive one gate for the current revision; the gates policy says which roles may.
+    If-Match (optional) is the promotion's ETag; the answer carries its current one."""
+    waiver = commands.waive_gate(
+        promotion_id, gate, actor.name, actor.role, body.reason, if_match=if_match
+    )
+    tag_promotion(reads, promotion_id, response)
     return GateWaiverOut.model_validate(waiver)
 
 
