@@ -61,6 +61,7 @@ def if_match(
     if_match: Annotated[
         str | None,
         Header(
+            alias="If-Match",
             max_length=MAX_HEADER,
             description=(
                 "the ETag the change is based on; a stale one is a 412. Required (428 "
@@ -85,6 +86,7 @@ def if_none_match(
     if_none_match: Annotated[
         str | None,
         Header(
+            alias="If-None-Match",
             max_length=MAX_HEADER,
             description="ETags the client holds; 304 Not Modified when one is current",
         ),
