@@ -33,7 +33,7 @@ class ApprovalTask(Base):
     comment: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[Timestamp]
     # Bumped by every ORM UPDATE, which also checks it (see kit/preconditions.py): the ETag.
-    row_version: Mapped[int] = mapped_column(default=1, server_default=sa.text("1"))
+    row_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     __table_args__ = (
         sa.UniqueConstraint("promotion_id", "revision", "role"),

@@ -34,7 +34,7 @@ class ExceptionCase(Base):
     opened_at: Mapped[Timestamp]
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # Bumped by every ORM UPDATE, which also checks it (see kit/preconditions.py): the ETag.
-    row_version: Mapped[int] = mapped_column(default=1, server_default=sa.text("1"))
+    row_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     __table_args__ = (
         sa.CheckConstraint("severity IN ('low','medium','high','critical')", name="severity"),

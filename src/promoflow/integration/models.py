@@ -39,7 +39,7 @@ class Connection(Base):
     created_at: Mapped[Timestamp]
     updated_at: Mapped[Timestamp]
     # Bumped by every ORM UPDATE, which also checks it (see kit/preconditions.py): the ETag.
-    row_version: Mapped[int] = mapped_column(default=1, server_default=sa.text("1"))
+    row_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 (SQLAlchemy reads it once)
 
@@ -92,7 +92,7 @@ class DeadLetter(Base):
     resolved_by: Mapped[str | None] = mapped_column(sa.String(80))
     resolution_detail: Mapped[str] = mapped_column(sa.Text, default="")
     # Bumped by every ORM UPDATE, which also checks it (see kit/preconditions.py): the ETag.
-    row_version: Mapped[int] = mapped_column(default=1, server_default=sa.text("1"))
+    row_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     __table_args__ = (
         sa.CheckConstraint("kind IN ('dead_letter','quarantine')", name="kind"),

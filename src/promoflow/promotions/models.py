@@ -52,7 +52,7 @@ class Promotion(Base):
     created_at: Mapped[Timestamp]
     updated_at: Mapped[Timestamp]
     # Bumped by every ORM UPDATE, which also checks it (see kit/preconditions.py): the ETag.
-    row_version: Mapped[int] = mapped_column(default=1, server_default=sa.text("1"))
+    row_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     __table_args__ = (
         sa.CheckConstraint("end_date >= start_date", name="dates_ordered"),

@@ -39,7 +39,7 @@ class Recommendation(Base):
     reason: Mapped[str | None] = mapped_column(sa.Text)
     superseded_by: Mapped[int | None] = mapped_column(sa.ForeignKey("recommendations.id"))
     # Bumped by every ORM UPDATE, which also checks it (see kit/preconditions.py): the ETag.
-    row_version: Mapped[int] = mapped_column(default=1, server_default=sa.text("1"))
+    row_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     __table_args__ = (
         sa.CheckConstraint("kind IN ('allocation','replenishment')", name="kind"),
