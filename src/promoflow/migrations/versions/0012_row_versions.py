@@ -29,15 +29,19 @@ VERSIONED = (
 )
 
 
+# Plain ALTER TABLE, not batch mode: SQLite (3.35 and later) adds and drops a column
+# like this in place, where a batch copy would drop `promotions`, which other tables'
+# foreign keys refer to.
+
+
 def upgrade() -> None:
     for table in VERSIONED:
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.add_column(
-                sa.Column("row_version", sa.Integer(), server_default=sa.text("1"), nullable=False)
-            )
+        op.add_column(
+            table,
+            sa.Column("row_version", sa.Integer(), server_default=sa.text("1"), nullable=False),
+        )
 
 
 def downgrade() -> None:
     for table in reversed(VERSIONED):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_column("row_version")
+        op.drop_column(table, "row_version")
