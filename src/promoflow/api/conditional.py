@@ -34,7 +34,10 @@ NEEDS_IF_MATCH = frozenset(
 )
 MAX_HEADER = 2000
 # An entity tag: optionally weak, then quoted printable characters except `"`.
-_TAG = re.compile(r'(?:W/)?"[\x21\x23-\x7e\x80-\xff]*"')
+_ENTITY_TAG = r'(?:W/)?"[\x21\x23-\x7e\x80-\xff]*"'
+_TAG = re.compile(_ENTITY_TAG)
+# The header as the document declares it: `*`, or entity tags separated by commas.
+TAG_LIST = rf"^(?:\*|{_ENTITY_TAG}(?:[ \t]*,[ \t]*{_ENTITY_TAG})*)$"
 _ETAG_HEADER = {
     "ETag": {
         "description": "the resource's strong entity tag; send it as If-Match to change it",
@@ -63,6 +66,7 @@ def if_match(
         Header(
             alias="If-Match",
             max_length=MAX_HEADER,
+            pattern=TAG_LIST,
             description=(
                 "the ETag the change is based on; a stale one is a 412. Required (428 "
                 "without it) to revise a promotion and to edit a recommendation"
@@ -88,6 +92,7 @@ def if_none_match(
         Header(
             alias="If-None-Match",
             max_length=MAX_HEADER,
+            pattern=TAG_LIST,
             description="ETags the client holds; 304 Not Modified when one is current",
         ),
         OMITTABLE,
