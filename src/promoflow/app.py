@@ -12,13 +12,16 @@ from promoflow import __version__
 from promoflow.api import health
 from promoflow.api.auditing import install_audit_trail
 from promoflow.api.auth import Authenticator, KeyRing
+from promoflow.api.idempotency import IDEMPOTENCY_KEY, install_idempotency
 from promoflow.api.limits import install_request_limits
 from promoflow.api.observability import install_observability
 from promoflow.api.overload import install_overload_guard, thread_tokens
+from promoflow.api.permissions import install_access_policy
 from promoflow.api.problems import install_problem_handlers
 from promoflow.api.ratelimit import install_rate_limits
 from promoflow.api.v1 import PREFIX, build_router
 from promoflow.config import Settings, get_settings
+from promoflow.identity.access import default_policy_path, load_access_policy
 from promoflow.identity.startup import token_verifier
 from promoflow.kit.logging import get_logger
 from promoflow.runtime import start_runtime, stop_runtime
@@ -68,11 +71,18 @@ def create_app(settings: Settings | None = None, *, manage_runtime: bool = True)
     app.state.authenticator = authenticator
     install_problem_handlers(app)
     install_audit_trail(app)  # innermost: sees every answer the routes and handlers give
+    # Outside the audit, inside the request slots and the body limits: it reads a
+    # body already bounded and checked, and stores a keyed request's answer while
+    # that request still holds its slot. Its claim is made by IDEMPOTENCY_KEY, after
+    # authentication, so a refused (401) request never writes a key.
+    install_idempotency(app, settings)
     install_overload_guard(app, settings)
     # Outermost: a body is read, sized and parsed before its request takes a slot,
     # so a slow upload never holds one.
     install_request_limits(app, settings)
-    app.include_router(build_router(), prefix=PREFIX)
+    app.include_router(build_router(), prefix=PREFIX, dependencies=[IDEMPOTENCY_KEY])
+    # Checked against the routes now, so a route without a rule stops the server here.
+    install_access_policy(app, load_access_policy(default_policy_path(settings.policy_dir)))
     app.include_router(health.router)
     # Outside the body limits and the request slots: a client over its budget is
     # refused before its body is read or a slot is taken (api/ratelimit.py).

@@ -151,6 +151,15 @@ class Settings(BaseSettings):
         description="Largest request body the API reads, in bytes (default 1 MiB).",
     )
 
+    # Idempotency keys (api/idempotency.py): how long a key's first answer is kept.
+    idempotency_key_hours: int = Field(
+        default=24,
+        ge=1,
+        le=720,
+        description="Hours an Idempotency-Key and its first answer are kept (1 to 720); "
+        "a key older than that is a new key.",
+    )
+
     # Rate limits (api/ratelimit.py), per client, in the `limits` notation ("20/second",
     # "1200/minute", "10 per 2 seconds"). A client is its authenticated identity, or its
     # IP address while it has none; every limit is one moving window unless set otherwise.

@@ -15,6 +15,7 @@ from promoflow.exceptions import models as exceptions_models
 from promoflow.executors import Executor
 from promoflow.forecasting import registry_models as forecasting_registry_models
 from promoflow.gates import models as gates_models
+from promoflow.idempotency import models as idempotency_models
 from promoflow.identity import models as identity_models
 from promoflow.integration import models as integration_models
 from promoflow.inventory import models as inventory_models
@@ -37,6 +38,7 @@ __all__ = [
     "exceptions_models",
     "forecasting_registry_models",
     "gates_models",
+    "idempotency_models",
     "identity_models",
     "integration_models",
     "inventory_models",

@@ -21,7 +21,7 @@ def _issue(**overrides: Any) -> IssuedApiKey:
     arguments: dict[str, Any] = {
         "name": "pos-bridge",
         "role": "integration_client",
-        "banners": ["FreshMart"],
+        "banners": ["*"],
         "days": 30,
         "created_by": "ada.admin",
         "now": utcnow(),

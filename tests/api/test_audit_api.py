@@ -133,7 +133,7 @@ def test_a_forbidden_change_is_recorded_with_who_tried_it(
     record = _by_request(client, auth, request_id)
     assert (record["outcome"], record["status"]) == ("denied", 403)
     assert (record["actor_name"], record["role"]) == ("store_operations-tester", "store_operations")
-    assert "may not create promotions" in record["reason"]
+    assert "may not create, revise, submit and cancel promotions" in record["reason"]
 
 
 def test_a_change_through_the_unit_of_work_is_recorded(client: TestClient, auth: Auth) -> None:

@@ -68,7 +68,9 @@ def test_a_valid_token_acts_as_its_subject(
     catalog: object,
     promotion_body: dict[str, Any],
 ) -> None:
-    token = sign(RSA, claims(name="Ana Lima", promoflow_role="merchandiser"))
+    token = sign(
+        RSA, claims(name="Ana Lima", promoflow_role="merchandiser", promoflow_banners=["*"])
+    )
     with api(api_settings, provider) as client:
         assert client.get("/api/v1/promotions", headers=bearer(token)).status_code == 200
         created = client.post("/api/v1/promotions", json=promotion_body, headers=bearer(token))
@@ -124,8 +126,34 @@ def test_a_bad_token_is_401_invalid_token_and_says_nothing_more(
     assert response.status_code == 401, (case, response.text)
     assert response.headers["content-type"] == PROBLEM
     assert response.headers["www-authenticate"] == INVALID_TOKEN
-    # One answer for every refusal: nothing tells a forger which check failed.
+    # One answer for every refusal: nothing tells a forger which check failed...
     assert response.json()["detail"] == REFUSED
+    # ...but the audit trail keeps the attempt and why it was refused.
+    # Found by the id the response carries: log line, answer and record share it.
+    (record,) = _audited(response.headers["x-request-id"])
+    assert (record.outcome, record.status, record.actor_name) == ("denied", 401, None)
+    assert record.reason.startswith("bearer refused: ")
+    cause = record.reason.removeprefix("bearer refused: ")
+    assert cause == CAUSES.get(case, cause), (case, record.reason)
+
+
+# What the audit trail must name for the refusals whose cause is unambiguous.
+CAUSES = {
+    "forged signature": "signature",
+    "expired": "expired",
+    "not yet valid": "not_yet_valid",
+    "wrong audience": "audience",
+    "wrong issuer": "issuer",
+    "no expiry": "missing_claim",
+}
+
+
+def _audited(request_id: str) -> list[Any]:
+    from promoflow.audit import service as audit_service
+    from promoflow.runtime import get_runtime
+
+    with get_runtime().sessions() as session:
+        return list(audit_service.records_page(session, request_id=request_id, limit=10))
 
 
 def test_clock_skew_is_a_setting(

@@ -88,7 +88,7 @@ def test_deciding_an_unknown_task_is_404(client: TestClient, auth: Auth) -> None
 
 def test_a_decision_must_be_approve_or_reject(client: TestClient, auth: Auth) -> None:
     response = client.post(
-        "/api/v1/approvals/1/decision", json={"decision": "maybe"}, headers=auth("auditor")
+        "/api/v1/approvals/1/decision", json={"decision": "maybe"}, headers=auth("finance_approver")
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "decision"

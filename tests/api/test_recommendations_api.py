@@ -154,7 +154,10 @@ def test_a_planner_edits_an_allocation_over_the_api_and_a_merchandiser_may_not(
     refused = client.post(f"{url}/accept", json={}, headers=auth("merchandiser"))
     assert refused.status_code == 403, refused.text
     assert refused.headers["content-type"] == "application/problem+json"
-    assert "merchandiser may not decide recommendations" in refused.json()["detail"]
+    assert (
+        "'merchandiser' may not decide allocation and replenishment recommendations"
+        in (refused.json()["detail"])
+    )
     assert _get(client, auth, url)["status"] == "proposed"
 
     line = proposal["lines"][0]

@@ -36,6 +36,7 @@ DOMAINS = {
     "executors",
     "forecasting",
     "gates",
+    "idempotency",
     "identity",
     "integration",
     "inventory",

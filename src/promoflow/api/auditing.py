@@ -7,6 +7,10 @@ left is recorded here, before the response leaves:
   `denied`) in a short transaction of its own;
 - a change that committed without a record (a route whose service opens its own
   transactions, e.g. a connection test) right after it, in its own transaction.
+
+An idempotent replay (the stored answer to a repeated Idempotency-Key, marked
+`Idempotent-Replayed: true`) is not recorded at all: nothing ran and nothing
+changed, and the first request's record (change or refusal) stands for it.
 """
 
 from __future__ import annotations
@@ -29,19 +33,23 @@ log = get_logger(__name__)
 AUDITED_PREFIX = "/api/"
 DENIED = frozenset({401, 403})
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+REPLAYED = b"idempotent-replayed"  # api/idempotency.py marks a stored answer so
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _REASON_BYTES = 4096
 
 
 def _request_id(scope: Scope) -> str:
-    # A caller's (or a proxy's) id is kept when it is plain; otherwise we make one.
+    # The id the request context middleware gave the request (and the response's
+    # X-Request-ID); without it, a caller's (or a proxy's) plain id, or a new one.
+    state: dict[str, object] = scope.get("state") or {}
+    if isinstance(state.get("request_id"), str):
+        return str(state["request_id"])
     for name, value in scope.get("headers", ()):
         if name == b"x-request-id":
             text = str(value.decode("latin-1"))
             if REQUEST_ID.match(text):
                 return text
-    state: dict[str, object] = scope.get("state") or {}
-    return str(state.get("request_id") or uuid.uuid4())
+    return str(uuid.uuid4())
 
 
 def _template(path: str, route_path: str) -> str:
@@ -83,12 +91,14 @@ class AuditTrail:
         token = context.begin(holder)
         held: list[Message] = []
         status = 0
+        replayed = False
 
         async def hold_or_pass(message: Message) -> None:
-            nonlocal status
+            nonlocal status, replayed
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-            if not self._must_record(holder, status):
+                replayed = any(name.lower() == REPLAYED for name, _ in message.get("headers", ()))
+            if replayed or not self._must_record(holder, status):
                 await self._flush(held, send)
                 await send(message)
                 return

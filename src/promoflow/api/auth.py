@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from promoflow.api import deps
 from promoflow.api.problems import Unauthenticated
+from promoflow.audit import context as audit_context
 from promoflow.identity import service as identity
 from promoflow.identity.schemas import (
     EVERY_BANNER,
@@ -157,8 +158,11 @@ def _record_key(key: str) -> Principal:
 
 
 def _log_refusal(credential: str, reason: str) -> None:
-    # The reason is for operators (and the audit trail); the client hears only "not valid".
+    # The reason is for operators and the audit trail; the client hears only "not valid".
     log.info("credential_refused", credential=credential, reason=reason)
+    holder = audit_context.current()
+    if holder is not None:
+        holder.denied_reason = f"{credential} refused: {reason}"
 
 
 def current_actor(

@@ -211,7 +211,8 @@ async def _promoflow_error(request: Request, exc: Exception) -> JSONResponse:
         exc.status,
         exc.title,
         detail,
-        type_=problem_type(type(exc).__name__),
+        # An object hidden from the caller answers with the type of one that is missing.
+        type_=problem_type(getattr(exc, "answered_as", type(exc).__name__)),
         instance=request.url.path,
         errors=errors,
         headers=headers,

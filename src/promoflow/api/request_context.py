@@ -61,6 +61,8 @@ class RequestContext:
             return
         headers = Headers(scope=scope)
         request_id = request_id_from(headers)
+        # One id for the response header, the log lines and the audit record.
+        scope.setdefault("state", {})["request_id"] = request_id
         method, route = scope["method"], route_template(scope)
         parent = _propagator.extract({"traceparent": headers.get("traceparent", "")})
         status = 500  # what the client sees if the app raises before it answers

@@ -23,6 +23,7 @@ from promoflow.approvals.schemas import ApprovalQueueItem, QueueRules, SlaState,
 from promoflow.catalog.models import Item
 from promoflow.gates.policy import BUNDLED_POLICY as BUNDLED_GATE_POLICY
 from promoflow.gates.policy import load_gate_policy
+from promoflow.identity.schemas import BannerScope
 from promoflow.kit.errors import InvalidInput
 from promoflow.kit.roles import ROLES
 from promoflow.promotions.models import Promotion, PromotionItem
@@ -69,13 +70,17 @@ def queue_page(
     *,
     now: datetime,
     rules: QueueRules,
+    banners: BannerScope | None = None,
     after: tuple[datetime, int] | None = None,
 ) -> tuple[list[ApprovalQueueItem], int]:
-    """One page of pending tasks (of `role`, or every role's), soonest due first, after the
-    task whose (due_at, id) is `after`."""
+    """One page of pending tasks (of `role`, or every role's), soonest due first; with
+    `banners`, only those of promotions within them; after the task whose (due_at, id)
+    is `after`."""
     if role is not None and role not in ROLES:
         raise InvalidInput("role", role, f"unknown role; known: {', '.join(ROLES)}")
-    rows, total = repository.pending_page(session, role, limit, offset, after=after)
+    rows, total = repository.pending_page(
+        session, role, limit, offset, banners=banners, after=after
+    )
     if not rows:
         return [], total
     promotion_ids = {promotion.id for _, promotion in rows}

@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session
 from promoflow.approvals.models import ApprovalTask
 from promoflow.approvals.schemas import TaskStatus
 from promoflow.catalog.models import Item
+from promoflow.identity.schemas import BannerScope
 from promoflow.inventory.models import InventoryPosition
 from promoflow.kit import keyset
 from promoflow.promotions.models import ForecastLine, Promotion, PromotionItem, PromotionLocation
+from promoflow.promotions.repository import visible_to
 
 RevisionKey = tuple[int, int]  # (promotion id, revision)
 
@@ -101,13 +103,19 @@ def pending_page(
     limit: int,
     offset: int = 0,
     *,
+    banners: BannerScope | None = None,
     after: tuple[datetime, int] | None = None,
 ) -> tuple[Sequence[tuple[ApprovalTask, Promotion]], int]:
     """Pending tasks with their promotions, soonest due first (after the task whose
-    (due_at, id) is `after`), and how many in all."""
+    (due_at, id) is `after`), and how many in all.
+
+    With `banners`, only the tasks of promotions within them (the access policy).
+    """
     query = sa.select(ApprovalTask).where(ApprovalTask.status == TaskStatus.PENDING)
     if assigned_role is not None:
         query = query.where(ApprovalTask.assigned_role == assigned_role)
+    if banners is not None:
+        query = query.where(visible_to(ApprovalTask.promotion_id, banners))
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     if after is not None:
         query = query.where(keyset.after([ApprovalTask.due_at, ApprovalTask.id], after))

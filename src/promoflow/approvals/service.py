@@ -30,9 +30,11 @@ from promoflow.exceptions.schemas import (
     CaseStatus,
     Severity,
 )
-from promoflow.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from promoflow.identity.schemas import BannerScope
+from promoflow.kit.errors import Conflict, Forbidden, InvalidInput, NotFound, OutOfScope
 from promoflow.kit.identity import same_person
 from promoflow.kit.roles import ROLES, Role
+from promoflow.promotions import service as promotions_service
 from promoflow.promotions.models import Promotion
 
 # An overdue approval is a block: reassign it, escalate it, or cancel the promotion.
@@ -112,11 +114,25 @@ def open_approval_tasks(
     return tasks
 
 
-def get_task(session: Session, task_id: int, *, for_update: bool = False) -> ApprovalTask:
-    """One approval task by id, or NotFound; `for_update` holds its row lock (see repository)."""
+def get_task(
+    session: Session,
+    task_id: int,
+    *,
+    for_update: bool = False,
+    banners: BannerScope | None = None,
+) -> ApprovalTask:
+    """One approval task by id, or NotFound; `for_update` holds its row lock (see repository).
+
+    With `banners`, a task of a promotion outside them is answered as a missing one.
+    """
     task = repository.get_task(session, task_id, for_update=for_update)
+    missing = f"approval task {task_id} does not exist"
     if task is None:
-        raise NotFound(f"approval task {task_id} does not exist", task_id=task_id)
+        raise NotFound(missing, task_id=task_id)
+    if banners is not None and not promotions_service.within_banners(
+        session, task.promotion_id, banners
+    ):
+        raise OutOfScope(missing, task_id=task_id)
     return task
 
 
@@ -191,6 +207,13 @@ def _check_segregation(
             + _spelt(actor, promotion.requested_by),
             actor=actor,
         )
+    for author in promotions_service.authors_of_revision(session, promotion):
+        if same_person(actor, author):
+            raise Forbidden(
+                f"{actor} revised promotion {promotion.code} (revision {promotion.revision})"
+                f"{_spelt(actor, author)} and may not approve the revision they made",
+                actor=actor,
+            )
     for other in repository.decided_tasks(session, task.promotion_id):
         if other.role != task.role and same_person(actor, other.decided_by):
             raise Forbidden(

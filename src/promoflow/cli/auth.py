@@ -7,7 +7,7 @@ from rich.table import Table
 
 from promoflow.cli.common import console, err_console, handles_errors
 from promoflow.config import Settings, get_settings
-from promoflow.identity import dev_issuer
+from promoflow.identity import access, dev_issuer
 from promoflow.identity import service as identity
 from promoflow.identity.schemas import ALL_BANNERS, IdentityMisconfigured
 from promoflow.identity.startup import check_settings, dev_issuer_trusted
@@ -65,6 +65,26 @@ def token(
 def check_settings_except_api_keys(settings: Settings) -> None:
     """The server's refusals, bar the API key list (which a token does not depend on)."""
     check_settings(settings.model_copy(update={"api_keys": ""}))
+
+
+@app.command()
+@handles_errors
+def policy(
+    markdown: bool = typer.Option(
+        False, "--markdown", help="Print the policy as docs/access.md is (for the docs)"
+    ),
+) -> None:
+    """Check the access policy the API would enforce (PROMOFLOW_POLICY_DIR/access.yaml or the
+    bundled one) and show who may do what."""
+    loaded = access.load_access_policy(access.default_policy_path(get_settings().policy_dir))
+    if markdown:
+        typer.echo(access.render_markdown(loaded), nl=False)
+        return
+    table = Table("role", "permissions", title=f"access policy {loaded.version}")
+    for role in Role:
+        held = [name for name in loaded.permissions if loaded.allows(role, name)]
+        table.add_row(role.value, ", ".join(held))
+    console.print(table)
 
 
 @keys.command("create")

@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 
 from promoflow.exceptions.models import ExceptionCase
 from promoflow.exceptions.schemas import CaseKind, CaseStatus
+from promoflow.identity.schemas import BannerScope
+from promoflow.promotions.repository import visible_to
 
 
 def get(session: Session, case_id: int, *, for_update: bool = False) -> ExceptionCase | None:
@@ -44,9 +46,24 @@ def list_cases(
     owner_role: str | None = None,
     promotion_id: int | None = None,
     kind: str | None = None,
+    banners: BannerScope | None = None,
 ) -> Sequence[ExceptionCase]:
-    """Cases matching every filter given, most recently opened first."""
+    """Cases matching every filter given, most recently opened first.
+
+    With `banners`, only the cases of promotions within them, and the retailer's cases
+    of no promotion only for a scope of every banner (policies/access.yaml).
+    """
     query = sa.select(ExceptionCase)
+    if banners is not None:
+        query = query.where(
+            sa.or_(
+                sa.and_(
+                    ExceptionCase.promotion_id.is_not(None),
+                    visible_to(ExceptionCase.promotion_id, banners),
+                ),
+                sa.and_(ExceptionCase.promotion_id.is_(None), sa.literal(banners.every)),
+            )
+        )
     if status is not None:
         query = query.where(ExceptionCase.status == status)
     if owner_role is not None:

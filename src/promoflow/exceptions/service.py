@@ -24,9 +24,11 @@ from promoflow.exceptions.schemas import (
     CaseStatus,
     Severity,
 )
+from promoflow.identity.schemas import BannerScope
 from promoflow.kit.clock import utcnow
-from promoflow.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from promoflow.kit.errors import Conflict, Forbidden, InvalidInput, NotFound, OutOfScope
 from promoflow.kit.roles import ROLES, Role
+from promoflow.promotions import service as promotions_service
 from promoflow.promotions.models import Promotion
 
 SEVERITIES: tuple[str, ...] = tuple(Severity)
@@ -130,11 +132,28 @@ def open_case_from_spec(
     )
 
 
-def get_case(session: Session, case_id: int, *, for_update: bool = False) -> ExceptionCase:
-    """One case by id, or NotFound; `for_update` holds its row lock (see repository)."""
+def get_case(
+    session: Session,
+    case_id: int,
+    *,
+    for_update: bool = False,
+    banners: BannerScope | None = None,
+) -> ExceptionCase:
+    """One case by id, or NotFound; `for_update` holds its row lock (see repository).
+
+    With `banners`, a case the scope may not see (of a promotion outside them, or of no
+    promotion unless the scope is every banner) is answered as a missing one.
+    """
     case = repository.get(session, case_id, for_update=for_update)
+    missing = f"exception case {case_id} does not exist"
     if case is None:
-        raise NotFound(f"exception case {case_id} does not exist", case_id=case_id)
+        raise NotFound(missing, case_id=case_id)
+    if banners is not None and not (
+        banners.every
+        if case.promotion_id is None
+        else promotions_service.within_banners(session, case.promotion_id, banners)
+    ):
+        raise OutOfScope(missing, case_id=case_id)
     return case
 
 
@@ -149,8 +168,11 @@ def list_cases(
     owner_role: str | None = None,
     promotion_id: int | None = None,
     kind: str | None = None,
+    *,
+    banners: BannerScope | None = None,
 ) -> Sequence[ExceptionCase]:
-    """Cases matching every filter given, most recent first."""
+    """Cases matching every filter given, most recent first; with `banners`, only those
+    the caller's banner scope may see (see repository.list_cases)."""
     if status is not None:
         _check_choice("status", status, CASE_STATUSES)
     if owner_role is not None:
@@ -158,7 +180,12 @@ def list_cases(
     if kind is not None:
         _check_choice("kind", kind, CASE_KINDS)
     return repository.list_cases(
-        session, status=status, owner_role=owner_role, promotion_id=promotion_id, kind=kind
+        session,
+        status=status,
+        owner_role=owner_role,
+        promotion_id=promotion_id,
+        kind=kind,
+        banners=banners,
     )
 
 

@@ -17,6 +17,7 @@ from promoflow.gates.schemas import GateRound as GateRound  # re-exported
 from promoflow.gates.schemas import GateStatus
 from promoflow.kit.clock import utcnow
 from promoflow.kit.errors import Conflict, Forbidden, InvalidInput
+from promoflow.kit.identity import same_person
 from promoflow.promotions import service as promotions_service
 from promoflow.promotions.models import Promotion
 from promoflow.promotions.states import PromotionState
@@ -172,6 +173,16 @@ def waive_gate(
         raise InvalidInput(
             "reason", reason, "a waiver needs a reason: say why launching without this gate is safe"
         )
+    # Segregation of duties: whoever made the revision does not waive its gates.
+    for author in promotions_service.authors_of_revision(session, promotion):
+        if same_person(actor, author):
+            raise Forbidden(
+                f"{actor} requested or revised promotion {promotion.code} (revision "
+                f"{promotion.revision}) and may not waive its gates; a waiver needs someone "
+                "else's judgement",
+                actor=actor,
+                gate=gate,
+            )
     # Locked: two waivers at once are serialised here, and so is a state change.
     promotions_service.lock(session, promotion)
     if promotion.status not in WAIVABLE_STATES:

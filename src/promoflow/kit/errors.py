@@ -35,6 +35,17 @@ class NotFound(PromoflowError):
     title = "Not found"
 
 
+class OutOfScope(NotFound):
+    """An object outside the caller's banners: answered exactly as one that does not exist.
+
+    Raise it with the message and context the missing object's NotFound would carry, so
+    a caller guessing ids cannot tell the two apart; only the audit trail (which
+    records it as a denial) and the server's log know the difference.
+    """
+
+    answered_as = "NotFound"  # the problem type it is rendered with
+
+
 class Conflict(PromoflowError):
     status = 409
     title = "Conflict"
@@ -57,6 +68,11 @@ class PreconditionRequired(PromoflowError):
 
     status = 428
     title = "Precondition required"
+
+
+class AccessDenied(Forbidden):
+    """The access policy refused the route: the caller's role lacks its permission, or a
+    route about the whole retailer was called by a caller scoped to some banners."""
 
 
 class Unavailable(PromoflowError):

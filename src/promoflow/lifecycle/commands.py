@@ -21,6 +21,7 @@ from promoflow.exceptions.models import ExceptionCase
 from promoflow.exceptions.schemas import CaseAction, CaseKind
 from promoflow.gates import service as gates_service
 from promoflow.gates.models import GateWaiver
+from promoflow.identity.schemas import BannerScope
 from promoflow.kit.clock import utcnow
 from promoflow.kit.db import transaction
 from promoflow.kit.errors import Conflict, InvalidInput, Unavailable
@@ -43,10 +44,15 @@ S = PromotionState
 TOO_LATE_TO_CANCEL = (S.CLOSED, S.CANCELLED, S.REJECTED, S.ENDED, S.ANALYSED)
 
 
-def create_promotion(data: PromotionCreate, actor: str) -> Promotion:
-    """Create a draft; nothing is written if any field is refused."""
+def create_promotion(
+    data: PromotionCreate, actor: str, *, banners: BannerScope | None = None
+) -> Promotion:
+    """Create a draft; nothing is written if any field is refused.
+
+    `banners`, the caller's scope, limits the stores it may name (see promotions.service).
+    """
     with transaction(get_runtime().sessions) as session:
-        promotion = promotions_service.create_promotion(session, data, actor)
+        promotion = promotions_service.create_promotion(session, data, actor, banners=banners)
         trail.record_change(session, "promotion.create", promotion, actor=actor)
         return promotion
 
@@ -57,6 +63,7 @@ def revise_promotion(
     actor: str,
     role: str,
     *,
+    banners: BannerScope | None = None,
     if_match: Precondition | None = None,
 ) -> Promotion:
     """Change a draft, or open a rejected promotion's next revision as a draft; no workflow
@@ -65,7 +72,9 @@ def revise_promotion(
     with transaction(get_runtime().sessions) as session:
         locked = promotions_service.get_promotion(session, promotion_id, for_update=True)
         _check_promotion(session, if_match, locked)
-        return revisions.revise_promotion(session, promotion_id, changes, actor, role)
+        return revisions.revise_promotion(
+            session, promotion_id, changes, actor, role, banners=banners
+        )
 
 
 def submit_promotion(

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import polars as pl
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from promoflow.catalog.models import Item, Location, Price, Ranging
+from promoflow.events.log import TYPE_PREFIX
 from promoflow.events.models import Event
+from promoflow.identity.schemas import BannerScope
 from promoflow.kit import keyset
 from promoflow.promotions.models import (
     ForecastLine,
@@ -23,6 +25,7 @@ from promoflow.promotions.models import (
 from promoflow.promotions.states import GATED_STATES, TERMINAL_STATES, PromotionState
 
 Row = TypeVar("Row")
+REVISED_EVENT_TYPE = f"{TYPE_PREFIX}promotion.revised"
 
 
 def get(session: Session, promotion_id: int, *, for_update: bool = False) -> Promotion | None:
@@ -47,10 +50,57 @@ def get_by_code(session: Session, code: str) -> Promotion | None:
     return session.scalar(sa.select(Promotion).where(Promotion.code == code))
 
 
-def _in_status(status: str | None) -> sa.Select[Promotion]:
+def visible_to(
+    promotion_id: QueryableAttribute[Any] | sa.ColumnElement[Any], banners: BannerScope
+) -> sa.ColumnElement[bool]:
+    """True for the promotions whose every store lies in `banners` (see policies/access.yaml).
+
+    A condition on `promotion_id` (a column of the query it joins), so a list filters
+    in SQL. A scope of every banner sees all; an empty scope sees none.
+    """
+    if banners.every:
+        return sa.true()
+    if not banners.names:
+        return sa.false()
+    outside = (
+        sa.select(PromotionLocation.promotion_id)
+        .join(Location, Location.id == PromotionLocation.location_id)
+        .where(
+            PromotionLocation.promotion_id == promotion_id,
+            Location.banner != "",
+            Location.banner.not_in(sorted(banners.names)),
+        )
+    )
+    return ~outside.exists()
+
+
+def revisers_of(session: Session, promotion_id: int, revision: int) -> set[str]:
+    """Who revised the promotion while `revision` was its open revision."""
+    rows = session.execute(
+        sa.select(Event.actor, Event.data).where(
+            Event.promotion_id == promotion_id, Event.type == REVISED_EVENT_TYPE
+        )
+    ).all()
+    return {actor for actor, data in rows if data.get("revision") == revision}
+
+
+def banners_of(session: Session, promotion_id: int) -> set[str]:
+    """The banners of a promotion's stores (locations without a banner left out)."""
+    rows = session.scalars(
+        sa.select(Location.banner)
+        .join(PromotionLocation, PromotionLocation.location_id == Location.id)
+        .where(PromotionLocation.promotion_id == promotion_id, Location.banner != "")
+        .distinct()
+    )
+    return set(rows)
+
+
+def _in_status(status: str | None, banners: BannerScope | None = None) -> sa.Select[Promotion]:
     query = sa.select(Promotion).order_by(Promotion.id)
     if status:
         query = query.where(Promotion.status == status)
+    if banners is not None:
+        query = query.where(visible_to(Promotion.id, banners))
     return query
 
 
@@ -74,11 +124,18 @@ def _page(
 
 
 def promotions_page(
-    session: Session, status: str | None, limit: int, offset: int = 0, *, after: int | None = None
+    session: Session,
+    status: str | None,
+    limit: int,
+    offset: int = 0,
+    *,
+    banners: BannerScope | None = None,
+    after: int | None = None,
 ) -> tuple[Sequence[Promotion], int]:
-    """One page of `list_promotions` (after promotion id `after`) and how many there are in all."""
+    """One page of `list_promotions` (of `banners` only, when given; after promotion id
+    `after`) and how many in all."""
     later = None if after is None else keyset.after([Promotion.id], (after,))
-    return _page(session, _in_status(status), limit, offset, later)
+    return _page(session, _in_status(status, banners), limit, offset, later)
 
 
 def event_log_page(

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from promoflow.events.log import record_event
+from promoflow.identity.schemas import BannerScope
 from promoflow.kit.errors import Conflict, InvalidInput
 from promoflow.promotions import repository, service
 from promoflow.promotions.models import Promotion
@@ -80,7 +81,13 @@ def _merged(current: dict[str, Any], changes: PromotionRevise) -> PromotionCreat
 
 
 def revise_promotion(
-    session: Session, promotion_id: int, changes: PromotionRevise, actor: str, role: str
+    session: Session,
+    promotion_id: int,
+    changes: PromotionRevise,
+    actor: str,
+    role: str,
+    *,
+    banners: BannerScope | None = None,
 ) -> Promotion:
     """Apply `changes` as the promotion's next (or open) revision; refused whole if invalid."""
     # Locked: a submission or cancellation at the same instant waits, then sees the result.
@@ -96,7 +103,7 @@ def revise_promotion(
     located_before = [loc.id for loc in repository.scope_locations(session, promotion.id)]
     data = _merged(before, changes)
     items = service.resolve_items(session, data)
-    locations = service.resolve_locations(session, data)
+    locations = service.resolve_locations(session, data, banners)
     for name in TERMS:
         setattr(promotion, name, getattr(data, name))
     categories = sorted({item.category for item in items.values()})

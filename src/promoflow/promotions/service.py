@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 from promoflow.catalog.models import Item, Location
 from promoflow.events.log import record_event
 from promoflow.events.models import Event
+from promoflow.identity.schemas import BannerScope
 from promoflow.kit.bounds import MAX_ID
 from promoflow.kit.clock import utcnow
-from promoflow.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from promoflow.kit.errors import Conflict, Forbidden, InvalidInput, NotFound, OutOfScope
 from promoflow.kit.identity import same_person
 from promoflow.kit.preconditions import entity_tag
 from promoflow.kit.roles import Role
@@ -49,8 +50,12 @@ def get_promotion(session: Session, promotion_id: int, *, for_update: bool = Fal
     return promotion
 
 
-def find_promotion(session: Session, ref: str) -> Promotion:
-    """A promotion by id (ASCII digits) or code; codes are never all digits, so no ref is both."""
+def find_promotion(session: Session, ref: str, *, banners: BannerScope | None = None) -> Promotion:
+    """A promotion by id (ASCII digits) or code; codes are never all digits, so no ref is both.
+
+    With `banners`, a promotion outside them is answered as one that does not exist
+    (OutOfScope, a NotFound with the same message).
+    """
     promotion = None
     if ref.isascii() and ref.isdigit():
         # `"¹".isdigit()` is true too, and int() of it fails: only ASCII digits are an id.
@@ -60,8 +65,11 @@ def find_promotion(session: Session, ref: str) -> Promotion:
     elif CODE.fullmatch(ref):
         promotion = repository.get_by_code(session, ref)
     # Anything else (NUL, other scripts' digits) cannot name a promotion: no query runs.
+    missing = f"promotion {ref[:80]!r} does not exist; see `promoflow promotions list`"
     if promotion is None:
-        raise NotFound(f"promotion {ref[:80]!r} does not exist; see `promoflow promotions list`")
+        raise NotFound(missing)
+    if banners is not None and not within_banners(session, promotion.id, banners):
+        raise OutOfScope(missing)
     return promotion
 
 
@@ -76,10 +84,38 @@ def list_promotions(session: Session, status: str | None = None) -> Sequence[Pro
 
 
 def promotions_page(
-    session: Session, status: str | None, limit: int, offset: int = 0, *, after: int | None = None
+    session: Session,
+    status: str | None,
+    limit: int,
+    offset: int = 0,
+    *,
+    banners: BannerScope | None = None,
+    after: int | None = None,
 ) -> tuple[Sequence[Promotion], int]:
-    """One page of promotions, oldest first (after promotion id `after`), and how many match."""
-    return repository.promotions_page(session, status, limit, offset, after=after)
+    """One page of promotions, oldest first (after promotion id `after`), and how many match.
+
+    With `banners`, only the promotions whose every store lies in them (the access
+    policy's banner scope).
+    """
+    return repository.promotions_page(session, status, limit, offset, banners=banners, after=after)
+
+
+def authors_of_revision(session: Session, promotion: Promotion) -> set[str]:
+    """Who made the promotion's current revision: its requester and whoever revised it
+    while that revision was open (segregation of duties keeps them from approving it or
+    waiving its gates)."""
+    return {promotion.requested_by} | repository.revisers_of(
+        session, promotion.id, promotion.revision
+    )
+
+
+def within_banners(session: Session, promotion_id: int, banners: BannerScope) -> bool:
+    """True when every store of the promotion lies in `banners` (the access policy's rule)."""
+    if banners.every:
+        return True
+    if not banners.names:
+        return False  # an empty scope sees nothing, as in `repository.visible_to`
+    return repository.banners_of(session, promotion_id) <= banners.names
 
 
 def event_log_page(
@@ -138,10 +174,16 @@ def scope_regular_prices(session: Session, promotion: Promotion) -> pl.DataFrame
     return repository.scope_regular_prices(session, promotion)
 
 
-def create_promotion(session: Session, data: PromotionCreate, actor: str) -> Promotion:
-    """Create a draft promotion; unknown items, locations or regions are refused whole."""
+def create_promotion(
+    session: Session, data: PromotionCreate, actor: str, *, banners: BannerScope | None = None
+) -> Promotion:
+    """Create a draft promotion; unknown items, locations or regions are refused whole.
+
+    With `banners` (the caller's scope), every store must be one of theirs (see
+    `resolve_locations`).
+    """
     items = resolve_items(session, data)
-    locations = resolve_locations(session, data)
+    locations = resolve_locations(session, data, banners)
     categories = sorted({item.category for item in items.values()})
 
     def build(code: str) -> Promotion:
@@ -216,14 +258,28 @@ def resolve_items(session: Session, data: PromotionCreate) -> dict[str, Item]:
     return items
 
 
-def resolve_locations(session: Session, data: PromotionCreate) -> list[int]:
-    """The location ids of the requested stores and regions; unknown ones are refused."""
+def resolve_locations(
+    session: Session, data: PromotionCreate, banners: BannerScope | None = None
+) -> list[int]:
+    """The location ids of the requested stores and regions; unknown ones are refused.
+
+    With `banners` (the caller's scope), a named store of another banner is refused,
+    and a region stands for its stores of the caller's banners only.
+    """
     found = repository.locations_by_code(session, data.locations)
     ids: list[int] = []
     for index, code in enumerate(data.locations):
-        if code not in found:
+        location = found.get(code)
+        if location is None:
             raise InvalidInput(f"locations[{index}]", code, "unknown location code")
-        ids.append(found[code].id)
+        if banners is not None and not banners.allows(location.banner):
+            raise InvalidInput(
+                f"locations[{index}]",
+                code,
+                f"is a store of banner {location.banner!r}; you act for "
+                f"{', '.join(banners.as_list()) or 'no banner'}",
+            )
+        ids.append(location.id)
     if data.regions:
         known = repository.known_regions(session)
         for index, region in enumerate(data.regions):
@@ -231,7 +287,16 @@ def resolve_locations(session: Session, data: PromotionCreate) -> list[int]:
                 raise InvalidInput(
                     f"regions[{index}]", region, f"unknown region; known: {sorted(known)}"
                 )
-        ids.extend(loc.id for loc in repository.stores_in_regions(session, data.regions))
+            stores = repository.stores_in_regions(session, [region])
+            if banners is not None:
+                stores = [store for store in stores if banners.allows(store.banner)]
+                if not stores:
+                    raise InvalidInput(
+                        f"regions[{index}]",
+                        region,
+                        f"has no store of your banners ({', '.join(banners.as_list())})",
+                    )
+            ids.extend(store.id for store in stores)
     return sorted(set(ids))
 
 

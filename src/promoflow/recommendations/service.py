@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from promoflow.catalog.models import Item, Location
 from promoflow.events.log import record_event
+from promoflow.identity.schemas import BannerScope
 from promoflow.kit.clock import utcnow
-from promoflow.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from promoflow.kit.errors import Conflict, Forbidden, InvalidInput, NotFound, OutOfScope
 from promoflow.promotions import service as promotions_service
 from promoflow.recommendations import repository
 from promoflow.recommendations.models import Recommendation, RecommendationLine
@@ -195,15 +196,24 @@ def reject(
 
 
 def get_recommendation(
-    session: Session, recommendation_id: int, *, for_update: bool = False
+    session: Session,
+    recommendation_id: int,
+    *,
+    for_update: bool = False,
+    banners: BannerScope | None = None,
 ) -> Recommendation:
-    """One recommendation by id, or NotFound; `for_update` holds its row lock."""
+    """One recommendation by id, or NotFound; `for_update` holds its row lock.
+
+    With `banners`, one of a promotion outside them is answered as a missing one.
+    """
     recommendation = repository.get(session, recommendation_id, for_update=for_update)
+    missing = f"recommendation {recommendation_id} does not exist"
     if recommendation is None:
-        raise NotFound(
-            f"recommendation {recommendation_id} does not exist",
-            recommendation_id=recommendation_id,
-        )
+        raise NotFound(missing, recommendation_id=recommendation_id)
+    if banners is not None and not promotions_service.within_banners(
+        session, recommendation.promotion_id, banners
+    ):
+        raise OutOfScope(missing, recommendation_id=recommendation_id)
     return recommendation
 
 

@@ -1,4 +1,4 @@
-"""Version 1 of the API: every route needs an API key."""
+"""Version 1 of the API: every route needs a credential and the access policy's leave."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends
 
 from promoflow.api.auditing import audit_actor
 from promoflow.api.auth import current_actor
+from promoflow.api.permissions import enforce_access
 from promoflow.api.problems import problem_responses
 from promoflow.api.v1 import (
     approvals,
@@ -34,6 +35,9 @@ def build_router() -> APIRouter:
         responses=problem_responses(401, 413, 422, 503),
     )
     router.dependencies.append(Depends(audit_actor))  # who calls, for the audit trail
+    # The access policy (policies/access.yaml): 403 without the route's permission,
+    # 404 for another banner's object, before the route reads anything.
+    router.dependencies.append(Depends(enforce_access))
     router.include_router(promotions.router)
     router.include_router(records.router)
     router.include_router(approvals.router)

@@ -32,12 +32,12 @@ def list_pending(
         str | None, Query(description="Assigned role; default the caller's"), OneOf(ROLES)
     ] = None,
 ) -> Page[ApprovalQueueItem]:
-    """Pending approval tasks of a role (the caller's unless `role` is given), soonest due
-    first, each with what its approver needs: the promotion's code, name, mechanic and
-    depth, the forecast uplift, the margin impact the approval matrix judged, the stock
-    risk (will stock cover the forecast's P90, by the inventory coverage gate's test),
-    the due time and the SLA state (on time, due soon past the role's reminder point in
-    the approval policy, overdue)."""
+    """Pending approval tasks of a role (the caller's unless `role` is given) on promotions
+    of the caller's banners, soonest due first, each with what its approver needs: the
+    promotion's code, name, mechanic and depth, the forecast uplift, the margin impact the
+    approval matrix judged, the stock risk (will stock cover the forecast's P90, by the
+    inventory coverage gate's test), the due time and the SLA state (on time, due soon
+    past the role's reminder point in the approval policy, overdue)."""
     key = page.position(datetime, int)
     rows, total = queue.queue_page(
         session,
@@ -46,6 +46,7 @@ def list_pending(
         0,
         now=utcnow(),
         rules=rules,
+        banners=actor.banners,
         after=None if key is None else (key[0], int(key[1])),
     )
     return page.of(ApprovalQueueItem, rows, total, key=lambda row: (row.due_at, row.id))

@@ -5,23 +5,21 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BeforeValidator
 
-from promoflow.api.auth import Actor
 from promoflow.api.deps import OMITTABLE, OneOf, SessionDep
 from promoflow.api.pagination import Pagination
-from promoflow.api.permissions import Permission, authorized
+from promoflow.api.permissions import Caller
 from promoflow.api.problems import problem_responses
 from promoflow.api.schemas import CursorPage
 from promoflow.audit import service as audit_service
 from promoflow.audit.schemas import AuditRecordOut, Outcome
-from promoflow.kit.roles import Role
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
-READ_AUDIT = Permission("read the audit log", frozenset({Role.AUDITOR, Role.OPERATIONS_ADMIN}))
-AuditReader = Annotated[Actor, Depends(authorized(READ_AUDIT))]
+# Who may read it: access.yaml (`audit.read`: auditor, operations_admin; every banner).
+AuditReader = Caller
 ISO_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 
 

@@ -10,21 +10,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
-from promoflow.api.auth import Actor
 from promoflow.api.deps import SessionDep
-from promoflow.api.permissions import Permission, authorized
+from promoflow.api.permissions import Caller
 from promoflow.api.problems import problem_responses
 from promoflow.connectors import diagnostics as diagnosing
 from promoflow.integration.service import NAME_PATTERN
-from promoflow.kit.roles import Role
 
 router = APIRouter(tags=["integration"])
 
-DIAGNOSE = Permission("read connection diagnostics", frozenset({Role.OPERATIONS_ADMIN}))
-Diagnostician = Annotated[Actor, Depends(authorized(DIAGNOSE))]
+# access.yaml: `connections.diagnose` (operations_admin).
+Diagnostician = Caller
 ConnectionName = Annotated[str, Path(min_length=2, max_length=64, pattern=NAME_PATTERN.pattern)]
 
 

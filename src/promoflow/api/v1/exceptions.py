@@ -30,7 +30,7 @@ def _recent_first(case: Any) -> SortKey:
 @router.get("", response_model=Page[ExceptionCaseOut])
 def list_cases(
     session: SessionDep,
-    _actor: Reader,
+    actor: Reader,
     page: Pagination,
     status: Annotated[
         str | None, Query(description="open or resolved"), OneOf(CASE_STATUSES)
@@ -41,9 +41,15 @@ def list_cases(
         str | None, Query(description="e.g. supplier_shortfall"), OneOf(CASE_KINDS)
     ] = None,
 ) -> Page[ExceptionCaseOut]:
-    """Exception cases, most recent first, filtered by status, owner, promotion and kind."""
+    """Exception cases the caller's banners may see, most recent first, filtered by status,
+    owner, promotion and kind (a case of no promotion is for callers of every banner)."""
     rows = exceptions_service.list_cases(
-        session, status=status, owner_role=owner_role, promotion_id=promotion_id, kind=kind
+        session,
+        status=status,
+        owner_role=owner_role,
+        promotion_id=promotion_id,
+        kind=kind,
+        banners=actor.banners,
     )
     # The service answers the whole filtered list (it always has): the keyset applies to it.
     shown = page.slice(rows, _recent_first, descending=True)

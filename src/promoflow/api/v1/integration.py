@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 from sqlalchemy.orm import Session
 
@@ -19,7 +19,7 @@ from promoflow.api.auth import Actor
 from promoflow.api.conditional import IfMatch, IfNoneMatch, change_responses, read_responses, tagged
 from promoflow.api.deps import OMITTABLE, CommandSessions, IdPath, OneOf, SessionDep, UnitOfWork
 from promoflow.api.pagination import PageParams, Pagination
-from promoflow.api.permissions import Permission, Reader, authorized
+from promoflow.api.permissions import Caller, Reader
 from promoflow.api.problems import problem_responses
 from promoflow.api.schemas import CursorPage, Page, Reason
 from promoflow.integration import connections as connection_commands
@@ -35,16 +35,13 @@ from promoflow.kit.roles import Role
 
 router = APIRouter(tags=["integration"])
 
-ADMINISTER = Permission("administer connections", frozenset({Role.OPERATIONS_ADMIN}))
-OPERATE = Permission(
-    "run syncs and replay dead letters",
-    frozenset({Role.OPERATIONS_ADMIN, Role.INTEGRATION_CLIENT}),
-)
 # Settings (hosts, user names; secrets only ever as their reference) are shown to the
 # roles that run integrations or audit them; everyone else sees the health only.
 SEES_SETTINGS = frozenset({Role.OPERATIONS_ADMIN, Role.INTEGRATION_CLIENT, Role.AUDITOR})
-Administrator = Annotated[Actor, Depends(authorized(ADMINISTER))]
-Operator = Annotated[Actor, Depends(authorized(OPERATE))]
+# access.yaml: `connections.administer` (operations_admin) and `connections.operate`
+# (operations_admin, integration_client); every banner.
+Administrator = Caller
+Operator = Caller
 NAME_PATTERN = connections.NAME_PATTERN.pattern
 ConnectionName = Annotated[str, Path(min_length=2, max_length=64, pattern=NAME_PATTERN)]
 LetterId = IdPath

@@ -54,7 +54,7 @@ def create_promotion(
     body: PromotionCreateBody, actor: PromotionCreator, request: Request, response: Response
 ) -> PromotionOut:
     """Create a draft promotion; nothing is written when any field is refused."""
-    promotion = commands.create_promotion(body, actor.name)
+    promotion = commands.create_promotion(body, actor.name, banners=actor.banners)
     response.headers["Location"] = _detail_path(request, promotion.id)
     return PromotionOut.model_validate(promotion)
 
@@ -62,15 +62,16 @@ def create_promotion(
 @router.get("", response_model=Page[PromotionOut])
 def list_promotions(
     session: SessionDep,
-    _actor: Reader,
+    actor: Reader,
     page: Pagination,
     status: Annotated[
         str | None, Query(description="Only promotions in this state"), OneOf(STATES)
     ] = None,
 ) -> Page[PromotionOut]:
-    """Promotions, oldest first, optionally filtered by status."""
-    after = page.after_id()
-    rows, total = promotions_service.promotions_page(session, status, page.fetch, after=after)
+    """Promotions of the caller's banners, oldest first, optionally filtered by status."""
+    rows, total = promotions_service.promotions_page(
+        session, status, page.fetch, banners=actor.banners, after=page.after_id()
+    )
     return page.of(PromotionOut, rows, total, key=lambda row: (row.id,))
 
 
@@ -163,7 +164,12 @@ def revise_promotion(
     revision never overwrites another made since (412 then, with the current ETag).
     """
     promotion = commands.revise_promotion(
-        promotion_id, body, actor.name, actor.role, if_match=if_match
+        promotion_id,
+        body,
+        actor.name,
+        actor.role,
+        banners=actor.banners,
+        if_match=if_match,
     )
     response.headers["Location"] = _detail_path(request, promotion.id)
     tag_promotion(reads, promotion.id, response)

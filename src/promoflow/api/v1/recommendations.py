@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from promoflow.api.auth import Actor
 from promoflow.api.conditional import IfMatch, IfNoneMatch, change_responses, read_responses, tagged
 from promoflow.api.deps import IdPath, ReadSessions, SessionDep
-from promoflow.api.permissions import EVERY_ROLE, Permission, Reader, authorized
+from promoflow.api.permissions import Caller, Reader
 from promoflow.api.schemas import Reason
 from promoflow.api.v1.governance import RecommendationLineOut, RecommendationOut
 from promoflow.kit.bounds import MAX_UNITS, Text
@@ -27,8 +26,8 @@ from promoflow.recommendations import service as recommendations_service
 router = APIRouter(prefix="/recommendations", tags=["recommendations"])
 
 # The route lets every role through; the recommendation store names who may decide.
-DECIDE_RECOMMENDATION = Permission("decide recommendations", EVERY_ROLE)
-Planner = Annotated[Actor, Depends(authorized(DECIDE_RECOMMENDATION))]
+# access.yaml: `recommendations.decide` (supply_chain_planner, operations_admin).
+Planner = Caller
 RecommendationId = IdPath
 # Units of one line: whole case packs, checked by the recommendation store.
 Units = Annotated[float, Field(strict=True, ge=0, le=MAX_UNITS, allow_inf_nan=False)]

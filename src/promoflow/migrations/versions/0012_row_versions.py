@@ -5,7 +5,7 @@ adds `WHERE row_version = <the one read>` to it, so a change made from a stale r
 fails instead of overwriting. Existing rows start at 1.
 
 Revision ID: 0012_row_versions
-Revises: 0010_audit
+Revises: 0011_idempotency_keys
 Create Date: 2026-12-06 17:00:00.000000
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012_row_versions"
-down_revision: str | None = "0010_audit"
+down_revision: str | None = "0011_idempotency_keys"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
