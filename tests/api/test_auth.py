@@ -72,7 +72,7 @@ def test_store_tasks_need_store_operations(
 def test_auditor_may_read(client: TestClient, auth: Callable[[str], dict[str, str]]) -> None:
     response = client.get("/api/v1/promotions", headers=auth("auditor"))
     assert response.status_code == 200
-    assert set(response.json()) == {"items", "total", "limit", "offset"}
+    assert set(response.json()) == {"items", "total", "limit", "next_cursor"}
 
 
 def test_probes_need_no_key(client: TestClient) -> None:

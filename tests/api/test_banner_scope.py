@@ -44,16 +44,14 @@ def _ids(response: Any, field: str = "id") -> set[Any]:
 
 def _all_codes(client: TestClient, headers: dict[str, str]) -> set[str]:
     codes: set[str] = set()
-    offset = 0
+    params: dict[str, Any] = {"limit": 500}
     while True:
-        page = client.get(
-            "/api/v1/promotions", params={"limit": 500, "offset": offset}, headers=headers
-        )
+        page = client.get("/api/v1/promotions", params=params, headers=headers)
         assert page.status_code == 200, page.text
         codes |= {row["code"] for row in page.json()["items"]}
-        if len(page.json()["items"]) < 500:
+        if page.json()["next_cursor"] is None:
             return codes
-        offset += 500
+        params["cursor"] = page.json()["next_cursor"]
 
 
 def test_lists_show_a_banner_user_only_their_banners_objects(
@@ -189,10 +187,10 @@ def test_whoever_revised_a_revision_may_not_approve_it(
     reviser = _key("operations_admin", ["*"], name="ada.reviser")
     colleague = _key("operations_admin", ["*"], name="otto.colleague")
     promotion = _promotion(client, promotion_body, author)
+    url = f"/api/v1/promotions/{promotion['id']}"
+    tag = client.get(url, headers=reviser).headers["ETag"]
     revised = client.post(
-        f"/api/v1/promotions/{promotion['id']}/revisions",
-        json={"discount_percent": 12},
-        headers=reviser,
+        f"{url}/revisions", json={"discount_percent": 12}, headers={**reviser, "If-Match": tag}
     )
     assert revised.status_code == 201, revised.text
     with transaction(get_runtime().sessions) as session:

@@ -37,7 +37,7 @@ def _refused(response: Any, field: str) -> dict[str, Any]:
         ("GET", f"/api/v1/dead-letters/{PAST_INT64}", "letter_id"),
         ("GET", f"/api/v1/recommendations/{PAST_INT64}", "recommendation_id"),
         ("POST", f"/api/v1/approvals/{PAST_INT64}/decision", "task_id"),
-        ("GET", f"/api/v1/promotions?offset={PAST_INT64}", "offset"),
+        ("GET", f"/api/v1/promotions?limit={PAST_INT64}", "limit"),
         ("GET", f"/api/v1/exceptions?promotion_id={PAST_INT64}", "promotion_id"),
         ("GET", f"/api/v1/promotions/1/recommendations?revision={PAST_INT64}", "revision"),
         ("GET", f"/api/v1/exceptions/{PAST_INT32}", "case_id"),

@@ -58,7 +58,32 @@ RULES_BEYOND_THE_SCHEMA = [
     ("POST", "/api/v1/exceptions/{case_id}/actions"),
     ("POST", "/api/v1/recommendations/{recommendation_id}/edit"),
 ]
-POSITIVE_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "429"]
+# 412 and 428 too: If-Match is a schema-valid header whose value (a stale or made-up
+# ETag), or absence on a change that needs it, is judged against the stored version.
+# List routes: a schema-valid `cursor` is still refused (422) unless the server gave
+# it out, for these filters; it is opaque, and its checksum is no JSON Schema rule.
+PAGED_LISTS = [
+    "/api/v1/promotions",
+    "/api/v1/promotions/{ref}/findings",
+    "/api/v1/promotions/{ref}/gates",
+    "/api/v1/promotions/{ref}/approvals",
+    "/api/v1/promotions/{ref}/events",
+    "/api/v1/promotions/{ref}/publications",
+    "/api/v1/promotions/{ref}/recommendations",
+    "/api/v1/approvals",
+    "/api/v1/exceptions",
+    "/api/v1/models",
+    "/api/v1/connectors",
+    "/api/v1/connections",
+    "/api/v1/dead-letters",
+    "/api/v1/audit",
+    "/api/v1/catalog/items",
+    "/api/v1/catalog/locations",
+    "/api/v1/catalog/suppliers",
+    "/api/v1/catalog/ranging",
+]
+RULES_BEYOND_THE_SCHEMA += [("GET", path) for path in PAGED_LISTS]
+POSITIVE_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "412", "428", "429"]
 
 
 def _config(promotion_code: str, promotion_id: int, sku: str) -> str:

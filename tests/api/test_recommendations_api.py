@@ -162,10 +162,14 @@ def test_a_planner_edits_an_allocation_over_the_api_and_a_merchandiser_may_not(
 
     line = proposal["lines"][0]
     pack = line["details"]["case_pack"]
+    planner = {
+        **auth("supply_chain_planner"),
+        "If-Match": client.get(url, headers=auth("auditor")).headers["ETag"],
+    }
     odd = client.post(
         f"{url}/edit",
         json={"changes": {str(line["id"]): pack + 1}, "reason": "half-size shelf"},
-        headers=auth("supply_chain_planner"),
+        headers=planner,
     )
     assert odd.status_code == 422 and f"cases of {pack}" in odd.json()["detail"]
 
@@ -173,7 +177,7 @@ def test_a_planner_edits_an_allocation_over_the_api_and_a_merchandiser_may_not(
     edited = client.post(
         f"{url}/edit",
         json={"changes": {str(line["id"]): fewer}, "reason": "half-size shelf"},
-        headers=auth("supply_chain_planner"),
+        headers=planner,
     )
     assert edited.status_code == 200, edited.text
     body = edited.json()

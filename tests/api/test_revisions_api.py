@@ -34,8 +34,11 @@ def _detail(client: TestClient, auth: Auth, promotion_id: int) -> dict[str, Any]
 def _revise(
     client: TestClient, auth: Auth, promotion_id: int, changes: dict[str, Any], role: str
 ) -> Any:
+    # Revising needs the ETag of the promotion as read (If-Match).
+    read = client.get(f"/api/v1/promotions/{promotion_id}", headers=auth("auditor"))
+    headers = {**auth(role), "If-Match": read.headers["ETag"]}
     return client.post(
-        f"/api/v1/promotions/{promotion_id}/revisions", json=changes, headers=auth(role)
+        f"/api/v1/promotions/{promotion_id}/revisions", json=changes, headers=headers
     )
 
 

@@ -103,7 +103,7 @@ def test_serve_starts_and_answers_once_a_connection_exists(served: Served) -> No
     url = served.server.url
     listed = httpx.get(f"{url}/api/v1/connections", headers=HEADERS, timeout=30)
     assert listed.status_code == 200, listed.text
-    assert [row["name"] for row in listed.json()] == ["stock-feed"]
+    assert [row["name"] for row in listed.json()["items"]] == ["stock-feed"]
 
     # A sync goes on the connection's queue, registered when the server started.
     enabled = httpx.post(f"{url}/api/v1/connections/stock-feed/enable", headers=HEADERS, timeout=30)

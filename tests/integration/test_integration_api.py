@@ -27,7 +27,10 @@ BODY = {
 def test_connectors_are_listed_with_their_config_schema(
     api: TestClient, sessions: sessionmaker[Session]
 ) -> None:
-    found = {c["slug"]: c for c in api.get("/api/v1/connectors", headers=as_role("auditor")).json()}
+    found = {
+        c["slug"]: c
+        for c in api.get("/api/v1/connectors", headers=as_role("auditor")).json()["items"]
+    }
     scripted = found["scripted-erp"]
     assert scripted["capabilities"] == ["inventory", "item_master", "sales_feed"]
     assert {f["name"]: f["secret"] for f in scripted["config"]}["password"] is True
@@ -48,7 +51,7 @@ def test_only_an_admin_adds_and_enables_and_the_secret_is_never_returned(
     listed = api.get("/api/v1/connections", headers=as_role("auditor")).text
     assert f"env:{SECRET_ENV}" in listed and SECRET_VALUE not in listed
     # A merchandiser sees the health on the command view, not the settings.
-    seen = api.get("/api/v1/connections", headers=as_role("merchandiser")).json()
+    seen = api.get("/api/v1/connections", headers=as_role("merchandiser")).json()["items"]
     assert "health" in seen[0] and "config" not in seen[0]
 
 
@@ -84,7 +87,7 @@ def test_dead_letters_are_listed_replayed_by_an_operator_and_discarded_by_an_adm
         sync(sessions, "erp-api", "inventory")
     letters = api.get(
         "/api/v1/dead-letters", params={"source": "erp-api"}, headers=as_role("auditor")
-    ).json()
+    ).json()["items"]
     assert letters[0]["kind"] == "quarantine" and "unknown item" in letters[0]["reason"]
     letter_id = letters[0]["id"]
     not_replayable = api.post(

@@ -1,4 +1,4 @@
-"""Request-scoped dependencies: sessions and transactions, pagination, ids, promotion references.
+"""Request-scoped dependencies: sessions and transactions, ids, promotion references.
 
 Routes never reach for the runtime: they declare what they need here (a read
 session, the read pool for a read after a command, the command pool, or a unit of
@@ -7,11 +7,11 @@ work), so the request boundary owns every transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-from fastapi import Depends, Path, Query
+from fastapi import Depends, Path
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
@@ -20,13 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from promoflow.approvals.queue import queue_rules
 from promoflow.approvals.schemas import QueueRules
 from promoflow.audit import trail
-from promoflow.kit.bounds import MAX_COUNT, MAX_ID
+from promoflow.kit.bounds import MAX_ID
 from promoflow.kit.db import transaction
 from promoflow.promotions import service as promotions_service
 from promoflow.runtime import get_runtime
-
-MAX_PAGE = 500
-Row = TypeVar("Row")
 
 
 def read_sessions() -> sessionmaker[Session]:
@@ -75,28 +72,6 @@ def unit_of_work(commands: CommandSessions) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(read_session)]
 UnitOfWork = Annotated[Session, Depends(unit_of_work, scope="function")]
 
-
-@dataclass(frozen=True)
-class PageParams:
-    limit: int
-    offset: int
-
-    def slice(self, rows: Sequence[Row]) -> tuple[Sequence[Row], int]:
-        """This page of a list a service returned whole, and the list's length."""
-        return rows[self.offset : self.offset + self.limit], len(rows)
-
-
-def page_params(
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="rows per page")] = 100,
-    offset: Annotated[
-        int, Query(ge=0, le=MAX_COUNT, description=f"rows to skip (at most {MAX_COUNT})")
-    ] = 0,
-) -> PageParams:
-    """The `limit` and `offset` query parameters of every list route."""
-    return PageParams(limit=limit, offset=offset)
-
-
-Pagination = Annotated[PageParams, Depends(page_params)]
 
 # A row id in a path: the database holds 64-bit ids, so anything larger cannot exist.
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="row id")]

@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
@@ -60,6 +61,7 @@ class Problem(BaseModel):
     errors: list[ProblemError] | None = Field(
         default=None, description="for 422: each refused field"
     )
+    etag: str | None = Field(default=None, description="for 412: the record's current ETag")
 
 
 _MEANINGS = {
@@ -67,7 +69,10 @@ _MEANINGS = {
     403: "The caller's role may not do this.",
     404: "No such promotion, task, case or other record.",
     409: "The record is not in a state where this can happen.",
+    412: "If-Match names a version the record no longer has: `etag` (and the ETag header) "
+    "is the current one; nothing was written.",
     413: "The request body is larger than the server accepts.",
+    428: "This change needs If-Match (the ETag of the version it is based on).",
     422: "Refused input: `errors` names each field, the value and what to do; nothing is written.",
     429: "This client has spent its rate-limit budget; Retry-After says when to retry.",
     503: "Not ready or overloaded; try again later.",
@@ -97,6 +102,7 @@ def problem_response(
     instance: str,
     errors: Sequence[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    etag: str | None = None,
 ) -> JSONResponse:
     """An application/problem+json response; any text or number in it is made encodable."""
     body: dict[str, Any] = {
@@ -108,6 +114,8 @@ def problem_response(
     }
     if errors is not None:
         body["errors"] = list(errors)
+    if etag is not None:
+        body["etag"] = etag
     return JSONResponse(
         _encodable(body), status_code=status, media_type=PROBLEM_JSON, headers=headers
     )
@@ -196,6 +204,9 @@ async def _promoflow_error(request: Request, exc: Exception) -> JSONResponse:
         detail = f"{exc.field}: {exc.reason}"
     challenge = exc.context.get("challenge", 'Bearer, APIKey header="X-API-Key"')
     headers = {"WWW-Authenticate": str(challenge)} if exc.status == 401 else None
+    etag = exc.context.get("etag") if exc.status == 412 else None
+    if etag is not None:
+        headers = {"ETag": str(etag)}
     return problem_response(
         exc.status,
         exc.title,
@@ -205,6 +216,20 @@ async def _promoflow_error(request: Request, exc: Exception) -> JSONResponse:
         instance=request.url.path,
         errors=errors,
         headers=headers,
+        etag=None if etag is None else str(etag),
+    )
+
+
+async def _lost_update(request: Request, exc: Exception) -> JSONResponse:
+    # A versioned row's UPDATE matched no row: someone changed it since this request
+    # read it, on a path that took no lock. Nothing of this request was written.
+    assert isinstance(exc, StaleDataError)
+    return problem_response(
+        409,
+        "Conflict",
+        "the record changed while this request ran; nothing was written: read it again and retry",
+        type_=problem_type("Conflict"),
+        instance=request.url.path,
     )
 
 
@@ -262,6 +287,7 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 def install_problem_handlers(app: FastAPI) -> None:
     """Render domain, validation, HTTP and unexpected errors as problem details."""
     app.add_exception_handler(PromoflowError, _promoflow_error)
+    app.add_exception_handler(StaleDataError, _lost_update)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)

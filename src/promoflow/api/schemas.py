@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
@@ -23,13 +22,20 @@ from promoflow.promotions.schemas import (
 T = TypeVar("T")
 
 
-class Page(BaseModel, Generic[T]):
-    """One page of a list, with the total so clients know when to stop."""
+class CursorPage(BaseModel, Generic[T]):
+    """One page of a list; pass `next_cursor` as `cursor` for the next (null: the last page)."""
 
     items: list[T]
-    total: int
     limit: int
-    offset: int
+    next_cursor: str | None = Field(
+        description="the `cursor` of the next page, also in the Link header; null on the last"
+    )
+
+
+class Page(CursorPage[T], Generic[T]):
+    """One page of a list, with how many rows match in all."""
+
+    total: int
 
 
 class PromotionCreateBody(PromotionCreate):
@@ -246,14 +252,3 @@ class StoreTasksConfirmBody(BaseModel):
 
 class StoreTasksConfirmed(BaseModel):
     confirmed: int
-
-
-Model = TypeVar("Model", bound=BaseModel)
-
-
-def page_of(
-    model: type[Model], rows: Sequence[Any], total: int, limit: int, offset: int
-) -> Page[Model]:
-    """A Page of `model` built from ORM rows or dicts."""
-    items = [model.model_validate(row) for row in rows]
-    return Page[Model](items=items, total=total, limit=limit, offset=offset)

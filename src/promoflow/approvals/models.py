@@ -32,8 +32,12 @@ class ApprovalTask(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     comment: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[Timestamp]
+    # Bumped by every ORM UPDATE, which also checks it (see kit/preconditions.py): the ETag.
+    row_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     __table_args__ = (
         sa.UniqueConstraint("promotion_id", "revision", "role"),
         sa.CheckConstraint("status IN ('pending','approved','rejected','expired')", name="status"),
     )
+
+    __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 (SQLAlchemy reads it once)

@@ -71,12 +71,16 @@ def queue_page(
     now: datetime,
     rules: QueueRules,
     banners: BannerScope | None = None,
+    after: tuple[datetime, int] | None = None,
 ) -> tuple[list[ApprovalQueueItem], int]:
     """One page of pending tasks (of `role`, or every role's), soonest due first; with
-    `banners`, only those of promotions within them."""
+    `banners`, only those of promotions within them; after the task whose (due_at, id)
+    is `after`."""
     if role is not None and role not in ROLES:
         raise InvalidInput("role", role, f"unknown role; known: {', '.join(ROLES)}")
-    rows, total = repository.pending_page(session, role, limit, offset, banners=banners)
+    rows, total = repository.pending_page(
+        session, role, limit, offset, banners=banners, after=after
+    )
     if not rows:
         return [], total
     promotion_ids = {promotion.id for _, promotion in rows}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -12,6 +13,7 @@ from promoflow.approvals.schemas import TaskStatus
 from promoflow.catalog.models import Item
 from promoflow.identity.schemas import BannerScope
 from promoflow.inventory.models import InventoryPosition
+from promoflow.kit import keyset
 from promoflow.promotions.models import ForecastLine, Promotion, PromotionItem, PromotionLocation
 from promoflow.promotions.repository import visible_to
 
@@ -99,11 +101,13 @@ def pending_page(
     session: Session,
     assigned_role: str | None,
     limit: int,
-    offset: int,
+    offset: int = 0,
     *,
     banners: BannerScope | None = None,
+    after: tuple[datetime, int] | None = None,
 ) -> tuple[Sequence[tuple[ApprovalTask, Promotion]], int]:
-    """Pending tasks with their promotions, soonest due first, and how many in all.
+    """Pending tasks with their promotions, soonest due first (after the task whose
+    (due_at, id) is `after`), and how many in all.
 
     With `banners`, only the tasks of promotions within them (the access policy).
     """
@@ -113,6 +117,8 @@ def pending_page(
     if banners is not None:
         query = query.where(visible_to(ApprovalTask.promotion_id, banners))
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    if after is not None:
+        query = query.where(keyset.after([ApprovalTask.due_at, ApprovalTask.id], after))
     rows = session.execute(
         query.add_columns(Promotion)
         .join(Promotion, Promotion.id == ApprovalTask.promotion_id)

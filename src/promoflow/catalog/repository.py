@@ -10,6 +10,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from promoflow.catalog.models import Item, Location, Ranging, Supplier
 from promoflow.catalog.schemas import ItemFilter, LocationFilter
+from promoflow.kit import keyset
 from promoflow.promotions.models import PromotionItem, PromotionLocation
 
 Ts = TypeVarTuple("Ts")
@@ -94,15 +95,21 @@ def location_codes_in_promotions(session: Session, promotion_ids: Collection[int
 
 
 def _page(
-    session: Session, query: sa.Select[*Ts], limit: int, offset: int
+    session: Session,
+    query: sa.Select[*Ts],
+    limit: int,
+    offset: int,
+    after: sa.ColumnElement[bool] | None = None,
 ) -> tuple[Sequence[sa.Row[*Ts]], int]:
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    if after is not None:
+        query = query.where(after)
     rows = session.execute(query.limit(limit).offset(offset)).all()
     return rows, total
 
 
 def items_page(
-    session: Session, where: ItemFilter, limit: int, offset: int
+    session: Session, where: ItemFilter, limit: int, offset: int = 0, *, after: str | None = None
 ) -> tuple[Sequence[tuple[Item, str | None]], int]:
     """(item, its supplier's code) in SKU order, filtered, and how many match in all."""
     query = (
@@ -119,7 +126,8 @@ def items_page(
         # prefix would match differently per backend. A substring compares it exactly.
         prefix = where.sku_prefix
         query = query.where(sa.func.substr(Item.sku, 1, len(prefix)) == prefix)
-    rows, total = _page(session, query, limit, offset)
+    later = None if after is None else keyset.after([Item.sku], (after,))
+    rows, total = _page(session, query, limit, offset, later)
     return [(row[0], row[1]) for row in rows], total
 
 
@@ -134,7 +142,12 @@ def item_with_supplier(session: Session, sku: str) -> tuple[Item, str | None] | 
 
 
 def locations_page(
-    session: Session, where: LocationFilter, limit: int, offset: int
+    session: Session,
+    where: LocationFilter,
+    limit: int,
+    offset: int = 0,
+    *,
+    after: str | None = None,
 ) -> tuple[Sequence[Location], int]:
     """Locations in code order, filtered, and how many match in all."""
     query = sa.select(Location).order_by(Location.code)
@@ -144,7 +157,8 @@ def locations_page(
         query = query.where(Location.region == where.region)
     if where.banner is not None:
         query = query.where(Location.banner == where.banner)
-    rows, total = _page(session, query, limit, offset)
+    later = None if after is None else keyset.after([Location.code], (after,))
+    rows, total = _page(session, query, limit, offset, later)
     return [row[0] for row in rows], total
 
 
@@ -153,14 +167,24 @@ def location_by_code(session: Session, code: str) -> Location | None:
     return session.scalar(sa.select(Location).where(Location.code == code))
 
 
-def suppliers_page(session: Session, limit: int, offset: int) -> tuple[Sequence[Supplier], int]:
-    """Suppliers in code order and how many there are."""
-    rows, total = _page(session, sa.select(Supplier).order_by(Supplier.code), limit, offset)
+def suppliers_page(
+    session: Session, limit: int, offset: int = 0, *, after: str | None = None
+) -> tuple[Sequence[Supplier], int]:
+    """Suppliers in code order (after code `after`) and how many there are."""
+    later = None if after is None else keyset.after([Supplier.code], (after,))
+    query = sa.select(Supplier).order_by(Supplier.code)
+    rows, total = _page(session, query, limit, offset, later)
     return [row[0] for row in rows], total
 
 
 def ranging_page(
-    session: Session, sku: str | None, location_code: str | None, limit: int, offset: int
+    session: Session,
+    sku: str | None,
+    location_code: str | None,
+    limit: int,
+    offset: int = 0,
+    *,
+    after: tuple[str, str] | None = None,
 ) -> tuple[Sequence[tuple[str, str]], int]:
     """(SKU, location code) pairs a location carries, in that order, and how many in all."""
     query = (
@@ -174,7 +198,8 @@ def ranging_page(
         query = query.where(Item.sku == sku)
     if location_code is not None:
         query = query.where(Location.code == location_code)
-    rows, total = _page(session, query, limit, offset)
+    later = None if after is None else keyset.after([Item.sku, Location.code], after)
+    rows, total = _page(session, query, limit, offset, later)
     return [(row[0], row[1]) for row in rows], total
 
 

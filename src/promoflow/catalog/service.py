@@ -67,12 +67,12 @@ def _item_view(item: Item, supplier_code: str | None) -> ItemView:
 
 
 def items_page(
-    session: Session, where: ItemFilter, limit: int, offset: int
+    session: Session, where: ItemFilter, limit: int, offset: int = 0, *, after: str | None = None
 ) -> tuple[list[ItemView], int]:
-    """One page of items in SKU order, and how many match the filter in all."""
+    """One page of items in SKU order (after SKU `after`), and how many match the filter."""
     if where.status is not None and where.status not in ITEM_STATUSES:
         raise InvalidInput("status", where.status, f"must be one of {', '.join(ITEM_STATUSES)}")
-    rows, total = repository.items_page(session, where, limit, offset)
+    rows, total = repository.items_page(session, where, limit, offset, after=after)
     return [_item_view(item, supplier) for item, supplier in rows], total
 
 
@@ -85,26 +85,40 @@ def get_item(session: Session, sku: str) -> ItemView:
 
 
 def locations_page(
-    session: Session, where: LocationFilter, limit: int, offset: int
+    session: Session,
+    where: LocationFilter,
+    limit: int,
+    offset: int = 0,
+    *,
+    after: str | None = None,
 ) -> tuple[list[LocationView], int]:
-    """One page of locations in code order, and how many match the filter in all."""
+    """One page of locations in code order (after code `after`), and how many match."""
     if where.kind is not None and where.kind not in LOCATION_KINDS:
         raise InvalidInput("kind", where.kind, f"must be one of {', '.join(LOCATION_KINDS)}")
-    rows, total = repository.locations_page(session, where, limit, offset)
+    rows, total = repository.locations_page(session, where, limit, offset, after=after)
     return [LocationView.model_validate(row) for row in rows], total
 
 
-def suppliers_page(session: Session, limit: int, offset: int) -> tuple[list[SupplierView], int]:
-    """One page of suppliers in code order, and how many there are."""
-    rows, total = repository.suppliers_page(session, limit, offset)
+def suppliers_page(
+    session: Session, limit: int, offset: int = 0, *, after: str | None = None
+) -> tuple[list[SupplierView], int]:
+    """One page of suppliers in code order (after code `after`), and how many there are."""
+    rows, total = repository.suppliers_page(session, limit, offset, after=after)
     return [SupplierView.model_validate(row) for row in rows], total
 
 
 def ranging_page(
-    session: Session, sku: str | None, location_code: str | None, limit: int, offset: int
+    session: Session,
+    sku: str | None,
+    location_code: str | None,
+    limit: int,
+    offset: int = 0,
+    *,
+    after: tuple[str, str] | None = None,
 ) -> tuple[list[RangingView], int]:
-    """One page of which items which locations carry (optionally of one SKU or location)."""
-    rows, total = repository.ranging_page(session, sku, location_code, limit, offset)
+    """One page of which items which locations carry (optionally of one SKU or location),
+    after the (SKU, location code) pair `after`."""
+    rows, total = repository.ranging_page(session, sku, location_code, limit, offset, after=after)
     return [RangingView(sku=s, location_code=code) for s, code in rows], total
 
 

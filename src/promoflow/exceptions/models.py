@@ -33,8 +33,12 @@ class ExceptionCase(Base):
     resolution_reason: Mapped[str | None] = mapped_column(sa.Text)
     opened_at: Mapped[Timestamp]
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Bumped by every ORM UPDATE, which also checks it (see kit/preconditions.py): the ETag.
+    row_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     __table_args__ = (
         sa.CheckConstraint("severity IN ('low','medium','high','critical')", name="severity"),
         sa.CheckConstraint("status IN ('open','resolved')", name="status"),
     )
+
+    __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 (SQLAlchemy reads it once)

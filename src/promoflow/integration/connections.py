@@ -14,6 +14,7 @@ from promoflow.connectors.framework import ConnectionCheck
 from promoflow.integration import service
 from promoflow.kit.db import transaction
 from promoflow.kit.errors import Conflict
+from promoflow.kit.preconditions import Precondition
 
 
 def run_connection_test(sessions: sessionmaker[Session], name: str, actor: str) -> ConnectionCheck:
@@ -30,8 +31,19 @@ def run_connection_test(sessions: sessionmaker[Session], name: str, actor: str) 
     return check
 
 
-def enable(sessions: sessionmaker[Session], name: str, actor: str) -> ConnectionCheck:
-    """Test, then enable; refused when the test fails or a capability is already served."""
+def enable(
+    sessions: sessionmaker[Session],
+    name: str,
+    actor: str,
+    *,
+    if_match: Precondition | None = None,
+) -> ConnectionCheck:
+    """Test, then enable; refused when the test fails or a capability is already served.
+
+    If-Match is checked before the test, against the connection the operator saw: the
+    test then records its own outcome on the row, which is the point of enabling."""
+    with sessions() as session:
+        service.check_connection(session, name, if_match)
     check = run_connection_test(sessions, name, actor)
     if not check.ok:
         raise Conflict(
@@ -44,8 +56,16 @@ def enable(sessions: sessionmaker[Session], name: str, actor: str) -> Connection
     return check
 
 
-def disable(sessions: sessionmaker[Session], name: str, actor: str) -> None:
+def disable(
+    sessions: sessionmaker[Session],
+    name: str,
+    actor: str,
+    *,
+    if_match: Precondition | None = None,
+) -> None:
+    """Stop routing to the connection (only the version the operator saw, with If-Match)."""
     with transaction(sessions) as session:
+        service.check_connection(session, name, if_match)
         service.mark_disabled(session, name, actor)
     _forget_bindings()
 

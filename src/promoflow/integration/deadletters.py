@@ -33,6 +33,7 @@ from promoflow.integration.schemas import (
 from promoflow.kit.clock import utcnow
 from promoflow.kit.db import transaction
 from promoflow.kit.errors import Conflict, InvalidInput, NotFound
+from promoflow.kit.preconditions import Precondition, check
 
 Replayer = Callable[[DeadLetter], str]
 _replayers: dict[str, Replayer] = {}
@@ -120,13 +121,16 @@ def list_dead_letters(
     kind: str | None = None,
     source: str | None = None,
     limit: int = 100,
+    before: int | None = None,
 ) -> Sequence[DeadLetter]:
-    """Newest first, filtered by status, kind and source."""
+    """Newest first (older than id `before` when given), filtered by status, kind and source."""
     if status is not None and status not in DEAD_LETTER_STATUSES:
         raise InvalidInput("status", status, f"must be one of {', '.join(DEAD_LETTER_STATUSES)}")
     if kind is not None and kind not in DEAD_LETTER_KINDS:
         raise InvalidInput("kind", kind, f"must be one of {', '.join(DEAD_LETTER_KINDS)}")
-    return repository.dead_letters(session, status=status, kind=kind, source=source, limit=limit)
+    return repository.dead_letters(
+        session, status=status, kind=kind, source=source, limit=limit, before=before
+    )
 
 
 def as_dict(letter: DeadLetter) -> DeadLetterView:
@@ -156,10 +160,13 @@ def get_dead_letter(session: Session, letter_id: int) -> DeadLetter:
     return letter
 
 
-def _open_letter(sessions: sessionmaker[Session], letter_id: int) -> DeadLetter:
+def _open_letter(
+    sessions: sessionmaker[Session], letter_id: int, if_match: Precondition | None
+) -> DeadLetter:
     with sessions() as session:
         letter = get_dead_letter(session, letter_id)
         session.expunge(letter)
+    check(if_match, letter, f"dead letter {letter_id}")  # before a replayer runs for nothing
     if letter.status != DeadLetterStatus.OPEN:
         raise Conflict(
             f"dead letter {letter_id} is already {letter.status}",
@@ -169,14 +176,20 @@ def _open_letter(sessions: sessionmaker[Session], letter_id: int) -> DeadLetter:
     return letter
 
 
-def replay(sessions: sessionmaker[Session], letter_id: int, actor: str) -> DeadLetter:
+def replay(
+    sessions: sessionmaker[Session],
+    letter_id: int,
+    actor: str,
+    *,
+    if_match: Precondition | None = None,
+) -> DeadLetter:
     """Re-apply an open dead letter through its operation's replayer.
 
     The replayer runs outside any transaction of ours (it may call an external
     system and open its own); the outcome is recorded afterwards. A replayer that
     raises leaves the letter open with the error as its latest reason.
     """
-    letter = _open_letter(sessions, letter_id)
+    letter = _open_letter(sessions, letter_id, if_match)
     replayer = _replayers.get(letter.operation)
     if replayer is None:
         raise Conflict(
@@ -192,15 +205,22 @@ def replay(sessions: sessionmaker[Session], letter_id: int, actor: str) -> DeadL
             stored.attempts += 1
             stored.reason = f"replay by {actor} failed: {error}"[:REASON_LIMIT]
         raise
-    return _close(sessions, letter_id, DeadLetterStatus.REPLAYED, actor, detail, attempted=True)
+    return _close(sessions, letter_id, DeadLetterStatus.REPLAYED, actor, detail, True, if_match)
 
 
-def discard(sessions: sessionmaker[Session], letter_id: int, actor: str, reason: str) -> DeadLetter:
+def discard(
+    sessions: sessionmaker[Session],
+    letter_id: int,
+    actor: str,
+    reason: str,
+    *,
+    if_match: Precondition | None = None,
+) -> DeadLetter:
     """Close a letter without applying it; the reason is required and kept."""
     if not reason.strip():
         raise InvalidInput("reason", reason, "say why the payload is discarded")
-    _open_letter(sessions, letter_id)
-    return _close(sessions, letter_id, DeadLetterStatus.DISCARDED, actor, reason, attempted=False)
+    _open_letter(sessions, letter_id, if_match)
+    return _close(sessions, letter_id, DeadLetterStatus.DISCARDED, actor, reason, False, if_match)
 
 
 def _close(
@@ -209,12 +229,16 @@ def _close(
     status: DeadLetterStatus,
     actor: str,
     detail: str,
-    *,
     attempted: bool,
+    if_match: Precondition | None = None,
 ) -> DeadLetter:
-    """Mark a letter replayed or discarded, with who and why, and log the event."""
+    """Mark a letter replayed or discarded, with who and why, and log the event.
+
+    If-Match is checked again here: the UPDATE carries `row_version = <this one>`, so
+    a change since the check (another operator closing it) fails rather than overwrites."""
     with transaction(sessions) as session:
         stored = get_dead_letter(session, letter_id)
+        check(if_match, stored, f"dead letter {letter_id}")
         stored.status = status.value
         stored.attempts += 1 if attempted else 0
         stored.resolved_at = utcnow()

@@ -38,6 +38,10 @@ class Connection(Base):
     test_detail: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[Timestamp]
     updated_at: Mapped[Timestamp]
+    # Bumped by every ORM UPDATE, which also checks it (see kit/preconditions.py): the ETag.
+    row_version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 (SQLAlchemy reads it once)
 
 
 class ConnectorHealth(Base):
@@ -87,11 +91,15 @@ class DeadLetter(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     resolved_by: Mapped[str | None] = mapped_column(sa.String(80))
     resolution_detail: Mapped[str] = mapped_column(sa.Text, default="")
+    # Bumped by every ORM UPDATE, which also checks it (see kit/preconditions.py): the ETag.
+    row_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     __table_args__ = (
         sa.CheckConstraint("kind IN ('dead_letter','quarantine')", name="kind"),
         sa.CheckConstraint("status IN ('open','replayed','discarded')", name="status"),
     )
+
+    __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 (SQLAlchemy reads it once)
 
 
 class ProcessedEvent(Base):

@@ -16,6 +16,7 @@ from promoflow.integration.models import (
     OutboundClaim,
     ProcessedEvent,
 )
+from promoflow.kit import keyset
 
 # Connections ---------------------------------------------------------------------
 
@@ -60,10 +61,18 @@ def get_dead_letter(session: Session, letter_id: int) -> DeadLetter | None:
 
 
 def dead_letters(
-    session: Session, *, status: str | None, kind: str | None, source: str | None, limit: int
+    session: Session,
+    *,
+    status: str | None,
+    kind: str | None,
+    source: str | None,
+    limit: int,
+    before: int | None = None,
 ) -> Sequence[DeadLetter]:
-    """Newest first, filtered by what is given."""
+    """Newest first (older than id `before` when given), filtered by what is given."""
     query = sa.select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit)
+    if before is not None:
+        query = query.where(keyset.after([DeadLetter.id], (before,), descending=True))
     if status is not None:
         query = query.where(DeadLetter.status == status)
     if kind is not None:

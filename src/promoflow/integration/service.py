@@ -34,6 +34,7 @@ from promoflow.integration import repository
 from promoflow.integration.models import Connection, ConnectorHealth, ProcessedEvent
 from promoflow.kit.clock import utcnow
 from promoflow.kit.errors import Conflict, InvalidInput, NotFound
+from promoflow.kit.preconditions import Precondition, entity_tag
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
 CHANNELS = ("pos", "ecommerce")
@@ -212,6 +213,19 @@ def describe(row: Connection, health: ConnectorHealth | None) -> dict[str, Any]:
         },
         "health": health_summary(health),
     }
+
+
+def connection_tag(session: Session, name: str) -> str:
+    """The connection's ETag: its row's version and the health it is shown with."""
+    return entity_tag(
+        get_connection(session, name), health_summary(repository.get_health(session, name))
+    )
+
+
+def check_connection(session: Session, name: str, if_match: Precondition | None) -> None:
+    """PreconditionFailed unless If-Match (when given) names the connection as it is now."""
+    if if_match is not None:
+        if_match.check(connection_tag(session, name), f"connection {name!r}")
 
 
 def describe_connection(session: Session, name: str) -> dict[str, Any]:

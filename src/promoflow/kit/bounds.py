@@ -35,6 +35,8 @@ from promoflow.kit.clock import utcnow
 # revisions get the same bound: no list or promotion comes near it.
 MAX_ID = 2**31 - 1
 MAX_COUNT = 2**31 - 1
+# Rows one page of any list holds at most: past it a client pages by cursor.
+MAX_PAGE = 500
 # A shelf price, a bundle or a per-unit amount above a million is a typo, not a deal;
 # the columns (NUMERIC(12, 2)) hold ten integer digits, so every accepted value fits.
 MAX_MONEY = Decimal(1_000_000)

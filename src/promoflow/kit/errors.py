@@ -56,6 +56,20 @@ class Forbidden(PromoflowError):
     title = "Forbidden"
 
 
+class PreconditionFailed(PromoflowError):
+    """If-Match named a version the resource no longer has; `etag=` is the current one."""
+
+    status = 412
+    title = "Precondition failed"
+
+
+class PreconditionRequired(PromoflowError):
+    """A change that could silently overwrite someone's edit came without If-Match."""
+
+    status = 428
+    title = "Precondition required"
+
+
 class AccessDenied(Forbidden):
     """The access policy refused the route: the caller's role lacks its permission, or a
     route about the whole retailer was called by a caller scoped to some banners."""

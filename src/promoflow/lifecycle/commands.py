@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from dbos import DBOS, SetWorkflowID, WorkflowHandle
+from sqlalchemy.orm import Session
 
 from promoflow.allocation import service as allocation_service
 from promoflow.approvals import service as approvals_service
@@ -24,6 +25,7 @@ from promoflow.identity.schemas import BannerScope
 from promoflow.kit.clock import utcnow
 from promoflow.kit.db import transaction
 from promoflow.kit.errors import Conflict, InvalidInput, Unavailable
+from promoflow.kit.preconditions import Precondition, check
 from promoflow.lifecycle import signals
 from promoflow.lifecycle.queue import lifecycle_queue
 from promoflow.lifecycle.timing import plan_timing
@@ -33,6 +35,7 @@ from promoflow.promotions.models import Promotion
 from promoflow.promotions.schemas import PromotionCreate, PromotionRevise
 from promoflow.promotions.states import PromotionState
 from promoflow.publications import service as publications_service
+from promoflow.recommendations import service as recommendations_service
 from promoflow.recommendations.models import Recommendation
 from promoflow.runtime import get_runtime
 
@@ -61,10 +64,14 @@ def revise_promotion(
     role: str,
     *,
     banners: BannerScope | None = None,
+    if_match: Precondition | None = None,
 ) -> Promotion:
     """Change a draft, or open a rejected promotion's next revision as a draft; no workflow
-    runs for either, so there is nothing to wake."""
+    runs for either, so there is nothing to wake. With `if_match`, only the version the
+    client read is changed (checked under the row lock the revision takes)."""
     with transaction(get_runtime().sessions) as session:
+        locked = promotions_service.get_promotion(session, promotion_id, for_update=True)
+        _check_promotion(session, if_match, locked)
         return revisions.revise_promotion(
             session, promotion_id, changes, actor, role, banners=banners
         )
@@ -76,6 +83,7 @@ def submit_promotion(
     *,
     launch_lead_hours: float | None = None,
     live_hours: float | None = None,
+    if_match: Precondition | None = None,
 ) -> str:
     """Start the lifecycle workflow for the next revision; returns its workflow id.
 
@@ -87,7 +95,11 @@ def submit_promotion(
 
     runtime = get_runtime()
     with transaction(runtime.sessions) as session:
-        promotion = promotions_service.get_promotion(session, promotion_id)
+        # Locked only for a conditional request, whose check must hold until the commit.
+        promotion = promotions_service.get_promotion(
+            session, promotion_id, for_update=if_match is not None
+        )
+        _check_promotion(session, if_match, promotion)
         if promotion.status not in (PromotionState.DRAFT, PromotionState.REJECTED):
             raise Conflict(
                 f"promotion {promotion.code} is {promotion.status}; only a draft or a "
@@ -126,9 +138,13 @@ def decide_approval(
     role: str,
     decision: Literal["approve", "reject"],
     comment: str = "",
+    *,
+    if_match: Precondition | None = None,
 ) -> ApprovalTask:
     """Record an approver's decision and wake the workflow."""
     with transaction(get_runtime().sessions) as session:
+        # The task is locked first, as `decide` does, then checked against If-Match.
+        check(if_match, approvals_service.get_task(session, task_id, for_update=True), "the task")
         task = approvals_service.decide(session, task_id, actor, role, decision, comment, utcnow())
         trail.record_change(
             session, f"approval.{decision}", task, actor=actor, role=role, reason=comment
@@ -146,6 +162,8 @@ def resolve_exception(
     reason: str = "",
     assignee: str | None = None,
     new_owner_role: str | None = None,
+    *,
+    if_match: Precondition | None = None,
 ) -> ExceptionCase:
     """Act on an exception case (retry, waive, reassign, escalate, cancel) and wake the workflow."""
     with transaction(get_runtime().sessions) as session:
@@ -154,6 +172,8 @@ def resolve_exception(
             # Lock order: the approval task before its case, as deciding the task does,
             # so a reassignment racing a decision waits instead of deadlocking.
             approvals_service.get_task(session, linked_task, for_update=True)
+        locked = exceptions_service.get_case(session, case_id, for_update=True)
+        check(if_match, locked, f"case {case_id}")
         case = exceptions_service.resolve_case(
             session,
             case_id,
@@ -190,6 +210,7 @@ def decide_recommendation(
     *,
     reason: str = "",
     changes: Mapping[int, float] | None = None,
+    if_match: Precondition | None = None,
 ) -> Recommendation:
     """A planner accepts, edits (line id -> units) or rejects a recommendation; the workflow wakes.
 
@@ -198,6 +219,10 @@ def decide_recommendation(
     ship more than the DC can.
     """
     with transaction(get_runtime().sessions) as session:
+        locked = recommendations_service.get_recommendation(
+            session, recommendation_id, for_update=True
+        )
+        check(if_match, locked, f"recommendation {recommendation_id}")
         recommendation = allocation_service.decide(
             session, recommendation_id, decision, actor, role, reason, changes or {}, utcnow()
         )
@@ -218,10 +243,18 @@ def decide_recommendation(
     return recommendation
 
 
-def waive_gate(promotion_id: int, gate: str, actor: str, role: str, reason: str) -> GateWaiver:
+def waive_gate(
+    promotion_id: int,
+    gate: str,
+    actor: str,
+    role: str,
+    reason: str,
+    *,
+    if_match: Precondition | None = None,
+) -> GateWaiver:
     """Waive one launch gate for the current revision, by an authorised role, with a reason."""
     with transaction(get_runtime().sessions) as session:
-        promotion = promotions_service.get_promotion(session, promotion_id)
+        promotion = _conditional_promotion(session, promotion_id, if_match)
         waiver = gates_service.waive_gate(session, promotion, gate, actor, role, reason)
         trail.record_change(session, "gate.waive", waiver, actor=actor, role=role, reason=reason)
         workflow_id = promotion.workflow_id
@@ -229,10 +262,16 @@ def waive_gate(promotion_id: int, gate: str, actor: str, role: str, reason: str)
     return waiver
 
 
-def confirm_store_tasks(promotion_id: int, location_codes: list[str] | None, actor: str) -> int:
+def confirm_store_tasks(
+    promotion_id: int,
+    location_codes: list[str] | None,
+    actor: str,
+    *,
+    if_match: Precondition | None = None,
+) -> int:
     """Store operations confirm readiness tasks (all open ones when no codes are given)."""
     with transaction(get_runtime().sessions) as session:
-        promotion = promotions_service.get_promotion(session, promotion_id)
+        promotion = _conditional_promotion(session, promotion_id, if_match)
         confirmed = publications_service.confirm_store_tasks(
             session, promotion, location_codes, actor
         )
@@ -248,7 +287,33 @@ def confirm_store_tasks(promotion_id: int, location_codes: list[str] | None, act
     return confirmed
 
 
-def cancel_promotion(promotion_id: int, actor: str, role: str, reason: str) -> Promotion:
+def _check_promotion(session: Session, if_match: Precondition | None, promotion: Promotion) -> None:
+    if if_match is not None:
+        if_match.check(
+            promotions_service.promotion_tag(session, promotion), f"promotion {promotion.code}"
+        )
+
+
+def _conditional_promotion(
+    session: Session, promotion_id: int, if_match: Precondition | None
+) -> Promotion:
+    """The promotion, checked against If-Match when given: then locked, so that the version
+    the client saw is the one current when the change commits."""
+    promotion = promotions_service.get_promotion(
+        session, promotion_id, for_update=if_match is not None
+    )
+    _check_promotion(session, if_match, promotion)
+    return promotion
+
+
+def cancel_promotion(
+    promotion_id: int,
+    actor: str,
+    role: str,
+    reason: str,
+    *,
+    if_match: Precondition | None = None,
+) -> Promotion:
     """Cancel: a draft directly (its requester or operations_admin); a running promotion
     through its workflow (which compensates)."""
     if not reason.strip():
@@ -256,6 +321,7 @@ def cancel_promotion(promotion_id: int, actor: str, role: str, reason: str) -> P
     with transaction(get_runtime().sessions) as session:
         # Locked, so a submission at the same instant either wins or sees the draft cancelled.
         promotion = promotions_service.get_promotion(session, promotion_id, for_update=True)
+        _check_promotion(session, if_match, promotion)
         if promotion.status == PromotionState.DRAFT:
             cancelled = promotions_service.cancel_draft(session, promotion, actor, role, reason)
             trail.record_change(

@@ -51,6 +51,8 @@ class Promotion(Base):
     workflow_id: Mapped[str | None] = mapped_column(sa.String(80))
     created_at: Mapped[Timestamp]
     updated_at: Mapped[Timestamp]
+    # Bumped by every ORM UPDATE, which also checks it (see kit/preconditions.py): the ETag.
+    row_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     __table_args__ = (
         sa.CheckConstraint("end_date >= start_date", name="dates_ordered"),
@@ -59,6 +61,8 @@ class Promotion(Base):
             name="mechanic",
         ),
     )
+
+    __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 (SQLAlchemy reads it once)
 
 
 class PromotionRevision(Base):

@@ -14,6 +14,7 @@ from promoflow.catalog.models import Item, Location, Price, Ranging
 from promoflow.events.log import TYPE_PREFIX
 from promoflow.events.models import Event
 from promoflow.identity.schemas import BannerScope
+from promoflow.kit import keyset
 from promoflow.promotions.models import (
     ForecastLine,
     Promotion,
@@ -109,9 +110,15 @@ def list_promotions(session: Session, status: str | None = None) -> Sequence[Pro
 
 
 def _page(
-    session: Session, query: sa.Select[Row], limit: int, offset: int
+    session: Session,
+    query: sa.Select[Row],
+    limit: int,
+    offset: int,
+    after: sa.ColumnElement[bool] | None = None,
 ) -> tuple[Sequence[Row], int]:
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    if after is not None:
+        query = query.where(after)
     rows = session.scalars(query.limit(limit).offset(offset)).all()
     return rows, total
 
@@ -120,20 +127,24 @@ def promotions_page(
     session: Session,
     status: str | None,
     limit: int,
-    offset: int,
+    offset: int = 0,
     *,
     banners: BannerScope | None = None,
+    after: int | None = None,
 ) -> tuple[Sequence[Promotion], int]:
-    """One page of `list_promotions` (of `banners` only, when given) and how many in all."""
-    return _page(session, _in_status(status, banners), limit, offset)
+    """One page of `list_promotions` (of `banners` only, when given; after promotion id
+    `after`) and how many in all."""
+    later = None if after is None else keyset.after([Promotion.id], (after,))
+    return _page(session, _in_status(status, banners), limit, offset, later)
 
 
 def event_log_page(
-    session: Session, promotion_id: int, limit: int, offset: int
+    session: Session, promotion_id: int, limit: int, offset: int = 0, *, after: int | None = None
 ) -> tuple[Sequence[Event], int]:
     """One page of the promotion's event log, every revision, in the order it was written."""
     query = sa.select(Event).where(Event.promotion_id == promotion_id).order_by(Event.sequence)
-    return _page(session, query, limit, offset)
+    later = None if after is None else keyset.after([Event.sequence], (after,))
+    return _page(session, query, limit, offset, later)
 
 
 def items_by_sku(session: Session, skus: list[str]) -> dict[str, Item]:

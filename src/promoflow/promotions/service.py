@@ -18,6 +18,7 @@ from promoflow.kit.bounds import MAX_ID
 from promoflow.kit.clock import utcnow
 from promoflow.kit.errors import Conflict, Forbidden, InvalidInput, NotFound, OutOfScope
 from promoflow.kit.identity import same_person
+from promoflow.kit.preconditions import entity_tag
 from promoflow.kit.roles import Role
 from promoflow.promotions import repository
 from promoflow.promotions.codes import insert_with_code
@@ -86,16 +87,17 @@ def promotions_page(
     session: Session,
     status: str | None,
     limit: int,
-    offset: int,
+    offset: int = 0,
     *,
     banners: BannerScope | None = None,
+    after: int | None = None,
 ) -> tuple[Sequence[Promotion], int]:
-    """One page of promotions, oldest first, and how many match in all.
+    """One page of promotions, oldest first (after promotion id `after`), and how many match.
 
     With `banners`, only the promotions whose every store lies in them (the access
     policy's banner scope).
     """
-    return repository.promotions_page(session, status, limit, offset, banners=banners)
+    return repository.promotions_page(session, status, limit, offset, banners=banners, after=after)
 
 
 def authors_of_revision(session: Session, promotion: Promotion) -> set[str]:
@@ -117,10 +119,32 @@ def within_banners(session: Session, promotion_id: int, banners: BannerScope) ->
 
 
 def event_log_page(
-    session: Session, promotion_id: int, limit: int, offset: int
+    session: Session, promotion_id: int, limit: int, offset: int = 0, *, after: int | None = None
 ) -> tuple[Sequence[Event], int]:
-    """One page of the promotion's event log (every revision, in the order written)."""
-    return repository.event_log_page(session, promotion_id, limit, offset)
+    """One page of the promotion's event log (every revision, in the order written), after
+    event sequence `after`."""
+    return repository.event_log_page(session, promotion_id, limit, offset, after=after)
+
+
+def promotion_tag(
+    session: Session,
+    promotion: Promotion,
+    items: Sequence[tuple[PromotionItem, Item]] | None = None,
+    places: Sequence[Location] | None = None,
+) -> str:
+    """The strong ETag of the promotion as the API shows it: its row's version and what
+    its scope shows of the catalogue (item names and prices, store names), which can
+    change without the promotion changing. Pass the scope when it is already read."""
+    if items is None:
+        items = scope_items(session, promotion.id)
+    if places is None:
+        places = scope_locations(session, promotion.id)
+    shown_items = [
+        (item.sku, item.name, str(item.regular_price), str(scoped.promo_price))
+        for scoped, item in items
+    ]
+    shown_places = [(place.code, place.name, place.kind, place.region) for place in places]
+    return entity_tag(promotion, shown_items, shown_places)
 
 
 def scope_items(session: Session, promotion_id: int) -> Sequence[tuple[PromotionItem, Item]]:

@@ -38,6 +38,8 @@ class Recommendation(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     reason: Mapped[str | None] = mapped_column(sa.Text)
     superseded_by: Mapped[int | None] = mapped_column(sa.ForeignKey("recommendations.id"))
+    # Bumped by every ORM UPDATE, which also checks it (see kit/preconditions.py): the ETag.
+    row_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     __table_args__ = (
         sa.CheckConstraint("kind IN ('allocation','replenishment')", name="kind"),
@@ -56,6 +58,8 @@ class Recommendation(Base):
             postgresql_where=_WAITING,
         ),
     )
+
+    __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 (SQLAlchemy reads it once)
 
 
 class RecommendationLine(Base):

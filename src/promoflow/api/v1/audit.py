@@ -6,14 +6,15 @@ import re
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field
+from pydantic import AwareDatetime, BeforeValidator
 
-from promoflow.api.deps import MAX_PAGE, OMITTABLE, OneOf, SessionDep
+from promoflow.api.deps import OMITTABLE, OneOf, SessionDep
+from promoflow.api.pagination import Pagination
 from promoflow.api.permissions import Caller
 from promoflow.api.problems import problem_responses
+from promoflow.api.schemas import CursorPage
 from promoflow.audit import service as audit_service
 from promoflow.audit.schemas import AuditRecordOut, Outcome
-from promoflow.kit.bounds import MAX_ID
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -33,22 +34,11 @@ ISO_ONLY = BeforeValidator(_iso_only)
 OUTCOMES = tuple(outcome.value for outcome in Outcome)
 
 
-class AuditPage(BaseModel):
-    """A page of the log in chain order; pass `next_after` as `after` for the next one."""
-
-    items: list[AuditRecordOut]
-    limit: int
-    next_after: int | None = Field(description="the cursor of the next page; null at the end")
-
-
-@router.get("", response_model=AuditPage, responses=problem_responses(403))
+@router.get("", response_model=CursorPage[AuditRecordOut], responses=problem_responses(403))
 def list_audit_records(
     session: SessionDep,
     _actor: AuditReader,
-    after: Annotated[
-        int, Query(ge=0, le=MAX_ID, description="cursor: records after this sequence")
-    ] = 0,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="records per page")] = 100,
+    page: Pagination,
     actor: Annotated[
         str | None, Query(max_length=200, description="actor name or subject"), OMITTABLE
     ] = None,
@@ -76,12 +66,14 @@ def list_audit_records(
         ISO_ONLY,
         OMITTABLE,
     ] = None,
-) -> AuditPage:
-    """Audit records in chain order, filtered by actor, object, outcome and time."""
+) -> CursorPage[AuditRecordOut]:
+    """Audit records in chain order, filtered by actor, object, outcome and time.
+
+    No total: counting a filtered log as long as this one would cost more than the page."""
     items = audit_service.records_page(
         session,
-        after=after,
-        limit=limit,
+        after=page.after_id() or 0,
+        limit=page.fetch,
         actor=actor,
         object_type=object_type,
         object_ref=object_ref,
@@ -90,5 +82,4 @@ def list_audit_records(
         since=since,
         until=until,
     )
-    next_after = items[-1].sequence if len(items) == limit else None
-    return AuditPage(items=items, limit=limit, next_after=next_after)
+    return page.without_total(AuditRecordOut, items, key=lambda record: (record.sequence,))

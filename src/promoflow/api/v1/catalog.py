@@ -10,7 +10,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from promoflow.api.deps import OMITTABLE, OneOf, Pagination, SessionDep
+from promoflow.api.deps import OMITTABLE, OneOf, SessionDep
+from promoflow.api.pagination import Pagination
 from promoflow.api.permissions import Reader
 from promoflow.api.problems import problem_responses
 from promoflow.api.schemas import Page
@@ -57,8 +58,8 @@ def list_items(
 ) -> Page[ItemView]:
     """Items in SKU order with hierarchy, cost, regular price, status and eligibility flags."""
     where = ItemFilter(category=category, status=status, sku_prefix=sku_prefix)
-    rows, total = catalog_service.items_page(session, where, page.limit, page.offset)
-    return Page[ItemView](items=rows, total=total, limit=page.limit, offset=page.offset)
+    rows, total = catalog_service.items_page(session, where, page.fetch, after=page.after_code())
+    return page.of(ItemView, rows, total, key=lambda row: (row.sku,))
 
 
 @router.get("/items/{sku}", response_model=ItemView, responses=problem_responses(404))
@@ -86,15 +87,16 @@ def list_locations(
 ) -> Page[LocationView]:
     """Stores, distribution centres and e-commerce nodes in code order."""
     where = LocationFilter(kind=kind, region=region, banner=banner)
-    rows, total = catalog_service.locations_page(session, where, page.limit, page.offset)
-    return Page[LocationView](items=rows, total=total, limit=page.limit, offset=page.offset)
+    after = page.after_code()
+    rows, total = catalog_service.locations_page(session, where, page.fetch, after=after)
+    return page.of(LocationView, rows, total, key=lambda row: (row.code,))
 
 
 @router.get("/suppliers", response_model=Page[SupplierView])
 def list_suppliers(session: SessionDep, _actor: Reader, page: Pagination) -> Page[SupplierView]:
     """Suppliers in code order, with lead time, capacity, on-time and fill rates."""
-    rows, total = catalog_service.suppliers_page(session, page.limit, page.offset)
-    return Page[SupplierView](items=rows, total=total, limit=page.limit, offset=page.offset)
+    rows, total = catalog_service.suppliers_page(session, page.fetch, after=page.after_code())
+    return page.of(SupplierView, rows, total, key=lambda row: (row.code,))
 
 
 @router.get("/ranging", response_model=Page[RangingView])
@@ -106,8 +108,10 @@ def list_ranging(
     location: Annotated[str | None, _code("Only what this location carries"), OMITTABLE] = None,
 ) -> Page[RangingView]:
     """Which items which locations carry, in SKU then location order."""
-    rows, total = catalog_service.ranging_page(session, sku, location, page.limit, page.offset)
-    return Page[RangingView](items=rows, total=total, limit=page.limit, offset=page.offset)
+    key = page.position(str, str)
+    after = None if key is None else (str(key[0]), str(key[1]))
+    rows, total = catalog_service.ranging_page(session, sku, location, page.fetch, after=after)
+    return page.of(RangingView, rows, total, key=lambda row: (row.sku, row.location_code))
 
 
 @router.get("/eligibility", response_model=Eligibility, responses=problem_responses(404))

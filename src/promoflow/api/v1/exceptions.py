@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
-from promoflow.api.deps import OMITTABLE, IdPath, OneOf, Pagination, SessionDep
+from promoflow.api.conditional import IfMatch, IfNoneMatch, change_responses, read_responses, tagged
+from promoflow.api.deps import OMITTABLE, IdPath, OneOf, SessionDep
+from promoflow.api.pagination import Pagination
 from promoflow.api.permissions import CaseOperator, Reader
-from promoflow.api.problems import problem_responses
-from promoflow.api.schemas import ExceptionActionBody, ExceptionCaseOut, Page, page_of
+from promoflow.api.schemas import ExceptionActionBody, ExceptionCaseOut, Page
 from promoflow.exceptions import service as exceptions_service
 from promoflow.exceptions.service import CASE_KINDS, CASE_STATUSES
 from promoflow.kit.bounds import MAX_ID
+from promoflow.kit.keyset import SortKey
+from promoflow.kit.preconditions import entity_tag
 from promoflow.kit.roles import ROLES
 from promoflow.lifecycle import commands
 
 router = APIRouter(prefix="/exceptions", tags=["exceptions"])
+
+
+def _recent_first(case: Any) -> SortKey:
+    """The cases' order: most recently opened first, then the higher id."""
+    return (case.opened_at, case.id)
 
 
 @router.get("", response_model=Page[ExceptionCaseOut])
@@ -43,26 +51,44 @@ def list_cases(
         kind=kind,
         banners=actor.banners,
     )
-    items, total = page.slice(rows)
-    return page_of(ExceptionCaseOut, items, total, page.limit, page.offset)
+    # The service answers the whole filtered list (it always has): the keyset applies to it.
+    shown = page.slice(rows, _recent_first, descending=True)
+    return page.of(ExceptionCaseOut, shown, len(rows), _recent_first)
 
 
-@router.get("/{case_id}", response_model=ExceptionCaseOut, responses=problem_responses(404))
-def get_case(session: SessionDep, _actor: Reader, case_id: IdPath) -> ExceptionCaseOut:
-    """One exception case with its linked objects and allowed actions."""
-    return ExceptionCaseOut.model_validate(exceptions_service.get_case(session, case_id))
+@router.get("/{case_id}", response_model=ExceptionCaseOut, responses=read_responses(404))
+def get_case(
+    session: SessionDep, _actor: Reader, case_id: IdPath, held: IfNoneMatch, response: Response
+) -> ExceptionCaseOut | Response:
+    """One exception case with its linked objects and allowed actions, and its ETag."""
+    case = exceptions_service.get_case(session, case_id)
+    if (unchanged := tagged(response, entity_tag(case), held)) is not None:
+        return unchanged
+    return ExceptionCaseOut.model_validate(case)
 
 
 @router.post(
     "/{case_id}/actions",
     response_model=ExceptionCaseOut,
-    responses=problem_responses(403, 404, 409),
+    responses=change_responses(200, 403, 404, 409),
 )
 def act_on_case(
-    actor: CaseOperator, case_id: IdPath, body: ExceptionActionBody
+    actor: CaseOperator,
+    case_id: IdPath,
+    body: ExceptionActionBody,
+    if_match: IfMatch,
+    response: Response,
 ) -> ExceptionCaseOut:
-    """Act on a case; its owner role or operations_admin may, and the workflow wakes."""
+    """Act on a case; its owner role or operations_admin may, and the workflow wakes.
+    If-Match is optional; the answer carries the case's new ETag."""
     case = commands.resolve_exception(
-        case_id, body.action, actor.name, actor.role, reason=body.reason, assignee=body.assignee
+        case_id,
+        body.action,
+        actor.name,
+        actor.role,
+        reason=body.reason,
+        assignee=body.assignee,
+        if_match=if_match,
     )
+    tagged(response, entity_tag(case))
     return ExceptionCaseOut.model_validate(case)

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from promoflow.api.deps import OMITTABLE, OneOf, Pagination, PromotionRef, SessionDep
+from promoflow.api.deps import OMITTABLE, OneOf, PromotionRef, SessionDep
+from promoflow.api.pagination import Pagination
 from promoflow.api.permissions import Reader
 from promoflow.api.problems import problem_responses
 from promoflow.api.schemas import Page
@@ -16,11 +17,22 @@ from promoflow.forecasting import registry
 from promoflow.forecasting.registry import KIND_PATTERN, VERSION_PATTERN
 from promoflow.forecasting.schemas import MODEL_STATUSES
 from promoflow.kit.bounds import MAX_COUNT
+from promoflow.kit.keyset import SortKey
 from promoflow.promotions import service as promotions_service
 from promoflow.recommendations import service as recommendations_service
 from promoflow.recommendations.schemas import RECOMMENDATION_KINDS, RECOMMENDATION_STATUSES
 
 router = APIRouter()
+
+
+def _newest_first(version: Any) -> SortKey:
+    """Model versions' order: most recently registered first, then the higher id."""
+    return (version.created_at, version.id)
+
+
+def _by_id(row: Any) -> SortKey:
+    return (int(row.id),)
+
 
 ModelVersionRef = Annotated[
     str,
@@ -107,13 +119,8 @@ def list_models(
 ) -> Page[ModelVersionOut]:
     """Registered model versions with their backtests, most recent first."""
     rows = registry.list_versions(session, kind=kind, status=status)
-    items, total = page.slice(rows)
-    return Page[ModelVersionOut](
-        items=[ModelVersionOut.model_validate(row) for row in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    shown = page.slice(rows, _newest_first, descending=True)
+    return page.of(ModelVersionOut, shown, len(rows), _newest_first)
 
 
 @router.get(
@@ -153,7 +160,7 @@ def list_recommendations(
         kind=kind,
         status=status,
     )
-    items, total = page.slice(rows)
+    items, next_cursor = page.cut(page.slice(rows, _by_id, descending=True), _by_id)
     lines = recommendations_service.lines_for(session, [row.id for row in items])
     out = [
         RecommendationOut.model_validate(row).model_copy(
@@ -161,4 +168,6 @@ def list_recommendations(
         )
         for row in items
     ]
-    return Page[RecommendationOut](items=out, total=total, limit=page.limit, offset=page.offset)
+    return Page[RecommendationOut](
+        items=out, total=len(rows), limit=page.limit, next_cursor=next_cursor
+    )

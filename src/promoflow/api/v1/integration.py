@@ -11,15 +11,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 from sqlalchemy.orm import Session
 
 from promoflow.api.auth import Actor
+from promoflow.api.conditional import IfMatch, IfNoneMatch, change_responses, read_responses, tagged
 from promoflow.api.deps import OMITTABLE, CommandSessions, IdPath, OneOf, SessionDep, UnitOfWork
+from promoflow.api.pagination import PageParams, Pagination
 from promoflow.api.permissions import Caller, Reader
 from promoflow.api.problems import problem_responses
-from promoflow.api.schemas import Reason
+from promoflow.api.schemas import CursorPage, Page, Reason
 from promoflow.integration import connections as connection_commands
 from promoflow.integration import deadletters
 from promoflow.integration import service as connections
@@ -27,6 +29,8 @@ from promoflow.integration import sync as _sync  # noqa: F401  (registers the sy
 from promoflow.integration.schemas import DEAD_LETTER_KINDS, DEAD_LETTER_STATUSES
 from promoflow.kit.bounds import LINE_PATTERN, Text
 from promoflow.kit.errors import Conflict
+from promoflow.kit.keyset import SortKey
+from promoflow.kit.preconditions import entity_tag
 from promoflow.kit.roles import Role
 
 router = APIRouter(tags=["integration"])
@@ -45,6 +49,7 @@ LetterId = IdPath
 SETTING_LIMIT = 1_000_000_000
 SETTING_TEXT = 2000
 ADMINISTERED = problem_responses(403, 404, 409)
+CHANGED = change_responses(200, 403, 404, 409)
 
 
 def _setting(value: Any) -> Any:
@@ -155,16 +160,28 @@ def _connection(session: Session, name: str, actor: Actor) -> dict[str, Any]:
     return _for(actor, connections.describe_connection(session, name))
 
 
-@router.get("/connectors")
-def list_connectors(_actor: Reader) -> list[dict[str, Any]]:
-    """Installed connectors with their manifests (capabilities, config schema)."""
-    return connections.list_installed()
+def _named(row: dict[str, Any]) -> SortKey:
+    return (str(row["slug"] if "slug" in row else row["name"]),)
 
 
-@router.get("/connections")
-def list_connections(session: SessionDep, actor: Reader) -> list[dict[str, Any]]:
-    """Configured connections with health: last success, error rate, circuit state."""
-    return [_for(actor, row) for row in connections.list_connections(session)]
+def _page_of_dicts(page: PageParams, rows: list[dict[str, Any]]) -> Page[dict[str, Any]]:
+    """A page of a short list the service describes whole, ordered by slug or name."""
+    shown, next_cursor = page.cut(page.slice(rows, _named), _named)
+    return Page[dict[str, Any]](
+        items=shown, total=len(rows), limit=page.limit, next_cursor=next_cursor
+    )
+
+
+@router.get("/connectors", response_model=Page[dict[str, Any]])
+def list_connectors(_actor: Reader, page: Pagination) -> Page[dict[str, Any]]:
+    """Installed connectors with their manifests (capabilities, config schema), by slug."""
+    return _page_of_dicts(page, connections.list_installed())
+
+
+@router.get("/connections", response_model=Page[dict[str, Any]])
+def list_connections(session: SessionDep, actor: Reader, page: Pagination) -> Page[dict[str, Any]]:
+    """Configured connections with health: last success, error rate, circuit state; by name."""
+    return _page_of_dicts(page, [_for(actor, row) for row in connections.list_connections(session)])
 
 
 @router.post("/connections", status_code=201, responses=problem_responses(403, 404, 409))
@@ -182,9 +199,21 @@ def add_connection(body: ConnectionIn, actor: Administrator, session: UnitOfWork
     return _connection(session, body.name, actor)
 
 
-@router.get("/connections/{name}", responses=problem_responses(404))
-def get_connection(name: ConnectionName, actor: Reader, session: SessionDep) -> dict[str, Any]:
-    return _connection(session, name, actor)
+def _tagged_connection(
+    session: Session, name: str, actor: Actor, response: Response
+) -> dict[str, Any]:
+    described = _connection(session, name, actor)
+    tagged(response, connections.connection_tag(session, name))
+    return described
+
+
+@router.get("/connections/{name}", response_model=dict[str, Any], responses=read_responses(404))
+def get_connection(
+    name: ConnectionName, actor: Reader, session: SessionDep, held: IfNoneMatch, response: Response
+) -> dict[str, Any] | Response:
+    """One connection with its health; its ETag changes with either."""
+    described = _connection(session, name, actor)
+    return tagged(response, connections.connection_tag(session, name), held) or described
 
 
 @router.post("/connections/{name}/test", response_model=CheckOut, responses=ADMINISTERED)
@@ -196,21 +225,33 @@ def test_connection(
     return CheckOut(ok=check.ok, detail=check.detail, seconds=check.seconds)
 
 
-@router.post("/connections/{name}/enable", responses=ADMINISTERED)
+@router.post("/connections/{name}/enable", responses=CHANGED)
 def enable_connection(
-    name: ConnectionName, actor: Administrator, sessions: CommandSessions, session: SessionDep
+    name: ConnectionName,
+    actor: Administrator,
+    sessions: CommandSessions,
+    session: SessionDep,
+    if_match: IfMatch,
+    response: Response,
 ) -> dict[str, Any]:
-    """Test, then route the connection's capabilities to it (409 when the test fails)."""
-    connection_commands.enable(sessions, name, actor.name)
-    return _connection(session, name, actor)
+    """Test, then route the connection's capabilities to it (409 when the test fails).
+    If-Match (optional) is checked before the test, against the connection as read."""
+    connection_commands.enable(sessions, name, actor.name, if_match=if_match)
+    return _tagged_connection(session, name, actor, response)
 
 
-@router.post("/connections/{name}/disable", responses=ADMINISTERED)
+@router.post("/connections/{name}/disable", responses=CHANGED)
 def disable_connection(
-    name: ConnectionName, actor: Administrator, sessions: CommandSessions, session: SessionDep
+    name: ConnectionName,
+    actor: Administrator,
+    sessions: CommandSessions,
+    session: SessionDep,
+    if_match: IfMatch,
+    response: Response,
 ) -> dict[str, Any]:
-    connection_commands.disable(sessions, name, actor.name)
-    return _connection(session, name, actor)
+    """Stop routing to the connection (If-Match optional)."""
+    connection_commands.disable(sessions, name, actor.name, if_match=if_match)
+    return _tagged_connection(session, name, actor, response)
 
 
 @router.post(
@@ -230,50 +271,67 @@ def sync_connection(
     return SyncQueued(workflow_id=handle.get_workflow_id(), queue=jobs.queue_name(name))
 
 
-@router.get("/dead-letters", response_model=list[DeadLetterOut])
+@router.get("/dead-letters", response_model=CursorPage[DeadLetterOut])
 def list_dead_letters(
     session: SessionDep,
     _actor: Reader,
+    page: Pagination,
     status: Annotated[
         str | None, Query(description="default open"), OneOf(DEAD_LETTER_STATUSES)
     ] = "open",
     kind: Annotated[str | None, Query(), OneOf(DEAD_LETTER_KINDS)] = None,
     source: Annotated[Annotated[str, Text(80, min_length=1)] | None, Query(), OMITTABLE] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> list[DeadLetterOut]:
+) -> CursorPage[DeadLetterOut]:
     """Dead letters and quarantined payloads, newest first."""
     letters = deadletters.list_dead_letters(
-        session, status=status, kind=kind, source=source, limit=limit
+        session,
+        status=status,
+        kind=kind,
+        source=source,
+        limit=page.fetch,
+        before=page.after_id(),
     )
-    return [DeadLetterOut.model_validate(deadletters.as_dict(letter)) for letter in letters]
+    views = [deadletters.as_dict(letter) for letter in letters]
+    return page.without_total(DeadLetterOut, views, key=lambda view: (view["id"],))
 
 
 @router.get(
-    "/dead-letters/{letter_id}", response_model=DeadLetterOut, responses=problem_responses(404)
+    "/dead-letters/{letter_id}", response_model=DeadLetterOut, responses=read_responses(404)
 )
-def get_dead_letter(session: SessionDep, _actor: Reader, letter_id: LetterId) -> DeadLetterOut:
-    return DeadLetterOut.model_validate(
-        deadletters.as_dict(deadletters.get_dead_letter(session, letter_id))
-    )
+def get_dead_letter(
+    session: SessionDep, _actor: Reader, letter_id: LetterId, held: IfNoneMatch, response: Response
+) -> DeadLetterOut | Response:
+    """One dead letter, and its ETag."""
+    letter = deadletters.get_dead_letter(session, letter_id)
+    unchanged = tagged(response, entity_tag(letter), held)
+    return unchanged or DeadLetterOut.model_validate(deadletters.as_dict(letter))
 
 
-@router.post(
-    "/dead-letters/{letter_id}/replay", response_model=DeadLetterOut, responses=ADMINISTERED
-)
+@router.post("/dead-letters/{letter_id}/replay", response_model=DeadLetterOut, responses=CHANGED)
 def replay_dead_letter(
-    letter_id: LetterId, actor: Operator, sessions: CommandSessions
+    letter_id: LetterId,
+    actor: Operator,
+    sessions: CommandSessions,
+    if_match: IfMatch,
+    response: Response,
 ) -> DeadLetterOut:
-    """Apply it again through its operation; 409 when it is not open or not replayable."""
-    letter = deadletters.replay(sessions, letter_id, actor.name)
+    """Apply it again through its operation; 409 when it is not open or not replayable.
+    If-Match (optional) is checked before the replay runs and again when it is recorded."""
+    letter = deadletters.replay(sessions, letter_id, actor.name, if_match=if_match)
+    tagged(response, entity_tag(letter))
     return DeadLetterOut.model_validate(deadletters.as_dict(letter))
 
 
-@router.post(
-    "/dead-letters/{letter_id}/discard", response_model=DeadLetterOut, responses=ADMINISTERED
-)
+@router.post("/dead-letters/{letter_id}/discard", response_model=DeadLetterOut, responses=CHANGED)
 def discard_dead_letter(
-    letter_id: LetterId, body: DiscardIn, actor: Administrator, sessions: CommandSessions
+    letter_id: LetterId,
+    body: DiscardIn,
+    actor: Administrator,
+    sessions: CommandSessions,
+    if_match: IfMatch,
+    response: Response,
 ) -> DeadLetterOut:
-    """Close it without applying it; the reason is kept for the audit."""
-    letter = deadletters.discard(sessions, letter_id, actor.name, body.reason)
+    """Close it without applying it; the reason is kept for the audit (If-Match optional)."""
+    letter = deadletters.discard(sessions, letter_id, actor.name, body.reason, if_match=if_match)
+    tagged(response, entity_tag(letter))
     return DeadLetterOut.model_validate(deadletters.as_dict(letter))

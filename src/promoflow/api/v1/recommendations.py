@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from promoflow.api.conditional import IfMatch, IfNoneMatch, change_responses, read_responses, tagged
 from promoflow.api.deps import IdPath, ReadSessions, SessionDep
 from promoflow.api.permissions import Caller, Reader
-from promoflow.api.problems import problem_responses
 from promoflow.api.schemas import Reason
 from promoflow.api.v1.governance import RecommendationLineOut, RecommendationOut
 from promoflow.kit.bounds import MAX_UNITS, Text
+from promoflow.kit.preconditions import entity_tag
 from promoflow.lifecycle import commands
 from promoflow.recommendations import service as recommendations_service
 
@@ -30,7 +31,7 @@ Planner = Caller
 RecommendationId = IdPath
 # Units of one line: whole case packs, checked by the recommendation store.
 Units = Annotated[float, Field(strict=True, ge=0, le=MAX_UNITS, allow_inf_nan=False)]
-DECIDED = problem_responses(403, 404, 409)
+DECIDED = change_responses(200, 403, 404, 409)
 
 
 class AcceptBody(BaseModel):
@@ -58,28 +59,35 @@ class EditBody(BaseModel):
     reason: Reason = Field(description="why the quantities changed")
 
 
-def _read(session: Session, recommendation_id: int) -> RecommendationOut:
+def _read(session: Session, recommendation_id: int) -> tuple[RecommendationOut, str]:
+    # Its lines change only with a decision, which changes the recommendation's row too.
     found = recommendations_service.get_recommendation(session, recommendation_id)
     lines = recommendations_service.recommendation_lines(session, recommendation_id)
-    return RecommendationOut.model_validate(found).model_copy(
+    out = RecommendationOut.model_validate(found).model_copy(
         update={"lines": [RecommendationLineOut.model_validate(line) for line in lines]}
     )
+    return out, entity_tag(found)
 
 
-def _out(reads: ReadSessions, recommendation_id: int) -> RecommendationOut:
-    """The decided recommendation, read after the command committed."""
+def _out(reads: ReadSessions, recommendation_id: int, response: Response) -> RecommendationOut:
+    """The decided recommendation with its ETag, read after the command committed."""
     with reads() as session:
-        return _read(session, recommendation_id)
+        out, tag = _read(session, recommendation_id)
+    tagged(response, tag)
+    return out
 
 
-@router.get(
-    "/{recommendation_id}", response_model=RecommendationOut, responses=problem_responses(404)
-)
+@router.get("/{recommendation_id}", response_model=RecommendationOut, responses=read_responses(404))
 def get_recommendation(
-    session: SessionDep, _actor: Reader, recommendation_id: RecommendationId
-) -> RecommendationOut:
-    """One recommendation with its lines (their ids are what an edit names)."""
-    return _read(session, recommendation_id)
+    session: SessionDep,
+    _actor: Reader,
+    recommendation_id: RecommendationId,
+    held: IfNoneMatch,
+    response: Response,
+) -> RecommendationOut | Response:
+    """One recommendation with its lines (their ids are what an edit names), and its ETag."""
+    out, tag = _read(session, recommendation_id)
+    return tagged(response, tag, held) or out
 
 
 @router.post("/{recommendation_id}/accept", response_model=RecommendationOut, responses=DECIDED)
@@ -87,21 +95,31 @@ def accept(
     actor: Planner,
     recommendation_id: RecommendationId,
     reads: ReadSessions,
+    if_match: IfMatch,
+    response: Response,
     body: AcceptBody | None = None,
 ) -> RecommendationOut:
-    """Accept the recommendation as proposed."""
+    """Accept the recommendation as proposed (If-Match optional)."""
     reason = body.reason if body is not None else ""
     commands.decide_recommendation(
-        recommendation_id, "accept", actor.name, actor.role, reason=reason
+        recommendation_id, "accept", actor.name, actor.role, reason=reason, if_match=if_match
     )
-    return _out(reads, recommendation_id)
+    return _out(reads, recommendation_id, response)
 
 
 @router.post("/{recommendation_id}/edit", response_model=RecommendationOut, responses=DECIDED)
 def edit(
-    actor: Planner, recommendation_id: RecommendationId, reads: ReadSessions, body: EditBody
+    actor: Planner,
+    recommendation_id: RecommendationId,
+    reads: ReadSessions,
+    body: EditBody,
+    if_match: IfMatch,
+    response: Response,
 ) -> RecommendationOut:
-    """Change some lines' quantities and accept the rest as proposed."""
+    """Change some lines' quantities and accept the rest as proposed.
+
+    Needs If-Match (428 without it): the recommendation's ETag as read, so that
+    quantities are never decided on lines that changed since (412 then)."""
     commands.decide_recommendation(
         recommendation_id,
         "edit",
@@ -109,16 +127,23 @@ def edit(
         actor.role,
         reason=body.reason,
         changes={int(line_id): units for line_id, units in body.changes.items()},
+        if_match=if_match,
     )
-    return _out(reads, recommendation_id)
+    return _out(reads, recommendation_id, response)
 
 
 @router.post("/{recommendation_id}/reject", response_model=RecommendationOut, responses=DECIDED)
 def reject(
-    actor: Planner, recommendation_id: RecommendationId, reads: ReadSessions, body: RejectBody
+    actor: Planner,
+    recommendation_id: RecommendationId,
+    reads: ReadSessions,
+    body: RejectBody,
+    if_match: IfMatch,
+    response: Response,
 ) -> RecommendationOut:
-    """Reject the recommendation: nothing of it is applied, the launch goes on without it."""
+    """Reject the recommendation: nothing of it is applied, the launch goes on without it
+    (If-Match optional)."""
     commands.decide_recommendation(
-        recommendation_id, "reject", actor.name, actor.role, reason=body.reason
+        recommendation_id, "reject", actor.name, actor.role, reason=body.reason, if_match=if_match
     )
-    return _out(reads, recommendation_id)
+    return _out(reads, recommendation_id, response)
