@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich import box
 from rich.table import Table
 
 from promoflow.cli.common import console, handles_errors
-from promoflow.forecasting.backtest import (
-    PREDICTION_FORMATS,
-    BacktestResult,
-    check_output_path,
-    run_backtest,
-    write_metrics,
-    write_predictions,
-)
-from promoflow.forecasting.dataset import load_panel
-from promoflow.forecasting.panel import PanelSpec
 from promoflow.kit.roles import Role
+
+if TYPE_CHECKING:
+    from promoflow.forecasting.backtest import BacktestResult
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -63,6 +57,18 @@ def backtest(
     ),
 ) -> None:
     """Hold out the last periods, fit on the rest, score our model and the baselines."""
+    # Here, not at the top: the forecasting stack (statsforecast, statsmodels, dask)
+    # takes seconds to import, and every other CLI command would pay for it.
+    from promoflow.forecasting.backtest import (
+        PREDICTION_FORMATS,
+        check_output_path,
+        run_backtest,
+        write_metrics,
+        write_predictions,
+    )
+    from promoflow.forecasting.dataset import load_panel
+    from promoflow.forecasting.panel import PanelSpec
+
     check_output_path(output, "output")
     if predictions is not None:
         check_output_path(predictions, "predictions", PREDICTION_FORMATS)
