@@ -118,3 +118,22 @@ def make_objects(skus: list[str], label: str) -> Objects:
         session.flush()
         retailer_id = retailer.id
     return Objects(promotion, task, case, recommendation, retailer_id, skus[0])
+
+
+def api_key(role: str, banners: list[str], name: str | None = None) -> dict[str, str]:
+    """Headers carrying a new API key record of `role` for `banners` (`["*"]`: every one)."""
+    import uuid
+
+    from promoflow.identity import service as identity
+
+    with transaction(get_runtime().sessions) as session:
+        issued = identity.create_api_key(
+            session,
+            name=name or f"{role}-{uuid.uuid4().hex[:6]}",
+            role=role,
+            banners=banners,
+            days=1,
+            created_by="access.tests",
+            now=utcnow(),
+        )
+    return {"X-API-Key": issued.secret}

@@ -17,13 +17,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from access_support import OTHER, OWN, Objects, make_objects
-from promoflow.identity import service as identity
+from access_support import OTHER, OWN, Objects, api_key, make_objects
 from promoflow.identity.access import AccessPolicy, RouteRule, Scope, bundled_policy
-from promoflow.kit.clock import utcnow
-from promoflow.kit.db import transaction
 from promoflow.kit.roles import Role
-from promoflow.runtime import get_runtime
 
 POLICY = bundled_policy()
 PREFIX = "/api/v1"
@@ -31,20 +27,6 @@ DENIED_TYPE = "urn:promoflow:problem:access-denied"
 NOT_FOUND_TYPE = "urn:promoflow:problem:not-found"
 # A body every write route refuses before acting (every body model forbids extra fields).
 PROBE_BODY = {"__probe__": True}
-
-
-def key_for(role: Role, banners: list[str]) -> dict[str, str]:
-    with transaction(get_runtime().sessions) as session:
-        issued = identity.create_api_key(
-            session,
-            name=f"matrix-{role.value}-{'all' if banners == ['*'] else 'one'}",
-            role=role.value,
-            banners=banners,
-            days=1,
-            created_by="matrix.admin",
-            now=utcnow(),
-        )
-    return {"X-API-Key": issued.secret}
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +37,7 @@ def objects(catalog: Any) -> Objects:
 @pytest.fixture(scope="module")
 def keys(runtime: object) -> dict[tuple[Role, str], dict[str, str]]:
     return {
-        (role, scope): key_for(role, [OWN] if scope == "one" else ["*"])
+        (role, scope): api_key(role.value, [OWN] if scope == "one" else ["*"])
         for role in Role
         for scope in ("one", "all")
     }

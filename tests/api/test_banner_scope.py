@@ -9,27 +9,12 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from access_support import OTHER, OWN, Objects, make_objects
-from promoflow.identity import service as identity
+from access_support import OTHER, OWN, Objects, api_key, make_objects
 from promoflow.kit.clock import utcnow
 from promoflow.kit.db import transaction
 from promoflow.runtime import get_runtime
 
 pytestmark = pytest.mark.postgres
-
-
-def _key(role: str, banners: list[str], name: str | None = None) -> dict[str, str]:
-    with transaction(get_runtime().sessions) as session:
-        issued = identity.create_api_key(
-            session,
-            name=name or f"{role}-{uuid.uuid4().hex[:6]}",
-            role=role,
-            banners=banners,
-            days=1,
-            created_by="scope.admin",
-            now=utcnow(),
-        )
-    return {"X-API-Key": issued.secret}
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +42,8 @@ def _all_codes(client: TestClient, headers: dict[str, str]) -> set[str]:
 def test_lists_show_a_banner_user_only_their_banners_objects(
     client: TestClient, objects: Objects
 ) -> None:
-    mine = _key("finance_approver", [OWN])
-    everyone = _key("finance_approver", ["*"])
+    mine = api_key("finance_approver", [OWN])
+    everyone = api_key("finance_approver", ["*"])
 
     codes = _all_codes(client, mine)
     assert objects.promotion[OWN] in codes and objects.promotion[OTHER] not in codes
@@ -78,7 +63,7 @@ def test_lists_show_a_banner_user_only_their_banners_objects(
 def test_another_banners_object_answers_exactly_as_a_missing_one(
     client: TestClient, objects: Objects
 ) -> None:
-    mine = _key("finance_approver", [OWN])
+    mine = api_key("finance_approver", [OWN])
     other_code = objects.promotion[OTHER]
     hidden = client.get(f"/api/v1/promotions/{other_code}", headers=mine)
     missing = client.get("/api/v1/promotions/PRM-NOPE-0001", headers=mine)
@@ -111,7 +96,7 @@ def test_another_banners_object_answers_exactly_as_a_missing_one(
 
 def test_a_hidden_object_is_audited_as_a_denial(client: TestClient, objects: Objects) -> None:
     request_id = f"scope-{uuid.uuid4().hex}"
-    mine = _key("merchandiser", [OWN])
+    mine = api_key("merchandiser", [OWN])
     refused = client.get(
         f"/api/v1/promotions/{objects.promotion[OTHER]}/events",
         headers={**mine, "X-Request-ID": request_id},
@@ -120,7 +105,7 @@ def test_a_hidden_object_is_audited_as_a_denial(client: TestClient, objects: Obj
     records = client.get(
         "/api/v1/audit",
         params={"request_id": request_id},
-        headers=_key("auditor", ["*"]),
+        headers=api_key("auditor", ["*"]),
     )
     assert records.status_code == 200, records.text
     (record,) = records.json()["items"]
@@ -141,7 +126,7 @@ def test_a_banner_user_may_create_only_with_their_banners_stores(
         own_region = session.scalar(
             sa.select(Location.region).where(Location.kind == "store", Location.banner == OWN)
         )
-    mine = _key("merchandiser", [OWN])
+    mine = api_key("merchandiser", [OWN])
     before = promotion_rows()
     refused = client.post(
         "/api/v1/promotions", json={**promotion_body, "locations": [other_store]}, headers=mine
@@ -183,9 +168,9 @@ def test_whoever_revised_a_revision_may_not_approve_it(
 ) -> None:
     from promoflow.approvals.models import ApprovalTask
 
-    author = _key("merchandiser", ["*"], name="mia.scope")
-    reviser = _key("operations_admin", ["*"], name="ada.reviser")
-    colleague = _key("operations_admin", ["*"], name="otto.colleague")
+    author = api_key("merchandiser", ["*"], name="mia.scope")
+    reviser = api_key("operations_admin", ["*"], name="ada.reviser")
+    colleague = api_key("operations_admin", ["*"], name="otto.colleague")
     promotion = _promotion(client, promotion_body, author)
     url = f"/api/v1/promotions/{promotion['id']}"
     tag = client.get(url, headers=reviser).headers["ETag"]
@@ -219,7 +204,7 @@ def test_the_author_of_a_revision_may_not_waive_its_gates(
 ) -> None:
     from promoflow.promotions.models import Promotion
 
-    author = _key("operations_admin", ["*"], name="sam.author")
+    author = api_key("operations_admin", ["*"], name="sam.author")
     promotion = _promotion(client, promotion_body, author)
     with transaction(get_runtime().sessions) as session:
         # At its launch gates, as the workflow leaves a promotion that waits for them.
@@ -228,6 +213,6 @@ def test_the_author_of_a_revision_may_not_waive_its_gates(
     refused = client.post(path, json={"reason": "stock is on its way"}, headers=author)
     assert refused.status_code == 403
     assert "may not waive its gates" in refused.json()["detail"]
-    other = _key("operations_admin", ["*"], name="lee.other")
+    other = api_key("operations_admin", ["*"], name="lee.other")
     waived = client.post(path, json={"reason": "stock is on its way"}, headers=other)
     assert waived.status_code == 200, waived.text

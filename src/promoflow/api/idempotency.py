@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from promoflow.api import deps
 from promoflow.api.auditing import audit_actor
 from promoflow.api.auth import CurrentActor
+from promoflow.api.openapi_amend import amend_openapi
 from promoflow.api.permissions import enforce_access
 from promoflow.api.problems import problem_response, problem_responses, problem_type
 from promoflow.config import Settings
@@ -340,13 +341,8 @@ def _header_parameter(hours: int) -> dict[str, Any]:
 
 def _document(app: FastAPI, hours: int) -> None:
     """Declare the header, its 409 and the replay marker on every POST of /api/v1."""
-    build = app.openapi
-    amended: list[int] = []
 
-    def openapi() -> dict[str, Any]:
-        document = build()
-        if id(document) in amended:
-            return document  # FastAPI caches the document: amended once
+    def declare(document: dict[str, Any]) -> None:
         for path, item in document.get("paths", {}).items():
             operation = item.get("post")
             if not path.startswith(KEYED_PREFIX) or operation is None:
@@ -362,10 +358,8 @@ def _document(app: FastAPI, hours: int) -> None:
                         f"request with the same {HEADER}.",
                         "schema": {"type": "string", "enum": ["true"]},
                     }
-        amended.append(id(document))
-        return document
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    amend_openapi(app, declare)
 
 
 def install_idempotency(app: FastAPI, settings: Settings) -> None:

@@ -15,7 +15,6 @@ Lists of banner-scoped objects filter by the caller's banners in their routes
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from promoflow.api.auth import CurrentActor
 from promoflow.api.deps import ReadSessions
+from promoflow.api.openapi_amend import amend_openapi
 from promoflow.api.routing import documented_routes
 from promoflow.approvals import service as approvals_service
 from promoflow.audit import context
@@ -146,13 +146,9 @@ def install_access_policy(app: FastAPI, policy: AccessPolicy) -> None:
 
 
 def _document_access(app: FastAPI, policy: AccessPolicy) -> None:
-    build = app.openapi
-    amended: list[int] = []
+    """Show each operation's rule: `x-promoflow-access` and a line in its description."""
 
-    def openapi() -> dict[str, Any]:
-        document = build()
-        if id(document) in amended:
-            return document
+    def declare(document: dict[str, Any]) -> None:
         for path, item in document.get("paths", {}).items():
             if not path.startswith(API_PREFIX + "/"):
                 continue
@@ -171,11 +167,9 @@ def _document_access(app: FastAPI, policy: AccessPolicy) -> None:
                     f"\n\n**Access** ({policy.version}): permission `{rule.permission}` "
                     f"({', '.join(roles)}); scope `{rule.scope.value}`."
                 )
-                operation["description"] = copy.copy(operation.get("description", "")) + note
-        amended.append(id(document))
-        return document
+                operation["description"] = operation.get("description", "") + note
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    amend_openapi(app, declare)
 
 
 # The acting identity, for routes that use it. Its permission was checked by

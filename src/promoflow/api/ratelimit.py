@@ -34,6 +34,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from promoflow.api.auth import API_KEY_HEADER, KeyRing, verified_credentials
+from promoflow.api.openapi_amend import amend_openapi
 from promoflow.api.problems import problem_response, problem_responses, problem_type
 from promoflow.api.ratelimit_policy import (
     Client,
@@ -194,13 +195,8 @@ _HEADERS_DOC = {
 
 def _document_limits(app: FastAPI) -> None:
     """Declare on every limited operation its 429 and the RateLimit fields of its answers."""
-    build = app.openapi
-    amended: list[int] = []
 
-    def openapi() -> dict[str, Any]:
-        document = build()
-        if id(document) in amended:
-            return document  # FastAPI caches the document: amended once
+    def declare(document: dict[str, Any]) -> None:
         headers = {
             name: {"description": text, "schema": {"type": "string"}}
             for name, text in _HEADERS_DOC.items()
@@ -219,10 +215,8 @@ def _document_limits(app: FastAPI) -> None:
                     },
                 }
                 responses.setdefault("429", refused)
-        amended.append(id(document))
-        return document
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    amend_openapi(app, declare)
 
 
 def install_rate_limits(app: FastAPI, settings: Settings) -> None:
