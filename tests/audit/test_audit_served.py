@@ -42,7 +42,8 @@ def test_served_refusals_are_read_by_auditors_then_signed_exported_and_verified(
         ).json()
     probe, denied_read = page["items"]
     assert (probe["request_id"], probe["status"], probe["outcome"]) == ("probe-1", 401, "denied")
-    assert "unknown API key" in probe["reason"] and "stolen" not in json.dumps(probe)
+    # The refusal names its cause for the auditor, and never the key offered.
+    assert probe["reason"] == "dev_key refused: unknown_key" and "stolen" not in json.dumps(probe)
     assert (denied_read["actor_name"], denied_read["status"]) == ("ana", 403)
 
     signed = run_cli(["audit", "checkpoint"], env)
