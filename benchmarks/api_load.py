@@ -40,6 +40,11 @@ import httpx
 import sqlalchemy as sa
 from bench_server import fresh_database_url, serve_process
 
+RATE_LIMITS = (
+    "PROMOFLOW_RATE_LIMIT_READS",
+    "PROMOFLOW_RATE_LIMIT_WRITES",
+    "PROMOFLOW_RATE_LIMIT_ANONYMOUS",
+)
 KEYS = {
     "reader": ("bench-reader-key-0123456789", "rita.reader", "auditor"),
     "writer": ("bench-writer-key-0123456789", "mia.merch", "merchandiser"),
@@ -297,7 +302,10 @@ def main() -> int:
     keys = ",".join(":".join(entry) for entry in KEYS.values())
     extra = dict(pair.split("=", 1) for pair in args.env)
     backend = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
-    with serve_process(url, workdir, {"PROMOFLOW_API_KEYS": keys, **extra}) as server:
+    # The figure is the server's capacity, so budgets are generous: every request is
+    # still checked against them, but none is refused (its 429s would count as answers).
+    limits = {name: "10000000/minute" for name in RATE_LIMITS}
+    with serve_process(url, workdir, {"PROMOFLOW_API_KEYS": keys, **limits, **extra}) as server:
         print(f"serve on {backend}, {server.url}; log {server.log}")
         warmup = asyncio.run(_writers(server.url, 2, 2.0, args.timeout, scope))
         script = _wrk_script(workdir, sorted(warmup.confirmed)[:20])
