@@ -85,6 +85,9 @@ def test_another_banners_object_answers_exactly_as_a_missing_one(
         hidden, missing = client.get(path, headers=mine), client.get(missing_path, headers=mine)
         assert hidden.status_code == missing.status_code == 404, hidden.text
         assert hidden.json()["type"] == missing.json()["type"]
+    # A ref no promotion could have is the route's own 422, as for every caller.
+    too_long = client.get("/api/v1/promotions/" + "X" * 41, headers=mine)
+    assert too_long.status_code == 422, too_long.text
     decision = client.post(
         f"/api/v1/approvals/{objects.task[OTHER]}/decision",
         json={"decision": "approve", "comment": ""},

@@ -76,11 +76,12 @@ UnitOfWork = Annotated[Session, Depends(unit_of_work, scope="function")]
 # A row id in a path: the database holds 64-bit ids, so anything larger cannot exist.
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="row id")]
 
+MAX_REF = 40  # a promotion code's column holds 40
 PromotionRef = Annotated[
     str,
     Path(
         min_length=1,
-        max_length=40,
+        max_length=MAX_REF,
         description="Promotion id (ASCII digits) or code (never all digits), e.g. 42 or PRM-00042",
     ),
 ]

@@ -22,7 +22,7 @@ from fastapi import FastAPI, Request
 from sqlalchemy.orm import Session
 
 from promoflow.api.auth import CurrentActor
-from promoflow.api.deps import ReadSessions
+from promoflow.api.deps import MAX_REF, ReadSessions
 from promoflow.api.openapi_amend import amend_openapi
 from promoflow.api.routing import documented_routes
 from promoflow.approvals import service as approvals_service
@@ -51,7 +51,8 @@ def _ident(raw: str) -> int | None:
 
 
 def _promotion(session: Session, raw: str, banners: BannerScope) -> None:
-    promotions_service.find_promotion(session, raw, banners=banners)
+    if len(raw) <= MAX_REF:  # a longer one is the route's own 422
+        promotions_service.find_promotion(session, raw, banners=banners)
 
 
 def _task(session: Session, raw: str, banners: BannerScope) -> None:
