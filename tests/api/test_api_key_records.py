@@ -67,6 +67,15 @@ def test_a_revoked_key_is_refused_from_its_next_call(client: TestClient) -> None
     assert response.status_code == 401
     assert response.headers["content-type"] == PROBLEM
     assert response.json()["detail"] == REFUSED
+    # The caller hears "not accepted"; the audit trail keeps why.
+    from promoflow.audit import service as audit_service
+
+    with get_runtime().sessions() as session:
+        (record,) = audit_service.records_page(
+            session, request_id=response.headers["x-request-id"], limit=10
+        )
+    assert (record.outcome, record.status) == ("denied", 401)
+    assert record.reason == "api_key refused: revoked_key"
 
 
 def test_an_expired_key_is_refused_like_an_unknown_one(client: TestClient) -> None:
