@@ -19,6 +19,7 @@ from promoflow.api.overload import install_overload_guard, thread_tokens
 from promoflow.api.permissions import install_access_policy
 from promoflow.api.problems import install_problem_handlers
 from promoflow.api.ratelimit import install_rate_limits
+from promoflow.api.security_headers import install_security_headers
 from promoflow.api.v1 import PREFIX, build_router
 from promoflow.config import Settings, get_settings
 from promoflow.identity.access import default_policy_path, load_access_policy
@@ -60,12 +61,18 @@ def create_app(settings: Settings | None = None, *, manage_runtime: bool = True)
             if manage_runtime:
                 await to_thread.run_sync(stop_runtime)
 
+    # The interactive docs and the document describe every route to anyone who asks:
+    # served in development and test, off in production unless PROMOFLOW_API_DOCS=true.
+    docs = settings.environment != "production" if settings.api_docs is None else settings.api_docs
     app = FastAPI(
         title="promoflow",
         version=__version__,
         summary="Control tower for retail promotion execution and inventory alignment.",
         openapi_tags=TAGS,
         lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
     app.state.api_keys = keyring
     app.state.authenticator = authenticator
@@ -87,6 +94,7 @@ def create_app(settings: Settings | None = None, *, manage_runtime: bool = True)
     # Outside the body limits and the request slots: a client over its budget is
     # refused before its body is read or a slot is taken (api/ratelimit.py).
     install_rate_limits(app, settings)
+    install_security_headers(app, settings)
     # Outermost: every answer, refusals included, has its request id, log line and metrics.
     install_observability(app, settings)
     return app

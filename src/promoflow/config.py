@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PROMOFLOW_", extra="ignore")
 
     environment: Literal["development", "test", "production"] = "development"
+    api_docs: bool | None = Field(
+        default=None,
+        description="Serve /docs, /redoc and /openapi.json without a credential; default: on "
+        "outside production, off in production.",
+    )
     data_dir: Path = DEFAULT_DATA_DIR
     database_url: str = Field(
         default="",
