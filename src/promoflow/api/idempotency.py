@@ -20,7 +20,6 @@ from __future__ import annotations
 import copy
 import re
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
@@ -34,6 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from promoflow.api import deps
 from promoflow.api.auditing import audit_actor
 from promoflow.api.auth import CurrentActor
+from promoflow.api.limits import replay_body
 from promoflow.api.openapi_amend import amend_openapi
 from promoflow.api.permissions import enforce_access
 from promoflow.api.problems import problem_response, problem_responses, problem_type
@@ -193,7 +193,7 @@ class IdempotencyKeys:
                     await send(held.pop(0))
 
         try:
-            await self.app(scope, _replay(body, receive), hold)
+            await self.app(scope, replay_body(body, receive), hold)
         except Exception:
             # The handler failed (a 500 is rendered further out): the client may retry.
             if pending.claim is not None:
@@ -251,19 +251,6 @@ async def _read(receive: Receive) -> bytes:
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Callable[[], Awaitable[Message]]:
-    pending = True
-
-    async def replayed() -> Message:
-        nonlocal pending
-        if pending:
-            pending = False
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replayed
 
 
 def _remember(claim: Claim, answer: StoredAnswer) -> None:

@@ -159,7 +159,7 @@ class RequestLimits:
             except JsonRefusal as refusal:
                 await self._refuse(refusal, scope, receive, send)
                 return
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, replay_body(body, receive), send)
 
     async def _read(self, receive: Receive) -> bytes | None:
         """The whole body, or None as soon as it passes the limit."""
@@ -209,7 +209,7 @@ class RequestLimits:
         await response(scope, receive, send)
 
 
-def _replay(body: bytes, receive: Receive) -> Callable[[], Awaitable[Message]]:
+def replay_body(body: bytes, receive: Receive) -> Callable[[], Awaitable[Message]]:
     """A receive that hands the route the body already read, then the client's own messages."""
     pending = True
 
