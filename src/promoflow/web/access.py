@@ -15,9 +15,12 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from promoflow.api import deps
+from promoflow.api.permissions import OBJECT_CHECKS
 from promoflow.identity.access import AccessPolicy, Scope
 from promoflow.identity.schemas import Principal
 from promoflow.identity.sessions import SignedIn
+from promoflow.kit.db import reading
 from promoflow.kit.errors import AccessDenied
 from promoflow.web.auth import SessionUser
 
@@ -66,9 +69,26 @@ def mirror(route: str) -> Callable[..., SignedIn]:
         if rule is None:  # a typo in a page module: fail loudly, never open
             raise AccessDenied(f"no access rule covers {route}")
         check(request, user.principal, rule.permission, retailer=rule.scope is Scope.RETAILER)
+        if rule.scope is Scope.BANNER and not user.principal.banners.every:
+            _check_objects(request, user.principal)
         return user
 
     return dependency
+
+
+def _check_objects(request: Request, principal: Principal) -> None:
+    # The API's object checks, by the same path parameter names: another banner's
+    # promotion, task, case or recommendation answers 404 as if it did not exist.
+    named = [
+        (name, str(request.path_params[name]))
+        for name in OBJECT_CHECKS
+        if name in request.path_params
+    ]
+    if not named:
+        return
+    with reading(deps.read_sessions()) as session:
+        for name, raw in named:
+            OBJECT_CHECKS[name](session, raw, principal.banners)
 
 
 def Mirror(route: str) -> Any:  # noqa: N802 (reads as a type in a signature)

@@ -30,4 +30,15 @@
       });
     }
   });
+  // 4. Charts: Plotly figures built on the server, carried in data-figure attributes.
+  function drawCharts(root) {
+    if (!window.Plotly) { return; }
+    (root || document).querySelectorAll("[data-figure]:not([data-drawn])").forEach(function (el) {
+      var figure = JSON.parse(el.dataset.figure);
+      el.setAttribute("data-drawn", "1");
+      window.Plotly.newPlot(el, figure.data, figure.layout, { displayModeBar: false, responsive: true });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { drawCharts(event.target); });
 })();
