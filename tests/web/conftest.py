@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -22,16 +24,16 @@ class Console:
         self.client = client
         self.csrf = ""
 
-    def get(self, path: str, **kwargs: object) -> object:
-        response = self.client.get(path, **kwargs)  # type: ignore[arg-type]
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        response = self.client.get(path, **kwargs)
         found = CSRF.search(response.text)
         if found:
             self.csrf = found.group(1)
         return response
 
-    def post(self, path: str, data: dict[str, object] | None = None, **kwargs: object) -> object:
-        headers = {"X-CSRF-Token": self.csrf, **dict(kwargs.pop("headers", {}) or {})}  # type: ignore[call-overload]
-        return self.client.post(path, data=data, headers=headers, **kwargs)  # type: ignore[arg-type]
+    def post(self, path: str, data: dict[str, Any] | None = None, **kwargs: Any) -> httpx.Response:
+        headers = {"X-CSRF-Token": self.csrf, **(kwargs.pop("headers", None) or {})}
+        return self.client.post(path, data=data, headers=headers, **kwargs)
 
 
 @pytest.fixture

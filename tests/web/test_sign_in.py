@@ -88,3 +88,18 @@ def test_a_sign_in_never_redirects_to_another_site(
                 "/sign-in", data={"credential": api_key("auditor"), "next": target}
             )
             assert response.headers["location"] == "/", target
+
+
+def test_a_sign_in_posted_from_another_site_is_refused(
+    api_settings: Settings, catalog: Catalog
+) -> None:
+    from api.conftest import api_key
+
+    with _anonymous(api_settings) as client:
+        response = client.post(
+            "/sign-in",
+            data={"credential": api_key("auditor")},
+            headers={"Origin": "https://evil.example"},
+        )
+        assert response.status_code == 403
+        assert "pf_session" not in response.cookies

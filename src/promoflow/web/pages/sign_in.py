@@ -15,6 +15,7 @@ from promoflow.web.auth import (
     SESSION_LIFETIME,
     authenticate,
     close_console_session,
+    from_this_site,
     open_console_session,
     picked,
     safe_next,
@@ -51,6 +52,8 @@ def sign_in(
     name: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """Check the credential (or, in development, the picked role) and open a session."""
+    if not from_this_site(request):
+        return _form(request, next_path, error="this form came from another site", status=403)
     try:
         if role:
             if not request.app.state.console_dev_sign_in:
