@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import hmac
+import time
 from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote, urlsplit
@@ -21,7 +22,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import Depends, Request
 
 from promoflow.api import deps
-from promoflow.api.auth import Authenticator
+from promoflow.api.auth import CONSOLE_SESSION_COOKIE, Authenticator, verified_credentials
 from promoflow.api.problems import Unauthenticated
 from promoflow.audit import context as audit_context
 from promoflow.audit.schemas import Actor as AuditActor
@@ -33,7 +34,7 @@ from promoflow.kit.db import reading, transaction
 from promoflow.kit.errors import Forbidden, InvalidInput
 from promoflow.kit.roles import Role
 
-SESSION_COOKIE = "pf_session"
+SESSION_COOKIE = CONSOLE_SESSION_COOKIE
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 SESSION_LIFETIME = timedelta(hours=8)  # a working day; sign in again tomorrow
@@ -112,6 +113,8 @@ def signed_in(
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise SignInRequired(target)
     request.state.principal = found.principal
+    # The rate limiter keys this browser by its person from now on (api/ratelimit.py).
+    verified_credentials.remember(token, found.principal, time.monotonic())
     _tell_audit(found.principal)
     if request.method == "POST":
         _check_form_token(form_token, found)

@@ -141,4 +141,7 @@ def render(
     )
     response.headers["Content-Security-Policy"] = CONSOLE_CSP
     response.headers["Cache-Control"] = "no-store"
+    # The API's no-referrer would make browsers send `Origin: null` with the console's
+    # own forms; same-origin keeps the origin (for the sign-in check) inside the site.
+    response.headers["Referrer-Policy"] = "same-origin"
     return response

@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from promoflow.api import deps
+from promoflow.gates import service as gates_service
 from promoflow.identity.sessions import SignedIn
 from promoflow.kit.db import reading
 from promoflow.kit.errors import InvalidInput
@@ -58,6 +59,9 @@ def _story(ref: str, user: SignedIn) -> dict[str, Any]:
             for row in story["recommendations"]
         }
         story["promotion"] = promotion
+        story["gate_rows"] = gates_service.latest_gate_results(
+            session, promotion.id, promotion.revision
+        )
         story["forecast"] = None  # the console read models draw these (charts.py)
         story["heatmap"] = None
     return story
