@@ -8,30 +8,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
+from money_support import analysed_draft
 from promoflow.cli.main import app
 from promoflow.config import get_settings
-from promoflow.kit.clock import utcnow
 from promoflow.runtime import get_runtime
 
 runner = CliRunner()
-# What the post-event analysis records (lifecycle.transactions.analyse), as numbers.
-ANALYSIS = {
-    "actual_units": 120.0,
-    "forecast_units": 100.0,
-    "baseline_units": 80.0,
-    "forecast_error_pct": -16.7,
-    "realised_lift_pct": 50.0,
-    "revenue": 1234.5,
-    "margin": -183.44,
-    "vendor_funding": 30.0,
-}
 
 
 @pytest.fixture
@@ -88,47 +76,10 @@ def test_catalog_prices_show_the_configured_currency(
     assert row["regular_price"] == {"amount": str(price), "currency": "USD"}
 
 
-def _analysed_draft(code: str) -> str:
-    """A draft with a post-event analysis recorded, as the workflow's analyse step writes it."""
-    from promoflow.events.service import record_event
-    from promoflow.kit.db import transaction
-    from promoflow.lifecycle import commands
-    from promoflow.promotions.schemas import PromotionCreate
-    from promoflow.scenario import picking
-
-    with get_runtime().sessions() as session:
-        region = picking.regions(session)[-1]
-        skus = picking.promotable_skus(session, region=region, count=1)
-    start = utcnow().date() + timedelta(weeks=31)
-    draft = commands.create_promotion(
-        PromotionCreate(
-            code=code,
-            name="analysed draft",
-            mechanic="percent_off",
-            discount_percent=Decimal(10),
-            start_date=start,
-            end_date=start + timedelta(days=6),
-            channels=["pos"],
-            items=skus,
-            regions=[region],
-        ),
-        "mia.merch",
-    )
-    with transaction(get_runtime().sessions) as session:
-        record_event(
-            session,
-            "promotion.analysed",
-            f"promotion/{draft.id}",
-            {"from": "ended", "to": "analysed", "reason": "sold", "revision": 1, **ANALYSIS},
-            promotion_id=draft.id,
-        )
-    return draft.code
-
-
 def test_a_promotion_result_shows_revenue_and_margin_in_the_currency(
     seeded: object, environment: pytest.MonkeyPatch
 ) -> None:
-    code = _analysed_draft("CLI-MONEY-1")
+    code = analysed_draft("CLI-MONEY-1", weeks_ahead=31)
 
     shown = runner.invoke(app, ["promotions", "show", code])
     report = json.loads(runner.invoke(app, ["promotions", "show", code, "--json"]).output)
