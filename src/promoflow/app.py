@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None, *, manage_runtime: bool = True)
     )
     app.state.api_keys = keyring
     app.state.authenticator = authenticator
+    app.state.currency = settings.currency  # beside every amount the routes answer
     install_problem_handlers(app)
     install_audit_trail(app)  # innermost: sees every answer the routes and handlers give
     # Outside the audit, inside the request slots and the body limits: it reads a

@@ -22,6 +22,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from promoflow.kit.clock import utcnow
+from promoflow.kit.money import format_money
 
 TEMPLATES = Path(__file__).parent / "templates"
 TZ_COOKIE = "pf_tz"
@@ -73,10 +74,13 @@ def sla_clock(due: datetime | None, now: datetime) -> Markup:
     return Markup('<span class="clock {}">due in {}</span>').format(state, duration(left))
 
 
-def money(value: Decimal | float | int | None, currency: str) -> str:
-    """`€1,234.50`: an amount in the configured currency."""
+def money(value: Decimal | float | int | dict[str, str] | None, currency: str) -> str:
+    """`€1,234.50`: an amount in the configured currency, or a report's
+    {"amount", "currency"} in its own."""
     if value is None:
         return "—"
+    if isinstance(value, dict):
+        return format_money(value["amount"], value["currency"], LOCALE)
     return str(format_currency(Decimal(str(value)), currency, locale=LOCALE))
 
 

@@ -35,10 +35,10 @@ RecommendationDecider = Annotated[
 DECIDE = "POST /recommendations/{recommendation_id}/accept"
 
 
-def _story(ref: str, user: SignedIn) -> dict[str, Any]:
+def _story(ref: str, user: SignedIn, currency: str) -> dict[str, Any]:
     with reading(deps.read_sessions()) as session:
         promotion = promotions_service.find_promotion(session, ref, banners=user.principal.banners)
-        story = report.promotion_report(session, promotion)
+        story = report.promotion_report(session, promotion, currency=currency)
         for step in story["timeline"]:
             step["time_at"] = datetime.fromisoformat(step["time"]) if step["time"] else None
         story["items"] = [
@@ -70,7 +70,7 @@ def _story(ref: str, user: SignedIn) -> dict[str, Any]:
 @router.get("/promotions/{ref}")
 def promotion_page(request: Request, ref: Ref, user: PromotionsReader) -> Response:
     """Everything about one promotion, for the person deciding or following it."""
-    story = _story(ref, user)
+    story = _story(ref, user, request.app.state.currency)
     return render(
         request,
         "promotion.html",
