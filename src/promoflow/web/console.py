@@ -50,7 +50,7 @@ def is_console_path(path: str) -> bool:
 
 def install_console(app: FastAPI, settings: Settings) -> None:
     """Serve the console at / beside the API."""
-    app.state.console_templates = build_templates(getattr(settings, "currency", "EUR"))
+    app.state.console_templates = build_templates(settings.currency, settings.locale)
     app.state.console_dev_sign_in = settings.environment == "development"
     app.state.console_secure_cookies = settings.environment == "production"
     vendor = {name: _package_file(*where) for name, where in VENDOR.items()}

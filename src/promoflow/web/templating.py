@@ -74,14 +74,16 @@ def sla_clock(due: datetime | None, now: datetime) -> Markup:
     return Markup('<span class="clock {}">due in {}</span>').format(state, duration(left))
 
 
-def money(value: Decimal | float | int | dict[str, str] | None, currency: str) -> str:
+def money(
+    value: Decimal | float | int | dict[str, str] | None, currency: str, locale: str = LOCALE
+) -> str:
     """`€1,234.50`: an amount in the configured currency, or a report's
     {"amount", "currency"} in its own."""
     if value is None:
         return "—"
     if isinstance(value, dict):
-        return format_money(value["amount"], value["currency"], LOCALE)
-    return str(format_currency(Decimal(str(value)), currency, locale=LOCALE))
+        return format_money(value["amount"], value["currency"], locale)
+    return str(format_currency(Decimal(str(value)), currency, locale=locale))
 
 
 def number(value: Decimal | float | int | None, digits: int = 0) -> str:
@@ -99,11 +101,11 @@ def percent(value: Decimal | float | None, digits: int = 0) -> str:
     return f"{float(value) * 100:.{digits}f} %"
 
 
-def build_templates(currency: str) -> Jinja2Templates:
-    """The environment every page renders with."""
+def build_templates(currency: str, locale: str = LOCALE) -> Jinja2Templates:
+    """The environment every page renders with (amounts in PROMOFLOW_CURRENCY and _LOCALE)."""
     templates = Jinja2Templates(directory=str(TEMPLATES))
     env = templates.env
-    env.filters["money"] = lambda value: money(value, currency)
+    env.filters["money"] = lambda value: money(value, currency, locale)
     env.filters["number"] = number
     env.filters["percent"] = percent
     env.filters["duration"] = duration
