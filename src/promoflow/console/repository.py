@@ -54,6 +54,7 @@ def _latest_round(gate: Any) -> sa.ColumnElement[bool]:
         gate.evaluation
         == sa.select(sa.func.max(newest.evaluation))
         .where(newest.promotion_id == Promotion.id, newest.revision == Promotion.revision)
+        .correlate(Promotion)
         .scalar_subquery(),
     )
 
@@ -272,9 +273,11 @@ def late_purchase_orders(
 
 def live_sell_through_checks(session: Session, banners: BannerScope) -> Sequence[Any]:
     """(promotion, newest sell_through.checked event) of each live promotion checked."""
+    checked = aliased(Event)
     newest = (
-        sa.select(sa.func.max(Event.sequence))
-        .where(Event.promotion_id == Promotion.id, Event.type == SELL_THROUGH_CHECKED)
+        sa.select(sa.func.max(checked.sequence))
+        .where(checked.promotion_id == Promotion.id, checked.type == SELL_THROUGH_CHECKED)
+        .correlate(Promotion)
         .scalar_subquery()
     )
     return session.execute(
