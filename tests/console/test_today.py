@@ -6,7 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from conftest import ALPHA, NOW, TODAY, World
+from console_support import ALPHA, NOW, TODAY, World
 from sqlalchemy.orm import Session
 
 from promoflow.console.schemas import DecisionKind, RiskReason
