@@ -135,26 +135,27 @@ def forecast_money_launching(
 def _forecast_money(
     session: Session, condition: sa.ColumnElement[bool], *more: sa.ColumnElement[Any]
 ) -> Sequence[Any]:
-    """Per promotion matching `condition` (current revision's forecast): baseline,
-    promoted, P10 and P90 units, margin impact vs doing nothing, incremental revenue
-    and incremental margin (see schemas.MoneyAtStake)."""
+    """Per promotion matching `condition` (current revision's forecast): id, baseline,
+    promoted, P10 and P90 units, margin impact vs doing nothing, incremental revenue,
+    incremental margin (see schemas.MoneyAtStake), then one column per `more`.
+
+    The sums are grouped first and `more` judged once per promotion, not per line."""
     line = ForecastLine
     extra = line.promoted_units - line.baseline_units
     unit_margin = PromotionItem.promo_price - Item.unit_cost + Promotion.vendor_funding_per_unit
     impact = unit_margin * line.promoted_units - (Item.regular_price - Item.unit_cost) * (
         line.baseline_units
     )
-    return session.execute(
+    sums = (
         sa.select(
-            Promotion.id,
-            sa.func.sum(line.baseline_units),
-            sa.func.sum(line.promoted_units),
-            sa.func.sum(line.p10),
-            sa.func.sum(line.p90),
-            sa.func.sum(impact),
-            sa.func.sum(extra * PromotionItem.promo_price),
-            sa.func.sum(extra * unit_margin),
-            *(sa.func.max(sa.case((column, 1), else_=0)) for column in more),
+            Promotion.id.label("id"),
+            sa.func.sum(line.baseline_units).label("baseline"),
+            sa.func.sum(line.promoted_units).label("promoted"),
+            sa.func.sum(line.p10).label("p10"),
+            sa.func.sum(line.p90).label("p90"),
+            sa.func.sum(impact).label("impact"),
+            sa.func.sum(extra * PromotionItem.promo_price).label("revenue"),
+            sa.func.sum(extra * unit_margin).label("margin"),
         )
         .join(line, sa.and_(line.promotion_id == Promotion.id, line.revision == Promotion.revision))
         .join(
@@ -166,6 +167,10 @@ def _forecast_money(
         .join(Item, Item.id == line.item_id)
         .where(condition)
         .group_by(Promotion.id)
+        .subquery()
+    )
+    return session.execute(
+        sa.select(*sums.c, *more).join_from(sums, Promotion, Promotion.id == sums.c.id)
     ).all()
 
 

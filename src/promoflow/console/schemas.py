@@ -32,7 +32,7 @@ class Readiness(StrEnum):
 
 class RiskReason(StrEnum):
     FAILING_GATES = "failing_gates"
-    STOCKOUT_RISK = "stockout_risk"  # share of demand lost above the gate's threshold
+    STOCKOUT_RISK = "high_stockout_risk"  # share of demand lost above the gate's threshold
     LATE_SUPPLIER_ACK = "late_supplier_ack"  # a PO not acknowledged by its due time
 
 
