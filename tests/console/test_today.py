@@ -41,6 +41,7 @@ def test_decisions_list_my_approvals_and_cases_by_due_time_with_clock_and_contex
     assert not task.sla.overdue and task.sla.remaining_seconds == 5 * 3600
     assert task.context is not None and case.context is not None
     assert task.context.code == deep.code and task.context.mechanic == "fixed_price"
+    assert task.context.state == case.context.state == PromotionState.SCHEDULED
     assert task.context.depth == pytest.approx(0.4)  # 1.20 against 2.00
     assert task.context.forecast_uplift_pct == pytest.approx(50.0)
     # (1.20 - 1.00) x 150 - (2.00 - 1.00) x 100

@@ -79,7 +79,6 @@ def search_promotions(
         launch_to=filters.launch_to,
         risky=filters.at_risk,
         text=(filters.text or "").strip() or None,
-        now=now,
     )
     after = decode_cursor(cursor) if cursor else None
     found = repository.search(session, banners, conditions, after, limit + 1, now)

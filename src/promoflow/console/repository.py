@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,6 +25,7 @@ from promoflow.gates.schemas import Gate, GateStatus
 from promoflow.identity.schemas import BannerScope
 from promoflow.inventory.models import InventoryPosition, PurchaseOrder
 from promoflow.inventory.schemas import AckStatus, PurchaseOrderStatus
+from promoflow.kit.types import UtcDateTime
 from promoflow.promotions.models import ForecastLine, Promotion, PromotionItem, PromotionLocation
 from promoflow.promotions.repository import visible_to
 from promoflow.promotions.states import PromotionState
@@ -45,6 +47,11 @@ HIDDEN_FROM_CALENDAR = (S.REJECTED, S.CANCELLED)
 SELL_THROUGH_CHECKED = f"{TYPE_PREFIX}sell_through.checked"
 
 
+# Building these conditions costs more Python than running them: each is built once,
+# and "now" reaches the late-acknowledgement test as a parameter of the execution.
+RISK_NOW = "risk_now"
+
+
 def _latest_round(gate: Any) -> sa.ColumnElement[bool]:
     """`gate` (an alias of gate_results) is of the current revision's newest round."""
     newest = aliased(GateResult)
@@ -59,38 +66,36 @@ def _latest_round(gate: Any) -> sa.ColumnElement[bool]:
     )
 
 
+@cache
 def evaluated() -> sa.ColumnElement[bool]:
     gate = aliased(GateResult)
     return sa.exists().where(gate.promotion_id == Promotion.id, gate.revision == Promotion.revision)
 
 
+@cache
 def failing_now() -> sa.ColumnElement[bool]:
     """A blocking gate failed in the newest round of the current revision."""
     gate = aliased(GateResult)
     return sa.exists().where(_latest_round(gate), gate.blocking, gate.status == GateStatus.FAIL)
 
 
-def _stockout_over() -> sa.ColumnElement[bool]:
+@cache
+def at_risk() -> sa.ColumnElement[bool]:
+    """Active, and a failing gate, stockout risk over its threshold, or a PO not
+    acknowledged by its due time (as of the execution's `risk_now` parameter)."""
     gate = aliased(GateResult)
-    return sa.exists().where(
+    stockout_over = sa.exists().where(
         _latest_round(gate), gate.gate == Gate.STOCKOUT_RISK, gate.score > gate.threshold
     )
-
-
-def _late_acknowledgement(now: datetime) -> sa.ColumnElement[bool]:
-    return sa.exists().where(
+    late_acknowledgement = sa.exists().where(
         PurchaseOrder.promotion_id == Promotion.id,
         PurchaseOrder.status == PurchaseOrderStatus.OPEN,
         PurchaseOrder.ack_status == AckStatus.PENDING,
-        PurchaseOrder.ack_due_at < now,
+        PurchaseOrder.ack_due_at < sa.bindparam(RISK_NOW, type_=UtcDateTime()),
     )
-
-
-def at_risk(now: datetime) -> sa.ColumnElement[bool]:
-    """Active, and a failing gate, stockout risk over its threshold or a late PO."""
     return sa.and_(
         Promotion.status.in_(ACTIVE_STATES),
-        sa.or_(failing_now(), _stockout_over(), _late_acknowledgement(now)),
+        sa.or_(failing_now(), stockout_over, late_acknowledgement),
     )
 
 
@@ -102,6 +107,13 @@ def promotion(session: Session, ref: int | str, banners: BannerScope) -> Promoti
 
 def promotions(session: Session, promotion_ids: Collection[int]) -> Sequence[Promotion]:
     return session.scalars(sa.select(Promotion).where(Promotion.id.in_(list(promotion_ids)))).all()
+
+
+def states(session: Session, promotion_ids: Collection[int]) -> dict[int, str]:
+    rows = session.execute(
+        sa.select(Promotion.id, Promotion.status).where(Promotion.id.in_(list(promotion_ids)))
+    ).all()
+    return {int(pid): str(status) for pid, status in rows}
 
 
 def scope_prices(session: Session, promotion_ids: Collection[int]) -> Sequence[Any]:
@@ -129,11 +141,14 @@ def forecast_money_launching(
         Promotion.status.in_(ACTIVE_STATES),
         visible_to(Promotion.id, banners),
     )
-    return _forecast_money(session, launching, at_risk(now))
+    return _forecast_money(session, launching, {RISK_NOW: now}, at_risk())
 
 
 def _forecast_money(
-    session: Session, condition: sa.ColumnElement[bool], *more: sa.ColumnElement[Any]
+    session: Session,
+    condition: sa.ColumnElement[bool],
+    params: dict[str, Any] | None = None,
+    *more: sa.ColumnElement[Any],
 ) -> Sequence[Any]:
     """Per promotion matching `condition` (current revision's forecast): id, baseline,
     promoted, P10 and P90 units, margin impact vs doing nothing, incremental revenue,
@@ -161,7 +176,8 @@ def _forecast_money(
         .join(
             PromotionItem,
             sa.and_(
-                PromotionItem.promotion_id == Promotion.id, PromotionItem.item_id == line.item_id
+                PromotionItem.promotion_id == line.promotion_id,
+                PromotionItem.item_id == line.item_id,
             ),
         )
         .join(Item, Item.id == line.item_id)
@@ -170,7 +186,7 @@ def _forecast_money(
         .subquery()
     )
     return session.execute(
-        sa.select(*sums.c, *more).join_from(sums, Promotion, Promotion.id == sums.c.id)
+        sa.select(*sums.c, *more).join_from(sums, Promotion, Promotion.id == sums.c.id), params
     ).all()
 
 
@@ -240,24 +256,30 @@ def at_risk_this_week(
         sa.select(Promotion)
         .where(
             sa.or_(Promotion.status == S.LIVE, soon),
-            at_risk(now),
+            at_risk(),
             visible_to(Promotion.id, banners),
         )
         .order_by(Promotion.start_date, Promotion.id)
-        .limit(limit)
+        .limit(limit),
+        {RISK_NOW: now},
     ).all()
+
+
+@cache
+def _newest_gate_results() -> sa.Select[Any]:
+    gate = aliased(GateResult)
+    return (
+        sa.select(gate.promotion_id, gate.gate, gate.status, gate.blocking, gate.score)
+        .add_columns(gate.threshold)
+        .join(Promotion, Promotion.id == gate.promotion_id)
+        .where(Promotion.id.in_(sa.bindparam("ids", expanding=True)), _latest_round(gate))
+        .order_by(gate.promotion_id, gate.id)
+    )
 
 
 def newest_gate_results(session: Session, promotion_ids: Collection[int]) -> Sequence[Any]:
     """(promotion id, gate, status, blocking, score, threshold) of each newest round."""
-    gate = aliased(GateResult)
-    return session.execute(
-        sa.select(gate.promotion_id, gate.gate, gate.status, gate.blocking, gate.score)
-        .add_columns(gate.threshold)
-        .join(Promotion, Promotion.id == gate.promotion_id)
-        .where(Promotion.id.in_(list(promotion_ids)), _latest_round(gate))
-        .order_by(gate.promotion_id, gate.id)
-    ).all()
+    return session.execute(_newest_gate_results(), {"ids": list(promotion_ids)}).all()
 
 
 def late_purchase_orders(
@@ -378,7 +400,6 @@ def search_conditions(
     launch_to: date | None,
     risky: bool | None,
     text: str | None,
-    now: datetime,
 ) -> list[sa.ColumnElement[bool]]:
     """The WHERE conditions of a promotion search, one per filter given."""
     found: list[sa.ColumnElement[bool]] = []
@@ -401,7 +422,7 @@ def search_conditions(
     if launch_to is not None:
         found.append(Promotion.start_date <= launch_to)
     if risky is not None:
-        found.append(at_risk(now) if risky else ~at_risk(now))
+        found.append(at_risk() if risky else ~at_risk())
     if text:
         found.append(
             sa.or_(
@@ -421,7 +442,7 @@ def search(
     now: datetime,
 ) -> Sequence[Any]:
     """(promotion, evaluated, failing now, at risk) by launch date then id, after `after`."""
-    query = sa.select(Promotion, evaluated(), failing_now(), at_risk(now)).where(
+    query = sa.select(Promotion, evaluated(), failing_now(), at_risk()).where(
         visible_to(Promotion.id, banners), *conditions
     )
     if after is not None:
@@ -432,7 +453,9 @@ def search(
                 sa.and_(Promotion.start_date == start, Promotion.id > last),
             )
         )
-    return session.execute(query.order_by(Promotion.start_date, Promotion.id).limit(limit)).all()
+    return session.execute(
+        query.order_by(Promotion.start_date, Promotion.id).limit(limit), {RISK_NOW: now}
+    ).all()
 
 
 def calendar(session: Session, banners: BannerScope, start: date, end: date) -> Sequence[Any]:

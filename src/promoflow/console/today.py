@@ -79,23 +79,30 @@ def decisions(
     """Open approval tasks for the role and its open cases, soonest due first."""
     tasks, _ = queue_page(session, role, DECISIONS_SHOWN, 0, now=now, rules=rules, banners=banners)
     cases = repository.open_cases(session, role, assignee, banners, DECISIONS_SHOWN)
-    ids = {task.promotion_id for task in tasks}
-    ids |= {case.promotion_id for case in cases if case.promotion_id is not None}
-    context = contexts(session, ids, rules)
-    found = [_approval(task, context[task.promotion_id], now) for task in tasks]
+    # The queue carries its tasks' figures; the cases' promotions need theirs read.
+    states = repository.states(session, {task.promotion_id for task in tasks})
+    context = contexts(
+        session, {case.promotion_id for case in cases if case.promotion_id is not None}, rules
+    )
+    found = [_approval(task, states.get(task.promotion_id, ""), now) for task in tasks]
     found += [_case(case, context, now, case_sla) for case in cases]
     return sorted(found, key=lambda decision: (decision.sla.due_at, decision.kind, decision.id))
 
 
-def _approval(task: ApprovalQueueItem, context: PromotionContext, now: datetime) -> Decision:
+def _approval(task: ApprovalQueueItem, state: str, now: datetime) -> Decision:
     # The queue's own figures, so the Today page and the inbox agree to the cent.
-    figures = context.model_copy(
-        update={
-            "depth": task.depth,
-            "forecast_uplift_pct": task.forecast_uplift_pct,
-            "margin_impact": task.margin_impact,
-            "risk": str(task.risk),
-        }
+    figures = PromotionContext(
+        promotion_id=task.promotion_id,
+        code=task.promotion_code,
+        name=task.promotion_name,
+        state=state,
+        mechanic=task.mechanic,
+        start_date=task.start_date,
+        end_date=task.end_date,
+        depth=task.depth,
+        forecast_uplift_pct=task.forecast_uplift_pct,
+        margin_impact=task.margin_impact,
+        risk=str(task.risk),
     )
     title = f"{task.role} approval of {task.promotion_code}"
     return Decision(
