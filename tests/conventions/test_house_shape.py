@@ -31,6 +31,7 @@ DOMAINS = {
     "approvals",
     "audit",
     "catalog",
+    "console",
     "events",
     "exceptions",
     "executors",
