@@ -43,7 +43,11 @@ def _view(request: Request, user: SignedIn, role: str | None) -> TodayView:
 def today(request: Request, user: PromotionsReader, role: RoleQuery = None) -> Response:
     """The operations lead's start page."""
     return render(
-        request, "today.html", user=user, section="Today", view=_view(request, user, role),
+        request,
+        "today.html",
+        user=user,
+        section="Today",
+        view=_view(request, user, role),
         roles=ROLES,
     )
 
