@@ -33,6 +33,7 @@ from promoflow.publications.schemas import ChannelProgress, PublicationStatus
 from promoflow.runtime import get_runtime
 from promoflow.web.access import CaseActor, CasesReader, allowed
 from promoflow.web.pages.cases import ACT
+from promoflow.web.pages.cases_detail import failed_again
 from promoflow.web.templating import render
 
 router = APIRouter()
@@ -121,13 +122,20 @@ def _plan(request: Request, session: Session, principal: Principal, case_id: int
     elif progress is not None:
         does = (
             f"re-runs the {progress.channel} publication ({progress.publication_key}): "
-            f"{progress.prices} price changes in {progress.parts} parts; "
-            f"{progress.parts_done} parts the channel already took are acknowledged, "
-            "not applied twice"
+            f"{progress.prices} price changes in {_parts(progress.parts)}"
         )
+        if progress.parts_done:
+            does += (
+                f"; the {_parts(progress.parts_done)} the channel already took "
+                "are acknowledged, not applied twice"
+            )
     else:
         does = f"hands the case back to its workflow, which re-runs the step: {case.title}"
     return Plan(case_id, case.title, code, does, refused, progress)
+
+
+def _parts(count: int) -> str:
+    return f"{count} part" if count == 1 else f"{count} parts"
 
 
 def _plans(request: Request, user: Any, ids: list[int]) -> list[Plan]:
@@ -221,23 +229,9 @@ def _item(session: Session, principal: Principal, case_id: int) -> Item:
     parts = f"{progress.parts_done} of {progress.parts} parts applied"
     if progress.status == PublicationStatus.PUBLISHED:
         return Item(case_id, code, "published", f"{parts}, {progress.prices} prices", True)
-    again = _failed_again(session, case)
+    again = failed_again(session, case)
     if again is not None:
         return Item(case_id, code, "failed again", f"{parts}; new case #{again}", True)
     if promotion is not None and promotion.status == PromotionState.CANCELLED:
         return Item(case_id, code, "cancelled", "the promotion was cancelled", True)
     return Item(case_id, code, "publishing", parts, False)
-
-
-def _failed_again(session: Session, case: Any) -> int | None:
-    """A newer open publication case of the same promotion and channel, if one was raised."""
-    newer = exceptions_service.list_cases(
-        session,
-        status=CaseStatus.OPEN,
-        promotion_id=case.promotion_id,
-        kind=CaseKind.CHANNEL_PUBLICATION_ERROR,
-    )
-    for other in newer:
-        if other.id > case.id and other.linked.get("channel") == case.linked.get("channel"):
-            return int(other.id)
-    return None

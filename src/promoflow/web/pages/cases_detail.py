@@ -18,10 +18,11 @@ from promoflow.api.deps import IdPath
 from promoflow.audit import service as audit_service
 from promoflow.audit import snapshots
 from promoflow.exceptions import service as exceptions_service
-from promoflow.exceptions.schemas import CaseAction, CaseKind
+from promoflow.exceptions.schemas import CaseAction, CaseKind, CaseStatus
 from promoflow.kit.db import reading
 from promoflow.kit.roles import Role
 from promoflow.promotions import service as promotions_service
+from promoflow.promotions.states import PromotionState
 from promoflow.publications import service as publications_service
 from promoflow.publications.schemas import ChannelProgress, PublicationStatus
 from promoflow.runtime import get_runtime
@@ -59,10 +60,44 @@ def publication_progress(session: Session, case: Any) -> list[ChannelProgress]:
         return []
     promotion = promotions_service.get_promotion(session, case.promotion_id)
     size = get_runtime().settings.publication_part_size
+    # Once decided, the parts count from the decision: what the retry has done so far.
+    since = case.resolved_at if case.status != CaseStatus.OPEN else None
     return [
-        publications_service.channel_progress(session, promotion, channel, part_size=size)
+        publications_service.channel_progress(
+            session, promotion, channel, part_size=size, since=since
+        )
         for channel in promotion.channels
     ]
+
+
+def failed_again(session: Session, case: Any) -> int | None:
+    """A newer open publication case of the same promotion and channel, if one was raised."""
+    newer = exceptions_service.list_cases(
+        session,
+        status=CaseStatus.OPEN,
+        promotion_id=case.promotion_id,
+        kind=CaseKind.CHANNEL_PUBLICATION_ERROR,
+    )
+    for other in newer:
+        if other.id > case.id and other.linked.get("channel") == case.linked.get("channel"):
+            return int(other.id)
+    return None
+
+
+def live(session: Session, case: Any, channels: list[ChannelProgress]) -> bool:
+    """Whether the decided case's publication is still on its way (the progress polls).
+
+    An open case waits for a person; a retry that failed again opened a new case;
+    a cancelled promotion publishes nothing more.
+    """
+    if case.status == CaseStatus.OPEN or not channels:
+        return False
+    if not any(channel.status not in PUBLICATION_DONE for channel in channels):
+        return False
+    promotion = promotions_service.get_promotion(session, case.promotion_id)
+    if promotion.status == PromotionState.CANCELLED:
+        return False
+    return failed_again(session, case) is None
 
 
 def _case_values(request: Request, user: Any, case_id: int) -> dict[str, Any]:
@@ -75,7 +110,8 @@ def _case_values(request: Request, user: Any, case_id: int) -> dict[str, Any]:
             "history": history(session, case),
             "channels": channels,
             "roles": tuple(Role),
-            "live": live(channels),
+            "live": live(session, case, channels),
+            "poll": poll_every(session, case, channels),
         }
 
 
@@ -99,16 +135,22 @@ def case_publication(request: Request, user: CasesReader, case_id: IdPath) -> Re
     with reading(deps.read_sessions()) as session:
         case = exceptions_service.get_case(session, case_id, banners=user.principal.banners)
         channels = publication_progress(session, case)
+        running = live(session, case, channels)
+        poll = poll_every(session, case, channels)
     return render(
         request,
         "cases_publication.html",
         user=user,
         case=case,
         channels=channels,
-        live=live(channels),
+        live=running,
+        poll=poll,
     )
 
 
-def live(channels: list[ChannelProgress]) -> bool:
-    """Whether a channel is still on its way (the progress keeps polling)."""
-    return any(channel.status not in PUBLICATION_DONE for channel in channels)
+def poll_every(session: Session, case: Any, channels: list[ChannelProgress]) -> str:
+    """How often the parts refresh: 2 s while a decision runs, 10 s while the case waits
+    (another person may decide it), never once nothing more can happen."""
+    if live(session, case, channels):
+        return "2s"
+    return "10s" if channels and case.status == CaseStatus.OPEN else ""
