@@ -258,3 +258,28 @@ def test_filters_live_in_the_url_and_a_bad_one_names_the_field(console_for: Cons
         refused: Any = viewer.get(f"/cases?{query}")
         assert refused.status_code == 422 and shown in refused.text, query
     assert high != low
+
+
+def test_a_person_of_one_banner_sees_and_acts_on_that_banners_cases_only(
+    console_for: ConsoleFor, catalog: Any
+) -> None:
+    from access_support import OTHER, OWN, make_objects
+    from access_support import api_key as scoped_key
+
+    objects = make_objects(catalog.skus[:1], f"web-{uuid.uuid4().hex[:6]}")
+    own, other = objects.case[OWN], objects.case[OTHER]
+    console = console_for("auditor")
+    console.client.cookies.clear()
+    key = scoped_key(Role.OPERATIONS_ADMIN, [OWN])["X-API-Key"]
+    assert console.client.post("/sign-in", data={"credential": key}).status_code == 303
+    queue: Any = console.get("/cases")
+    assert f'href="/cases/{own}"' in queue.text
+    assert f'href="/cases/{other}"' not in queue.text
+    assert f'href="/cases/{objects.retailer_case}"' not in queue.text  # the whole retailer's
+    assert console.get(f"/cases/{other}").status_code == 404  # type: ignore[attr-defined]
+    refused: Any = console.post(f"/cases/{other}/actions", data={"action": "retry"})
+    assert refused.status_code == 404 and _status(other)[0] == "open"
+    preview: Any = console.get("/cases/bulk/preview", params={"case_id": [other]})
+    assert "no such case among those you may see" in preview.text
+    done: Any = console.post(f"/cases/{own}/actions", data={"action": "retry"})
+    assert done.status_code == 303 and _status(own)[:2] == ("resolved", "retry")

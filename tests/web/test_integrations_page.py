@@ -32,7 +32,7 @@ def _apply_again(letter: Any) -> str:
 
 
 @pytest.fixture
-def letters(seeded: object) -> Iterator[tuple[int, int]]:
+def letters(seeded: object) -> tuple[int, int]:
     """A replayable dead letter and a quarantined page nobody can replay."""
     deadletters.register_replayer(OPERATION, _apply_again)
     mark = uuid.uuid4().hex[:8]
@@ -54,7 +54,7 @@ def letters(seeded: object) -> Iterator[tuple[int, int]]:
             reason="unknown item NO-SUCH",
         )
         ids = replayable.id, malformed.id
-    yield ids
+    return ids
 
 
 @pytest.fixture
