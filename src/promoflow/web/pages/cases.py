@@ -1,9 +1,10 @@
-"""Exceptions: the operations command view (the open cases), one case's story, its actions.
+"""Exceptions: the operations command view (the open cases) and the actions on a case.
 
 The queue reads what GET /api/v1/exceptions answers (the person's banners applied)
 and refreshes itself every 10 s; an action goes through the command the API's
 POST /exceptions/{case_id}/actions uses, so it is checked, audited and wakes the
-waiting workflow the same way. Bulk retry lives in cases_bulk.py.
+waiting workflow the same way. One case's page is cases_detail.py; bulk retry is
+cases_bulk.py.
 """
 
 from __future__ import annotations
@@ -200,10 +201,12 @@ def _queue(
     )
     if filters.severity:
         cases = [case for case in cases if case.severity == filters.severity]
-    rows = [case_row(request, session, principal, case) for case in cases]
-    if filters.q:
-        rows = [row for row in rows if _matches(row, filters.q)]
     start = (filters.page - 1) * PAGE_SIZE
+    if not filters.q:  # only the page shown is read further
+        shown = cases[start : start + PAGE_SIZE]
+        return [case_row(request, session, principal, case) for case in shown], len(cases)
+    rows = [case_row(request, session, principal, case) for case in cases]
+    rows = [row for row in rows if _matches(row, filters.q)]
     return rows[start : start + PAGE_SIZE], len(rows)
 
 
