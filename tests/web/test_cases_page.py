@@ -283,3 +283,33 @@ def test_a_person_of_one_banner_sees_and_acts_on_that_banners_cases_only(
     assert "no such case among those you may see" in preview.text
     done: Any = console.post(f"/cases/{own}/actions", data={"action": "retry"})
     assert done.status_code == 303 and _status(own)[:2] == ("resolved", "retry")
+
+
+def test_cancelling_the_promotion_asks_first_and_needs_a_reason(console_for: ConsoleFor) -> None:
+    case_id, _ = _open_case(
+        Role.CATEGORY_MANAGER, actions=(CaseAction.ESCALATE, CaseAction.CANCEL_PROMOTION)
+    )
+    manager = console_for("category_manager")
+    detail: Any = manager.get(f"/cases/{case_id}")
+    assert "hx-confirm=" in detail.text and "Cancel the promotion</button>" in detail.text
+    assert "Retry</button>" not in detail.text and "Waive</button>" not in detail.text
+    unexplained: Any = manager.post(
+        f"/cases/{case_id}/actions", data={"action": "cancel_promotion", "reason": ""}
+    )
+    assert unexplained.status_code == 422 and "needs a reason" in unexplained.text
+    assert _status(case_id)[0] == "open"
+    escalated: Any = manager.post(f"/cases/{case_id}/actions", data={"action": "escalate"})
+    assert escalated.status_code == 303
+    assert _status(case_id) == ("open", None, "operations_admin")  # escalation goes to the admin
+    refused: Any = manager.post(
+        f"/cases/{case_id}/actions", data={"action": "cancel_promotion", "reason": "too late"}
+    )
+    assert refused.status_code == 403  # no longer their case
+    admin = console_for("operations_admin")
+    cancelled: Any = admin.post(
+        f"/cases/{case_id}/actions", data={"action": "cancel_promotion", "reason": "too late"}
+    )
+    assert cancelled.status_code == 303
+    history: Any = admin.get(f"/cases/{case_id}")
+    assert "escalate</strong>" in history.text and "category_manager-tester" in history.text
+    assert "cancel promotion</strong>" in history.text and "“too late”" in history.text
