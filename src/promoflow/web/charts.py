@@ -68,6 +68,7 @@ def forecast_figure(points: Sequence[ForecastPoint], title: str) -> dict[str, An
             "title": {"text": title, "font": {"size": 14}},
             "height": 300,
             "margin": {"l": 50, "r": 10, "t": 40, "b": 40},
+            "xaxis": {"type": "category", "title": {"text": "week starting"}},
             "yaxis": {"title": {"text": "units"}, "rangemode": "tozero"},
             "legend": {"orientation": "h", "y": -0.2},
         },

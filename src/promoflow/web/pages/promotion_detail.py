@@ -16,13 +16,17 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from promoflow.api import deps
+from promoflow.console import service as console
+from promoflow.console.schemas import ForecastPoint, ForecastSeries, StockoutHeatmap
 from promoflow.gates import service as gates_service
 from promoflow.identity.sessions import SignedIn
+from promoflow.kit.clock import utcnow
 from promoflow.kit.db import reading
 from promoflow.kit.errors import InvalidInput
 from promoflow.lifecycle import commands, report
 from promoflow.promotions import service as promotions_service
 from promoflow.recommendations import service as recommendations_service
+from promoflow.web import charts
 from promoflow.web.access import Mirror, PromotionsReader, allowed
 from promoflow.web.templating import render
 
@@ -32,6 +36,7 @@ Ref = Annotated[str, Path(max_length=40, pattern=r"^[A-Za-z0-9._-]+$")]
 RecommendationDecider = Annotated[
     SignedIn, Mirror("POST /recommendations/{recommendation_id}/accept")
 ]
+STORE_CHARTS = 12  # per-store charts drawn; the table has every store
 DECIDE = "POST /recommendations/{recommendation_id}/accept"
 
 
@@ -62,9 +67,60 @@ def _story(ref: str, user: SignedIn, currency: str) -> dict[str, Any]:
         story["gate_rows"] = gates_service.latest_gate_results(
             session, promotion.id, promotion.revision
         )
-        story["forecast"] = None  # the console read models draw these (charts.py)
-        story["heatmap"] = None
+        banners = user.principal.banners
+        story["events"] = console.promotion_timeline(session, promotion.id, banners).entries
+        series = console.forecast_series(session, promotion.id, banners)
+        story["forecast"] = _forecast(series) if series.total else None
+        story["heatmap"] = _heatmap(
+            console.stockout_heatmap(session, promotion.id, banners, now=utcnow())
+        )
     return story
+
+
+def _points(points: list[ForecastPoint]) -> list[charts.ForecastPoint]:
+    return [
+        charts.ForecastPoint(
+            week=point.week_start,
+            baseline=point.baseline,
+            forecast=point.promoted,
+            p10=point.p10,
+            p90=point.p90,
+        )
+        for point in points
+    ]
+
+
+def _forecast(series: ForecastSeries) -> dict[str, Any]:
+    """The whole promotion's chart, one per store (the first 12), and the table's rows."""
+    return {
+        "figure": charts.forecast_figure(_points(series.total), "All stores"),
+        "stores": [
+            {
+                "code": store.location_code,
+                "region": store.region,
+                "figure": charts.forecast_figure(
+                    _points(store.points), f"{store.location_code} ({store.region})"
+                ),
+            }
+            for store in series.stores[:STORE_CHARTS]
+        ],
+        "more_stores": max(len(series.stores) - STORE_CHARTS, 0),
+        "rows": series.total,
+        "models": series.model_versions,
+    }
+
+
+def _heatmap(heat: StockoutHeatmap) -> dict[str, Any] | None:
+    if heat.problem or not heat.cells:
+        return None
+    found = {(cell.region, cell.category): cell.max_probability for cell in heat.cells}
+    values = [
+        [found.get((region, category)) for category in heat.categories] for region in heat.regions
+    ]
+    return {
+        "figure": charts.heatmap_figure(heat.regions, heat.categories, values),
+        "cells": heat.cells,
+    }
 
 
 @router.get("/promotions/{ref}")
