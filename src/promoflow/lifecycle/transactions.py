@@ -139,6 +139,11 @@ def evaluate_gates(session: Session, promotion_id: int) -> GateRound:
     gate_round = gates_service.evaluate_promotion_gates(session, promotion, policy)
     if not gate_round.launch_ready:
         promotion.status_reason = "blocked at launch gates: " + ", ".join(gate_round.failing)
+    elif promotion.status == PromotionState.SCHEDULED:
+        # Stale otherwise: the last round's block would still be the reason shown.
+        promotion.status_reason = (
+            f"every blocking gate passed; waiting for the launch date ({promotion.start_date})"
+        )
     overdue = repo.overdue_acknowledgements(session, promotion_id, now)
     return {
         "ready": gate_round.launch_ready,
