@@ -22,6 +22,7 @@ from promoflow.gates import service as gates_service
 from promoflow.gates.policy import load_gate_policy
 from promoflow.kit.clock import utcnow
 from promoflow.kit.errors import NotFound
+from promoflow.kit.words import plural
 from promoflow.lifecycle import repository as repo
 from promoflow.lifecycle.case_tx import SYSTEM
 from promoflow.lifecycle.schemas import (
@@ -93,7 +94,7 @@ def validate(session: Session, promotion_id: int) -> Validated:
             session,
             promotion,
             PromotionState.VALIDATED,
-            f"{len(findings)} finding(s), none blocking",
+            f"{plural(len(findings), 'finding')}, none blocking",
             data={"warnings": len(findings)},
         )
     return {"blocking": blocking, "warnings": len(findings) - len(blocking)}
