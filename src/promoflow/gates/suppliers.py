@@ -91,9 +91,7 @@ def supplier_commitments(inputs: GateInputs, policy: GatePolicy) -> Verdict:
     n, n_ok = per_po.height, per_po.height - failing.height
     shown = failing.head(WORST_ROWS).select("po_number", "supplier", "problem")
     named = [f"{po} ({sup}): {why}" for po, sup, why in shown.iter_rows()]
-    summary = (
-        f"{every(n, 'purchase order')} linked to {inputs.promotion_code} acknowledged in time"
-    )
+    summary = f"{every(n, 'purchase order')} linked to {inputs.promotion_code} acknowledged in time"
     if named:
         summary = f"{n_ok:,} of {n:,} purchase orders committed in time; " + some(
             named, failing.height, "; "

@@ -158,6 +158,7 @@ def analyse(session: Session, promotion_id: int, actuals: Actuals) -> Analysis:
     """Compare what sold with what was forecast and record the post-event analysis."""
     promotion = _promotion(session, promotion_id)
     baseline, promoted = repo.forecast_totals(session, promotion_id, promotion.revision)
+    low, high = repo.forecast_interval_totals(session, promotion_id, promotion.revision)
     accuracy = _record_accuracy(session, promotion, actuals.get("lines", []))
     units = actuals["units"]
     funding = float(promotion.vendor_funding_per_unit) * units
@@ -170,6 +171,8 @@ def analyse(session: Session, promotion_id: int, actuals: Actuals) -> Analysis:
         "revenue": round(actuals["revenue"], 2),
         "margin": round(actuals["revenue"] - actuals["cost"] + funding, 2),
         "vendor_funding": round(funding, 2),
+        "forecast_p10_units": round(low, 1),
+        "forecast_p90_units": round(high, 1),
         **accuracy,
     }
     promotions_service.transition(

@@ -19,8 +19,11 @@ _banner_lock = threading.Lock()
 _banner_swallowed = False
 
 
-def _swallow_banner() -> None:
-    """Build one throwaway model with file descriptor 1 on /dev/null."""
+def swallow_banner() -> None:
+    """Build one throwaway model with file descriptor 1 on /dev/null (once per process).
+
+    Call it before other threads write to stdout (the demo does, before its live table).
+    """
     global _banner_swallowed
     with _banner_lock:
         if _banner_swallowed:
@@ -40,7 +43,7 @@ def _swallow_banner() -> None:
 
 def silent_highs() -> highspy.Highs:
     """A new HiGHS model with its console output off (banner included)."""
-    _swallow_banner()
+    swallow_banner()
     highs = highspy.Highs()  # type: ignore[no-untyped-call]
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("log_to_console", False)
