@@ -114,6 +114,8 @@ def demo(
                 live.update(_status_table(rows))
 
             finished = storyline.run(story, on_status)
+        if not console.is_terminal:
+            console.line()  # the live table's last frame ends without one
         reports = demo_checks.reports(story)
         for item in reports:
             console.print(promotion_panel(item))

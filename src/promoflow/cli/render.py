@@ -56,7 +56,7 @@ def promotion_panel(report: dict[str, Any]) -> Panel:
         reason = f"{VALIDATION_FAILED} on {plural(len(blocking), 'blocking finding')}"
     parts.append(f"[bold]now[/] {styled(report['status'])}: {reason}")
     if report.get("gate_rounds"):
-        parts.append(f"[bold]gate rounds[/] {gate_story(report['gate_rounds'])}")
+        parts.append(f"[bold]gate history[/] {gate_story(report['gate_rounds'])}")
     if report["gates"]:
         table = Table("gate", "status", "evidence", title=None, box=None, pad_edge=False)
         for gate in report["gates"]:
