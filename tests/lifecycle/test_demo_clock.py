@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from lifecycle_support import Planned, desk_for, drive, make_planned, status_of, wait_until
 from pydantic import ValidationError
 
+from promoflow.approvals.models import ApprovalTask
 from promoflow.config import Settings
 from promoflow.kit.clock import utcnow
 from promoflow.lifecycle import commands
@@ -108,6 +110,15 @@ def test_on_a_compressed_clock_a_promotion_goes_live_ends_and_closes_within_seco
         report = promotion_report(
             session, promotions_service.get_promotion(session, planned.promotion_id)
         )
+    # The approver's SLA was compressed only to the floor: minutes, not a fraction of a second.
+    with rt.sessions() as session:
+        tasks = session.scalars(
+            sa.select(ApprovalTask).where(ApprovalTask.promotion_id == planned.promotion_id)
+        ).all()
+    assert tasks
+    for task in tasks:
+        lasts = (task.due_at - task.created_at).total_seconds()
+        assert lasts == pytest.approx(task.sla_hours * MIN_SLA_SECONDS_PER_HOUR, abs=1)
     states = [step["state"] for step in report["timeline"]]
     assert states[-5:] == ["publishing", "live", "ended", "analysed", "closed"]
     assert status_of(planned.promotion_id)[0] == "closed"
