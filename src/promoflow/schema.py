@@ -10,6 +10,7 @@ from promoflow.approvals import models as approvals_models
 from promoflow.audit import models as audit_models
 from promoflow.catalog import models as catalog_models
 from promoflow.connectors.sandbox import models as sandbox_models
+from promoflow.console import models as console_models
 from promoflow.events import models as events_models
 from promoflow.exceptions import models as exceptions_models
 from promoflow.executors import Executor
@@ -33,6 +34,7 @@ __all__ = [
     "approvals_models",
     "audit_models",
     "catalog_models",
+    "console_models",
     "demo_metadata",
     "events_models",
     "exceptions_models",

@@ -33,7 +33,7 @@ def _report(**changes: Any) -> dict[str, Any]:
 
 def _text(report: dict[str, Any], width: int = 100) -> str:
     console = Console(width=width, record=True, color_system=None)
-    console.print(promotion_panel(report))
+    console.print(promotion_panel(report, "en_GB"))
     return " ".join(line.strip("│ ").strip() for line in console.export_text().splitlines())
 
 
@@ -120,7 +120,8 @@ def test_the_result_says_whether_sales_fell_within_the_forecast_interval() -> No
         "forecast_units": 365.0,
         "forecast_p10_units": 260.0,
         "forecast_p90_units": 470.0,
-        "margin": 12.5,
+        "revenue": {"amount": "300.00", "currency": "EUR"},
+        "margin": {"amount": "12.50", "currency": "EUR"},
     }
     text = _text(_report(analysis=analysis))
     assert "sold 247 units (forecast 365; below its 80 % interval 260–470)" in text

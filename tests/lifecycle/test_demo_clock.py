@@ -108,7 +108,9 @@ def test_on_a_compressed_clock_a_promotion_goes_live_ends_and_closes_within_seco
 
     with rt.sessions() as session:
         report = promotion_report(
-            session, promotions_service.get_promotion(session, planned.promotion_id)
+            session,
+            promotions_service.get_promotion(session, planned.promotion_id),
+            currency=rt.settings.currency,
         )
     # The approver's SLA was compressed only to the floor: minutes, not a fraction of a second.
     with rt.sessions() as session:

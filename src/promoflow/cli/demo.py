@@ -118,7 +118,7 @@ def demo(
             console.line()  # the live table's last frame ends without one
         reports = demo_checks.reports(story)
         for item in reports:
-            console.print(promotion_panel(item))
+            console.print(promotion_panel(item, settings.locale))
         checks = demo_checks.checks(story, reports)
         for name, check in checks.items():
             mark = "[green]✓[/]" if check["ok"] else "[red]✗[/]"

@@ -12,6 +12,7 @@ from promoflow.approvals.schemas import TaskStatus
 from promoflow.cli.render_stock import against_forecast, gate_story, stock_lines
 from promoflow.exceptions.schemas import CaseStatus
 from promoflow.gates.schemas import GateStatus
+from promoflow.kit.money import format_money
 from promoflow.kit.words import plural
 from promoflow.promotions.states import PromotionState
 from promoflow.promotions.validation import BLOCKING
@@ -44,8 +45,14 @@ def styled(value: str | None) -> str:
     return f"[{style}]{text}[/]" if style else text
 
 
-def promotion_panel(report: dict[str, Any]) -> Panel:
-    """One promotion's timeline, gates, approvals, publications and exceptions."""
+def money(amount: dict[str, str], locale: str) -> str:
+    """A report's {"amount", "currency"} as people of `locale` write it (€183.44)."""
+    return format_money(amount["amount"], amount["currency"], locale)
+
+
+def promotion_panel(report: dict[str, Any], locale: str) -> Panel:
+    """One promotion's timeline, gates, approvals, publications and exceptions; amounts
+    written for `locale` (PROMOFLOW_LOCALE)."""
     parts: list[Any] = []
     steps = " → ".join(step["state"] for step in report["timeline"])
     parts.append(f"[bold]timeline[/] {steps}")
@@ -98,7 +105,8 @@ def promotion_panel(report: dict[str, Any]) -> Panel:
         a = report["analysis"]
         parts.append(
             f"[bold]result[/] sold {a['actual_units']:,.0f} units "
-            f"({against_forecast(a)}), margin {a['margin']:,.2f}"
+            f"({against_forecast(a)}), revenue {money(a['revenue'], locale)}, "
+            f"margin {money(a['margin'], locale)}"
         )
     return Panel(
         Group(*parts),
