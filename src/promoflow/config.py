@@ -20,6 +20,7 @@ from promoflow.kit.allowlists import (
 )
 from promoflow.kit.money import check_currency, check_locale
 from promoflow.kit.rates import check_rate, check_route_rate
+from promoflow.lifecycle.timing import clock_factor
 
 DEFAULT_DATA_DIR = Path(".promoflow")
 _SENSITIVE = re.compile("KEY|URL|SECRET|PASSWORD|TOKEN")
@@ -49,6 +50,12 @@ class Settings(BaseSettings):
     # Wall-clock seconds that stand for one business hour. 3600 in production; the
     # demo compresses time so that a 24 h approval SLA takes about a second.
     seconds_per_business_hour: float = 3600.0
+    clock: str = Field(
+        default="real",
+        description="'real', or 'compressed:<factor>': launch and end dates come <factor> "
+        "times sooner and SLAs run as fast but never below 30 s per business hour "
+        "(docs/demo-clock.md); replaces seconds_per_business_hour for new submissions.",
+    )
     notification_poll_seconds: float = 0.05
     dbos_log_level: str = Field(default="WARNING", description="DBOS's own log level.")
     publication_part_size: int = Field(
@@ -293,6 +300,12 @@ class Settings(BaseSettings):
         if value <= 0:
             raise ValueError(f"seconds_per_business_hour must be > 0, got {value}")
         return value
+
+    @field_validator("clock")
+    @classmethod
+    def _known_clock(cls, value: str) -> str:
+        clock_factor(value)  # raises ValueError naming the value
+        return value.strip()
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file in the data directory."""

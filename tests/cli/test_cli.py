@@ -101,6 +101,13 @@ def test_demo_tells_every_story_and_writes_its_report(tmp_path: Path) -> None:
     ]
     failed = {name: c["detail"] for name, c in data["checks"].items() if not c["ok"]}
     assert failed == {}
+    # The narration is clean: no solver banner, counts in words, every gate round shown.
+    assert "HiGHS" not in result.stdout
+    assert "(s)" not in result.stdout
+    assert "gate history" in result.stdout
+    low = data["promotions"][1]
+    assert [r["failing"] != [] for r in low["gate_rounds"]][:1] == [True]
+    assert low["gate_rounds"][-1]["failing"] == []
     # Amounts carry the currency: objects in the report, symbols on the terminal.
     for promotion in data["promotions"]:
         if promotion["status"] == "closed":

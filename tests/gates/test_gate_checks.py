@@ -208,7 +208,7 @@ def test_pending_acknowledgement_fails_until_acknowledged_in_time(
     session.flush()
     passed = _gate(session, retail, "supplier_commitments")
     assert passed.status == "pass"
-    assert passed.summary == "all 1 purchase orders linked to PRM-T1 acknowledged in time"
+    assert passed.summary == "the only purchase order linked to PRM-T1 acknowledged in time"
 
 
 def test_overdue_late_and_rejected_acknowledgements_fail(session: Session, retail: Retail) -> None:

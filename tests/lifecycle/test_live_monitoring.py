@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import polars as pl
+import pytest
 import sqlalchemy as sa
 from lifecycle_support import Planned, cases, desk_for, drive, make_planned, submit
 
@@ -12,6 +13,8 @@ from promoflow.allocation.policy import load_planning_policy
 from promoflow.allocation.sell_through import find_anomalies
 from promoflow.catalog.models import Item, Location
 from promoflow.events.models import Event
+from promoflow.kit.errors import Conflict
+from promoflow.lifecycle import commands
 from promoflow.runtime import Runtime
 from promoflow.scenario.models import ScenarioDemandParams
 
@@ -69,7 +72,18 @@ def test_selling_far_above_forecast_raises_one_case_that_says_expedite(
     anomalies = cases(rt, planned.promotion_id, "sell_through_anomaly")
     assert len(anomalies) == 1
     case = anomalies[0]
-    assert (case.owner_role, case.severity, case.status) == ("supply_chain_planner", "high", "open")
+    assert (case.owner_role, case.severity) == ("supply_chain_planner", "high")
+    # The window is over: the alert no longer applies, and nobody can cancel from it.
+    assert (case.status, case.resolution, case.resolved_by) == (
+        "resolved",
+        "promotion_ended",
+        "system",
+    )
+    assert "no longer applies" in (case.resolution_reason or "")
+    with pytest.raises(Conflict, match="only an open case"):
+        commands.resolve_exception(
+            case.id, "cancel_promotion", "ada.admin", "operations_admin", reason="too late"
+        )
     assert case.linked["directions"] == ["above"]
     lines = case.linked["lines"]
     assert lines and {line["sku"] for line in lines} <= set(planned.skus)

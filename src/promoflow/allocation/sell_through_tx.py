@@ -17,6 +17,7 @@ from promoflow.allocation.schemas import PolicyData, SellThroughCheck, SoldLine
 from promoflow.events.log import record_event
 from promoflow.exceptions.schemas import BLOCK_ACTIONS, CaseAction, CaseKind, CaseSpec, Severity
 from promoflow.kit.roles import Role
+from promoflow.kit.words import plural
 from promoflow.lifecycle.case_tx import open_promotion_case
 from promoflow.promotions import service as promotions_service
 from promoflow.promotions.models import Promotion
@@ -129,7 +130,7 @@ def _open_anomaly(
         kind=CaseKind.SELL_THROUGH_ANOMALY,
         severity=Severity.HIGH if above else Severity.MEDIUM,
         owner_role=owner,
-        title=f"{promotion.code}: {len(lines)} item-store(s) selling "
+        title=f"{promotion.code}: {plural(len(lines), 'item-store')} selling "
         f"{' and '.join(directions)} the forecast's P10–P90 pace ({day})",
         detail=f"{named}{more}. Suggested: "
         + "; ".join(sell_through.ACTION_TEXT[a] for a in actions)

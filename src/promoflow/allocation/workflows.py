@@ -48,7 +48,7 @@ def plan_stock(promotion_id: int, timing: LifecycleTiming) -> PolicyData:
     replenishment: Proposal = run_tx(ptx.propose_replenishment, promotion_id, planned, policy)
     review = policy["replenishment"]["review"]
     if _decided(promotion_id, replenishment, review, timing) in ptx.APPLIED:
-        ack_due = timing.hours(policy["replenishment"]["ack_due_hours"])
+        ack_due = timing.calendar_hours(policy["replenishment"]["ack_due_hours"])
         _apply_replenishment(promotion_id, replenishment["recommendation_id"], ack_due, timing)
     return policy
 
@@ -172,7 +172,7 @@ def monitor_live(promotion_id: int, timing: LifecycleTiming, policy: PolicyData)
     opened = datetime.fromisoformat(timing.launch_at).timestamp()
     ends = datetime.fromisoformat(timing.end_at).timestamp()
     window_days: int = run_tx(live.window_days, promotion_id)
-    interval = timing.hours(rules["check_every_hours"])
+    interval = timing.calendar_hours(rules["check_every_hours"])
     next_check = max(clock.now_ts(), opened) + interval
     checked_days, feed_case = 0, None
     while (now := clock.now_ts()) < ends:

@@ -19,6 +19,7 @@ from promoflow.cli.render import promotion_panel, styled
 from promoflow.config import Settings, get_settings
 from promoflow.kit.logging import configure_logging
 from promoflow.kit.roles import Role
+from promoflow.kit.words import clip
 
 if TYPE_CHECKING:
     from promoflow.runtime import Runtime
@@ -42,9 +43,13 @@ def _demo_settings(fresh: bool) -> Settings:
 
 
 def _status_table(rows: list[dict[str, Any]]) -> Table:
-    table = Table("promotion", "story", "state", "why", expand=True)
+    table = Table(expand=True)
+    table.add_column("promotion", no_wrap=True)
+    table.add_column("story", ratio=2, overflow="fold")
+    table.add_column("state", no_wrap=True)
+    table.add_column("why", ratio=3, overflow="fold")
     for row in rows:
-        table.add_row(row["code"], row["story"], styled(row["status"]), row["reason"][:70])
+        table.add_row(row["code"], row["story"], styled(row["status"]), clip(row["reason"], 120))
     return table
 
 
@@ -63,6 +68,7 @@ def demo(
 ) -> None:
     """Seed a retailer and run six promotions through the whole lifecycle."""
     from promoflow.migrate import upgrade
+    from promoflow.planning.solver import swallow_banner
     from promoflow.runtime import open_database, start_runtime, stop_runtime
     from promoflow.scenario import demo_checks, storyline
     from promoflow.scenario.generator import ScenarioSize, generate
@@ -99,6 +105,7 @@ def demo(
         storyline.prepare_stock(story)
         storyline.submit_all(story)
         stories = {p.promotion_id: p.story for p in story.promotions}
+        swallow_banner()  # HiGHS's, before the live table shares stdout with the workflows
         with Live(console=console, refresh_per_second=8) as live:
 
             def on_status(rows: list[dict[str, Any]]) -> None:
@@ -107,6 +114,8 @@ def demo(
                 live.update(_status_table(rows))
 
             finished = storyline.run(story, on_status)
+        if not console.is_terminal:
+            console.line()  # the live table's last frame ends without one
         reports = demo_checks.reports(story)
         for item in reports:
             console.print(promotion_panel(item, settings.locale))

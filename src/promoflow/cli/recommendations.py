@@ -14,7 +14,7 @@ from promoflow.lifecycle import commands
 from promoflow.lifecycle.signals import TOPIC
 from promoflow.promotions import service as promotions_service
 from promoflow.recommendations import service as recommendations_service
-from promoflow.recommendations.schemas import DECIDER_ROLES
+from promoflow.recommendations.schemas import DECIDER_ROLES, RecommendationKind
 from promoflow.runtime import Runtime, open_database
 
 app = typer.Typer(no_args_is_help=True)
@@ -36,13 +36,17 @@ def show(recommendation_id: int = typer.Argument(..., help="Recommendation id"))
     )
     console.print(str(found.threshold.get("because", "")))
     table = Table("line", "sku", "from", "to", "proposed", "decided", box=None, header_style="bold")
+    # An allocation ships from a DC to a store; a replenishment orders from a supplier to a DC.
+    source, target = (
+        ("dc", "store") if found.kind == RecommendationKind.ALLOCATION else ("supplier", "dc")
+    )
     for line in lines:
         details = line.details
         table.add_row(
             str(line.id),
             str(details.get("sku", line.item_id)),
-            str(details.get("dc") or details.get("supplier") or line.source_id),
-            str(details.get("store") or details.get("dc") or line.location_id),
+            str(details.get(source) or line.source_id),
+            str(details.get(target) or line.location_id),
             f"{line.quantity_proposed:g}",
             "-" if line.quantity_decided is None else f"{line.quantity_decided:g}",
         )

@@ -9,12 +9,16 @@ from rich.panel import Panel
 from rich.table import Table
 
 from promoflow.approvals.schemas import TaskStatus
+from promoflow.cli.render_stock import against_forecast, gate_story, stock_lines
 from promoflow.exceptions.schemas import CaseStatus
 from promoflow.gates.schemas import GateStatus
 from promoflow.kit.money import format_money
+from promoflow.kit.words import plural
 from promoflow.promotions.states import PromotionState
 from promoflow.promotions.validation import BLOCKING
 from promoflow.publications.schemas import PublicationStatus
+
+VALIDATION_FAILED = "validation failed"
 
 # A member equals its text, so the plain strings of a report look these up.
 STATUS_STYLE: dict[str, str] = {
@@ -52,7 +56,14 @@ def promotion_panel(report: dict[str, Any], locale: str) -> Panel:
     parts: list[Any] = []
     steps = " → ".join(step["state"] for step in report["timeline"])
     parts.append(f"[bold]timeline[/] {steps}")
-    parts.append(f"[bold]now[/] {styled(report['status'])}: {report['status_reason']}")
+    blocking = [f for f in report["findings"] if f["severity"] == BLOCKING]
+    reason = report["status_reason"]
+    if blocking and reason.startswith(VALIDATION_FAILED):
+        # The findings are listed below; the reason would only repeat them.
+        reason = f"{VALIDATION_FAILED} on {plural(len(blocking), 'blocking finding')}"
+    parts.append(f"[bold]now[/] {styled(report['status'])}: {reason}")
+    if report.get("gate_rounds"):
+        parts.append(f"[bold]gate history[/] {gate_story(report['gate_rounds'])}")
     if report["gates"]:
         table = Table("gate", "status", "evidence", title=None, box=None, pad_edge=False)
         for gate in report["gates"]:
@@ -71,6 +82,7 @@ def promotion_panel(report: dict[str, Any], locale: str) -> Panel:
                 for a in report["approvals"]
             )
         )
+    parts.extend(stock_lines(report))
     if report["publications"]:
         parts.append(
             "[bold]publications[/] "
@@ -85,14 +97,15 @@ def promotion_panel(report: dict[str, Any], locale: str) -> Panel:
             f" — {case['title']}"
             + (f"; {case['resolution']} by {case['resolved_by']}" if case["resolution"] else "")
         )
-    blocking = [f for f in report["findings"] if f["severity"] == BLOCKING]
     for finding in blocking[:5]:
         parts.append(f"[red]finding[/] {finding['message']}")
+    if len(blocking) > 5:
+        parts.append(f"[red]finding[/] … and {len(blocking) - 5} more")
     if report["analysis"]:
         a = report["analysis"]
         parts.append(
             f"[bold]result[/] sold {a['actual_units']:,.0f} units "
-            f"(forecast {a['forecast_units']:,.0f}), revenue {money(a['revenue'], locale)}, "
+            f"({against_forecast(a)}), revenue {money(a['revenue'], locale)}, "
             f"margin {money(a['margin'], locale)}"
         )
     return Panel(

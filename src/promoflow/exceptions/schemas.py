@@ -24,6 +24,9 @@ class CaseKind(StrEnum):
     # A PO its promotion no longer needs that could not be cancelled on its own:
     # the supplier confirmed it, or the supplier's system refused or cannot cancel.
     PURCHASE_ORDER_CANCELLATION = "purchase_order_cancellation"
+    # The launch date came and too few stores confirmed their readiness tasks (signage,
+    # shelf labels, display): store operations chase the stores; nothing failed to call.
+    STORE_READINESS = "store_readiness"
 
 
 class Severity(StrEnum):

@@ -30,12 +30,16 @@ from promoflow.kit.errors import Conflict, Forbidden, InvalidInput, NotFound, Ou
 from promoflow.kit.roles import ROLES, Role
 from promoflow.promotions import service as promotions_service
 from promoflow.promotions.models import Promotion
+from promoflow.promotions.states import PromotionState
 
 SEVERITIES: tuple[str, ...] = tuple(Severity)
 CASE_STATUSES: tuple[str, ...] = tuple(CaseStatus)
 CASE_KINDS: tuple[str, ...] = tuple(CaseKind)
 CASE_ACTIONS: tuple[str, ...] = tuple(CaseAction)
 ADMIN_ROLE = Role.OPERATIONS_ADMIN
+_S = PromotionState
+# Past these states there is nothing left to cancel.
+NOT_CANCELLABLE = frozenset({_S.ENDED, _S.ANALYSED, _S.CLOSED, _S.CANCELLED, _S.REJECTED})
 
 
 def _subject(case: ExceptionCase) -> str:
@@ -226,6 +230,8 @@ def resolve_case(
             action,
             f"not allowed on this {case.kind} case; allowed: {', '.join(case.allowed_actions)}",
         )
+    if action == CaseAction.CANCEL_PROMOTION:
+        _check_cancellable(session, case)
     reason = reason.strip()
     if action in ACTIONS_NEEDING_REASON and not reason:
         raise InvalidInput("reason", reason, f"{action} needs a reason for the audit trail")
@@ -234,6 +240,19 @@ def resolve_case(
     if action == CaseAction.ESCALATE:
         return _escalate(session, case, actor, reason)
     return _resolve(session, case, action, actor, reason, now)
+
+
+def _check_cancellable(session: Session, case: ExceptionCase) -> None:
+    """No case offers cancel_promotion once its promotion has ended (or will never run)."""
+    if case.promotion_id is None:
+        return
+    promotion = promotions_service.get_promotion(session, case.promotion_id)
+    if promotion.status in NOT_CANCELLABLE:
+        raise Conflict(
+            f"promotion {promotion.code} is {promotion.status}; exception case {case.id} can "
+            "no longer cancel it",
+            status=promotion.status,
+        )
 
 
 def _reassign(

@@ -20,6 +20,7 @@ from promoflow.gates.policy import GATE_NAMES, GatePolicy
 from promoflow.gates.schemas import GateStatus
 from promoflow.gates.suppliers import supplier_commitments
 from promoflow.gates.verdict import WORST_ROWS, Verdict, needs, pct, some
+from promoflow.kit.words import every, plural
 from promoflow.promotions.validation import channel_price_mismatches
 
 __all__ = ["WORST_ROWS", "GateOutcome", "evaluate"]
@@ -124,7 +125,7 @@ def price_validity(inputs: GateInputs, policy: GatePolicy) -> Verdict:
     score = 1.0 - bad_items.height / n if n else 1.0
     if bad_items.is_empty():
         summary = (
-            f"all {n:,} promo prices valid: none below cost without finance approval, "
+            f"{every(n, 'promo price')} valid: none below cost without finance approval, "
             f"no overlapping promotions, one price across {', '.join(inputs.channels)}"
         )
     else:
@@ -155,14 +156,14 @@ def approvals_complete(inputs: GateInputs, policy: GatePolicy) -> Verdict:
     approved = by_status.get(TaskStatus.APPROVED, [])
     n = tasks.height
     if len(approved) == n:
-        summary = f"all {n} approvals given ({', '.join(approved)})"
+        summary = f"{every(n, 'approval')} given ({', '.join(approved)})"
     else:
         waiting = [
             f"{status}: {', '.join(roles)}"
             for status, roles in sorted(by_status.items())
             if status != TaskStatus.APPROVED
         ]
-        summary = f"{len(approved)} of {n} approvals given; " + "; ".join(waiting)
+        summary = f"{len(approved)} of {plural(n, 'approval')} given; " + "; ".join(waiting)
     evidence = {"tasks": n, "by_status": by_status}
     return Verdict(len(approved) == n, round(len(approved) / n, 4), 1.0, summary, evidence)
 
@@ -219,7 +220,7 @@ def channel_readiness(inputs: GateInputs, policy: GatePolicy) -> Verdict:
     share = (n - missing.height) / n
     channels = ", ".join(sorted(rows["channel"].unique().to_list()))
     if missing.is_empty():
-        summary = f"all {rows['item_id'].n_unique()} items ranged for {channels}"
+        summary = f"{every(rows['item_id'].n_unique(), 'item')} ranged for {channels}"
     else:
         named = [f"{s} on {c} ({r})" for s, c, r in missing.head(WORST_ROWS).iter_rows()]
         listed = some(named, missing.height)

@@ -17,6 +17,7 @@ from promoflow.gates.inputs import GateInputs
 from promoflow.gates.policy import GatePolicy, SupplierCommitmentsGate
 from promoflow.gates.verdict import STAMP, WORST_ROWS, Verdict, rounded, some
 from promoflow.kit.errors import InvalidInput
+from promoflow.kit.words import every
 from promoflow.planning.supplier_risk import score_suppliers
 
 SCORE_FIGURES = (
@@ -90,7 +91,7 @@ def supplier_commitments(inputs: GateInputs, policy: GatePolicy) -> Verdict:
     n, n_ok = per_po.height, per_po.height - failing.height
     shown = failing.head(WORST_ROWS).select("po_number", "supplier", "problem")
     named = [f"{po} ({sup}): {why}" for po, sup, why in shown.iter_rows()]
-    summary = f"all {n} purchase orders linked to {inputs.promotion_code} acknowledged in time"
+    summary = f"{every(n, 'purchase order')} linked to {inputs.promotion_code} acknowledged in time"
     if named:
         summary = f"{n_ok:,} of {n:,} purchase orders committed in time; " + some(
             named, failing.height, "; "

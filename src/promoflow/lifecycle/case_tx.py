@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from promoflow.events.log import record_event
 from promoflow.exceptions import service as exceptions_service
+from promoflow.exceptions import settling
 from promoflow.exceptions.models import ExceptionCase
 from promoflow.exceptions.schemas import CaseSpec
 from promoflow.kit.clock import utcnow
@@ -70,3 +71,11 @@ def case_reminder(session: Session, case_id: int) -> None:
         {"kind": case.kind, "owner_role": case.owner_role},
         promotion_id=case.promotion_id,
     )
+
+
+def settle_cases(session: Session, promotion_id: int) -> int:
+    """The window is over: resolve the cases that no longer apply, hand over the rest.
+
+    Returns how many stay open (handed over, without cancel_promotion)."""
+    promotion = promotions_service.get_promotion(session, promotion_id)
+    return len(settling.settle_promotion_cases(session, promotion, SYSTEM, utcnow()))

@@ -28,7 +28,7 @@ from promoflow.kit.errors import Conflict, InvalidInput, Unavailable
 from promoflow.kit.preconditions import Precondition, check
 from promoflow.lifecycle import signals
 from promoflow.lifecycle.queue import lifecycle_queue
-from promoflow.lifecycle.timing import plan_timing
+from promoflow.lifecycle.timing import clock_factor, plan_timing
 from promoflow.promotions import revisions
 from promoflow.promotions import service as promotions_service
 from promoflow.promotions.models import Promotion
@@ -113,6 +113,7 @@ def submit_promotion(
             seconds_per_business_hour=runtime.settings.seconds_per_business_hour,
             launch_lead_hours=launch_lead_hours,
             live_hours=live_hours,
+            clock=clock_factor(runtime.settings.clock),
         )
         workflow_id = promotions_service.workflow_id_for(promotion_id, revision)
         # The workflow's first step moves the state; this records who asked for it.

@@ -7,12 +7,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from promoflow.gates.schemas import GateStatus
 from promoflow.kit.money import MoneyAmount
 from promoflow.lifecycle import repository as repo
 from promoflow.promotions import repository as promotions_repository
 from promoflow.promotions.models import Promotion
 from promoflow.publications import repository as publications_repository
 from promoflow.recommendations import service as recommendations_service
+from promoflow.recommendations.schemas import RecommendationKind
+
+ALLOCATION = RecommendationKind.ALLOCATION
 
 
 def _iso(value: Any) -> str | None:
@@ -50,6 +54,42 @@ def latest_gates(session: Session, promotion: Promotion) -> list[dict[str, Any]]
     ]
 
 
+def gate_rounds(session: Session, promotion: Promotion) -> list[dict[str, Any]]:
+    """Every evaluation round of the revision: which blocking gates failed, which were waived.
+
+    A block and its clearing are two rounds, so the story shows both."""
+    rounds: dict[int, dict[str, Any]] = {}
+    for row in repo.gate_results(session, promotion.id, promotion.revision):
+        found = rounds.setdefault(
+            row.evaluation,
+            {"evaluation": row.evaluation, "time": _iso(row.evaluated_at), "gates": 0},
+        )
+        found["gates"] += 1
+        if row.status == GateStatus.FAIL:
+            found.setdefault("failing" if row.blocking else "warnings", []).append(row.gate)
+        elif row.status == GateStatus.WAIVED:
+            found.setdefault("waived", []).append(row.gate)
+    return [{"failing": [], "warnings": [], "waived": [], **found} for found in rounds.values()]
+
+
+def purchase_orders(session: Session, promotion_id: int) -> list[dict[str, Any]]:
+    """The POs raised for the promotion: supplier, destination, units and acknowledgement."""
+    return [
+        {
+            "number": order.number,
+            "supplier": supplier,
+            "destination": destination,
+            "units": units,
+            "status": order.status,
+            "ack_status": order.ack_status,
+            "due": order.due_date.isoformat(),
+        }
+        for order, supplier, destination, units in repo.purchase_orders_with_parties(
+            session, promotion_id
+        )
+    ]
+
+
 def promotion_report(session: Session, promotion: Promotion, *, currency: str) -> dict[str, Any]:
     """Everything an operations lead asks about one promotion, as JSON-ready data; amounts
     as {"amount": "183.44", "currency": "EUR"} in `currency`, the deployment's."""
@@ -73,6 +113,7 @@ def promotion_report(session: Session, promotion: Promotion, *, currency: str) -
             for f in promotions_repository.findings(session, promotion.id, promotion.revision)
         ],
         "gates": latest_gates(session, promotion),
+        "gate_rounds": gate_rounds(session, promotion),
         "gate_evaluations": evaluations,
         "approvals": [
             {
@@ -111,6 +152,7 @@ def promotion_report(session: Session, promotion: Promotion, *, currency: str) -
             for c in cases
         ],
         "recommendations": recommendations(session, promotion),
+        "purchase_orders": purchase_orders(session, promotion.id),
         "analysis": _analysis(session, promotion.id, currency),
     }
 
@@ -124,6 +166,8 @@ def recommendations(session: Session, promotion: Promotion) -> list[dict[str, An
     for row in reversed(rows):
         lines = recommendations_service.recommendation_lines(session, row.id)
         decided = [line.quantity_decided for line in lines if line.quantity_decided is not None]
+        # Allocation ships DC -> store; replenishment orders supplier -> DC.
+        source, target = ("dc", "store") if row.kind == ALLOCATION else ("supplier", "dc")
         result.append(
             {
                 "id": row.id,
@@ -135,6 +179,8 @@ def recommendations(session: Session, promotion: Promotion) -> list[dict[str, An
                 "decided_by": row.decided_by,
                 "model_version": row.model_version,
                 "policy": row.threshold.get("because", ""),
+                "from": sorted({str(line.details.get(source, "")) for line in lines}),
+                "to": sorted({str(line.details.get(target, "")) for line in lines}),
             }
         )
     return result

@@ -14,11 +14,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from promoflow.approvals.models import ApprovalTask
-from promoflow.catalog.models import Item, Location
+from promoflow.catalog.models import Item, Location, Supplier
 from promoflow.events.models import Event
 from promoflow.exceptions.models import ExceptionCase
 from promoflow.gates.models import GateResult
-from promoflow.inventory.models import PurchaseOrder
+from promoflow.inventory.models import PurchaseOrder, PurchaseOrderLine
 from promoflow.promotions.models import ForecastLine, PromotionItem, PromotionLocation
 from promoflow.promotions.states import PromotionState
 
@@ -52,6 +52,19 @@ def forecast_totals(session: Session, promotion_id: int, revision: int) -> tuple
         sa.select(
             sa.func.coalesce(sa.func.sum(ForecastLine.baseline_units), 0.0),
             sa.func.coalesce(sa.func.sum(ForecastLine.promoted_units), 0.0),
+        ).where(ForecastLine.promotion_id == promotion_id, ForecastLine.revision == revision)
+    ).one()
+    return float(row[0]), float(row[1])
+
+
+def forecast_interval_totals(
+    session: Session, promotion_id: int, revision: int
+) -> tuple[float, float]:
+    """(P10, P90) units forecast for the revision, each summed over its scope."""
+    row = session.execute(
+        sa.select(
+            sa.func.coalesce(sa.func.sum(ForecastLine.p10), 0.0),
+            sa.func.coalesce(sa.func.sum(ForecastLine.p90), 0.0),
         ).where(ForecastLine.promotion_id == promotion_id, ForecastLine.revision == revision)
     ).one()
     return float(row[0]), float(row[1])
@@ -108,6 +121,34 @@ def latest_gate_results(session: Session, promotion_id: int, revision: int) -> S
         )
         .order_by(GateResult.id)
     ).all()
+
+
+def gate_results(session: Session, promotion_id: int, revision: int) -> Sequence[GateResult]:
+    """Every evaluation round of the revision, oldest first, one row per gate."""
+    return session.scalars(
+        sa.select(GateResult)
+        .where(GateResult.promotion_id == promotion_id, GateResult.revision == revision)
+        .order_by(GateResult.evaluation, GateResult.id)
+    ).all()
+
+
+def purchase_orders_with_parties(
+    session: Session, promotion_id: int
+) -> Sequence[tuple[PurchaseOrder, str, str, float]]:
+    """Every PO raised for the promotion with its supplier, its destination and its units."""
+    units = (
+        sa.select(sa.func.coalesce(sa.func.sum(PurchaseOrderLine.quantity), 0.0))
+        .where(PurchaseOrderLine.purchase_order_id == PurchaseOrder.id)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        sa.select(PurchaseOrder, Supplier.code, Location.code, units)
+        .join(Supplier, Supplier.id == PurchaseOrder.supplier_id)
+        .join(Location, Location.id == PurchaseOrder.destination_id)
+        .where(PurchaseOrder.promotion_id == promotion_id)
+        .order_by(PurchaseOrder.number)
+    ).all()
+    return [(order, supplier, to, float(total)) for order, supplier, to, total in rows]
 
 
 def gate_evaluation_count(session: Session, promotion_id: int) -> int:

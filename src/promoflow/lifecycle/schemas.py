@@ -126,6 +126,9 @@ class Analysis(TypedDict):
     forecast_model: NotRequired[str]
     forecast_wape: NotRequired[float | None]
     within_p10_p90_share: NotRequired[float | None]
+    # The forecast's 80 % interval for the whole scope (per-line P10s and P90s summed).
+    forecast_p10_units: NotRequired[float]
+    forecast_p90_units: NotRequired[float]
 
 
 class OpenOrder(TypedDict):

@@ -22,6 +22,7 @@ from promoflow.gates import service as gates_service
 from promoflow.gates.policy import load_gate_policy
 from promoflow.kit.clock import utcnow
 from promoflow.kit.errors import NotFound
+from promoflow.kit.words import plural
 from promoflow.lifecycle import repository as repo
 from promoflow.lifecycle.case_tx import SYSTEM
 from promoflow.lifecycle.schemas import (
@@ -93,7 +94,7 @@ def validate(session: Session, promotion_id: int) -> Validated:
             session,
             promotion,
             PromotionState.VALIDATED,
-            f"{len(findings)} finding(s), none blocking",
+            f"{plural(len(findings), 'finding')}, none blocking",
             data={"warnings": len(findings)},
         )
     return {"blocking": blocking, "warnings": len(findings) - len(blocking)}
@@ -139,6 +140,11 @@ def evaluate_gates(session: Session, promotion_id: int) -> GateRound:
     gate_round = gates_service.evaluate_promotion_gates(session, promotion, policy)
     if not gate_round.launch_ready:
         promotion.status_reason = "blocked at launch gates: " + ", ".join(gate_round.failing)
+    elif promotion.status == PromotionState.SCHEDULED:
+        # Stale otherwise: the last round's block would still be the reason shown.
+        promotion.status_reason = (
+            f"every blocking gate passed; waiting for the launch date ({promotion.start_date})"
+        )
     overdue = repo.overdue_acknowledgements(session, promotion_id, now)
     return {
         "ready": gate_round.launch_ready,
@@ -152,6 +158,7 @@ def analyse(session: Session, promotion_id: int, actuals: Actuals) -> Analysis:
     """Compare what sold with what was forecast and record the post-event analysis."""
     promotion = _promotion(session, promotion_id)
     baseline, promoted = repo.forecast_totals(session, promotion_id, promotion.revision)
+    low, high = repo.forecast_interval_totals(session, promotion_id, promotion.revision)
     accuracy = _record_accuracy(session, promotion, actuals.get("lines", []))
     units = actuals["units"]
     funding = float(promotion.vendor_funding_per_unit) * units
@@ -164,6 +171,8 @@ def analyse(session: Session, promotion_id: int, actuals: Actuals) -> Analysis:
         "revenue": round(actuals["revenue"], 2),
         "margin": round(actuals["revenue"] - actuals["cost"] + funding, 2),
         "vendor_funding": round(funding, 2),
+        "forecast_p10_units": round(low, 1),
+        "forecast_p90_units": round(high, 1),
         **accuracy,
     }
     promotions_service.transition(

@@ -56,6 +56,8 @@ SUPPLIER_ACKS = "escalate-overdue-supplier-acknowledgements"
 # Revisions cancelled or rejected before purchase orders were withdrawn on close keep
 # their POs open, as they did then.
 WITHDRAW_ORDERS = "withdraw-purchase-orders-on-close"
+# Revisions that ended before their open cases were settled at the end keep them open.
+SETTLE_CASES = "settle-cases-when-the-window-ends"
 __all__ = ["Cancelled", "promotion_lifecycle"]
 
 
@@ -99,6 +101,8 @@ def promotion_lifecycle(
         _close(promotion_id, revision, S.CANCELLED, cancel.reason, cancel.actor, timing)
         return str(S.CANCELLED)
     run_tx(tx.transition, promotion_id, S.ENDED, "promotion window over")
+    if DBOS.patch(SETTLE_CASES):
+        run_tx(case_tx.settle_cases, promotion_id)
     actuals = steps.fetch_actuals(promotion_id)
     analysis = run_tx(tx.analyse, promotion_id, actuals)
     steps.post_finance(
@@ -197,8 +201,9 @@ def _launch_gates(promotion_id: int, timing: LifecycleTiming) -> None:
                 severity=Severity.HIGH,
                 owner_role=owner,
                 title="launch blocked by " + ", ".join(gate_round["failing"]),
-                detail="The launch date has come and these blocking gates still fail. Fix the "
-                "cause (stock, acknowledgement, task) or have an authorised role waive the gate.",
+                detail="The launch date has come and these blocking gates still fail. "
+                + GATE_CASE_ADVICE.get(kind, "Fix the cause")
+                + " or have an authorised role waive the gate.",
                 allowed_actions=CASE_ACTIONS_GATES,
                 linked={"gates": gate_round["failing"]},
             )
@@ -212,8 +217,17 @@ GATE_CASES: dict[str, tuple[CaseKind, Role]] = {
     Gate.STOCKOUT_RISK: (CaseKind.STOCKOUT_RISK, Role.SUPPLY_CHAIN_PLANNER),
     Gate.SUPPLIER_COMMITMENTS: (CaseKind.SUPPLIER_SHORTFALL, Role.SUPPLY_CHAIN_PLANNER),
     Gate.PRICE_VALIDITY: (CaseKind.PRICING_MISMATCH, Role.PRICING_ANALYST),
-    Gate.STORE_READINESS: (CaseKind.INTEGRATION_FAILURE, Role.STORE_OPERATIONS),
+    Gate.STORE_READINESS: (CaseKind.STORE_READINESS, Role.STORE_OPERATIONS),
     Gate.CHANNEL_READINESS: (CaseKind.INTEGRATION_FAILURE, Role.CHANNEL_OPERATIONS),
+}
+# What the case's owner does about it (the case clears itself once the gates pass).
+GATE_CASE_ADVICE: dict[CaseKind, str] = {
+    CaseKind.STOCKOUT_RISK: "Move or order stock for the short item-locations",
+    CaseKind.SUPPLIER_SHORTFALL: "Chase the supplier's acknowledgement or order elsewhere",
+    CaseKind.PRICING_MISMATCH: "Correct the promotion prices",
+    CaseKind.STORE_READINESS: "Have the stores confirm their readiness tasks (signage, "
+    "labels, display); reassign to the region that owns them or escalate",
+    CaseKind.INTEGRATION_FAILURE: "Fix the channel set-up (ranging, connection)",
 }
 
 

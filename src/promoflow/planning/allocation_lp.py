@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
+from promoflow.planning.solver import silent_highs
+
 PRICE_SWEEPS = 4  # coordinate descent sweeps; the dual is within ~1e-5 after four
 MARGIN = 0.01  # per-unit value band around the estimated prices that HiGHS decides
 TOLERANCE = 1e-9
@@ -159,8 +161,7 @@ def transport_model(
     cols, rows = value.size, dc_limit.size + store_limit.size
     index = np.empty(2 * cols, dtype=np.int32)
     index[0::2], index[1::2] = sku, dc_limit.size + store
-    highs = highspy.Highs()  # type: ignore[no-untyped-call]
-    highs.setOptionValue("output_flag", False)
+    highs = silent_highs()
     highs.passModel(
         cols,
         rows,

@@ -6,6 +6,7 @@ from typing import Any
 
 from promoflow.exceptions.schemas import CaseAction, CaseKind
 from promoflow.kit.roles import Role
+from promoflow.kit.words import clip, plural
 from promoflow.lifecycle.report import promotion_report
 from promoflow.promotions import service as promotions_service
 from promoflow.promotions.states import PromotionState
@@ -56,6 +57,22 @@ def _recommendation_line(recommendation: dict[str, Any]) -> str:
     )
 
 
+def _within_interval(analysis: dict[str, Any] | None) -> tuple[bool, str]:
+    """Whether the promotion sold within its forecast's 80 % interval, and the figures."""
+    if not analysis or analysis.get("forecast_p10_units") is None:
+        return False, "no post-event analysis with a forecast interval"
+    sold, low, high = (
+        analysis["actual_units"],
+        analysis["forecast_p10_units"],
+        analysis["forecast_p90_units"],
+    )
+    where = "within" if low <= sold <= high else ("below" if sold < low else "above")
+    return where == "within", (
+        f"sold {sold:,.0f} units, {where} the forecast's 80 % interval {low:,.0f}–{high:,.0f} "
+        f"(forecast {analysis['forecast_units']:,.0f})"
+    )
+
+
 def checks(story: Storyline, promotion_reports: list[dict[str, Any]]) -> dict[str, DemoCheck]:
     """Each story's point, verified from the event log, the cases and the sandbox POS."""
     ends = [r["status"] for r in promotion_reports]
@@ -68,6 +85,7 @@ def checks(story: Storyline, promotion_reports: list[dict[str, Any]]) -> dict[st
     # monitoring working, not a launch problem.
     live_alerts = [c for c in clean["exceptions"] if c["kind"] == CaseKind.SELL_THROUGH_ANOMALY]
     launch_cases = [c for c in clean["exceptions"] if c not in live_alerts]
+    sold_as_forecast, sold_line = _within_interval(clean["analysis"])
     topped_up = _applied(clean, "allocation")
     ordered = _applied(low, "replenishment")
     return {
@@ -75,10 +93,14 @@ def checks(story: Storyline, promotion_reports: list[dict[str, Any]]) -> dict[st
             tuple(ends) == EXPECTED_ENDS,
             ", ".join(f"{r['code']} {r['status']}" for r in promotion_reports),
         ),
-        "clean launch went live without exceptions": _check(
-            clean["status"] == PromotionState.CLOSED and not launch_cases,
-            f"{len(launch_cases)} exception(s) before launch"
-            + (f"; {len(live_alerts)} sell-through alert(s) while live" if live_alerts else ""),
+        "clean launch went live without exceptions and sold within its forecast": _check(
+            clean["status"] == PromotionState.CLOSED and not launch_cases and sold_as_forecast,
+            f"{plural(len(launch_cases), 'exception')} before launch; {sold_line}"
+            + (
+                f"; {plural(len(live_alerts), 'sell-through alert')} on single stores while live"
+                if live_alerts
+                else ""
+            ),
         ),
         "the clean launch's thin shelves were topped up from the DC": _check(
             bool(topped_up),
@@ -115,11 +137,11 @@ def checks(story: Storyline, promotion_reports: list[dict[str, Any]]) -> dict[st
                 a["status"] == "rejected" and a["role"] == Role.FINANCE_APPROVER
                 for a in rejected["approvals"]
             ),
-            rejected["status_reason"][:90],
+            clip(rejected["status_reason"], 120),
         ),
         "validation stopped the restricted item": _check(
             invalid["status"] == PromotionState.REJECTED
             and any(f["rule"] == "item_restricted" for f in invalid["findings"]),
-            invalid["status_reason"][:90],
+            clip(invalid["status_reason"], 120),
         ),
     }

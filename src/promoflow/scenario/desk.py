@@ -49,6 +49,7 @@ class PromotionScript:
     reject_by: str | None = None  # role that rejects instead of approving
     reject_comment: str = ""
     slow_role: str | None = None  # role that never answers until escalated
+    stores_confirm: bool = True  # False: the stores leave their readiness tasks open
     on_case: Callable[[ExceptionCase], str | None] | None = None  # returns a decision
     handled_cases: set[int] = field(default_factory=set)
     # The planner's answer to an open recommendation ("accept", "reject", or None to
@@ -86,6 +87,8 @@ class Desk:
                 partial(self._approval, promotions[task.promotion_id], task, deciders, now),
             )
         for promotion_id in open_tasks:
+            if not self.scripts[promotions[promotion_id].code].stores_confirm:
+                continue
             self._attempt(
                 promotions[promotion_id],
                 partial(self._confirm_store_tasks, promotions[promotion_id]),

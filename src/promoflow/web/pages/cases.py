@@ -50,6 +50,7 @@ BLOCKS_LAUNCH = frozenset(
         CaseKind.SUPPLIER_SHORTFALL,
         CaseKind.PRICING_MISMATCH,
         CaseKind.INTEGRATION_FAILURE,
+        CaseKind.STORE_READINESS,
     }
 )
 BEFORE_LAUNCH = frozenset(
