@@ -166,7 +166,7 @@ def _forecast_money(
     )
     sums = (
         sa.select(
-            Promotion.id.label("id"),
+            line.promotion_id.label("id"),
             sa.func.sum(line.baseline_units).label("baseline"),
             sa.func.sum(line.promoted_units).label("promoted"),
             sa.func.sum(line.p10).label("p10"),
@@ -175,6 +175,7 @@ def _forecast_money(
             sa.func.sum(extra * PromotionItem.promo_price).label("revenue"),
             sa.func.sum(extra * unit_margin).label("margin"),
         )
+        .select_from(Promotion)
         .join(line, sa.and_(line.promotion_id == Promotion.id, line.revision == Promotion.revision))
         .join(
             PromotionItem,
@@ -185,7 +186,9 @@ def _forecast_money(
         )
         .join(Item, Item.id == line.item_id)
         .where(condition)
-        .group_by(Promotion.id)
+        # By the forecast's column: grouped by promotions.id, SQLite walks every
+        # promotion in id order rather than the launch window's index.
+        .group_by(line.promotion_id)
         .subquery()
     )
     return session.execute(
