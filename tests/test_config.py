@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,37 @@ def test_unset_lists_default_under_the_data_folder(tmp_path: Path) -> None:
 
     assert settings.connector_secrets_folder() == tmp_path / "secrets"
     assert settings.connector_folders() == (tmp_path / "drops",)
+
+
+def test_amounts_default_to_euros_written_the_british_way() -> None:
+    settings = Settings()
+
+    assert (settings.currency, settings.locale) == ("EUR", "en_GB")
+
+
+def test_a_currency_and_locale_are_read_in_their_canonical_form(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PROMOFLOW_CURRENCY", "jpy")
+    monkeypatch.setenv("PROMOFLOW_LOCALE", "ja-JP")
+
+    settings = Settings()
+
+    assert (settings.currency, settings.locale) == ("JPY", "ja_JP")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("PROMOFLOW_CURRENCY", "XYZ", "PROMOFLOW_CURRENCY='XYZ' is not an ISO 4217 currency code"),
+        ("PROMOFLOW_CURRENCY", "euro", "PROMOFLOW_CURRENCY='euro' is not an ISO 4217"),
+        ("PROMOFLOW_LOCALE", "xx_YY", "PROMOFLOW_LOCALE='xx_YY' is not a locale Babel knows"),
+    ],
+)
+def test_an_unknown_currency_or_locale_is_refused_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        Settings()

@@ -26,6 +26,7 @@ from promoflow.identity.access import default_policy_path, load_access_policy
 from promoflow.identity.startup import token_verifier
 from promoflow.kit.logging import get_logger
 from promoflow.runtime import start_runtime, stop_runtime
+from promoflow.web.console import install_console
 
 log = get_logger(__name__)
 
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, *, manage_runtime: bool = True)
     )
     app.state.api_keys = keyring
     app.state.authenticator = authenticator
+    app.state.currency = settings.currency  # beside every amount the routes answer
     install_problem_handlers(app)
     install_audit_trail(app)  # innermost: sees every answer the routes and handlers give
     # Outside the audit, inside the request slots and the body limits: it reads a
@@ -91,6 +93,7 @@ def create_app(settings: Settings | None = None, *, manage_runtime: bool = True)
     # Checked against the routes now, so a route without a rule stops the server here.
     install_access_policy(app, load_access_policy(default_policy_path(settings.policy_dir)))
     app.include_router(health.router)
+    install_console(app, settings)
     # Outside the body limits and the request slots: a client over its budget is
     # refused before its body is read or a slot is taken (api/ratelimit.py).
     install_rate_limits(app, settings)

@@ -18,6 +18,7 @@ from promoflow.kit.allowlists import (
     overlapping,
     split_list,
 )
+from promoflow.kit.money import check_currency, check_locale
 from promoflow.kit.rates import check_rate, check_route_rate
 
 DEFAULT_DATA_DIR = Path(".promoflow")
@@ -70,6 +71,31 @@ class Settings(BaseSettings):
         ge=0,
         description="Sign an audit checkpoint every this many records (0: only on demand).",
     )
+
+    # Money (kit/money.py): prices, costs and margins are kept in one currency; answers
+    # carry it beside every amount, and the CLI and reports format amounts for `locale`.
+    currency: str = Field(
+        default="EUR",
+        description="ISO 4217 code of every amount (prices, costs, funding, margins); "
+        "requests send plain numbers in it, answers say it beside each amount.",
+    )
+    # en_GB: English like the rest of the interface, and the same digits as the JSON
+    # (point for decimals, comma for thousands), with the symbol first ("€1,183.44").
+    locale: str = Field(
+        default="en_GB",
+        description="How the CLI and reports write amounts (Babel locale): en_GB gives "
+        "€1,183.44, de_DE 1.183,44 €.",
+    )
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        return check_currency(value, "PROMOFLOW_CURRENCY")
+
+    @field_validator("locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        return check_locale(value, "PROMOFLOW_LOCALE")
 
     event_bus: Literal["inprocess", "nats"] = Field(
         default="inprocess",

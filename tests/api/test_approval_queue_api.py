@@ -146,7 +146,8 @@ def test_each_task_carries_the_promotion_and_its_figures(
     with get_runtime().sessions() as session:
         promotion = promotions_service.get_promotion(session, queued["promotion_id"])
         facts = promotion_facts(session, promotion)
-    assert Decimal(row["margin_impact"]) == facts.margin_impact  # as the matrix judged it
+    # As the matrix judged it, in the deployment's currency.
+    assert row["margin_impact"] == {"amount": str(facts.margin_impact), "currency": "EUR"}
     # 3 of 4 item-locations covered: below the coverage gate's 95 %, so the risk is high.
     assert (row["risk"], row["stock_covered_share"]) == ("high", 0.75)
     assert row["due_at"] and row["status"] == "pending"
@@ -233,7 +234,7 @@ def test_a_page_costs_the_same_statements_for_one_task_or_sixty(
 
     def page(limit: int) -> Callable[[Any], object]:
         def read(session: Any) -> object:
-            rows, total = queue_page(session, None, limit, 0, now=now, rules=rules)
+            rows, total = queue_page(session, None, limit, 0, now=now, rules=rules, currency="EUR")
             assert len(rows) == min(limit, total) and total >= 60
             return rows
 

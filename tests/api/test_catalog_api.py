@@ -42,8 +42,8 @@ def test_items_are_filtered_by_category_status_and_sku_prefix(
     assert [row["sku"] for row in found["items"]] == [item.sku]
     row = found["items"][0]
     assert (row["department"], row["subcategory"]) == (item.department, item.subcategory)
-    assert row["regular_price"] == str(item.regular_price)
-    assert row["unit_cost"] == str(item.unit_cost)
+    assert row["regular_price"] == {"amount": str(item.regular_price), "currency": "EUR"}
+    assert row["unit_cost"] == {"amount": str(item.unit_cost), "currency": "EUR"}
     assert row["promotable"] is True
 
 

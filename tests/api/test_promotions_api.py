@@ -35,7 +35,7 @@ def test_create_returns_201_with_location(
     assert [item["sku"] for item in detail["items"]] == catalog.skus[:2]
     sku = catalog.skus[0]
     expected = (catalog.regular_prices[sku] * Decimal("0.9")).quantize(Decimal("0.01"))
-    assert Decimal(detail["items"][0]["promo_price"]) == expected
+    assert detail["items"][0]["promo_price"] == {"amount": str(expected), "currency": "EUR"}
     assert sorted(loc["code"] for loc in detail["locations"]) == sorted(catalog.stores)
     assert detail["workflow_id"] is None
 

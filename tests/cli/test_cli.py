@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -100,4 +101,10 @@ def test_demo_tells_every_story_and_writes_its_report(tmp_path: Path) -> None:
     ]
     failed = {name: c["detail"] for name, c in data["checks"].items() if not c["ok"]}
     assert failed == {}
+    # Amounts carry the currency: objects in the report, symbols on the terminal.
+    for promotion in data["promotions"]:
+        if promotion["status"] == "closed":
+            margin = promotion["analysis"]["margin"]
+            assert margin["currency"] == "EUR" and re.fullmatch(r"-?\d+\.\d\d", margin["amount"])
+    assert "€" in result.stdout
     assert str(report) in result.stdout.replace("\n", "")

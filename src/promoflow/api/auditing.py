@@ -30,7 +30,8 @@ from promoflow.kit.logging import get_logger
 
 log = get_logger(__name__)
 
-AUDITED_PREFIX = "/api/"
+# The API and the web console's pages and actions; not assets, probes, metrics or docs.
+UNAUDITED_PREFIXES = ("/static/", "/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi")
 DENIED = frozenset({401, 403})
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 REPLAYED = b"idempotent-replayed"  # api/idempotency.py marks a stored answer so
@@ -84,7 +85,7 @@ class AuditTrail:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not str(scope.get("path", "")).startswith(AUDITED_PREFIX):
+        if scope["type"] != "http" or str(scope.get("path", "")).startswith(UNAUDITED_PREFIXES):
             await self.app(scope, receive, send)
             return
         holder = context.RequestAudit(_request_id(scope), scope["method"], scope["path"])

@@ -39,6 +39,9 @@ from promoflow.kit.roles import ROLES, Role
 log = get_logger(__name__)
 
 API_KEY_HEADER = "X-API-Key"
+# The web console's session cookie (web/auth.py); named here so the rate limiter
+# can key a signed-in browser by its person, as it keys an API key.
+CONSOLE_SESSION_COOKIE = "pf_session"
 api_key_header = APIKeyHeader(
     name=API_KEY_HEADER,
     auto_error=False,

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Path
+from fastapi import Depends, Path, Request
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
@@ -42,7 +42,13 @@ def approval_queue_rules() -> QueueRules:
     return queue_rules(settings.policy_path("approvals.yaml"), settings.policy_path("gates.yaml"))
 
 
+def currency(request: Request) -> str:
+    """The ISO 4217 code of every amount this app answers with (PROMOFLOW_CURRENCY)."""
+    return str(request.app.state.currency)
+
+
 ReadSessions = Annotated[sessionmaker[Session], Depends(read_sessions)]
+Currency = Annotated[str, Depends(currency)]
 CommandSessions = Annotated[sessionmaker[Session], Depends(command_sessions)]
 QueueRulesDep = Annotated[QueueRules, Depends(approval_queue_rules)]
 

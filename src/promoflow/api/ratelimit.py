@@ -33,7 +33,12 @@ from limits.storage import storage_from_string
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from promoflow.api.auth import API_KEY_HEADER, KeyRing, verified_credentials
+from promoflow.api.auth import (
+    API_KEY_HEADER,
+    CONSOLE_SESSION_COOKIE,
+    KeyRing,
+    verified_credentials,
+)
 from promoflow.api.openapi_amend import amend_openapi
 from promoflow.api.problems import problem_response, problem_responses, problem_type
 from promoflow.api.ratelimit_policy import (
@@ -52,6 +57,8 @@ log = get_logger(__name__)
 # Probes and the scrape are never limited: an orchestrator or Prometheus must not
 # be told "slow down" about the server's own health.
 UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+# Nor the console's assets: static files, cached by the browser, cost no database.
+UNLIMITED_PREFIX = "/static/"
 KEY_PREFIX = "promoflow-ratelimit"
 
 
@@ -72,12 +79,22 @@ def identify_client(scope: Scope) -> Client:
             return Client(key=f"actor:{actor.role}:{actor.name}", authenticated=True)
     scheme, _, token = headers.get("authorization", "").partition(" ")
     credential = token.strip() if scheme.lower() == "bearer" else offered
+    # The web console's session cookie counts as a credential once verified.
+    credential = credential or _cookie(headers, CONSOLE_SESSION_COOKIE)
     if credential:
         known = verified_credentials.recall(credential, time.monotonic())
         if known is not None:
             return Client(key=f"principal:{known}", authenticated=True)
     peer = scope.get("client")
     return Client(key=f"ip:{peer[0] if peer else 'unknown'}", authenticated=False)
+
+
+def _cookie(headers: Headers, name: str) -> str | None:
+    for part in headers.get("cookie", "").split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name and value:
+            return value
+    return None
 
 
 def _storage_uri(settings: Settings) -> str:
@@ -121,7 +138,11 @@ class RateLimits:
         self._failing = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in UNLIMITED_PATHS:
+        if (
+            scope["type"] != "http"
+            or scope["path"] in UNLIMITED_PATHS
+            or scope["path"].startswith(UNLIMITED_PREFIX)
+        ):
             await self.app(scope, receive, send)
             return
         client = self.identify(scope)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from promoflow.approvals.schemas import Decision
 from promoflow.exceptions.schemas import CaseAction
 from promoflow.kit.bounds import Hours, Text
+from promoflow.kit.money import MoneyAmount, Priced
 from promoflow.promotions.schemas import (
     MAX_SCOPE,
     CatalogueCode,
@@ -55,8 +56,8 @@ class PromotionCreateBody(PromotionCreate):
 class ScopeItemOut(BaseModel):
     sku: str
     name: str
-    regular_price: Decimal
-    promo_price: Decimal
+    regular_price: MoneyAmount
+    promo_price: MoneyAmount
 
 
 class ScopeLocationOut(BaseModel):
@@ -69,14 +70,16 @@ class ScopeLocationOut(BaseModel):
 
 
 class PromotionDetail(PromotionOut):
+    """A promotion's terms; its amounts carry the currency (validate with context currency)."""
+
     description: str
     discount_percent: Decimal | None
-    discount_amount: Decimal | None
-    fixed_price: Decimal | None
+    discount_amount: Priced | None
+    fixed_price: Priced | None
     buy_quantity: int | None
     get_quantity: int | None
-    bundle_price: Decimal | None
-    vendor_funding_per_unit: Decimal
+    bundle_price: Priced | None
+    vendor_funding_per_unit: Priced
     timing: dict[str, Any]
     created_at: datetime
     updated_at: datetime

@@ -25,6 +25,7 @@ from promoflow.gates.policy import BUNDLED_POLICY as BUNDLED_GATE_POLICY
 from promoflow.gates.policy import load_gate_policy
 from promoflow.identity.schemas import BannerScope
 from promoflow.kit.errors import InvalidInput
+from promoflow.kit.money import MoneyAmount
 from promoflow.kit.roles import ROLES
 from promoflow.promotions.models import Promotion, PromotionItem
 
@@ -70,12 +71,13 @@ def queue_page(
     *,
     now: datetime,
     rules: QueueRules,
+    currency: str,
     banners: BannerScope | None = None,
     after: tuple[datetime, int] | None = None,
 ) -> tuple[list[ApprovalQueueItem], int]:
     """One page of pending tasks (of `role`, or every role's), soonest due first; with
     `banners`, only those of promotions within them; after the task whose (due_at, id)
-    is `after`."""
+    is `after`. Margin impacts are in `currency`, the deployment's."""
     if role is not None and role not in ROLES:
         raise InvalidInput("role", role, f"unknown role; known: {', '.join(ROLES)}")
     rows, total = repository.pending_page(
@@ -92,7 +94,7 @@ def queue_page(
     forecasts = repository.forecast_units_of(session, keys)
     coverage = repository.stock_coverage_of(session, keys, rules.min_coverage_ratio)
     return [
-        _entry(task, promotion, scopes, locations, forecasts, coverage, now, rules)
+        _entry(task, promotion, scopes, locations, forecasts, coverage, now, rules, currency)
         for task, promotion in rows
     ], total
 
@@ -106,6 +108,7 @@ def _entry(
     coverage: dict[tuple[int, int], tuple[int, int]],
     now: datetime,
     rules: QueueRules,
+    currency: str,
 ) -> ApprovalQueueItem:
     key = (task.promotion_id, task.revision)
     forecast = forecasts.get(key, {})
@@ -139,7 +142,7 @@ def _entry(
         end_date=promotion.end_date,
         depth=found.max_discount_depth,
         forecast_uplift_pct=_uplift(forecast),
-        margin_impact=found.margin_impact,
+        margin_impact=MoneyAmount.of(found.margin_impact, currency),
         risk=risk,
         stock_covered_share=covered_share,
         sla_state=sla_state(task, now, rules),

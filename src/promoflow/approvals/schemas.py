@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from promoflow.kit.money import MoneyAmount
 
 if TYPE_CHECKING:
     from promoflow.approvals.models import ApprovalTask
@@ -138,7 +139,7 @@ class ApprovalQueueItem(BaseModel):
     forecast_uplift_pct: float | None = Field(
         description="forecast promoted units vs baseline, in %; null before the forecast"
     )
-    margin_impact: Decimal = Field(
+    margin_impact: MoneyAmount = Field(
         description="promotion vs doing nothing, as the approval matrix judged it"
     )
     risk: StockRisk

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
+
+from promoflow.kit.money import MoneyAmount
 
 
 class ItemStatus(StrEnum):
@@ -60,8 +61,8 @@ class ItemView(BaseModel):
     subcategory: str
     brand: str
     supplier_code: str | None
-    unit_cost: Decimal
-    regular_price: Decimal
+    unit_cost: MoneyAmount
+    regular_price: MoneyAmount
     status: str
     restricted: bool
     promo_eligible: bool

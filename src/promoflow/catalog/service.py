@@ -23,6 +23,7 @@ from promoflow.catalog.schemas import (
 from promoflow.connectors.ports import CatalogPriceRecord, ItemRecord
 from promoflow.events.service import record_event
 from promoflow.kit.errors import InvalidInput, NotFound
+from promoflow.kit.money import MoneyAmount
 
 IN_CHUNK = 500
 
@@ -47,7 +48,7 @@ def location_codes_in_promotions(session: Session, promotion_ids: Collection[int
     return repository.location_codes_in_promotions(session, promotion_ids) if promotion_ids else []
 
 
-def _item_view(item: Item, supplier_code: str | None) -> ItemView:
+def _item_view(item: Item, supplier_code: str | None, currency: str) -> ItemView:
     return ItemView(
         sku=item.sku,
         name=item.name,
@@ -56,8 +57,8 @@ def _item_view(item: Item, supplier_code: str | None) -> ItemView:
         subcategory=item.subcategory,
         brand=item.brand,
         supplier_code=supplier_code,
-        unit_cost=item.unit_cost,
-        regular_price=item.regular_price,
+        unit_cost=MoneyAmount.of(item.unit_cost, currency),
+        regular_price=MoneyAmount.of(item.regular_price, currency),
         status=item.status,
         restricted=item.restricted,
         promo_eligible=item.promo_eligible,
@@ -67,21 +68,29 @@ def _item_view(item: Item, supplier_code: str | None) -> ItemView:
 
 
 def items_page(
-    session: Session, where: ItemFilter, limit: int, offset: int = 0, *, after: str | None = None
+    session: Session,
+    where: ItemFilter,
+    limit: int,
+    offset: int = 0,
+    *,
+    currency: str,
+    after: str | None = None,
 ) -> tuple[list[ItemView], int]:
-    """One page of items in SKU order (after SKU `after`), and how many match the filter."""
+    """One page of items in SKU order (after SKU `after`), and how many match the filter;
+    cost and price in `currency`, the deployment's."""
     if where.status is not None and where.status not in ITEM_STATUSES:
         raise InvalidInput("status", where.status, f"must be one of {', '.join(ITEM_STATUSES)}")
     rows, total = repository.items_page(session, where, limit, offset, after=after)
-    return [_item_view(item, supplier) for item, supplier in rows], total
+    return [_item_view(item, supplier, currency) for item, supplier in rows], total
 
 
-def get_item(session: Session, sku: str) -> ItemView:
-    """One item by SKU, or NotFound naming it."""
+def get_item(session: Session, sku: str, *, currency: str) -> ItemView:
+    """One item by SKU (amounts in `currency`), or NotFound naming it."""
     found = repository.item_with_supplier(session, sku)
     if found is None:
         raise NotFound(f"item {sku[:80]!r} does not exist; see `promoflow catalog items`", sku=sku)
-    return _item_view(*found)
+    item, supplier = found
+    return _item_view(item, supplier, currency)
 
 
 def locations_page(

@@ -16,6 +16,7 @@ from rich.table import Table
 from promoflow.catalog import service
 from promoflow.catalog.schemas import ItemFilter, LocationFilter
 from promoflow.cli.common import console, handles_errors
+from promoflow.config import get_settings
 from promoflow.kit.errors import InvalidInput
 from promoflow.runtime import open_database
 
@@ -57,16 +58,17 @@ def items(
     """Items with hierarchy, cost, regular price, status and whether they may be promoted."""
     _bounded(limit, offset)
     where = ItemFilter(category=category, status=status, sku_prefix=sku_prefix)
+    settings = get_settings()
     with open_database().sessions() as session:
-        rows, total = service.items_page(session, where, limit, offset)
+        rows, total = service.items_page(session, where, limit, offset, currency=settings.currency)
     table = Table("sku", "name", "category", "cost", "price", "status", "promotable")
     for row in rows:
         table.add_row(
             row.sku,
             row.name,
             f"{row.department} / {row.category} / {row.subcategory}",
-            str(row.unit_cost),
-            str(row.regular_price),
+            row.unit_cost.formatted(settings.locale),
+            row.regular_price.formatted(settings.locale),
             row.status,
             "yes" if row.promotable else "no",
         )

@@ -109,7 +109,7 @@ def demo(
             finished = storyline.run(story, on_status)
         reports = demo_checks.reports(story)
         for item in reports:
-            console.print(promotion_panel(item))
+            console.print(promotion_panel(item, settings.locale))
         checks = demo_checks.checks(story, reports)
         for name, check in checks.items():
             mark = "[green]✓[/]" if check["ok"] else "[red]✗[/]"

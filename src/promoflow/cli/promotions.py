@@ -9,6 +9,7 @@ from rich.table import Table
 
 from promoflow.cli.common import console, handles_errors
 from promoflow.cli.render import promotion_panel, styled
+from promoflow.config import get_settings
 from promoflow.lifecycle.report import promotion_report
 from promoflow.promotions import service
 from promoflow.runtime import open_database
@@ -46,10 +47,12 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
 ) -> None:
     """Show one promotion: timeline, gates, approvals, publications, exceptions."""
+    settings = get_settings()
     runtime = open_database()
     with runtime.sessions() as session:
-        report = promotion_report(session, service.find_promotion(session, ref))
+        promotion = service.find_promotion(session, ref)
+        report = promotion_report(session, promotion, currency=settings.currency)
     if as_json:
         console.print_json(json.dumps(report, default=str))
     else:
-        console.print(promotion_panel(report))
+        console.print(promotion_panel(report, settings.locale))

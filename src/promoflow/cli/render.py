@@ -11,6 +11,7 @@ from rich.table import Table
 from promoflow.approvals.schemas import TaskStatus
 from promoflow.exceptions.schemas import CaseStatus
 from promoflow.gates.schemas import GateStatus
+from promoflow.kit.money import format_money
 from promoflow.promotions.states import PromotionState
 from promoflow.promotions.validation import BLOCKING
 from promoflow.publications.schemas import PublicationStatus
@@ -40,8 +41,14 @@ def styled(value: str | None) -> str:
     return f"[{style}]{text}[/]" if style else text
 
 
-def promotion_panel(report: dict[str, Any]) -> Panel:
-    """One promotion's timeline, gates, approvals, publications and exceptions."""
+def money(amount: dict[str, str], locale: str) -> str:
+    """A report's {"amount", "currency"} as people of `locale` write it (€183.44)."""
+    return format_money(amount["amount"], amount["currency"], locale)
+
+
+def promotion_panel(report: dict[str, Any], locale: str) -> Panel:
+    """One promotion's timeline, gates, approvals, publications and exceptions; amounts
+    written for `locale` (PROMOFLOW_LOCALE)."""
     parts: list[Any] = []
     steps = " → ".join(step["state"] for step in report["timeline"])
     parts.append(f"[bold]timeline[/] {steps}")
@@ -85,7 +92,8 @@ def promotion_panel(report: dict[str, Any]) -> Panel:
         a = report["analysis"]
         parts.append(
             f"[bold]result[/] sold {a['actual_units']:,.0f} units "
-            f"(forecast {a['forecast_units']:,.0f}), margin {a['margin']:,.2f}"
+            f"(forecast {a['forecast_units']:,.0f}), revenue {money(a['revenue'], locale)}, "
+            f"margin {money(a['margin'], locale)}"
         )
     return Panel(
         Group(*parts),

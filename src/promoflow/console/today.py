@@ -60,7 +60,7 @@ def today(
     return TodayView(
         role=role,
         now=now,
-        decisions=decisions(session, banners, role, now, assignee, rules, case_sla),
+        decisions=decisions(session, banners, role, now, assignee, rules, case_sla, currency),
         at_risk=at_risk(session, banners, now),
         off_pace=off_pace(session, banners),
         money=money_at_stake(session, banners, now, currency),
@@ -75,9 +75,20 @@ def decisions(
     assignee: str | None,
     rules: QueueRules,
     case_sla: timedelta,
+    currency: str | None = None,
 ) -> list[Decision]:
     """Open approval tasks for the role and its open cases, soonest due first."""
-    tasks, _ = queue_page(session, role, DECISIONS_SHOWN, 0, now=now, rules=rules, banners=banners)
+    # The queue labels its amounts; "XXX" is ISO 4217's "no currency" when none is given.
+    tasks, _ = queue_page(
+        session,
+        role,
+        DECISIONS_SHOWN,
+        0,
+        now=now,
+        rules=rules,
+        banners=banners,
+        currency=currency or "XXX",
+    )
     cases = repository.open_cases(session, role, assignee, banners, DECISIONS_SHOWN)
     # The queue carries its tasks' figures; the cases' promotions need theirs read.
     states = repository.states(session, {task.promotion_id for task in tasks})
@@ -101,7 +112,7 @@ def _approval(task: ApprovalQueueItem, state: str, now: datetime) -> Decision:
         end_date=task.end_date,
         depth=task.depth,
         forecast_uplift_pct=task.forecast_uplift_pct,
-        margin_impact=task.margin_impact,
+        margin_impact=task.margin_impact.amount,
         risk=str(task.risk),
     )
     title = f"{task.role} approval of {task.promotion_code}"

@@ -30,3 +30,29 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     revoked_by: Mapped[str | None] = mapped_column(sa.String(80))
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class ConsoleSession(Base):
+    """A web console sign-in: who signed in, and until when the cookie stands for them.
+
+    The cookie holds a random token; only its SHA-256 is stored, so a copy of the
+    table signs nobody in. `credential_id` names the API key the person signed in
+    with (or the token's jti), so a revoked key ends its console sessions too.
+    """
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    token_sha256: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(sa.String(64))
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    name: Mapped[str] = mapped_column(sa.String(80))
+    role: Mapped[str] = mapped_column(sa.String(32))
+    banners: Mapped[JsonList]
+    method: Mapped[str] = mapped_column(sa.String(16))
+    credential_id: Mapped[str | None] = mapped_column(sa.String(200))
+    created_at: Mapped[Timestamp]
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from promoflow.kit.money import MoneyAmount
 from promoflow.lifecycle import repository as repo
 from promoflow.promotions import repository as promotions_repository
 from promoflow.promotions.models import Promotion
@@ -49,8 +50,9 @@ def latest_gates(session: Session, promotion: Promotion) -> list[dict[str, Any]]
     ]
 
 
-def promotion_report(session: Session, promotion: Promotion) -> dict[str, Any]:
-    """Everything an operations lead asks about one promotion, as JSON-ready data."""
+def promotion_report(session: Session, promotion: Promotion, *, currency: str) -> dict[str, Any]:
+    """Everything an operations lead asks about one promotion, as JSON-ready data; amounts
+    as {"amount": "183.44", "currency": "EUR"} in `currency`, the deployment's."""
     approvals = repo.approval_tasks(session, promotion.id)
     cases = repo.cases(session, promotion.id)
     evaluations = repo.gate_evaluation_count(session, promotion.id)
@@ -109,7 +111,7 @@ def promotion_report(session: Session, promotion: Promotion) -> dict[str, Any]:
             for c in cases
         ],
         "recommendations": recommendations(session, promotion),
-        "analysis": _analysis(session, promotion.id),
+        "analysis": _analysis(session, promotion.id, currency),
     }
 
 
@@ -138,6 +140,16 @@ def recommendations(session: Session, promotion: Promotion) -> list[dict[str, An
     return result
 
 
-def _analysis(session: Session, promotion_id: int) -> dict[str, Any] | None:
+# The post-event analysis's amounts (lifecycle.schemas.Analysis); the rest are units and %.
+ANALYSIS_AMOUNTS = ("revenue", "margin", "vendor_funding")
+
+
+def _analysis(session: Session, promotion_id: int, currency: str) -> dict[str, Any] | None:
     event = repo.latest_analysis(session, promotion_id)
-    return dict(event.data) if event else None
+    if event is None:
+        return None
+    analysis = dict(event.data)
+    for name in ANALYSIS_AMOUNTS:
+        if analysis.get(name) is not None:
+            analysis[name] = MoneyAmount.of(analysis[name], currency).as_json()
+    return analysis

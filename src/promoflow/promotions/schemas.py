@@ -38,6 +38,12 @@ CODE = re.compile(CODE_PATTERN)
 CatalogueCode = Annotated[str, Text(32, min_length=1)]
 RegionName = Annotated[str, Text(64, min_length=1)]
 MAX_SCOPE = 5000  # SKUs or stores in one promotion; a chain-wide event fits
+# Requests send amounts as plain numbers in the one configured currency; answers
+# carry them as kit.money.MoneyAmount objects, which name it.
+IN_CURRENCY = (
+    "a JSON number in the deployment's currency (PROMOFLOW_CURRENCY, e.g. EUR), at most "
+    '2 decimals; answers give amounts as {"amount": "4.99", "currency": "EUR"}'
+)
 MAX_REGIONS = 100
 
 
@@ -84,11 +90,11 @@ class PromotionCreate(BaseModel):
     description: Annotated[str, Text(4000, lines=True)] = ""
     mechanic: Mechanic
     discount_percent: Percent | None = None
-    discount_amount: PositiveMoney | None = None
-    fixed_price: Money | None = None
+    discount_amount: PositiveMoney | None = Field(default=None, description=IN_CURRENCY)
+    fixed_price: Money | None = Field(default=None, description=IN_CURRENCY)
     buy_quantity: Annotated[int, Field(strict=True, ge=1, le=100)] | None = None
     get_quantity: Annotated[int, Field(strict=True, ge=1, le=100)] | None = None
-    bundle_price: PositiveMoney | None = None
+    bundle_price: PositiveMoney | None = Field(default=None, description=IN_CURRENCY)
     start_date: PlanningDate
     end_date: PlanningDate
     channels: list[Channel] = Field(min_length=1, max_length=2)
@@ -101,7 +107,9 @@ class PromotionCreate(BaseModel):
     regions: list[RegionName] = Field(default_factory=list, max_length=MAX_REGIONS)
     display_support: StrictBool = False
     feature_support: StrictBool = False
-    vendor_funding_per_unit: Money = Field(default=Decimal(0), json_schema_extra={"default": 0})
+    vendor_funding_per_unit: Money = Field(
+        default=Decimal(0), json_schema_extra={"default": 0}, description=IN_CURRENCY
+    )
 
     @model_validator(mode="after")
     def _coherent(self) -> Self:
@@ -168,11 +176,11 @@ class PromotionRevise(BaseModel):
     description: Annotated[str, Text(4000, lines=True)] | None = None
     mechanic: Mechanic | None = None
     discount_percent: Percent | None = None
-    discount_amount: PositiveMoney | None = None
-    fixed_price: Money | None = None
+    discount_amount: PositiveMoney | None = Field(default=None, description=IN_CURRENCY)
+    fixed_price: Money | None = Field(default=None, description=IN_CURRENCY)
     buy_quantity: Annotated[int, Field(strict=True, ge=1, le=100)] | None = None
     get_quantity: Annotated[int, Field(strict=True, ge=1, le=100)] | None = None
-    bundle_price: PositiveMoney | None = None
+    bundle_price: PositiveMoney | None = Field(default=None, description=IN_CURRENCY)
     start_date: PlanningDate | None = None
     end_date: PlanningDate | None = None
     channels: list[Channel] | None = Field(default=None, min_length=1, max_length=2)
@@ -185,4 +193,4 @@ class PromotionRevise(BaseModel):
     regions: list[RegionName] | None = Field(default=None, max_length=MAX_REGIONS)
     display_support: StrictBool | None = None
     feature_support: StrictBool | None = None
-    vendor_funding_per_unit: Money | None = None
+    vendor_funding_per_unit: Money | None = Field(default=None, description=IN_CURRENCY)

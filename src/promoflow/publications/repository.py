@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from promoflow.catalog.models import Location
+from promoflow.events.models import Event
+from promoflow.events.schemas import TYPE_PREFIX
 from promoflow.publications.models import Publication, StoreTask
 
 
@@ -52,3 +56,17 @@ def ecommerce_locations(session: Session) -> Sequence[Location]:
     return session.scalars(
         sa.select(Location).where(Location.kind == "ecommerce").order_by(Location.id)
     ).all()
+
+
+def attempt_outcomes(
+    session: Session, promotion_id: int, channel: str, since: datetime | None = None
+) -> Sequence[tuple[dict[str, Any], datetime]]:
+    """The channel's publication attempts of the promotion (every revision), oldest first."""
+    query = sa.select(Event.data, Event.time).where(
+        Event.promotion_id == promotion_id,
+        Event.type == f"{TYPE_PREFIX}publication.attempted",
+        Event.subject == f"promotion/{promotion_id}/{channel}",
+    )
+    if since is not None:
+        query = query.where(Event.time >= since)
+    return [(data, time) for data, time in session.execute(query.order_by(Event.sequence))]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
@@ -18,7 +18,7 @@ from promoflow.promotions.models import Promotion
 from promoflow.promotions.states import PromotionState
 from promoflow.publications import repository
 from promoflow.publications.models import Publication, StoreTask
-from promoflow.publications.schemas import PublicationStatus, StoreTaskStatus
+from promoflow.publications.schemas import ChannelProgress, PublicationStatus, StoreTaskStatus
 
 # Store readiness matters from the moment the tasks are sent (scheduled) until the
 # promotion's window is over; on_hold is a pause inside that span. Confirming a task
@@ -58,6 +58,9 @@ def ensure_publication(session: Session, promotion: Promotion, channel: str) -> 
     session.add(row)
     session.flush()
     return row
+
+
+PRICED = ("pos", "ecommerce")
 
 
 def price_changes(session: Session, promotion: Promotion, channel: str) -> list[PriceChange]:
@@ -150,6 +153,37 @@ def mark_status(
         promotion_id=promotion.id,
     )
     return row
+
+
+def channel_progress(
+    session: Session,
+    promotion: Promotion,
+    channel: str,
+    *,
+    part_size: int,
+    since: datetime | None = None,
+) -> ChannelProgress:
+    """How far the channel's publication of the promotion's current revision has got.
+
+    Parts are cut as the workflow cuts them (`part_size`, the runtime's setting);
+    `since` counts only the attempts from that moment (a retry's own progress).
+    """
+    row = repository.publication(session, promotion.id, promotion.revision, channel)
+    prices = len(price_changes(session, promotion, channel)) if channel in PRICED else 0
+    outcomes: dict[int, str] = {}
+    for data, _at in repository.attempt_outcomes(session, promotion.id, channel, since):
+        if data.get("revision") == promotion.revision and isinstance(data.get("part"), int):
+            outcomes[int(data["part"])] = str(data.get("outcome", ""))
+    return ChannelProgress(
+        channel=channel,
+        status=row.status if row is not None else PublicationStatus.PENDING,
+        prices=prices,
+        parts=max(1, -(-prices // max(1, part_size))),
+        outcomes=outcomes,
+        attempts=row.attempts if row is not None else 0,
+        last_error=row.last_error if row is not None else "",
+        publication_key=row.publication_key if row is not None else None,
+    )
 
 
 def create_store_tasks(session: Session, promotion: Promotion) -> list[StoreTaskRequest]:

@@ -23,7 +23,9 @@ def reports(story: Storyline) -> list[dict[str, Any]]:
     with story.runtime.sessions() as session:
         for promo in story.promotions:
             report = promotion_report(
-                session, promotions_service.get_promotion(session, promo.promotion_id)
+                session,
+                promotions_service.get_promotion(session, promo.promotion_id),
+                currency=story.runtime.settings.currency,
             )
             report["story"] = promo.story
             report["narration"] = promo.notes

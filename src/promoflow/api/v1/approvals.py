@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from promoflow.api.conditional import IfMatch, change_responses, tagged
-from promoflow.api.deps import IdPath, OneOf, QueueRulesDep, SessionDep
+from promoflow.api.deps import Currency, IdPath, OneOf, QueueRulesDep, SessionDep
 from promoflow.api.pagination import Pagination
 from promoflow.api.permissions import Approver, Reader
 from promoflow.api.schemas import ApprovalTaskOut, DecisionBody, Page
@@ -28,6 +28,7 @@ def list_pending(
     actor: Reader,
     page: Pagination,
     rules: QueueRulesDep,
+    currency: Currency,
     role: Annotated[
         str | None, Query(description="Assigned role; default the caller's"), OneOf(ROLES)
     ] = None,
@@ -46,6 +47,7 @@ def list_pending(
         0,
         now=utcnow(),
         rules=rules,
+        currency=currency,
         banners=actor.banners,
         after=None if key is None else (key[0], int(key[1])),
     )

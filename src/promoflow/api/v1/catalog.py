@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from promoflow.api.deps import OMITTABLE, OneOf, SessionDep
+from promoflow.api.deps import OMITTABLE, Currency, OneOf, SessionDep
 from promoflow.api.pagination import Pagination
 from promoflow.api.permissions import Reader
 from promoflow.api.problems import problem_responses
@@ -48,6 +48,7 @@ def list_items(
     session: SessionDep,
     _actor: Reader,
     page: Pagination,
+    currency: Currency,
     category: Annotated[str | None, _name("Only this category"), OMITTABLE] = None,
     status: Annotated[
         str | None, Query(description="Only items in this status"), OneOf(ITEM_STATUSES)
@@ -58,7 +59,9 @@ def list_items(
 ) -> Page[ItemView]:
     """Items in SKU order with hierarchy, cost, regular price, status and eligibility flags."""
     where = ItemFilter(category=category, status=status, sku_prefix=sku_prefix)
-    rows, total = catalog_service.items_page(session, where, page.fetch, after=page.after_code())
+    rows, total = catalog_service.items_page(
+        session, where, page.fetch, currency=currency, after=page.after_code()
+    )
     return page.of(ItemView, rows, total, key=lambda row: (row.sku,))
 
 
@@ -66,12 +69,13 @@ def list_items(
 def get_item(
     session: SessionDep,
     _actor: Reader,
+    currency: Currency,
     sku: Annotated[
         str, Path(min_length=1, max_length=32, pattern=LINE_PATTERN, description="the item's SKU")
     ],
 ) -> ItemView:
     """One item by SKU."""
-    return catalog_service.get_item(session, sku)
+    return catalog_service.get_item(session, sku, currency=currency)
 
 
 @router.get("/locations", response_model=Page[LocationView])

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Request, Response
 
 from promoflow.api.conditional import IfMatch, IfNoneMatch, change_responses, read_responses, tagged
-from promoflow.api.deps import OneOf, PromotionId, PromotionRef, ReadSessions, SessionDep
+from promoflow.api.deps import Currency, OneOf, PromotionId, PromotionRef, ReadSessions, SessionDep
 from promoflow.api.pagination import Pagination
 from promoflow.api.permissions import (
     PromotionCanceller,
@@ -30,6 +30,7 @@ from promoflow.api.schemas import (
     SubmissionAccepted,
     SubmitBody,
 )
+from promoflow.kit.money import MoneyAmount
 from promoflow.lifecycle import commands
 from promoflow.promotions import service as promotions_service
 from promoflow.promotions.schemas import PromotionOut, PromotionRevise
@@ -82,6 +83,7 @@ def get_promotion(
     ref: PromotionRef,
     held: IfNoneMatch,
     response: Response,
+    currency: Currency,
 ) -> PromotionDetail | Response:
     """One promotion with its terms, scope, timing, status, revision and workflow id.
 
@@ -93,13 +95,13 @@ def get_promotion(
     tag = promotions_service.promotion_tag(session, promotion, scope, places)
     if (unchanged := tagged(response, tag, held)) is not None:
         return unchanged
-    detail = PromotionDetail.model_validate(promotion)
+    detail = PromotionDetail.model_validate(promotion, context={"currency": currency})
     detail.items = [
         ScopeItemOut(
             sku=item.sku,
             name=item.name,
-            regular_price=item.regular_price,
-            promo_price=scoped.promo_price,
+            regular_price=MoneyAmount.of(item.regular_price, currency),
+            promo_price=MoneyAmount.of(scoped.promo_price, currency),
         )
         for scoped, item in scope
     ]

@@ -5,7 +5,7 @@ list shows (readiness, risk); the Promotions list pages by (start_date, id); Tod
 a role's pending approvals soonest due first. Declared in console/models.py.
 
 Revision ID: 0014_console_indexes
-Revises: 0012_row_versions
+Revises: 0013_console_sessions
 Create Date: 2026-12-06 20:30:00.000000
 """
 
@@ -14,9 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0014_console_indexes"
-# 0013 (web sessions) is being written beside this one: whichever merges second
-# points its down_revision at the other.
-down_revision: str | None = "0012_row_versions"
+down_revision: str | None = "0013_console_sessions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,120 @@
+"""One promotion: timeline, gates with evidence, forecast, risk, recommendations, results.
+
+Reads through the lifecycle's report (the same story the demo's panels and the
+JSON report tell) and the console's read models; recommendation decisions go
+through lifecycle.commands, as POST /api/v1/recommendations/{id}/accept does.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Form, Path, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from promoflow.api import deps
+from promoflow.gates import service as gates_service
+from promoflow.identity.sessions import SignedIn
+from promoflow.kit.db import reading
+from promoflow.kit.errors import InvalidInput
+from promoflow.lifecycle import commands, report
+from promoflow.promotions import service as promotions_service
+from promoflow.recommendations import service as recommendations_service
+from promoflow.web.access import Mirror, PromotionsReader, allowed
+from promoflow.web.templating import render
+
+router = APIRouter()
+
+Ref = Annotated[str, Path(max_length=40, pattern=r"^[A-Za-z0-9._-]+$")]
+RecommendationDecider = Annotated[
+    SignedIn, Mirror("POST /recommendations/{recommendation_id}/accept")
+]
+DECIDE = "POST /recommendations/{recommendation_id}/accept"
+
+
+def _story(ref: str, user: SignedIn, currency: str) -> dict[str, Any]:
+    with reading(deps.read_sessions()) as session:
+        promotion = promotions_service.find_promotion(session, ref, banners=user.principal.banners)
+        story = report.promotion_report(session, promotion, currency=currency)
+        for step in story["timeline"]:
+            step["time_at"] = datetime.fromisoformat(step["time"]) if step["time"] else None
+        story["items"] = [
+            {
+                "sku": item.sku,
+                "name": item.name,
+                "promo_price": line.promo_price,
+                "regular_price": item.regular_price,
+            }
+            for line, item in promotions_service.scope_items(session, promotion.id)
+        ]
+        story["stores"] = [
+            {"code": place.code, "region": place.region, "banner": place.banner}
+            for place in promotions_service.scope_locations(session, promotion.id)
+        ]
+        story["lines"] = {
+            row["id"]: recommendations_service.recommendation_lines(session, row["id"])
+            for row in story["recommendations"]
+        }
+        story["promotion"] = promotion
+        story["gate_rows"] = gates_service.latest_gate_results(
+            session, promotion.id, promotion.revision
+        )
+        story["forecast"] = None  # the console read models draw these (charts.py)
+        story["heatmap"] = None
+    return story
+
+
+@router.get("/promotions/{ref}")
+def promotion_page(request: Request, ref: Ref, user: PromotionsReader) -> Response:
+    """Everything about one promotion, for the person deciding or following it."""
+    story = _story(ref, user, request.app.state.currency)
+    return render(
+        request,
+        "promotion.html",
+        user=user,
+        section="Promotions",
+        story=story,
+        may_decide=allowed(request, user.principal, DECIDE),
+    )
+
+
+@router.post("/recommendations/{recommendation_id}/decision")
+async def decide_recommendation(
+    request: Request,
+    recommendation_id: Annotated[int, Path(ge=1, le=2**62)],
+    user: RecommendationDecider,
+    decision: Annotated[Literal["accept", "edit", "reject"], Form()],
+    ref: Annotated[str, Form(max_length=40)],
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Accept, edit (quantities per line: fields `line-<id>`) or reject a recommendation."""
+    changes: dict[int, float] = {}
+    if decision == "edit":
+        changes = _edited_lines(await request.form())
+    await run_in_threadpool(
+        commands.decide_recommendation,
+        recommendation_id,
+        decision,
+        user.principal.name,
+        user.principal.role,
+        reason=reason,
+        changes=changes or None,
+    )
+    return RedirectResponse(f"/promotions/{ref}#recommendations", status_code=303)
+
+
+def _edited_lines(form: FormData) -> dict[int, float]:
+    changes: dict[int, float] = {}
+    for field, raw in form.items():
+        if not field.startswith("line-") or not isinstance(raw, str):
+            continue
+        try:
+            changes[int(field.removeprefix("line-"))] = float(raw)
+        except ValueError:
+            raise InvalidInput(field, raw, "enter a whole number of units") from None
+    if not changes:
+        raise InvalidInput("lines", "", "change at least one line's units to edit")
+    return changes
