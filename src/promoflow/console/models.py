@@ -1,7 +1,7 @@
 """The console owns no table: it reads the domain packages' tables (see repository.py).
 
 What it adds are three indexes its pages read through, declared here on the owners'
-tables so that the metadata and migration 0014 agree:
+tables so that the metadata and migrations 0014 and 0015 agree:
 - a gate round by (promotion, revision, evaluation): "the newest round of the current
   revision", which readiness and risk ask of every promotion a list shows;
 - promotions by (start_date, id): the Promotions list's order and keyset, and the

@@ -1,8 +1,8 @@
-"""indexes the console's pages read through: gate rounds, promotions by launch, role queues
+"""indexes the console's pages read through: gate rounds by promotion, promotions by launch
 
 "The newest gate round of the current revision" is asked of every promotion a console
-list shows (readiness, risk); the Promotions list pages by (start_date, id); Today reads
-a role's pending approvals soonest due first. Declared in console/models.py.
+list shows (readiness, risk); the Promotions list pages by (start_date, id). Declared
+in console/models.py.
 
 Revision ID: 0014_console_indexes
 Revises: 0013_console_sessions
@@ -24,14 +24,8 @@ def upgrade() -> None:
         "ix_gate_results_round", "gate_results", ["promotion_id", "revision", "evaluation"]
     )
     op.create_index("ix_promotions_start_date_id", "promotions", ["start_date", "id"])
-    op.create_index(
-        "ix_approval_tasks_role_queue",
-        "approval_tasks",
-        ["assigned_role", "status", "due_at", "id"],
-    )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_approval_tasks_role_queue", table_name="approval_tasks")
     op.drop_index("ix_promotions_start_date_id", table_name="promotions")
     op.drop_index("ix_gate_results_round", table_name="gate_results")
