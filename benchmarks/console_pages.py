@@ -311,24 +311,30 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         url = fresh_database_url(args.database_url, Path(folder))
-        began = time.perf_counter()
-        seed(url, args.promotions, args.cases)
-        print(
-            f"seeded {args.promotions:,} promotions and {args.cases:,} cases in "
-            f"{time.perf_counter() - began:.0f} s ({sa.make_url(url).get_backend_name()})"
-        )
-        print(f"load average before measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-        results = measure(url, args.calls)
-        for name, figures in results.items():
-            verdict = "ok" if figures["p95_ms"] < 200 else "OVER 200 ms"
-            print(
-                f"{name:22} p50 {figures['p50_ms']:6.1f} ms  p95 {figures['p95_ms']:6.1f} ms  "
-                f"(CPU p50 {figures['cpu_p50_ms']:6.1f} ms)  {verdict}"
-            )
-        print(json.dumps(results))
-        if url.startswith("postgresql"):
-            _drop(args.database_url, url)
+        try:
+            _run(url, args.promotions, args.cases, args.calls)
+        finally:
+            if url.startswith("postgresql"):
+                _drop(args.database_url, url)
     return 0
+
+
+def _run(url: str, promotions: int, cases: int, calls: int) -> None:
+    began = time.perf_counter()
+    seed(url, promotions, cases)
+    print(
+        f"seeded {promotions:,} promotions and {cases:,} cases in "
+        f"{time.perf_counter() - began:.0f} s ({sa.make_url(url).get_backend_name()})"
+    )
+    print(f"load average before measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    results = measure(url, calls)
+    for name, figures in results.items():
+        verdict = "ok" if figures["p95_ms"] < 200 else "OVER 200 ms"
+        print(
+            f"{name:22} p50 {figures['p50_ms']:6.1f} ms  p95 {figures['p95_ms']:6.1f} ms  "
+            f"(CPU p50 {figures['cpu_p50_ms']:6.1f} ms)  {verdict}"
+        )
+    print(json.dumps(results))
 
 
 def _drop(admin_url: str, url: str) -> None:

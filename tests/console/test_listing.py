@@ -156,3 +156,16 @@ def test_bad_calendar_input_is_refused_naming_the_field(session: Session) -> Non
     with pytest.raises(InvalidInput) as weeks:
         calendar(session, EVERY_BANNER, TODAY, 0)
     assert weeks.value.field == "weeks"
+
+
+def test_a_purchase_order_unacknowledged_past_its_due_time_puts_a_promotion_at_risk(
+    session: Session, world: World
+) -> None:
+    waiting = world.promotion({"COLA": "1.50"})
+    world.purchase_order(waiting, "PO-1", ack_due=NOW + timedelta(hours=1))
+
+    assert _codes(session, SearchFilters(at_risk=True)) == []
+    later = search_promotions(
+        session, EVERY_BANNER, SearchFilters(at_risk=True), None, 10, now=NOW + timedelta(hours=2)
+    )
+    assert [(row.code, row.at_risk) for row in later.rows] == [(waiting.code, True)]

@@ -127,7 +127,10 @@ def scope_prices(session: Session, promotion_ids: Collection[int]) -> Sequence[A
 
 def forecast_money_of(session: Session, promotion_ids: Collection[int]) -> Sequence[Any]:
     """`_forecast_money` of the promotions with these ids."""
-    return _forecast_money(session, Promotion.id.in_(list(promotion_ids)))
+    ids = list(promotion_ids)
+    return _forecast_money(
+        session, sa.and_(Promotion.id.in_(ids), ForecastLine.promotion_id.in_(ids))
+    )
 
 
 def forecast_money_launching(
@@ -163,7 +166,7 @@ def _forecast_money(
     )
     sums = (
         sa.select(
-            Promotion.id.label("id"),
+            line.promotion_id.label("id"),
             sa.func.sum(line.baseline_units).label("baseline"),
             sa.func.sum(line.promoted_units).label("promoted"),
             sa.func.sum(line.p10).label("p10"),
@@ -172,6 +175,7 @@ def _forecast_money(
             sa.func.sum(extra * PromotionItem.promo_price).label("revenue"),
             sa.func.sum(extra * unit_margin).label("margin"),
         )
+        .select_from(Promotion)
         .join(line, sa.and_(line.promotion_id == Promotion.id, line.revision == Promotion.revision))
         .join(
             PromotionItem,
@@ -182,7 +186,9 @@ def _forecast_money(
         )
         .join(Item, Item.id == line.item_id)
         .where(condition)
-        .group_by(Promotion.id)
+        # By the forecast's column: grouped by promotions.id, SQLite walks every
+        # promotion in id order rather than the launch window's index.
+        .group_by(line.promotion_id)
         .subquery()
     )
     return session.execute(
@@ -194,15 +200,23 @@ def stock_coverage(
     session: Session, promotion_ids: Collection[int], min_ratio: float
 ) -> dict[int, tuple[int, int]]:
     """Per promotion (current revision): (forecast item-locations, those whose stock
-    covers the P90), as the approval queue judges its early stock risk."""
+    covers `min_ratio` x the P90), as the approval queue judges its early stock risk.
+
+    Each line looks its position up by key: a join let PostgreSQL hash the whole
+    positions table to match a few hundred lines."""
     position = InventoryPosition
     available = (
-        sa.func.coalesce(position.on_hand, 0.0)
-        + sa.func.coalesce(position.in_transit, 0.0)
-        + sa.func.coalesce(position.on_order, 0.0)
-        - sa.func.coalesce(position.allocated, 0.0)
+        sa.select(position.on_hand + position.in_transit + position.on_order - position.allocated)
+        .where(
+            position.item_id == ForecastLine.item_id,
+            position.location_id == ForecastLine.location_id,
+        )
+        .correlate(ForecastLine)
+        .scalar_subquery()
     )
-    covered = sa.or_(ForecastLine.p90 <= 0, available >= min_ratio * ForecastLine.p90)
+    covered = sa.or_(
+        ForecastLine.p90 <= 0, sa.func.coalesce(available, 0.0) >= min_ratio * ForecastLine.p90
+    )
     rows = session.execute(
         sa.select(Promotion.id, sa.func.count(), sa.func.sum(sa.case((covered, 1), else_=0)))
         .join(
@@ -212,14 +226,10 @@ def stock_coverage(
                 ForecastLine.revision == Promotion.revision,
             ),
         )
-        .outerjoin(
-            position,
-            sa.and_(
-                position.item_id == ForecastLine.item_id,
-                position.location_id == ForecastLine.location_id,
-            ),
+        .where(
+            Promotion.id.in_(list(promotion_ids)),
+            ForecastLine.promotion_id.in_(list(promotion_ids)),
         )
-        .where(Promotion.id.in_(list(promotion_ids)))
         .group_by(Promotion.id)
     ).all()
     return {int(pid): (int(n), int(ok or 0)) for pid, n, ok in rows}
