@@ -96,11 +96,16 @@ def estate(
         **getattr(request.module, "SERVER_SETTINGS", {}),
     }
     with contextmanager(fresh_database)(tmp_path_factory, label) as url:
-        region, skus = seed_demo_retailer(url)
+        region, skus, stores = seed_demo_retailer(url)
         env = process_env(url, workdir, **settings)
         with serving(env, workdir / "serve.log") as server:
             yield Estate(
-                server=server, database_url=url, keys=dict(KEYS), region=region, skus=skus
+                server=server,
+                database_url=url,
+                keys=dict(KEYS),
+                region=region,
+                skus=skus,
+                stores=stores,
             )
         assert "Traceback" not in server.output(), server.output()
 
@@ -136,7 +141,7 @@ def open_page(
         pytest.fail("the browser met problems:\n" + "\n".join(problems), pytrace=False)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def api(estate: Estate) -> Iterator[Callable[[Role], httpx.Client]]:
     """`api(role)`: an HTTP client of the running server with that role's API key."""
     clients: dict[Role, httpx.Client] = {}

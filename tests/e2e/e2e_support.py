@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import ConsoleMessage, Page, Request, Response
+from playwright.sync_api import ConsoleMessage, Locator, Page, Request, Response
 
 from process_support import Server
+from promoflow.kit.roles import Role
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -44,9 +45,10 @@ class Estate:
 
     server: Server
     database_url: str
-    keys: dict[str, str]
+    keys: dict[Role, str]
     region: str
-    skus: list[str]
+    skus: list[str]  # promotable in the region, for the scenarios to share out
+    stores: list[str]  # the region's stores
 
 
 @dataclass
@@ -64,6 +66,8 @@ class WatchedPage:
         self.page.on("pageerror", lambda error: self.problems.append(f"script error: {error}"))
         self.page.on("requestfailed", self._failed)
         self.page.on("response", self._answered)
+        # hx-confirm asks before an action: the person says yes.
+        self.page.on("dialog", lambda dialog: dialog.accept())
 
     def _console(self, message: ConsoleMessage) -> None:
         if message.type == "error":
@@ -78,8 +82,7 @@ class WatchedPage:
         path = "/" + response.url.split("/", 3)[-1]
         method = response.request.method
         if any(
-            method == m and path.startswith(p) and response.status == s
-            for m, p, s in self.expected
+            method == m and path.startswith(p) and response.status == s for m, p, s in self.expected
         ):
             return
         self.problems.append(f"{method} {path} answered {response.status}")
@@ -109,10 +112,37 @@ def status_of(watched: WatchedPage, path: str) -> int:
         answer.dispose()
 
 
-def page_or_skip(watched: WatchedPage, path: str, *, reason: str) -> None:
-    """Skip the test while the console does not serve `path` yet (it turns on once it does)."""
-    if status_of(watched, path) == 404:
-        pytest.skip(f"{path} answers 404: {reason}")
+def console_serves(path: str) -> bool:
+    """Whether a console page answers GET `path` (asked of its routes, no server needed)."""
+    from starlette.routing import Match
+
+    from promoflow.web.pages import build_console_router
+
+    scope = {"type": "http", "method": "GET", "path": path, "root_path": ""}
+    return any(route.matches(scope)[0] != Match.NONE for route in build_console_router().routes)
+
+
+def needs_pages(*paths: str, reason: str) -> pytest.MarkDecorator:
+    """Skip while a page the test uses answers 404; the test turns on once they all land.
+
+    Decided at collection, so a module whose pages are missing starts no server.
+    """
+    missing = [path for path in paths if not console_serves(path)]
+    return pytest.mark.skipif(bool(missing), reason=f"{', '.join(missing)} answers 404: {reason}")
+
+
+def form_token(watched: WatchedPage) -> str:
+    """The session's form token, as the page hands it to htmx (hx-headers on <body>)."""
+    headers = watched.page.locator("body").get_attribute("hx-headers") or ""
+    found = re.search(r'"X-CSRF-Token":\s*"([^"]+)"', headers)
+    assert found, f"no form token on {watched.page.url}"
+    return found.group(1)
+
+
+def item_with(watched: WatchedPage, text: str) -> Locator:
+    """The innermost row, list item, card or article showing `text`."""
+    # Descendants follow their ancestors in document order: the last match is innermost.
+    return watched.page.locator(":is(tr, li, article, .card)").filter(has_text=text).last
 
 
 def sign_in(watched: WatchedPage, key: str, next_path: str = "/") -> None:
@@ -143,10 +173,12 @@ def serious_violations(watched: WatchedPage) -> str:
     return f"{watched.page.url}:\n" + "\n".join(lines)
 
 
-def seed_demo_retailer(url: str) -> tuple[str, list[str]]:
-    """The schema with the demo branch and a small seeded retailer; a region and its SKUs."""
+def seed_demo_retailer(url: str) -> tuple[str, list[str], list[str]]:
+    """The schema with the demo branch and a small seeded retailer; a region, SKUs, stores."""
+    import sqlalchemy as sa
     from sqlalchemy.orm import sessionmaker
 
+    from promoflow.catalog.models import Location
     from promoflow.kit.db import make_engine
     from promoflow.migrate import upgrade
     from promoflow.scenario import picking
@@ -162,6 +194,10 @@ def seed_demo_retailer(url: str) -> tuple[str, list[str]]:
         generate(sessions, size, seed=7)
         with sessions() as session:
             region = picking.regions(session)[0]
-            return region, picking.promotable_skus(session, region=region, count=6)
+            skus = picking.promotable_skus(session, region=region, count=6)
+            stores = session.scalars(
+                sa.select(Location.code).where(Location.kind == "store", Location.region == region)
+            ).all()
+            return region, skus, list(stores)
     finally:
         engine.dispose()
