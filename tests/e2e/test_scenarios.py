@@ -89,9 +89,12 @@ def test_a_finance_approver_approves_from_the_inbox_and_the_timeline_shows_it(
     wait_for(f"{code} approved", lambda: status(api, code) not in ("in_approval",))
 
     watched.page.goto(f"/promotions/{code}")
-    main = watched.page.locator("main")
-    expect(main).to_contain_text("frank.finance")
-    expect(main).to_contain_text(re.compile("approved", re.IGNORECASE))
+    # The decision, with who made it, and the lifecycle moving on because of it.
+    decision = item_with(watched, "frank.finance")
+    expect(decision).to_contain_text("finance approver")
+    expect(decision).to_contain_text("approved")
+    timeline = watched.page.get_by_role("region", name="Timeline")
+    expect(timeline).to_contain_text("every required role approved")
     watched.screenshot("promotion-timeline", docs=True)
 
 
@@ -151,6 +154,11 @@ def test_an_operations_admin_retries_a_failed_publication_and_every_price_lands_
     assert set(prices) == expected
     assert publication["item_count"] == len(expected)
 
+    # The promotion's page shows it live and its POS publication done, with every price.
     watched.page.goto(f"/promotions/{code}")
-    expect(watched.page.locator("main")).to_contain_text(re.compile(r"\blive\b", re.IGNORECASE))
+    expect(watched.page.get_by_role("heading", level=1)).to_contain_text("live")
+    publications = watched.page.get_by_role("region", name="Publications")
+    pos = publications.locator("tr").filter(has_text="pos")
+    expect(pos).to_contain_text("published")
+    expect(pos).to_contain_text(str(len(expected)))
     watched.screenshot("promotion-published")
