@@ -128,7 +128,9 @@ def needs_pages(*paths: str, reason: str) -> pytest.MarkDecorator:
     Decided at collection, so a module whose pages are missing starts no server.
     """
     missing = [path for path in paths if not console_serves(path)]
-    return pytest.mark.skipif(bool(missing), reason=f"{', '.join(missing)} answers 404: {reason}")
+    return pytest.mark.skipif(
+        bool(missing), reason=f"not served yet (404): {', '.join(missing)}; {reason}"
+    )
 
 
 def form_token(watched: WatchedPage) -> str:

@@ -42,7 +42,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(420)]
 # One business hour lasts 3 s: the finance approver has 72 s before the SLA, and a
 # launch happens as soon as its gates pass.
 SERVER_SETTINGS = {"seconds_per_business_hour": "3"}
-LATER = "lands with the console's pages"
+LATER = "they land with the console's pages"
 
 
 def _decided(api: Api, code: str, role: Role) -> dict[str, Any] | None:
@@ -57,7 +57,7 @@ def _decided(api: Api, code: str, role: Role) -> dict[str, Any] | None:
 
 
 @needs_pages(
-    "/approvals", "/promotions/E2E-FINANCE", reason="the inbox and promotion page " + LATER
+    "/approvals", "/promotions/E2E-FINANCE", reason="the inbox and the promotion page: " + LATER
 )
 def test_a_finance_approver_approves_from_the_inbox_and_the_timeline_shows_it(
     open_page: Callable[..., WatchedPage], estate: Estate, api: Api
@@ -118,7 +118,11 @@ def _published(api: Api, code: str) -> dict[str, Any] | None:
     return next((row for row in rows if row["status"] == "published"), None)
 
 
-@needs_pages("/cases", "/promotions/E2E-POS-DOWN", reason="the queue and promotion page " + LATER)
+@needs_pages(
+    "/cases",
+    "/promotions/E2E-POS-DOWN",
+    reason="the exception queue and the promotion page: " + LATER,
+)
 def test_an_operations_admin_retries_a_failed_publication_and_every_price_lands_once(
     open_page: Callable[..., WatchedPage], estate: Estate, api: Api
 ) -> None:
