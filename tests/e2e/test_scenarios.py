@@ -97,6 +97,7 @@ def test_a_finance_approver_approves_from_the_inbox_and_the_timeline_shows_it(
     expect(decision).to_contain_text(re.compile(r"finance.approver", re.IGNORECASE))
     expect(decision).to_contain_text(re.compile(r"approved?\b", re.IGNORECASE))
     expect(decision).to_contain_text(comment)
+    decision.scroll_into_view_if_needed()
     watched.screenshot("promotion-timeline", docs=True)
 
 
