@@ -57,9 +57,8 @@ SUMMARIES: dict[str, Callable[[str, Data, str], str]] = {
     "gate.waived": lambda k, d, a: (
         f"gate {_text(d, 'gate')} waived by {a} ({_text(d, 'role')}): {_text(d, 'reason')}"
     ),
-    "approval.requested": lambda k, d, a: (
-        f"{_text(d, 'role')} approval requested, due {_text(d, 'due_at')}"
-    ),
+    # The due time stays in `detail` (due_at): a page shows it in its reader's zone.
+    "approval.requested": lambda k, d, a: f"{_text(d, 'role')} approval requested",
     "approval.decided": lambda k, d, a: (
         f"{_text(d, 'role')} approval {_text(d, 'decision')} by {a}"
         + (f": {_text(d, 'comment')}" if d.get("comment") else "")

@@ -134,7 +134,17 @@ def promotion_page(request: Request, ref: Ref, user: PromotionsReader) -> Respon
         section="Promotions",
         story=story,
         may_decide=allowed(request, user.principal, DECIDE),
+        due_of=_due_of,
     )
+
+
+def _due_of(detail: dict[str, object]) -> datetime | None:
+    """An event's due time (an approval request's), for showing in the reader's zone."""
+    raw = detail.get("due_at")
+    try:
+        return datetime.fromisoformat(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return None
 
 
 @router.post("/recommendations/{recommendation_id}/decision")
