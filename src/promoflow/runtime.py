@@ -10,20 +10,23 @@ import logging
 import os
 import sys
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from dbos import DBOS, DBOSConfig, SQLAlchemyDatasource
-from dbos._datasource import DatasourceOptions
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from promoflow.config import Settings, get_settings
-from promoflow.events.bus import EventBus, InProcessBus
-from promoflow.events.consumers import Dispatcher
-from promoflow.events.relay import OutboxRelay
-from promoflow.executors import ExecutorPresence
 from promoflow.kit.db import Pool, make_engine, make_sessionmaker
 from promoflow.migrate import upgrade
+
+if TYPE_CHECKING:
+    # DBOS, the bus and the relay load only where the runtime starts: a CLI
+    # command that reads opens the database without them (benchmarks/cli_start.py).
+    from dbos import SQLAlchemyDatasource
+
+    from promoflow.events.bus import EventBus
+    from promoflow.events.relay import OutboxRelay
+    from promoflow.executors import ExecutorPresence
 
 
 @dataclass
@@ -123,6 +126,9 @@ def start_runtime(settings: Settings | None = None) -> Runtime:
     runtime = open_database(settings)
     if runtime.dbos_launched:
         return runtime
+    from dbos import DBOS, DBOSConfig, SQLAlchemyDatasource
+
+    from promoflow.events.relay import OutboxRelay
     # Import for the side effect of registering every workflow and step with DBOS
     # before launch, so recovery finds them.
     import promoflow.lifecycle.workflows  # noqa: F401
@@ -181,6 +187,8 @@ def claim_executor(settings: Settings) -> ExecutorPresence | None:
     """On PostgreSQL, hold this process's executor id and watch for dead executors."""
     if settings.is_sqlite:  # one process per SQLite file: nobody else to take over
         return None
+    from promoflow.executors import ExecutorPresence
+
     presence = ExecutorPresence(
         settings.resolved_database_url(),
         settings.executor_id,
@@ -195,11 +203,16 @@ def claim_executor(settings: Settings) -> ExecutorPresence | None:
 def _recover_executor(executor_id: str) -> int:
     # DBOS's own recovery for a list of executors (what its admin server calls):
     # it re-enqueues only workflows still PENDING under those ids.
+    from dbos import DBOS
+
     return len(DBOS._recover_pending_workflows([executor_id]))
 
 
 def make_bus(settings: Settings, sessions: sessionmaker[Session]) -> EventBus:
     """The configured event bus (`event_bus`): in-process, or NATS JetStream."""
+    from promoflow.events.bus import InProcessBus
+    from promoflow.events.consumers import Dispatcher
+
     dispatcher = Dispatcher(sessions, max_attempts=settings.event_max_attempts)
     if settings.event_bus == "nats":
         from promoflow.events.nats_bus import NatsBus
@@ -234,6 +247,8 @@ def stop_runtime() -> None:
     if _runtime.dbos_launched:
         # Workflows still waiting (a demo interrupted, a test's leftovers) are not
         # errors: they recover on the next start. Keep DBOS from reporting them as such.
+        from dbos import DBOS
+
         logging.getLogger("dbos").setLevel(logging.CRITICAL)
         DBOS.destroy(destroy_registry=False, workflow_completion_timeout_sec=2)
     for engine in (_runtime.engine, _runtime.api_engine, _runtime.workflow_engine):
@@ -262,6 +277,8 @@ def run_tx(func: Any, *args: Any, **kwargs: Any) -> Any:
     Inside a workflow the write and DBOS's checkpoint commit together; outside a
     workflow it is an ordinary transaction.
     """
+    from dbos._datasource import DatasourceOptions
+
     runtime = get_runtime()
     datasource = runtime.datasource
     if datasource is None:

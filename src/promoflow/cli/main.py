@@ -1,50 +1,96 @@
-"""`promoflow`: the root command and its groups."""
+"""`promoflow`: the root command and its groups.
+
+Each group's module is imported only when that group runs: `promoflow --help`
+imports Typer and nothing of the domain, and `promoflow promotions list` never
+loads the forecasting stack, DBOS or the API (`benchmarks/cli_start.py`,
+`tests/cli/test_cli_start.py`).
+"""
 
 from __future__ import annotations
 
-import typer
+import importlib
+from typing import Any
 
-from promoflow.cli import audit as audit_cli
-from promoflow.cli import (
-    auth,
-    catalog,
-    connectors,
-    db,
-    deadletters,
-    demo,
-    diagnostics,
-    forecast,
-    models,
-    promotions,
-    recommendations,
-    runtime_cmds,
-    workflows,
-)
-from promoflow.cli import events as events_cli
+import click
+import typer
+from typer.core import TyperGroup
+
+# name -> (module under promoflow.cli, its attribute, the one-line help).
+# An attribute named `app` is a group (a Typer); any other a single command.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "db": ("db", "app", "Database schema."),
+    "promotions": ("promotions", "app", "Read promotions and their state."),
+    "approvals": ("approvals", "app", "Approval tasks: the queue by role, and deciding them."),
+    "cases": ("cases", "app", "Exception cases: list, show, and act on them."),
+    "workflows": ("workflows", "app", "Durable lifecycle workflows (DBOS)."),
+    "models": ("models", "app", "The forecasting model registry (governed)."),
+    "forecast": ("forecast", "app", "Backtest demand forecasts on any sales file."),
+    "recommendations": ("recommendations", "app", "Allocation and replenishment."),
+    "connectors": ("connectors", "app", "Connectors, connections, health, syncs."),
+    "deadletters": ("deadletters", "app", "Inspect, replay or discard dead letters."),
+    "events": ("events", "app", "The event catalogue and its AsyncAPI document."),
+    "catalog": ("catalog", "app", "Browse items, locations, suppliers; eligibility."),
+    "auth": ("auth", "app", "Development tokens and API keys."),
+    "audit": ("audit", "app", "Verify, export and sign the audit log."),
+    "demo": ("demo", "demo", "Seed a retailer and run six promotions through the whole lifecycle."),
+    "serve": ("runtime_cmds", "serve", "Run the API (and the workflows) on this machine."),
+    "worker": ("runtime_cmds", "worker", "Run workflows only, beside an API-only serve."),
+}
+
+
+def load_command(name: str) -> click.Command:
+    """Import one command's module and build its click command."""
+    module_name, attribute, help_text = COMMANDS[name]
+    module = importlib.import_module(f"promoflow.cli.{module_name}")
+    target: Any = getattr(module, attribute)
+    if module_name == "connectors":
+        # `connectors diagnostics` lives in its own module, added to the group here.
+        from promoflow.cli import diagnostics
+
+        target.command("diagnostics")(diagnostics.diagnostics)
+    if isinstance(target, typer.Typer):
+        command: click.Command = typer.main.get_group(target)
+        command.help = help_text
+    else:
+        single = typer.Typer(add_completion=False)
+        single.command(name=name)(target)
+        command = typer.main.get_command(single)
+    command.name = name
+    return command
+
+
+class LazyGroup(TyperGroup):
+    """The root group: knows every command by name and help, imports one when it runs."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        for name, (_, _, help_text) in COMMANDS.items():
+            # Stand-ins for the help listing and for typo suggestions.
+            self.commands[name] = click.Command(name, help=help_text)
+        self._loaded: set[str] = set()
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        if args and args[0] in COMMANDS and args[0] not in self._loaded:
+            self.commands[args[0]] = load_command(args[0])
+            self._loaded.add(args[0])
+        return super().resolve_command(ctx, args)
+
 
 app = typer.Typer(
     name="promoflow",
+    cls=LazyGroup,
     help="Control tower for retail promotion execution and inventory alignment.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(db.app, name="db", help="Database schema.")
-app.add_typer(promotions.app, name="promotions", help="Read promotions and their state.")
-app.add_typer(workflows.app, name="workflows", help="Durable lifecycle workflows (DBOS).")
-app.add_typer(models.app, name="models", help="The forecasting model registry (governed).")
-app.add_typer(forecast.app, name="forecast", help="Backtest demand forecasts on any sales file.")
-app.add_typer(recommendations.app, name="recommendations", help="Allocation and replenishment.")
-app.add_typer(connectors.app, name="connectors", help="Connectors, connections, health, syncs.")
-# `connectors diagnostics` lives in its own module, added to the connectors group here.
-connectors.app.command("diagnostics")(diagnostics.diagnostics)
-app.add_typer(deadletters.app, name="deadletters", help="Inspect, replay or discard dead letters.")
-app.add_typer(events_cli.app, name="events", help="The event catalogue and its AsyncAPI document.")
-app.add_typer(catalog.app, name="catalog", help="Browse items, locations, suppliers; eligibility.")
-app.add_typer(auth.app, name="auth", help="Development tokens and API keys.")
-app.add_typer(audit_cli.app, name="audit", help="Verify, export and sign the audit log.")
-app.command(name="demo")(demo.demo)
-app.command(name="serve")(runtime_cmds.serve)
-app.command(name="worker")(runtime_cmds.worker)
+
+
+@app.callback()
+def root() -> None:
+    """Control tower for retail promotion execution and inventory alignment."""
+
 
 if __name__ == "__main__":
     app()

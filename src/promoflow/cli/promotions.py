@@ -10,7 +10,6 @@ from rich.table import Table
 from promoflow.cli.common import console, handles_errors
 from promoflow.cli.render import promotion_panel, styled
 from promoflow.config import get_settings
-from promoflow.lifecycle.report import promotion_report
 from promoflow.promotions import service
 from promoflow.runtime import open_database
 
@@ -47,6 +46,8 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
 ) -> None:
     """Show one promotion: timeline, gates, approvals, publications, exceptions."""
+    from promoflow.lifecycle.report import promotion_report
+
     settings = get_settings()
     runtime = open_database()
     with runtime.sessions() as session:
