@@ -128,12 +128,12 @@ def start_runtime(settings: Settings | None = None) -> Runtime:
         return runtime
     from dbos import DBOS, DBOSConfig, SQLAlchemyDatasource
 
-    from promoflow.events.relay import OutboxRelay
     # Import for the side effect of registering every workflow and step with DBOS
     # before launch, so recovery finds them.
     import promoflow.lifecycle.workflows  # noqa: F401
     from promoflow.connectors import jobs
     from promoflow.events import inbound
+    from promoflow.events.relay import OutboxRelay
     from promoflow.lifecycle import reactions
     from promoflow.lifecycle.queue import register_lifecycle_queue
 

@@ -19,7 +19,9 @@ HEAVY = ("statsforecast", "lightgbm", "mlforecast", "dbos", "fastapi")
 
 def loaded_after(code: str) -> set[str]:
     """The heavy libraries in sys.modules after a fresh interpreter runs `code`."""
-    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted(set(sys.modules) & set({HEAVY!r}))))"
+    probe = (
+        f"{code}\nimport json, sys\nprint(json.dumps(sorted(set(sys.modules) & set({HEAVY!r}))))"
+    )
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
     )
@@ -30,7 +32,7 @@ def test_importing_the_cli_loads_no_heavy_library() -> None:
     assert loaded_after("import promoflow.cli.main") == set()
 
 
-@pytest.mark.parametrize("group", ["promotions", "catalog", "db"])
+@pytest.mark.parametrize("group", ["promotions", "approvals", "cases", "catalog", "db"])
 def test_a_read_group_loads_no_forecasting_stack_nor_the_api(group: str) -> None:
     loaded = loaded_after(f"from promoflow.cli.main import load_command\nload_command({group!r})")
     assert loaded == set()

@@ -13,10 +13,12 @@ import typer
 from rich.live import Live
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.engine import make_url
 
 from promoflow.cli.common import console, handles_errors
 from promoflow.cli.render import promotion_panel, styled
 from promoflow.config import Settings, get_settings
+from promoflow.kit.errors import InvalidInput
 from promoflow.kit.logging import configure_logging
 from promoflow.kit.roles import Role
 from promoflow.kit.words import clip
@@ -26,20 +28,44 @@ if TYPE_CHECKING:
 
 
 def _demo_settings(fresh: bool) -> Settings:
-    """The embedded default with time compressed: one business hour lasts 0.1 s."""
+    """The database every command reads, with time compressed: one business hour lasts 0.1 s.
+
+    The demo writes where `promoflow promotions list`, `serve` and every other command
+    read (PROMOFLOW_DATABASE_URL, or the SQLite file under the data directory), so its
+    promotions are there afterwards. `fresh` deletes that SQLite file first; never in
+    production, and never a server database (its rows stay; the demo adds its own).
+    """
     os.environ.setdefault("PROMOFLOW_SECONDS_PER_BUSINESS_HOUR", "0.1")
     # Step retries are part of the story and land in the event log; DBOS's own
     # retry warnings would only scribble over the live status table.
     os.environ.setdefault("PROMOFLOW_DBOS_LOG_LEVEL", "ERROR")
     get_settings.cache_clear()
     settings = get_settings()
-    if not settings.database_url:
-        path = settings.data_dir / "demo.db"
-        if fresh:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-        settings = settings.model_copy(update={"database_url": f"sqlite:///{path.resolve()}"})
+    if fresh:
+        _wipe(settings)
     return settings
+
+
+def _wipe(settings: Settings) -> None:
+    """Delete the SQLite database file (and its journal) the demo is about to fill."""
+    url = make_url(settings.resolved_database_url())
+    shown = url.render_as_string(hide_password=True)
+    if settings.environment == "production":
+        raise InvalidInput(
+            "--fresh",
+            shown,
+            "PROMOFLOW_ENVIRONMENT is production: the demo wipes no production database; "
+            "run it elsewhere, or with --no-fresh against a database of its own",
+        )
+    if not settings.is_sqlite:
+        console.print(f"--fresh: {shown} is not a SQLite file; nothing is deleted")
+        return
+    path = Path(url.database or "")
+    files = [Path(f"{path}{suffix}") for suffix in ("", "-wal", "-shm")]
+    if any(file.exists() for file in files):
+        console.print(f"--fresh: deleting {path} (the database every command reads)")
+    for file in files:
+        file.unlink(missing_ok=True)
 
 
 def _status_table(rows: list[dict[str, Any]]) -> Table:
@@ -58,7 +84,10 @@ def demo(
     stores: int = typer.Option(50, min=2, help="Stores in the seeded retailer"),
     skus: int = typer.Option(500, min=40, help="SKUs in the seeded retailer"),
     seed: int = typer.Option(42, help="Random seed of the retailer"),
-    fresh: bool = typer.Option(True, help="Start from an empty demo database"),
+    fresh: bool = typer.Option(
+        True,
+        help="Delete the SQLite database first (the one every command reads; never in production)",
+    ),
     report: Path | None = typer.Option(None, help="Where to write the JSON report"),
     train_series: int = typer.Option(
         1500,

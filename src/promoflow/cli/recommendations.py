@@ -5,17 +5,14 @@ from __future__ import annotations
 from typing import Literal
 
 import typer
-from dbos import DBOSClient
 from rich.table import Table
 
-from promoflow.cli.common import console, err_console, handles_errors
+from promoflow.cli.common import console, handles_errors, wake
 from promoflow.kit.errors import InvalidInput
-from promoflow.lifecycle import commands
-from promoflow.lifecycle.signals import TOPIC
 from promoflow.promotions import service as promotions_service
 from promoflow.recommendations import service as recommendations_service
 from promoflow.recommendations.schemas import DECIDER_ROLES, RecommendationKind
-from promoflow.runtime import Runtime, open_database
+from promoflow.runtime import open_database
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -72,11 +69,14 @@ def decide(
     changes = _changes(line)
     if changes and chosen != "edit":
         raise InvalidInput("--line", line, "only an edit changes quantities")
+    from promoflow.lifecycle import commands
+
     runtime = open_database()
     decided = commands.decide_recommendation(
         recommendation_id, chosen, by, role, reason=reason, changes=changes
     )
-    _wake(runtime, promotions_service.workflow_id_for(decided.promotion_id, decided.revision))
+    workflow_id = promotions_service.workflow_id_for(decided.promotion_id, decided.revision)
+    wake(runtime, workflow_id, {"kind": "recommendation"})
     console.print(
         f"{decided.kind} recommendation {decided.id} [green]{decided.status}[/] by {by} ({role}); "
         "the promotion's workflow applies it"
@@ -95,16 +95,3 @@ def _changes(lines: list[str]) -> dict[int, float]:
                 "--line", text, "write LINE_ID=UNITS, e.g. --line 12=24 (see `show`)"
             ) from None
     return changes
-
-
-def _wake(runtime: Runtime, workflow_id: str) -> None:
-    """Outside a DBOS process the command's own signal cannot go out: send it as a client."""
-    if runtime.dbos_launched:
-        return
-    client = DBOSClient(system_database_url=runtime.settings.resolved_database_url())
-    try:
-        client.send(workflow_id, {"kind": "recommendation"}, topic=TOPIC)
-    except Exception as error:  # the workflow re-reads at its next SLA milestone anyway
-        err_console.print(f"[yellow]note:[/] the workflow was not woken ({error})")
-    finally:
-        client.destroy()
