@@ -54,6 +54,10 @@ def upgrade(engine: Engine, revision: str = "head", *, demo: bool = False) -> No
     installs the demo branch (to its head) after either.
     """
     config = alembic_config(engine.url.render_as_string(hide_password=False))
+    if revision == "head" and _at_heads(config, engine, demo=demo):
+        # Every command opens the database through here: reading the version table
+        # costs milliseconds, Alembic's run (env.py imports every model) a quarter second.
+        return
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK)))
@@ -64,6 +68,23 @@ def upgrade(engine: Engine, revision: str = "head", *, demo: bool = False) -> No
             command.upgrade(config, DEMO)
     if with_demo:
         _demo_ready.add(engine)
+
+
+def _at_heads(config: Config, engine: Engine, *, demo: bool) -> bool:
+    """Whether the database has the production head, the demo head if `demo`, and no
+    branch behind its head (so `upgrade(engine, "head", demo=demo)` has nothing to do)."""
+    script = ScriptDirectory.from_config(config)
+    core, demo_head = script.get_revision(CORE), script.get_revision(DEMO)
+    if core is None or demo_head is None:
+        return False
+    with engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    wanted = {core.revision} | ({demo_head.revision} if demo else set())
+    if not (wanted <= current <= set(script.get_heads())):
+        return False
+    if demo_head.revision in current:
+        _demo_ready.add(engine)
+    return True
 
 
 def demo_installed(engine: Engine) -> bool:

@@ -105,8 +105,7 @@ def decide(
     # The command's own signal finds no DBOS here and says so at INFO; wake() sends it.
     configure_logging(level="WARNING")
     runtime = open_database()
-    decision = "approve" if approve else "reject"
-    task = commands.decide_approval(task_id, by, role, decision, comment)
+    task = commands.decide_approval(task_id, by, role, "approve" if approve else "reject", comment)
     workflow_id = promotions_service.workflow_id_for(task.promotion_id, task.revision)
     wake(runtime, workflow_id, {"kind": "approval", "task_id": task.id})
     colour = "green" if approve else "red"

@@ -11,9 +11,9 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-import click
 import typer
-from typer.core import TyperGroup
+from typer import _click as click  # the click Typer vendors (its types are these)
+from typer.core import TyperCommand, TyperGroup
 
 # name -> (module under promoflow.cli, its attribute, the one-line help).
 # An attribute named `app` is a group (a Typer); any other a single command.
@@ -48,8 +48,9 @@ def load_command(name: str) -> click.Command:
         from promoflow.cli import diagnostics
 
         target.command("diagnostics")(diagnostics.diagnostics)
+    command: click.Command
     if isinstance(target, typer.Typer):
-        command: click.Command = typer.main.get_group(target)
+        command = typer.main.get_group(target)
         command.help = help_text
     else:
         single = typer.Typer(add_completion=False)
@@ -66,7 +67,7 @@ class LazyGroup(TyperGroup):
         super().__init__(**kwargs)
         for name, (_, _, help_text) in COMMANDS.items():
             # Stand-ins for the help listing and for typo suggestions.
-            self.commands[name] = click.Command(name, help=help_text)
+            self.commands[name] = TyperCommand(name, help=help_text)
         self._loaded: set[str] = set()
 
     def resolve_command(

@@ -15,7 +15,6 @@ from promoflow.gates.schemas import GateStatus
 from promoflow.kit.money import format_money
 from promoflow.kit.words import plural
 from promoflow.promotions.states import PromotionState
-from promoflow.promotions.validation import BLOCKING
 from promoflow.publications.schemas import PublicationStatus
 
 VALIDATION_FAILED = "validation failed"
@@ -53,6 +52,8 @@ def money(amount: dict[str, str], locale: str) -> str:
 def promotion_panel(report: dict[str, Any], locale: str) -> Panel:
     """One promotion's timeline, gates, approvals, publications and exceptions; amounts
     written for `locale` (PROMOFLOW_LOCALE)."""
+    from promoflow.promotions.validation import BLOCKING  # polars: only where a panel shows
+
     parts: list[Any] = []
     steps = " → ".join(step["state"] for step in report["timeline"])
     parts.append(f"[bold]timeline[/] {steps}")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import QueryableAttribute, Session
 
@@ -23,6 +22,9 @@ from promoflow.promotions.models import (
     ValidationFinding,
 )
 from promoflow.promotions.states import GATED_STATES, TERMINAL_STATES, PromotionState
+
+if TYPE_CHECKING:  # polars loads where a frame is built, not for every query of promotions
+    import polars as pl
 
 Row = TypeVar("Row")
 REVISED_EVENT_TYPE = f"{TYPE_PREFIX}promotion.revised"
@@ -298,6 +300,8 @@ def gated_workflows_for_items(session: Session, item_ids: list[int]) -> list[str
 
 def scope_item_frame(session: Session, promotion_id: int) -> pl.DataFrame:
     """One row per promoted item: master data, cost, regular and promo price."""
+    import polars as pl
+
     rows = session.execute(
         sa.select(
             Item.id,
@@ -329,6 +333,8 @@ def scope_item_frame(session: Session, promotion_id: int) -> pl.DataFrame:
 
 def unranged_pairs(session: Session, promotion_id: int) -> pl.DataFrame:
     """(item_id, location_id) pairs in scope that the location does not carry."""
+    import polars as pl
+
     carried = sa.exists().where(
         Ranging.item_id == PromotionItem.item_id,
         Ranging.location_id == PromotionLocation.location_id,
@@ -352,6 +358,8 @@ def scope_regular_prices(session: Session, promotion: Promotion) -> pl.DataFrame
     Zones are the price zones of the target locations; a location-specific price
     counts as its own zone ("@<location code>"). The newest effective row wins.
     """
+    import polars as pl
+
     zones = (
         sa.select(Location.price_zone)
         .join(PromotionLocation, PromotionLocation.location_id == Location.id)

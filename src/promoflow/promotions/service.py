@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
 from sqlalchemy.orm import Session
 
 from promoflow.catalog.models import Item, Location
@@ -32,6 +31,9 @@ from promoflow.promotions.models import (
 )
 from promoflow.promotions.schemas import CODE, PromotionCreate
 from promoflow.promotions.states import PromotionState, check_transition
+
+if TYPE_CHECKING:
+    import polars as pl
 
 # Besides its requester, who may cancel someone else's draft.
 DRAFT_ADMIN_ROLE = Role.OPERATIONS_ADMIN
