@@ -73,18 +73,40 @@ def policy(
     markdown: bool = typer.Option(
         False, "--markdown", help="Print the policy as docs/access.md is (for the docs)"
     ),
+    roles: bool = typer.Option(
+        False, "--roles", help="Print what each role may do, as the README's Roles section is"
+    ),
 ) -> None:
     """Check the access policy the API would enforce (PROMOFLOW_POLICY_DIR/access.yaml or the
     bundled one) and show who may do what."""
     loaded = access.load_access_policy(access.default_policy_path(get_settings().policy_dir))
-    if markdown:
-        typer.echo(access.render_markdown(loaded), nl=False)
+    if markdown or roles:
+        typer.echo(access.render_markdown(loaded) if markdown else roles_markdown(loaded), nl=False)
         return
     table = Table("role", "permissions", title=f"access policy {loaded.version}")
     for role in Role:
         held = [name for name in loaded.permissions if loaded.allows(role, name)]
         table.add_row(role.value, ", ".join(held))
     console.print(table)
+
+
+def roles_markdown(policy: access.AccessPolicy) -> str:
+    """Each role and what it may do, in the words of the policy's permissions."""
+    everyone = [rule.about for rule in policy.permissions.values() if rule.role_set >= set(Role)]
+    lines = [
+        f"Every role may {'; '.join(everyone)}.",
+        "",
+        "| role | may also |",
+        "| --- | --- |",
+    ]
+    for role in Role:
+        extra = [
+            rule.about
+            for rule in policy.permissions.values()
+            if role in rule.role_set and not rule.role_set >= set(Role)
+        ]
+        lines.append(f"| `{role.value}` | {'; '.join(extra) or 'nothing more: it only reads'} |")
+    return "\n".join(lines) + "\n"
 
 
 @keys.command("create")

@@ -43,8 +43,10 @@ def load_command(name: str) -> click.Command:
     module_name, attribute, help_text = COMMANDS[name]
     module = importlib.import_module(f"promoflow.cli.{module_name}")
     target: Any = getattr(module, attribute)
-    if module_name == "connectors":
-        # `connectors diagnostics` lives in its own module, added to the group here.
+    if module_name == "connectors" and not any(
+        command.name == "diagnostics" for command in target.registered_commands
+    ):
+        # `connectors diagnostics` lives in its own module, added to the group here (once).
         from promoflow.cli import diagnostics
 
         target.command("diagnostics")(diagnostics.diagnostics)
