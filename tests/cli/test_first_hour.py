@@ -96,7 +96,7 @@ def test_the_approval_queue_shows_what_an_approver_decides_on(first_hour: FirstH
         assert shown in row, row
     assert "%" in row.split("20%")[1]  # the forecast uplift
     assert any(risk in row for risk in ("low", "medium", "high", "unknown"))
-    assert "margin impact" in listed
+    assert "margin impact" in listed and "€" in row  # in the configured currency (EUR)
     # Nothing of the requester's own promotion is theirs to decide.
     mine = run_cli(
         ["approvals", "list", "--mine", "--role", task["role"], "--by", "mia.merch"],

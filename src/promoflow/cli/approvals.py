@@ -48,7 +48,9 @@ def list_tasks(
     settings = runtime.settings
     rules = queue_rules(settings.policy_path("approvals.yaml"), settings.policy_path("gates.yaml"))
     with runtime.sessions() as session:
-        rows, total = queue_page(session, role, QUEUE_LIMIT, 0, now=utcnow(), rules=rules)
+        rows, total = queue_page(
+            session, role, QUEUE_LIMIT, 0, now=utcnow(), rules=rules, currency=settings.currency
+        )
         if mine:
             rows = [
                 row
@@ -73,7 +75,7 @@ def list_tasks(
             row.mechanic,
             f"{row.depth:.0%}",
             "-" if row.forecast_uplift_pct is None else f"{row.forecast_uplift_pct:+.1f} %",
-            f"{row.margin_impact:,.2f}",
+            row.margin_impact.formatted(settings.locale),
             row.risk,
             row.assigned_role,
             row.due_at.strftime("%Y-%m-%d %H:%M"),
