@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -94,6 +95,10 @@ def demo(
         help="Item x locations the demand model trains on (a sample keeps the demo quick; "
         "0 keeps the history-baseline forecaster)",
     ),
+    serve: bool = typer.Option(
+        False, "--serve", help="Afterwards, open the web console on the demo's data"
+    ),
+    port: int = typer.Option(8000, min=1, max=65535, help="The console's port with --serve"),
 ) -> None:
     """Seed a retailer and run six promotions through the whole lifecycle."""
     from promoflow.migrate import upgrade
@@ -167,10 +172,31 @@ def demo(
             )
         )
         console.print(f"report: [bold]{path.resolve()}[/] ({time.monotonic() - started:.0f} s)")
-        if not finished or not all(c["ok"] for c in checks.values()):
-            raise typer.Exit(code=1)
+        succeeded = finished and all(c["ok"] for c in checks.values())
     finally:
         stop_runtime()
+    if serve:
+        _serve_console(settings, port, succeeded)
+    if not succeeded:
+        raise typer.Exit(code=1)
+
+
+def _serve_console(settings: Settings, port: int, succeeded: bool) -> None:
+    """Become `promoflow serve` on the demo's database: the console, until Ctrl-C."""
+    url = f"http://127.0.0.1:{port}/"
+    console.rule("[bold]the console")
+    if not succeeded:
+        console.print("[red]some of the demo's checks failed (see above)[/]")
+    console.print(f"open [bold]{url}[/] (Ctrl-C stops it)")
+    if settings.environment == "development":
+        console.print("sign in with the role picker: any role, every banner (development only)")
+    else:
+        console.print("sign in with an API key: `promoflow auth keys create --help`")
+    sys.stdout.flush()
+    # A new process, not this one: the demo's runtime has stopped, and DBOS is not
+    # launched twice in one process. Same environment, so the same database.
+    command = "from promoflow.cli.main import app; app()"
+    os.execv(sys.executable, [sys.executable, "-c", command, "serve", "--port", str(port)])  # noqa: S606 (argv, no shell)
 
 
 def _train_champion(runtime: Runtime, series: int) -> None:

@@ -19,6 +19,7 @@
       event.detail.shouldSwap = true;
       event.detail.isError = false;
       event.detail.target = document.getElementById("flash");
+      event.detail.swapOverride = "innerHTML";  // never replace #flash itself
     }
   });
   // 3. "Select all" boxes for bulk actions.
