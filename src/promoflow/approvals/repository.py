@@ -229,9 +229,7 @@ def tasks_with_promotions(
     return [(row[0], row[1]) for row in rows]
 
 
-def pending_of_revisions(
-    session: Session, keys: Collection[RevisionKey]
-) -> Sequence[ApprovalTask]:
+def pending_of_revisions(session: Session, keys: Collection[RevisionKey]) -> Sequence[ApprovalTask]:
     """The pending tasks of several promotion revisions, in one read."""
     return session.scalars(
         sa.select(ApprovalTask)

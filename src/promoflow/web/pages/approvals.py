@@ -10,7 +10,7 @@ why), then decides them one by one and reports each outcome.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
@@ -97,7 +97,7 @@ def _queue(
 
 def _inbox_values(
     request: Request, user: SignedIn, role: str | None, limit: str | None, cursor: str | None
-) -> dict[str, object]:
+) -> dict[str, Any]:
     shown_role = _role_asked(user.principal, role)
     size = _limit(limit)
     rows, total, next_cursor = _queue(user, shown_role, size, cursor)
@@ -228,7 +228,9 @@ def bulk_preview(
             banners=None if principal.banners.every else principal.banners,
         )
     approvable = [preview for preview in previews if preview.refusal is None]
-    template = "approvals_preview.html" if request.headers.get("HX-Request") else "approvals_bulk.html"
+    template = (
+        "approvals_preview.html" if request.headers.get("HX-Request") else "approvals_bulk.html"
+    )
     return render(
         request,
         template,
@@ -258,7 +260,9 @@ def bulk_approve(
             outcomes.append((ident, False, refused.message))
         else:
             outcomes.append((ident, True, f"approved by {user.principal.name}"))
-    template = "approvals_outcome.html" if request.headers.get("HX-Request") else "approvals_bulk.html"
+    template = (
+        "approvals_outcome.html" if request.headers.get("HX-Request") else "approvals_bulk.html"
+    )
     response = render(
         request,
         template,

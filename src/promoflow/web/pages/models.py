@@ -137,7 +137,9 @@ def model_list(
 def model_detail(request: Request, user: ModelsReader, version: str) -> Response:
     """One version: training window, data hash, backtest per comparator, decisions, accuracy."""
     if not VERSION_PATTERN.match(version):
-        raise InvalidInput("version", version, "is not a model version (letters, digits, . _ : + -)")
+        raise InvalidInput(
+            "version", version, "is not a model version (letters, digits, . _ : + -)"
+        )
     metric = load_model_policy().promotion.metric
     with reading(deps.read_sessions()) as session:
         model = _summary(registry.get_version(session, version), metric)
