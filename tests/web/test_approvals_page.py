@@ -170,8 +170,9 @@ def test_approving_with_a_comment_decides_the_task_as_the_api_shows(
         headers=HTMX,
     )
     assert answer.status_code == 200, answer.text  # type: ignore[attr-defined]
-    assert "approved by finance_approver-tester" in answer.text  # type: ignore[attr-defined]
-    assert 'hx-swap-oob="true"' in answer.text  # type: ignore[attr-defined]  (the flash)
+    text = answer.text  # type: ignore[attr-defined]
+    assert '<p class="notice">' in text and "approved</span> by finance_approver-tester" in text
+    assert answer.headers["HX-Trigger"] == "approvals-changed"  # type: ignore[attr-defined]
     (task,) = [t for t in _tasks(client, auth, submitted["id"]) if t["id"] == submitted["task"]]
     assert (task["status"], task["decided_by"], task["comment"]) == (
         "approved",
@@ -219,6 +220,19 @@ def test_an_auditor_reads_the_finance_queue_without_deciding(
     assert 'value="approve"' not in text and 'name="task_id"' not in text
     forged = console.post(f"/approvals/{bulk['finance']}/decision", {"decision": "approve"})
     assert forged.status_code == 403  # type: ignore[attr-defined]
+
+
+def test_a_segregation_of_duties_refusal_comes_back_for_the_flash(
+    console_for: Callable[[str], Console], bulk: dict[str, Any]
+) -> None:
+    console = console_for(FINANCE)
+    console.get("/approvals")
+    refused = console.post(
+        f"/approvals/{bulk['own_finance']}/decision", {"decision": "approve"}, headers=HTMX
+    )
+    assert refused.status_code == 403  # type: ignore[attr-defined]
+    assert 'class="alert"' in refused.text  # type: ignore[attr-defined]
+    assert "may not approve their own promotion" in refused.text  # type: ignore[attr-defined]
 
 
 def test_bulk_preview_lists_what_changes_and_every_refusal_with_its_reason(

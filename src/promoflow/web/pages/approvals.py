@@ -28,6 +28,7 @@ from promoflow.kit.db import reading
 from promoflow.kit.errors import Forbidden, InvalidInput, PromoflowError
 from promoflow.kit.roles import ROLES, Role
 from promoflow.lifecycle import commands
+from promoflow.promotions import service as promotions_service
 from promoflow.web.access import ApprovalsReader, Approver, allowed
 from promoflow.web.templating import render
 
@@ -188,16 +189,20 @@ def decide(
         return RedirectResponse("/approvals", status_code=303)
     with reading(deps.read_sessions()) as session:
         task = approvals_service.get_task(session, ident)
-        outcome = f"{task.status} by {task.decided_by}"
-    return render(
+        code = promotions_service.get_promotion(session, task.promotion_id).code
+    response = render(
         request,
         "approvals_decided.html",
         user=user,
         task_id=ident,
-        outcome=outcome,
+        role=task.role,
+        code=code,
+        status=task.status,
+        decided_by=task.decided_by,
         comment=task.comment,
-        message=f"Task {ident} ({task.role}) {outcome}.",
     )
+    response.headers["HX-Trigger"] = "approvals-changed"  # the rows refresh without it
+    return response
 
 
 def _selected(raw: list[str]) -> list[int]:
@@ -259,7 +264,7 @@ def bulk_approve(
         except PromoflowError as refused:
             outcomes.append((ident, False, refused.message))
         else:
-            outcomes.append((ident, True, f"approved by {user.principal.name}"))
+            outcomes.append((ident, True, f"by {user.principal.name}"))
     template = (
         "approvals_outcome.html" if request.headers.get("HX-Request") else "approvals_bulk.html"
     )
