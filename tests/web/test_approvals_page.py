@@ -13,13 +13,13 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api.conftest import Catalog, auth, client  # noqa: F401 (the API's fixtures)
+from web.approval_support import draft, open_tasks
 from web.conftest import Console
 
 Auth = Callable[[str], dict[str, str]]
@@ -85,55 +85,14 @@ def submitted(client: TestClient, auth: Auth, catalog: Catalog) -> Iterator[dict
     )
 
 
-def _draft(catalog: Catalog, requested_by: str, days_ahead: int) -> tuple[int, str]:
-    from promoflow.lifecycle import commands
-    from promoflow.promotions.schemas import PromotionCreate
-
-    start = date.today() + timedelta(days=days_ahead)
-    code = f"INBOX-{uuid.uuid4().hex[:6].upper()}"
-    promotion = commands.create_promotion(
-        PromotionCreate(
-            code=code, name=f"Inbox {code}", mechanic="percent_off", discount_percent=Decimal(20),
-            start_date=start, end_date=start + timedelta(days=6), channels=["pos"],
-            items=catalog.skus[:2], locations=catalog.stores,
-        ),
-        requested_by,
-    )  # fmt: skip
-    return promotion.id, code
-
-
-def _open(promotion_id: int, *roles: str) -> list[int]:
-    """Pending tasks for `roles` on the draft's revision, due in a day (nothing lapses)."""
-    from promoflow.approvals import service as approvals_service
-    from promoflow.approvals.matrix import RequiredApproval
-    from promoflow.kit.clock import utcnow
-    from promoflow.kit.db import transaction
-    from promoflow.promotions import service as promotions_service
-    from promoflow.runtime import get_runtime
-
-    needs = [
-        RequiredApproval(
-            role=role, reasons=[f"{role} checks it"], sla_hours=24, reminder_after_hours=12,
-            escalate_to="operations_admin", expire_after_hours=48,
-        )
-        for role in roles
-    ]  # fmt: skip
-    with transaction(get_runtime().sessions) as session:
-        promotion = promotions_service.get_promotion(session, promotion_id)
-        tasks = approvals_service.open_approval_tasks(
-            session, promotion, needs, utcnow(), seconds_per_business_hour=3600.0
-        )
-        return [task.id for task in tasks]
-
-
 @pytest.fixture
 def bulk(catalog: Catalog) -> dict[str, Any]:
     """A finance task with pricing still to come, a finance task on the finance approver's
     own promotion (segregation of duties), and the pricing task."""
-    mine, mine_code = _draft(catalog, "mia.merch", 500 + uuid.uuid4().int % 200)
-    finance, pricing = _open(mine, FINANCE, "pricing_analyst")
-    own, _ = _draft(catalog, "finance_approver-tester", 500 + uuid.uuid4().int % 200)
-    (own_finance,) = _open(own, FINANCE)
+    mine, mine_code = draft(catalog, "mia.merch", 500 + uuid.uuid4().int % 200)
+    finance, pricing = open_tasks(mine, FINANCE, "pricing_analyst")
+    own, _ = draft(catalog, "finance_approver-tester", 500 + uuid.uuid4().int % 200)
+    (own_finance,) = open_tasks(own, FINANCE)
     return {"promotion": mine, "code": mine_code, "finance": finance, "pricing": pricing,
             "own_finance": own_finance}  # fmt: skip
 
@@ -344,3 +303,24 @@ def test_bad_input_names_the_field_and_the_value(
     for query, named in (("limit=0", "limit=&#39;0&#39;"), ("role=boss", "role=&#39;boss&#39;")):
         answer = console.get(f"/approvals?{query}")
         assert answer.status_code == 422 and named in answer.text  # type: ignore[attr-defined]
+
+
+def test_a_banner_users_inbox_and_decisions_stay_within_their_banners(
+    console_for: Callable[[str], Console],
+    catalog: Catalog,
+) -> None:
+    from access_support import OTHER, OWN, make_objects
+    from access_support import api_key as banner_key
+
+    objects = make_objects(catalog.skus[:2], "inbox")
+    console = console_for("auditor")
+    secret = banner_key(FINANCE, [OWN])["X-API-Key"]
+    assert console.client.post("/sign-in", data={"credential": secret}).status_code == 303
+    text = console.get("/approvals").text  # type: ignore[attr-defined]
+    assert f'<tr id="task-{objects.task[OWN]}">' in text
+    assert f'<tr id="task-{objects.task[OTHER]}">' not in text
+    other = objects.task[OTHER]
+    hidden = console.post(f"/approvals/{other}/decision", {"decision": "approve"}, headers=HTMX)
+    assert hidden.status_code == 404  # type: ignore[attr-defined]
+    preview = console.post("/approvals/bulk/preview", {"task_id": [str(other)]}, headers=HTMX)
+    assert f"approval task {other} does not exist" in preview.text  # type: ignore[attr-defined]

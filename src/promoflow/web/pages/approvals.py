@@ -60,7 +60,7 @@ def _role_asked(principal: Principal, role: str | None) -> str:
 def _limit(raw: str | None) -> int:
     if raw is None or raw == "":
         return PAGE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LIMIT:
         raise InvalidInput("limit", raw, f"must be a whole number from 1 to {MAX_LIMIT}")
     return int(raw)
 
@@ -147,7 +147,7 @@ def inbox_rows(
 
 
 def _task_id(raw: str) -> int:
-    if not raw.isdigit() or not 1 <= int(raw) <= 2**31 - 1:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 2**31 - 1:
         raise InvalidInput("task_id", raw, "must be an approval task's id (a whole number)")
     return int(raw)
 
@@ -201,7 +201,7 @@ def decide(
         decided_by=task.decided_by,
         comment=task.comment,
     )
-    response.headers["HX-Trigger"] = "approvals-changed"  # the rows refresh without it
+    response.headers["HX-Trigger"] = "approvals-changed"  # the rows refresh: the task leaves
     return response
 
 
