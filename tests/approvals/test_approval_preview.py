@@ -67,7 +67,7 @@ def test_a_preview_says_what_each_approval_unlocks_and_decides_nothing(
 ) -> None:
     asked = [tasks["finance"].id, tasks["own"].id, tasks["pricing"].id, tasks["finance"].id]
     previews = queue.preview_approvals(
-        session, asked, "fay.finance", "finance_approver", now=NOW, rules=RULES
+        session, asked, "fay.finance", "finance_approver", now=NOW, rules=RULES, currency="EUR"
     )
     assert [p.task_id for p in previews] == asked[:3]  # each once, in the order asked
     finance, own, pricing = previews

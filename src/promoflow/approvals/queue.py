@@ -90,7 +90,7 @@ def queue_page(
     rows, total = repository.pending_page(
         session, role, limit, offset, banners=banners, after=after
     )
-    return _entries(session, rows, now, rules), total
+    return _entries(session, rows, now, rules, currency), total
 
 
 def _entries(
@@ -98,8 +98,9 @@ def _entries(
     rows: Sequence[tuple[ApprovalTask, Promotion]],
     now: datetime,
     rules: QueueRules,
+    currency: str,
 ) -> list[ApprovalQueueItem]:
-    """The tasks with their figures, each kind of figure read once for all of them."""
+    """The tasks with their figures (money in `currency`), each kind read once for all."""
     if not rows:
         return []
     promotion_ids = {promotion.id for _, promotion in rows}
@@ -124,13 +125,14 @@ def preview_approvals(
     *,
     now: datetime,
     rules: QueueRules,
+    currency: str,
     banners: BannerScope | None = None,
 ) -> list[ApprovalPreview]:
     """What approving each task would do, in the order given, deciding nothing: the task
     with its figures, why `actor` as `role` may not approve it (if so), and which of its
     revision's approvals would still be pending afterwards."""
     rows = repository.tasks_with_promotions(session, set(task_ids), banners=banners)
-    items = {item.id: item for item in _entries(session, rows, now, rules)}
+    items = {item.id: item for item in _entries(session, rows, now, rules, currency)}
     keys = {(task.promotion_id, task.revision) for task, _ in rows}
     pending: dict[tuple[int, int], list[ApprovalTask]] = defaultdict(list)
     for task in repository.pending_of_revisions(session, keys) if keys else ():

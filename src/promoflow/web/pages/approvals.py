@@ -70,7 +70,7 @@ def _binding(role: str) -> str:
 
 
 def _queue(
-    user: SignedIn, role: str, limit: int, cursor: str | None
+    request: Request, user: SignedIn, role: str, limit: int, cursor: str | None
 ) -> tuple[list[ApprovalQueueItem], int, str | None]:
     """One page of the role's queue, its total, and the next page's cursor."""
     after = None
@@ -87,6 +87,7 @@ def _queue(
             0,
             now=utcnow(),
             rules=deps.approval_queue_rules(),
+            currency=deps.currency(request),
             banners=user.principal.banners,
             after=after,
         )
@@ -101,7 +102,7 @@ def _inbox_values(
 ) -> dict[str, Any]:
     shown_role = _role_asked(user.principal, role)
     size = _limit(limit)
-    rows, total, next_cursor = _queue(user, shown_role, size, cursor)
+    rows, total, next_cursor = _queue(request, user, shown_role, size, cursor)
     query = {"role": shown_role, **({"limit": str(size)} if limit else {})}
     may_decide = allowed(request, user.principal, DECIDE)
     return {
@@ -230,6 +231,7 @@ def bulk_preview(
             principal.role,
             now=utcnow(),
             rules=deps.approval_queue_rules(),
+            currency=deps.currency(request),
             banners=None if principal.banners.every else principal.banners,
         )
     approvable = [preview for preview in previews if preview.refusal is None]
