@@ -8,6 +8,7 @@ read), however many tasks the page holds: a queue of 500 never issues 500 reads.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -15,11 +16,17 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from promoflow.approvals import repository
+from promoflow.approvals import repository, service
 from promoflow.approvals.facts import figures
 from promoflow.approvals.matrix import BUNDLED_POLICY, load_approval_policy
 from promoflow.approvals.models import ApprovalTask
-from promoflow.approvals.schemas import ApprovalQueueItem, QueueRules, SlaState, StockRisk
+from promoflow.approvals.schemas import (
+    ApprovalPreview,
+    ApprovalQueueItem,
+    QueueRules,
+    SlaState,
+    StockRisk,
+)
 from promoflow.catalog.models import Item
 from promoflow.gates.policy import BUNDLED_POLICY as BUNDLED_GATE_POLICY
 from promoflow.gates.policy import load_gate_policy
@@ -83,8 +90,19 @@ def queue_page(
     rows, total = repository.pending_page(
         session, role, limit, offset, banners=banners, after=after
     )
+    return _entries(session, rows, now, rules, currency), total
+
+
+def _entries(
+    session: Session,
+    rows: Sequence[tuple[ApprovalTask, Promotion]],
+    now: datetime,
+    rules: QueueRules,
+    currency: str,
+) -> list[ApprovalQueueItem]:
+    """The tasks with their figures (money in `currency`), each kind read once for all."""
     if not rows:
-        return [], total
+        return []
     promotion_ids = {promotion.id for _, promotion in rows}
     keys = {(task.promotion_id, task.revision) for task, _ in rows}
     scopes: dict[int, list[tuple[PromotionItem, Item]]] = defaultdict(list)
@@ -96,7 +114,42 @@ def queue_page(
     return [
         _entry(task, promotion, scopes, locations, forecasts, coverage, now, rules, currency)
         for task, promotion in rows
-    ], total
+    ]
+
+
+def preview_approvals(
+    session: Session,
+    task_ids: Sequence[int],
+    actor: str,
+    role: str,
+    *,
+    now: datetime,
+    rules: QueueRules,
+    currency: str,
+    banners: BannerScope | None = None,
+) -> list[ApprovalPreview]:
+    """What approving each task would do, in the order given, deciding nothing: the task
+    with its figures, why `actor` as `role` may not approve it (if so), and which of its
+    revision's approvals would still be pending afterwards."""
+    rows = repository.tasks_with_promotions(session, set(task_ids), banners=banners)
+    items = {item.id: item for item in _entries(session, rows, now, rules, currency)}
+    keys = {(task.promotion_id, task.revision) for task, _ in rows}
+    pending: dict[tuple[int, int], list[ApprovalTask]] = defaultdict(list)
+    for task in repository.pending_of_revisions(session, keys) if keys else ():
+        pending[(task.promotion_id, task.revision)].append(task)
+    previews = []
+    for task_id in dict.fromkeys(task_ids):  # each once, in the order given
+        item = items.get(task_id)
+        others = [] if item is None else pending[(item.promotion_id, item.revision)]
+        previews.append(
+            ApprovalPreview(
+                task_id=task_id,
+                item=item,
+                refusal=service.decision_refusal(session, task_id, actor, role, banners=banners),
+                still_pending=[other.role for other in others if other.id != task_id],
+            )
+        )
+    return previews
 
 
 def _entry(

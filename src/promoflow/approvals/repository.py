@@ -211,3 +211,31 @@ def stock_coverage_of(
         .group_by(ForecastLine.promotion_id, ForecastLine.revision)
     ).all()
     return {(int(pid), int(rev)): (int(n), int(ok or 0)) for pid, rev, n, ok in rows}
+
+
+def tasks_with_promotions(
+    session: Session, task_ids: Collection[int], *, banners: BannerScope | None = None
+) -> Sequence[tuple[ApprovalTask, Promotion]]:
+    """The given tasks (any status) with their promotions, soonest due first; with
+    `banners`, only those of promotions within them."""
+    query = (
+        sa.select(ApprovalTask, Promotion)
+        .join(Promotion, Promotion.id == ApprovalTask.promotion_id)
+        .where(ApprovalTask.id.in_(list(task_ids)))
+    )
+    if banners is not None:
+        query = query.where(visible_to(ApprovalTask.promotion_id, banners))
+    rows = session.execute(query.order_by(ApprovalTask.due_at, ApprovalTask.id)).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+def pending_of_revisions(session: Session, keys: Collection[RevisionKey]) -> Sequence[ApprovalTask]:
+    """The pending tasks of several promotion revisions, in one read."""
+    return session.scalars(
+        sa.select(ApprovalTask)
+        .where(
+            ApprovalTask.status == TaskStatus.PENDING,
+            sa.tuple_(ApprovalTask.promotion_id, ApprovalTask.revision).in_(list(keys)),
+        )
+        .order_by(ApprovalTask.id)
+    ).all()

@@ -147,3 +147,22 @@ class ApprovalQueueItem(BaseModel):
         description="share of forecast item-locations whose stock covers the P90"
     )
     sla_state: SlaState
+
+
+class ApprovalPreview(BaseModel):
+    """What approving one task of a bulk selection would do, before anything is decided."""
+
+    model_config = ConfigDict(frozen=True)
+
+    task_id: int
+    # The task with its figures; None when it does not exist or lies outside the banners.
+    item: ApprovalQueueItem | None
+    # Why the person may not approve it (decide's own words); None when they may.
+    refusal: str | None
+    # Roles of the revision's other pending tasks: what still waits after this approval.
+    still_pending: list[str] = Field(default_factory=list)
+
+    @property
+    def unlocks_promotion(self) -> bool:
+        """True when this is the revision's last pending approval."""
+        return self.refusal is None and not self.still_pending

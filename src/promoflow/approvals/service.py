@@ -151,22 +151,7 @@ def decide(
     second sees the first's decision and gets a Conflict naming who decided.
     """
     task = get_task(session, task_id, for_update=True)
-    if task.status != TaskStatus.PENDING:
-        raise Conflict(
-            f"approval task {task.id} ({task.role}) is already {task.status}"
-            + (f" by {task.decided_by}" if task.decided_by else "")
-            + "; only a pending task can be decided",
-            status=task.status,
-        )
-    if role != task.assigned_role:
-        raise Forbidden(
-            f"approval task {task.id} is assigned to {task.assigned_role}; "
-            f"role {role} may not decide it",
-            role=role,
-            assigned_role=task.assigned_role,
-        )
-    promotion = _promotion(session, task)
-    _check_segregation(session, task, promotion, actor)
+    promotion = check_decider(session, task, actor, role)
     if decision not in DECISIONS:
         raise InvalidInput("decision", decision, "must be approve or reject")
     comment = comment.strip()
@@ -195,6 +180,48 @@ def decide(
     )
     _close_overdue_cases(session, task, actor, now)
     return task
+
+
+def check_decider(session: Session, task: ApprovalTask, actor: str, role: str) -> Promotion:
+    """What `decide` checks before it decides, and the task's promotion when all hold.
+
+    Conflict when the task is no longer pending; Forbidden when `role` is not the one
+    it is assigned to, or segregation of duties keeps `actor` from it.
+    """
+    if task.status != TaskStatus.PENDING:
+        raise Conflict(
+            f"approval task {task.id} ({task.role}) is already {task.status}"
+            + (f" by {task.decided_by}" if task.decided_by else "")
+            + "; only a pending task can be decided",
+            status=task.status,
+        )
+    if role != task.assigned_role:
+        raise Forbidden(
+            f"approval task {task.id} is assigned to {task.assigned_role}; "
+            f"role {role} may not decide it",
+            role=role,
+            assigned_role=task.assigned_role,
+        )
+    promotion = _promotion(session, task)
+    _check_segregation(session, task, promotion, actor)
+    return promotion
+
+
+def decision_refusal(
+    session: Session,
+    task_id: int,
+    actor: str,
+    role: str,
+    *,
+    banners: BannerScope | None = None,
+) -> str | None:
+    """Why `actor` acting as `role` may not decide the task now, in `decide`'s own words;
+    None when they may. Decides nothing: a bulk approval's preview asks it of each task."""
+    try:
+        check_decider(session, get_task(session, task_id, banners=banners), actor, role)
+    except (NotFound, Conflict, Forbidden) as refused:
+        return refused.message
+    return None
 
 
 def _check_segregation(

@@ -5,10 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from promoflow.web.pages import (
+    approvals,
     cases,
     cases_bulk,
     cases_detail,
     integrations,
+    models,
     promotion_detail,
     promotions,
     sign_in,
@@ -22,6 +24,6 @@ def build_console_router() -> APIRouter:
     # A fixed path before a parameter at the same place: /cases/rows is not the case
     # numbered "rows".
     pages = (sign_in, today, promotions, promotion_detail, cases, cases_bulk, cases_detail)
-    for module in (*pages, integrations):
+    for module in (*pages, integrations, approvals, models):
         router.include_router(module.router)
     return router
