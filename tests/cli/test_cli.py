@@ -7,13 +7,17 @@ import os
 import re
 import subprocess
 import sys
+import threading
+import time
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
+from process_support import free_port
 from promoflow.cli.main import app
 from promoflow.kit.clock import utcnow
 from promoflow.lifecycle import commands
@@ -70,7 +74,9 @@ def test_demo_tells_every_story_and_writes_its_report(tmp_path: Path) -> None:
     # A business hour lasts 0.1 s in the demo; a CI machine busy with the rest of the
     # suite answers approvals later than a person at the demo would, so give it 0.25 s.
     env["PROMOFLOW_SECONDS_PER_BUSINESS_HOUR"] = "0.25"
-    result = subprocess.run(
+    port = free_port()
+    # With --serve the demo then becomes `promoflow serve` on its own database.
+    demo = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -82,14 +88,32 @@ def test_demo_tells_every_story_and_writes_its_report(tmp_path: Path) -> None:
             "120",
             "--report",
             str(report),
+            "--serve",
+            "--port",
+            str(port),
         ],
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
-        timeout=300,
-        check=False,
     )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(demo.stdout or []), daemon=True)
+    reader.start()
+    try:
+        console_url = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + 300
+        while not any(console_url in line for line in lines):
+            assert demo.poll() is None, "".join(lines)[-4000:]
+            assert time.monotonic() < deadline, "".join(lines)[-4000:]
+            time.sleep(1)
+        data = json.loads(report.read_text())
+        _console_shows_the_demo(console_url, data["promotions"][0]["code"], deadline)
+    finally:
+        demo.terminate()
+        demo.wait(timeout=60)
+        reader.join(timeout=10)
+    result = subprocess.CompletedProcess(demo.args, 0, "".join(lines), "")
     data = json.loads(report.read_text())
     assert [p["status"] for p in data["promotions"]] == [
         "closed",
@@ -115,3 +139,21 @@ def test_demo_tells_every_story_and_writes_its_report(tmp_path: Path) -> None:
             assert margin["currency"] == "EUR" and re.fullmatch(r"-?\d+\.\d\d", margin["amount"])
     assert "€" in result.stdout
     assert str(report) in result.stdout.replace("\n", "")
+
+
+def _console_shows_the_demo(url: str, code: str, deadline: float) -> None:
+    """The console the demo opened answers, and shows the demo's promotions once signed in."""
+    with httpx.Client(base_url=url, timeout=10, follow_redirects=False) as client:
+        while True:
+            try:
+                if client.get("/sign-in").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the console never answered"
+            time.sleep(1)
+        assert client.get("/").status_code == 303  # to the sign-in page
+        picked = client.post("/sign-in", data={"role": "operations_admin", "name": "Olga"})
+        assert picked.status_code == 303
+        listed = client.get("/promotions")
+        assert listed.status_code == 200 and code in listed.text
