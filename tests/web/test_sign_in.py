@@ -103,3 +103,26 @@ def test_a_sign_in_posted_from_another_site_is_refused(
         )
         assert response.status_code == 403
         assert "pf_session" not in response.cookies
+
+
+def test_a_signed_in_browser_spends_its_persons_budget_not_its_offices_address(
+    api_settings: Settings, catalog: Catalog
+) -> None:
+    """An office shares one address; each signed-in person gets the reads budget."""
+    from api.conftest import api_key
+    from promoflow.app import create_app
+
+    limited = api_settings.model_copy(
+        update={"rate_limit_reads": "50/minute", "rate_limit_anonymous": "4/minute"}
+    )
+    with TestClient(create_app(limited, manage_runtime=False), follow_redirects=False) as client:
+        signed = client.post("/sign-in", data={"credential": api_key("merchandiser")})
+        assert signed.status_code == 303
+        pages = [client.get("/") for _ in range(6)]
+        assert [page.status_code for page in pages] == [200] * 6
+        assert '"reads"' in pages[-1].headers["RateLimit-Policy"]
+        # A cookie the server never issued earns no budget of its own.
+        client.cookies.clear()
+        client.cookies.set("pf_session", "made-up")
+        refused = [client.get("/").status_code for _ in range(4)]
+        assert 429 in refused

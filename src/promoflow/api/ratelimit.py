@@ -90,11 +90,13 @@ def identify_client(scope: Scope) -> Client:
 
 
 def _cookie(headers: Headers, name: str) -> str | None:
+    # The last of repeated names wins, as Starlette's parser (and so the console) reads it.
+    found = None
     for part in headers.get("cookie", "").split(";"):
         key, _, value = part.strip().partition("=")
         if key == name and value:
-            return value
-    return None
+            found = value
+    return found
 
 
 def _storage_uri(settings: Settings) -> str:
