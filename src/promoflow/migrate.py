@@ -35,7 +35,7 @@ DEMO = "demo@head"
 MIGRATION_LOCK = 0x70726F6D6F666C6F  # "promoflo"
 
 _demo_ready: weakref.WeakSet[Engine] = weakref.WeakSet()
-# A migration file's header lines, `revision: str = "0015_..."` and `down_revision: ... = "0014_..."`.
+# A migration file's header lines: `revision: str = "0015_..."`, `down_revision: ... = "0014_..."`.
 _REVISION = re.compile(r"^revision\b[^=\n]*=\s*(.+?)\s*$", re.MULTILINE)
 _DOWN_REVISION = re.compile(r"^down_revision\b[^=\n]*=\s*(.+?)\s*$", re.MULTILINE)
 
