@@ -78,6 +78,15 @@ def test_no_command_group_but_workflows_loads_a_heavy_library() -> None:
     assert loaded == set()
 
 
+def test_the_garbage_collector_paused_for_a_groups_import_runs_again_for_its_command() -> None:
+    """`serve` and `worker` run for days: the pause while a group imports must end."""
+    loaded = loaded_after(
+        "import gc\nfrom promoflow.cli.main import load_without_collecting\n"
+        "load_without_collecting('db')\nassert gc.isenabled(), 'collector left off'"
+    )
+    assert loaded == set()
+
+
 def test_promotions_list_on_a_current_database_loads_nothing_a_read_does_not_use(
     tmp_path: Path,
 ) -> None:
