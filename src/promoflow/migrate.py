@@ -10,17 +10,22 @@ sandbox system call before they touch their tables.
 
 from __future__ import annotations
 
+import ast
 import os
+import re
 import weakref
+from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    # Alembic loads only where a schema changes or a test asks it: a command on a
+    # database already at its heads never imports it (benchmarks/cli_start.py).
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 CORE = "core@head"
@@ -30,10 +35,15 @@ DEMO = "demo@head"
 MIGRATION_LOCK = 0x70726F6D6F666C6F  # "promoflo"
 
 _demo_ready: weakref.WeakSet[Engine] = weakref.WeakSet()
+# A migration file's header lines: `revision: str = "0015_..."`, `down_revision: ... = "0014_..."`.
+_REVISION = re.compile(r"^revision\b[^=\n]*=\s*(.+?)\s*$", re.MULTILINE)
+_DOWN_REVISION = re.compile(r"^down_revision\b[^=\n]*=\s*(.+?)\s*$", re.MULTILINE)
 
 
 def alembic_config(url: str) -> Config:
     """An Alembic config pointing at the packaged migrations (both branches) and `url`."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("path_separator", "os")
@@ -53,11 +63,14 @@ def upgrade(engine: Engine, revision: str = "head", *, demo: bool = False) -> No
     other revision ("0005", "demo@head", ...) goes to Alembic as it is. `demo`
     installs the demo branch (to its head) after either.
     """
-    config = alembic_config(engine.url.render_as_string(hide_password=False))
-    if revision == "head" and _at_heads(config, engine, demo=demo):
+    if revision == "head" and _at_heads(engine, demo=demo):
         # Every command opens the database through here: reading the version table
-        # costs milliseconds, Alembic's run (env.py imports every model) a quarter second.
+        # costs milliseconds; importing Alembic and its scripts a quarter second, and
+        # its run (env.py imports every model) another.
         return
+    from alembic import command
+
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK)))
@@ -70,25 +83,63 @@ def upgrade(engine: Engine, revision: str = "head", *, demo: bool = False) -> No
         _demo_ready.add(engine)
 
 
-def _at_heads(config: Config, engine: Engine, *, demo: bool) -> bool:
+def _at_heads(engine: Engine, *, demo: bool) -> bool:
     """Whether the database has the production head, the demo head if `demo`, and no
     branch behind its head (so `upgrade(engine, "head", demo=demo)` has nothing to do)."""
-    script = ScriptDirectory.from_config(config)
-    core, demo_head = script.get_revision(CORE), script.get_revision(DEMO)
+    core, demo_head = packaged_heads()
     if core is None or demo_head is None:
-        return False
+        return False  # Alembic decides
     with engine.connect() as connection:
-        current = set(MigrationContext.configure(connection).get_current_heads())
-    wanted = {core.revision} | ({demo_head.revision} if demo else set())
-    if not (wanted <= current <= set(script.get_heads())):
+        if not sa.inspect(connection).has_table("alembic_version"):
+            return False
+        versions = connection.execute(sa.text("SELECT version_num FROM alembic_version"))
+        current = set(versions.scalars())
+    wanted = {core} | ({demo_head} if demo else set())
+    if not (wanted <= current <= {core, demo_head}):
         return False
-    if demo_head.revision in current:
+    if demo_head in current:
         _demo_ready.add(engine)
     return True
 
 
+@lru_cache(maxsize=1)
+def packaged_heads() -> tuple[str | None, str | None]:
+    """The head revisions of the `core` and the `demo` branch, read from the headers of
+    the packaged migration files, as Alembic would find them without importing them.
+
+    A branch whose files do not read as one straight line (a merge, a header Alembic
+    takes but this reading does not) gives None, and the caller asks Alembic.
+    """
+    return _head_of(MIGRATIONS / "versions"), _head_of(MIGRATIONS / "demo")
+
+
+def _head_of(folder: Path) -> str | None:
+    revisions: set[object] = set()
+    parents: set[object] = set()
+    for path in sorted(folder.glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        revision, down = _REVISION.search(text), _DOWN_REVISION.search(text)
+        if revision is None or down is None:
+            return None
+        try:
+            revisions.add(ast.literal_eval(revision.group(1)))
+            parents.add(ast.literal_eval(down.group(1)))
+        except (ValueError, SyntaxError):
+            return None
+    heads = revisions - parents
+    if len(heads) != 1 or not all(isinstance(r, str) for r in revisions):
+        return None
+    (head,) = heads
+    return str(head)
+
+
 def demo_installed(engine: Engine) -> bool:
     """Whether the database has the demo branch at its head."""
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     demo_head = ScriptDirectory.from_config(config).get_revision(DEMO)
     with engine.connect() as connection:
@@ -115,6 +166,9 @@ def ensure_demo(sessions: sessionmaker[Session]) -> None:
 
 
 def _has_demo(config: Config, connection: Connection) -> bool:
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     demo_revisions = {
         script.revision
         for script in ScriptDirectory.from_config(config).walk_revisions()

@@ -16,8 +16,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Annotated, Any
 
-from babel import Locale, UnknownLocaleError
-from babel.numbers import format_currency, get_currency_precision, list_currencies
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -33,6 +31,8 @@ AMOUNT_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 
 @lru_cache(maxsize=1)
 def _known_currencies() -> frozenset[str]:
+    from babel.numbers import list_currencies  # Babel loads where a code is checked
+
     return frozenset(list_currencies())
 
 
@@ -51,6 +51,8 @@ def check_currency(code: str, field: str = "currency") -> str:
 def check_locale(name: str, field: str = "locale") -> str:
     """The locale's canonical name (en_GB); ValueError naming `field` and the name unless
     Babel has its data."""
+    from babel import Locale, UnknownLocaleError
+
     try:
         return str(Locale.parse(name.strip().replace("-", "_")))
     except (UnknownLocaleError, ValueError):
@@ -62,6 +64,8 @@ def check_locale(name: str, field: str = "locale") -> str:
 
 def minor_units(currency: str) -> int:
     """Digits after the decimal point the currency is written with (EUR 2, JPY 0)."""
+    from babel.numbers import get_currency_precision
+
     return int(get_currency_precision(currency))
 
 
@@ -73,6 +77,8 @@ def to_minor_units(value: Decimal | int | float | str, currency: str) -> Decimal
 
 def format_money(value: Decimal | int | float | str, currency: str, locale: str) -> str:
     """The amount as people of `locale` write it: format_money(183.44, "EUR", "en_GB") = €183.44."""
+    from babel.numbers import format_currency
+
     return str(format_currency(to_minor_units(value, currency), currency, locale=locale))
 
 

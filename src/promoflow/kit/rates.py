@@ -5,16 +5,24 @@ with the setting's name and value rather than failing on the first request."""
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from limits import RateLimitItem, parse_many
+if TYPE_CHECKING:
+    # `limits` loads where a rate is read, not with the settings that name rates.
+    from limits import RateLimitItem
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _METHODS = WRITE_METHODS | {"GET", "HEAD"}
 _ROUTE_KEY = re.compile(r"^(?P<method>[A-Z]+) (?P<path>/\S*)$")
+# "1200/minute": the plain form (one positive count per one unit), which `limits` reads as
+# one limit, is checked without importing it; any other spelling goes to the library.
+_PLAIN_RATE = re.compile(r"^\s*[1-9][0-9]*\s*/\s*(second|minute|hour|day|month|year)s?\s*$")
 
 
 def parse_rate(field: str, value: str) -> RateLimitItem:
     """The one limit `value` names; ValueError naming `field` when it is not exactly one."""
+    from limits import parse_many
+
     try:
         items = parse_many(value)
     except ValueError:
@@ -32,7 +40,8 @@ def parse_rate(field: str, value: str) -> RateLimitItem:
 
 def check_rate(field: str, value: str) -> None:
     """Raise ValueError naming `field` unless `value` is one rate limit."""
-    parse_rate(field, value)
+    if _PLAIN_RATE.match(value) is None:
+        parse_rate(field, value)
 
 
 def split_route_key(key: str) -> tuple[str, str]:
