@@ -91,7 +91,14 @@ def test_a_planner_accepts_an_allocation_on_the_page_and_the_workflow_applies_it
     assert set(inputs) == {line["id"] for line in proposal.lines}
     for line in proposal.lines:
         assert inputs[line["id"]] == str(int(line["quantity_proposed"]))
-        assert f'<label class="visually-hidden" for="line-{line["id"]}">' in page.text
+        pack = line["details"]["case_pack"]
+        assert (
+            f'for="line-{line["id"]}">Units for line {line["id"]}, in cases of {pack}<' in page.text
+        )
+        assert (
+            f'id="line-{line["id"]}" name="line-{line["id"]}" type="number" min="0" step="{pack}"'
+            in page.text
+        )
     for button in BUTTONS:
         assert f">{button}</button>" in page.text
 
@@ -164,6 +171,13 @@ def test_a_planner_edits_units_in_whole_case_packs_within_what_the_dc_can_ship(
     assert decided[line_id] == fewer
     others = [ln for ln in proposal.lines if ln["id"] != line_id]
     assert all(decided[ln["id"]] == ln["quantity_proposed"] for ln in others)
+    trail = read(api, f"/api/v1/audit?object_type=recommendation&object_ref={proposal.id}")
+    (change,) = [r for r in trail["items"] if r["action"] == "recommendation.edit"]
+    assert change["after"]["edited_lines"] == {str(line_id): fewer}  # only the changed line
+    assert (change["reason"], change["actor_name"]) == (
+        "half-size shelf",
+        "supply_chain_planner-tester",
+    )
 
     page = planner.get(f"/promotions/{proposal.code}")
     total = sum(decided.values())
