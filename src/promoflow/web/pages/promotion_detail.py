@@ -7,6 +7,8 @@ through lifecycle.commands, as POST /api/v1/recommendations/{id}/accept does.
 
 from __future__ import annotations
 
+import math
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -20,6 +22,7 @@ from promoflow.console import service as console
 from promoflow.console.schemas import ForecastPoint, ForecastSeries, StockoutHeatmap
 from promoflow.gates import service as gates_service
 from promoflow.identity.sessions import SignedIn
+from promoflow.kit.bounds import MAX_UNITS
 from promoflow.kit.clock import utcnow
 from promoflow.kit.db import reading
 from promoflow.kit.errors import InvalidInput
@@ -32,7 +35,8 @@ from promoflow.web.templating import render
 
 router = APIRouter()
 
-Ref = Annotated[str, Path(max_length=40, pattern=r"^[A-Za-z0-9._-]+$")]
+REF_PATTERN = r"^[A-Za-z0-9._-]+$"
+Ref = Annotated[str, Path(max_length=40, pattern=REF_PATTERN)]
 RecommendationDecider = Annotated[
     SignedIn, Mirror("POST /recommendations/{recommendation_id}/accept")
 ]
@@ -153,34 +157,70 @@ async def decide_recommendation(
     recommendation_id: Annotated[int, Path(ge=1, le=2**62)],
     user: RecommendationDecider,
     decision: Annotated[Literal["accept", "edit", "reject"], Form()],
-    ref: Annotated[str, Form(max_length=40)],
+    ref: Annotated[str, Form(max_length=40, pattern=REF_PATTERN)],
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     """Accept, edit (quantities per line: fields `line-<id>`) or reject a recommendation."""
     changes: dict[int, float] = {}
     if decision == "edit":
-        changes = _edited_lines(await request.form())
-    await run_in_threadpool(
-        commands.decide_recommendation,
-        recommendation_id,
-        decision,
-        user.principal.name,
-        user.principal.role,
-        reason=reason,
-        changes=changes or None,
-    )
+        form = await request.form()
+        changes = await run_in_threadpool(_edited_lines, recommendation_id, form)
+    try:
+        await run_in_threadpool(
+            commands.decide_recommendation,
+            recommendation_id,
+            decision,
+            user.principal.name,
+            user.principal.role,
+            reason=reason,
+            changes=changes or None,
+        )
+    except InvalidInput as refused:
+        raise _in_form_terms(refused) from None
     return RedirectResponse(f"/promotions/{ref}#recommendations", status_code=303)
 
 
-def _edited_lines(form: FormData) -> dict[int, float]:
+def _edited_lines(recommendation_id: int, form: FormData) -> dict[int, float]:
+    """The lines whose units the planner changed (the form sends every line's units)."""
+    with reading(deps.read_sessions()) as session:
+        proposed = {
+            line.id: line.quantity_proposed
+            for line in recommendations_service.recommendation_lines(session, recommendation_id)
+        }
     changes: dict[int, float] = {}
     for field, raw in form.items():
         if not field.startswith("line-") or not isinstance(raw, str):
             continue
-        try:
-            changes[int(field.removeprefix("line-"))] = float(raw)
-        except ValueError:
-            raise InvalidInput(field, raw, "enter a whole number of units") from None
+        line_id = field.removeprefix("line-")
+        if not line_id.isascii() or not line_id.isdigit() or len(line_id) > 18:
+            raise InvalidInput(field, raw, f"not a line of recommendation {recommendation_id}")
+        units = _units(field, raw)
+        if units != proposed.get(int(line_id)):  # an unknown line is the service's refusal
+            changes[int(line_id)] = units
     if not changes:
-        raise InvalidInput("lines", "", "change at least one line's units to edit")
+        raise InvalidInput("lines", "", "change at least one line's units to edit, or accept")
     return changes
+
+
+def _units(field: str, raw: str) -> int:
+    try:
+        units = float(raw)
+    except ValueError:
+        raise InvalidInput(field, raw, "enter a whole number of units") from None
+    if not math.isfinite(units) or not units.is_integer() or not 0 <= units <= MAX_UNITS:
+        raise InvalidInput(field, raw, f"enter a whole number of units from 0 to {MAX_UNITS:,.0f}")
+    return int(units)
+
+
+def _in_form_terms(refused: InvalidInput) -> InvalidInput:
+    """The service names an edit's lines as the API's body does (`changes[7]`); the form's
+    field is `line-7`, and all lines together are `lines`."""
+    value = refused.value
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # units as typed: 120, not 120.0
+    found = re.fullmatch(r"changes\[(\d+)\]", refused.field)
+    if found:
+        return InvalidInput(f"line-{found.group(1)}", value, refused.reason)
+    if refused.field == "changes":
+        return InvalidInput("lines", value, refused.reason)
+    return refused
