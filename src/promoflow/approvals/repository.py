@@ -186,26 +186,26 @@ def stock_coverage_of(
     an item-location with no position has none, and one with no P90 demand is covered.
     """
     position = InventoryPosition
+    # Each line looks its position up by key (item, location): an outer join let
+    # PostgreSQL hash the whole positions table to match a page's few hundred lines.
     available = (
-        sa.func.coalesce(position.on_hand, 0.0)
-        + sa.func.coalesce(position.in_transit, 0.0)
-        + sa.func.coalesce(position.on_order, 0.0)
-        - sa.func.coalesce(position.allocated, 0.0)
+        sa.select(position.on_hand + position.in_transit + position.on_order - position.allocated)
+        .where(
+            position.item_id == ForecastLine.item_id,
+            position.location_id == ForecastLine.location_id,
+        )
+        .correlate(ForecastLine)
+        .scalar_subquery()
     )
-    covered = sa.or_(ForecastLine.p90 <= 0, available >= min_ratio * ForecastLine.p90)
+    covered = sa.or_(
+        ForecastLine.p90 <= 0, sa.func.coalesce(available, 0.0) >= min_ratio * ForecastLine.p90
+    )
     rows = session.execute(
         sa.select(
             ForecastLine.promotion_id,
             ForecastLine.revision,
             sa.func.count(),
             sa.func.sum(sa.case((covered, 1), else_=0)),
-        )
-        .outerjoin(
-            position,
-            sa.and_(
-                position.item_id == ForecastLine.item_id,
-                position.location_id == ForecastLine.location_id,
-            ),
         )
         .where(sa.tuple_(ForecastLine.promotion_id, ForecastLine.revision).in_(list(keys)))
         .group_by(ForecastLine.promotion_id, ForecastLine.revision)
