@@ -152,6 +152,17 @@ def location_counts(session: Session, promotion_ids: Collection[int]) -> dict[in
     return {int(pid): int(count) for pid, count in rows}
 
 
+def _revisions(keys: Collection[RevisionKey]) -> sa.ColumnElement[bool]:
+    """The forecast lines of these (promotion, revision) keys. The promotion ids alone
+    are repeated so that SQLite searches the forecast's key for them: given only the
+    pair, it scans every forecast line."""
+    pairs = list(keys)
+    return sa.and_(
+        ForecastLine.promotion_id.in_(sorted({pid for pid, _ in pairs})),
+        sa.tuple_(ForecastLine.promotion_id, ForecastLine.revision).in_(pairs),
+    )
+
+
 def forecast_units_of(
     session: Session, keys: Collection[RevisionKey]
 ) -> dict[RevisionKey, dict[int, tuple[float, float]]]:
@@ -164,7 +175,7 @@ def forecast_units_of(
             sa.func.sum(ForecastLine.baseline_units),
             sa.func.sum(ForecastLine.promoted_units),
         )
-        .where(sa.tuple_(ForecastLine.promotion_id, ForecastLine.revision).in_(list(keys)))
+        .where(_revisions(keys))
         .group_by(ForecastLine.promotion_id, ForecastLine.revision, ForecastLine.item_id)
     ).all()
     found: dict[RevisionKey, dict[int, tuple[float, float]]] = {}
@@ -207,7 +218,7 @@ def stock_coverage_of(
             sa.func.count(),
             sa.func.sum(sa.case((covered, 1), else_=0)),
         )
-        .where(sa.tuple_(ForecastLine.promotion_id, ForecastLine.revision).in_(list(keys)))
+        .where(_revisions(keys))
         .group_by(ForecastLine.promotion_id, ForecastLine.revision)
     ).all()
     return {(int(pid), int(rev)): (int(n), int(ok or 0)) for pid, rev, n, ok in rows}
