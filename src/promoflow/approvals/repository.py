@@ -152,6 +152,17 @@ def location_counts(session: Session, promotion_ids: Collection[int]) -> dict[in
     return {int(pid): int(count) for pid, count in rows}
 
 
+def _revisions(keys: Collection[RevisionKey]) -> sa.ColumnElement[bool]:
+    """The forecast lines of these (promotion, revision) keys. The promotion ids alone
+    are repeated so that SQLite searches the forecast's key for them: given only the
+    pair, it scans every forecast line."""
+    pairs = list(keys)
+    return sa.and_(
+        ForecastLine.promotion_id.in_(sorted({pid for pid, _ in pairs})),
+        sa.tuple_(ForecastLine.promotion_id, ForecastLine.revision).in_(pairs),
+    )
+
+
 def forecast_units_of(
     session: Session, keys: Collection[RevisionKey]
 ) -> dict[RevisionKey, dict[int, tuple[float, float]]]:
@@ -164,7 +175,7 @@ def forecast_units_of(
             sa.func.sum(ForecastLine.baseline_units),
             sa.func.sum(ForecastLine.promoted_units),
         )
-        .where(sa.tuple_(ForecastLine.promotion_id, ForecastLine.revision).in_(list(keys)))
+        .where(_revisions(keys))
         .group_by(ForecastLine.promotion_id, ForecastLine.revision, ForecastLine.item_id)
     ).all()
     found: dict[RevisionKey, dict[int, tuple[float, float]]] = {}
@@ -186,13 +197,20 @@ def stock_coverage_of(
     an item-location with no position has none, and one with no P90 demand is covered.
     """
     position = InventoryPosition
+    # Each line looks its position up by key (item, location): an outer join let
+    # PostgreSQL hash the whole positions table to match a page's few hundred lines.
     available = (
-        sa.func.coalesce(position.on_hand, 0.0)
-        + sa.func.coalesce(position.in_transit, 0.0)
-        + sa.func.coalesce(position.on_order, 0.0)
-        - sa.func.coalesce(position.allocated, 0.0)
+        sa.select(position.on_hand + position.in_transit + position.on_order - position.allocated)
+        .where(
+            position.item_id == ForecastLine.item_id,
+            position.location_id == ForecastLine.location_id,
+        )
+        .correlate(ForecastLine)
+        .scalar_subquery()
     )
-    covered = sa.or_(ForecastLine.p90 <= 0, available >= min_ratio * ForecastLine.p90)
+    covered = sa.or_(
+        ForecastLine.p90 <= 0, sa.func.coalesce(available, 0.0) >= min_ratio * ForecastLine.p90
+    )
     rows = session.execute(
         sa.select(
             ForecastLine.promotion_id,
@@ -200,14 +218,7 @@ def stock_coverage_of(
             sa.func.count(),
             sa.func.sum(sa.case((covered, 1), else_=0)),
         )
-        .outerjoin(
-            position,
-            sa.and_(
-                position.item_id == ForecastLine.item_id,
-                position.location_id == ForecastLine.location_id,
-            ),
-        )
-        .where(sa.tuple_(ForecastLine.promotion_id, ForecastLine.revision).in_(list(keys)))
+        .where(_revisions(keys))
         .group_by(ForecastLine.promotion_id, ForecastLine.revision)
     ).all()
     return {(int(pid), int(rev)): (int(n), int(ok or 0)) for pid, rev, n, ok in rows}

@@ -84,8 +84,14 @@ def at_risk() -> sa.ColumnElement[bool]:
     """Active, and a failing gate, stockout risk over its threshold, or a PO not
     acknowledged by its due time (as of the execution's `risk_now` parameter)."""
     gate = aliased(GateResult)
-    stockout_over = sa.exists().where(
-        _latest_round(gate), gate.gate == Gate.STOCKOUT_RISK, gate.score > gate.threshold
+    # One look at the newest round answers both gate questions (a blocking failure, a
+    # stockout share over its threshold): the newest round is found once, not twice.
+    gate_against = sa.exists().where(
+        _latest_round(gate),
+        sa.or_(
+            sa.and_(gate.blocking, gate.status == GateStatus.FAIL),
+            sa.and_(gate.gate == Gate.STOCKOUT_RISK, gate.score > gate.threshold),
+        ),
     )
     late_acknowledgement = sa.exists().where(
         PurchaseOrder.promotion_id == Promotion.id,
@@ -95,7 +101,7 @@ def at_risk() -> sa.ColumnElement[bool]:
     )
     return sa.and_(
         Promotion.status.in_(ACTIVE_STATES),
-        sa.or_(failing_now(), stockout_over, late_acknowledgement),
+        sa.or_(gate_against, late_acknowledgement),
     )
 
 
@@ -128,6 +134,8 @@ def scope_prices(session: Session, promotion_ids: Collection[int]) -> Sequence[A
 def forecast_money_of(session: Session, promotion_ids: Collection[int]) -> Sequence[Any]:
     """`_forecast_money` of the promotions with these ids."""
     ids = list(promotion_ids)
+    if not ids:
+        return []
     return _forecast_money(
         session, sa.and_(Promotion.id.in_(ids), ForecastLine.promotion_id.in_(ids))
     )
@@ -157,38 +165,53 @@ def _forecast_money(
     promoted, P10 and P90 units, margin impact vs doing nothing, incremental revenue,
     incremental margin (see schemas.MoneyAtStake), then one column per `more`.
 
-    The sums are grouped first and `more` judged once per promotion, not per line."""
+    The lines are summed per item first (every figure is linear in the units, as the
+    approval matrix's per-item figures are), so the scope and catalogue are joined once
+    per item rather than once per item-location; `more` is judged once per promotion."""
     line = ForecastLine
-    extra = line.promoted_units - line.baseline_units
-    unit_margin = PromotionItem.promo_price - Item.unit_cost + Promotion.vendor_funding_per_unit
-    impact = unit_margin * line.promoted_units - (Item.regular_price - Item.unit_cost) * (
-        line.baseline_units
-    )
-    sums = (
+    per_item = (
         sa.select(
-            line.promotion_id.label("id"),
+            line.promotion_id,
+            line.item_id,
             sa.func.sum(line.baseline_units).label("baseline"),
             sa.func.sum(line.promoted_units).label("promoted"),
             sa.func.sum(line.p10).label("p10"),
             sa.func.sum(line.p90).label("p90"),
+            sa.func.max(Promotion.vendor_funding_per_unit).label("funding"),
+        )
+        .select_from(Promotion)
+        .join(line, sa.and_(line.promotion_id == Promotion.id, line.revision == Promotion.revision))
+        .where(condition)
+        # By the forecast's columns: grouped by promotions.id, SQLite walks every
+        # promotion in id order rather than the launch window's index.
+        .group_by(line.promotion_id, line.item_id)
+        .subquery()
+    )
+    extra = per_item.c.promoted - per_item.c.baseline
+    unit_margin = PromotionItem.promo_price - Item.unit_cost + per_item.c.funding
+    impact = unit_margin * per_item.c.promoted - (Item.regular_price - Item.unit_cost) * (
+        per_item.c.baseline
+    )
+    sums = (
+        sa.select(
+            per_item.c.promotion_id.label("id"),
+            sa.func.sum(per_item.c.baseline).label("baseline"),
+            sa.func.sum(per_item.c.promoted).label("promoted"),
+            sa.func.sum(per_item.c.p10).label("p10"),
+            sa.func.sum(per_item.c.p90).label("p90"),
             sa.func.sum(impact).label("impact"),
             sa.func.sum(extra * PromotionItem.promo_price).label("revenue"),
             sa.func.sum(extra * unit_margin).label("margin"),
         )
-        .select_from(Promotion)
-        .join(line, sa.and_(line.promotion_id == Promotion.id, line.revision == Promotion.revision))
         .join(
             PromotionItem,
             sa.and_(
-                PromotionItem.promotion_id == line.promotion_id,
-                PromotionItem.item_id == line.item_id,
+                PromotionItem.promotion_id == per_item.c.promotion_id,
+                PromotionItem.item_id == per_item.c.item_id,
             ),
         )
-        .join(Item, Item.id == line.item_id)
-        .where(condition)
-        # By the forecast's column: grouped by promotions.id, SQLite walks every
-        # promotion in id order rather than the launch window's index.
-        .group_by(line.promotion_id)
+        .join(Item, Item.id == per_item.c.item_id)
+        .group_by(per_item.c.promotion_id)
         .subquery()
     )
     return session.execute(
@@ -317,12 +340,14 @@ def live_sell_through_checks(session: Session, banners: BannerScope) -> Sequence
         .correlate(Promotion)
         .scalar_subquery()
     )
-    return session.execute(
+    rows = session.execute(
         sa.select(Promotion, Event)
         .join(Event, Event.sequence == newest)
         .where(Promotion.status == S.LIVE, visible_to(Promotion.id, banners))
-        .order_by(Promotion.start_date, Promotion.id)
     ).all()
+    # Ordered here, not in SQL: asked for that order, SQLite walks every promotion
+    # through the launch-order index instead of reading the live ones by status.
+    return sorted(rows, key=lambda row: (row[0].start_date, row[0].id))
 
 
 def events(session: Session, promotion_id: int) -> Sequence[Event]:
