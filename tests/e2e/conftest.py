@@ -58,15 +58,19 @@ def require_chromium() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+# Module-scoped, not session-scoped: Playwright's sync API keeps an event loop
+# running in the main thread while it is open, and DBOS refuses its synchronous
+# calls (retrieve_workflow, send) from a thread with a running loop, so the tests
+# after the browser's would fail. Closed after each module, the loop is gone.
+@pytest.fixture(scope="module")
 def playwright_driver() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_driver: Playwright) -> Iterator[Browser]:
-    """Headless Chromium, one per run; each test opens its own context (cookies, viewport)."""
+    """Headless Chromium, one per module; each test opens its own context (cookies, viewport)."""
     launched = playwright_driver.chromium.launch(
         executable_path=require_chromium(), headless=True, args=CHROMIUM_ARGS
     )

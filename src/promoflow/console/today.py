@@ -28,8 +28,8 @@ from promoflow.identity.schemas import BannerScope
 from promoflow.kit.errors import InvalidInput
 from promoflow.kit.roles import ROLES
 
-DECISIONS_SHOWN = 50  # per kind; the inboxes list the rest
-AT_RISK_SHOWN = 100
+DECISIONS_SHOWN = 20  # per kind, soonest due: Today is a summary; the inboxes list the rest
+AT_RISK_SHOWN = 25  # soonest launch first; the Promotions list (at risk) has the rest
 RISK_HORIZON_DAYS = 7
 MONEY_HORIZON_DAYS = 14
 # How long a case waits before the workflow re-alerts (lifecycle.timing: 24 business hours).
