@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
@@ -10,10 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-import yaml
 from fastapi.testclient import TestClient
 
-from promoflow.allocation.policy import BUNDLED_POLICY
+from web.recommendation_support import every_allocation_reviewed as reviewed_by_a_planner
+from web.recommendation_support import stock
 
 if TYPE_CHECKING:
     from tests.api.conftest import Catalog
@@ -26,37 +25,8 @@ DC = "DC-01"  # the small retailer's only DC
 @pytest.fixture
 def every_allocation_reviewed(runtime: object, tmp_path: Path) -> Iterator[None]:
     """The bundled policies, except that no allocation applies without a planner."""
-    from promoflow.runtime import get_runtime
-
-    for policy in BUNDLED_POLICY.parent.glob("*.yaml"):
-        shutil.copy(policy, tmp_path / policy.name)
-    planning = yaml.safe_load(BUNDLED_POLICY.read_text())
-    planning["allocation"]["auto_apply"]["max_units"] = 0.0
-    (tmp_path / "planning.yaml").write_text(yaml.safe_dump(planning))
-    rt = get_runtime()
-    saved = rt.settings
-    rt.settings = saved.model_copy(update={"policy_dir": tmp_path})
-    try:
+    with reviewed_by_a_planner(tmp_path):
         yield
-    finally:
-        rt.settings = saved
-
-
-def _stock(skus: list[str], stores: list[str], dc_units: float) -> None:
-    """Empty shelves in the stores; `dc_units` of each item in the DC."""
-    from promoflow.connectors.sandbox import wms
-    from promoflow.inventory import service as inventory_service
-    from promoflow.kit.db import transaction
-    from promoflow.runtime import get_runtime
-
-    rt = get_runtime()
-    records = [
-        wms.set_stock(rt.sessions, sku, code, on_hand=units, on_order=0.0, in_transit=0.0)
-        for sku in skus
-        for code, units in [*((store, 0.0) for store in stores), (DC, dc_units)]
-    ]
-    with transaction(rt.sessions) as session:
-        inventory_service.apply_positions(session, records, "sandbox-wms")
 
 
 def _dc_on_hand(sku: str) -> float:
@@ -118,7 +88,7 @@ def test_a_planner_edits_an_allocation_over_the_api_and_a_merchandiser_may_not(
     every_allocation_reviewed: None,
 ) -> None:
     skus = catalog.skus[:2]
-    _stock(skus, catalog.stores, dc_units=400.0)
+    stock(skus, catalog.stores, dc_units=400.0)
     start = date.today() + timedelta(days=260)
     created = client.post(
         "/api/v1/promotions",

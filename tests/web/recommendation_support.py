@@ -1,7 +1,7 @@
 """A promotion brought, through its real workflow, to an allocation that waits for a planner.
 
-The minimal helpers of tests/api/test_recommendations_api.py, for the console's tests:
-the bundled policies with auto-apply off, stock in the stores and the DC, approvals
+Shared by the console's tests and tests/api/test_recommendations_api.py: the bundled
+policies with auto-apply off, stock in the stores and the DC, approvals
 given by each task's role until the promotion is scheduled.
 """
 

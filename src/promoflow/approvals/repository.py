@@ -187,18 +187,14 @@ def forecast_units_of(
     return found
 
 
-def stock_coverage_of(
-    session: Session, keys: Collection[RevisionKey], min_ratio: float
-) -> dict[RevisionKey, tuple[int, int]]:
-    """Per revision: (forecast item-locations, those whose stock covers min_ratio x P90).
+def line_covers_p90(min_ratio: float) -> sa.ColumnElement[bool]:
+    """A forecast line whose item-location's stock covers `min_ratio` x its P90 (or no P90).
 
-    Stock is on hand + in transit + on order - allocated, as the position reports it (the
-    launch gate later counts only orders due before the start, so this is its early view);
-    an item-location with no position has none, and one with no P90 demand is covered.
+    Stock is on hand + in transit + on order - allocated. Each line looks its position
+    up by key (item, location): an outer join let PostgreSQL hash the whole positions
+    table to match a page's few hundred lines. The console's Today page uses it too.
     """
     position = InventoryPosition
-    # Each line looks its position up by key (item, location): an outer join let
-    # PostgreSQL hash the whole positions table to match a page's few hundred lines.
     available = (
         sa.select(position.on_hand + position.in_transit + position.on_order - position.allocated)
         .where(
@@ -208,9 +204,21 @@ def stock_coverage_of(
         .correlate(ForecastLine)
         .scalar_subquery()
     )
-    covered = sa.or_(
+    return sa.or_(
         ForecastLine.p90 <= 0, sa.func.coalesce(available, 0.0) >= min_ratio * ForecastLine.p90
     )
+
+
+def stock_coverage_of(
+    session: Session, keys: Collection[RevisionKey], min_ratio: float
+) -> dict[RevisionKey, tuple[int, int]]:
+    """Per revision: (forecast item-locations, those whose stock covers min_ratio x P90).
+
+    Stock is on hand + in transit + on order - allocated, as the position reports it (the
+    launch gate later counts only orders due before the start, so this is its early view);
+    an item-location with no position has none, and one with no P90 demand is covered.
+    """
+    covered = line_covers_p90(min_ratio)
     rows = session.execute(
         sa.select(
             ForecastLine.promotion_id,

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
+from promoflow.approvals.repository import line_covers_p90
 from promoflow.catalog.models import Item, Location
 from promoflow.events.log import TYPE_PREFIX
 from promoflow.events.models import Event
@@ -23,7 +24,7 @@ from promoflow.exceptions.schemas import CaseStatus
 from promoflow.gates.models import GateResult
 from promoflow.gates.schemas import Gate, GateStatus
 from promoflow.identity.schemas import BannerScope
-from promoflow.inventory.models import InventoryPosition, PurchaseOrder
+from promoflow.inventory.models import PurchaseOrder
 from promoflow.inventory.schemas import AckStatus, PurchaseOrderStatus
 from promoflow.kit.types import UtcDateTime
 from promoflow.promotions.models import ForecastLine, Promotion, PromotionItem, PromotionLocation
@@ -225,21 +226,8 @@ def stock_coverage(
     """Per promotion (current revision): (forecast item-locations, those whose stock
     covers `min_ratio` x the P90), as the approval queue judges its early stock risk.
 
-    Each line looks its position up by key: a join let PostgreSQL hash the whole
-    positions table to match a few hundred lines."""
-    position = InventoryPosition
-    available = (
-        sa.select(position.on_hand + position.in_transit + position.on_order - position.allocated)
-        .where(
-            position.item_id == ForecastLine.item_id,
-            position.location_id == ForecastLine.location_id,
-        )
-        .correlate(ForecastLine)
-        .scalar_subquery()
-    )
-    covered = sa.or_(
-        ForecastLine.p90 <= 0, sa.func.coalesce(available, 0.0) >= min_ratio * ForecastLine.p90
-    )
+    The same test as the queue's (approvals.repository.line_covers_p90)."""
+    covered = line_covers_p90(min_ratio)
     rows = session.execute(
         sa.select(Promotion.id, sa.func.count(), sa.func.sum(sa.case((covered, 1), else_=0)))
         .join(
