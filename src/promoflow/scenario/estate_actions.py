@@ -37,11 +37,18 @@ def _weekly_demand(
     return {(sku, code): float(units or 0.0) for sku, code, units in rows}
 
 
-def set_cover(runtime: Runtime, skus: list[str], regions: list[str], weeks_of_cover: float) -> int:
-    """A stock count: set each store's on hand to `weeks_of_cover` of its usual sales."""
+def set_cover(
+    runtime: Runtime,
+    skus: list[str],
+    regions: list[str],
+    weeks_of_cover: float,
+    spare_units: float = 0.0,
+) -> int:
+    """A stock count: set each store's on hand to `weeks_of_cover` of its usual sales
+    (and `spare_units` more)."""
     records: list[PositionRecord] = []
     for (sku, code), weekly in _weekly_demand(runtime, skus, regions).items():
-        on_hand = float(math.ceil(max(weekly, 0.5) * weeks_of_cover))
+        on_hand = float(math.ceil(max(weekly, 0.5) * weeks_of_cover)) + spare_units
         records.append(
             wms.set_stock(
                 runtime.sessions,

@@ -35,6 +35,7 @@ from promoflow.scenario.desk import Desk, PromotionScript
 REPLENISH_WEEKS = 8.0
 CLEAN_WEEKS = 1.0  # a week on the shelf: the workflow's allocation tops it up
 LOW_WEEKS = 0.2
+CLEAN_SPARE_UNITS = 1.0
 SUPPLIER_ACK_HOURS = 10.0
 StatusCallback = Callable[[list[dict[str, Any]]], None]
 
@@ -210,7 +211,15 @@ def prepare_stock(story: Storyline) -> None:
     for index, promo in enumerate(story.promotions):
         weeks = {0: CLEAN_WEEKS, 1: LOW_WEEKS}.get(index, REPLENISH_WEEKS)
         estate_actions.set_cover(
-            story.runtime, promo.request.items, promo.request.regions, weeks_of_cover=weeks
+            story.runtime,
+            promo.request.items,
+            promo.request.regions,
+            weeks_of_cover=weeks,
+            # The clean launch's shelves hold one unit more than a week: the allocation
+            # ships whole case packs where a line is short by units, never for a
+            # fraction of one, and the coverage gate compares stock with a P90 such
+            # as 2.18, which a shelf of 2 misses at the default size.
+            spare_units=CLEAN_SPARE_UNITS if index == 0 else 0.0,
         )
     low = story.promotions[1]
     _empty_dc(story.runtime, low.request.items, low.request.regions)
