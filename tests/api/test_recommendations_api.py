@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -12,13 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from web.recommendation_support import every_allocation_reviewed as reviewed_by_a_planner
-from web.recommendation_support import stock
+from web.recommendation_support import scheduled, stock, until
 
 if TYPE_CHECKING:
     from tests.api.conftest import Catalog
 
 Auth = Callable[[str], dict[str, str]]
-DEADLINE_SECONDS = 60.0
 DC = "DC-01"  # the small retailer's only DC
 
 
@@ -54,33 +52,6 @@ def _get(client: TestClient, auth: Auth, path: str) -> Any:
     return response.json()
 
 
-def _until(what: str, probe: Callable[[], Any]) -> Any:
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while not (found := probe()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-    return found
-
-
-def _scheduled(client: TestClient, auth: Auth, promotion_id: int) -> None:
-    """Approve every task with its assigned role's key until the promotion is scheduled."""
-
-    def step() -> bool:
-        url = f"/api/v1/promotions/{promotion_id}"
-        if _get(client, auth, url)["status"] == "scheduled":
-            return True
-        for task in _get(client, auth, f"{url}/approvals")["items"]:
-            if task["status"] == "pending":
-                client.post(
-                    f"/api/v1/approvals/{task['id']}/decision",
-                    json={"decision": "approve", "comment": "ok"},
-                    headers=auth(task["assigned_role"]),
-                )
-        return False
-
-    _until("approval", step)
-
-
 def test_a_planner_edits_an_allocation_over_the_api_and_a_merchandiser_may_not(
     client: TestClient,
     auth: Auth,
@@ -112,10 +83,10 @@ def test_a_planner_edits_an_allocation_over_the_api_and_a_merchandiser_may_not(
         headers=auth("merchandiser"),
     )
     assert submitted.status_code == 202, submitted.text
-    _scheduled(client, auth, promotion_id)
+    scheduled(client, promotion_id)
 
     listing = f"/api/v1/promotions/{promotion_id}/recommendations?kind=allocation&status=proposed"
-    proposal = _until("the allocation", lambda: _get(client, auth, listing)["items"])[0]
+    proposal = until("the allocation", lambda: _get(client, auth, listing)["items"])[0]
     assert proposal["threshold"]["decision"] == "review"
     assert proposal["lines"] and proposal["model_version"] and len(proposal["inputs_hash"]) == 64
     url = f"/api/v1/recommendations/{proposal['id']}"
@@ -160,7 +131,7 @@ def test_a_planner_edits_an_allocation_over_the_api_and_a_merchandiser_may_not(
     assert decided[line["id"]] == fewer
 
     events = f"/api/v1/promotions/{promotion_id}/events?limit=500"
-    _until(
+    until(
         "the allocation to be applied",
         lambda: any(
             e["type"] == "io.promoflow.recommendation.applied"

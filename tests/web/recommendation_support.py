@@ -90,7 +90,7 @@ def until(what: str, probe: Callable[[], Any]) -> Any:
     return found
 
 
-def _scheduled(client: TestClient, promotion_id: int) -> None:
+def scheduled(client: TestClient, promotion_id: int) -> None:
     """Approve every task with its assigned role's key until the promotion is scheduled."""
 
     def step() -> bool:
@@ -146,7 +146,7 @@ def proposed_allocation(
         headers=auth("merchandiser"),
     )
     assert submitted.status_code == 202, submitted.text
-    _scheduled(client, promotion_id)
+    scheduled(client, promotion_id)
     listing = f"/api/v1/promotions/{promotion_id}/recommendations?kind=allocation&status=proposed"
     found = until("the allocation", lambda: read(client, listing)["items"])[0]
     return Proposal(promotion_id, code, found["id"], found["lines"])
