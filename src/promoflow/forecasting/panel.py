@@ -49,6 +49,18 @@ class PanelSpec:
     # seasonal index (features.season_profile), and the lift prior learns a price
     # elasticity per value (lift_prior.py).
     category_col: str | None = None
+    # Static columns whose shared values make series siblings (a category, or a
+    # category and a store): with them the model sees each row's price against
+    # its siblings' in the same period, how many of them are on promotion and
+    # how deep (features.cross_item). Empty: the category column, if any.
+    group_cols: tuple[str, ...] = ()
+
+    @property
+    def sibling_cols(self) -> tuple[str, ...]:
+        """The columns that group siblings: `group_cols`, else the category, else none."""
+        if self.group_cols:
+            return self.group_cols
+        return (self.category_col,) if self.category_col else ()
 
 
 @dataclass(frozen=True)
