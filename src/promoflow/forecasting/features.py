@@ -334,6 +334,61 @@ def series_scales(history: pl.DataFrame, spec: PanelSpec) -> pl.DataFrame:
     )
 
 
+def cross_item(timeline: pl.DataFrame, spec: PanelSpec) -> pl.DataFrame:
+    """Add the item's own promotion depth history and, with siblings, what they do that period.
+
+    `timeline` has promotion history (PROMO_ANY) and relative prices. Depth is
+    1 - the first price column over its usual price on a promoted row (0 else).
+
+    - `last_promo_depth`: the depth of the series' last promotion before this row;
+    - with sibling columns (`PanelSpec.sibling_cols`: series sharing a category,
+      or a category and a store): `sibling_price_index`, the row's relative price
+      over the mean relative price of its siblings in the same period (below 1:
+      cheaper than usual against them); `sibling_promo_share`, the share of them
+      on promotion; `sibling_depth`, their mean depth. 1, 0 and 0 without siblings.
+
+    Every input is a known covariate of the same period, so these are known for
+    the forecast horizon as they are for history. A forecast for a subset of
+    series sees only the siblings it is given.
+    """
+    prices = price_columns(spec)
+    relative = pl.col(f"{prices[0]}_rel") if prices else pl.lit(1.0)
+    promoted = pl.col(PROMO_ANY) > 0
+    depth = pl.when(promoted).then((1.0 - relative).clip(0.0, 1.0)).otherwise(0.0)
+    rows = (
+        timeline.sort(ID, DS)
+        .with_columns(depth.alias("_depth"), relative.alias("_rel"))
+        .with_columns(
+            pl.when(promoted)
+            .then(pl.col("_depth"))
+            .shift(1)
+            .forward_fill()
+            .fill_null(0.0)
+            .over(ID)
+            .alias("last_promo_depth")
+        )
+    )
+    keys = list(spec.sibling_cols)
+    if not keys:
+        return rows.drop("_depth", "_rel")
+    within = [*keys, DS]
+    others = pl.len().over(within) - 1
+    alone = others == 0
+
+    def mean_of_others(column: str) -> pl.Expr:
+        return (pl.col(column).sum().over(within) - pl.col(column)) / others
+
+    return rows.with_columns(
+        pl.when(alone)
+        .then(1.0)
+        .otherwise(pl.col("_rel") / mean_of_others("_rel"))
+        .fill_nan(1.0)
+        .alias("sibling_price_index"),
+        pl.when(alone).then(0.0).otherwise(mean_of_others(PROMO_ANY)).alias("sibling_promo_share"),
+        pl.when(alone).then(0.0).otherwise(mean_of_others("_depth")).alias("sibling_depth"),
+    ).drop("_depth", "_rel")
+
+
 def price_columns(spec: PanelSpec) -> list[str]:
     """Known covariates that are prices (by name), which get a relative-price feature."""
     return [c for c in spec.known_covariates if "price" in c.lower()]

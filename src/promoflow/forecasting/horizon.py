@@ -35,18 +35,23 @@ class PreparedHistory:
 
 
 def prepare_history(
-    history: Panel, ratio: float | None = None, profile: pl.DataFrame | None = None
+    history: Panel,
+    ratio: float | None = None,
+    profile: pl.DataFrame | None = None,
+    *,
+    season: bool = True,
 ) -> tuple[PreparedHistory, float]:
     """Complete, impute and measure a panel's history; returns it and the promotion ratio.
 
-    Fitting (no `ratio`) learns the promotion ratio and the seasonal profile from
-    this history; forecasting from fresh history passes the fitted model's.
+    Fitting (no `ratio`) learns the promotion ratio and, with `season`, the
+    seasonal profile from this history; forecasting from fresh history passes
+    the fitted model's.
     """
     spec = history.spec
     cutoff = int(history.frame[DS].max())  # type: ignore[arg-type]
     completed = features.complete_series(history.frame, spec, cutoff)
     imputed = features.impute_censored(completed, spec, ratio=ratio)
-    if ratio is None:
+    if ratio is None and season:
         profile = features.season_profile(imputed.frame, spec, history.calendar)
     frame = features.with_season(imputed.frame, spec, history.calendar, profile)
     prepared = PreparedHistory(
@@ -78,6 +83,7 @@ def engineer(
     spec = history.spec
     rows = features.promotion_history(timeline, spec)
     rows = features.relative_prices(rows, spec, history.usual)
+    rows = features.cross_item(rows, spec)
     ahead = int(rows[DS].max()) - history.cutoff  # type: ignore[arg-type]
     calendar = features.future_calendar(history.calendar, ahead)
     if calendar.schema["period"] in (pl.Date(), pl.Datetime()):

@@ -67,6 +67,10 @@ MODEL_REVISION = 3
 ROLLING_WINDOWS: dict[int, tuple[int, ...]] = {1: (4, 13), 52: (4,)}
 
 
+TARGETS = ("ratio", "log", "raw")
+LIGHTGBM_OBJECTIVES = {"tweedie": "tweedie", "poisson": "poisson", "l2": "regression"}
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """Hyper-parameters; the defaults are what the backtests in benchmarks/ used."""
@@ -77,8 +81,16 @@ class ModelConfig:
     num_leaves: int = 63
     min_child_samples: int = 50
     max_bin: int = 63
-    # Tweedie suits counts with many zeros and multiplicative promotion effects.
+    # What the trees learn (recipe.py searches these per retailer):
+    # - "ratio": demand over its expected level (scale x season x prior lift);
+    # - "log": log(1 + that ratio), with the L2 objective;
+    # - "raw": units as sold (the level's parts are features only).
+    target: str = "ratio"
+    # "tweedie" suits counts with many zeros and multiplicative promotion
+    # effects; "poisson"; "l2" (LightGBM's regression) goes with the log target.
     objective: str = "tweedie"
+    # The category's seasonal index in the level (features.season_profile).
+    season: bool = True
     calibration_periods: int = 13
     # Conformal quantiles need thousands of scores, not every series: beyond this
     # many series the calibration refit uses a random sample of them.
@@ -106,7 +118,7 @@ class ModelConfig:
     def lightgbm(self) -> LGBMRegressor:
         """A fresh LightGBM regressor with these settings."""
         return LGBMRegressor(
-            objective=self.objective,
+            objective=LIGHTGBM_OBJECTIVES[self.objective],
             n_estimators=self.n_estimators,
             learning_rate=self.learning_rate,
             num_leaves=self.num_leaves,
@@ -119,6 +131,21 @@ class ModelConfig:
             random_state=self.seed,
             verbose=-1,
         )
+
+    def __post_init__(self) -> None:
+        if self.target not in TARGETS:
+            raise InvalidInput("target", self.target, f"use one of {', '.join(TARGETS)}")
+        if self.objective not in LIGHTGBM_OBJECTIVES:
+            raise InvalidInput(
+                "objective", self.objective, f"use one of {', '.join(LIGHTGBM_OBJECTIVES)}"
+            )
+        if (self.target == "log") != (self.objective == "l2"):
+            raise InvalidInput(
+                "objective",
+                self.objective,
+                f"the {self.target} target does not go with it; "
+                "the log target learns with l2, the others with tweedie or poisson",
+            )
 
     def history_needed(self) -> int:
         """Periods of a series the lags and rolling windows reach back to."""
@@ -190,13 +217,18 @@ class GlobalDemandModel:
 
     # -- fitting -------------------------------------------------------------------
 
-    def fit(self, history: Panel) -> Self:
-        """Learn from every observed, uncensored period of every series."""
+    def fit(self, history: Panel, calibration: pl.DataFrame | None = None) -> Self:
+        """Learn from every observed, uncensored period of every series.
+
+        `calibration` (y, forecast, promoted, step: out-of-sample forecasts of this
+        recipe, recipe.py's validation folds) calibrates the intervals; without
+        it the model is refitted once without its last weeks to score them.
+        """
         if history.frame.is_empty():
             raise InvalidInput("history", "empty", "there is nothing to learn from")
         self.spec = history.spec
         self._static_codes = horizon.static_codes(history.frame, history.spec)
-        fitted, self.promo_ratio = horizon.prepare_history(history)
+        fitted, self.promo_ratio = horizon.prepare_history(history, season=self.config.season)
         self.season_profile = fitted.season_profile
         engineered = horizon.engineer(fitted.frame, fitted, self._static_codes)
         if self.config.lift_prior:
@@ -213,7 +245,9 @@ class GlobalDemandModel:
         train = self._scaled(columns, fitted)
         self.row_sample = RowSample.within(train, self.config.max_training_rows)
         self._forecaster = self._fit_forecaster(train)
-        if self.config.intervals:
+        if calibration is not None:
+            self._quantiles = ConformalQuantiles.calibrate(calibration)
+        elif self.config.intervals:
             self._quantiles = self._calibrate(train, fitted.cutoff, _actuals(fitted))
         # Forecasting from the fitted history needs only the recent weeks (promotion
         # history features look back PROMO_MEMORY weeks; mlforecast keeps its own lags),
@@ -223,7 +257,21 @@ class GlobalDemandModel:
         return self
 
     def _scaled(self, rows: pl.DataFrame, history: PreparedHistory) -> pl.DataFrame:
-        return rows.join(history.scales, on=ID).with_columns(pl.col("y") / self._divisor())
+        """Rows with y as the trees learn it (the recipe's target form)."""
+        return rows.join(history.scales, on=ID).with_columns(self._to_target(pl.col("y")))
+
+    def _to_target(self, units: pl.Expr) -> pl.Expr:
+        if self.config.target == "raw":
+            return units
+        ratio = units / self._divisor()
+        return ratio.log1p() if self.config.target == "log" else ratio
+
+    def _from_target(self, learnt: pl.Expr) -> pl.Expr:
+        """Units from what the trees predict (needs the divisor's columns)."""
+        if self.config.target == "raw":
+            return learnt.clip(lower_bound=0.0)
+        ratio = learnt.exp() - 1.0 if self.config.target == "log" else learnt
+        return ratio.clip(lower_bound=0.0) * self._divisor()
 
     def _fit_forecaster(self, train: pl.DataFrame) -> MLForecast:
         forecaster = MLForecast(
@@ -273,23 +321,39 @@ class GlobalDemandModel:
             late.join(actuals, on=[ID, DS], how="semi")
             .join(predicted, on=[ID, DS], how="inner")
             .select(
-                pl.col("y") * self._divisor(),
-                (pl.col("lgbm").clip(lower_bound=0.0) * self._divisor()).alias("forecast"),
+                self._from_target(pl.col("y")).alias("y"),
+                self._from_target(pl.col("lgbm")).alias("forecast"),
                 (pl.col(PROMO_ANY) > 0).alias("promoted"),
                 (pl.col(DS) - split).alias("step"),
             )
         )
         return ConformalQuantiles.calibrate(scored)
 
+    def use_trees(self, trees: int | None) -> None:
+        """Forecast with the booster's first `trees` trees (None: all of them).
+
+        Early stopping on the forecast that matters: recipe.py fits once with the
+        most trees and scores every smaller count without refitting.
+        """
+        if self._forecaster is None:
+            raise InvalidInput("model", "unfitted", "call fit() before use_trees()")
+        fitted = cast(LGBMRegressor, self._forecaster.models_["lgbm"])
+        booster = fitted.booster_
+        booster.best_iteration = trees or 0  # LightGBM's predict uses it; 0 means all
+
     # -- forecasting ---------------------------------------------------------------
 
-    def predict(self, future: pl.DataFrame, history: Panel | None = None) -> pl.DataFrame:
+    def predict(
+        self, future: pl.DataFrame, history: Panel | None = None, *, baseline: bool = True
+    ) -> pl.DataFrame:
         """Forecast, baseline and p10/p50/p80/p90 for each row of `future`.
 
         `future` has unique_id, ds and every known covariate, for positions after the
         history's last period. The history is the one the model was fitted on unless
         `history` (same columns, e.g. this week's sales) is given: the trained trees
         then forecast from it, so a model trained last month forecasts from today.
+        `baseline=False` skips the counterfactual pass (validation needs only the
+        forecast); the baseline column then repeats the forecast.
         """
         if self._forecaster is None or self.spec is None or self._fitted is None:
             raise InvalidInput("model", "unfitted", "call fit() before predict()")
@@ -306,18 +370,18 @@ class GlobalDemandModel:
         promoted = self._predict_with(grid, ids, steps, context, fresh=fresh)
         # A series with no promotion ahead has the same counterfactual as its
         # forecast; only the promoted ones need the second pass.
-        touched = horizon.promoted_series(grid, context)
-        baseline = promoted.select(ID, DS, pl.col("lgbm").alias("baseline"))
+        touched = horizon.promoted_series(grid, context) if baseline else []
+        unpromoted = promoted.select(ID, DS, pl.col("lgbm").alias("baseline"))
         if touched:
             counterfactual = horizon.without_promotion(
                 grid.filter(pl.col(ID).is_in(touched)), context
             )
             switched_off = self._predict_with(counterfactual, touched, steps, context, fresh=fresh)
-            baseline = baseline.update(switched_off.rename({"lgbm": "baseline"}), on=[ID, DS])
+            unpromoted = unpromoted.update(switched_off.rename({"lgbm": "baseline"}), on=[ID, DS])
         rows = (
             future.select(ID, DS)
             .join(promoted.rename({"lgbm": "forecast"}), on=[ID, DS], how="left")
-            .join(baseline, on=[ID, DS], how="left")
+            .join(unpromoted, on=[ID, DS], how="left")
             .join(
                 grid.select(ID, DS, features.promo_flag(self.spec).alias("promoted")), on=[ID, DS]
             )
@@ -356,7 +420,7 @@ class GlobalDemandModel:
         divisors = [SEASON, *([LIFT_PRIOR] if self.lift_prior is not None else [])]
         predicted = predicted.join(engineered.select(ID, DS, *divisors), on=[ID, DS])
         return predicted.join(context.scales, on=ID).select(
-            ID, DS, (pl.col("lgbm") * self._divisor()).alias("lgbm")
+            ID, DS, self._from_target(pl.col("lgbm")).alias("lgbm")
         )
 
     # -- features ------------------------------------------------------------------
