@@ -82,7 +82,7 @@ def backtest(
     )
     from promoflow.forecasting.dataset import load_panel
     from promoflow.forecasting.panel import PanelSpec
-    from promoflow.forecasting.rolling import origin_cutoffs, run_rolling_backtest
+    from promoflow.forecasting.rolling import run_rolling_backtest
 
     check_output_path(output, "output")
     if predictions is not None:
@@ -105,8 +105,6 @@ def backtest(
             result = run_backtest(loaded.panel, horizon, cutoff, season_length)
         title = _title(result.summary)
     else:
-        # Refused here, before minutes of fitting, when the origins do not fit the data.
-        origin_cutoffs(loaded.panel, horizon, origins, step, cutoff)
         with console.status(f"fitting and forecasting every model at {origins} origins…"):
             result = run_rolling_backtest(
                 loaded.panel, horizon, origins, step, cutoff, season_length

@@ -131,8 +131,11 @@ def run_rolling_backtest(
     rivals: Mapping[str, Callable[[], DemandModel]] | None = None,
     comparators: bool = True,
 ) -> RollingResult:
-    """Backtest at `origins` cutoffs `step` periods apart (default: the horizon), ending at
-    `last_cutoff` (default: `horizon` periods before the end), and average."""
+    """Backtest at `origins` cutoffs `step` periods apart ending at `last_cutoff`; average.
+
+    `step` defaults to the horizon (windows that follow each other), `last_cutoff`
+    to `horizon` periods before the end of the calendar.
+    """
     cutoffs = origin_cutoffs(panel, horizon, origins, step, last_cutoff)
     runs = [
         run_backtest(
