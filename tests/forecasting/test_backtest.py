@@ -14,6 +14,7 @@ import polars as pl
 import pytest
 
 from forecast_support import DISPLAY_LIFT, PROMO_LIFT, synthetic_sales, with_integer_periods
+from promoflow.forecasting import backtest
 from promoflow.forecasting.backtest import (
     BacktestResult,
     ModelScore,
@@ -22,6 +23,7 @@ from promoflow.forecasting.backtest import (
     write_predictions,
 )
 from promoflow.forecasting.baselines import baseline_clock
+from promoflow.forecasting.comparators import HistoryLiftForecaster
 from promoflow.forecasting.dataset import LoadedPanel, build_panel
 from promoflow.forecasting.panel import Panel, PanelSpec
 from promoflow.kit.errors import InvalidInput
@@ -172,6 +174,33 @@ def test_our_model_is_judged_against_the_best_comparator_or_baseline(
     assert document["best_baseline"] == best
     assert f"{best}, the best comparator, on promotion-week WAPE: {ours:.3f}" in document["verdict"]
     assert f"against {theirs:.3f}" in document["verdict"]
+
+
+class RefusesGaps:
+    """A comparator that cannot fit series with a missing period (as mlforecast's)."""
+
+    model_version = "refuses-gaps-1"
+
+    def fit(self, history: Panel) -> RefusesGaps:
+        raise ValueError("Series contain missing timestamps\nAffected series: ['SKU-1|1']")
+
+    def predict(self, future: pl.DataFrame) -> pl.DataFrame:
+        raise AssertionError("never fitted")
+
+
+def test_a_comparator_that_cannot_run_on_the_data_is_skipped_with_why(
+    loaded: LoadedPanel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    comparators = {"history_lift": HistoryLiftForecaster, "fussy": RefusesGaps}
+    monkeypatch.setattr(backtest, "default_comparators", lambda: comparators)
+    result = run_backtest(loaded.panel, horizon=13, model_factory=KnowsTheLift)
+    assert [s.model for s in result.scores] == ["promoflow", "history_lift", *BASELINES]
+    assert result.to_json()["skipped_models"] == [
+        {
+            "model": "fussy",
+            "reason": "could not run on this data: Series contain missing timestamps",
+        }
+    ]
 
 
 def score(model: str, kind: str, wape_promo: float | None, wape: float = 0.5) -> ModelScore:

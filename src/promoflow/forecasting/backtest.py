@@ -139,10 +139,7 @@ def run_backtest(
     others = [
         (name, "model", _run_model(f, train, forecastable)) for name, f in (rivals or {}).items()
     ]
-    theirs = [
-        (name, "comparator", _run_model(f, train, forecastable))
-        for name, f in (default_comparators() if comparators else {}).items()
-    ]
+    theirs, refused = _run_comparators(train, forecastable) if comparators else ([], [])
     runs = [
         (OUR_MODEL, "model", ours),
         *others,
@@ -159,7 +156,9 @@ def run_backtest(
         )
     summary = _summary(panel, held_out, forecastable, scored, position, horizon, season)
     best, by, improvement = compare(scores)
-    return BacktestResult(summary, scores, pl.concat(tables), skipped, best, by, improvement)
+    return BacktestResult(
+        summary, scores, pl.concat(tables), [*refused, *skipped], best, by, improvement
+    )
 
 
 @dataclass(frozen=True)
@@ -205,6 +204,26 @@ def _run_model(factory: Callable[[], DemandModel], train: Panel, test: pl.DataFr
     return _Run(
         predicted.select("unique_id", "ds", "forecast", "p10", "p90"), seconds, model.model_version
     )
+
+
+def _run_comparators(
+    train: Panel, test: pl.DataFrame
+) -> tuple[list[tuple[str, str, _Run]], list[Skipped]]:
+    """Each comparator's run, or why it could not run on this data.
+
+    A comparator's own limits (mlforecast refuses a series with a missing period)
+    must not cost the retailer the whole backtest: the comparator is listed as
+    skipped with the reason, which metrics.json and the command both show.
+    """
+    runs: list[tuple[str, str, _Run]] = []
+    refused: list[Skipped] = []
+    for name, factory in default_comparators().items():
+        try:
+            runs.append((name, "comparator", _run_model(factory, train, test)))
+        except ValueError as error:
+            said = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+            refused.append(Skipped(name, f"could not run on this data: {said}"))
+    return runs, refused
 
 
 def _as_run(baseline: BaselineForecast) -> _Run:
