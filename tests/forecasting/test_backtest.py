@@ -1,4 +1,9 @@
-"""The backtest on a synthetic retailer, with a stand-in model that knows the true lift."""
+"""The backtest on a synthetic retailer, with a stand-in model that knows the true lift.
+
+Most tests leave the two comparators out (`comparators=False`): they are about the
+rows and the baselines, and the comparators cost seconds. The line-up tests run them
+on the same retailer with every week recorded.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,16 @@ import polars as pl
 import pytest
 
 from forecast_support import DISPLAY_LIFT, PROMO_LIFT, synthetic_sales, with_integer_periods
-from promoflow.forecasting.backtest import BacktestResult, run_backtest, write_predictions
+from promoflow.forecasting import backtest
+from promoflow.forecasting.backtest import (
+    BacktestResult,
+    ModelScore,
+    run_backtest,
+    verdict,
+    write_predictions,
+)
 from promoflow.forecasting.baselines import baseline_clock
+from promoflow.forecasting.comparators import HistoryLiftForecaster
 from promoflow.forecasting.dataset import LoadedPanel, build_panel
 from promoflow.forecasting.panel import Panel, PanelSpec
 from promoflow.kit.errors import InvalidInput
@@ -25,6 +38,7 @@ SPEC = PanelSpec(
     censor_col="stockout",
 )
 BASELINES = ["naive", "moving_average_4", "seasonal_naive_52", "auto_ets"]
+COMPARATORS = ["history_lift", "plain_lightgbm"]
 
 
 class KnowsTheLift:
@@ -69,7 +83,27 @@ def loaded() -> LoadedPanel:
 
 @pytest.fixture(scope="module")
 def result(loaded: LoadedPanel) -> BacktestResult:
-    return run_backtest(loaded.panel, horizon=13, model_factory=KnowsTheLift)
+    return run_backtest(loaded.panel, horizon=13, model_factory=KnowsTheLift, comparators=False)
+
+
+def without_holes(sales: pl.DataFrame) -> pl.DataFrame:
+    """`sales` with a row for every series in every week of the file (the previous week's)."""
+    series, weeks = sales.select("item", "store").unique(), sales.select("week").unique()
+    return (
+        series.join(weeks, how="cross")
+        .join(sales, on=["item", "store", "week"], how="left")
+        .sort("item", "store", "week")
+        .with_columns(
+            pl.exclude("item", "store", "week").forward_fill().backward_fill().over("item", "store")
+        )
+    )
+
+
+@pytest.fixture(scope="module")
+def lineup() -> BacktestResult:
+    panel = build_panel(without_holes(synthetic_sales()), SPEC).panel
+    rival = {"champion": KnowsTheLift}
+    return run_backtest(panel, horizon=13, model_factory=KnowsTheLift, rivals=rival)
 
 
 def test_every_model_is_scored_on_the_same_observed_uncensored_rows(
@@ -104,6 +138,89 @@ def test_a_model_that_knows_the_lift_beats_every_baseline_on_promotion_weeks(
     document = result.to_json()
     assert document["models"][0]["version"] == "stand-in-1"
     assert document["best_baseline"] == result.best_baseline
+    assert document["verdict"].startswith(f"promoflow beats {result.best_baseline}, the best base")
+
+
+def test_comparators_come_after_our_model_and_rivals_and_before_the_baselines(
+    lineup: BacktestResult,
+) -> None:
+    assert [(s.model, s.kind) for s in lineup.scores] == [
+        ("promoflow", "model"),
+        ("champion", "model"),
+        ("history_lift", "comparator"),
+        ("plain_lightgbm", "comparator"),
+        *[(b, "baseline") for b in BASELINES],
+    ]
+    rows = lineup.summary["scored_rows"]
+    assert lineup.predictions.group_by("model").len()["len"].to_list() == [rows] * 8
+    lightgbm = next(s for s in lineup.scores if s.model == "plain_lightgbm")
+    assert lightgbm.version == "plain-lightgbm-1"
+    assert lightgbm.metrics["coverage_80"] is None  # a first model has no interval
+
+
+def test_our_model_is_judged_against_the_best_comparator_or_baseline(
+    lineup: BacktestResult,
+) -> None:
+    by_model = {s.model: s.metrics["wape_promo"] for s in lineup.scores}
+    yardsticks = {m: by_model[m] or 1.0 for m in [*COMPARATORS, *BASELINES]}
+    best = min(yardsticks, key=yardsticks.__getitem__)
+    assert (lineup.best_baseline, lineup.best_baseline_by) == (best, "wape_promo")
+    # history_lift measures the lift on past promotions, as the stand-in knows it.
+    assert best in COMPARATORS
+    ours, theirs = by_model["promoflow"], yardsticks[best]
+    assert ours is not None
+    assert lineup.improvement_pct == pytest.approx(100 * (theirs - ours) / theirs, abs=0.01)
+    document = lineup.to_json()
+    assert document["best_baseline"] == best
+    assert f"{best}, the best comparator, on promotion-week WAPE: {ours:.3f}" in document["verdict"]
+    assert f"against {theirs:.3f}" in document["verdict"]
+
+
+class RefusesGaps:
+    """A comparator that cannot fit series with a missing period (as mlforecast's)."""
+
+    model_version = "refuses-gaps-1"
+
+    def fit(self, history: Panel) -> RefusesGaps:
+        raise ValueError("Series contain missing timestamps\nAffected series: ['SKU-1|1']")
+
+    def predict(self, future: pl.DataFrame) -> pl.DataFrame:
+        raise AssertionError("never fitted")
+
+
+def test_a_comparator_that_cannot_run_on_the_data_is_skipped_with_why(
+    loaded: LoadedPanel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    comparators = {"history_lift": HistoryLiftForecaster, "fussy": RefusesGaps}
+    monkeypatch.setattr(backtest, "default_comparators", lambda: comparators)
+    result = run_backtest(loaded.panel, horizon=13, model_factory=KnowsTheLift)
+    assert [s.model for s in result.scores] == ["promoflow", "history_lift", *BASELINES]
+    assert result.to_json()["skipped_models"] == [
+        {
+            "model": "fussy",
+            "reason": "could not run on this data: Series contain missing timestamps",
+        }
+    ]
+
+
+def score(model: str, kind: str, wape_promo: float | None, wape: float = 0.5) -> ModelScore:
+    return ModelScore(model, kind, {"wape": wape, "wape_promo": wape_promo}, 1.0)
+
+
+def test_the_verdict_says_who_wins_with_both_figures_and_the_gap() -> None:
+    loses = [score("promoflow", "model", 0.556), score("plain_lightgbm", "comparator", 0.475)]
+    assert verdict(loses, "plain_lightgbm", "wape_promo") == (
+        "promoflow loses to plain_lightgbm, the best comparator, on promotion-week WAPE: "
+        "0.556 against 0.475 (17.1 % worse)"
+    )
+    beats = [score("promoflow", "model", 0.3), score("naive", "baseline", 0.4)]
+    assert verdict(beats, "naive", "wape_promo") == (
+        "promoflow beats naive, the best baseline, on promotion-week WAPE: "
+        "0.300 against 0.400 (25.0 % better)"
+    )
+    ties = [score("promoflow", "model", None, 0.4), score("naive", "baseline", None, 0.4)]
+    assert "ties with naive, the best baseline, on WAPE: 0.400" in verdict(ties, "naive", "wape")
+    assert "could not be compared" in verdict(ties[:1], None, "wape")
 
 
 def test_interval_less_baseline_has_null_coverage(result: BacktestResult) -> None:
@@ -116,7 +233,7 @@ def test_interval_less_baseline_has_null_coverage(result: BacktestResult) -> Non
 
 def test_integer_periods_have_no_seasonal_naive_unless_asked() -> None:
     panel = build_panel(with_integer_periods(synthetic_sales(items=2, stores=2)), SPEC).panel
-    plain = run_backtest(panel, horizon=8, model_factory=KnowsTheLift)
+    plain = run_backtest(panel, horizon=8, model_factory=KnowsTheLift, comparators=False)
     assert [s.model for s in plain.scores] == [
         "promoflow",
         "naive",
@@ -124,7 +241,9 @@ def test_integer_periods_have_no_seasonal_naive_unless_asked() -> None:
         "auto_ets",
     ]
     assert plain.summary["cutoff"] == 72
-    asked = run_backtest(panel, horizon=8, cutoff="40", season_length=4, model_factory=KnowsTheLift)
+    asked = run_backtest(
+        panel, 8, "40", season_length=4, model_factory=KnowsTheLift, comparators=False
+    )
     assert "seasonal_naive_4" in [s.model for s in asked.scores]
     # Week 41 is absent from the file, so the next 8 periods are 42 .. 49.
     data = asked.summary
@@ -149,7 +268,9 @@ def test_seasonal_naive_counts_real_weeks_across_a_gap_in_the_calendar() -> None
     )
     panel = build_panel(sales, SPEC).panel
     assert baseline_clock(panel.calendar)["t"].to_list()[8:11] == [8, 10, 11]
-    result = run_backtest(panel, horizon=4, season_length=4, model_factory=KnowsTheLift)
+    result = run_backtest(
+        panel, horizon=4, season_length=4, model_factory=KnowsTheLift, comparators=False
+    )
     seasonal = next(s for s in result.scores if s.model == "seasonal_naive_4")
     assert seasonal.metrics["wape"] == pytest.approx(0.0)
 
@@ -159,7 +280,7 @@ def test_series_too_short_for_a_window_take_the_naive_forecast() -> None:
     # Store 2 opened lately: two or three weeks before the cutoff, under the window of 4.
     late_starter = sales.filter(pl.col("store") == 2).sort("week").tail(6)
     panel = build_panel(pl.concat([sales.filter(pl.col("store") == 1), late_starter]), SPEC).panel
-    result = run_backtest(panel, horizon=4, model_factory=KnowsTheLift)
+    result = run_backtest(panel, horizon=4, model_factory=KnowsTheLift, comparators=False)
     moving = next(s for s in result.scores if s.model == "moving_average_4")
     assert moving.fallback_rows == 4
     rows = result.predictions.filter(pl.col("unique_id") == "SKU-1|2")

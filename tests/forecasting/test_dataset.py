@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -186,6 +187,29 @@ def test_each_column_has_one_sensible_role(
     spec = PanelSpec(("item", "store"), "week", "units", covariates, promo, static)
     error = refusal(write(tmp_path, CSV), spec)
     assert (error.field, error.value) == (field, value)
+
+
+def test_the_target_as_a_known_covariate_names_both_roles(tmp_path: Path) -> None:
+    spec = PanelSpec(("item", "store"), "week", "units", ("price", "units"))
+    error = refusal(write(tmp_path, CSV), spec)
+    assert (error.field, error.value) == ("known_covariates", "units")
+    assert "units is the target (--target units)" in error.reason
+
+
+def test_the_censor_column_as_a_known_covariate_is_refused(tmp_path: Path) -> None:
+    # A stockout is an outcome of the week; knowing it ahead leaks the held-out demand.
+    spec = replace(SPEC, known_covariates=("price", "on_promo", "stockout"))
+    error = refusal(write(tmp_path, CSV), spec)
+    assert (error.field, error.value) == ("known_covariates", "stockout")
+    assert "stockout is the censor column (--censor-col stockout)" in error.reason
+
+
+def test_a_group_column_must_be_a_static_column(tmp_path: Path) -> None:
+    error = refusal(write(tmp_path, CSV), replace(SPEC, group_cols=("region", "store")))
+    assert (error.field, error.value) == ("group_col", "store")
+    assert "--static-cols region" in error.reason
+    loaded = load_panel(write(tmp_path, CSV), replace(SPEC, group_cols=("region",)))
+    assert loaded.panel.spec.sibling_cols == ("region",)
 
 
 @pytest.mark.parametrize(

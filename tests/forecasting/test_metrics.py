@@ -106,3 +106,29 @@ def test_accuracy_splits_promotion_periods_from_the_others() -> None:
     # Only the promoted week's 20 falls outside its interval.
     assert got["coverage_80"] == pytest.approx(0.75)
     assert got["interval_width_80"] == pytest.approx((2 + 10 + 2 + 2) / 4)
+
+
+def test_coverage_is_also_measured_on_promoted_and_other_rows_apart() -> None:
+    rows = scored(
+        [10, 20, 30, 10, 9, 11],
+        [10, 10, 25, 10, 10, 10],
+        promo=[True, True, True, False, False, False],
+        p10=[8, 5, 20, 9, 9, 9],
+        p90=[12, 15, 35, 11, 11, 11],
+    )
+    got = accuracy(rows, pl.DataFrame({"unique_id": ["a"], "scale": [1.0]}))
+    # Promoted: 10 and 30 inside, 20 above 15; other: 10, 9 and 11 inside [9, 11].
+    assert got["coverage_80_promo"] == pytest.approx(2 / 3)
+    assert got["coverage_80_non_promo"] == pytest.approx(1.0)
+    assert got["coverage_80"] == pytest.approx(5 / 6)
+
+
+def test_coverage_on_a_side_without_rows_or_without_intervals_is_undefined() -> None:
+    scale = pl.DataFrame({"unique_id": ["a"], "scale": [1.0]})
+    no_promotion = scored([10, 12], [10, 10], p10=[9, 9], p90=[11, 11])
+    got = accuracy(no_promotion, scale)
+    assert got["coverage_80_promo"] is None
+    assert got["coverage_80_non_promo"] == pytest.approx(0.5)
+    no_interval = accuracy(scored([10, 12], [10, 10], promo=[True, False]), scale)
+    assert no_interval["coverage_80_promo"] is None
+    assert no_interval["coverage_80_non_promo"] is None

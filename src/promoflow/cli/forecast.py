@@ -1,4 +1,4 @@
-"""`promoflow forecast backtest`: our demand model against baselines on any sales file."""
+"""`promoflow forecast backtest`: our demand model against comparators and baselines."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from promoflow.cli.common import console, handles_errors
 from promoflow.kit.roles import Role
 
 if TYPE_CHECKING:
-    from promoflow.forecasting.backtest import BacktestResult
+    from promoflow.forecasting.backtest import BacktestResult, ModelScore
+    from promoflow.forecasting.rolling import RollingResult
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -47,7 +48,20 @@ def backtest(
         None, help="Non-zero/true where sales were capped by a stockout"
     ),
     cutoff: str | None = typer.Option(
-        None, help="Last training period (a period of the data); default: horizon from the end"
+        None,
+        help="Last training period (a period of the data); default: horizon from the end. "
+        "With --origins above 1, the last origin's cutoff",
+    ),
+    origins: int = typer.Option(
+        1, help="Cutoffs to backtest at, --step periods apart, ending at --cutoff; metrics averaged"
+    ),
+    step: int | None = typer.Option(
+        None, help="Periods between two origins' cutoffs; default: the horizon"
+    ),
+    group_col: str = typer.Option(
+        "",
+        help="Static columns whose shared values make series siblings (e.g. category,store); "
+        "default: --category-col",
     ),
     season_length: int | None = typer.Option(
         None, help="Seasonal naive period; default 52 for weekly dates, else no seasonal naive"
@@ -56,7 +70,7 @@ def backtest(
         None, help="Also write every scored row's forecasts (.csv or .parquet)"
     ),
 ) -> None:
-    """Hold out the last periods, fit on the rest, score our model and the baselines."""
+    """Hold out the last periods, fit on the rest, score our model, comparators and baselines."""
     # Here, not at the top: the forecasting stack (statsforecast, statsmodels, dask)
     # takes seconds to import, and every other CLI command would pay for it.
     from promoflow.forecasting.backtest import (
@@ -68,6 +82,7 @@ def backtest(
     )
     from promoflow.forecasting.dataset import load_panel
     from promoflow.forecasting.panel import PanelSpec
+    from promoflow.forecasting.rolling import run_rolling_backtest
 
     check_output_path(output, "output")
     if predictions is not None:
@@ -81,36 +96,66 @@ def backtest(
         static_cols=_names(static_cols),
         category_col=category_col.strip() if category_col else None,
         censor_col=censor_col.strip() if censor_col else None,
+        group_cols=_names(group_col),
     )
     loaded = load_panel(data, spec)
-    with console.status("fitting and forecasting every model…"):
-        result = run_backtest(loaded.panel, horizon, cutoff, season_length)
+    result: BacktestResult | RollingResult
+    if origins == 1 and step is None:
+        with console.status("fitting and forecasting every model…"):
+            result = run_backtest(loaded.panel, horizon, cutoff, season_length)
+        title = _title(result.summary)
+    else:
+        with console.status(f"fitting and forecasting every model at {origins} origins…"):
+            result = run_rolling_backtest(
+                loaded.panel, horizon, origins, step, cutoff, season_length
+            )
+        title = _rolling_title(result.summary)
     if predictions is not None:
         write_predictions(result, loaded, predictions)
     write_metrics(result, output)
-    console.print(_table(result))
+    console.print(_table(result.scores, title))
     console.print(_verdict(result))
     console.print(f"metrics: {output}" + (f"  predictions: {predictions}" if predictions else ""))
 
 
-def _table(result: BacktestResult) -> Table:
-    data = result.summary
+def _title(data: dict[str, object]) -> str:
+    return (
+        f"{data['series']} series, cutoff {data['cutoff']}, next {data['horizon']} periods: "
+        f"{data['scored_rows']} rows scored ({data['promo_rows']} on promotion), "
+        f"{data['censored_rows_left_out']} censored left out"
+    )
+
+
+def _rolling_title(data: dict[str, object]) -> str:
+    cutoffs = data["cutoffs"]
+    assert isinstance(cutoffs, list)
+    return (
+        f"{data['series']} series, {len(cutoffs)} origins (cutoffs {', '.join(map(str, cutoffs))}),"
+        f" next {data['horizon']} periods after each; means over the origins of "
+        f"{data['scored_rows']} rows scored in all ({data['promo_rows']} on promotion), "
+        f"{data['censored_rows_left_out']} censored left out"
+    )
+
+
+def _table(scores: list[ModelScore], title: str) -> Table:
     table = Table(
         box=box.SIMPLE_HEAD,
         show_edge=False,
         pad_edge=False,
-        caption="WAPE over all scored rows, on promotion and other; 80% interval cover and width",
-        title=(
-            f"{data['series']} series, cutoff {data['cutoff']}, next {data['horizon']} periods: "
-            f"{data['scored_rows']} rows scored ({data['promo_rows']} on promotion), "
-            f"{data['censored_rows_left_out']} censored left out"
+        # The box's blank divider is the only gap: eleven columns fit an 80-column terminal.
+        padding=0,
+        caption=(
+            "WAPE over all scored rows, on promotion and other; 80% interval coverage over all "
+            "rows, on promotion and other, and mean width in units; seconds to fit and predict"
         ),
+        title=title,
     )
     table.add_column("model", no_wrap=True)
     # Short headers keep the table whole in an 80-column terminal.
-    for header in ("WAPE", "promo", "other", "bias", "MASE", "cover", "width", "sec"):
+    headers = ("WAPE", "promo", "other", "bias", "MASE", "cov", "promo", "other", "width", "sec")
+    for header in headers:
         table.add_column(header, justify="right", no_wrap=True)
-    for score in result.scores:
+    for score in scores:
         m = score.metrics
         name = f"[bold]{score.model}[/]" if score.kind == "model" else score.model
         table.add_row(
@@ -120,28 +165,34 @@ def _table(result: BacktestResult) -> Table:
             _pct(m["wape_non_promo"]),
             _pct(m["bias"], signed=True),
             _num(m["mase"]),
-            _pct(m["coverage_80"]),
-            _num(m["interval_width_80"]),
-            f"{score.seconds:.1f}",
+            _pct(m["coverage_80"], digits=0),
+            _pct(m["coverage_80_promo"], digits=0),
+            _pct(m["coverage_80_non_promo"], digits=0),
+            _width(m["interval_width_80"]),
+            f"{score.seconds:.0f}",
         )
     return table
 
 
-def _verdict(result: BacktestResult) -> str:
+def _verdict(result: BacktestResult | RollingResult) -> str:
     lines = [f"skipped {s.model}: {s.reason}" for s in result.skipped]
-    if result.best_baseline is None:
-        return "\n".join([*lines, "no baseline could be compared"])
-    gain = result.improvement_pct
-    measure = "promotion-period WAPE" if result.best_baseline_by == "wape_promo" else "WAPE"
-    said = "n/a" if gain is None else f"{gain:+.1f} %"
-    lines.append(f"best baseline by {measure}: {result.best_baseline}; our improvement {said}")
-    return "\n".join(lines)
+    return "\n".join([*lines, result.verdict])
 
 
-def _pct(value: float | None, *, signed: bool = False) -> str:
+def _pct(value: float | None, *, signed: bool = False, digits: int = 1) -> str:
     if value is None:
         return "—"
-    return f"{100 * value:+.1f}%" if signed else f"{100 * value:.1f}%"
+    return f"{100 * value:+.{digits}f}%" if signed else f"{100 * value:.{digits}f}%"
+
+
+def _width(value: float | None) -> str:
+    """Units in at most 6 characters: 2 decimals for slow sellers, then whole units, then
+    a power of ten (a runaway interval)."""
+    if value is None:
+        return "—"
+    if abs(value) < 100:
+        return f"{value:.2f}"
+    return f"{value:,.0f}" if abs(value) < 1e5 else f"{value:.0e}"
 
 
 def _num(value: float | None) -> str:

@@ -1,9 +1,11 @@
-"""Backtest our demand model against the baselines on a held-out window of a Panel.
+"""Backtest our demand model against comparators and baselines on a held-out window.
 
 One cutoff for all series: fit on periods <= cutoff, forecast the next `horizon`
 calendar periods, score the held-out rows whose actual is observed and not
 censored (a stockout caps sales, so its actual is not demand), for every model
-on the same rows.
+on the same rows. The line-up: our model, any rivals, the two comparators a
+retailer already has (comparators.py), then the statsforecast baselines; our
+model is judged against the best of the comparators and baselines.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from promoflow.kit.errors import InvalidInput
 
 OUR_MODEL = "promoflow"
 PREDICTION_FORMATS = (".csv", ".parquet")
+# What the verdict calls each ranking measure.
+MEASURES = {"wape_promo": "promotion-week WAPE", "wape": "WAPE"}
 
 
 class DemandModel(Protocol):
@@ -51,7 +55,7 @@ class ModelScore:
     """One model's accuracy on the scored rows, and what it cost."""
 
     model: str
-    kind: str  # "model" or "baseline"
+    kind: str  # "model", "comparator" or "baseline"
     metrics: dict[str, float | None]
     seconds: float
     version: str | None = None
@@ -70,26 +74,34 @@ class BacktestResult:
     best_baseline_by: str = "wape_promo"
     improvement_pct: float | None = None
 
+    @property
+    def verdict(self) -> str:
+        """One sentence: does our model beat the best comparator or baseline, and by how much."""
+        return verdict(self.scores, self.best_baseline, self.best_baseline_by)
+
     def to_json(self) -> dict[str, Any]:
         """The metrics.json document."""
         return {
             "data": self.summary,
-            "models": [
-                {
-                    "model": s.model,
-                    "kind": s.kind,
-                    "version": s.version,
-                    **{k: _rounded(v) for k, v in s.metrics.items()},
-                    "seconds": round(s.seconds, 3),
-                    "fallback_rows": s.fallback_rows,
-                }
-                for s in self.scores
-            ],
+            "models": [score_entry(s) for s in self.scores],
             "skipped_models": [{"model": s.model, "reason": s.reason} for s in self.skipped],
             "best_baseline": self.best_baseline,
             "best_baseline_by": self.best_baseline_by,
             "improvement_over_best_baseline_pct": self.improvement_pct,
+            "verdict": self.verdict,
         }
+
+
+def score_entry(score: ModelScore) -> dict[str, Any]:
+    """One model's entry of a metrics.json "models" list."""
+    return {
+        "model": score.model,
+        "kind": score.kind,
+        "version": score.version,
+        **{k: _rounded(v) for k, v in score.metrics.items()},
+        "seconds": round(score.seconds, 3),
+        "fallback_rows": score.fallback_rows,
+    }
 
 
 def run_backtest(
@@ -99,12 +111,14 @@ def run_backtest(
     season_length: int | None = None,
     model_factory: Callable[[], DemandModel] | None = None,
     rivals: Mapping[str, Callable[[], DemandModel]] | None = None,
+    comparators: bool = True,
 ) -> BacktestResult:
     """Hold out `horizon` periods after `cutoff` (default: the last ones) and score.
 
     `rivals` are other models scored on the same rows under their own names (the
     training command re-scores the champion's recipe here, so a challenger is
-    judged against it on the same data and cutoff).
+    judged against it on the same data and cutoff). `comparators=False` leaves
+    out the two comparators, for callers that need speed over a fair verdict.
     """
     if season_length is not None and season_length < 2:
         raise InvalidInput("season_length", season_length, "must be 2 or more")
@@ -125,9 +139,11 @@ def run_backtest(
     others = [
         (name, "model", _run_model(f, train, forecastable)) for name, f in (rivals or {}).items()
     ]
+    theirs, refused = _run_comparators(train, forecastable) if comparators else ([], [])
     runs = [
         (OUR_MODEL, "model", ours),
         *others,
+        *theirs,
         *[(b.model, "baseline", _as_run(b)) for b in baselines],
     ]
     for name, kind, run in runs:
@@ -139,8 +155,10 @@ def run_backtest(
             )
         )
     summary = _summary(panel, held_out, forecastable, scored, position, horizon, season)
-    best, by, improvement = _compare(scores)
-    return BacktestResult(summary, scores, pl.concat(tables), skipped, best, by, improvement)
+    best, by, improvement = compare(scores)
+    return BacktestResult(
+        summary, scores, pl.concat(tables), [*refused, *skipped], best, by, improvement
+    )
 
 
 @dataclass(frozen=True)
@@ -163,6 +181,18 @@ def default_model() -> DemandModel:
     return GlobalDemandModel()
 
 
+def default_comparators() -> dict[str, Callable[[], DemandModel]]:
+    """The two comparators a retailer already has, by name, in the line-up's order."""
+    from promoflow.forecasting.comparators import (
+        HISTORY_LIFT,
+        PLAIN_LIGHTGBM,
+        HistoryLiftForecaster,
+        PlainLightGBM,
+    )
+
+    return {HISTORY_LIFT: HistoryLiftForecaster, PLAIN_LIGHTGBM: PlainLightGBM}
+
+
 def _run_model(factory: Callable[[], DemandModel], train: Panel, test: pl.DataFrame) -> _Run:
     """Fit on `train`, predict `test`'s rows from their known covariates; time both."""
     future = test.select("unique_id", "ds", *train.spec.known_covariates)
@@ -174,6 +204,26 @@ def _run_model(factory: Callable[[], DemandModel], train: Panel, test: pl.DataFr
     return _Run(
         predicted.select("unique_id", "ds", "forecast", "p10", "p90"), seconds, model.model_version
     )
+
+
+def _run_comparators(
+    train: Panel, test: pl.DataFrame
+) -> tuple[list[tuple[str, str, _Run]], list[Skipped]]:
+    """Each comparator's run, or why it could not run on this data.
+
+    A comparator's own limits (mlforecast refuses a series with a missing period)
+    must not cost the retailer the whole backtest: the comparator is listed as
+    skipped with the reason, which metrics.json and the command both show.
+    """
+    runs: list[tuple[str, str, _Run]] = []
+    refused: list[Skipped] = []
+    for name, factory in default_comparators().items():
+        try:
+            runs.append((name, "comparator", _run_model(factory, train, test)))
+        except ValueError as error:
+            said = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+            refused.append(Skipped(name, f"could not run on this data: {said}"))
+    return runs, refused
 
 
 def _as_run(baseline: BaselineForecast) -> _Run:
@@ -229,12 +279,20 @@ def _summary(
     }
 
 
-def _compare(scores: list[ModelScore]) -> tuple[str | None, str, float | None]:
-    """The best baseline (by promotion-period WAPE, else overall) and our gain over it."""
+def compare(
+    scores: list[ModelScore], eligible: Callable[[ModelScore], bool] | None = None
+) -> tuple[str | None, str, float | None]:
+    """The best comparator or baseline (by promotion-period WAPE, else overall) and our gain.
+
+    `eligible` narrows the candidates (the rolling backtest ranks only models scored
+    at every origin).
+    """
     ours = next(s for s in scores if s.kind == "model")
-    baselines = [s for s in scores if s.kind == "baseline"]
+    yardsticks = [s for s in scores if s.kind in ("comparator", "baseline")]
     by = "wape_promo" if ours.metrics["wape_promo"] is not None else "wape"
-    ranked = [s for s in baselines if s.metrics[by] is not None]
+    ranked = [
+        s for s in yardsticks if s.metrics[by] is not None and (eligible is None or eligible(s))
+    ]
     if not ranked:
         return None, by, None
     best = min(ranked, key=lambda s: s.metrics[by] or 0.0)
@@ -242,6 +300,31 @@ def _compare(scores: list[ModelScore]) -> tuple[str | None, str, float | None]:
     if not theirs or mine is None:
         return best.model, by, None
     return best.model, by, round(100 * (theirs - mine) / theirs, 2)
+
+
+def verdict(scores: list[ModelScore], best: str | None, by: str, note: str = "") -> str:
+    """Plain words for the comparison: who wins on `by`, both figures, how far apart."""
+    if best is None:
+        return f"{OUR_MODEL} could not be compared: no comparator or baseline has a {by}"
+    ours = next(s for s in scores if s.kind == "model")
+    rival = next(s for s in scores if s.model == best)
+    measure = MEASURES.get(by, by)
+    named = f"{best}, the best {rival.kind},"
+    mine, theirs = ours.metrics[by], rival.metrics[by]
+    if mine is None or theirs is None:
+        return f"{OUR_MODEL} has no {measure} on these rows to set against {named[:-1]}{note}"
+    figures = f"{mine:.3f} against {theirs:.3f}"
+    if not theirs:
+        return f"{OUR_MODEL} against {named} on {measure}: {figures}{note}"
+    gap = 100 * abs(theirs - mine) / theirs
+    apart = f"{gap:.1f} %" if gap >= 0.05 else "under 0.1 %"
+    if mine < theirs:
+        said = f"beats {named} on {measure}: {figures} ({apart} better)"
+    elif mine > theirs:
+        said = f"loses to {named} on {measure}: {figures} ({apart} worse)"
+    else:
+        said = f"ties with {named} on {measure}: {figures}"
+    return f"{OUR_MODEL} {said}{note}"
 
 
 def check_output_path(path: Path, field_name: str, formats: tuple[str, ...] = ()) -> None:
@@ -252,29 +335,55 @@ def check_output_path(path: Path, field_name: str, formats: tuple[str, ...] = ()
         raise InvalidInput(field_name, str(path), "its folder does not exist; create it first")
 
 
-def write_metrics(result: BacktestResult, path: Path) -> None:
+class Reported(Protocol):
+    """A backtest that can write its metrics.json document (one origin or rolling)."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The metrics.json document."""
+        ...
+
+
+def write_metrics(result: Reported, path: Path) -> None:
     """metrics.json: the data summary, every model's metrics and the comparison."""
     path.write_text(json.dumps(result.to_json(), indent=2) + "\n")
 
 
-def write_predictions(result: BacktestResult, loaded: LoadedPanel, path: Path) -> None:
-    """Every scored row per model, keyed by the file's own id and time columns."""
+class Scored(Protocol):
+    """A backtest's scored rows: one origin's, or every origin's with a `cutoff` (ds) column."""
+
+    @property
+    def predictions(self) -> pl.DataFrame:
+        """One row per scored row per model."""
+        ...
+
+
+def write_predictions(result: Scored, loaded: LoadedPanel, path: Path) -> None:
+    """Every scored row per model, keyed by the file's own id and time columns.
+
+    A rolling backtest's rows also carry the origin's cutoff, as the file's period.
+    """
     spec = loaded.panel.spec
-    rows = (
-        result.predictions.join(loaded.series_keys, on="unique_id", how="left")
-        .join(loaded.panel.calendar, on="ds", how="left")
-        .select(
-            *spec.id_cols,
-            pl.col("period").alias(spec.time_col),
-            "actual",
-            "model",
-            "forecast",
-            "p10",
-            "p90",
-            "on_promotion",
-        )
-        .sort("model", *spec.id_cols, spec.time_col)
+    rows = result.predictions.join(loaded.series_keys, on="unique_id", how="left").join(
+        loaded.panel.calendar, on="ds", how="left"
     )
+    origin: list[str] = []
+    if "cutoff" in rows.columns:
+        cutoffs = loaded.panel.calendar.rename({"ds": "cutoff", "period": "_cutoff_period"})
+        rows = rows.join(cutoffs, on="cutoff", how="left").with_columns(
+            pl.col("_cutoff_period").alias("cutoff")
+        )
+        origin = ["cutoff"]
+    rows = rows.select(
+        *spec.id_cols,
+        pl.col("period").alias(spec.time_col),
+        *origin,
+        "actual",
+        "model",
+        "forecast",
+        "p10",
+        "p90",
+        "on_promotion",
+    ).sort("model", *origin, *spec.id_cols, spec.time_col)
     if path.suffix.lower() == ".csv":
         rows.write_csv(path)
     else:

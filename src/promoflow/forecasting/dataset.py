@@ -186,7 +186,19 @@ def _check_spec(raw: pl.DataFrame, spec: PanelSpec) -> None:
         )
     if spec.target in spec.known_covariates:
         raise InvalidInput(
-            "known_covariates", spec.target, "the target cannot be known in advance; remove it"
+            "known_covariates",
+            spec.target,
+            f"{spec.target} is the target (--target {spec.target}); the demand being "
+            "forecast cannot be known in advance; remove it from the known covariates",
+        )
+    if spec.censor_col is not None and spec.censor_col in spec.known_covariates:
+        # Whether a future week sells out is an outcome, not a plan: a covariate
+        # that knows it leaks the held-out demand into the forecast.
+        raise InvalidInput(
+            "known_covariates",
+            spec.censor_col,
+            f"{spec.censor_col} is the censor column (--censor-col {spec.censor_col}); "
+            "a stockout is not known in advance; remove it from the known covariates",
         )
     both = [c for c in spec.static_cols if c in spec.known_covariates]
     if both:
@@ -197,6 +209,15 @@ def _check_spec(raw: pl.DataFrame, spec: PanelSpec) -> None:
         raise InvalidInput(
             "category_col", spec.category_col, "the category must be one of the static columns"
         )
+    statics = f"--static-cols {','.join(spec.static_cols)}" if spec.static_cols else "none given"
+    for column in spec.group_cols:
+        if column not in spec.static_cols:
+            raise InvalidInput(
+                "group_col",
+                column,
+                f"each group column must be one of the static columns ({statics}); "
+                "add it to --static-cols or leave it out",
+            )
     clashing = [c for c in (*spec.known_covariates, *spec.static_cols) if c in RESERVED]
     if clashing:
         raise InvalidInput(

@@ -16,6 +16,8 @@ METRIC_NAMES = (
     "bias",
     "mase",
     "coverage_80",
+    "coverage_80_promo",
+    "coverage_80_non_promo",
     "interval_width_80",
 )
 
@@ -89,6 +91,9 @@ def accuracy(scored: pl.DataFrame, scale: pl.DataFrame) -> dict[str, float | Non
         "bias": bias(scored),
         "mase": mase(scored, scale),
         "coverage_80": interval_coverage(scored),
+        # An interval can be calibrated overall yet far too narrow on promotion weeks.
+        "coverage_80_promo": interval_coverage(promoted),
+        "coverage_80_non_promo": interval_coverage(regular),
         "interval_width_80": interval_width(scored),
     }
 
