@@ -106,8 +106,11 @@ def run(name: str, panel: Panel, origins: real_panels.Origins, *, final: bool) -
         "origins": document["data"].get("cutoffs"),
         "horizon": origins.horizon,
         "final_check": final,
-        "models": [{"model": m["model"], **{k: m.get(k) for k in SHOWN}} for m in document["models"]],
+        "models": [
+            {"model": m["model"], **{k: m.get(k) for k in SHOWN}} for m in document["models"]
+        ],
         "chosen_recipes": TimedSearch.chosen,
+        "per_origin": [_origin(o) for o in document.get("origins", [])],
         "against_plain_lightgbm": {
             "promo_wape_lower_pct": _lower(ours["wape_promo"], plain["wape_promo"]),
             "wape_lower_pct": _lower(ours["wape"], plain["wape"]),
@@ -118,6 +121,18 @@ def run(name: str, panel: Panel, origins: real_panels.Origins, *, final: bool) -
         },
         "verdict": document.get("verdict"),
         "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def _origin(document: dict[str, Any]) -> dict[str, Any]:
+    """One origin: its cutoff, our figures and the plain comparator's promotion WAPE."""
+    models = {m["model"]: m for m in document["models"]}
+    ours, plain = models[OURS], models.get(PLAIN_LIGHTGBM, {})
+    keys = ("wape", "wape_promo", "coverage_80_promo", "coverage_80_non_promo")
+    return {
+        "cutoff": document["data"]["cutoff"],
+        **{k: ours.get(k) for k in keys},
+        "plain_wape_promo": plain.get("wape_promo"),
     }
 
 
@@ -138,10 +153,10 @@ def _print(figures: dict[str, Any]) -> None:
     print(f"\n{figures['dataset']}: {title} {figures['origins']}, horizon {figures['horizon']}")
     print(f"{'model':<22}" + "".join(f"{k[:14]:>16}" for k in SHOWN))
     for model in figures["models"]:
-        cells = "".join(
-            f"{'-' if model[k] is None else round(model[k], 3):>16}" for k in SHOWN
-        )
+        cells = "".join(f"{'-' if model[k] is None else round(model[k], 3):>16}" for k in SHOWN)
         print(f"{model['model']:<22}{cells}")
+    for origin in figures["per_origin"]:
+        print("  origin", json.dumps(origin))
     print("against plain LightGBM:", json.dumps(figures["against_plain_lightgbm"]))
     print("verdict:", figures["verdict"])
 
@@ -163,8 +178,10 @@ def main() -> None:
             size = ScenarioSize.small() if args.size == "small" else ScenarioSize.default()
             figures = run(name, generated_panel(size, 7), GENERATED, final=False)
         else:
-            loaded = real_panels.cheese(args.data_dir) if name == "cheese" else real_panels.tuna(
-                args.data_dir
+            loaded = (
+                real_panels.cheese(args.data_dir)
+                if name == "cheese"
+                else real_panels.tuna(args.data_dir)
             )
             origins = real_panels.CHEESE if name == "cheese" else real_panels.TUNA
             figures = run(name, loaded.panel, origins, final=args.final)

@@ -69,7 +69,8 @@ TUNA = Origins(horizon=13, last_dev_cutoff=312, dev_origins=6, final_cutoff=325)
 def _promotions(frame: pl.DataFrame, series: str, price: str) -> pl.DataFrame:
     regular = pl.col(price).rolling_max(REGULAR_PRICE_WEEKS, min_samples=1).over(series)
     cut = 1 - pl.col(price) / regular
-    return frame.sort(series, "week")  # the file's own counter, dated or not.with_columns(
+    # Sorted by the file's own week counter (tuna's dates are added after).
+    return frame.sort(series, "week").with_columns(
         pl.when(cut >= DEAL_THRESHOLD).then(cut).otherwise(0.0).alias("deal_depth"),
         pl.when(pl.col("display") >= DISPLAY_THRESHOLD)
         .then(pl.col("display"))

@@ -54,23 +54,6 @@ METRICS = [
 ]
 
 
-def without_holes(sales: pl.DataFrame) -> pl.DataFrame:
-    """`sales` with a row for every series in every week of the file (the previous week's).
-
-    plain_lightgbm (mlforecast) refuses series with a missing week, so the runs that
-    fit every model use this; the refusal tests keep the file as it is.
-    """
-    series, weeks = sales.select("item", "store").unique(), sales.select("week").unique()
-    return (
-        series.join(weeks, how="cross")
-        .join(sales, on=["item", "store", "week"], how="left")
-        .sort("item", "store", "week")
-        .with_columns(
-            pl.exclude("item", "store", "week").forward_fill().backward_fill().over("item", "store")
-        )
-    )
-
-
 def said(output: str) -> str:
     """The command's output on one line (rich wraps long lines at the terminal's width)."""
     return " ".join(output.split())
@@ -87,14 +70,14 @@ def quick_model(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         backtest,
         "default_model",
-        lambda: GlobalDemandModel(ModelConfig(n_estimators=30, threads=1)),
+        lambda horizon=13: GlobalDemandModel(ModelConfig(n_estimators=30, threads=1)),
     )
 
 
 @pytest.fixture(scope="module")
 def weekly_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("sales") / "sales.parquet"
-    without_holes(synthetic_sales()).write_parquet(path)
+    synthetic_sales().write_parquet(path)
     return path
 
 
@@ -119,13 +102,14 @@ def test_backtest_on_weekly_dates_reports_every_model(weekly_file: Path, tmp_pat
         "verdict",
     }
     data = report["data"]
-    assert (data["rows"], data["series"], data["horizon"]) == (30 * 79, 30, 13)
+    rows = pl.read_parquet(weekly_file).height  # 30 series x 79 weeks, less a few holes
+    assert (data["rows"], data["series"], data["horizon"]) == (rows, 30, 13)
     assert (data["first_period"], data["last_period"]) == ("2024-01-01", "2025-07-07")
     assert data["cutoff"] == "2025-04-07"
     assert data["censored_rows_left_out"] > 0
     assert [m["model"] for m in report["models"]] == MODELS
     assert all(set(METRICS) <= set(m) for m in report["models"])
-    assert report["models"][0]["version"] == "promoflow-lgbm-3"
+    assert report["models"][0]["version"] == "promoflow-lgbm-4"
     assert report["models"][0]["coverage_80"] is not None
     assert report["best_baseline"] in MODELS[1:]
     assert [m["kind"] for m in report["models"][:4]] == [
@@ -147,7 +131,7 @@ def test_backtest_on_weekly_dates_reports_every_model(weekly_file: Path, tmp_pat
 
 def test_integer_periods_and_a_chosen_cutoff(tmp_path: Path) -> None:
     data = tmp_path / "sales.csv"
-    with_integer_periods(without_holes(synthetic_sales(items=3, stores=2))).write_csv(data)
+    with_integer_periods(synthetic_sales(items=3, stores=2)).write_csv(data)
     metrics, predictions = tmp_path / "metrics.json", tmp_path / "predictions.csv"
     result = runner.invoke(
         app,
@@ -175,7 +159,7 @@ def test_integer_periods_and_a_chosen_cutoff(tmp_path: Path) -> None:
 
 def test_rolling_origins_end_at_the_cutoff_and_report_the_means(tmp_path: Path) -> None:
     data = tmp_path / "sales.csv"
-    with_integer_periods(without_holes(synthetic_sales(items=3, stores=2))).write_csv(data)
+    with_integer_periods(synthetic_sales(items=3, stores=2)).write_csv(data)
     metrics, predictions = tmp_path / "metrics.json", tmp_path / "predictions.csv"
     result = runner.invoke(
         app,

@@ -86,22 +86,9 @@ def result(loaded: LoadedPanel) -> BacktestResult:
     return run_backtest(loaded.panel, horizon=13, model_factory=KnowsTheLift, comparators=False)
 
 
-def without_holes(sales: pl.DataFrame) -> pl.DataFrame:
-    """`sales` with a row for every series in every week of the file (the previous week's)."""
-    series, weeks = sales.select("item", "store").unique(), sales.select("week").unique()
-    return (
-        series.join(weeks, how="cross")
-        .join(sales, on=["item", "store", "week"], how="left")
-        .sort("item", "store", "week")
-        .with_columns(
-            pl.exclude("item", "store", "week").forward_fill().backward_fill().over("item", "store")
-        )
-    )
-
-
 @pytest.fixture(scope="module")
 def lineup() -> BacktestResult:
-    panel = build_panel(without_holes(synthetic_sales()), SPEC).panel
+    panel = build_panel(synthetic_sales(), SPEC).panel
     rival = {"champion": KnowsTheLift}
     return run_backtest(panel, horizon=13, model_factory=KnowsTheLift, rivals=rival)
 

@@ -10,6 +10,7 @@ import pytest
 from forecasting.test_model import FAST, HOLDOUT, TRUE_LIFT, WEEKS, retailer, split
 from promoflow.forecasting.model import GlobalDemandModel, ModelConfig
 from promoflow.forecasting.recipe import (
+    FOLDS,
     FORMS,
     TREE_COUNTS,
     SearchedDemandModel,
@@ -32,7 +33,10 @@ def test_every_declared_form_is_scored_then_the_winner_without_its_prior(
 ) -> None:
     search = searched.search
     assert search is not None
-    tried = [(c.recipe["target"], c.recipe["objective"], c.recipe["lift_prior"]) for c in search.candidates]
+    tried = [
+        (c.recipe["target"], c.recipe["objective"], c.recipe["lift_prior"])
+        for c in search.candidates
+    ]
     assert tried[: len(FORMS)] == [(t, o, True) for t, o in FORMS]
     best_form = min(search.candidates[: len(FORMS)], key=lambda c: c.score)
     assert tried[len(FORMS)] == (best_form.recipe["target"], best_form.recipe["objective"], False)
@@ -48,7 +52,7 @@ def test_every_declared_form_is_scored_then_the_winner_without_its_prior(
 def test_folds_end_at_the_history_it_is_given(searched: SearchedDemandModel) -> None:
     search = searched.search
     assert search is not None
-    assert search.cutoffs == [CUTOFF - 2 * HOLDOUT, CUTOFF - HOLDOUT]
+    assert search.cutoffs == [CUTOFF - k * HOLDOUT for k in range(FOLDS, 0, -1)]
     # The chosen recipe's fold forecasts calibrate its intervals: every step ahead,
     # promoted and other weeks.
     steps = set(search.calibration["step"].to_list())

@@ -60,6 +60,8 @@ class ModelScore:
     seconds: float
     version: str | None = None
     fallback_rows: int = 0
+    # A model that searched its recipe (recipe.py): the chosen one and every candidate.
+    recipe_search: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ def score_entry(score: ModelScore) -> dict[str, Any]:
         **{k: _rounded(v) for k, v in score.metrics.items()},
         "seconds": round(score.seconds, 3),
         "fallback_rows": score.fallback_rows,
+        **({"recipe_search": score.recipe_search} if score.recipe_search else {}),
     }
 
 
@@ -132,7 +135,7 @@ def run_backtest(
     )
     scale = naive_scale(train.frame)
     season = season_length or default_season_length(panel)
-    ours = _run_model(model_factory or default_model, train, forecastable)
+    ours = _run_model(model_factory or (lambda: default_model(horizon)), train, forecastable)
     baselines, skipped = run_baselines(train, position, horizon, season)
     scores: list[ModelScore] = []
     tables: list[pl.DataFrame] = []
@@ -151,7 +154,13 @@ def run_backtest(
         tables.append(rows)
         scores.append(
             ModelScore(
-                name, kind, accuracy(rows, scale), run.seconds, run.version, run.fallback_rows
+                name,
+                kind,
+                accuracy(rows, scale),
+                run.seconds,
+                run.version,
+                run.fallback_rows,
+                run.recipe_search,
             )
         )
     summary = _summary(panel, held_out, forecastable, scored, position, horizon, season)
@@ -167,18 +176,19 @@ class _Run:
     seconds: float
     version: str | None = None
     fallback_rows: int = 0
+    recipe_search: dict[str, Any] | None = None
 
 
 def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 6)
 
 
-def default_model() -> DemandModel:
-    """Our GlobalDemandModel with its default configuration."""
+def default_model(horizon: int = 13) -> DemandModel:
+    """Our model as training builds it: the recipe searched on the training window's own weeks."""
     # Imported here so loading the backtest (and the CLI) does not load LightGBM.
-    from promoflow.forecasting.model import GlobalDemandModel
+    from promoflow.forecasting.recipe import SearchedDemandModel
 
-    return GlobalDemandModel()
+    return SearchedDemandModel(horizon=horizon)
 
 
 def default_comparators() -> dict[str, Callable[[], DemandModel]]:
@@ -201,8 +211,12 @@ def _run_model(factory: Callable[[], DemandModel], train: Panel, test: pl.DataFr
     model.fit(train)
     predicted = model.predict(future)
     seconds = time.perf_counter() - started
+    search = getattr(model, "search", None)
     return _Run(
-        predicted.select("unique_id", "ds", "forecast", "p10", "p90"), seconds, model.model_version
+        predicted.select("unique_id", "ds", "forecast", "p10", "p90"),
+        seconds,
+        model.model_version,
+        recipe_search=None if search is None else search.to_json(),
     )
 
 

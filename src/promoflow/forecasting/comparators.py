@@ -10,9 +10,11 @@ them on promotion weeks proves little. These two are not:
   for a numeric one), pooled within the category, then over everything.
 - `PlainLightGBM`: the global LightGBM a data scientist builds in an afternoon
   with mlforecast: lags and rolling means of the target, every known covariate
-  as it is plus each price over the series' median price, LightGBM's default
-  L2 objective on raw units. No prior, no season, no censoring, no scaling.
-  Its settings are fixed here, not tuned on any data we report.
+  as it is plus each price over the series' median price, the Tweedie
+  objective on raw units. No prior, no season, no censoring, no scaling. Its
+  settings are fixed here; the objective is the stronger of LightGBM's default
+  L2 and Tweedie on the real panels' development origins (Tweedie, by far), a
+  choice that can only make the comparator harder to beat.
 
 Both answer the backtest's `DemandModel` protocol (fit a Panel, predict future
 rows with forecast, p10, p90).
@@ -164,7 +166,7 @@ class PlainLightGBM:
     model_version = "plain-lightgbm-1"
     lags = (1, 2, 3, 4, 8, 13, 52)
 
-    def __init__(self, threads: int = 1, seed: int = 7, objective: str = "regression") -> None:
+    def __init__(self, threads: int = 1, seed: int = 7, objective: str = "tweedie") -> None:
         self.objective = objective
         self.threads = threads
         self.seed = seed
@@ -180,8 +182,8 @@ class PlainLightGBM:
         from mlforecast.lag_transforms import RollingMean
 
         spec = self._spec = history.spec
-        rows = history.frame.filter(pl.col("y").is_not_null())
         self._cutoff = int(history.frame[DS].max())  # type: ignore[arg-type]
+        rows = _without_holes(history.frame, self._cutoff)
         prices = price_columns(spec)
         self._medians = rows.group_by(ID).agg(pl.col(c).median().alias(f"_m_{c}") for c in prices)
         model = LGBMRegressor(
@@ -263,3 +265,23 @@ class PlainLightGBM:
             (pl.col(c) / pl.col(f"_m_{c}")).fill_nan(1.0).fill_null(1.0).alias(f"{c}_rel")
             for c in prices
         )
+
+
+def _without_holes(frame: pl.DataFrame, cutoff: int) -> pl.DataFrame:
+    """Every series on every period from its first recorded one to the cutoff.
+
+    mlforecast refuses series with a missing period; a data scientist fills
+    them forward, target and covariates alike, as the baselines do.
+    """
+    recorded = frame.filter(pl.col("y").is_not_null())
+    spans = recorded.group_by(ID).agg(pl.col(DS).min().alias("_first"))
+    grid = (
+        spans.with_columns(pl.int_ranges("_first", cutoff + 1).alias(DS))
+        .explode(DS)
+        .select(ID, pl.col(DS).cast(pl.Int64))
+    )
+    return (
+        grid.join(recorded, on=[ID, DS], how="left")
+        .sort(ID, DS)
+        .with_columns(pl.exclude(ID, DS).forward_fill().over(ID))
+    )

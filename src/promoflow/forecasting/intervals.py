@@ -35,6 +35,20 @@ def _score(y: pl.Expr, forecast: pl.Expr) -> pl.Expr:
     return (y - forecast) / (forecast + 1.0)
 
 
+def _conformal_quantile(q: float) -> pl.Expr:
+    """The split-conformal quantile of the group's scores, with the finite-sample correction.
+
+    The k-th smallest of n scores with k = ceil((n + 1) q) above the median and
+    floor((n + 1) q) below it (Vovk et al.; Lei et al. 2018), not the plain
+    empirical quantile: with a group of 50 scores the plain one covers about 2
+    points less than asked, which a calibration window of a few folds shows.
+    """
+    n = pl.len()
+    rank = ((n + 1) * q).ceil() if q >= 0.5 else ((n + 1) * q).floor()
+    index = (rank - 1).clip(0, n - 1).cast(pl.UInt32)
+    return pl.col("score").sort().gather(index).first()
+
+
 def _ahead_bucket(step: pl.Expr) -> pl.Expr:
     return pl.when(step <= 4).then(0).when(step <= 8).then(1).otherwise(2).cast(pl.Int8)
 
@@ -63,8 +77,7 @@ class ConformalQuantiles:
         tables = []
         for keys in GROUPINGS:
             aggregates = [
-                pl.col("score").quantile(q, interpolation="nearest").alias(f"q_{name}")
-                for name, q in QUANTILES.items()
+                _conformal_quantile(q).alias(f"q_{name}") for name, q in QUANTILES.items()
             ]
             if keys:
                 table = grouped.group_by(keys).agg(pl.len().alias("n"), *aggregates)

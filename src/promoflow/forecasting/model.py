@@ -61,7 +61,10 @@ MODEL_FAMILY = "promoflow-lgbm"
 # and large estates train on a reweighted sample of unpromoted rows.
 # 3: demand over scale x category season x SCAN*PRO prior lift; promoted stockout
 # weeks unconstrained too.
-MODEL_REVISION = 3
+# 4: the recipe (target form, objective, prior, season, trees) is searched per
+# retailer (recipe.py); cross-item features; intervals calibrated on the
+# search's folds.
+MODEL_REVISION = 4
 # Rolling means over these windows, after these lags (lag 1: recent level; lag 52:
 # the same weeks last year). Lag 1 also gets a 13-week standard deviation.
 ROLLING_WINDOWS: dict[int, tuple[int, ...]] = {1: (4, 13), 52: (4,)}

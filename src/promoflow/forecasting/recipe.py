@@ -38,7 +38,12 @@ import polars as pl
 
 from promoflow.forecasting.features import DS, ID
 from promoflow.forecasting.metrics import wape
-from promoflow.forecasting.model import GlobalDemandModel, ModelConfig
+from promoflow.forecasting.model import (
+    MODEL_FAMILY,
+    MODEL_REVISION,
+    GlobalDemandModel,
+    ModelConfig,
+)
 from promoflow.forecasting.panel import Panel
 from promoflow.kit.errors import InvalidInput
 
@@ -251,14 +256,19 @@ class SearchedDemandModel:
         self.folds = folds
         self.search: SearchResult | None = None
         self.model: GlobalDemandModel | None = None
-
-    @property
-    def model_version(self) -> str:
-        """The fitted model's family and revision."""
-        return (self.model or GlobalDemandModel()).model_version
+        self.model_version = f"{MODEL_FAMILY}-{MODEL_REVISION}"
 
     def fit(self, history: Panel) -> Self:
-        """Search on `history`'s own last periods, then fit the winner on all of it."""
+        """Search on `history`'s own last periods, then fit the winner on all of it.
+
+        A history too short to validate on keeps the default recipe (no search).
+        """
+        try:
+            fold_cutoffs(history, self.horizon, self.folds)
+        except InvalidInput:
+            self.search = None
+            self.model = GlobalDemandModel(self.base).fit(history)
+            return self
         self.search = search_recipe(history, self.horizon, self.base, self.folds)
         self.model = GlobalDemandModel(self.search.config).fit(
             history, calibration=self.search.calibration
