@@ -226,11 +226,11 @@ def demo_db(
     return sessions
 
 
-def _train_with(monkeypatch: pytest.MonkeyPatch, document: dict[str, Any]) -> list[int]:
-    asked: list[int] = []
+def _train_with(monkeypatch: pytest.MonkeyPatch, document: dict[str, Any]) -> list[tuple[int, int]]:
+    asked: list[tuple[int, int]] = []
 
-    def train(history: Any, *, max_series: int, folds: int) -> Any:
-        asked.append(folds)
+    def train(history: Any, *, max_series: int, folds: int, search_series: int) -> Any:
+        asked.append((folds, search_series))
         return SimpleNamespace(
             backtest=document,
             search=document["recipe_search"],
@@ -248,7 +248,8 @@ def test_the_demo_promotes_a_winner_with_the_measured_figures(
 ) -> None:
     folds = _train_with(monkeypatch, backtest(0.312))
     demo._train_champion(SimpleNamespace(sessions=demo_db), 1500)  # type: ignore[arg-type]
-    assert folds == [demo.DEMO_SEARCH_FOLDS]
+    # The demo's bounded search: one fold, on a sample of the series.
+    assert folds == [(demo.DEMO_SEARCH_FOLDS, demo.DEMO_SEARCH_SERIES)]
     with transaction(demo_db) as session:
         current = registry.champion(session)
         assert current is not None and current.version == f"demand-demo-{DATA_HASH[:8]}"
@@ -274,3 +275,21 @@ def test_the_demo_leaves_a_loser_a_candidate_and_says_why(
     assert "stays a candidate" in printed
     assert "0.400 against 0.358 for plain_lightgbm" in printed
     assert "keeps forecasting with the history-baseline forecaster" in printed
+
+
+def test_models_show_names_the_recipe_and_every_candidate(session: Session) -> None:
+    from rich.console import Console
+
+    from promoflow.cli.models import _panel
+
+    document = {**backtest(0.312), "verdict": "promoflow beats plain_lightgbm, the best comparator"}
+    shown = Console(record=True, width=200)
+    shown.print(_panel(register(session, "demand-shown", document)))
+    text = shown.export_text()
+    assert "recipe raw target, poisson objective, SCAN*PRO prior off, season on, 150 trees" in text
+    assert "the held-out weeks did not choose it" in text
+    assert "verdict promoflow beats plain_lightgbm" in text
+    # Both candidates, best first, the chosen one ticked.
+    rows = [line for line in text.splitlines() if " on      " in line and "recipe" not in line]
+    assert len(rows) == 2 and "✓" in rows[0] and "0.3100" in rows[0] and "0.3300" in rows[1]
+    assert "plain_lightgbm  comparator" in " ".join(text.split("│"))

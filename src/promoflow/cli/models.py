@@ -232,12 +232,16 @@ def recipe_search_table(search: Mapping[str, Any]) -> Table:
             _figure(entry.get("score")),
             _figure(entry.get("wape")),
             _figure(entry.get("wape_promo")),
-            _figure(entry.get("seconds")),
+            _seconds(entry.get("seconds")),
         ]
         if mark:
             cells = [f"[bold]{cell}[/]" for cell in cells]
         table.add_row(mark, *cells)
     return table
+
+
+def _seconds(value: Any) -> str:
+    return f"{value:.1f}" if isinstance(value, int | float) and not isinstance(value, bool) else "-"
 
 
 def _on(value: Any) -> str:

@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, timedelta
-from typing import Any, cast
+from typing import Any, Self, cast
 
 import polars as pl
 from sqlalchemy.orm import Session
@@ -29,7 +29,7 @@ from promoflow.forecasting.model import GlobalDemandModel, ModelConfig
 from promoflow.forecasting.models import ModelVersion
 from promoflow.forecasting.panel import Panel
 from promoflow.forecasting.promotion_model import history_panel
-from promoflow.forecasting.recipe import FOLDS, SearchedDemandModel
+from promoflow.forecasting.recipe import FOLDS, SearchedDemandModel, search_recipe
 from promoflow.forecasting.service import history_since, newest_sales_week
 from promoflow.kit.errors import InvalidInput
 
@@ -83,13 +83,17 @@ def train_demand_model(
     max_series: int | None = None,
     champion: tuple[str, ModelConfig] | None = None,
     folds: int = FOLDS,
+    search_series: int | None = None,
 ) -> TrainedModel:
     """Search the recipe and backtest it on the last `horizon` weeks, then fit it on every week.
 
     The backtest's model searches its recipe (`config` is the search's base:
     learning rate, leaves, lags...) on `folds` rolling folds of the training
     window only; the final model is that recipe fitted on every week, its
-    intervals calibrated on the search's out-of-sample fold forecasts.
+    intervals calibrated on the search's out-of-sample fold forecasts. Every
+    candidate costs a fit per fold: `search_series` chooses the recipe on a random
+    sample of that many series (the models are still fitted on all of them), and
+    fewer `folds` make the choice cheaper but noisier (the demo uses both).
 
     With a `champion` (its version and recipe, see `champion_recipe`), that recipe
     is backtested on the same data and cutoff under the champion's version name, so
@@ -104,7 +108,7 @@ def train_demand_model(
     searched: list[SearchedDemandModel] = []
 
     def searching() -> DemandModel:
-        searched.append(SearchedDemandModel(horizon, base=config, folds=folds))
+        searched.append(_SampledSearch(horizon, config, folds, search_series))
         # Its model_version is a read-only property; the Protocol only reads it.
         return cast("DemandModel", searched[-1])
 
@@ -126,6 +130,26 @@ def train_demand_model(
         seconds=time.perf_counter() - started,
         search=search.to_json(),
     )
+
+
+class _SampledSearch(SearchedDemandModel):
+    """SearchedDemandModel whose search may see only a sample of the series it is fitted on."""
+
+    def __init__(
+        self, horizon: int, base: ModelConfig | None, folds: int, series: int | None
+    ) -> None:
+        super().__init__(horizon, base, folds)
+        self.series = series
+
+    def fit(self, history: Panel) -> Self:
+        """Search on a sample of `history`'s series, then fit the winner on all of them."""
+        self.search = search_recipe(
+            sample_series(history, self.series), self.horizon, self.base, self.folds
+        )
+        self.model = GlobalDemandModel(self.search.config).fit(
+            history, calibration=self.search.calibration
+        )
+        return self
 
 
 def champion_recipe(session: Session, kind: str = "demand") -> tuple[str, ModelConfig] | None:
