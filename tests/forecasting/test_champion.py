@@ -173,8 +173,9 @@ def test_a_challenger_is_judged_against_the_champion_rescored_on_its_data(
         chosen = registry.get_version(session, trained_version).backtest_metrics["recipe_search"]
     # The champion's recipe comes back from the registry as it was searched.
     assert {k: getattr(champion[1], k) for k in RECIPE_KEYS} == chosen["chosen"]
-    # Stumps learning at a crawl: whatever recipe the search picks, it barely learns.
-    weak = ModelConfig(learning_rate=0.001, num_leaves=2)
+    # Stumps learning at a crawl, and no promotion lift in the level they start from:
+    # whatever recipe the search picks, it barely sees a promotion.
+    weak = ModelConfig(learning_rate=0.001, num_leaves=2, lift_offset=False)
     trained = train_demand_model(history, config=weak, max_series=200, champion=champion, folds=1)
     rescored = [m["model"] for m in trained.backtest["models"]]
     assert trained_version in rescored

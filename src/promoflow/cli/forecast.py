@@ -196,8 +196,11 @@ def train(
     console.print(recipe_search_table(trained.search))
     console.print(_scores_table(trained.backtest))
     verdict = trained.backtest.get("verdict")
-    if isinstance(verdict, str) and verdict:
-        console.print(f"[bold]verdict[/] {verdict}")
+    if not isinstance(verdict, str) or not verdict:
+        gain = trained.backtest.get("improvement_over_best_baseline_pct")
+        said = f"{gain:+.1f} %" if isinstance(gain, int | float) else "n/a"
+        verdict = f"best baseline {trained.backtest.get('best_baseline')}; our improvement {said}"
+    console.print(f"[bold]verdict[/] {verdict}")
     console.print(
         f"registered [bold]{name}[/] as a candidate: {trained.series:,} series, "
         f"{trained.rows:,} rows, {trained.seconds:.0f} s. Make it the champion with "

@@ -207,12 +207,12 @@ def recipe_search_table(search: Mapping[str, Any]) -> Table:
     chosen = search.get("chosen")
     picked = dict(chosen) if isinstance(chosen, Mapping) else {}
     folds = search.get("fold_cutoffs")
-    count = len(folds) if isinstance(folds, list) else "?"
+    count = len(folds) if isinstance(folds, list) else 0
     table = Table(
         "", "target", "objective", "prior", "season", "trees", "score", "wape", "wape_promo",
-        "sec", box=None, pad_edge=False, header_style="bold",
+        "sec", box=None, pad_edge=False, header_style="bold", title="recipes searched",
         caption=(
-            f"validation inside the training window: {count} folds of "
+            f"validation inside the training window: {count} fold{'' if count == 1 else 's'} of "
             f"{search.get('horizon', '?')} periods; score = "
             f"{search.get('criterion', 'lower is better')}"
         ),
