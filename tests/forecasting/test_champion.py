@@ -1,4 +1,9 @@
-"""Train on a seeded retailer, register, approve: the workflow then forecasts with the champion."""
+"""Train on a seeded retailer, register, approve: the workflow then forecasts with the champion.
+
+Training searches the recipe inside the backtest's training window (two folds
+here, to keep the test quick) and registers the chosen one with every
+candidate's validation scores.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,8 @@ from promoflow.forecasting.champion import champion_forecaster
 from promoflow.forecasting.model import ModelConfig
 from promoflow.forecasting.models import ModelArtifact
 from promoflow.forecasting.promotion_model import GlobalPromotionForecaster
+from promoflow.forecasting.recipe import RECIPE_KEYS
+from promoflow.forecasting.registry_policy import against_baselines, load_model_policy
 from promoflow.forecasting.training import (
     champion_recipe,
     load_estate_history,
@@ -45,7 +52,7 @@ def retailer(private_engine: Callable[[str], Engine]) -> sessionmaker[Session]:
 def trained_version(retailer: sessionmaker[Session]) -> str:
     with transaction(retailer) as session:
         history = load_estate_history(session)
-    trained = train_demand_model(history, config=FAST, max_series=200)
+    trained = train_demand_model(history, config=FAST, max_series=200, folds=2)
     with transaction(retailer) as session:
         register_trained(session, trained, version="demand-test-1", registered_by="t", now=utcnow())
     return "demand-test-1"
@@ -60,12 +67,22 @@ def test_a_candidate_is_not_used_until_a_planner_approves_it(
         assert entry.status == "candidate"
         ours = next(m for m in entry.backtest_metrics["models"] if m["model"] == "promoflow")
         assert ours["wape_promo"] is not None
+        # The recipe the search chose is the one registered (and the stored model's).
+        search = entry.backtest_metrics["recipe_search"]
+        assert len(search["candidates"]) >= 6
+        assert {k: entry.parameters[k] for k in RECIPE_KEYS} == search["chosen"]
+        assert len(search["fold_cutoffs"]) == 2
+        # Nested: the last fold's scored weeks end at the backtest's cutoff (ds counts
+        # periods from 0), so the held-out weeks never chose the recipe.
+        periods = entry.backtest_metrics["data"]["periods"]
+        assert max(search["fold_cutoffs"]) + 13 == periods - 1 - 13
+        beaten = against_baselines(entry.backtest_metrics, "promoflow", load_model_policy())
         registry.promote(
             session,
             trained_version,
             approved_by="sasha.supply",
             role="supply_chain_planner",
-            reason="beats the baselines",
+            reason=beaten.reason(),
         )
     with transaction(retailer) as session:
         forecaster = champion_forecaster(session)
@@ -152,8 +169,14 @@ def test_a_challenger_is_judged_against_the_champion_rescored_on_its_data(
         history = load_estate_history(session)
         champion = champion_recipe(session)
     assert champion is not None and champion[0] == trained_version
-    weak = ModelConfig(n_estimators=2, learning_rate=0.01, num_leaves=4)
-    trained = train_demand_model(history, config=weak, max_series=200, champion=champion)
+    with transaction(retailer) as session:
+        chosen = registry.get_version(session, trained_version).backtest_metrics["recipe_search"]
+    # The champion's recipe comes back from the registry as it was searched.
+    assert {k: getattr(champion[1], k) for k in RECIPE_KEYS} == chosen["chosen"]
+    # Stumps learning at a crawl, and no promotion lift in the level they start from:
+    # whatever recipe the search picks, it barely sees a promotion.
+    weak = ModelConfig(learning_rate=0.001, num_leaves=2, lift_offset=False)
+    trained = train_demand_model(history, config=weak, max_series=200, champion=champion, folds=1)
     rescored = [m["model"] for m in trained.backtest["models"]]
     assert trained_version in rescored
     with transaction(retailer) as session:

@@ -212,11 +212,15 @@ def train(
     ),
     by: str = typer.Option("system", help="Who registers the model"),
 ) -> None:
-    """Train the demand model on the database's sales, backtest it, register a candidate.
+    """Search the recipe, train the demand model on the database's sales, backtest it, register.
 
-    The backtest also re-scores the current champion's recipe on the same weeks, so
-    `promoflow models promote` can judge the new model against it fairly.
+    The recipe is searched inside the backtest's training window (the held-out weeks
+    never choose it); the backtest scores it against the comparators, the baselines
+    and the current champion's recipe on the same weeks, so `promoflow models
+    promote` can judge the new model fairly.
     """
+    from promoflow.cli.models import recipe_search_table
+    from promoflow.forecasting.registry import describe_recipe
     from promoflow.forecasting.training import (
         champion_recipe,
         load_estate_history,
@@ -231,7 +235,7 @@ def train(
     with transaction(runtime.sessions) as session:
         history = load_estate_history(session, weeks=weeks)
         champion = champion_recipe(session)
-    with console.status(f"training on {history.height:,} weekly rows ..."):
+    with console.status(f"searching the recipe and training on {history.height:,} weekly rows ..."):
         trained = train_demand_model(
             history, horizon=horizon, max_series=max_series, champion=champion
         )
@@ -239,8 +243,15 @@ def train(
     name = version or f"demand-{now:%Y%m%d-%H%M}-{trained.data_hash[:8]}"
     with transaction(runtime.sessions) as session:
         register_trained(session, trained, version=name, registered_by=by, now=now)
-    result_table = _scores_table(trained.backtest)
-    console.print(result_table)
+    console.print(f"[bold]recipe[/] {describe_recipe(trained.search.get('chosen', {}))}")
+    console.print(recipe_search_table(trained.search))
+    console.print(_scores_table(trained.backtest))
+    verdict = trained.backtest.get("verdict")
+    if not isinstance(verdict, str) or not verdict:
+        gain = trained.backtest.get("improvement_over_best_baseline_pct")
+        said = f"{gain:+.1f} %" if isinstance(gain, int | float) else "n/a"
+        verdict = f"best baseline {trained.backtest.get('best_baseline')}; our improvement {said}"
+    console.print(f"[bold]verdict[/] {verdict}")
     console.print(
         f"registered [bold]{name}[/] as a candidate: {trained.series:,} series, "
         f"{trained.rows:,} rows, {trained.seconds:.0f} s. Make it the champion with "
@@ -250,12 +261,16 @@ def train(
 
 
 def _scores_table(document: dict[str, object]) -> Table:
-    table = Table("model", "WAPE", "promo WAPE", "bias", "80% coverage", box=box.SIMPLE)
+    table = Table(
+        "model", "kind", "WAPE", "promo WAPE", "bias", "80% coverage", box=box.SIMPLE,
+        title="backtest on the held-out weeks",
+    )  # fmt: skip
     models = document.get("models", [])
     assert isinstance(models, list)
     for entry in models:
         table.add_row(
             str(entry["model"]),
+            str(entry.get("kind") or "-"),
             _pct(entry.get("wape")),
             _pct(entry.get("wape_promo")),
             _pct(entry.get("bias"), signed=True),

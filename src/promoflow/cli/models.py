@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from rich.table import Column, Table
 from promoflow.cli.common import console, handles_errors
 from promoflow.forecasting import registry
 from promoflow.forecasting.post_event_accuracy import accuracy_by_model
-from promoflow.forecasting.registry import ModelVersion, version_as_dict
+from promoflow.forecasting.registry import ModelVersion, describe_recipe, version_as_dict
 from promoflow.forecasting.registry_policy import load_model_policy
 from promoflow.kit.db import transaction
 from promoflow.kit.errors import InvalidInput
@@ -201,6 +202,73 @@ def _data_hash(given: str | None, data: Path | None) -> str:
     return digest.hexdigest()
 
 
+def recipe_search_table(search: Mapping[str, Any]) -> Table:
+    """Every searched recipe's validation scores (recipe.SearchResult.to_json()), best first."""
+    chosen = search.get("chosen")
+    picked = dict(chosen) if isinstance(chosen, Mapping) else {}
+    folds = search.get("fold_cutoffs")
+    count = len(folds) if isinstance(folds, list) else 0
+    table = Table(
+        "", "target", "objective", "prior", "season", "trees", "score", "wape", "wape_promo",
+        "sec", box=None, pad_edge=False, header_style="bold", title="recipes searched",
+        caption=(
+            f"validation inside the training window: {count} fold{'' if count == 1 else 's'} of "
+            f"{search.get('horizon', '?')} periods; score = "
+            f"{search.get('criterion', 'lower is better')}"
+        ),
+    )  # fmt: skip
+    entries = search.get("candidates")
+    rows = [
+        dict(e) for e in (entries if isinstance(entries, list) else []) if isinstance(e, Mapping)
+    ]
+    for entry in sorted(rows, key=lambda e: _sort_key(e.get("score"))):
+        mark = "✓" if all(entry.get(k) == v for k, v in picked.items()) else ""
+        cells = [
+            str(entry.get("target", "-")),
+            str(entry.get("objective", "-")),
+            _on(entry.get("lift_prior")),
+            _on(entry.get("season")),
+            str(entry.get("n_estimators", "-")),
+            _figure(entry.get("score")),
+            _figure(entry.get("wape")),
+            _figure(entry.get("wape_promo")),
+            _seconds(entry.get("seconds")),
+        ]
+        if mark:
+            cells = [f"[bold]{cell}[/]" for cell in cells]
+        table.add_row(mark, *cells)
+    return table
+
+
+def _seconds(value: Any) -> str:
+    return f"{value:.1f}" if isinstance(value, int | float) and not isinstance(value, bool) else "-"
+
+
+def _on(value: Any) -> str:
+    return "-" if value is None else ("on" if value else "off")
+
+
+def _sort_key(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 1e9
+
+
+def _recipe_lines(model: ModelVersion) -> list[Any]:
+    """The recipe this version was trained with and, when searched, every candidate's scores."""
+    search = model.backtest_metrics.get("recipe_search")
+    if isinstance(search, Mapping):
+        chosen = search.get("chosen")
+        return [
+            "[bold]recipe[/] "
+            + describe_recipe(chosen if isinstance(chosen, Mapping) else {})
+            + " (searched inside the backtest's training window; the held-out weeks did not "
+            "choose it)",
+            recipe_search_table(search),
+        ]
+    if model.parameters:
+        return [f"[bold]recipe[/] {describe_recipe(model.parameters)} (not searched)"]
+    return []
+
+
 def _panel(model: ModelVersion) -> Panel:
     lines: list[Any] = [
         f"[bold]status[/] {_status(model.status)} {model.status_reason}",
@@ -210,14 +278,22 @@ def _panel(model: ModelVersion) -> Panel:
         f"[bold]backtest[/] cutoff {model.backtest_cutoff}, horizon "
         f"{model.backtest_horizon or '-'}; this version is `{model.backtest_model}`",
     ]
-    table = Table("model", *MODEL_METRICS, box=None, pad_edge=False)
+    table = Table("model", "kind", *MODEL_METRICS, box=None, pad_edge=False)
     entries = model.backtest_metrics.get("models")
     for entry in entries if isinstance(entries, list) else []:
         if isinstance(entry, dict):
             name = str(entry.get("model"))
             label = f"[bold]{name}[/]" if name == model.backtest_model else name
-            table.add_row(label, *(_figure(entry.get(metric)) for metric in MODEL_METRICS))
+            table.add_row(
+                label,
+                str(entry.get("kind") or "-"),
+                *(_figure(entry.get(metric)) for metric in MODEL_METRICS),
+            )
     lines.append(table)
+    verdict = model.backtest_metrics.get("verdict")
+    if isinstance(verdict, str) and verdict:
+        lines.append(f"[bold]verdict[/] {verdict}")
+    lines.extend(_recipe_lines(model))
     if model.promoted_at is not None:
         lines.append(
             f"[bold]promoted[/] {model.promoted_at:%Y-%m-%d %H:%M} by {model.promoted_by}, "

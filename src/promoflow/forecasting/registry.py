@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from promoflow.events.service import record_event
 from promoflow.forecasting.models import ModelVersion, model_scores
-from promoflow.forecasting.registry_policy import ModelPolicy, judge, load_model_policy
+from promoflow.forecasting.registry_policy import ModelPolicy, judge, judge_first, load_model_policy
 from promoflow.forecasting.repository import find_champion, find_version, query_versions
 from promoflow.forecasting.schemas import MODEL_STATUSES, ModelStatus
 from promoflow.kit.clock import utcnow
@@ -37,6 +37,7 @@ __all__ = [
     "VERSION_PATTERN",
     "ModelVersion",
     "champion",
+    "describe_recipe",
     "find_champion",
     "find_version",
     "get_version",
@@ -56,6 +57,23 @@ def version_as_dict(model: ModelVersion) -> dict[str, Any]:
         for column in ModelVersion.__table__.columns
         if column.key != "id"
     }
+
+
+def describe_recipe(recipe: Mapping[str, Any]) -> str:
+    """A demand recipe (registered parameters, or recipe search's "chosen") in a planner's words.
+
+    Versions registered before the recipe was searched lack its fields: the
+    defaults shown are the recipe they were trained with.
+    """
+    parts = [
+        f"{recipe.get('target', 'ratio')} target",
+        f"{recipe.get('objective', 'tweedie')} objective",
+        "SCAN*PRO prior " + ("on" if recipe.get("lift_prior", True) else "off"),
+        "season " + ("on" if recipe.get("season", True) else "off"),
+    ]
+    if recipe.get("n_estimators") is not None:
+        parts.append(f"{recipe['n_estimators']} trees")
+    return ", ".join(parts)
 
 
 # Service -------------------------------------------------------------------------
@@ -180,8 +198,11 @@ def promote(
 ) -> ModelVersion:
     """Make `version` the champion of its kind if it beats the champion and `role` may approve.
 
-    The replaced champion is retired. Forbidden when the role may not approve;
-    Conflict when the backtests are not comparable or the challenger does not win.
+    The replaced champion is retired. Without a champion (the first, or after a
+    retirement) the version must beat the best comparator or baseline of its own
+    backtest on the policy's metric: forecasts then leave the history-baseline
+    forecaster for it. Forbidden when the role may not approve; Conflict when the
+    backtests are not comparable or the version does not win.
     """
     policy = policy or load_model_policy()
     _check_decider(role, policy, "approve model promotions")
@@ -191,6 +212,7 @@ def promote(
         raise Conflict(f"model version {version} is already the {model.kind} champion")
     current = find_champion(session, model.kind)
     judgement = judge(model, current, policy) if current is not None else None
+    first = judge_first(model, policy) if current is None else None
     moment = now or utcnow()
     if current is not None:
         _retire(session, current, approved_by, f"replaced by {model.version}: {reason}", moment)
@@ -216,6 +238,7 @@ def promote(
             "kind": model.kind,
             "previous_champion": current.version if current is not None else None,
             "judgement": asdict(judgement) if judgement is not None else None,
+            "against_baseline": asdict(first) if first is not None else None,
             "approved_by": approved_by,
             "role": role,
             "reason": reason,

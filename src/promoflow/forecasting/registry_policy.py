@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -162,6 +164,121 @@ def _judge_figures(
         min_improvement_pct=rule.min_improvement_pct,
         cutoff=challenger.backtest_cutoff,
     )
+
+
+# What a measure is called in a reason a planner reads.
+MEASURES = {"wape_promo": "promotion-week WAPE", "wape": "WAPE"}
+# Entries of a backtest's "models" a model must beat to be the first champion:
+# what the workflow forecasts with today, and what a retailer could use instead.
+YARDSTICK_KINDS = ("comparator", "baseline")
+
+
+@dataclass(frozen=True)
+class BaselineJudgement:
+    """How a model's backtest compared with the best comparator or baseline in the same run."""
+
+    metric: str
+    model: float
+    best: str
+    best_kind: str
+    best_figure: float
+    improvement_pct: float
+    horizon: int | None
+    # The overall WAPE of both, when the backtest has it: the other half of the picture.
+    wape: float | None
+    best_wape: float | None
+
+    def reason(self) -> str:
+        """The measured figures in words, e.g. for the promotion's recorded reason."""
+        window = f"{self.horizon} held-out weeks" if self.horizon else "held-out weeks"
+        text = (
+            f"backtest, {window}: {MEASURES.get(self.metric, self.metric)} {self.model:.3f} "
+            f"against {self.best_figure:.3f} for {self.best}, the best {self.best_kind} "
+            f"({_better(self.improvement_pct)})"
+        )
+        if self.metric != "wape" and self.wape is not None and self.best_wape is not None:
+            text += f"; WAPE {self.wape:.3f} against {self.best_wape:.3f}"
+        return text
+
+
+def against_baselines(
+    backtest: Mapping[str, Any], model: str, policy: ModelPolicy, version: str | None = None
+) -> BaselineJudgement:
+    """Does `model` beat the best comparator or baseline of its backtest on the policy's metric?
+
+    Conflict naming the figures unless it is strictly lower: a model that does not
+    beat the history-baseline forecaster the workflow already uses, or a plain
+    alternative, has not earned the place. Without a champion this is the bar for
+    promotion (see `judge_first`); the demo asks before it promotes.
+    """
+    metric = policy.promotion.metric
+    name = version or model
+    ours = _figure(model_scores(backtest, model) or {}, metric)
+    if ours is None:
+        raise Conflict(
+            f"{name} cannot be judged against the baselines: its backtest has no {metric}; "
+            "re-run the backtest with promotion periods in the held-out window"
+        )
+    entries = backtest.get("models")
+    yardsticks = [
+        entry
+        for entry in (entries if isinstance(entries, list) else [])
+        if isinstance(entry, Mapping)
+        and entry.get("kind") in YARDSTICK_KINDS
+        and _figure(entry, metric) is not None
+    ]
+    if not yardsticks:
+        raise Conflict(
+            f"{name} cannot be judged against the baselines: its backtest scored no comparator "
+            f"or baseline on {metric}, so nothing shows it beats the forecaster the workflow "
+            "uses without a champion; re-run the backtest with them"
+        )
+    best = min(yardsticks, key=lambda entry: _figure(entry, metric) or 0.0)
+    theirs = _figure(best, metric)
+    assert theirs is not None
+    improvement = (theirs - ours) / theirs * 100.0 if theirs > 0 else 0.0
+    data = backtest.get("data")
+    horizon = data.get("horizon") if isinstance(data, Mapping) else None
+    judgement = BaselineJudgement(
+        metric=metric,
+        model=ours,
+        best=str(best.get("model")),
+        best_kind=str(best.get("kind")),
+        best_figure=theirs,
+        improvement_pct=round(improvement, 3),
+        horizon=horizon if isinstance(horizon, int) and not isinstance(horizon, bool) else None,
+        wape=_figure(model_scores(backtest, model) or {}, "wape"),
+        best_wape=_figure(best, "wape"),
+    )
+    if not ours < theirs:
+        raise Conflict(
+            f"{name} does not beat the best comparator or baseline of its backtest: "
+            f"{judgement.reason()}; model policy {policy.version} needs a lower {metric} "
+            "before a first champion replaces the history-baseline forecaster",
+            model=ours,
+            best=theirs,
+        )
+    return judgement
+
+
+def judge_first(model: ModelVersion, policy: ModelPolicy) -> BaselineJudgement:
+    """The first champion of a kind (or the first after a retirement) must beat the baselines."""
+    return against_baselines(
+        model.backtest_metrics, model.backtest_model, policy, version=model.version
+    )
+
+
+def _figure(entry: Mapping[str, Any], metric: str) -> float | None:
+    value = entry.get(metric)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _better(improvement_pct: float) -> str:
+    if improvement_pct >= 0:
+        return f"{improvement_pct:.1f} % better"
+    return f"{-improvement_pct:.1f} % worse"
 
 
 def _change(improvement_pct: float) -> str:

@@ -1,28 +1,35 @@
 """Train the demand model on the estate's sales history, backtest it, register it with its artefact.
 
 The same panel feeds the backtest (last `horizon` weeks held out, against the
-baselines) and the final fit (every week), so the registry's metrics describe the
-recipe that produced the stored model. The data hash is the sha256 of that panel.
+comparators and baselines) and the final fit (every week), so the registry's
+metrics describe the recipe that produced the stored model. The recipe itself is
+searched per retailer (recipe.py) inside the backtest's training window: the
+held-out weeks that score the model never choose its recipe, and the final fit
+reuses that choice and its fold forecasts (to calibrate the intervals) rather
+than searching again on weeks the backtest has scored. The data hash is the
+sha256 of the panel.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Self, cast
 
 import polars as pl
 from sqlalchemy.orm import Session
 
 from promoflow.forecasting import registry
 from promoflow.forecasting.artifacts import save_artifact
-from promoflow.forecasting.backtest import OUR_MODEL, run_backtest
+from promoflow.forecasting.backtest import OUR_MODEL, DemandModel, run_backtest
 from promoflow.forecasting.model import GlobalDemandModel, ModelConfig
 from promoflow.forecasting.models import ModelVersion
 from promoflow.forecasting.panel import Panel
 from promoflow.forecasting.promotion_model import history_panel
+from promoflow.forecasting.recipe import FOLDS, SearchedDemandModel, search_recipe
 from promoflow.forecasting.service import history_since, newest_sales_week
 from promoflow.kit.errors import InvalidInput
 
@@ -39,6 +46,9 @@ class TrainedModel:
     series: int
     rows: int
     seconds: float
+    # SearchResult.to_json() of the search inside the backtest's training window:
+    # the chosen recipe and every candidate's validation scores.
+    search: dict[str, Any] = field(default_factory=dict)
 
 
 def load_estate_history(session: Session, *, weeks: int = 104) -> pl.DataFrame:
@@ -72,49 +82,95 @@ def train_demand_model(
     config: ModelConfig | None = None,
     max_series: int | None = None,
     champion: tuple[str, ModelConfig] | None = None,
+    folds: int = FOLDS,
+    search_series: int | None = None,
 ) -> TrainedModel:
-    """Backtest the recipe on the last `horizon` weeks, then fit it on every week.
+    """Search the recipe and backtest it on the last `horizon` weeks, then fit it on every week.
+
+    The backtest's model searches its recipe (`config` is the search's base:
+    learning rate, leaves, lags...) on `folds` rolling folds of the training
+    window only; the final model is that recipe fitted on every week, its
+    intervals calibrated on the search's out-of-sample fold forecasts. Every
+    candidate costs a fit per fold: `search_series` chooses the recipe on a random
+    sample of that many series (the models are still fitted on all of them), and
+    fewer `folds` make the choice cheaper but noisier (the demo uses both).
 
     With a `champion` (its version and recipe, see `champion_recipe`), that recipe
     is backtested on the same data and cutoff under the champion's version name, so
     promotion compares like with like.
     """
     started = time.perf_counter()
-    config = config or ModelConfig()
     panel = sample_series(history_panel(history), max_series)
     rivals = {}
     if champion is not None:
         version, recipe = champion
         rivals[version] = lambda: GlobalDemandModel(recipe)
-    result = run_backtest(
-        panel, horizon, model_factory=lambda: GlobalDemandModel(config), rivals=rivals
-    )
-    model = GlobalDemandModel(config).fit(panel)
+    searched: list[SearchedDemandModel] = []
+
+    def searching() -> DemandModel:
+        searched.append(_SampledSearch(horizon, config, folds, search_series))
+        # Its model_version is a read-only property; the Protocol only reads it.
+        return cast("DemandModel", searched[-1])
+
+    result = run_backtest(panel, horizon, model_factory=searching, rivals=rivals)
+    search = searched[-1].search
+    assert search is not None  # the backtest fitted it
+    model = GlobalDemandModel(search.config).fit(panel, calibration=search.calibration)
     ordered = panel.frame.sort("unique_id", "ds")
     digest = hashlib.sha256(ordered.write_csv().encode()).hexdigest()
     weeks = panel.calendar["period"]
     return TrainedModel(
         model=model,
-        backtest=result.to_json(),
+        backtest={**result.to_json(), "recipe_search": search.to_json()},
         data_hash=digest,
         training_start=weeks.min(),  # type: ignore[arg-type]
         training_end=weeks.max(),  # type: ignore[arg-type]
         series=ordered["unique_id"].n_unique(),
         rows=ordered.height,
         seconds=time.perf_counter() - started,
+        search=search.to_json(),
     )
 
 
+class _SampledSearch(SearchedDemandModel):
+    """SearchedDemandModel whose search may see only a sample of the series it is fitted on."""
+
+    def __init__(
+        self, horizon: int, base: ModelConfig | None, folds: int, series: int | None
+    ) -> None:
+        super().__init__(horizon, base, folds)
+        self.series = series
+
+    def fit(self, history: Panel) -> Self:
+        """Search on a sample of `history`'s series, then fit the winner on all of them."""
+        self.search = search_recipe(
+            sample_series(history, self.series), self.horizon, self.base, self.folds
+        )
+        self.model = GlobalDemandModel(self.search.config).fit(
+            history, calibration=self.search.calibration
+        )
+        return self
+
+
 def champion_recipe(session: Session, kind: str = "demand") -> tuple[str, ModelConfig] | None:
-    """The champion's version and the configuration it was trained with, if there is one."""
+    """The champion's version and the configuration it was trained with, if there is one.
+
+    Versions registered before the recipe was searched lack its fields (target,
+    objective, season...): the defaults are the recipe they were trained with.
+    """
     current = registry.champion(session, kind)
     if current is None:
         return None
+    return current.version, recipe_config(current.parameters)
+
+
+def recipe_config(parameters: Mapping[str, Any]) -> ModelConfig:
+    """A ModelConfig from a registry row's parameters; unknown keys ignored, missing default."""
     known = {f.name for f in fields(ModelConfig)}
-    given = {k: v for k, v in current.parameters.items() if k in known}
+    given = {k: v for k, v in parameters.items() if k in known}
     if "lags" in given:
         given["lags"] = tuple(given["lags"])
-    return current.version, ModelConfig(**given)
+    return ModelConfig(**given)
 
 
 def register_trained(
@@ -138,7 +194,11 @@ def register_trained(
         features=[*model.feature_names, *model.spec.static_cols, "series_scale"],
         backtest_model=OUR_MODEL,
         parameters={**asdict(model.config), "family": model.model_version},
-        notes=f"{trained.series} series, {trained.rows} rows, {trained.seconds:.0f} s to train",
+        notes=(
+            f"{trained.series} series, {trained.rows} rows, {trained.seconds:.0f} s to train; "
+            f"recipe searched on the backtest's training window: "
+            f"{registry.describe_recipe(trained.search.get('chosen', {}))}"
+        ),
         registered_by=registered_by,
         now=now,
     )
