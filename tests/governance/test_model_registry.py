@@ -125,7 +125,7 @@ def test_integer_periods_and_missing_figures_are_stored_json_safe(session: Sessi
     assert model.metric("wape_promo") is None  # NaN became null, which PostgreSQL accepts
 
 
-def test_the_first_champion_needs_only_the_approval(session: Session) -> None:
+def test_a_first_champion_that_beats_the_baselines_needs_only_the_approval(session: Session) -> None:
     register(session, "demand-1", 0.40)
     model = promote(session, "demand-1")
     assert model.status == "champion"
@@ -283,7 +283,7 @@ def test_retire_a_candidate_and_then_the_champion(session: Session) -> None:
 
 def test_champions_are_per_kind(session: Session) -> None:
     register(session, "demand-1", 0.40)
-    register(session, "returns-1", 0.90, kind="returns")
+    register(session, "returns-1", 0.50, kind="returns")
     promote(session, "demand-1")
     promote(session, "returns-1")
     assert registry.champion(session, "demand").version == "demand-1"  # type: ignore[union-attr]
