@@ -133,7 +133,7 @@ class DistributedDemandModel(GlobalDemandModel):
     def _booster(self) -> DaskLGBMRegressor:
         """LightGBM's Dask estimator with the recipe's settings.
 
-        Threads are each worker's own (LightGBM sets them and warns if asked for more).
+        Threads are each worker's own: LightGBM sets them (and warns that n_jobs is ignored).
         """
         params = self.config.lightgbm().get_params()
         params.pop("n_jobs")
