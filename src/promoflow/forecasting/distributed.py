@@ -36,11 +36,14 @@ totals agree, not each row.
 
 from __future__ import annotations
 
-from typing import cast
+import pickle
+from typing import Any, cast
 
 import dask.dataframe as dd
 import polars as pl
 from distributed import Client
+from fugue.execution.api import persist
+from fugue.workflow.api import transform
 from fugue_dask import DaskExecutionEngine  # type: ignore[import-untyped]
 from lightgbm.dask import DaskLGBMRegressor
 from mlforecast.distributed import DistributedMLForecast
@@ -103,6 +106,20 @@ class DistributedDemandModel(GlobalDemandModel):
             booster = self._booster().fit(
                 learnt[columns], learnt["y"], sample_weight=learnt[WEIGHT]
             )
+            # mlforecast keeps each partition's training rows, features and all, beside
+            # the series state it forecasts from; only the state is needed from here on.
+            forecaster._partition_results = persist(  # type: ignore[assignment]
+                transform(
+                    forecaster._partition_results,
+                    _without_training_rows,
+                    schema="*",
+                    engine=self.client,
+                    as_fugue=True,
+                ),
+                lazy=False,
+                engine=self.client,
+                as_fugue=True,
+            )
         trained = booster.to_local()
         # Forecasts run inside a worker's thread: OpenMP threads as the config says.
         trained.set_params(n_jobs=self.config.threads)
@@ -142,6 +159,12 @@ class DistributedDemandModel(GlobalDemandModel):
     def _to_dask(self, rows: pl.DataFrame) -> dd.DataFrame:
         frame = rows.sort(ID, DS).with_columns(_to_engine_time(pl.col(DS))).to_pandas()
         return dd.from_pandas(frame, npartitions=self.partitions, sort=False)  # type: ignore[no-untyped-call,no-any-return]
+
+
+def _without_training_rows(partitions: list[list[Any]]) -> list[list[Any]]:
+    """mlforecast's partition rows (ts, train, valid, first_uid, all_uids), train emptied."""
+    empty = pickle.dumps(None)
+    return [[ts, empty, valid, first, uids] for ts, _, valid, first, uids in partitions]
 
 
 def _to_engine_time(ds: pl.Expr) -> pl.Expr:
