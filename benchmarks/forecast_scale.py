@@ -7,12 +7,17 @@ calibration refit) and for predict (forecast, baseline and quantiles), the
 process's peak resident memory, and the share of training rows the model's
 row budget kept (`ModelConfig.max_training_rows`).
 
+One fixed recipe: `ModelConfig`'s defaults (ratio target, Tweedie, SCAN*PRO
+prior, season, cross-item features). The recipe search (recipe.py) fits a dozen
+candidates on three folds each and is not run at this scale.
+
     uv run python benchmarks/forecast_scale.py --series 100000 [--threads 2]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import time
 from datetime import date, timedelta
@@ -91,7 +96,8 @@ def main() -> None:
     built = time.perf_counter() - started
     print(
         f"panel: {args.series:,} series x {WEEKS} weeks, {history.frame.height:,} history rows "
-        f"built in {built:.1f} s; peak RSS {peak_rss_mib():,.0f} MiB"
+        f"built in {built:.1f} s; peak RSS {peak_rss_mib():,.0f} MiB; "
+        f"load {os.getloadavg()[0]:.1f}"
     )
     model = GlobalDemandModel(ModelConfig(threads=args.threads))
     started = time.perf_counter()
@@ -110,7 +116,10 @@ def main() -> None:
         f"predict {HORIZON} weeks ({predicted.height:,} rows, forecast + baseline + P10-P90): "
         f"{predicting:.1f} s; peak RSS {peak_rss_mib():,.0f} MiB"
     )
-    print(f"fit + predict: {fitted + predicting:.1f} s (target: under 180 s and 8 GiB)")
+    print(
+        f"fit + predict: {fitted + predicting:.1f} s (target: under 180 s and 8 GiB); "
+        f"load {os.getloadavg()[0]:.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -1,81 +1,65 @@
-"""The demand model on a Dask cluster: mlforecast's distributed engine, LightGBM on Dask.
+"""The demand model on a Dask cluster: the same recipe, another engine.
 
-The same model as `GlobalDemandModel` (model.py): the same features, lags, rolling
-statistics and LightGBM settings (`ModelConfig`), demand learnt in multiples of
-each series' scale, unpromoted stockout weeks on their unconstrained demand,
-promoted stockout and unobserved weeks weighted out (weight 0: the Dask engine
-takes `weight_col`) while their demand estimate feeds later lags, and
-the baseline as the counterfactual with the promotion switched off. Not (yet)
-the local model's season and SCAN*PRO prior lift in the target's level, nor its
-unconstrained promoted stockouts (model.py, revision 3): this is revision 2's
-recipe on Dask.
+`DistributedDemandModel` is `GlobalDemandModel` (model.py) with its two engine
+hooks replaced, so the recipe cannot drift between one machine and a cluster:
+history preparation, the target form and its level (series scale x category
+season x SCAN*PRO prior lift), unconstrained stockout weeks, the row budget's
+draw, the features, the conformal intervals and the inverse transform are the
+local model's own code. Only these run elsewhere:
 
-What runs where:
+- `_fit_forecaster`: lags and rolling statistics are built on the workers
+  (mlforecast's `DistributedMLForecast`, series partitioned by unique_id) and
+  the booster trains data-parallel across them (LightGBM's Dask estimator,
+  with as many threads per worker as the worker has: size the cluster to the
+  cores);
+- `_forecast`: the recursive forecast runs on the workers, each on its series.
 
-- feature preparation (features.py: complete series, censoring, scales, usual
-  prices, promotion history, relative prices, calendar) runs in polars on the
-  driver. Every step is per series (the calendar is shared and tiny), so it can
-  move into `map_partitions` partitioned by unique_id once histories outgrow the
-  driver; until then one polars pass is simpler and takes seconds for 10,000
-  series, and the driver must hold the history to answer `predict` anyway;
-- lags, rolling statistics, training and recursive prediction run on the
-  cluster: `DistributedMLForecast` partitions the rows by series and builds lag
-  features on the workers; `DaskLGBMForecast` (LightGBM's Dask estimator) trains
-  each booster data-parallel across the workers, with as many threads per worker
-  as the worker has (`threads_per_worker`), so size the cluster to the cores.
+Feature preparation (features.py, horizon.py) stays in polars on the driver:
+the driver must hold the history to answer `predict` anyway, and one polars
+pass takes seconds for 100,000 series.
 
-Quantiles: the distributed fit has no conformal intervals, so four more boosters
-learn LightGBM's quantile objective (alpha 0.1, 0.5, 0.8, 0.9) beside the mean
-model. Each forecasts recursively from its own predictions (mlforecast feeds a
-model's forecast into its own lags), so the interval widens with the horizon.
-Separate boosters can cross: each row's quantiles are sorted (monotone
-rearrangement, Chernozhukov et al. 2010), which never worsens the quantile loss.
+The row budget's draw (`RowSample`) is taken on the driver, on the rows in the
+order the local engine draws them (by series, then period), and travels as the
+weight column; rows of weight 0 (left out, unobserved or not drawn) still feed
+later lags, and are dropped before training, as the local engine drops them.
+
+Intervals: the conformal quantiles of the local model. Without a calibration
+frame, `fit` refits once on the cluster without the last weeks and scores them;
+recipe.py's fold forecasts can be passed instead, as for the local model.
+
+Agreement with the local model (tests/forecasting/test_distributed.py): one
+worker trains serially on the same rows in the same order, so the booster and
+the forecasts match the local fit's; across several workers LightGBM builds
+feature bins and bags rows per worker, so the trees differ a little and the
+totals agree, not each row.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Self
+import pickle
+from typing import Any, cast
 
 import dask.dataframe as dd
 import polars as pl
 from distributed import Client
+from fugue.execution.api import persist
+from fugue.workflow.api import transform
 from fugue_dask import DaskExecutionEngine  # type: ignore[import-untyped]
+from lightgbm.dask import DaskLGBMRegressor
 from mlforecast.distributed import DistributedMLForecast
-from mlforecast.distributed.models.dask.lgb import DaskLGBMForecast
 
-from promoflow.forecasting import features, horizon
-from promoflow.forecasting.features import DS, ID, WEIGHT
-from promoflow.forecasting.horizon import PreparedHistory
-from promoflow.forecasting.model import SCALE, ModelConfig
-from promoflow.forecasting.panel import Panel
+from promoflow.forecasting.features import DS, ID, SEASON, WEIGHT
+from promoflow.forecasting.model import Forecaster, GlobalDemandModel, ModelConfig
 from promoflow.kit.errors import InvalidInput
 
-MEAN = "mean"
-QUANTILE_MODELS: dict[str, float] = {"p10": 0.1, "p50": 0.5, "p80": 0.8, "p90": 0.9}
+# The booster's name in mlforecast's models (GlobalDemandModel reads "lgbm").
+BOOSTER = "lgbm"
 # Positions travel through the engine as days (see _to_engine_time).
 ENGINE_FREQ = "D"
 
 
-@dataclass(frozen=True)
-class _Fitted:
-    """What predict needs from the history the model was fitted on."""
-
-    history: PreparedHistory
-    static_codes: dict[str, dict[str, int]]
-    feature_names: tuple[str, ...] = ()
-
-    @property
-    def cutoff(self) -> int:
-        return self.history.cutoff
-
-    @property
-    def scales(self) -> pl.DataFrame:
-        return self.history.scales
-
-
-class DistributedDemandModel:
-    """Fit on a panel's history and forecast on a Dask cluster (see the module docstring)."""
+class DistributedDemandModel(GlobalDemandModel):
+    """GlobalDemandModel whose lags, training and forecasts run on a Dask cluster."""
 
     def __init__(
         self,
@@ -83,7 +67,7 @@ class DistributedDemandModel:
         config: ModelConfig | None = None,
         partitions: int | None = None,
     ) -> None:
-        self.config = config or ModelConfig()
+        super().__init__(config)
         client = getattr(client_or_engine, "dask_client", client_or_engine)
         if not isinstance(client, Client):
             raise InvalidInput(
@@ -92,114 +76,95 @@ class DistributedDemandModel:
         self.client = client
         # One partition per worker unless told: each worker then trains on its share.
         self.partitions = partitions or max(len(client.scheduler_info()["workers"]), 1)
-        self.promo_ratio = features.DEFAULT_PROMO_RATIO
-        self._fitted: _Fitted | None = None
-        self._forecaster: DistributedMLForecast | None = None
 
-    def fit(self, history: Panel) -> Self:
-        """Learn from every observed, uncensored period of every series, on the cluster."""
-        if history.frame.is_empty():
-            raise InvalidInput("history", "empty", "there is nothing to learn from")
-        spec = history.spec
-        prepared, self.promo_ratio = horizon.prepare_history(history)
-        codes = horizon.static_codes(prepared.frame, spec)
-        engineered = horizon.engineer(prepared.frame, prepared, codes)
-        names = tuple(horizon.feature_names(engineered, spec))
-        self._fitted = fitted = _Fitted(prepared, codes, names)
-        train = (
-            engineered.select(ID, DS, *names, *spec.static_cols, "y", WEIGHT)
-            .join(fitted.scales, on=ID)
-            .with_columns(pl.col("y") / pl.col(SCALE))
-        )
+    def _fit_forecaster(self, train: pl.DataFrame) -> Forecaster:
+        rows = train.drop(SEASON).sort(ID, DS)  # the season divides the target; not a feature
+        rows = rows.with_columns(pl.Series(WEIGHT, self.row_sample.weights(rows, self.config.seed)))
         forecaster = DistributedMLForecast(
-            models=self._models(),
+            models={BOOSTER: self._booster()},
             freq=ENGINE_FREQ,
             lags=list(self.config.lags),
             lag_transforms=self.config.lag_transforms(),
             engine=self.client,
             num_partitions=self.partitions,
         )
-        # The boosters train on the current client (mlforecast clones them without it).
         with self.client.as_current():
-            forecaster.fit(
-                self._to_dask(train),
+            # `fit` would train on weight-0 rows too (they shape LightGBM's bins, bags
+            # and minimum leaf counts); its own first step, then the learnt rows only.
+            prepared = forecaster._preprocess(
+                self._to_dask(rows),
                 id_col=ID,
                 time_col=DS,
                 target_col="y",
-                static_features=[*spec.static_cols, SCALE],
+                static_features=self._static_features(),
                 dropna=False,
+                keep_last_n=self.config.history_needed(),
                 weight_col=WEIGHT,
             )
-        self._forecaster = forecaster
-        return self
-
-    def predict(self, future: pl.DataFrame) -> pl.DataFrame:
-        """Forecast, baseline and p10/p50/p80/p90 for each row of `future`.
-
-        `future` has unique_id, ds and every known covariate, for positions after the
-        history's last period (the contract of GlobalDemandModel.predict).
-        """
-        if self._forecaster is None or self._fitted is None:
-            raise InvalidInput("model", "unfitted", "call fit() before predict()")
-        fitted = self._fitted
-        horizon.check_future(future, fitted.history)
-        ids = sorted(future[ID].unique())
-        grid = horizon.horizon_grid(future, ids, fitted.history)
-        promoted = self._predict_with(grid, ids)
-        baseline = self._predict_with(horizon.without_promotion(grid, fitted.history), ids)
-        quantiles = list(QUANTILE_MODELS)
-        return (
-            future.select(ID, DS)
-            .join(promoted, on=[ID, DS], how="left")
-            .join(baseline.select(ID, DS, pl.col(MEAN).alias("baseline")), on=[ID, DS], how="left")
-            .with_columns(
-                pl.concat_list(quantiles).list.sort().list.to_struct(fields=quantiles).alias("_q")
+            learnt = prepared[prepared[WEIGHT] > 0]
+            columns = [c for c in prepared.columns if c not in (ID, DS, "y", WEIGHT)]
+            booster = self._booster().fit(
+                learnt[columns], learnt["y"], sample_weight=learnt[WEIGHT]
             )
-            .drop(quantiles)
-            .unnest("_q")
-            .select(ID, DS, pl.col(MEAN).alias("forecast"), "baseline", *quantiles)
-        )
+            # mlforecast keeps each partition's training rows, features and all, beside
+            # the series state it forecasts from; only the state is needed from here on.
+            forecaster._partition_results = persist(  # type: ignore[assignment]
+                transform(
+                    forecaster._partition_results,
+                    _without_training_rows,
+                    schema="*",
+                    engine=self.client,
+                    as_fugue=True,
+                ),
+                lazy=False,
+                engine=self.client,
+                as_fugue=True,
+            )
+        trained = booster.to_local()
+        # Forecasts run inside a worker's thread: OpenMP threads as the config says.
+        trained.set_params(n_jobs=self.config.threads)
+        forecaster.models_ = {BOOSTER: trained}
+        return cast(Forecaster, forecaster)
 
-    def _models(self) -> dict[str, DaskLGBMForecast]:
-        """The mean booster (the local model's objective and settings) and one per quantile."""
-        # Training runs each worker's thread count (LightGBM warns that it ignores
-        # n_jobs); predicting runs inside a worker thread, so one OpenMP thread there.
-        params: dict[str, Any] = {**self.config.lightgbm().get_params(), "n_jobs": 1}
-        models = {MEAN: DaskLGBMForecast(**params)}
-        for name, alpha in QUANTILE_MODELS.items():
-            models[name] = DaskLGBMForecast(**{**params, "objective": "quantile", "alpha": alpha})
-        return models
-
-    def _predict_with(self, timeline: pl.DataFrame, ids: list[str]) -> pl.DataFrame:
-        """Every booster's forecast in units for one horizon timeline (promoted or not)."""
-        assert self._forecaster is not None
-        assert self._fitted is not None
-        fitted = self._fitted
-        ahead = (
-            horizon.engineer(timeline, fitted.history, fitted.static_codes)
-            .filter(pl.col(DS) > fitted.cutoff)
-            .select(ID, DS, *fitted.feature_names)
-        )
-        steps = int(ahead[DS].max()) - fitted.cutoff  # type: ignore[arg-type]
+    def _forecast(
+        self,
+        forecaster: Forecaster,
+        steps: int,
+        ahead: pl.DataFrame,
+        ids: list[str],
+        new_df: pl.DataFrame | None = None,
+    ) -> pl.DataFrame:
+        distributed = cast(DistributedMLForecast, forecaster)
+        # Fresh history rebuilds each partition's lags without the fit's weight column
+        # (mlforecast 1.1 does not pass it on), so weight would pass for a feature.
+        fresh = None if new_df is None else self._to_dask(new_df.drop(WEIGHT, strict=False))
         with self.client.as_current():
-            predicted = self._forecaster.predict(steps, X_df=self._to_dask(ahead), ids=ids)
+            predicted = distributed.predict(steps, X_df=self._to_dask(ahead), ids=ids, new_df=fresh)
             frame = pl.from_pandas(predicted.compute())
-        return (
-            frame.with_columns(_from_engine_time(pl.col(DS)))
-            .join(fitted.scales, on=ID)
-            .select(
-                ID,
-                DS,
-                *[
-                    (pl.col(m) * pl.col(SCALE)).clip(lower_bound=0.0).alias(m)
-                    for m in (MEAN, *QUANTILE_MODELS)
-                ],
-            )
+        return frame.select(
+            pl.col(ID).cast(ahead.schema[ID]),
+            _from_engine_time(pl.col(DS)).cast(ahead.schema[DS]),
+            pl.col(BOOSTER).cast(pl.Float64),
         )
+
+    def _booster(self) -> DaskLGBMRegressor:
+        """LightGBM's Dask estimator with the recipe's settings.
+
+        Threads are each worker's own: LightGBM sets them (and warns that n_jobs is ignored).
+        """
+        params = self.config.lightgbm().get_params()
+        params.pop("n_jobs")
+        return DaskLGBMRegressor(**params)
 
     def _to_dask(self, rows: pl.DataFrame) -> dd.DataFrame:
         frame = rows.sort(ID, DS).with_columns(_to_engine_time(pl.col(DS))).to_pandas()
         return dd.from_pandas(frame, npartitions=self.partitions, sort=False)  # type: ignore[no-untyped-call,no-any-return]
+
+
+def _without_training_rows(partitions: list[list[Any]]) -> list[list[Any]]:
+    """mlforecast's partition rows (ts, train, valid, first_uid, all_uids), train emptied."""
+    empty = pickle.dumps(None)
+    return [[ts, empty, valid, first, uids] for ts, _, valid, first, uids in partitions]
 
 
 def _to_engine_time(ds: pl.Expr) -> pl.Expr:

@@ -37,7 +37,7 @@ conformal prediction on a held-back calibration window (intervals.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Self, cast
+from typing import Any, Protocol, Self, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -163,6 +163,13 @@ class ModelConfig:
         }
 
 
+class Forecaster(Protocol):
+    """What a fit leaves to forecast with: mlforecast's MLForecast here, its Dask twin in
+    distributed.py (the engine hooks `_fit_forecaster` and `_forecast`)."""
+
+    models_: dict[str, Any]
+
+
 @dataclass(frozen=True)
 class RowSample:
     """The share of promoted and of other training rows a fit keeps (1.0: every row)."""
@@ -188,11 +195,21 @@ class RowSample:
         self, rows: pl.DataFrame, target: npt.NDArray[np.float64], seed: int
     ) -> tuple[pl.DataFrame, npt.NDArray[np.float64]]:
         """Rows with weight (weight-0 rows teach nothing and go), each kept one reweighted."""
+        weight = self.weights(rows, seed)
+        keep = weight > 0
+        kept = rows.filter(pl.Series(keep)).with_columns(pl.Series(WEIGHT, weight[keep]))
+        return kept, target[keep]
+
+    def weights(self, rows: pl.DataFrame, seed: int) -> npt.NDArray[np.float64]:
+        """Each row's weight after the draw: 0 if left out, else divided by its keep rate.
+
+        The Dask engine draws with this on the rows in mlforecast's order (by
+        series, then period) before its lags are built, so it keeps the same rows.
+        """
         weight = rows[WEIGHT].to_numpy()
         rate = np.where(rows[PROMO_ANY].to_numpy() > 0, self.promoted, self.other)
         keep = (weight > 0) & (np.random.default_rng(seed).random(len(weight)) < rate)
-        kept = rows.filter(pl.Series(keep)).with_columns(pl.col(WEIGHT) / pl.Series(rate[keep]))
-        return kept, target[keep]
+        return np.where(keep, weight / rate, 0.0)
 
 
 class GlobalDemandModel:
@@ -208,7 +225,7 @@ class GlobalDemandModel:
         self.spec: PanelSpec | None = None
         self._fitted: PreparedHistory | None = None
         self._static_codes: dict[str, dict[str, int]] = {}
-        self._forecaster: MLForecast | None = None
+        self._forecaster: Forecaster | None = None
         self._quantiles: ConformalQuantiles | None = None
         self.row_sample = RowSample()
 
@@ -276,7 +293,8 @@ class GlobalDemandModel:
         ratio = learnt.exp() - 1.0 if self.config.target == "log" else learnt
         return ratio.clip(lower_bound=0.0) * self._divisor()
 
-    def _fit_forecaster(self, train: pl.DataFrame) -> MLForecast:
+    def _fit_forecaster(self, train: pl.DataFrame) -> Forecaster:
+        """Engine hook: lags, rolling statistics and the booster, fitted on `train`."""
         forecaster = MLForecast(
             models={"lgbm": self.config.lightgbm()},
             freq=1,
@@ -302,6 +320,18 @@ class GlobalDemandModel:
         forecaster.fit_models(rows, target)
         return forecaster
 
+    def _forecast(
+        self,
+        forecaster: Forecaster,
+        steps: int,
+        ahead: pl.DataFrame,
+        ids: list[str],
+        new_df: pl.DataFrame | None = None,
+    ) -> pl.DataFrame:
+        """Engine hook: the recursive forecast in the trees' target (unique_id, ds, lgbm)."""
+        local = cast(MLForecast, forecaster)
+        return local.predict(steps, X_df=ahead, ids=ids, new_df=new_df)
+
     def _calibrate(
         self, train: pl.DataFrame, cutoff: int, actuals: pl.DataFrame
     ) -> ConformalQuantiles:
@@ -319,7 +349,7 @@ class GlobalDemandModel:
         late = train.filter(pl.col(DS) > split)
         ids = sorted(set(early[ID].unique()) & set(late[ID].unique()))
         forecaster = self._fit_forecaster(early)
-        predicted = forecaster.predict(periods, X_df=late.select(self._exogenous()), ids=ids)
+        predicted = self._forecast(forecaster, periods, late.select(self._exogenous()), ids)
         scored = (
             late.join(actuals, on=[ID, DS], how="semi")
             .join(predicted, on=[ID, DS], how="inner")
@@ -417,8 +447,8 @@ class GlobalDemandModel:
             known = context.frame.filter(pl.col(ID).is_in(ids))
             recent = self._columns(self._engineer(known, context))
             new_df = self._scaled(recent, context)
-        predicted = self._forecaster.predict(
-            steps, X_df=ahead, ids=ids, new_df=None if new_df is None else new_df.drop(SEASON)
+        predicted = self._forecast(
+            self._forecaster, steps, ahead, ids, None if new_df is None else new_df.drop(SEASON)
         )
         divisors = [SEASON, *([LIFT_PRIOR] if self.lift_prior is not None else [])]
         predicted = predicted.join(engineered.select(ID, DS, *divisors), on=[ID, DS])
