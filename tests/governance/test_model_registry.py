@@ -125,7 +125,7 @@ def test_integer_periods_and_missing_figures_are_stored_json_safe(session: Sessi
     assert model.metric("wape_promo") is None  # NaN became null, which PostgreSQL accepts
 
 
-def test_a_first_champion_that_beats_the_baselines_needs_only_the_approval(session: Session) -> None:
+def test_a_first_champion_beating_the_baselines_needs_only_the_approval(session: Session) -> None:
     register(session, "demand-1", 0.40)
     model = promote(session, "demand-1")
     assert model.status == "champion"
