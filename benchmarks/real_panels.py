@@ -18,11 +18,14 @@ store traffic (FULLCUST) is the week's realised customer count, not known
 ahead, so no model sees it. The orange-juice panel of the same package is
 kept as an independent check and is never read here.
 
-Tuna's weeks are dated by the Kilts Center's Dominick's week table (week 1
-starts Thursday 1989-09-14; github.com/eurostat/dff, CSV/weeks.csv), assuming
-bayesm's week 1 is Dominick's week 1: its README does not say. Dates let the
-model measure the category's season (tuna peaks in Lent, the subject of the
-panel's source paper) and place Easter; with integer weeks it cannot. The
+Tuna's `week` runs 1..398 with 60 weeks absent from the file (338 distinct
+weeks, not 1..338 as the data README says): Dominick's own week numbers, which
+the Kilts Center's week table dates (week 1 starts Thursday 1989-09-14, week
+398 on 1997-04-24; github.com/eurostat/dff, CSV/weeks.csv), so each week gets
+its start date. Dates let the model measure the category's season (tuna peaks
+in Lent, the subject of the panel's source paper) and place Easter; with
+integer weeks it cannot. Origins count the file's distinct weeks: a 13-period
+horizon may span a few more calendar weeks where weeks are absent. The
 cheese accounts' counters are not aligned, so cheese stays on integer weeks.
 
 Rolling origins: `DEV` are the cutoffs the recipe was developed on; `FINAL` is
@@ -60,9 +63,12 @@ class Origins:
 
 
 # Cheese: accounts have 52, 61 or 68 weeks on their own counters (not aligned);
-# cutoffs stop where 87 of the 88 accounts still have weeks to score.
+# cutoffs are week numbers and stop where 87 of the 88 accounts still have
+# weeks to score (weeks 62-68 of 28 accounts are never scored).
 CHEESE = Origins(horizon=8, last_dev_cutoff=45, dev_origins=4, final_cutoff=53)
-# Tuna: 338 aligned weeks; a quarter ahead, six quarters of development origins.
+# Tuna: 338 distinct weeks, aligned across products; cutoffs are positions in
+# them (the 312th and 325th week of the file); 13 periods ahead, six
+# development origins.
 TUNA = Origins(horizon=13, last_dev_cutoff=312, dev_origins=6, final_cutoff=325)
 
 
