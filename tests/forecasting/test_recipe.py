@@ -112,3 +112,14 @@ def test_too_short_a_history_to_validate_on_is_refused() -> None:
     assert refused.value.field == "horizon"
     with pytest.raises(InvalidInput):
         search_recipe(history, 13, FAST)
+
+
+def test_a_history_too_short_to_search_keeps_the_default_recipe() -> None:
+    history, holdout = split(retailer(series=30), 15)
+    model = SearchedDemandModel(horizon=13, base=FAST).fit(history)
+    assert model.search is None
+    future = holdout.filter(pl.col("ds") <= 20).drop("y", "censored")
+    predicted = model.predict(future)
+    assert predicted.height == future.height
+    assert (predicted["p90"] >= predicted["p10"]).all()
+    assert (predicted["p90"] > predicted["p10"]).any()  # calibrated by its own refit

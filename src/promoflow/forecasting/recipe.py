@@ -215,8 +215,13 @@ def _evaluate(
     best: tuple[float, int, float | None, float | None] | None = None
     for trees in TREE_COUNTS:
         at = rows.filter(pl.col("trees") == trees)
-        per_fold = [_scores(at.filter(pl.col("fold") == f)) for f in range(len(folds))]
-        score = sum(s[0] for s in per_fold) / len(per_fold)
+        # A fold with nothing to score (every row censored or unrecorded) says nothing.
+        per_fold = [
+            scores
+            for f in range(len(folds))
+            if (scores := _scores(at.filter(pl.col("fold") == f))) is not None
+        ]
+        score = sum(s[0] for s in per_fold) / len(per_fold) if per_fold else float("inf")
         if best is None or score < best[0]:
             overall = _mean([s[1] for s in per_fold])
             promo = _mean([s[2] for s in per_fold])
@@ -227,13 +232,13 @@ def _evaluate(
     return CandidateScore(recipe, best[1], best[0], best[2], best[3], seconds), config, rows
 
 
-def _scores(rows: pl.DataFrame) -> tuple[float, float | None, float | None]:
-    """(criterion, WAPE, promotion-week WAPE) of one fold's forecasts."""
+def _scores(rows: pl.DataFrame) -> tuple[float, float | None, float | None] | None:
+    """(criterion, WAPE, promotion-week WAPE) of one fold's forecasts; None if nothing sold."""
     frame = rows.select(pl.col("y").alias("actual"), "forecast", "promoted")
     overall = wape(frame)
     promo = wape(frame.filter(pl.col("promoted")))
     if overall is None:
-        return 0.0, None, None
+        return None
     return (overall + (promo if promo is not None else overall)) / 2, overall, promo
 
 
@@ -259,19 +264,25 @@ class SearchedDemandModel:
         self.model_version = f"{MODEL_FAMILY}-{MODEL_REVISION}"
 
     def fit(self, history: Panel) -> Self:
-        """Search on `history`'s own last periods, then fit the winner on all of it.
+        """Search on `history`'s own last periods, then fit the winner on all of it."""
+        return self.fit_searched(history, history)
+
+    def fit_searched(self, search_on: Panel, history: Panel) -> Self:
+        """Search on `search_on` (`history` or a sample of its series), fit the winner on `history`.
 
         A history too short to validate on keeps the default recipe (no search).
         """
         try:
-            fold_cutoffs(history, self.horizon, self.folds)
+            fold_cutoffs(search_on, self.horizon, self.folds)
         except InvalidInput:
             self.search = None
             self.model = GlobalDemandModel(self.base).fit(history)
             return self
-        self.search = search_recipe(history, self.horizon, self.base, self.folds)
+        self.search = search_recipe(search_on, self.horizon, self.base, self.folds)
+        # No fold forecasts to calibrate on: the model's own calibration refit.
+        calibration = self.search.calibration
         self.model = GlobalDemandModel(self.search.config).fit(
-            history, calibration=self.search.calibration
+            history, calibration=None if calibration.is_empty() else calibration
         )
         return self
 

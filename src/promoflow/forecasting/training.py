@@ -29,7 +29,7 @@ from promoflow.forecasting.model import GlobalDemandModel, ModelConfig
 from promoflow.forecasting.models import ModelVersion
 from promoflow.forecasting.panel import Panel
 from promoflow.forecasting.promotion_model import history_panel
-from promoflow.forecasting.recipe import FOLDS, SearchedDemandModel, search_recipe
+from promoflow.forecasting.recipe import FOLDS, SearchedDemandModel
 from promoflow.forecasting.service import history_since, newest_sales_week
 from promoflow.kit.errors import InvalidInput
 
@@ -109,26 +109,31 @@ def train_demand_model(
 
     def searching() -> DemandModel:
         searched.append(_SampledSearch(horizon, config, folds, search_series))
-        # Its model_version is a read-only property; the Protocol only reads it.
         return cast("DemandModel", searched[-1])
 
     result = run_backtest(panel, horizon, model_factory=searching, rivals=rivals)
     search = searched[-1].search
-    assert search is not None  # the backtest fitted it
-    model = GlobalDemandModel(search.config).fit(panel, calibration=search.calibration)
+    if search is None:  # too little history before the backtest's cutoff to search
+        model = GlobalDemandModel(config).fit(panel)
+    else:
+        calibration = None if search.calibration.is_empty() else search.calibration
+        model = GlobalDemandModel(search.config).fit(panel, calibration=calibration)
     ordered = panel.frame.sort("unique_id", "ds")
     digest = hashlib.sha256(ordered.write_csv().encode()).hexdigest()
     weeks = panel.calendar["period"]
     return TrainedModel(
         model=model,
-        backtest={**result.to_json(), "recipe_search": search.to_json()},
+        backtest={
+            **result.to_json(),
+            **({"recipe_search": search.to_json()} if search is not None else {}),
+        },
         data_hash=digest,
         training_start=weeks.min(),  # type: ignore[arg-type]
         training_end=weeks.max(),  # type: ignore[arg-type]
         series=ordered["unique_id"].n_unique(),
         rows=ordered.height,
         seconds=time.perf_counter() - started,
-        search=search.to_json(),
+        search={} if search is None else search.to_json(),
     )
 
 
@@ -143,13 +148,7 @@ class _SampledSearch(SearchedDemandModel):
 
     def fit(self, history: Panel) -> Self:
         """Search on a sample of `history`'s series, then fit the winner on all of them."""
-        self.search = search_recipe(
-            sample_series(history, self.series), self.horizon, self.base, self.folds
-        )
-        self.model = GlobalDemandModel(self.search.config).fit(
-            history, calibration=self.search.calibration
-        )
-        return self
+        return self.fit_searched(sample_series(history, self.series), history)
 
 
 def champion_recipe(session: Session, kind: str = "demand") -> tuple[str, ModelConfig] | None:
