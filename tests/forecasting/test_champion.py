@@ -37,6 +37,10 @@ from promoflow.kit.db import transaction
 from promoflow.kit.errors import Conflict
 from promoflow.scenario.generator import ScenarioSize, generate
 
+# Training searches recipes (and the backtest runs every model): slower than the
+# suite's 180 s default on a loaded 2-core CI machine.
+pytestmark = pytest.mark.timeout(420)
+
 FAST = ModelConfig(n_estimators=60, learning_rate=0.12, num_leaves=15)
 
 

@@ -19,6 +19,10 @@ from promoflow.forecasting.backtest import BacktestResult, run_backtest
 from promoflow.forecasting.dataset import build_panel
 from promoflow.forecasting.panel import Panel, PanelSpec
 
+# Training searches recipes (and the backtest runs every model): slower than the
+# suite's 180 s default on a loaded 2-core CI machine.
+pytestmark = pytest.mark.timeout(300)
+
 SPEC = PanelSpec(
     id_cols=("item", "store"),
     time_col="week",
