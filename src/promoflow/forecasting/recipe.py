@@ -145,20 +145,34 @@ def search_recipe(
     cutoffs = fold_cutoffs(history, horizon, folds)
     validation = [_fold(history, c, horizon) for c in cutoffs]
     first, seasonal = candidates(history, base)
-    scored = [_evaluate(config, validation) for config in first]
-    best = min(scored, key=lambda s: s[0].score)
-    second = [replace(best[1], lift_prior=False)]
+    scores: list[CandidateScore] = []
+    # Only the leader's fold forecasts are kept: on a large estate each candidate's
+    # (every fold x every tree count) runs to millions of rows.
+    leader: tuple[CandidateScore, ModelConfig, pl.DataFrame] | None = None
+
+    def evaluate(configs: list[ModelConfig]) -> None:
+        nonlocal leader
+        for candidate in configs:
+            result = _evaluate(candidate, validation)
+            scores.append(result[0])
+            if leader is None or result[0].score < leader[0].score:
+                leader = result
+
+    evaluate(first)
+    assert leader is not None
+    form = leader[1]  # the best of stage 1
+    second = [replace(form, lift_prior=False)]
     if seasonal:
-        second.append(replace(best[1], season=False))
-    scored += [_evaluate(config, validation) for config in second]
-    winner, config, rows = min(scored, key=lambda s: s[0].score)
+        second.append(replace(form, season=False))
+    evaluate(second)
+    winner, config, rows = leader
     chosen = replace(config, n_estimators=winner.trees, intervals=True)
     calibration = rows.filter(pl.col("trees") == winner.trees).select(
         "y", "forecast", "promoted", "step"
     )
     return SearchResult(
         chosen,
-        [s[0] for s in scored],
+        scores,
         cutoffs,
         horizon,
         time.perf_counter() - started,
