@@ -129,9 +129,15 @@ def test_backtest_on_weekly_dates_reports_every_model(weekly_file: Path, tmp_pat
     assert report["verdict"] in said(result.output)
 
 
-def test_integer_periods_and_a_chosen_cutoff(tmp_path: Path) -> None:
+def integer_file(tmp_path: Path) -> Path:
+    """A small sales file (3 items x 2 stores) keyed by week numbers, as CSV."""
     data = tmp_path / "sales.csv"
     with_integer_periods(synthetic_sales(items=3, stores=2)).write_csv(data)
+    return data
+
+
+def test_integer_periods_and_a_chosen_cutoff(tmp_path: Path) -> None:
+    data = integer_file(tmp_path)
     metrics, predictions = tmp_path / "metrics.json", tmp_path / "predictions.csv"
     result = runner.invoke(
         app,
@@ -158,8 +164,7 @@ def test_integer_periods_and_a_chosen_cutoff(tmp_path: Path) -> None:
 
 
 def test_rolling_origins_end_at_the_cutoff_and_report_the_means(tmp_path: Path) -> None:
-    data = tmp_path / "sales.csv"
-    with_integer_periods(synthetic_sales(items=3, stores=2)).write_csv(data)
+    data = integer_file(tmp_path)
     metrics, predictions = tmp_path / "metrics.json", tmp_path / "predictions.csv"
     result = runner.invoke(
         app,
