@@ -28,7 +28,8 @@ import numpy as np
 import polars as pl
 
 from promoflow.forecasting.baseline import DEPTH_EDGES
-from promoflow.forecasting.features import DS, ID, price_columns, promo_flag
+from promoflow.forecasting.features import DS, ID, WEIGHT, price_columns, promo_flag
+from promoflow.forecasting.lift_prior import series_level
 from promoflow.forecasting.panel import Panel, PanelSpec
 from promoflow.kit.errors import InvalidInput
 
@@ -71,19 +72,11 @@ class HistoryLiftForecaster:
             ID, pl.coalesce("level", "_any").alias("level")
         )
         # Each promoted week against the series' clean level before it (no look-ahead).
+        # Every row here is recorded and uncensored: each counts (weight 1).
         running = (
-            rows.sort(ID, DS)
-            .with_columns(
-                pl.when(~pl.col("_promoted"))
-                .then(pl.col("y"))
-                .ewm_mean(alpha=0.25, adjust=False, ignore_nulls=True)
-                .forward_fill()
-                .shift(1)
-                .over(ID)
-                .alias("_before")
-            )
-            .filter(pl.col("_promoted") & (pl.col("_before") > 0))
-            .with_columns((pl.col("y") / pl.col("_before")).alias("_lift"))
+            series_level(rows.with_columns(pl.lit(1.0).alias(WEIGHT)), spec)
+            .filter(pl.col("_promoted") & (pl.col("_level") > 0))
+            .with_columns((pl.col("y") / pl.col("_level")).alias("_lift"))
         )
         group = [spec.category_col] if spec.category_col else []
         self._lifts = []

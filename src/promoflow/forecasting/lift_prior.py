@@ -87,7 +87,7 @@ class LiftPrior:
         """
         if not spec.promo_cols:
             return None
-        leveled = _with_level(engineered, spec).filter(promo_flag(spec) & (pl.col("_level") > 0))
+        leveled = series_level(engineered, spec).filter(promo_flag(spec) & (pl.col("_level") > 0))
         rows = leveled.filter(pl.col(WEIGHT) > 0)
         sold_out = leveled.filter(pl.col(STOCKOUT_SALES).is_not_null())
         if rows.height < MIN_PROMOTED_ROWS:
@@ -117,7 +117,7 @@ class LiftPrior:
 
     def sold_out_demand(self, engineered: pl.DataFrame, dispersion: float) -> pl.DataFrame:
         """unique_id, ds, demand for each promoted week of `engineered` that sold out."""
-        sold_out = _with_level(engineered, self.spec).filter(
+        sold_out = series_level(engineered, self.spec).filter(
             pl.col(STOCKOUT_SALES).is_not_null() & (pl.col("_level") > 0)
         )
         return sold_out.select(ID, DS).with_columns(
@@ -198,7 +198,7 @@ def _codes(column: pl.Series) -> set[float] | None:
     return values
 
 
-def _with_level(frame: pl.DataFrame, spec: PanelSpec) -> pl.DataFrame:
+def series_level(frame: pl.DataFrame, spec: PanelSpec) -> pl.DataFrame:
     """Each row's series level: smoothed clean unpromoted demand before it (no look-ahead)."""
     clean = pl.when(~promo_flag(spec) & (pl.col(WEIGHT) > 0)).then(pl.col("y"))
     return frame.sort(ID, DS).with_columns(
