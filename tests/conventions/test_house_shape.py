@@ -56,6 +56,7 @@ NOT_DOMAINS = {
     "planning": "pure planning maths: no database",
     "policies": "the YAML policies, no code",
     "scenario": "the demo plug-in: the seeded retailer's generator and storyline",
+    "simulation": "the ROI simulation: in-memory arms over seeded worlds, no database",
     "web": "the browser edge: console pages call services, as the API does",
 }
 CONNECTOR_SUPPORT_FOLDERS: set[str] = set()
