@@ -15,13 +15,15 @@ from datetime import datetime, time, timedelta
 import numpy as np
 import polars as pl
 
+from promoflow.approvals.schemas import TaskStatus
 from promoflow.gates.evaluate import evaluate
 from promoflow.gates.inputs import GateInputs
 from promoflow.gates.policy import GatePolicy
+from promoflow.gates.schemas import Gate
 from promoflow.simulation.world import Floats, Promotion
 
-STOCK_GATES = ("inventory_coverage", "stockout_risk")
-RELEASE_GATES = ("approvals_complete", "price_validity")
+STOCK_GATES = (Gate.INVENTORY_COVERAGE, Gate.STOCKOUT_RISK)
+RELEASE_GATES = (Gate.APPROVALS_COMPLETE, Gate.PRICE_VALIDITY)
 CHANNEL = "pos"
 
 
@@ -138,7 +140,10 @@ def _inputs(
             schema={"other_code": pl.String, "item_id": pl.Int64, "location_id": pl.Int64}
         ),
         approvals=pl.DataFrame(
-            {"role": ["simulated_approvers"], "status": ["approved" if approved else "pending"]}
+            {
+                "role": ["simulated_approvers"],
+                "status": [TaskStatus.APPROVED if approved else TaskStatus.PENDING],
+            }
         ),
         store_tasks=pl.DataFrame(
             schema={"location_id": pl.Int64, "kind": pl.String, "status": pl.String}
