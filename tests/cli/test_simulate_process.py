@@ -63,3 +63,27 @@ def test_a_bad_flag_exits_2_naming_it(tmp_path: Path, flag: str, value: str) -> 
     assert done.returncode == 2, done.stdout + done.stderr
     assert f"{flag.removeprefix('--')}={value}" in done.stderr
     assert "seed 1/" not in done.stderr  # refused before any seed ran
+
+
+def test_set_reaches_the_run_and_an_unknown_name_exits_2(tmp_path: Path) -> None:
+    output = run_cli(
+        [
+            "simulate", "roi", "--seeds", "2", "--promotions", "1", "--no-sensitivity", "--json",
+            "--set", "gate_expedite_share=0", "--set", "late_price_store_share=0.05",
+        ],
+        _env(tmp_path),
+    )  # fmt: skip
+    report = json.loads(output)
+    assert report["settings"]["gate_expedite_share"] == 0.0
+    late = next(a for a in report["assumptions"] if a["name"] == "late_price_store_share")
+    assert late["business_as_usual"] == 0.05
+    done = subprocess.run(
+        [PROMOFLOW, "simulate", "roi", "--set", "shelf_magic=1"],
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "shelf_magic='1': is not a setting or an assumption" in done.stderr

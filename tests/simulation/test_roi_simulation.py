@@ -20,6 +20,7 @@ from promoflow.simulation.assumptions import (
     SimulationSettings,
     with_promoflow_value,
 )
+from promoflow.simulation.overrides import apply_overrides
 from promoflow.simulation.service import paired_interval, simulate_roi
 from promoflow.simulation.world import World, build_world
 
@@ -189,3 +190,29 @@ def test_a_run_without_an_interval_is_refused_naming_the_flag(
     with pytest.raises(InvalidInput) as caught:
         simulate_roi(**flags)  # type: ignore[arg-type]
     assert str(caught.value).startswith(named)
+
+
+def _run_with(pair: str) -> None:
+    changed, bau = apply_overrides([pair])
+    simulate_roi(seeds=2, promotions=1, sensitivity=False, settings=changed, business_as_usual=bau)
+
+
+def test_set_changes_a_shared_setting_or_a_bau_lever_and_refuses_unknown_names() -> None:
+    settings, bau = apply_overrides(["gate_expedite_share=0", "launch_gates=true", "stores=12"])
+    assert settings.gate_expedite_share == 0.0
+    assert settings.stores == 12
+    assert bau == replace(BUSINESS_AS_USUAL, launch_gates=True)
+    # The shared setting reaches the run: no gate rushes stock in from the supplier.
+    report = simulate_roi(seeds=2, promotions=2, sensitivity=False, settings=settings)
+    assert report.settings.gate_expedite_share == 0.0
+    for pair, named in [
+        ("nonsense=1", "nonsense='1'"),
+        ("gate_expedite_share=1.5", "gate_expedite_share='1.5'"),
+        ("stores=0", "stores=0"),
+        ("late_price_days=-2", "late_price_days='-2'"),
+        ("gate_check_days_before_launch=9", "gate_check_days_before_launch=9"),
+        ("items_per_promotion=400", "items_per_promotion=400"),
+    ]:
+        with pytest.raises(InvalidInput) as caught:
+            _run_with(pair)
+        assert str(caught.value).startswith(named)

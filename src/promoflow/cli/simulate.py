@@ -34,7 +34,7 @@ SHORT = {
     "lost_sales": "lost",
     "stockout_rate": "out %",
     "leftover_units": "left",
-    "markdown": "markdown",
+    "markdown": "mkdn",
     "margin": "margin",
     "cycle_time_days": "cycle",
     "price_error_rate": "price %",
@@ -51,12 +51,20 @@ def roi(
         True, help="Also run BAU with each assumption at promoflow's value"
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables"),
+    overrides: list[str] = typer.Option(
+        [],
+        "--set",
+        help="NAME=VALUE: a shared setting or a BAU assumption (docs/roi-simulation.md), "
+        "e.g. --set gate_expedite_share=0 --set late_price_store_share=0.05",
+    ),
 ) -> None:
     """Lost sales, stockouts, leftovers, margin, cycle time and price errors, both arms."""
     # Imported here so `promoflow --help` does not load SciPy and the planning stack.
+    from promoflow.simulation.overrides import apply_overrides
     from promoflow.simulation.service import check_run, simulate_roi
 
     check_run(seeds, promotions, seed)
+    settings, business_as_usual = apply_overrides(overrides)
 
     def report_progress(done: int, total: int) -> None:
         if not as_json:
@@ -67,6 +75,8 @@ def roi(
         promotions=promotions,
         seed=seed,
         sensitivity=sensitivity,
+        settings=settings,
+        business_as_usual=business_as_usual,
         progress=report_progress,
     )
     if as_json:
@@ -103,9 +113,7 @@ def _print(report: RoiReport) -> None:
             f"{_number(c.ci_low)} … {_number(c.ci_high)}",
         )
     console.print(table)
-    console.print(
-        "BAU = business as usual; difference = promoflow − BAU, paired by seed (t-interval)"
-    )
+    console.print("difference = promoflow − BAU (business as usual), paired by seed, t-interval")
     if not report.sensitivity:
         return
     sens = Table(

@@ -30,6 +30,7 @@ from promoflow.simulation.assumptions import (
     SimulationSettings,
     with_promoflow_value,
 )
+from promoflow.simulation.overrides import check_settings
 from promoflow.simulation.world import build_world
 
 DEFAULT_SEEDS = 10
@@ -69,6 +70,8 @@ class RoiReport:
     seconds: float
     comparisons: list[Comparison]
     sensitivity: list[Sensitivity] = field(default_factory=list)
+    settings: SimulationSettings = field(default_factory=SimulationSettings)
+    business_as_usual: ArmPolicy = BUSINESS_AS_USUAL
 
     def drivers(self) -> dict[str, str]:
         """Per metric, the assumption whose promoflow value moves BAU furthest."""
@@ -90,8 +93,11 @@ class RoiReport:
             "comparisons": [asdict(c) for c in self.comparisons],
             "sensitivity": [asdict(s) for s in self.sensitivity],
             "drivers": self.drivers(),
-            "assumptions": [asdict(a) for a in ASSUMPTIONS],
-            "settings": asdict(SimulationSettings()),
+            "assumptions": [
+                asdict(a) | {"business_as_usual": getattr(self.business_as_usual, a.name)}
+                for a in ASSUMPTIONS
+            ],
+            "settings": asdict(self.settings),
         }
 
 
@@ -123,6 +129,7 @@ def simulate_roi(
     """
     check_run(seeds, promotions, seed)
     settings = settings or SimulationSettings()
+    check_settings(settings)
     started = time.perf_counter()
     approvals = load_approval_policy()
     policies = Policies(gates=load_gate_policy(), planning=load_planning_policy())
@@ -157,6 +164,8 @@ def simulate_roi(
         seconds=round(time.perf_counter() - started, 2),
         comparisons=comparisons,
         sensitivity=lines,
+        settings=settings,
+        business_as_usual=business_as_usual,
     )
 
 

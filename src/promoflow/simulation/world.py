@@ -19,6 +19,7 @@ import polars as pl
 from scipy import stats  # type: ignore[import-untyped]  # SciPy ships no stubs
 
 from promoflow.approvals.matrix import ApprovalPolicy, PromotionFacts, required_approvals
+from promoflow.kit.errors import InvalidInput
 from promoflow.scenario.demand import (
     MECHANICS,
     NEGATIVE_BINOMIAL_SHAPE,
@@ -132,6 +133,12 @@ def _promotion(
     counts = (
         items.group_by("category_index").len().filter(pl.col("len") >= settings.items_per_promotion)
     )
+    if counts.is_empty():
+        raise InvalidInput(
+            "items_per_promotion",
+            settings.items_per_promotion,
+            "no category has that many promotable items; lower it or raise skus",
+        )
     category = int(rng.choice(np.sort(counts["category_index"].to_numpy())))
     pool = items.filter(pl.col("category_index") == category)["row"].to_numpy()
     rows = np.sort(rng.choice(pool, size=settings.items_per_promotion, replace=False))
