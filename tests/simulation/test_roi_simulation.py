@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from functools import reduce
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -216,3 +217,11 @@ def test_set_changes_a_shared_setting_or_a_bau_lever_and_refuses_unknown_names()
         with pytest.raises(InvalidInput) as caught:
             _run_with(pair)
         assert str(caught.value).startswith(named)
+
+
+def test_the_docs_list_every_assumption_and_setting_with_its_value() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "roi-simulation.md").read_text()
+    for a in ASSUMPTIONS:
+        assert f"| `{a.name}` | {a.business_as_usual} | {a.promoflow} |" in docs, a.name
+    for f in fields(SimulationSettings):
+        assert f"| `{f.name}` | {getattr(SETTINGS, f.name)} |" in docs, f.name

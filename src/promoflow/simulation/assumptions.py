@@ -116,10 +116,10 @@ class SimulationSettings:
     """Figures shared by both arms: they shape the estate, not the difference."""
 
     stores: int = 24  # three regions of eight stores: one allocation per promotion stays small
-    regions: int = 3
-    skus: int = 160
-    categories: int = 8
-    suppliers: int = 6
+    regions: int = 3  # a promotion runs in one or more whole regions
+    skus: int = 160  # about twenty items per category to pick a promotion's lines from
+    categories: int = 8  # each promotion stays within one category
+    suppliers: int = 6  # few suppliers: a promotion's items often share one's capacity
     items_per_promotion: int = 4  # a typical leaflet line: a handful of SKUs of one category
     planning_lead_days: int = 28  # promotions are submitted four weeks before launch
     promotion_spacing_days: int = 28  # the calendar launches one promotion every four weeks
