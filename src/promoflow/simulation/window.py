@@ -98,9 +98,15 @@ def sell_window(
             sold_since_launch += selling
             if monitoring:
                 _monitor(
-                    promotion, stock, day, launch_day, sold_since_launch, at_launch, flagged,
-                    planning, settings,
-                )  # fmt: skip
+                    promotion,
+                    stock,
+                    (day, launch_day),
+                    sold_since_launch,
+                    at_launch,
+                    flagged,
+                    planning,
+                    settings,
+                )
     return Selling(
         demand_on_promotion_units=float(promotion.demand_on_promotion.sum()),
         sold_units=sold,
@@ -117,15 +123,18 @@ def sell_window(
 def _monitor(
     promotion: Promotion,
     stock: Stock,
-    day: int,
-    launch_day: int,
+    days: tuple[int, int],
     sold: Floats,
     at_launch: Floats,
     flagged: set[tuple[int, int]],
     planning: PlanningPolicy,
     settings: SimulationSettings,
 ) -> None:
-    """The sell-through check after `day`'s sales; stock for new lines above pace."""
+    """The sell-through check after a day's sales; stock for new lines above pace.
+
+    `days` is (today, the launch day), counted from the planned launch.
+    """
+    day, launch_day = days
     rules = planning.sell_through
     window = promotion.days - launch_day
     share = (day + 1 - launch_day) / window
