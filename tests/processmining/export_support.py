@@ -24,7 +24,7 @@ def relations_of(log: ObjectCentricLog, event_ids: set[str]) -> set[Triple]:
     return {(str(e), str(o), str(q)) for e, o, q in rows}
 
 
-def export(session_factory: object, fmt: str, folder: Path) -> Path:
+def export(fmt: str, folder: Path) -> Path:
     """Export the whole log in `fmt` through the service, as the CLI does."""
     from promoflow.kit.db import reading
     from promoflow.runtime import get_runtime

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pm4py  # AGPL: a test-only reader, never imported by promoflow
 import pytest
-from conftest import Run
 from export_support import Triple, export, promotion_events, relations_of
 from lxml import etree
 
+from conftest import Run
 from promoflow.processmining.log import ObjectCentricLog
 from promoflow.processmining.ocel_xml import qualified
 
@@ -25,7 +26,7 @@ READERS = {
 def test_the_json_export_is_valid_against_the_ocel2_json_schema(
     log: ObjectCentricLog, closed_run: Run, specs: Path, tmp_path: Path
 ) -> None:
-    document = json.loads(export(None, "json", tmp_path).read_text())
+    document = json.loads(export("json", tmp_path).read_text())
     schema = json.loads((specs / "schema_ocel2.json").read_text())
     jsonschema.validate(document, schema, format_checker=jsonschema.FormatChecker())
     ids = {event["id"] for event in document["events"]}
@@ -36,7 +37,7 @@ def test_the_xml_export_is_valid_against_the_ocel2_xsd(
     log: ObjectCentricLog, closed_run: Run, specs: Path, tmp_path: Path
 ) -> None:
     schema = etree.XMLSchema(etree.parse(str(specs / "ocel2-validation.xsd")))
-    document = etree.parse(str(export(None, "xml", tmp_path)))
+    document = etree.parse(str(export("xml", tmp_path)))
     assert schema.validate(document), schema.error_log
     promotion = f"promotion:{closed_run.planned.promotion_id}"
     assert document.xpath(f"/log/objects/object[@id='{promotion}']/@type") == ["promotion"]
@@ -46,26 +47,24 @@ def test_the_xml_export_is_valid_against_the_ocel2_xsd(
 def test_an_independent_reader_gets_back_the_events_relations_and_status_history(
     fmt: str, log: ObjectCentricLog, closed_run: Run, tmp_path: Path
 ) -> None:
-    read = READERS[fmt](str(export(None, fmt, tmp_path)))
+    read = READERS[fmt](str(export(fmt, tmp_path)))
     promotion_id = closed_run.planned.promotion_id
     ours = promotion_events(log, promotion_id)
     theirs = read.relations[read.relations["ocel:eid"].isin(list(ours))]
-    triples: set[Triple] = {
-        (str(e), str(o), str(q))
-        for e, o, q in zip(theirs["ocel:eid"], theirs["ocel:oid"], theirs["ocel:qualifier"])
-    }
-    assert triples == relations_of(log, ours)
+    assert _triples(theirs, "ocel:eid", "ocel:oid") == relations_of(log, ours)
     # The other promotion's workflow is still running: compare this promotion's neighbourhood.
     own = {f"promotion:{promotion_id}", f"revision:{promotion_id}.1"}
-    o2o = {
-        (str(s), str(t), str(q))
-        for s, t, q in zip(read.o2o["ocel:oid"], read.o2o["ocel:oid_2"], read.o2o["ocel:qualifier"])
-        if own & {s, t}
-    }
+    o2o = {row for row in _triples(read.o2o, "ocel:oid", "ocel:oid_2") if own & set(row[:2])}
     assert o2o == {(s, t, q) for s, t, q in log.object_relations.rows() if own & {s, t}}
     assert len(o2o) > len(closed_run.planned.skus)
     field = qualified("promotion", "status") if fmt == "xml" else "status"
     assert _status_history(read, f"promotion:{promotion_id}", field)[-1] == "closed"
+
+
+def _triples(frame: Any, source: str, target: str) -> set[Triple]:
+    """(source, target, qualifier) rows of a pm4py relation table."""
+    columns = (frame[source], frame[target], frame["ocel:qualifier"])
+    return {(str(s), str(t), str(q)) for s, t, q in zip(*columns, strict=True)}
 
 
 def _status_history(read: object, object_id: str, field: str) -> list[str]:
@@ -81,7 +80,7 @@ def _status_history(read: object, object_id: str, field: str) -> list[str]:
 def test_xes_has_one_trace_per_promotion_revision_in_event_order(
     log: ObjectCentricLog, closed_run: Run, tmp_path: Path
 ) -> None:
-    frame = pm4py.read_xes(str(export(None, "xes", tmp_path)))
+    frame = pm4py.read_xes(str(export("xes", tmp_path)))
     trace = frame[frame["case:concept:name"] == f"{closed_run.planned.code} r1"]
     activities = trace["concept:name"].tolist()
     assert activities[0] == "promotion.created"
