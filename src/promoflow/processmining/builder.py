@@ -1,47 +1,35 @@
-"""Builds the neutral object-centric log from the event log and the domain tables."""
+"""Builds the neutral object-centric log from the event log and the domain tables.
+
+Each event's data is parsed once; everything after that is a Polars expression over
+the whole log, so a million events take seconds.
+"""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from typing import Any
 
 import polars as pl
 from sqlalchemy.orm import Session
 
+from promoflow.events.log import TYPE_PREFIX
 from promoflow.processmining import repository
 from promoflow.processmining import vocabulary as v
-from promoflow.processmining.log import EPOCH, ObjectCentricLog, iso
+from promoflow.processmining.log import EPOCH, ObjectCentricLog, TypeAttributes, iso
 from promoflow.processmining.objects import ObjectFacts, read_objects
-from promoflow.processmining.relations import changes, event_objects
+from promoflow.processmining.relations import (
+    ATTRIBUTE_PREFIXES,
+    MEMBERS,
+    RELATION_COLUMNS,
+    changes,
+    direct_relations,
+    listed_relations,
+    member,
+    object_ids,
+)
 
-_TYPE_OF_PREFIX = {
-    "promotion": v.PROMOTION,
-    "revision": v.REVISION,
-    "item": v.ITEM,
-    "location": v.LOCATION,
-    "purchase_order": v.PURCHASE_ORDER,
-    "approval_task": v.APPROVAL_TASK,
-    "exception_case": v.EXCEPTION_CASE,
-    "publication": v.PUBLICATION,
-    "recommendation": v.RECOMMENDATION,
-}
-
-
-class _Columns:
-    """Column lists filled row by row, turned into frames once (fast for a million events)."""
-
-    def __init__(self, *names: str) -> None:
-        self.names = names
-        self.values: list[list[object]] = [[] for _ in names]
-
-    def add(self, *row: object) -> None:
-        for column, value in zip(self.values, row, strict=True):
-            column.append(value)
-
-    def frame(self) -> pl.DataFrame:
-        return pl.DataFrame(
-            dict(zip(self.names, self.values, strict=True)),
-            schema=dict.fromkeys(self.names, pl.String),
-        )
+ISO_UTC = "%Y-%m-%dT%H:%M:%S%.6fZ"
 
 
 def build_log(
@@ -49,65 +37,114 @@ def build_log(
 ) -> ObjectCentricLog:
     """The log of events in [since, until), the objects they touch and their neighbours."""
     facts = read_objects(session)
-    event_types = v.event_type_attributes()
-    events = _Columns("id", "type", "time", "revision_key")
-    attributes = _Columns("event_id", "name", "value")
-    relations = _Columns("event_id", "object_id", "qualifier")
-    history = _Columns("object_id", "name", "value", "time")
-    current_revision: dict[int, int] = {}
-    for event_id, cloud_type, moment, actor, promotion, data, subject in repository.events(
-        session, since, until
-    ):
-        activity = v.activity(cloud_type)
-        declared = event_types.setdefault(activity, [("actor", v.S)])
-        revision = None
-        if promotion is not None:
-            stated = data.get("revision")
-            revision = stated if isinstance(stated, int) else current_revision.get(promotion, 1)
-            current_revision[promotion] = revision
-        when = iso(moment)
-        events.add(
-            event_id, activity, when, None if promotion is None else f"{promotion}.{revision}"
-        )
-        attributes.add(event_id, "actor", actor)
-        for name, _ in declared[1:]:
-            text = v.attribute_text(data.get(name))
-            if text is not None:
-                attributes.add(event_id, name, text)
-        related = event_objects(
-            activity,
-            subject,
-            data,
-            promotion,
-            revision,
-            facts.item_by_sku,
-            facts.location_by_code,
-        )
-        for object_id, qualifier in related:
-            relations.add(event_id, object_id, qualifier)
-        for object_id, name, value in changes(activity, data, related):
-            history.add(object_id, name, value, when)
-    e2o = relations.frame().unique(maintain_order=True)
+    raw = repository.events_frame(session, since, until)
+    decoded = [json.loads(text) for text in raw.get_column("data").to_list()]
+    events = _events(raw, decoded)
+    declared = v.event_type_attributes()
+    present = sorted(set(events.get_column("activity").unique().to_list()))
+    event_types = {name: declared.get(name, [("actor", v.S)]) for name in present}
+    listed = listed_relations(
+        events.get_column("event_id").to_list(),
+        decoded,
+        facts.item_by_sku,
+        facts.location_by_code,
+    )
+    e2o = (
+        pl.concat([direct_relations(events), listed])
+        .sort("n", "rank", maintain_order=True)
+        .select(RELATION_COLUMNS)
+        .unique(maintain_order=True)
+    )
     objects, o2o = _objects_in_view(e2o, facts)
     held = _held_attributes(facts, objects)
     object_attributes = (
-        pl.concat([held, history.frame()])
+        pl.concat([held, changes(events)])
         .join(objects.select(pl.col("id").alias("object_id")), on="object_id", how="semi")
         .sort("object_id", maintain_order=True)
     )
-    event_frame = events.frame()
-    occurring = set(event_frame.get_column("type").unique().to_list())
     return ObjectCentricLog(
-        event_types={name: event_types[name] for name in sorted(occurring)},
+        event_types=event_types,
         object_types=v.OBJECT_TYPES,
-        events=event_frame,
-        event_attributes=attributes.frame(),
+        events=events.select(
+            pl.col("event_id").alias("id"), pl.col("activity").alias("type"), "time", "revision_key"
+        ),
+        event_attributes=_event_attributes(events, decoded, event_types),
         relations=e2o,
         objects=objects,
         object_attributes=object_attributes,
         object_relations=o2o,
         promotion_codes={str(pk): code for pk, code in facts.promotion_codes.items()},
     )
+
+
+def _events(raw: pl.DataFrame, decoded: list[dict[str, Any]]) -> pl.DataFrame:
+    """The event rows with activity, revision (stated or carried forward) and object ids."""
+    time, kind = pl.col("time"), raw.schema["time"]
+    if kind == pl.String:  # SQLite hands back text, naive UTC
+        time = time.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_zone="UTC")
+    elif isinstance(kind, pl.Datetime) and kind.time_zone is None:
+        time = time.dt.replace_time_zone("UTC")
+    else:
+        time = time.dt.convert_time_zone("UTC")
+    activity = pl.col("type").str.strip_prefix(TYPE_PREFIX)
+    texts = v.attribute_texts
+    members = [
+        pl.Series(f"m_{name}", texts([data.get(name) for data in decoded]), dtype=pl.String)
+        for name in MEMBERS
+    ]
+    frame = (
+        raw.with_row_index("n")
+        .with_columns(*members)
+        .with_columns(
+            time.dt.strftime(ISO_UTC).alias("time"),
+            activity.alias("activity"),
+            activity.str.split_exact(".", 1).struct.field("field_0").alias("family"),
+            activity.str.split_exact(".", 1).struct.field("field_1").alias("verb"),
+            member("revision").cast(pl.Int64, strict=False).alias("stated_revision"),
+        )
+    )
+    revision = pl.when(pl.col("promotion_id").is_not_null()).then(
+        pl.col("stated_revision").forward_fill().over("promotion_id").fill_null(1)
+    )
+    frame = frame.with_columns(revision.alias("revision"))
+    frame = frame.with_columns(
+        pl.concat_str(
+            [pl.col("promotion_id").cast(pl.String), pl.col("revision").cast(pl.String)],
+            separator=".",
+        ).alias("revision_key"),
+        *object_ids(),
+    )
+    return frame
+
+
+def _event_attributes(
+    events: pl.DataFrame, decoded: list[dict[str, Any]], event_types: TypeAttributes
+) -> pl.DataFrame:
+    """(event_id, name, value) in event order, each event's in declaration order."""
+    texts = v.attribute_texts
+    frames = [
+        events.select(
+            "n",
+            pl.lit(0, pl.Int32).alias("k"),
+            "event_id",
+            pl.lit("actor").alias("name"),
+            pl.col("actor").alias("value"),
+        )
+    ]
+    for (activity,), rows in events.partition_by("activity", as_dict=True).items():
+        positions = rows.get_column("n").to_list()
+        for k, (name, _) in enumerate(event_types[str(activity)][1:], start=1):
+            values = texts([decoded[n].get(name) for n in positions])
+            frames.append(
+                rows.select(
+                    "n",
+                    pl.lit(k, pl.Int32).alias("k"),
+                    "event_id",
+                    pl.lit(name).alias("name"),
+                    pl.Series("value", values, dtype=pl.String),
+                ).drop_nulls("value")
+            )
+    return pl.concat(frames).sort("n", "k").select("event_id", "name", "value")
 
 
 def _objects_in_view(e2o: pl.DataFrame, facts: ObjectFacts) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -125,7 +162,7 @@ def _objects_in_view(e2o: pl.DataFrame, facts: ObjectFacts) -> tuple[pl.DataFram
     ids = pl.concat([touched, neighbours, sources]).unique().sort("id")
     prefix = pl.col("id").str.split(":").list.first()
     objects = ids.with_columns(
-        prefix.replace_strict(_TYPE_OF_PREFIX, default=None).alias("type")
+        prefix.replace_strict(ATTRIBUTE_PREFIXES, default=None).alias("type")
     ).filter(pl.col("type").is_not_null())
     kept = o2o.join(objects, left_on="source_id", right_on="id", how="semi").join(
         objects, left_on="target_id", right_on="id", how="semi"

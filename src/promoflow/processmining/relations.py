@@ -1,13 +1,16 @@
-"""Which objects an event touches (with the qualifier saying how) and what it changes."""
+"""Which objects each event touches (qualified) and what it changes, as Polars expressions.
+
+The frame these functions read has one row per event in log order: event_id, activity,
+family, verb, time, subject, data (JSON text), promotion_id, revision.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from promoflow.processmining import vocabulary as v
+import polars as pl
 
-Relation = tuple[str, str]  # (object id, qualifier)
-Change = tuple[str, str, str]  # (object id, attribute, new value)
+from promoflow.processmining import vocabulary as v
 
 # Activities whose case_id names a case the event opened rather than the case it is about.
 _CASE_QUALIFIER = {
@@ -27,102 +30,190 @@ _PO_STATUS = {
     "purchase_order.cancelled": "cancelled",
     "purchase_order.received": "received",
 }
+_TASK_STATUS = {"requested": "pending", "expired": "expired", "escalated": "escalated"}
+RELATION_COLUMNS = ["event_id", "object_id", "qualifier"]
 
 
-def event_objects(
-    activity: str,
-    subject: str,
-    data: dict[str, Any],
-    promotion: int | None,
-    revision: int | None,
+# The data members the relations and changes read, decoded once into m_<name> columns.
+MEMBERS = (
+    "revision",
+    "task_id",
+    "case_id",
+    "channel",
+    "recommendation_id",
+    "number",
+    "to",
+    "decision",
+    "to_role",
+    "status",
+)
+# Members listing objects: (member, object id prefix, qualifier, lookup of codes to ids).
+LISTS = (
+    ("purchase_orders", "purchase_order:", "raised", None),
+    ("item_ids", "item:", "item", None),
+    ("skus", "item:", "item", "item_by_sku"),
+    ("location_ids", "location:", "location", None),
+    ("stores", "location:", "location", "location_by_code"),
+)
+
+
+def member(name: str) -> pl.Expr:
+    """A decoded data member as text (null when absent)."""
+    return pl.col(f"m_{name}")
+
+
+def _ref(prefix: str, *parts: pl.Expr | str) -> pl.Expr:
+    return pl.concat_str([pl.lit(prefix), *parts], separator="")
+
+
+def object_ids() -> list[pl.Expr]:
+    """Columns naming each kind of object an event may touch (null where it touches none)."""
+    family = pl.col("family")
+    promotion = pl.col("promotion_id").cast(pl.String)
+    revision = pl.col("revision").cast(pl.String)
+    case = pl.coalesce(
+        member("case_id"),
+        pl.when(family == "exception").then(pl.col("subject").str.extract(r"^exception/(\d+)$")),
+    )
+    return [
+        _ref("promotion:", promotion).alias("o_promotion"),
+        _ref("revision:", promotion, pl.lit("."), revision).alias("o_revision"),
+        pl.when(family == "approval")
+        .then(_ref("approval_task:", member("task_id")))
+        .alias("o_task"),
+        _ref("exception_case:", case).alias("o_case"),
+        pl.when(family == "publication")
+        .then(
+            _ref(
+                "publication:",
+                promotion,
+                pl.lit("."),
+                revision,
+                pl.lit("."),
+                pl.coalesce(member("channel"), pl.col("subject").str.extract(r"/([^/]+)$")),
+            )
+        )
+        .alias("o_publication"),
+        pl.when(family == "recommendation")
+        .then(_ref("recommendation:", member("recommendation_id")))
+        .alias("o_recommendation"),
+        pl.when(family == "purchase_order")
+        .then(_ref("purchase_order:", member("number")))
+        .alias("o_purchase_order"),
+    ]
+
+
+def direct_relations(events: pl.DataFrame) -> pl.DataFrame:
+    """E2O rows for the objects named by one id each (rank keeps their order per event)."""
+    case_qualifier = pl.col("activity").replace_strict(_CASE_QUALIFIER, default="case")
+    kinds: list[tuple[str, pl.Expr]] = [
+        ("o_promotion", pl.lit("promotion")),
+        ("o_revision", pl.lit("revision")),
+        ("o_task", pl.lit("approval task")),
+        ("o_case", case_qualifier),
+        ("o_publication", pl.lit("publication")),
+        ("o_recommendation", pl.lit("recommendation")),
+        ("o_purchase_order", pl.lit("purchase order")),
+    ]
+    frames = [
+        events.filter(pl.col(column).is_not_null()).select(
+            "n",
+            pl.lit(rank, pl.Int32).alias("rank"),
+            "event_id",
+            pl.col(column).alias("object_id"),
+            qualifier.alias("qualifier"),
+        )
+        for rank, (column, qualifier) in enumerate(kinds)
+    ]
+    return pl.concat(frames)
+
+
+def listed_relations(
+    event_ids: list[str],
+    decoded: list[dict[str, Any]],
     item_by_sku: dict[str, int],
     location_by_code: dict[str, int],
-) -> list[Relation]:
-    """The event-to-object relations of one event, qualified."""
-    related: list[Relation] = []
-    if promotion is not None:
-        related.append((v.promotion_id(promotion), "promotion"))
-        if revision is not None:
-            related.append((v.revision_id(promotion, revision), "revision"))
-    family = activity.split(".", 1)[0]
-    if family == "approval" and isinstance(data.get("task_id"), int):
-        related.append((v.approval_task_id(data["task_id"]), "approval task"))
-    case = _case_of(family, subject, data)
-    if case is not None:
-        related.append((v.exception_case_id(case), _CASE_QUALIFIER.get(activity, "case")))
-    if family == "publication" and promotion is not None and revision is not None:
-        channel = str(data.get("channel", subject.rsplit("/", 1)[-1]))
-        related.append((v.publication_id(promotion, revision, channel), "publication"))
-    if family == "recommendation" and isinstance(data.get("recommendation_id"), int):
-        related.append((v.recommendation_id(data["recommendation_id"]), "recommendation"))
-    if family == "purchase_order" and isinstance(data.get("number"), str):
-        related.append((v.purchase_order_id(data["number"]), "purchase order"))
-    for number in data.get("purchase_orders") or ():  # what an applied replenishment raised
-        if isinstance(number, str):
-            related.append((v.purchase_order_id(number), "raised"))
-    related.extend(_scope(data, item_by_sku, location_by_code))
-    return related
+) -> pl.DataFrame:
+    """E2O rows for objects a batch lists: purchase orders raised, items, locations."""
+    lookups = {"item_by_sku": item_by_sku, "location_by_code": location_by_code}
+    rows: list[tuple[int, int, str, str, str]] = []
+    for rank, (name, prefix, qualifier, lookup) in enumerate(LISTS, start=10):
+        codes = lookups[lookup] if lookup else None
+        listing = [(n, data[name]) for n, data in enumerate(decoded) if name in data]
+        for n, listed in listing:
+            for value in listed if isinstance(listed, list) else ():
+                key = codes.get(value) if codes is not None else value
+                if isinstance(key, int | str):
+                    rows.append((n, rank, event_ids[n], f"{prefix}{key}", qualifier))
+    return pl.DataFrame(
+        rows,
+        schema={
+            "n": pl.UInt32,
+            "rank": pl.Int32,
+            "event_id": pl.String,
+            "object_id": pl.String,
+            "qualifier": pl.String,
+        },
+        orient="row",
+    ).unique(maintain_order=True)
 
 
-def _case_of(family: str, subject: str, data: dict[str, Any]) -> int | None:
-    case = data.get("case_id")
-    if isinstance(case, int):
-        return case
-    if family == "exception" and subject.startswith("exception/"):
-        tail = subject.removeprefix("exception/")
-        return int(tail) if tail.isdigit() else None
-    return None
+def changes(events: pl.DataFrame) -> pl.DataFrame:
+    """(object_id, name, value, time, n): status and the like, set by events."""
+    activity, family, verb = pl.col("activity"), pl.col("family"), pl.col("verb")
+    promotion_status = (
+        pl.when(activity == "promotion.created")
+        .then(pl.lit("draft"))
+        .when(family == "promotion")
+        .then(member("to"))
+    )
+    task_status = pl.coalesce(member("decision"), verb.replace_strict(_TASK_STATUS, default=None))
+    case_status = (
+        pl.when(activity == "exception.opened")
+        .then(pl.lit("open"))
+        .when(activity == "exception.resolved")
+        .then(pl.lit("resolved"))
+    )
+    rules: list[tuple[str, str, pl.Expr]] = [
+        ("o_promotion", "status", promotion_status),
+        ("o_revision", "status", promotion_status),
+        ("o_task", "status", task_status),
+        ("o_task", "assigned_role", pl.when(family == "approval").then(member("to_role"))),
+        ("o_case", "status", case_status),
+        ("o_publication", "status", activity.replace_strict(_PUBLICATION_STATUS, default=None)),
+        (
+            "o_recommendation",
+            "status",
+            pl.when(~verb.is_in(["reminded", "escalated"])).then(verb),
+        ),
+        (
+            "o_purchase_order",
+            "ack_status",
+            pl.when(activity == "purchase_order.acknowledged").then(member("status")),
+        ),
+        ("o_purchase_order", "status", activity.replace_strict(_PO_STATUS, default=None)),
+    ]
+    frames = [
+        events.select(
+            pl.col(column).alias("object_id"),
+            pl.lit(name).alias("name"),
+            value.alias("value"),
+            "time",
+            "n",
+        ).drop_nulls(["object_id", "value"])
+        for column, name, value in rules
+    ]
+    return pl.concat(frames).sort("object_id", "n", maintain_order=True).drop("n")
 
 
-def _scope(
-    data: dict[str, Any], item_by_sku: dict[str, int], location_by_code: dict[str, int]
-) -> list[Relation]:
-    """Items and locations a stock, sales or item-master batch (or store tasks) names."""
-    related: list[Relation] = []
-    seen: set[str] = set()
-    for pk in data.get("item_ids") or ():
-        if isinstance(pk, int):
-            seen.add(v.item_id(pk))
-    for sku in data.get("skus") or ():
-        if isinstance(sku, str) and sku in item_by_sku:
-            seen.add(v.item_id(item_by_sku[sku]))
-    related.extend((object_id, "item") for object_id in sorted(seen))
-    places = {v.location_id(pk) for pk in data.get("location_ids") or () if isinstance(pk, int)}
-    for code in data.get("stores") or ():
-        if isinstance(code, str) and code in location_by_code:
-            places.add(v.location_id(location_by_code[code]))
-    related.extend((object_id, "location") for object_id in sorted(places))
-    return related
-
-
-def changes(activity: str, data: dict[str, Any], related: list[Relation]) -> list[Change]:
-    """The object attributes this event set (status and the like), for their history."""
-    by_qualifier = {qualifier: object_id for object_id, qualifier in related}
-    out: list[Change] = []
-
-    def put(qualifier: str, attribute: str, value: Any) -> None:
-        if qualifier in by_qualifier and value is not None:
-            out.append((by_qualifier[qualifier], attribute, str(value)))
-
-    family, _, verb = activity.partition(".")
-    if activity == "promotion.created":
-        put("promotion", "status", "draft")
-        put("revision", "status", "draft")
-    elif family == "promotion" and "to" in data:
-        put("promotion", "status", data["to"])
-        put("revision", "status", data["to"])
-    elif family == "approval":
-        status = {"requested": "pending", "expired": "expired", "escalated": "escalated"}
-        put("approval task", "status", data.get("decision") or status.get(verb))
-        put("approval task", "assigned_role", data.get("to_role"))
-    elif activity in ("exception.opened", "exception.resolved"):
-        put("case", "status", "open" if verb == "opened" else "resolved")
-    elif activity in _PUBLICATION_STATUS:
-        put("publication", "status", _PUBLICATION_STATUS[activity])
-    elif family == "recommendation" and verb not in ("reminded", "escalated"):
-        put("recommendation", "status", verb)
-    elif activity == "purchase_order.acknowledged":
-        put("purchase order", "ack_status", data.get("status"))
-    elif activity in _PO_STATUS:
-        put("purchase order", "status", _PO_STATUS[activity])
-    return out
+ATTRIBUTE_PREFIXES = {
+    "promotion": v.PROMOTION,
+    "revision": v.REVISION,
+    "item": v.ITEM,
+    "location": v.LOCATION,
+    "purchase_order": v.PURCHASE_ORDER,
+    "approval_task": v.APPROVAL_TASK,
+    "exception_case": v.EXCEPTION_CASE,
+    "publication": v.PUBLICATION,
+    "recommendation": v.RECOMMENDATION,
+}

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -26,18 +27,28 @@ from promoflow.recommendations.models import Recommendation
 Rows = Sequence[Any]  # result rows, unpacked by position
 
 
-def events(
-    session: Session, since: datetime | None, until: datetime | None, batch: int = 20_000
-) -> Iterator[Any]:
-    """(id, type, time, actor, promotion_id, data, subject) in log order, in [since, until)."""
+def events_frame(session: Session, since: datetime | None, until: datetime | None) -> pl.DataFrame:
+    """event_id, type, time, actor, promotion_id, subject, data (JSON text), in log order."""
     query = sa.select(
-        Event.id, Event.type, Event.time, Event.actor, Event.promotion_id, Event.data, Event.subject
+        Event.id.label("event_id"),
+        Event.type,
+        sa.type_coerce(Event.time, sa.String).label("time"),
+        Event.actor,
+        Event.promotion_id,
+        Event.subject,
+        sa.cast(Event.data, sa.Text).label("data"),
     ).order_by(Event.sequence)
     if since is not None:
         query = query.where(Event.time >= since)
     if until is not None:
         query = query.where(Event.time < until)
-    yield from session.execute(query.execution_options(yield_per=batch))
+    names = ["event_id", "type", "time", "actor", "promotion_id", "subject", "data"]
+    rows = session.connection().execute(query).all()
+    types: dict[str, pl.DataType] = {name: pl.String() for name in names}
+    types["promotion_id"] = pl.Int64()
+    if rows:  # the time is text on SQLite, aware datetimes on PostgreSQL: inferred
+        del types["time"]
+    return pl.DataFrame(rows, schema=names, orient="row", schema_overrides=types)
 
 
 def promotions(session: Session) -> Rows:

@@ -108,3 +108,8 @@ def attribute_text(value: Any) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def attribute_texts(values: list[Any]) -> list[str | None]:
+    """`attribute_text` of each value; text passes through untouched (the common case)."""
+    return [value if value.__class__ is str else attribute_text(value) for value in values]
