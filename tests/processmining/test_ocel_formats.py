@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,11 @@ from export_support import Triple, export, promotion_events, relations_of
 from lxml import etree
 
 from conftest import Run
+from promoflow.kit.db import reading
+from promoflow.processmining import service
 from promoflow.processmining.log import ObjectCentricLog
 from promoflow.processmining.ocel_xml import qualified
+from promoflow.runtime import get_runtime
 
 READERS = {
     "json": pm4py.read_ocel2_json,
@@ -87,3 +91,15 @@ def test_xes_has_one_trace_per_promotion_revision_in_event_order(
     assert activities[-1] == "promotion.closed"
     assert list(trace["time:timestamp"]) == sorted(trace["time:timestamp"])
     assert set(trace["event_id"]) == promotion_events(log, closed_run.planned.promotion_id)
+
+
+def test_a_window_with_no_events_is_still_a_valid_log(
+    closed_run: Run, specs: Path, tmp_path: Path
+) -> None:
+    later = datetime.now(UTC) + timedelta(days=3650)
+    target = tmp_path / "empty.jsonocel"
+    with reading(get_runtime().sessions) as session:
+        summary = service.export_ocel(session, "json", target, since=later)
+    document = json.loads(target.read_text())
+    jsonschema.validate(document, json.loads((specs / "schema_ocel2.json").read_text()))
+    assert (summary.events, document["events"], document["objects"]) == (0, [], [])

@@ -30,6 +30,14 @@ from promoflow.processmining.relations import (
 )
 
 ISO_UTC = "%Y-%m-%dT%H:%M:%S%.6fZ"
+SLICE = 100_000  # events parsed at a time
+_ATTRIBUTE_SCHEMA = {
+    "n": pl.UInt32,
+    "k": pl.Int32,
+    "event_id": pl.String,
+    "name": pl.String,
+    "value": pl.String,
+}
 
 
 def build_log(
@@ -37,18 +45,13 @@ def build_log(
 ) -> ObjectCentricLog:
     """The log of events in [since, until), the objects they touch and their neighbours."""
     facts = read_objects(session)
-    raw = repository.events_frame(session, since, until)
-    decoded = [json.loads(text) for text in raw.get_column("data").to_list()]
-    events = _events(raw, decoded)
+    raw = repository.events_frame(session, since, until).with_row_index("n")
+    raw = raw.with_columns(pl.col("type").str.strip_prefix(TYPE_PREFIX).alias("activity"))
     declared = v.event_type_attributes()
-    present = sorted(set(events.get_column("activity").unique().to_list()))
+    present = sorted(set(raw.get_column("activity").unique().to_list()))
     event_types = {name: declared.get(name, [("actor", v.S)]) for name in present}
-    listed = listed_relations(
-        events.get_column("event_id").to_list(),
-        decoded,
-        facts.item_by_sku,
-        facts.location_by_code,
-    )
+    members, event_attributes, listed = _decode(raw, event_types, facts)
+    events = _events(raw.drop("data").with_columns(members))
     e2o = (
         pl.concat([direct_relations(events), listed])
         .sort("n", "rank", maintain_order=True)
@@ -68,7 +71,7 @@ def build_log(
         events=events.select(
             pl.col("event_id").alias("id"), pl.col("activity").alias("type"), "time", "revision_key"
         ),
-        event_attributes=_event_attributes(events, decoded, event_types),
+        event_attributes=event_attributes,
         relations=e2o,
         objects=objects,
         object_attributes=object_attributes,
@@ -77,7 +80,41 @@ def build_log(
     )
 
 
-def _events(raw: pl.DataFrame, decoded: list[dict[str, Any]]) -> pl.DataFrame:
+def _decode(
+    raw: pl.DataFrame, event_types: TypeAttributes, facts: ObjectFacts
+) -> tuple[list[pl.Series], pl.DataFrame, pl.DataFrame]:
+    """Parse each event's data once, a slice at a time (bounded memory).
+
+    Returns the m_<member> columns relations read, the event attributes
+    (event_id, name, value) and the E2O rows of listed objects.
+    """
+    values: dict[str, list[str | None]] = {name: [] for name in MEMBERS}
+    attributes: list[pl.DataFrame] = []
+    listed: list[pl.DataFrame] = []
+    for start in range(0, raw.height, SLICE):
+        chunk = raw.slice(start, SLICE)
+        decoded = [json.loads(text) for text in chunk.get_column("data").to_list()]
+        for name, column in values.items():
+            column.extend(v.attribute_texts([data.get(name) for data in decoded]))
+        attributes.extend(_event_attributes(chunk, decoded, event_types, start))
+        listed.append(
+            listed_relations(
+                chunk.get_column("event_id").to_list(),
+                decoded,
+                facts.item_by_sku,
+                facts.location_by_code,
+                start,
+            )
+        )
+    members = [pl.Series(f"m_{name}", column, dtype=pl.String) for name, column in values.items()]
+    if not attributes:
+        attributes.append(pl.DataFrame(schema=_ATTRIBUTE_SCHEMA))
+        listed.append(listed_relations([], [], {}, {}))
+    event_attributes = pl.concat(attributes).sort("n", "k").select("event_id", "name", "value")
+    return members, event_attributes, pl.concat(listed)
+
+
+def _events(raw: pl.DataFrame) -> pl.DataFrame:
     """The event rows with activity, revision (stated or carried forward) and object ids."""
     time, kind = pl.col("time"), raw.schema["time"]
     if kind == pl.String:  # SQLite hands back text, naive UTC
@@ -86,22 +123,12 @@ def _events(raw: pl.DataFrame, decoded: list[dict[str, Any]]) -> pl.DataFrame:
         time = time.dt.replace_time_zone("UTC")
     else:
         time = time.dt.convert_time_zone("UTC")
-    activity = pl.col("type").str.strip_prefix(TYPE_PREFIX)
-    texts = v.attribute_texts
-    members = [
-        pl.Series(f"m_{name}", texts([data.get(name) for data in decoded]), dtype=pl.String)
-        for name in MEMBERS
-    ]
-    frame = (
-        raw.with_row_index("n")
-        .with_columns(*members)
-        .with_columns(
-            time.dt.strftime(ISO_UTC).alias("time"),
-            activity.alias("activity"),
-            activity.str.split_exact(".", 1).struct.field("field_0").alias("family"),
-            activity.str.split_exact(".", 1).struct.field("field_1").alias("verb"),
-            member("revision").cast(pl.Int64, strict=False).alias("stated_revision"),
-        )
+    activity = pl.col("activity")
+    frame = raw.with_columns(
+        time.dt.strftime(ISO_UTC).alias("time"),
+        activity.str.split_exact(".", 1).struct.field("field_0").alias("family"),
+        activity.str.split_exact(".", 1).struct.field("field_1").alias("verb"),
+        member("revision").cast(pl.Int64, strict=False).alias("stated_revision"),
     )
     revision = pl.when(pl.col("promotion_id").is_not_null()).then(
         pl.col("stated_revision").forward_fill().over("promotion_id").fill_null(1)
@@ -118,12 +145,11 @@ def _events(raw: pl.DataFrame, decoded: list[dict[str, Any]]) -> pl.DataFrame:
 
 
 def _event_attributes(
-    events: pl.DataFrame, decoded: list[dict[str, Any]], event_types: TypeAttributes
-) -> pl.DataFrame:
-    """(event_id, name, value) in event order, each event's in declaration order."""
-    texts = v.attribute_texts
+    chunk: pl.DataFrame, decoded: list[dict[str, Any]], event_types: TypeAttributes, start: int
+) -> list[pl.DataFrame]:
+    """(n, k, event_id, name, value) of a slice: who acted, then the declared data members."""
     frames = [
-        events.select(
+        chunk.select(
             "n",
             pl.lit(0, pl.Int32).alias("k"),
             "event_id",
@@ -131,10 +157,10 @@ def _event_attributes(
             pl.col("actor").alias("value"),
         )
     ]
-    for (activity,), rows in events.partition_by("activity", as_dict=True).items():
-        positions = rows.get_column("n").to_list()
+    for (activity,), rows in chunk.partition_by("activity", as_dict=True).items():
+        positions = [n - start for n in rows.get_column("n").to_list()]
         for k, (name, _) in enumerate(event_types[str(activity)][1:], start=1):
-            values = texts([decoded[n].get(name) for n in positions])
+            values = v.attribute_texts([decoded[i].get(name) for i in positions])
             frames.append(
                 rows.select(
                     "n",
@@ -144,7 +170,7 @@ def _event_attributes(
                     pl.Series("value", values, dtype=pl.String),
                 ).drop_nulls("value")
             )
-    return pl.concat(frames).sort("n", "k").select("event_id", "name", "value")
+    return frames
 
 
 def _objects_in_view(e2o: pl.DataFrame, facts: ObjectFacts) -> tuple[pl.DataFrame, pl.DataFrame]:

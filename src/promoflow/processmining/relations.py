@@ -133,18 +133,22 @@ def listed_relations(
     decoded: list[dict[str, Any]],
     item_by_sku: dict[str, int],
     location_by_code: dict[str, int],
+    offset: int = 0,
 ) -> pl.DataFrame:
-    """E2O rows for objects a batch lists: purchase orders raised, items, locations."""
+    """E2O rows for objects a batch lists: purchase orders raised, items, locations.
+
+    `decoded` is the data of the events `event_ids` names, which start at row `offset`.
+    """
     lookups = {"item_by_sku": item_by_sku, "location_by_code": location_by_code}
     rows: list[tuple[int, int, str, str, str]] = []
     for rank, (name, prefix, qualifier, lookup) in enumerate(LISTS, start=10):
         codes = lookups[lookup] if lookup else None
-        listing = [(n, data[name]) for n, data in enumerate(decoded) if name in data]
-        for n, listed in listing:
+        listing = [(i, data[name]) for i, data in enumerate(decoded) if name in data]
+        for i, listed in listing:
             for value in listed if isinstance(listed, list) else ():
                 key = codes.get(value) if codes is not None else value
                 if isinstance(key, int | str):
-                    rows.append((n, rank, event_ids[n], f"{prefix}{key}", qualifier))
+                    rows.append((offset + i, rank, event_ids[i], f"{prefix}{key}", qualifier))
     return pl.DataFrame(
         rows,
         schema={

@@ -27,7 +27,9 @@ from promoflow.recommendations.models import Recommendation
 Rows = Sequence[Any]  # result rows, unpacked by position
 
 
-def events_frame(session: Session, since: datetime | None, until: datetime | None) -> pl.DataFrame:
+def events_frame(
+    session: Session, since: datetime | None, until: datetime | None, batch: int = 100_000
+) -> pl.DataFrame:
     """event_id, type, time, actor, promotion_id, subject, data (JSON text), in log order."""
     query = sa.select(
         Event.id.label("event_id"),
@@ -43,12 +45,21 @@ def events_frame(session: Session, since: datetime | None, until: datetime | Non
     if until is not None:
         query = query.where(Event.time < until)
     names = ["event_id", "type", "time", "actor", "promotion_id", "subject", "data"]
-    rows = session.connection().execute(query).all()
     types: dict[str, pl.DataType] = {name: pl.String() for name in names}
     types["promotion_id"] = pl.Int64()
-    if rows:  # the time is text on SQLite, aware datetimes on PostgreSQL: inferred
-        del types["time"]
-    return pl.DataFrame(rows, schema=names, orient="row", schema_overrides=types)
+    # The time is text on SQLite and aware datetimes on PostgreSQL: inferred (when any).
+    # Fetched in batches, so a million rows never sit in memory as Python tuples.
+    result = session.connection().execution_options(yield_per=batch).execute(query)
+    frames = [
+        pl.DataFrame(
+            rows,
+            schema=names,
+            orient="row",
+            schema_overrides={k: t for k, t in types.items() if k != "time"},
+        )
+        for rows in result.partitions()
+    ]
+    return pl.concat(frames) if frames else pl.DataFrame(schema=types)
 
 
 def promotions(session: Session) -> Rows:
