@@ -103,6 +103,9 @@ def attribute_text(value: Any) -> str | None:
     """An attribute's value as OCEL text (lists and objects as compact JSON); None for null."""
     if value is None:
         return None
+    kind = value.__class__
+    if kind is int or kind is float or kind is str:  # most members: checked first, cheaply
+        return str(value)
     if isinstance(value, dict | list):
         return json.dumps(value, separators=(",", ":"), sort_keys=True)
     if isinstance(value, bool):
@@ -111,5 +114,8 @@ def attribute_text(value: Any) -> str | None:
 
 
 def attribute_texts(values: list[Any]) -> list[str | None]:
-    """`attribute_text` of each value; text passes through untouched (the common case)."""
-    return [value if value.__class__ is str else attribute_text(value) for value in values]
+    """`attribute_text` of each value; text and nulls pass through (the common cases)."""
+    return [
+        value if value is None or value.__class__ is str else attribute_text(value)
+        for value in values
+    ]
