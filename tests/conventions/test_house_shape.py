@@ -54,6 +54,7 @@ NOT_DOMAINS = {
     "allocation": "allocation, replenishment and live sell-through (workflow shape, below)",
     "migrations": "the schema's history",
     "planning": "pure planning maths: no database",
+    "processmining": "exports of the event log (OCEL 2.0, XES): reads the tables, owns none",
     "policies": "the YAML policies, no code",
     "scenario": "the demo plug-in: the seeded retailer's generator and storyline",
     "simulation": "the ROI simulation: in-memory arms over seeded worlds, no database",
