@@ -58,9 +58,9 @@ def flag_clean(panel: pl.DataFrame) -> pl.DataFrame:
             (~pl.col("on_promo") & (pl.col("promoted_here") > 0)).alias("exposed"),
         )
         .with_columns(
-            (
-                ~pl.col("on_promo") & ~pl.col("dip") & ~pl.col("exposed") & ~pl.col("stockout")
-            ).alias("clean")
+            (~pl.col("on_promo") & ~pl.col("dip") & ~pl.col("exposed") & ~pl.col("stockout")).alias(
+                "clean"
+            )
         )
         .drop("promo_before", "promoted_here")
     )
@@ -87,7 +87,7 @@ def season_index(flagged: pl.DataFrame) -> SeasonIndex:
             .group_by("week")
             .agg(pl.col("units").sum(), pl.col("level").sum())
         )
-        usual = float(per_week["level"].median() or 0.0)
+        usual = float(np.median(per_week["level"].to_numpy())) if per_week.height else 0.0
         season, readable = _read_weeks(weeks, per_week, usual)
     method = {week: COMPARABLE if week in readable else SEASONAL for week in weeks}
     return SeasonIndex(season, method)
@@ -121,9 +121,7 @@ def _interpolated(week: date, measured: dict[date, float]) -> float:
     return float(np.exp(np.interp((week - known[0]).days, x, y)))
 
 
-def pair_levels(
-    flagged: pl.DataFrame, season: SeasonIndex, start: date, end: date
-) -> pl.DataFrame:
+def pair_levels(flagged: pl.DataFrame, season: SeasonIndex, start: date, end: date) -> pl.DataFrame:
     """Deseasonalised weekly level per pair from its pre-period (else the period after)."""
     weights = pl.DataFrame(
         {"week": list(season.index), "season": list(season.index.values())},
@@ -149,17 +147,15 @@ def pair_levels(
         )
     # Prefer the pre-period; a pair with too few clean weeks there takes the next reading.
     ranked = pl.concat(readings).with_columns(
-        pl.col("level_from").replace_strict(
-            {"pre_period": 0, "post_period": 1, "history": 2}, return_dtype=pl.Int64
-        ).alias("rank")
+        pl.col("level_from")
+        .replace_strict({"pre_period": 0, "post_period": 1, "history": 2}, return_dtype=pl.Int64)
+        .alias("rank")
     )
     enough = ranked.filter((pl.col("weeks") >= MIN_CLEAN_WEEKS) | (pl.col("rank") == 2))
     return enough.sort("rank").group_by(PAIR, maintain_order=True).first().drop("rank")
 
 
-def baseline(
-    cells: pl.DataFrame, levels: pl.DataFrame, season: SeasonIndex
-) -> pl.DataFrame:
+def baseline(cells: pl.DataFrame, levels: pl.DataFrame, season: SeasonIndex) -> pl.DataFrame:
     """Adds `baseline_units` and `method` to `cells` (item_id, location_id, week, ...)."""
     weights = pl.DataFrame(
         {

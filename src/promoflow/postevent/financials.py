@@ -12,8 +12,8 @@ from promoflow.postevent import counterfactual as cf
 
 # What in-store support costs when the retailer does not book it per promotion:
 # assumptions, printed with the report, never presented as measured.
-DISPLAY_COST_PER_STORE_WEEK = 25.0
-FEATURE_COST_PER_WEEK = 400.0
+DISPLAY_COST_PER_STORE_WEEK = 15.0
+FEATURE_COST_PER_WEEK = 250.0
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,8 @@ def figures(
 ) -> dict[str, Any]:
     """Units, money, halo effects, costs and ROI of one promotion (plain numbers)."""
     promoted = cells.filter(pl.col("role") == "promoted").with_columns(
-        pl.col("sku").replace_strict(funding_per_unit, default=0.0, return_dtype=pl.Float64)
+        pl.col("sku")
+        .replace_strict(funding_per_unit, default=0.0, return_dtype=pl.Float64)
         .alias("funding_per_unit")
     )
     siblings = cells.filter(pl.col("role") == "sibling")
@@ -139,8 +140,12 @@ def figures(
 def weekly(promoted: pl.DataFrame, dip: pl.DataFrame) -> list[dict[str, Any]]:
     """Units sold and baseline per week of the promotion and the week after (for charts)."""
     rows = (
-        pl.concat([promoted.select("week", "units", "baseline_units"),
-                   dip.select("week", "units", "baseline_units")])
+        pl.concat(
+            [
+                promoted.select("week", "units", "baseline_units"),
+                dip.select("week", "units", "baseline_units"),
+            ]
+        )
         .group_by("week")
         .agg(pl.col("units").sum(), pl.col("baseline_units").sum())
         .sort("week")

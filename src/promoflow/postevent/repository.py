@@ -59,9 +59,7 @@ def category_panel(session: Session, category: str) -> pl.DataFrame:
         .join(Location, Location.id == WeeklySales.location_id)
         .where(Item.category == category)
     )
-    rows = [
-        (*row[:10], float(row[10]), float(row[11])) for row in session.execute(query).tuples()
-    ]
+    rows = [(*row[:10], float(row[10]), float(row[11])) for row in session.execute(query).tuples()]
     return pl.DataFrame(rows, schema=PANEL_SCHEMA, orient="row")
 
 
@@ -78,4 +76,3 @@ def counterfactual_truth(session: Session, event_id: int) -> pl.DataFrame:
         "counterfactual_sold_units": pl.Float64,
     }
     return pl.DataFrame(list(session.execute(query).tuples()), schema=schema, orient="row")
-

@@ -205,9 +205,9 @@ def simulate_category(
             "realised_demand_units": wanted[rows, cols].astype(np.float64),
             "censored": stockout[rows, cols],
             "counterfactual_demand_units": without.astype(np.float64),
-            "counterfactual_sold_units": np.minimum(
-                without, available_without[rows, cols]
-            ).astype(np.float64),
+            "counterfactual_sold_units": np.minimum(without, available_without[rows, cols]).astype(
+                np.float64
+            ),
         }
     ).with_columns(pl.col("week").cast(pl.Date), _mechanic_name())
     return CategoryHistory(sales=sales.drop("mechanic_code"), truth=truth.drop("mechanic_code"))
@@ -225,9 +225,7 @@ def counterfactual_demand(
     expected_without / expected gives exactly Poisson(expected_without x g) from the
     same shoppers; where the promotion lowered demand, the missing shoppers are added.
     """
-    keep = np.divide(
-        expected_without, expected, out=np.ones_like(expected), where=expected > 0
-    )
+    keep = np.divide(expected_without, expected, out=np.ones_like(expected), where=expected > 0)
     thinned = rng.binomial(wanted, np.minimum(keep, 1.0))
     added = rng.poisson(np.maximum(expected_without - expected, 0.0) * _intensity(wanted, expected))
     return np.asarray(np.where(keep <= 1.0, thinned, wanted + added), dtype=np.int64)
