@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "auth": ("auth", "app", "Development tokens and API keys."),
     "audit": ("audit", "app", "Verify, export and sign the audit log."),
     "simulate": ("simulate", "app", "Simulate promoflow against business as usual (ROI)."),
+    "report": ("report", "app", "Post-event reports: a promotion's incremental figures and ROI."),
     "demo": ("demo", "demo", "Seed a retailer and run six promotions through the whole lifecycle."),
     "serve": ("runtime_cmds", "serve", "Run the API (and the workflows) on this machine."),
     "worker": ("runtime_cmds", "worker", "Run workflows only, beside an API-only serve."),

@@ -56,8 +56,6 @@ def rows(report: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """(path, label, shown value, unit) for every headline figure, in report order."""
     currency = str(report["currency"])
     result = [(path, label, shown(value_at(report, path)), "") for path, label in UNIT_ROWS]
-    result += [
-        (path, label, shown(value_at(report, path)), currency) for path, label in MONEY_ROWS
-    ]
+    result += [(path, label, shown(value_at(report, path)), currency) for path, label in MONEY_ROWS]
     result += [(path, label, shown(value_at(report, path), 3), "") for path, label in RATIO_ROWS]
     return result

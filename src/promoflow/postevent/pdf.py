@@ -83,7 +83,8 @@ def weekly_chart(weekly: list[dict[str, Any]]) -> Drawing:
     """Grouped bars of units sold and baseline per week."""
     drawing = Drawing(170 * mm, 60 * mm)
     chart = VerticalBarChart()
-    chart.x, chart.y, chart.width, chart.height = 30, 20, 150 * mm, 45 * mm
+    chart.x, chart.y = 30, 20
+    chart.width, chart.height = round(150 * mm), round(45 * mm)
     chart.data = [[w["sold"] for w in weekly] or [0], [w["baseline"] for w in weekly] or [0]]
     chart.categoryAxis.categoryNames = [w["week"][5:] for w in weekly] or [""]
     chart.valueAxis.valueMin = 0
@@ -106,7 +107,8 @@ def decomposition_chart(units: dict[str, Any]) -> Drawing:
     ]
     drawing = Drawing(170 * mm, 55 * mm)
     chart = HorizontalBarChart()
-    chart.x, chart.y, chart.width, chart.height = 90, 10, 115 * mm, 45 * mm
+    chart.x, chart.y = 90, 10
+    chart.width, chart.height = round(115 * mm), round(45 * mm)
     chart.data = [values]
     chart.categoryAxis.categoryNames = names
     chart.bars[0].fillColor = SOLD

@@ -59,20 +59,24 @@ def category_panel(session: Session, category: str) -> pl.DataFrame:
         .join(Location, Location.id == WeeklySales.location_id)
         .where(Item.category == category)
     )
-    rows = [(*row[:10], float(row[10]), float(row[11])) for row in session.execute(query).tuples()]
+    rows = [(*row[:10], float(row[10]), float(row[11])) for row in session.execute(query)]
     return pl.DataFrame(rows, schema=PANEL_SCHEMA, orient="row")
 
 
 def counterfactual_truth(session: Session, event_id: int) -> pl.DataFrame:
-    """The generator's kept truth for one event's promoted cells (None where not kept)."""
-    table = ScenarioPromotionTruth
-    query = sa.select(
-        table.item_id, table.location_id, table.week, table.counterfactual_sold_units
-    ).where(table.event_id == event_id)
-    schema = {
-        "item_id": pl.Int64,
-        "location_id": pl.Int64,
-        "week": pl.Date,
-        "counterfactual_sold_units": pl.Float64,
-    }
-    return pl.DataFrame(list(session.execute(query).tuples()), schema=schema, orient="row")
+    """Units sold and the generator's kept counterfactual for one event's promoted cells
+    (counterfactual None where a database was seeded before it was kept)."""
+    truth = ScenarioPromotionTruth
+    query = (
+        sa.select(WeeklySales.units, truth.counterfactual_sold_units)
+        .join(
+            WeeklySales,
+            (WeeklySales.item_id == truth.item_id)
+            & (WeeklySales.location_id == truth.location_id)
+            & (WeeklySales.week == truth.week),
+        )
+        .where(truth.event_id == event_id)
+    )
+    schema = {"units": pl.Float64, "counterfactual_sold_units": pl.Float64}
+    rows = [tuple(row) for row in session.execute(query.select_from(truth))]
+    return pl.DataFrame(rows, schema=schema, orient="row")

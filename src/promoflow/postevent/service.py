@@ -31,6 +31,11 @@ class LedgerSource(Protocol):
     def promotion_ledger(self, code: str) -> PromotionLedger: ...
 
 
+def event_codes(session: Session) -> list[str]:
+    """Codes of every promotion that has run, in order."""
+    return repository.event_codes(session)
+
+
 def find_event(session: Session, ref: str) -> ScenarioPromotionEvent:
     """A promotion that has run, by its code; NotFound names the code and some known ones."""
     event = repository.event_by_code(session, ref.strip())
@@ -65,9 +70,7 @@ def true_incremental_units(session: Session, event: ScenarioPromotionEvent) -> f
     truth = repository.counterfactual_truth(session, event.id)
     if truth.is_empty() or truth["counterfactual_sold_units"].null_count():
         return None
-    panel = repository.category_panel(session, event.category)
-    sold = panel.join(truth, on=["item_id", "location_id", "week"])
-    return float((sold["units"] - sold["counterfactual_sold_units"]).sum())
+    return float((truth["units"] - truth["counterfactual_sold_units"]).sum())
 
 
 def sandbox_ledger(sessions: sessionmaker[Session]) -> LedgerSource:

@@ -452,4 +452,4 @@ def event_sales(
         .where(ScenarioPromotionEvent.code == code)
         .order_by(Item.sku, Location.code, WeeklySales.week)
     )
-    return list(session.execute(query.select_from(truth)).tuples())
+    return list(session.execute(query.select_from(truth)).all())
