@@ -54,6 +54,8 @@ NOT_DOMAINS = {
     "allocation": "allocation, replenishment and live sell-through (workflow shape, below)",
     "migrations": "the schema's history",
     "planning": "pure planning maths: no database",
+    "postevent": "post-event analysis of promotions that have run: reads actuals, opens "
+    "reconciliation cases through the exceptions service, owns no table",
     "policies": "the YAML policies, no code",
     "scenario": "the demo plug-in: the seeded retailer's generator and storyline",
     "simulation": "the ROI simulation: in-memory arms over seeded worlds, no database",
