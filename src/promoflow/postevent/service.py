@@ -42,7 +42,10 @@ def find_event(session: Session, ref: str) -> ScenarioPromotionEvent:
     if event is None:
         known = repository.event_codes(session)
         hint = f"known codes include {', '.join(known[:3])}" if known else "none has run yet"
-        raise NotFound(f"promotion {ref!r}: no promotion with that code has run ({hint})")
+        raise NotFound(
+            f"promotion {ref!r}: no promotion with that code has a post-event history "
+            f"(the report covers promotions that have run: {hint})"
+        )
     return event
 
 
