@@ -8,25 +8,16 @@ the recovery figure, is the same on every day the suite runs.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 
 import pytest
+from postevent_support import History
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
 from promoflow.kit.db import make_sessionmaker
 from promoflow.scenario.generator import ScenarioSize, generate
 
 TODAY = date(2026, 12, 7)
-
-
-@dataclass(frozen=True)
-class History:
-    """The seeded database: its URL (for processes) and sessions (for the test)."""
-
-    url: str
-    sessions: sessionmaker[Session]
 
 
 @pytest.fixture(scope="session")

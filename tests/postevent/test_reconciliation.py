@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from conftest import History
+from postevent_support import History
+
 from promoflow.connectors.sandbox.ledger import alter_posting, drop_posting
 from promoflow.exceptions import service as exceptions_service
 from promoflow.exceptions.models import ExceptionCase

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import polars as pl
 import pytest
+from postevent_support import History
 
-from conftest import History
 from promoflow.kit.db import reading
 from promoflow.postevent import service
 

@@ -8,8 +8,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from postevent_support import History
 
-from conftest import History
 from process_support import PROMOFLOW, process_env, run_cli
 from promoflow.kit.db import reading
 from promoflow.postevent import service
