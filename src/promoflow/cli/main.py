@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "catalog": ("catalog", "app", "Browse items, locations, suppliers; eligibility."),
     "auth": ("auth", "app", "Development tokens and API keys."),
     "audit": ("audit", "app", "Verify, export and sign the audit log."),
+    "analytics": ("analytics", "app", "Process analytics: flow, timing, bottlenecks, conformance."),
     "demo": ("demo", "demo", "Seed a retailer and run six promotions through the whole lifecycle."),
     "serve": ("runtime_cmds", "serve", "Run the API (and the workflows) on this machine."),
     "worker": ("runtime_cmds", "worker", "Run workflows only, beside an API-only serve."),
