@@ -26,8 +26,8 @@ ABOUT = {
     "approvals": "Approval latency by role (ranked by waiting time) and by approver.",
     "sla": "SLA breach rate per approval role, and launches that missed their planned date.",
     "rework": "Resubmissions, gates that failed round after round, failed publications.",
-    "bottlenecks": "Approval roles, gates and exception kinds ranked by the hours waited on them.",
-    "conformance": "Each revision against the reference lifecycle: skipped, repeated, out-of-order.",
+    "bottlenecks": "Approval roles, gates and exception kinds ranked by hours waited on them.",
+    "conformance": "Each revision against the lifecycle: skipped, repeated, out-of-order steps.",
 }
 
 
