@@ -13,7 +13,6 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -47,8 +46,10 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
         # As in tests/cli's demo test: a business hour of 0.25 s, so a busy machine's
         # desk still answers in time; no model training (the history baseline forecasts).
         done = subprocess.run(
-            [PROMOFLOW, "demo", "--stores", "10", "--skus", "120", "--train-series", "0"]
-            + ["--report", str(report)],
+            [
+                *(PROMOFLOW, "demo", "--stores", "10", "--skus", "120"),
+                *("--train-series", "0", "--report", str(report)),
+            ],
             env={**env, "PROMOFLOW_SECONDS_PER_BUSINESS_HOUR": "0.25"},
             capture_output=True,
             text=True,

@@ -84,9 +84,7 @@ def test_variants_and_flow_cover_every_revision(demo_run: Any) -> None:
     ("flag", "value"),
     [("--region", "Atlantis"), ("--banner", "NoSuchBanner"), ("--mechanic", "half_off")],
 )
-def test_an_unknown_filter_value_is_refused_naming_it(
-    demo_run: Any, flag: str, value: str
-) -> None:
+def test_an_unknown_filter_value_is_refused_naming_it(demo_run: Any, flag: str, value: str) -> None:
     done = subprocess.run(
         [PROMOFLOW, "analytics", "stages", flag, value],
         env=demo_run.env,
@@ -109,5 +107,3 @@ def test_the_table_output_names_the_bottlenecks(demo_run: Any) -> None:
         check=True,
     )
     assert "inventory_coverage" in done.stdout and "blocked launches" in done.stdout
-
-
