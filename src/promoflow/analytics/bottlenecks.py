@@ -13,6 +13,7 @@ import polars as pl
 
 from promoflow.analytics.latency import approval_tasks
 from promoflow.analytics.log import CASE, TRANSITIONS, ProcessLog, case_label, hours
+from promoflow.exceptions.schemas import CaseKind
 
 WAIT_COLUMNS = ("kind", "name", "promotion_id", "revision", "code", "hours")
 
@@ -69,7 +70,7 @@ def _exception_waits(log: ProcessLog) -> pl.DataFrame:
     )
     cases = cases.join(live, on=CASE, how="left").filter(
         pl.col("opened").is_not_null()
-        & (pl.col("kind") != "approval_overdue")
+        & (pl.col("kind") != CaseKind.APPROVAL_OVERDUE.value)
         & (pl.col("live_at").is_null() | (pl.col("opened") < pl.col("live_at")))
     )
     return cases.select(
