@@ -192,7 +192,7 @@ def _revision(
             {"channel": channel, "prices": 40, "revision": rev},
         )
     move("publishing", "live", 0.05)
-    checks = budget - (log.sequence - written) - 4
+    checks = budget - (log.sequence - written) - 3
     for _ in range(max(0, checks)):
         log.add(
             pid,
