@@ -94,3 +94,20 @@ def test_a_period_filter_counts_only_revisions_started_in_it(api: httpx.Client) 
         headers=_as("operations_admin"),
     ).json()
     assert later["cases"] == 0 and later["variants"] == []
+
+
+def test_a_mechanic_no_promotion_used_gives_every_report_empty(
+    api: httpx.Client, demo_run: Any
+) -> None:
+    used = {promotion["mechanic"] for promotion in demo_run.report["promotions"]}
+    unused = next(m for m in ("bundle", "fixed_price", "amount_off") if m not in used)
+    for report in ("flow", "variants", "stages", "approvals", "sla", "rework", "bottlenecks"):
+        answer = api.get(
+            f"/api/v1/analytics/{report}", params={"mechanic": unused}, headers=_as("auditor")
+        )
+        assert answer.status_code == 200, (report, answer.text)
+        assert answer.json()["filter"]["mechanic"] == unused
+    conformance = api.get(
+        "/api/v1/analytics/conformance", params={"mechanic": unused}, headers=_as("auditor")
+    ).json()
+    assert conformance["cases"] == 0 and conformance["deviating"] == []

@@ -33,6 +33,14 @@ PROCESS_FAMILIES = (
 MEMBER_FAMILIES = ("promotion.", "approval.", "gate.", "exception.")
 FETCH_ROWS = 100_000
 EVENT_COLUMNS = ("sequence", "time", "type", "actor", "promotion_id", "data")
+EMPTY_EVENTS: dict[str, pl.DataType] = {
+    "sequence": pl.Int64(),
+    "time": pl.Datetime("us", "UTC"),
+    "type": pl.String(),
+    "actor": pl.String(),
+    "promotion_id": pl.Int64(),
+    "data": pl.String(),
+}
 PROMOTION_SCHEMA: dict[str, pl.DataType] = {
     "promotion_id": pl.Int64(),
     "code": pl.String(),
@@ -120,17 +128,7 @@ def _fetch_events(session: Session, query: sa.Select[Any]) -> pl.DataFrame:
         for rows in result.partitions(FETCH_ROWS)
     ]
     if not frames:
-        return pl.DataFrame(
-            {"sequence": [], "time": [], "type": [], "actor": [], "promotion_id": [], "data": []},
-            schema={
-                "sequence": pl.Int64(),
-                "time": pl.String(),
-                "type": pl.String(),
-                "actor": pl.String(),
-                "promotion_id": pl.Int64(),
-                "data": pl.String(),
-            },
-        )
+        return pl.DataFrame(schema=EMPTY_EVENTS)
     return _utc_times(pl.concat(frames, how="vertical_relaxed"))
 
 
