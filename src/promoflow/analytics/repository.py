@@ -112,11 +112,9 @@ def process_events(session: Session, selection: AnalyticsFilter) -> pl.DataFrame
 
 
 def _fetch_events(session: Session, query: sa.Select[Any]) -> pl.DataFrame:
-    result = (
-        session.connection()
-        .execution_options(stream_results=True)
-        .execute(query.order_by(Event.sequence))
-    )
+    # Streamed, on this statement only: a connection's own options would outlive it.
+    streamed = query.order_by(Event.sequence).execution_options(stream_results=True)
+    result = session.connection().execute(streamed)
     frames = [
         pl.DataFrame(
             {
