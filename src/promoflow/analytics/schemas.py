@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from promoflow.promotions.models import MECHANICS as MECHANICS  # the filter's values
+
 
 @dataclass(frozen=True)
 class AnalyticsFilter:

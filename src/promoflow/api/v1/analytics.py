@@ -9,12 +9,11 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
 from promoflow.analytics import service as analytics_service
-from promoflow.analytics.schemas import AnalyticsFilter
+from promoflow.analytics.schemas import MECHANICS, AnalyticsFilter
 from promoflow.api.deps import OMITTABLE, OneOf, SessionDep
 from promoflow.api.permissions import Caller
 from promoflow.api.problems import problem_responses
 from promoflow.api.v1.audit import ISO_ONLY
-from promoflow.promotions.models import MECHANICS
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 
