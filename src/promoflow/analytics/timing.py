@@ -79,10 +79,11 @@ def waiting_and_working(log: ProcessLog) -> dict[str, Any]:
         return {"totals": {}, "cases": []}
     per_case = visits.pivot(
         on="kind", index=[*CASE, "code"], values="hours", aggregate_function="sum"
-    ).fill_null(0.0)
+    )
     for kind in ("waiting", "working", "in_market"):
         if kind not in per_case.columns:
             per_case = per_case.with_columns(pl.lit(0.0).alias(kind))
+    per_case = per_case.with_columns(pl.col("waiting", "working", "in_market").fill_null(0.0))
     per_case = per_case.with_columns(
         (pl.col("waiting") / (pl.col("waiting") + pl.col("working")))
         .fill_nan(None)

@@ -67,36 +67,29 @@ def _inline(mapping: dict[str, Any]) -> str:
 
 def _print(result: dict[str, Any]) -> None:
     active = {k: v for k, v in result["filter"].items() if v is not None}
-    console.rule(
-        f"[bold]{result['report']}[/] " + (_inline(active) if active else "(every promotion)")
-    )
-    for key, value in result.items():
-        if key in ("report", "filter"):
-            continue
-        if isinstance(value, list) and value and isinstance(value[0], dict):
-            table = Table(title=key.replace("_", " "), title_justify="left")
+    title = _inline(active) if active else "(every promotion)"
+    console.rule(f"[bold]{result['report']}[/] {title}")
+    _print_members({k: v for k, v in result.items() if k not in ("report", "filter")})
+
+
+def _print_members(members: dict[str, Any], prefix: str = "") -> None:
+    """Lists of rows as tables, figures as one line, nested groups under their name."""
+    scalars = {k: v for k, v in members.items() if not isinstance(v, list | dict)}
+    if scalars:
+        console.print(f"[bold]{prefix or 'summary'}:[/] {_inline(scalars)}")
+    for key, value in members.items():
+        name = f"{prefix} {key}".strip().replace("_", " ")
+        if isinstance(value, dict):
+            _print_members(value, name)
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            table = Table(title=name, title_justify="left")
             for column in value[0]:
                 table.add_column(column.replace("_", " "), overflow="fold")
             for row in value:
                 table.add_row(*(_cell(row.get(column)) for column in value[0]))
             console.print(table)
-        elif isinstance(value, dict):
-            if value and all(isinstance(v, list) for v in value.values()):
-                _print({"report": key, "filter": {}, **value})
-            else:
-                scalars = {k: v for k, v in value.items() if not isinstance(v, list)}
-                console.print(f"[bold]{key.replace('_', ' ')}:[/] {_inline(scalars) or 'none'}")
-                _print_lists(value)
-        else:
-            console.print(
-                f"[bold]{key.replace('_', ' ')}:[/] {_cell(value) if value != [] else 'none'}"
-            )
-
-
-def _print_lists(value: dict[str, Any]) -> None:
-    lists = {k: v for k, v in value.items() if isinstance(v, list) and v}
-    if lists:
-        _print({"report": "", "filter": {}, **lists})
+        elif isinstance(value, list):
+            console.print(f"[bold]{name}:[/] {_cell(value) if value else 'none'}")
 
 
 def _command(name: str) -> Callable[..., None]:
