@@ -98,3 +98,31 @@ def test_a_step_recorded_twice_and_one_out_of_order_are_flagged(
     assert [d["kind"] for d in flagged["deviations"]] == ["repeated"]
     assert flagged["deviations"][0]["step"] == "live"
     assert flagged["deviations"][0]["after"] == "closed"
+
+
+def test_a_step_relabelled_out_of_place_is_flagged_out_of_order(
+    edited: Session, demo_run: Any
+) -> None:
+    clean = demo_run.story("clean launch")
+    promotion_id = edited.scalars(
+        sa.select(Promotion.id).where(Promotion.code == clean["code"])
+    ).one()
+    # The `scheduled` move rewritten as `ended`: the log now jumps from approved to
+    # ended, then goes back to publishing, which the lifecycle never allows.
+    edited.execute(
+        sa.update(Event)
+        .where(
+            Event.promotion_id == promotion_id,
+            Event.type == "io.promoflow.promotion.scheduled",
+        )
+        .values(type="io.promoflow.promotion.ended")
+    )
+    edited.flush()
+    (flagged,) = service.report(edited, "conformance", AnalyticsFilter())["deviating"]
+    kinds = [(d["kind"], d["after"], d["step"]) for d in flagged["deviations"]]
+    assert kinds == [
+        ("skipped", "approved", "ended"),
+        ("out_of_order", "ended", "publishing"),
+        ("repeated", "live", "ended"),
+    ]
+    assert flagged["deviations"][0]["skipped"] == ["scheduled", "publishing", "live"]

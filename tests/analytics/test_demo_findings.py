@@ -82,7 +82,13 @@ def test_variants_and_flow_cover_every_revision(demo_run: Any) -> None:
 
 @pytest.mark.parametrize(
     ("flag", "value"),
-    [("--region", "Atlantis"), ("--banner", "NoSuchBanner"), ("--mechanic", "half_off")],
+    [
+        ("--region", "Atlantis"),
+        ("--banner", "NoSuchBanner"),
+        ("--mechanic", "half_off"),
+        ("--since", "last tuesday"),
+        ("--until", "2026-12-01T00:00:00"),
+    ],
 )
 def test_an_unknown_filter_value_is_refused_naming_it(demo_run: Any, flag: str, value: str) -> None:
     done = subprocess.run(

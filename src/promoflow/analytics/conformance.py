@@ -38,10 +38,11 @@ REFERENCE_PATH: tuple[str, ...] = tuple(
 
 def _deviation(previous: str, state: str, seen: set[str]) -> dict[str, Any] | None:
     """What is wrong with moving from `previous` to `state`, or None when it is allowed."""
+    # Only `on_hold` leads back to a state already passed (where the workflow waited).
+    if state == previous or (state in seen and previous != S.ON_HOLD):
+        return {"kind": "repeated", "step": state, "after": previous}
     if state in ALLOWED.get(previous, set()):
         return None
-    if state == previous or state in seen:
-        return {"kind": "repeated", "step": state, "after": previous}
     if previous in REFERENCE_PATH and state in REFERENCE_PATH:
         start, end = REFERENCE_PATH.index(previous), REFERENCE_PATH.index(state)
         if end > start + 1:

@@ -87,7 +87,13 @@ def build(
         .unnest("members")
         .rename({"from": "from_state", "to": "to_state"})
         .with_columns(
-            pl.col("due_at").str.to_datetime(time_zone="UTC", time_unit="us", strict=False)
+            pl.col("due_at").str.to_datetime(time_zone="UTC", time_unit="us", strict=False),
+            # A transition's type names the state it entered: that, not a data member,
+            # is the step (they agree unless someone edited one of them).
+            pl.when(pl.col("activity").is_in(TRANSITIONS))
+            .then(pl.col("activity").str.strip_prefix("promotion."))
+            .otherwise(pl.col("to_state"))
+            .alias("to_state"),
         )
         .drop("data", "type")
         .sort("promotion_id", "sequence")
