@@ -58,6 +58,12 @@ RULES_BEYOND_THE_SCHEMA = [
     ("POST", "/api/v1/exceptions/{case_id}/actions"),
     ("POST", "/api/v1/recommendations/{recommendation_id}/edit"),
 ]
+# Analytics filters name a category, region or banner that exists, and a period
+# whose `until` comes after its `since`.
+RULES_BEYOND_THE_SCHEMA += [
+    ("GET", f"/api/v1/analytics/{report}")
+    for report in ("flow", "variants", "stages", "approvals", "sla", "rework", "bottlenecks")
+] + [("GET", "/api/v1/analytics/conformance")]
 # 412 and 428 too: If-Match is a schema-valid header whose value (a stale or made-up
 # ETag), or absence on a change that needs it, is judged against the stored version.
 # List routes: a schema-valid `cursor` is still refused (422) unless the server gave

@@ -52,6 +52,7 @@ NOT_DOMAINS = {
     "kit": "shared infrastructure that imports nothing of ours",
     "lifecycle": "the promotion workflow (workflow shape, below)",
     "allocation": "allocation, replenishment and live sell-through (workflow shape, below)",
+    "analytics": "process analytics: reads the event log into Polars, owns no table",
     "migrations": "the schema's history",
     "planning": "pure planning maths: no database",
     "processmining": "exports of the event log (OCEL 2.0, XES): reads the tables, owns none",

@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "simulate": ("simulate", "app", "Simulate promoflow against business as usual (ROI)."),
     "export": ("export", "app", "Export the event log as OCEL 2.0 (json, sqlite, xml) or XES."),
     "report": ("report", "app", "Post-event reports: a promotion's incremental figures and ROI."),
+    "analytics": ("analytics", "app", "Process analytics: flow, timing, bottlenecks, conformance."),
     "demo": ("demo", "demo", "Seed a retailer and run six promotions through the whole lifecycle."),
     "serve": ("runtime_cmds", "serve", "Run the API (and the workflows) on this machine."),
     "worker": ("runtime_cmds", "worker", "Run workflows only, beside an API-only serve."),

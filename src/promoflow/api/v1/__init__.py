@@ -9,6 +9,7 @@ from promoflow.api.auth import current_actor
 from promoflow.api.permissions import enforce_access
 from promoflow.api.problems import problem_responses
 from promoflow.api.v1 import (
+    analytics,
     approvals,
     audit,
     catalog,
@@ -48,4 +49,5 @@ def build_router() -> APIRouter:
     router.include_router(diagnostics.router)
     router.include_router(catalog.router)
     router.include_router(audit.router)
+    router.include_router(analytics.router)
     return router

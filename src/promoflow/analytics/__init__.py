@@ -1,0 +1,1 @@
+"""Process analytics over the event log: flow, timing, rework, bottlenecks, conformance."""

@@ -1,0 +1,90 @@
+"""Process analytics over HTTP: the same reports as `promoflow analytics` (read only)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
+
+from promoflow.analytics import service as analytics_service
+from promoflow.analytics.schemas import MECHANICS, AnalyticsFilter
+from promoflow.api.deps import OMITTABLE, OneOf, SessionDep
+from promoflow.api.permissions import Caller
+from promoflow.api.problems import problem_responses
+from promoflow.api.v1.audit import ISO_ONLY
+
+router = APIRouter(prefix="/analytics", tags=["analytics"])
+
+# Who may read them: access.yaml (`analytics.read`; every banner, as the log is the retailer's).
+AnalyticsReader = Caller
+
+ABOUT = {
+    "flow": "Directly-follows graph: which activity follows which, how often, how long.",
+    "variants": "The distinct paths through the lifecycle's states, most frequent first.",
+    "stages": "Cycle time per lifecycle stage, and waiting against working time.",
+    "approvals": "Approval latency by role (ranked by waiting time) and by approver.",
+    "sla": "SLA breach rate per approval role, against its SLA and the planned launch.",
+    "rework": "Resubmissions, gates failing round after round, failed publications.",
+    "bottlenecks": "Approval roles, gates and exception kinds ranked by hours waited on them.",
+    "conformance": "Each revision against the lifecycle: skipped, repeated, out-of-order steps.",
+}
+
+
+def _endpoint(name: str) -> Callable[..., dict[str, Any]]:
+    def report(
+        session: SessionDep,
+        _actor: AnalyticsReader,
+        category: Annotated[
+            str | None, Query(max_length=80, description="promotions of this category"), OMITTABLE
+        ] = None,
+        region: Annotated[
+            str | None, Query(max_length=64, description="promotions with stores here"), OMITTABLE
+        ] = None,
+        banner: Annotated[
+            str | None, Query(max_length=64, description="promotions with its stores"), OMITTABLE
+        ] = None,
+        mechanic: Annotated[
+            str | None,
+            Query(description="promotions of this mechanic"),
+            OneOf(MECHANICS),
+            OMITTABLE,
+        ] = None,
+        since: Annotated[
+            AwareDatetime | None,
+            Query(description="revisions started at or after (ISO 8601, with offset)"),
+            ISO_ONLY,
+            OMITTABLE,
+        ] = None,
+        until: Annotated[
+            AwareDatetime | None,
+            Query(description="revisions started before (ISO 8601, with offset)"),
+            ISO_ONLY,
+            OMITTABLE,
+        ] = None,
+    ) -> dict[str, Any]:
+        selection = AnalyticsFilter(
+            category=category,
+            region=region,
+            banner=banner,
+            mechanic=mechanic,
+            since=since,
+            until=until,
+        )
+        return analytics_service.report(session, name, selection)
+
+    report.__name__ = f"analytics_{name}"
+    # Durations are business hours on each promotion's clock (docs/process-analytics.md).
+    report.__doc__ = ABOUT[name] + "\n\nDurations are business hours; unknown filters answer 422."
+    return report
+
+
+for _name in analytics_service.REPORTS:
+    router.add_api_route(
+        f"/{_name}",
+        _endpoint(_name),
+        methods=["GET"],
+        summary=ABOUT[_name],
+        responses=problem_responses(403),
+    )
