@@ -11,6 +11,7 @@ from rich.table import Table
 
 from promoflow.cli.common import console, handles_errors
 from promoflow.config import get_settings
+from promoflow.kit.db import reading
 from promoflow.runtime import open_database
 
 
@@ -35,7 +36,7 @@ def whatif(
     )  # fmt: skip
     settings = get_settings()
     runtime = open_database()
-    with runtime.sessions() as session:
+    with reading(runtime.sessions) as session:
         answer = what_if(session, ref, grid, currency=settings.currency)
     if as_json:
         console.print_json(answer.model_dump_json())
@@ -45,23 +46,20 @@ def whatif(
         f"[bold]{answer.promotion}[/] {answer.window}, {answer.items} items x "
         f"{answer.stores} stores; answered by {model.source} {model.model_version}"
         + (f" ({model.note})" if model.note else "")
+        + f"; margins in {answer.currency}"
     )
-    table = Table(
-        "depth %", "mechanic", "display", "feature", "units P50 (P10-P90)", "uplift",
-        f"incr. margin {answer.currency}", "stockout risk", "leftover", "warnings",
-    )  # fmt: skip
+    table = Table("terms", "units P50 (P10-P90)", "uplift", "incr. margin", "stockout", "left")
     for v in answer.variants:
+        support = [name for name, on in (("display", v.display), ("feature", v.feature)) if on]
+        terms = f"{v.depth_percent:.1f} % {v.mechanic}" + "".join(f" +{s}" for s in support)
+        flags = "".join(f" [yellow]! {w.split(':', 1)[0]}[/]" for w in v.warnings)
         table.add_row(
-            f"{v.depth_percent:g}" + (" (draft)" if v.is_draft else ""),
-            v.mechanic,
-            "on" if v.display else "off",
-            "on" if v.feature else "off",
+            ("[bold]draft[/] " if v.is_draft else "") + terms + flags,
             f"{v.units_p50:,.0f} ({v.units_p10:,.0f}-{v.units_p90:,.0f})",
-            "-" if v.uplift_pct is None else f"{v.uplift_pct:+.1f} %",
+            "-" if v.uplift_pct is None else f"{v.uplift_pct:+.0f} %",
             f"{v.incremental_margin:,.2f}",
-            f"mean {v.stockout_probability_mean:.0%}, {v.item_stores_likely_out} likely out",
-            f"{v.expected_left_units:,.0f} of {v.available_units:,.0f}",
-            "; ".join(w.split(":", 1)[0] for w in v.warnings) or "-",
+            f"{v.stockout_probability_mean:.0%} ({v.item_stores_likely_out} out)",
+            f"{v.expected_left_units:,.0f}/{v.available_units:,.0f}",
         )
     console.print(table)
 
@@ -76,7 +74,7 @@ def variance(
     from promoflow.execution.variance import execution_variance
 
     runtime = open_database()
-    with runtime.sessions() as session:
+    with reading(runtime.sessions) as session:
         report = execution_variance(session, ref, registry.get_sales_feed(runtime.sessions))
     if as_json:
         console.print_json(report.model_dump_json())
