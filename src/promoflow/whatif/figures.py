@@ -79,6 +79,8 @@ def variant_outcome(
     p50 = float(totals["p50"] or 0.0)
     available = float(totals["available"] or 0.0)
     left = float(risk.get("expected_left_units") or 0.0)
+    promoted = round(float(totals["promoted_margin"] or 0.0), 2)
+    baseline_margin = round(float(totals["baseline_margin"] or 0.0), 2)
     return VariantOutcome(
         depth_percent=variant.depth_percent,
         mechanic=variant.mechanic,
@@ -93,11 +95,10 @@ def variant_outcome(
         uplift_pct=round((p50 / baseline - 1.0) * 100.0, 1) if baseline > 0 else None,
         expected_sold_units=round(float(totals["expected_sold_units"] or 0.0), 1),
         revenue=round(float(totals["revenue"] or 0.0), 2),
-        promoted_margin=round(float(totals["promoted_margin"] or 0.0), 2),
-        baseline_margin=round(float(totals["baseline_margin"] or 0.0), 2),
-        incremental_margin=round(
-            float(totals["promoted_margin"] or 0.0) - float(totals["baseline_margin"] or 0.0), 2
-        ),
+        promoted_margin=promoted,
+        baseline_margin=baseline_margin,
+        # From the rounded figures, so the three shown always add up.
+        incremental_margin=round(promoted - baseline_margin, 2),
         available_units=round(available, 1),
         stockout_probability_mean=round(float(risk.get("mean_stockout_probability") or 0.0), 4),
         stockout_probability_max=round(float(risk.get("max_stockout_probability") or 0.0), 4),
