@@ -8,20 +8,23 @@ promotions (deeper discounts and displays sell more), not its accuracy.
 
 from __future__ import annotations
 
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from whatif_support import BACKTEST, CHAMPION, FAST
 
 from db_support import rolled_back_session
 from promoflow.forecasting import registry
 from promoflow.forecasting.artifacts import save_artifact
-from promoflow.forecasting.model import GlobalDemandModel, ModelConfig
+from promoflow.forecasting.model import GlobalDemandModel
 from promoflow.forecasting.promotion_model import history_panel
 from promoflow.forecasting.training import load_estate_history
 from promoflow.kit.clock import utcnow
@@ -31,16 +34,9 @@ from promoflow.promotions.schemas import PromotionCreate
 from promoflow.scenario import picking
 from promoflow.scenario.generator import ScenarioSize, generate
 
-CHAMPION = "demand-whatif-1"
-FAST = ModelConfig(n_estimators=60, learning_rate=0.12, num_leaves=15)
-BACKTEST = {
-    "data": {"cutoff": "2026-06-28", "horizon": 8},
-    "models": [
-        {"model": "promoflow", "kind": "model", "wape": 0.25, "wape_promo": 0.3},
-        {"model": "seasonal_naive", "kind": "baseline", "wape": 0.5, "wape_promo": 0.6},
-    ],
-    "best_baseline": "seasonal_naive",
-}
+LIFECYCLE_TESTS = str(Path(__file__).resolve().parents[1] / "lifecycle")
+if LIFECYCLE_TESTS not in sys.path:  # the API tests make drafts with the lifecycle helpers
+    sys.path.insert(0, LIFECYCLE_TESTS)
 
 
 @pytest.fixture(scope="session")

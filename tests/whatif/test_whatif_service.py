@@ -13,8 +13,8 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from whatif_support import CHAMPION
 
-from conftest import CHAMPION
 from promoflow.forecasting import registry
 from promoflow.inventory.models import InventoryPosition
 from promoflow.kit.errors import Conflict, InvalidInput
