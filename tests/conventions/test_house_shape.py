@@ -54,6 +54,8 @@ NOT_DOMAINS = {
     "allocation": "allocation, replenishment and live sell-through (workflow shape, below)",
     "migrations": "the schema's history",
     "planning": "pure planning maths: no database",
+    "whatif": "read-only analysis of a draft: repository and service, no tables",
+    "execution": "read-only analysis of a launched promotion: repository and variance, no tables",
     "policies": "the YAML policies, no code",
     "scenario": "the demo plug-in: the seeded retailer's generator and storyline",
     "web": "the browser edge: console pages call services, as the API does",

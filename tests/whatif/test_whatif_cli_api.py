@@ -16,12 +16,14 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from lifecycle_support import make_planned
 from sqlalchemy.engine import Engine
 from whatif_support import CHAMPION
 
 from process_support import PROMOFLOW, process_env, run_cli
 from promoflow.config import Settings
 from promoflow.kit.roles import ROLES
+from promoflow.runtime import get_runtime
 
 pytestmark = pytest.mark.timeout(420)
 
@@ -87,10 +89,6 @@ def client(test_settings: Settings, seeded: object) -> Iterator[TestClient]:
 @pytest.fixture(scope="module")
 def shared_draft(client: TestClient) -> Callable[[], str]:
     """A draft on the shared runtime, made the way the lifecycle tests make them."""
-    from lifecycle_support import make_planned
-
-    from promoflow.runtime import get_runtime
-
     return lambda: make_planned(get_runtime(), items=2).code
 
 
@@ -104,6 +102,9 @@ def test_the_api_answers_get_and_post_with_auth(
     code = shared_draft()
     path = f"/api/v1/promotions/{code}/whatif"
     assert client.get(path, params={"depth": "10,30"}).status_code == 401
+    # Planners explore; an auditor reads what happened and changes nothing.
+    refused = client.post(path, json={"depths": [10]}, headers=_headers("auditor"))
+    assert refused.status_code == 403
     got = client.get(
         path, params={"depth": "10,30", "display": "off", "feature": "off"},
         headers=_headers("merchandiser"),
@@ -127,15 +128,25 @@ def test_the_api_refuses_bad_terms_and_non_drafts_as_problems(
 ) -> None:
     code = shared_draft()
     path = f"/api/v1/promotions/{code}/whatif"
-    bad = client.post(path, json={"depths": [120]}, headers=_headers("merchandiser"))
+    bad = client.post(path, json={"depths": [10, 120]}, headers=_headers("merchandiser"))
     assert bad.status_code == 422
     assert bad.headers["content-type"].startswith("application/problem+json")
-    assert bad.json()["errors"][0]["field"] == "depth"
-    assert bad.json()["errors"][0]["value"] == 120.0
+    (error,) = bad.json()["errors"]
+    assert (error["field"], error["value"]) == ("depths[1]", 120), error
     unknown = client.get(path, params={"mechanic": "bogo"}, headers=_headers("merchandiser"))
     assert unknown.status_code == 422
-    assert unknown.json()["errors"][0] | {"message": ""} == {
-        "field": "mechanic", "value": "bogo", "message": "",
+    (error,) = unknown.json()["errors"]
+    assert (error["field"], error["value"]) == ("mechanic", "bogo"), error
+    # A bundle is a rule about the draft (two items at least), not the request's shape.
+    single = make_planned(get_runtime(), items=1).code
+    bundle = client.post(
+        f"/api/v1/promotions/{single}/whatif", json={"mechanics": ["bundle"]},
+        headers=_headers("merchandiser"),
+    )  # fmt: skip
+    assert bundle.status_code == 422
+    assert bundle.json()["errors"][0] == {
+        "field": "mechanic", "value": "bundle",
+        "message": "a bundle needs at least 2 items, this draft has 1",
     }  # fmt: skip
     submitted = client.post(
         f"/api/v1/promotions/{code}/submit", json={}, headers=_headers("merchandiser")

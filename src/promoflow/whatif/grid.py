@@ -17,7 +17,10 @@ from promoflow.promotions.models import MECHANICS
 MAX_DEPTH_PERCENT = 90.0
 # Over this the promotion rules warn (promotions.validation.MAX_DEPTH): shown per variant.
 WARN_DEPTH_PERCENT = 70.0
-MAX_VARIANTS = 48  # each variant is one forecast: a grid a planner reads, not a sweep
+MAX_DEPTHS = 6
+# Each variant is one forecast: a grid a planner reads (6 depths x 5 mechanics x
+# display x feature at most), not a sweep.
+MAX_VARIANTS = MAX_DEPTHS * 5 * 2 * 2
 SUPPORT_CHOICES = {"on": (True,), "off": (False,), "both": (False, True)}
 
 
