@@ -40,6 +40,11 @@ CORE_HEAD = next(
     for head in ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
     if not head.startswith("demo_")
 )
+DEMO_HEAD = next(
+    head
+    for head in ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
+    if head.startswith("demo_")
+)
 STOCK_ROW = sa.text(
     "INSERT INTO sandbox_stock (sku, location_code, on_hand, on_order, in_transit, allocated, "
     "updated_at) VALUES ('SKU-1', 'ST-1', 12, 0, 0, 0, '2026-12-01 09:00:00+00')"
@@ -108,7 +113,7 @@ def test_the_demo_branch_adds_exactly_the_demo_tables(blank: Engine) -> None:
     assert _drift(blank, metadata, demo_metadata) == []
     # A plain upgrade afterwards keeps both branches and fails on nothing.
     upgrade(blank)
-    assert _versions(blank) == {CORE_HEAD, "demo_0001"}
+    assert _versions(blank) == {CORE_HEAD, DEMO_HEAD}
 
 
 def test_a_database_from_before_the_split_upgrades_and_keeps_its_estate(blank: Engine) -> None:
@@ -120,7 +125,7 @@ def test_a_database_from_before_the_split_upgrades_and_keeps_its_estate(blank: E
     wms = SandboxWms(make_sessionmaker(blank))
     (position,) = wms.fetch_positions(["SKU-1"], ["ST-1"])
     assert position.on_hand == 12
-    assert _versions(blank) == {CORE_HEAD, "demo_0001"}
+    assert _versions(blank) == {CORE_HEAD, DEMO_HEAD}
     assert _drift(blank, metadata, demo_metadata) == []
 
 

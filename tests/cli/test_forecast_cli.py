@@ -262,3 +262,30 @@ def test_an_unwritable_predictions_file_is_refused_before_any_work(
     assert result.exit_code == 2
     assert "predictions=" in result.output and "use a .csv or .parquet file" in result.output
     assert not metrics.exists()
+
+
+@pytest.mark.parametrize(
+    ("flags", "says"),
+    [
+        (["--recipe", "best"], "--recipe='best': use one of search, champion"),
+        (["--folds", "0"], "--folds=0: use 1 or more"),
+        (["--search-series", "0"], "--search-series=0: use 1 or more"),
+        (["--recipe", "champion"], "--recipe='champion': there is no champion yet"),
+    ],
+)
+def test_train_refuses_a_bad_recipe_flag_by_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flags: list[str], says: str
+) -> None:
+    from promoflow.config import get_settings
+
+    database = tmp_path / "promoflow.db"
+    monkeypatch.setenv("PROMOFLOW_DATABASE_URL", f"sqlite:///{database}")
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["forecast", "train", *flags])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2, result.output
+    assert says in said(result.output)
+    if flags[0] != "--recipe" or flags[1] != "champion":
+        assert not database.exists()  # refused before the database is opened

@@ -140,6 +140,20 @@ def test_every_promoted_week_has_ground_truth(small_retailer: Retailer) -> None:
     assert np.allclose(ratio.to_numpy(), truth["true_lift"].to_numpy(), rtol=1e-3)
 
 
+def test_the_truth_keeps_what_the_same_shoppers_would_have_bought_without_it(
+    small_retailer: Retailer,
+) -> None:
+    truth = _truth(small_retailer[0])
+    without = truth["counterfactual_demand_units"]
+    assert without.null_count() == 0
+    # The same shoppers: a promotion that lifts demand never leaves fewer of them buying.
+    assert (without <= truth["realised_demand_units"]).all()
+    assert (truth["counterfactual_sold_units"] <= without).all()
+    # Drawn around the baseline the demand model applied (thousands of cells).
+    assert 0.95 < without.sum() / truth["true_baseline_units"].sum() < 1.05
+    assert (truth["units"] - truth["counterfactual_sold_units"]).sum() > 0
+
+
 def test_deeper_discounts_and_support_lift_observed_demand(small_retailer: Retailer) -> None:
     truth = _truth(small_retailer[0]).with_columns(
         observed=pl.col("realised_demand_units") / pl.col("true_baseline_units")

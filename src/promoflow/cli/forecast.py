@@ -10,7 +10,11 @@ from rich import box
 from rich.table import Table
 
 from promoflow.cli.common import console, handles_errors
+from promoflow.kit.errors import InvalidInput
 from promoflow.kit.roles import Role
+
+# `forecast train --recipe`: search anew, or refit the champion's recipe.
+RECIPE_CHOICES = ("search", "champion")
 
 if TYPE_CHECKING:
     from promoflow.forecasting.backtest import BacktestResult, ModelScore
@@ -211,15 +215,28 @@ def train(
         None, help="Train on a random sample of this many item x locations (default: all)"
     ),
     by: str = typer.Option("system", help="Who registers the model"),
+    recipe: str = typer.Option(
+        "search",
+        help="search: choose the recipe anew (about 20 fits); champion: refit the "
+        "champion's recipe as it is (one fit), for the weekly retrain",
+    ),
+    folds: int | None = typer.Option(
+        None, help="Validation folds of the recipe search (default 3; fewer: cheaper, noisier)"
+    ),
+    search_series: int | None = typer.Option(
+        None, help="Search the recipe on a random sample of this many series (default: all)"
+    ),
 ) -> None:
     """Search the recipe, train the demand model on the database's sales, backtest it, register.
 
     The recipe is searched inside the backtest's training window (the held-out weeks
     never choose it); the backtest scores it against the comparators, the baselines
     and the current champion's recipe on the same weeks, so `promoflow models
-    promote` can judge the new model fairly.
+    promote` can judge the new model fairly. `--recipe champion` skips the search
+    and refits the champion's recipe.
     """
     from promoflow.cli.models import recipe_search_table
+    from promoflow.forecasting.recipe import FOLDS
     from promoflow.forecasting.registry import describe_recipe
     from promoflow.forecasting.training import (
         champion_recipe,
@@ -231,20 +248,40 @@ def train(
     from promoflow.kit.db import transaction
     from promoflow.runtime import open_database
 
+    if recipe not in RECIPE_CHOICES:
+        raise InvalidInput("--recipe", recipe, f"use one of {', '.join(RECIPE_CHOICES)}")
+    if folds is not None and folds < 1:
+        raise InvalidInput("--folds", folds, "use 1 or more")
+    if search_series is not None and search_series < 1:
+        raise InvalidInput("--search-series", search_series, "use 1 or more, or leave it out")
     runtime = open_database()
     with transaction(runtime.sessions) as session:
-        history = load_estate_history(session, weeks=weeks)
         champion = champion_recipe(session)
-    with console.status(f"searching the recipe and training on {history.height:,} weekly rows ..."):
+        if recipe == "champion" and champion is None:
+            raise InvalidInput(
+                "--recipe", recipe, "there is no champion yet; train with --recipe search"
+            )
+        history = load_estate_history(session, weeks=weeks)
+    doing = "refitting the champion's recipe" if recipe == "champion" else "searching the recipe"
+    with console.status(f"{doing} and training on {history.height:,} weekly rows ..."):
         trained = train_demand_model(
-            history, horizon=horizon, max_series=max_series, champion=champion
+            history,
+            horizon=horizon,
+            max_series=max_series,
+            champion=None if recipe == "champion" else champion,
+            folds=FOLDS if folds is None else folds,
+            search_series=search_series,
+            reuse=champion if recipe == "champion" else None,
         )
     now = utcnow()
     name = version or f"demand-{now:%Y%m%d-%H%M}-{trained.data_hash[:8]}"
     with transaction(runtime.sessions) as session:
         register_trained(session, trained, version=name, registered_by=by, now=now)
     console.print(f"[bold]recipe[/] {describe_recipe(trained.search.get('chosen', {}))}")
-    console.print(recipe_search_table(trained.search))
+    if trained.search.get("reused_from"):
+        console.print(f"refitted the recipe of {trained.search['reused_from']}: nothing searched")
+    else:
+        console.print(recipe_search_table(trained.search))
     console.print(_scores_table(trained.backtest))
     verdict = trained.backtest.get("verdict")
     if not isinstance(verdict, str) or not verdict:

@@ -265,7 +265,9 @@ def _recipe_lines(model: ModelVersion) -> list[Any]:
             recipe_search_table(search),
         ]
     if model.parameters:
-        return [f"[bold]recipe[/] {describe_recipe(model.parameters)} (not searched)"]
+        reused = model.backtest_metrics.get("recipe_reused_from")
+        how = f"refitted from {reused}, not searched again" if reused else "not searched"
+        return [f"[bold]recipe[/] {describe_recipe(model.parameters)} ({how})"]
     return []
 
 

@@ -27,6 +27,9 @@ class CaseKind(StrEnum):
     # The launch date came and too few stores confirmed their readiness tasks (signage,
     # shelf labels, display): store operations chase the stores; nothing failed to call.
     STORE_READINESS = "store_readiness"
+    # After the event, POS sales, the ERP's stock movements and finance's posting of a
+    # promotion disagree: finance chases the posting (nothing is retried automatically).
+    RECONCILIATION_MISMATCH = "reconciliation_mismatch"
 
 
 class Severity(StrEnum):

@@ -29,7 +29,7 @@ from promoflow.forecasting.model import GlobalDemandModel, ModelConfig
 from promoflow.forecasting.models import ModelVersion
 from promoflow.forecasting.panel import Panel
 from promoflow.forecasting.promotion_model import history_panel
-from promoflow.forecasting.recipe import FOLDS, SearchedDemandModel
+from promoflow.forecasting.recipe import FOLDS, RECIPE_KEYS, SearchedDemandModel
 from promoflow.forecasting.service import history_since, newest_sales_week
 from promoflow.kit.errors import InvalidInput
 
@@ -84,6 +84,7 @@ def train_demand_model(
     champion: tuple[str, ModelConfig] | None = None,
     folds: int = FOLDS,
     search_series: int | None = None,
+    reuse: tuple[str, ModelConfig] | None = None,
 ) -> TrainedModel:
     """Search the recipe and backtest it on the last `horizon` weeks, then fit it on every week.
 
@@ -98,7 +99,14 @@ def train_demand_model(
     With a `champion` (its version and recipe, see `champion_recipe`), that recipe
     is backtested on the same data and cutoff under the champion's version name, so
     promotion compares like with like.
+
+    With `reuse` (a registered version and its recipe) nothing is searched: that
+    recipe is backtested and refitted as it is. A search costs a fit per candidate
+    and fold (about 20 fits); a retailer searches when the data changes in kind and
+    refits the chosen recipe weekly at the cost of one fit.
     """
+    if reuse is not None:
+        return _refit_recipe(history, horizon, max_series, reuse)
     started = time.perf_counter()
     panel = sample_series(history_panel(history), max_series)
     rivals = {}
@@ -118,23 +126,66 @@ def train_demand_model(
     else:
         calibration = None if search.calibration.is_empty() else search.calibration
         model = GlobalDemandModel(search.config).fit(panel, calibration=calibration)
+    return _trained(
+        model,
+        panel,
+        {
+            **result.to_json(),
+            **({"recipe_search": search.to_json()} if search is not None else {}),
+        },
+        {} if search is None else search.to_json(),
+        started,
+    )
+
+
+def _refit_recipe(
+    history: pl.DataFrame, horizon: int, max_series: int | None, reuse: tuple[str, ModelConfig]
+) -> TrainedModel:
+    """Backtest and fit a registered recipe as it is (no search)."""
+    started = time.perf_counter()
+    version, recipe = reuse
+    panel = sample_series(history_panel(history), max_series)
+    result = run_backtest(panel, horizon, model_factory=lambda: GlobalDemandModel(recipe))
+    model = GlobalDemandModel(recipe).fit(panel)
+    chosen = {k: getattr(recipe, k) for k in RECIPE_KEYS}
+    return _trained(
+        model,
+        panel,
+        {**result.to_json(), "recipe_reused_from": version},
+        {"chosen": chosen, "reused_from": version, "candidates": []},
+        started,
+    )
+
+
+def _trained(
+    model: GlobalDemandModel,
+    panel: Panel,
+    backtest: dict[str, Any],
+    search: dict[str, Any],
+    started: float,
+) -> TrainedModel:
+    """The fitted model with its backtest, search and what it learnt from (and its hash)."""
     ordered = panel.frame.sort("unique_id", "ds")
     digest = hashlib.sha256(ordered.write_csv().encode()).hexdigest()
     weeks = panel.calendar["period"]
     return TrainedModel(
         model=model,
-        backtest={
-            **result.to_json(),
-            **({"recipe_search": search.to_json()} if search is not None else {}),
-        },
+        backtest=backtest,
         data_hash=digest,
         training_start=weeks.min(),  # type: ignore[arg-type]
         training_end=weeks.max(),  # type: ignore[arg-type]
         series=ordered["unique_id"].n_unique(),
         rows=ordered.height,
         seconds=time.perf_counter() - started,
-        search={} if search is None else search.to_json(),
+        search=search,
     )
+
+
+def _recipe_origin(search: Mapping[str, Any]) -> str:
+    reused = search.get("reused_from")
+    if reused:
+        return f"recipe of {reused}, refitted without a search"
+    return "recipe searched on the backtest's training window"
 
 
 class _SampledSearch(SearchedDemandModel):
@@ -195,7 +246,7 @@ def register_trained(
         parameters={**asdict(model.config), "family": model.model_version},
         notes=(
             f"{trained.series} series, {trained.rows} rows, {trained.seconds:.0f} s to train; "
-            f"recipe searched on the backtest's training window: "
+            f"{_recipe_origin(trained.search)}: "
             f"{registry.describe_recipe(trained.search.get('chosen', {}))}"
         ),
         registered_by=registered_by,

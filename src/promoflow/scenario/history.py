@@ -8,6 +8,7 @@ not depend on the order.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import date
 
@@ -21,6 +22,8 @@ from promoflow.scenario.events import HistoricalEvent
 from promoflow.scenario.master import stage_rng
 
 STAGE_HISTORY = 30
+# Its own stream, so keeping the truth never moves a figure the history draws.
+STAGE_COUNTERFACTUAL = 31
 
 
 @dataclass(frozen=True)
@@ -153,8 +156,14 @@ def simulate_category(
     wanted = demand.draw_demand(rng, expected)
     cover = rng.uniform(1.6, 2.6, size=(n_pairs, 1))
     shelf_minimum = rng.integers(2, 6, size=(n_pairs, 1)).astype(np.float64)
+    # The same supplier shortfalls on the stock that would have been ordered without
+    # the promotion: replay the stream from here with a copy of its state.
+    replay = copy.deepcopy(rng)
     available = demand.shelf_stock(rng, baseline, lift, cover, shelf_minimum)
     sold, stockout = demand.censor(wanted, available)
+    available_without = demand.shelf_stock(
+        replay, baseline, np.ones_like(lift), cover, shelf_minimum
+    )
 
     item_ids = inputs.item_ids[pairs.item_index]
     location_ids = inputs.location_ids[pairs.location_index]
@@ -174,6 +183,12 @@ def simulate_category(
     ).with_columns(pl.col("week").cast(pl.Date), _mechanic_name())
 
     rows, cols = np.nonzero(grid.mechanic >= 0)
+    without = counterfactual_demand(
+        stage_rng(inputs.seed, STAGE_COUNTERFACTUAL, category_index),
+        wanted[rows, cols],
+        expected[rows, cols],
+        (expected / lift)[rows, cols],
+    )
     truth = pl.DataFrame(
         {
             "item_id": item_ids[rows],
@@ -189,9 +204,38 @@ def simulate_category(
             "true_lift": np.round(lift[rows, cols], 4),
             "realised_demand_units": wanted[rows, cols].astype(np.float64),
             "censored": stockout[rows, cols],
+            "counterfactual_demand_units": without.astype(np.float64),
+            "counterfactual_sold_units": np.minimum(without, available_without[rows, cols]).astype(
+                np.float64
+            ),
         }
     ).with_columns(pl.col("week").cast(pl.Date), _mechanic_name())
     return CategoryHistory(sales=sales.drop("mechanic_code"), truth=truth.drop("mechanic_code"))
+
+
+def counterfactual_demand(
+    rng: np.random.Generator,
+    wanted: npt.NDArray[np.int64],
+    expected: npt.NDArray[np.float64],
+    expected_without: npt.NDArray[np.float64],
+) -> npt.NDArray[np.int64]:
+    """Units the same shoppers would have wanted without the promotion (coupled draws).
+
+    Given the week's gamma intensity, `wanted` is Poisson(expected x g). Thinning it by
+    expected_without / expected gives exactly Poisson(expected_without x g) from the
+    same shoppers; where the promotion lowered demand, the missing shoppers are added.
+    """
+    keep = np.divide(expected_without, expected, out=np.ones_like(expected), where=expected > 0)
+    thinned = rng.binomial(wanted, np.minimum(keep, 1.0))
+    added = rng.poisson(np.maximum(expected_without - expected, 0.0) * _intensity(wanted, expected))
+    return np.asarray(np.where(keep <= 1.0, thinned, wanted + added), dtype=np.int64)
+
+
+def _intensity(
+    wanted: npt.NDArray[np.int64], expected: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    # The gamma draw itself is not kept; the realised ratio stands in for it.
+    return np.divide(wanted, expected, out=np.ones_like(expected), where=expected > 0)
 
 
 def _mechanic_name() -> pl.Expr:

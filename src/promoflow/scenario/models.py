@@ -100,3 +100,8 @@ class ScenarioPromotionTruth(DemoBase):
     # The noisy demand drawn for the week; units sold may be lower when stock ran out.
     realised_demand_units: Mapped[float]
     censored: Mapped[bool]
+    # The same shoppers' demand without the promotion (coupled draws) and what of it the
+    # shelf would have served; units sold minus the latter is the true incremental.
+    # Empty on databases seeded before the generator kept them.
+    counterfactual_demand_units: Mapped[float | None]
+    counterfactual_sold_units: Mapped[float | None]

@@ -422,3 +422,34 @@ def coverage_gate_results(session: Session, promotion_id: int) -> list[str]:
             .order_by(Event.sequence)
         ).all()
     )
+
+
+def event_sales(
+    session: Session, code: str
+) -> list[tuple[str, str, date, float, float, Decimal, Decimal]]:
+    """POS sales of one historical event's promoted cells: sku, location code, week, units,
+    price, unit cost, regular price."""
+    truth = ScenarioPromotionTruth
+    query = (
+        sa.select(
+            Item.sku,
+            Location.code,
+            WeeklySales.week,
+            WeeklySales.units,
+            WeeklySales.price,
+            Item.unit_cost,
+            Item.regular_price,
+        )
+        .join(ScenarioPromotionEvent, ScenarioPromotionEvent.id == truth.event_id)
+        .join(
+            WeeklySales,
+            (WeeklySales.item_id == truth.item_id)
+            & (WeeklySales.location_id == truth.location_id)
+            & (WeeklySales.week == truth.week),
+        )
+        .join(Item, Item.id == truth.item_id)
+        .join(Location, Location.id == truth.location_id)
+        .where(ScenarioPromotionEvent.code == code)
+        .order_by(Item.sku, Location.code, WeeklySales.week)
+    )
+    return list(session.execute(query.select_from(truth)).all())

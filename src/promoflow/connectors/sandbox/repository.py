@@ -344,3 +344,11 @@ def store_tasks_of(session: Session, promotion_code: str) -> Sequence[SandboxSto
         .order_by(SandboxStoreTask.location_code, SandboxStoreTask.kind)
     )
     return session.scalars(query).all()
+
+
+def delete_finance_posting(session: Session, request_key: str) -> bool:
+    """Remove the posting made for `request_key` (fault injection); whether there was one."""
+    found = finance_posting(session, request_key)
+    if found is not None:
+        session.delete(found)
+    return found is not None

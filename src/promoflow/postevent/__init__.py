@@ -1,0 +1,1 @@
+"""Post-event analysis of a promotion: incremental figures from actuals, and reconciliation."""

@@ -1,0 +1,187 @@
+"""Post-event analysis of one promotion: figures, reconciliation, exception cases.
+
+Never commits: the cases a reconciliation opens ride the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import polars as pl
+from sqlalchemy.orm import Session, sessionmaker
+
+from promoflow.connectors.ports import ConnectorError
+from promoflow.connectors.sandbox.ledger import PromotionLedger, SandboxLedger
+from promoflow.exceptions import service as exceptions_service
+from promoflow.exceptions.schemas import CaseAction, CaseKind, Severity
+from promoflow.kit.errors import Conflict, NotFound, Unavailable
+from promoflow.kit.roles import Role
+from promoflow.postevent import financials, repository
+from promoflow.postevent.financials import PromotionScope
+from promoflow.postevent.reconciliation import Mismatch, reconcile
+from promoflow.scenario.models import ScenarioPromotionEvent
+
+MISMATCH_ACTIONS = [CaseAction.WAIVE, CaseAction.REASSIGN, CaseAction.ESCALATE]
+PROMOTED = pl.col("role") == "promoted"
+
+
+class LedgerSource(Protocol):
+    """The ERP's view of a promotion that has run (the sandbox ledger plays it)."""
+
+    def promotion_ledger(self, code: str) -> PromotionLedger: ...
+
+
+def event_codes(session: Session) -> list[str]:
+    """Codes of every promotion that has run, in order."""
+    return repository.event_codes(session)
+
+
+def find_event(session: Session, ref: str) -> ScenarioPromotionEvent:
+    """A promotion that has run, by its code; NotFound names the code and some known ones."""
+    event = repository.event_by_code(session, ref.strip())
+    if event is None:
+        known = repository.event_codes(session)
+        hint = f"known codes include {', '.join(known[:3])}" if known else "none has run yet"
+        raise NotFound(
+            f"promotion {ref!r}: no promotion with that code has a post-event history "
+            f"(the report covers promotions that have run: {hint})"
+        )
+    return event
+
+
+def scope_of(event: ScenarioPromotionEvent) -> PromotionScope:
+    """Where, when and how the promotion ran."""
+    return PromotionScope(
+        code=event.code,
+        category=event.category,
+        region=event.region,
+        start=event.start_week,
+        end=event.end_week,
+        display=event.display,
+        feature=event.feature,
+    )
+
+
+def measured_cells(session: Session, event: ScenarioPromotionEvent) -> pl.DataFrame:
+    """Promoted, sibling and dip cells of the promotion with their baseline units."""
+    panel = repository.category_panel(session, event.category)
+    return financials.measure(panel, scope_of(event))
+
+
+def true_incremental_units(session: Session, event: ScenarioPromotionEvent) -> float | None:
+    """The scenario generator's true incremental units sold (None if it kept no truth)."""
+    truth = repository.counterfactual_truth(session, event.id)
+    if truth.is_empty() or truth["counterfactual_sold_units"].null_count():
+        return None
+    return float((truth["units"] - truth["counterfactual_sold_units"]).sum())
+
+
+def sandbox_ledger(sessions: sessionmaker[Session]) -> LedgerSource:
+    """The embedded estate's ERP ledger (history promotions live only in the sandbox)."""
+    return SandboxLedger(sessions)
+
+
+def read_ledger(source: LedgerSource, code: str) -> PromotionLedger:
+    """The ERP's record of the promotion; call it outside the caller's transaction (the ERP
+    answers in its own), an unreachable ERP is Unavailable."""
+    try:
+        return source.promotion_ledger(code)
+    except ConnectorError as error:
+        raise Unavailable(f"the ERP ledger of {code} could not be read ({error})") from None
+
+
+def promotion_report(
+    session: Session, ref: str, ledger: PromotionLedger, *, currency: str
+) -> dict[str, Any]:
+    """The post-event report of promotion `ref`; opens a case per new reconciliation
+    mismatch (once: a rerun finds the case it opened)."""
+    event = find_event(session, ref)
+    if ledger.code != event.code:
+        raise Conflict(f"ledger of {ledger.code!r} given for promotion {event.code!r}")
+    cells = measured_cells(session, event)
+    funding = {sku: float(value) for sku, value in ledger.funding_per_unit.items()}
+    figures = financials.figures(cells, scope_of(event), funding)
+    promoted = cells.filter(PROMOTED)
+    mismatches, totals = reconcile(event.code, promoted, ledger)
+    case_ids = open_mismatch_cases(session, event.code, mismatches)
+    claimed = totals["vendor_funding_claimed"]
+    return {
+        "promotion": _identity(event, promoted),
+        "currency": currency,
+        **figures,
+        "vendor_funding": {
+            "earned": figures["costs"]["vendor_funding_earned"],
+            "claimed": float(claimed) if claimed else None,
+        },
+        "reconciliation": {
+            "status": "mismatched" if mismatches else "matched",
+            "totals": totals,
+            "mismatches": [
+                {
+                    "check": m.check,
+                    "title": m.title,
+                    "pos": m.pos,
+                    "erp": m.erp,
+                    "finance": m.finance,
+                    "case_id": case_ids[m.key(event.code)],
+                }
+                for m in mismatches
+            ],
+        },
+    }
+
+
+def _identity(event: ScenarioPromotionEvent, promoted: pl.DataFrame) -> dict[str, Any]:
+    return {
+        "code": event.code,
+        "name": event.name,
+        "category": event.category,
+        "region": event.region or "national",
+        "mechanic": event.mechanic,
+        "nominal_depth_pct": round(100 * event.nominal_depth, 1),
+        "display": event.display,
+        "feature": event.feature,
+        "first_week": event.start_week.isoformat(),
+        "last_week": event.end_week.isoformat(),
+        "items": promoted["sku"].n_unique(),
+        "locations": promoted["location_code"].n_unique(),
+    }
+
+
+def open_mismatch_cases(session: Session, code: str, mismatches: list[Mismatch]) -> dict[str, int]:
+    """Case id per mismatch key, opening a case only for a mismatch never raised before."""
+    kind = CaseKind.RECONCILIATION_MISMATCH
+    raised = {
+        str(case.linked.get("reconciliation_key")): case.id
+        for case in exceptions_service.list_cases(session, kind=kind)
+    }
+    for mismatch in mismatches:
+        key = mismatch.key(code)
+        if key in raised:
+            continue
+        case = exceptions_service.open_case(
+            session,
+            kind=kind,
+            severity=Severity.MEDIUM if mismatch.check == "units" else Severity.HIGH,
+            owner_role=Role.FINANCE_APPROVER,
+            title=f"{code}: {mismatch.title}"[:300],
+            detail=(
+                f"Three-way reconciliation of {code} ({mismatch.check}): "
+                f"POS {mismatch.pos or '-'}, ERP {mismatch.erp or '-'}, "
+                f"finance {mismatch.finance or '-'}. Correct the posting in the ERP, "
+                "or waive with the reason it stands."
+            ),
+            promotion=None,
+            linked={
+                "promotion_ref": code,
+                "reconciliation_key": key,
+                "check": mismatch.check,
+                "pos": mismatch.pos,
+                "erp": mismatch.erp,
+                "finance": mismatch.finance,
+            },
+            allowed_actions=list(MISMATCH_ACTIONS),
+            workflow_id=None,
+        )
+        raised[key] = case.id
+    return raised

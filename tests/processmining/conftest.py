@@ -1,0 +1,75 @@
+"""Process-mining fixtures: one promotion driven through the real lifecycle, exported."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+LIFECYCLE_TESTS = str(Path(__file__).resolve().parents[1] / "lifecycle")
+if LIFECYCLE_TESTS not in sys.path:
+    sys.path.insert(0, LIFECYCLE_TESTS)
+
+from lifecycle_support import (  # noqa: E402  (needs the path above)
+    Planned,
+    desk_for,
+    drive,
+    make_planned,
+    purchase_orders,
+    submit,
+    wait_until,
+)
+
+from promoflow.kit.db import reading  # noqa: E402
+from promoflow.processmining.builder import build_log  # noqa: E402
+from promoflow.processmining.log import ObjectCentricLog  # noqa: E402
+from promoflow.runtime import get_runtime  # noqa: E402
+
+# The OCEL 2.0 JSON schema and XSD, copied unchanged (tests/fixtures/specs/PROVENANCE.tsv).
+SPECS = Path(__file__).resolve().parents[1] / "fixtures" / "specs" / "ocel"
+
+
+@dataclass(frozen=True)
+class Run:
+    """A promotion driven through the lifecycle, with the purchase orders raised for it."""
+
+    planned: Planned
+    purchase_orders: list[str]
+
+
+@pytest.fixture(scope="session")
+def closed_run(seeded: object) -> Run:
+    """Two well-stocked items: the promotion runs from draft to closed."""
+    rt = get_runtime()
+    planned = submit(make_planned(rt, items=2))
+    status = drive(
+        planned, lambda s: s in ("closed", "rejected", "cancelled"), desk=desk_for(planned)
+    )
+    assert status == "closed"
+    return Run(planned, [])
+
+
+@pytest.fixture(scope="session")
+def replenished_run(seeded: object) -> Run:
+    """An item with no stock anywhere: the promotion's replenishment raises purchase orders."""
+    rt = get_runtime()
+    planned = submit(make_planned(rt, items=1, weeks_of_cover=0.0, dc_units=0.0))
+    wait_until(
+        lambda: bool(purchase_orders(rt, planned.promotion_id)),
+        "the purchase orders",
+        desk=desk_for(planned),
+    )
+    return Run(planned, [order.number for order in purchase_orders(rt, planned.promotion_id)])
+
+
+@pytest.fixture(scope="session")
+def log(closed_run: Run, replenished_run: Run) -> ObjectCentricLog:
+    with reading(get_runtime().sessions) as session:
+        return build_log(session)
+
+
+@pytest.fixture(scope="session")
+def specs() -> Path:
+    return SPECS
