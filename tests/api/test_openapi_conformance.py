@@ -47,7 +47,8 @@ MAX_EXAMPLES = 10
 # because the rule is about stored data or several fields at once, which JSON
 # Schema cannot say: SKUs, stores and regions that exist, a date window within the
 # planning horizon, an installed connector's settings, a case's allowed actions,
-# a reason a rejection needs, a gate the policy names, a line the plan holds.
+# a reason a rejection needs, a gate the policy names, a line the plan holds, a
+# mechanic the draft's items allow.
 RULES_BEYOND_THE_SCHEMA = [
     ("POST", "/api/v1/promotions"),
     ("POST", "/api/v1/promotions/{ref}/revisions"),
@@ -57,6 +58,9 @@ RULES_BEYOND_THE_SCHEMA = [
     ("POST", "/api/v1/approvals/{task_id}/decision"),
     ("POST", "/api/v1/exceptions/{case_id}/actions"),
     ("POST", "/api/v1/recommendations/{recommendation_id}/edit"),
+    # A bundle needs a draft of two items or more.
+    ("GET", "/api/v1/promotions/{ref}/whatif"),
+    ("POST", "/api/v1/promotions/{ref}/whatif"),
 ]
 # Analytics filters name a category, region or banner that exists, and a period
 # whose `until` comes after its `since`.

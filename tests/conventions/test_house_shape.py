@@ -58,6 +58,8 @@ NOT_DOMAINS = {
     "processmining": "exports of the event log (OCEL 2.0, XES): reads the tables, owns none",
     "postevent": "post-event analysis of promotions that have run: reads actuals, opens "
     "reconciliation cases through the exceptions service, owns no table",
+    "whatif": "read-only analysis of a draft: repository and service, no tables",
+    "execution": "read-only analysis of a launched promotion: repository and variance, no tables",
     "policies": "the YAML policies, no code",
     "scenario": "the demo plug-in: the seeded retailer's generator and storyline",
     "simulation": "the ROI simulation: in-memory arms over seeded worlds, no database",

@@ -179,6 +179,7 @@ def _document_access(app: FastAPI, policy: AccessPolicy) -> None:
 Caller = CurrentActor
 Reader = CurrentActor
 PromotionCreator = CurrentActor
+WhatIfExplorer = CurrentActor
 PromotionSubmitter = CurrentActor
 PromotionCanceller = CurrentActor
 PromotionReviser = CurrentActor

@@ -1,4 +1,4 @@
-"""`promoflow promotions list|show`."""
+"""`promoflow promotions list|show|whatif|variance`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import typer
 from rich.table import Table
 
+from promoflow.cli import promotion_analysis
 from promoflow.cli.common import console, handles_errors
 from promoflow.cli.render import promotion_panel, styled
 from promoflow.config import get_settings
@@ -14,6 +15,8 @@ from promoflow.promotions import service
 from promoflow.runtime import open_database
 
 app = typer.Typer(no_args_is_help=True)
+app.command("whatif")(promotion_analysis.whatif)
+app.command("variance")(promotion_analysis.variance)
 
 
 @app.command("list")

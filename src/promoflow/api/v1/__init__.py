@@ -17,6 +17,7 @@ from promoflow.api.v1 import (
     exceptions,
     governance,
     integration,
+    promotion_analysis,
     promotions,
     recommendations,
     records,
@@ -41,6 +42,7 @@ def build_router() -> APIRouter:
     router.dependencies.append(Depends(enforce_access))
     router.include_router(promotions.router)
     router.include_router(records.router)
+    router.include_router(promotion_analysis.router)
     router.include_router(approvals.router)
     router.include_router(exceptions.router)
     router.include_router(governance.router)

@@ -1,0 +1,1 @@
+"""Execution variance: a launched promotion measured against its plan."""

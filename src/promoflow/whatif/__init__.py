@@ -1,0 +1,1 @@
+"""What-if for planners: a draft promotion forecast under other terms."""
