@@ -50,6 +50,38 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if BACKEND != "postgresql" and only_postgres:
         config.hook.pytest_deselected(items=only_postgres)
         items[:] = [item for item in items if item not in only_postgres]
+    items[:] = longest_files_first(items)
+
+
+# Files that take minutes without a `slow` mark (a model trained or searched in a
+# module fixture), found with the slowest-tests list every run prints.
+LONG_FILES = frozenset(
+    {
+        "tests/forecasting/test_champion.py",
+        "tests/forecasting/test_leaks.py",
+        "tests/forecasting/test_recipe.py",
+        "tests/forecasting/test_training.py",
+    }
+)
+
+
+def longest_files_first(items: list[pytest.Item]) -> list[pytest.Item]:
+    """The files with `slow` tests (processes, browsers) and LONG_FILES first, else as collected.
+
+    `make test` hands whole files to its workers in this order: a long file started
+    last would keep one worker busy after the others ran out of work.
+    """
+
+    def file_of(item: pytest.Item) -> str:
+        return item.path.relative_to(item.config.rootpath).as_posix()
+
+    long_files = {
+        file_of(item)
+        for item in items
+        if file_of(item) in LONG_FILES or item.get_closest_marker("slow")
+    }
+    # sorted() is stable: each file's tests stay together and in their own order.
+    return sorted(items, key=lambda item: file_of(item) not in long_files)
 
 
 # Hosts the tests' connections name: the local test servers, and made-up hosts of
