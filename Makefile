@@ -19,12 +19,13 @@ lint: setup
 
 # The suite runs twice: on SQLite (every test) and on PostgreSQL (every test that
 # touches the database). PostgreSQL tests skip on a laptop without the server,
-# but under CI=true they must run. The passes share nothing (each test database,
-# NATS stream, Redis key and port is the test's own), so they run at the same
-# time, each spreading whole test files over TEST_WORKERS processes (pytest-xdist):
-# much of a pass is waiting on a started process, a browser or a timer, which
-# leaves a core idle in a lone pytest. The PostgreSQL pass's output is kept and
-# printed once the SQLite pass has printed its own; either failing fails `make test`.
+# but under CI=true they must run. A lone pytest keeps less than one of CI's two
+# cores busy (it waits on the processes, browsers and timers its tests start), and
+# the passes share nothing (each test database, NATS stream, Redis key and port is
+# the test's own), so the two run at the same time, each handing whole test files
+# to TEST_WORKERS processes (pytest-xdist), longest files first (tests/conftest.py).
+# The PostgreSQL pass's output is kept and printed after the SQLite pass's; either
+# failing fails `make test`. Every pass lists its 30 slowest tests.
 TEST_WORKERS ?= 2
 PYTEST_PARALLEL = -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
@@ -37,9 +38,9 @@ test: setup lint
 	PROMOFLOW_TEST_BACKEND=postgresql $(UV) run --no-sync pytest $(PYTEST_PARALLEL) -m "postgres" >"$$pg_log" 2>&1 & pg=$$!; \
 	$(UV) run --no-sync pytest $(PYTEST_PARALLEL); sqlite_status=$$?; \
 	wait $$pg; pg_status=$$?; \
-	echo; echo "==== PostgreSQL pass: PROMOFLOW_TEST_BACKEND=postgresql pytest -m postgres ===="; \
+	echo; echo "SQLite pass exit $$sqlite_status, PostgreSQL pass exit $$pg_status"; \
+	echo "==== PostgreSQL pass: PROMOFLOW_TEST_BACKEND=postgresql pytest -m postgres ===="; \
 	cat "$$pg_log"; rm -f "$$pg_log"; \
-	echo "SQLite pass exit $$sqlite_status, PostgreSQL pass exit $$pg_status"; \
 	test $$sqlite_status -eq 0 && test $$pg_status -eq 0
 
 serve: setup

@@ -53,14 +53,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items[:] = longest_files_first(items)
 
 
-# Files that take minutes without a `slow` mark (a model trained or searched in a
-# module fixture), found with the slowest-tests list every run prints.
+# Files without a `slow` mark that still take a minute or more (models trained or
+# searched in module fixtures, processes started to time an import), from the
+# slowest-tests list every run prints (--durations in pyproject.toml).
 LONG_FILES = frozenset(
     {
         "tests/forecasting/test_champion.py",
         "tests/forecasting/test_leaks.py",
+        "tests/forecasting/test_distributed.py",
         "tests/forecasting/test_recipe.py",
-        "tests/forecasting/test_training.py",
+        "tests/cli/test_cli_start.py",
+        "tests/lifecycle/test_demo_clock.py",
     }
 )
 
@@ -73,7 +76,7 @@ def longest_files_first(items: list[pytest.Item]) -> list[pytest.Item]:
     """
 
     def file_of(item: pytest.Item) -> str:
-        return item.path.relative_to(item.config.rootpath).as_posix()
+        return item.nodeid.split("::", 1)[0]  # the path from the root folder, as xdist groups
 
     long_files = {
         file_of(item)
