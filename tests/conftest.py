@@ -72,19 +72,24 @@ def longest_files_first(items: list[pytest.Item]) -> list[pytest.Item]:
     """The files with `slow` tests (processes, browsers) and LONG_FILES first, else as collected.
 
     `make test` hands whole files to its workers in this order: a long file started
-    last would keep one worker busy after the others ran out of work.
+    last would keep one worker busy after the others ran out of work. The PostgreSQL
+    pass, which runs alongside the SQLite pass, takes the long files in reverse, so
+    the two passes do not start the same heavy file (a schemathesis run, the demo)
+    at the same moment.
     """
 
     def file_of(item: pytest.Item) -> str:
         return item.nodeid.split("::", 1)[0]  # the path from the root folder, as xdist groups
 
-    long_files = {
-        file_of(item)
-        for item in items
-        if file_of(item) in LONG_FILES or item.get_closest_marker("slow")
-    }
+    long_files: dict[str, int] = {}
+    for item in items:
+        if file_of(item) in LONG_FILES or item.get_closest_marker("slow"):
+            long_files.setdefault(file_of(item), len(long_files))
+    if BACKEND == "postgresql":
+        long_files = {name: -rank for name, rank in long_files.items()}
+    last = len(items)
     # sorted() is stable: each file's tests stay together and in their own order.
-    return sorted(items, key=lambda item: file_of(item) not in long_files)
+    return sorted(items, key=lambda item: long_files.get(file_of(item), last))
 
 
 # Hosts the tests' connections name: the local test servers, and made-up hosts of
