@@ -67,7 +67,7 @@ def _value(figure: Figure) -> pl.Expr:
     numerator, denominator = pl.col("numerator"), pl.col("denominator")
     ratio = pl.when(denominator > 0).then(numerator / denominator)
     if figure.value == "count":
-        return numerator.alias("value")
+        return numerator.cast(pl.Int64).alias("value")
     if figure.value == "accuracy":
         return (1 - ratio).round(4).alias("value")
     return ratio.round(4).alias("value")
