@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from analytics_support import analytics
+from analytics_support import analytics, category_of
 
 from process_support import PROMOFLOW
 from promoflow.kit.db import make_engine
@@ -68,6 +68,23 @@ def test_a_launch_cleared_by_waiving_its_case_is_not_fully_ready(demo_run: Any) 
         assert waived[code]["kind"] in row["note"]
         resolved = [e for e in row["events"] if e["type"] == "exception.resolved"]
         assert [e["actor"] for e in resolved] == [waived[code]["resolved_by"]]
+
+
+def test_a_category_filter_scores_only_its_launches(demo_run: Any) -> None:
+    promotions = demo_run.report["promotions"]
+    launched = [p["code"] for p in promotions if any(t["state"] == "live" for t in p["timeline"])]
+    categories = {code: category_of(demo_run.database_url, code) for code in launched}
+    category = categories[launched[0]]
+    in_category = {code for code, named in categories.items() if named == category}
+    result = analytics(demo_run, "scorecard", "--category", category)
+    (total,) = figure(result, "launched_fully_ready")["total"]
+    assert result["filter"]["category"] == category
+    assert total["denominator"] == len(in_category) < len(promotions)
+    drilled = analytics(demo_run, "scorecard", "--category", category, "--drill", "cycle_time")
+    # Every demo promotion has finished: each of the category's is a cycle-time row.
+    assert {row["case"].split(" ")[0] for row in drilled["counted"]} == {
+        p["code"] for p in promotions if category_of(demo_run.database_url, p["code"]) == category
+    }
 
 
 def test_exceptions_by_type_count_the_demo_cases(demo_run: Any) -> None:
