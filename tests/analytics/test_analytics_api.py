@@ -136,5 +136,7 @@ def test_the_scorecard_is_refused_without_analytics_and_says_what_it_cannot_meas
     gap = api.get("/api/v1/analytics/scorecard/margin_vs_plan", headers=_as("operations_admin"))
     assert gap.status_code == 422, gap.text
     assert "not measured" in gap.text
+    unknown = api.get("/api/v1/analytics/scorecard/happiness", headers=_as("auditor"))
+    assert unknown.status_code == 404 and "cycle_time" in unknown.text
     bad = api.get("/api/v1/analytics/scorecard", params={"period": "day"}, headers=_as("auditor"))
     assert bad.status_code == 422 and "period" in bad.text

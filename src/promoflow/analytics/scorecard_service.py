@@ -14,7 +14,7 @@ from promoflow.analytics.log import ProcessLog
 from promoflow.analytics.schemas import AnalyticsFilter
 from promoflow.analytics.scorecard import FIGURES, NOT_MEASURED, Figure
 from promoflow.analytics.service import load
-from promoflow.kit.errors import InvalidInput
+from promoflow.kit.errors import InvalidInput, NotFound
 
 PERIODS = {"week": "1w", "month": "1mo"}
 DRILL_PATH = "/api/v1/analytics/scorecard/{}"
@@ -167,7 +167,9 @@ def drill_report(
     period: str,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Load the log for `selection` and list what figure `name` counted."""
+    """Load the log for `selection` and list what figure `name` counted (NotFound if none)."""
+    if name not in FIGURES and name not in NOT_MEASURED:
+        raise NotFound(f"no scorecard figure {name!r}; known: {', '.join(FIGURES)}")
     check_figure(name)
     check_period(period)
     return drill(session, load_scorecard(session, selection, now), name, period)

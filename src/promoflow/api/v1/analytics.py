@@ -145,7 +145,7 @@ def analytics_scorecard(
 @router.get(
     "/scorecard/{figure}",
     summary="What one scorecard figure counted, row by row, with the logged events behind it.",
-    responses=problem_responses(403),
+    responses=problem_responses(403, 404),
 )
 def analytics_scorecard_figure(
     session: SessionDep,
@@ -155,5 +155,6 @@ def analytics_scorecard_figure(
     period: Period = "month",
 ) -> dict[str, Any]:
     """Each row the figure summed (period, group, revision, numerator, denominator) and its
-    events (id, type, time, actor). A figure not measured answers 422 saying why."""
+    events (id, type, time, actor). A figure not measured answers 422 saying why; one
+    that does not exist, 404."""
     return scorecard_service.drill_report(session, selection, figure, period)
