@@ -33,64 +33,6 @@ ABOUT = {
 }
 
 
-def _endpoint(name: str) -> Callable[..., dict[str, Any]]:
-    def report(
-        session: SessionDep,
-        _actor: AnalyticsReader,
-        category: Annotated[
-            str | None, Query(max_length=80, description="promotions of this category"), OMITTABLE
-        ] = None,
-        region: Annotated[
-            str | None, Query(max_length=64, description="promotions with stores here"), OMITTABLE
-        ] = None,
-        banner: Annotated[
-            str | None, Query(max_length=64, description="promotions with its stores"), OMITTABLE
-        ] = None,
-        mechanic: Annotated[
-            str | None,
-            Query(description="promotions of this mechanic"),
-            OneOf(MECHANICS),
-            OMITTABLE,
-        ] = None,
-        since: Annotated[
-            AwareDatetime | None,
-            Query(description="revisions started at or after (ISO 8601, with offset)"),
-            ISO_ONLY,
-            OMITTABLE,
-        ] = None,
-        until: Annotated[
-            AwareDatetime | None,
-            Query(description="revisions started before (ISO 8601, with offset)"),
-            ISO_ONLY,
-            OMITTABLE,
-        ] = None,
-    ) -> dict[str, Any]:
-        selection = AnalyticsFilter(
-            category=category,
-            region=region,
-            banner=banner,
-            mechanic=mechanic,
-            since=since,
-            until=until,
-        )
-        return analytics_service.report(session, name, selection)
-
-    report.__name__ = f"analytics_{name}"
-    # Durations are business hours on each promotion's clock (docs/process-analytics.md).
-    report.__doc__ = ABOUT[name] + "\n\nDurations are business hours; unknown filters answer 422."
-    return report
-
-
-for _name in analytics_service.REPORTS:
-    router.add_api_route(
-        f"/{_name}",
-        _endpoint(_name),
-        methods=["GET"],
-        summary=ABOUT[_name],
-        responses=problem_responses(403),
-    )
-
-
 def _selection(
     category: Annotated[
         str | None, Query(max_length=80, description="promotions of this category"), OMITTABLE
@@ -117,10 +59,35 @@ def _selection(
         OMITTABLE,
     ] = None,
 ) -> AnalyticsFilter:
+    """The filters every analytics route takes, as query parameters."""
     return AnalyticsFilter(category, region, banner, mechanic, since, until)
 
 
 Selection = Annotated[AnalyticsFilter, Depends(_selection)]
+
+
+def _endpoint(name: str) -> Callable[..., dict[str, Any]]:
+    def report(
+        session: SessionDep, _actor: AnalyticsReader, selection: Selection
+    ) -> dict[str, Any]:
+        return analytics_service.report(session, name, selection)
+
+    report.__name__ = f"analytics_{name}"
+    # Durations are business hours on each promotion's clock (docs/process-analytics.md).
+    report.__doc__ = ABOUT[name] + "\n\nDurations are business hours; unknown filters answer 422."
+    return report
+
+
+for _name in analytics_service.REPORTS:
+    router.add_api_route(
+        f"/{_name}",
+        _endpoint(_name),
+        methods=["GET"],
+        summary=ABOUT[_name],
+        responses=problem_responses(403),
+    )
+
+
 Period = Annotated[
     str,
     Query(description="group the figures per week or month"),
