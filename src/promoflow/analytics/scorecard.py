@@ -17,6 +17,7 @@ import polars as pl
 from promoflow.analytics.latency import approval_tasks
 from promoflow.analytics.log import CASE, ProcessLog, case_label, hours
 from promoflow.events.log import TYPE_PREFIX
+from promoflow.exceptions.schemas import CaseAction
 from promoflow.promotions.states import PromotionState as S
 
 # Whoever is not the machine is a person: people sign their events with their name.
@@ -112,7 +113,7 @@ def _waived_cases(calls: pl.DataFrame) -> pl.Series:
     """The sequences of exception cases resolved by waiving what they were about."""
     resolution = pl.col("data").str.json_path_match("$.resolution")
     resolved = pl.col("type") == TYPE_PREFIX + "exception.resolved"
-    return calls.filter(resolved & (resolution == "waive"))["sequence"]
+    return calls.filter(resolved & (resolution == str(CaseAction.WAIVE)))["sequence"]
 
 
 def launched_fully_ready(log: ProcessLog, calls: pl.DataFrame) -> pl.DataFrame:
