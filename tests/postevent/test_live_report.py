@@ -10,6 +10,7 @@ the finance posting is the one the workflow sent at close.
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -20,7 +21,7 @@ import pytest
 from fastapi.testclient import TestClient
 from lifecycle_support import Planned, desk_for, drive, make_planned, submit
 
-from process_support import process_env, run_cli
+from process_support import PROMOFLOW, process_env, run_cli
 from promoflow.connectors import registry
 from promoflow.connectors.sandbox.sales_feed import DAY_SHARE
 from promoflow.exceptions import service as exceptions_service
@@ -190,6 +191,25 @@ def test_the_cli_writes_the_report_of_a_closed_live_promotion(
     assert written["units"] == _report(rt, closed.code)["units"]
     assert f"{closed.code}:" in shown and "reconciliation matched" in shown
     assert written["promotion"]["last_day"] == str(_window_end(written["promotion"]["first_day"]))
+
+
+def test_the_cli_refuses_a_promotion_that_has_not_closed_and_writes_nothing(
+    seeded: object, tmp_path: Path
+) -> None:
+    rt = get_runtime()
+    draft = make_planned(rt, items=1)
+    folder = tmp_path / "reports"
+    done = subprocess.run(
+        [PROMOFLOW, "report", "promotion", draft.code, "--output", str(folder)],
+        env=process_env(rt.settings.resolved_database_url(), tmp_path / "data"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "status='draft'" in done.stderr.replace("\n", "")
+    assert not folder.exists()
 
 
 def _window_end(first_day: str) -> Any:
