@@ -140,6 +140,15 @@ def test_demo_tells_every_story_and_writes_its_report(tmp_path: Path) -> None:
             assert margin["currency"] == "EUR" and re.fullmatch(r"-?\d+\.\d\d", margin["amount"])
     assert "€" in result.stdout
     assert str(report) in result.stdout.replace("\n", "")
+    # Beside the report, each closed promotion's post-event report: its POS sales are the
+    # ones the lifecycle analysed, and the ERP and the posting agree with them.
+    for promotion in data["promotions"]:
+        post_event = tmp_path / f"report.{promotion['code']}.post-event.json"
+        assert post_event.exists() == (promotion["status"] == "closed"), post_event
+        if post_event.exists():
+            figures = json.loads(post_event.read_text())
+            assert figures["units"]["sold"] == promotion["analysis"]["actual_units"]
+            assert figures["reconciliation"]["status"] == "matched", figures["reconciliation"]
 
 
 def _console_shows_the_demo(url: str, code: str, deadline: float) -> None:

@@ -141,6 +141,8 @@ def make_planned(
     weeks_of_cover: float = 8.0,
     *,
     dc_units: float = 0.0,
+    window_days: int = 7,
+    shift_days: int = 0,
     **terms: Any,
 ) -> Planned:
     """A draft on items no running promotion uses, its stores stocked at `weeks_of_cover`.
@@ -148,11 +150,12 @@ def make_planned(
     Items nobody in the run has promoted come first; when the small retailer runs out,
     items whose promotions have finished come back, in a later window of their own.
     The serving DC holds `dc_units` of each item (none by default), so a test decides
-    whether the workflow's allocation has anything to send.
+    whether the workflow's allocation has anything to send. The window runs
+    `window_days` from `shift_days` after its usual start.
     """
     region, skus = _pick(rt, items, _used_skus)
     # Ten weeks out: clear of the API tests' promotions, never in the past.
-    start = utcnow().date() + timedelta(weeks=10)
+    start = utcnow().date() + timedelta(weeks=10, days=shift_days)
     if len(skus) < items:
         region, skus = _pick(rt, items, _busy_skus(rt))
         start += timedelta(weeks=8 + next(_reuses))
@@ -170,7 +173,7 @@ def make_planned(
         code=f"T-{uuid.uuid4().hex[:8]}",
         name="test promotion",
         start_date=start,
-        end_date=start + timedelta(days=6),
+        end_date=start + timedelta(days=window_days - 1),
         items=skus,
         regions=[region],
         **fields,

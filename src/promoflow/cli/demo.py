@@ -180,6 +180,7 @@ def demo(
                 default=str,
             )
         )
+        _write_post_event_reports(runtime, reports, path)
         console.print(f"report: [bold]{path.resolve()}[/] ({time.monotonic() - started:.0f} s)")
         succeeded = finished and all(c["ok"] for c in checks.values())
     finally:
@@ -188,6 +189,37 @@ def demo(
         _serve_console(settings, port, succeeded)
     if not succeeded:
         raise typer.Exit(code=1)
+
+
+def _write_post_event_reports(runtime: Runtime, reports: list[dict[str, Any]], path: Path) -> None:
+    """Each closed promotion's post-event report (`report promotion`'s JSON) beside the
+    demo's report: `<report>.<code>.post-event.json`."""
+    from promoflow.connectors import registry
+    from promoflow.kit.errors import PromoflowError
+    from promoflow.postevent import commands, service
+
+    for item in reports:
+        if item["status"] != "closed":
+            continue
+        code = str(item["code"])
+        try:
+            report = commands.report_for(
+                runtime.sessions,
+                code,
+                currency=runtime.settings.currency,
+                sales_feed=registry.get_sales_feed(runtime.sessions),
+                ledger=service.sandbox_ledger(runtime.sessions),
+            )
+        except PromoflowError as error:  # the demo's story stands; say what is missing
+            console.print(f"[red]post-event report of {code} not written: {error}[/]")
+            continue
+        target = path.with_name(f"{path.stem}.{code}.post-event.json")
+        target.write_text(json.dumps(report, indent=2) + "\n")
+        units = report["units"]
+        console.print(
+            f"post-event {code}: {units['sold']:,.0f} sold, {units['incremental']:,.1f} "
+            f"incremental, reconciliation {report['reconciliation']['status']} -> {target.name}"
+        )
 
 
 def _serve_console(settings: Settings, port: int, succeeded: bool) -> None:

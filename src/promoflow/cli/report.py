@@ -9,9 +9,9 @@ import typer
 
 from promoflow.cli.common import console, handles_errors
 from promoflow.config import get_settings
-from promoflow.kit.db import reading, transaction
+from promoflow.connectors import registry
 from promoflow.kit.errors import InvalidInput
-from promoflow.postevent import service
+from promoflow.postevent import commands, service
 from promoflow.postevent.html import render_html
 from promoflow.postevent.pdf import render_pdf
 from promoflow.runtime import open_database
@@ -38,7 +38,9 @@ def _checked_folder(output: Path) -> Path:
 @app.command("promotion")
 @handles_errors
 def promotion(
-    ref: str = typer.Argument(..., help="Code of a promotion that has run, e.g. HIST-01-001"),
+    ref: str = typer.Argument(
+        ..., help="Code of a promotion that has run: HIST-01-001, or one the workflow closed"
+    ),
     output: Path = typer.Option(..., "--output", help="Folder the report files go into"),
     formats: str = typer.Option(
         ",".join(FORMATS), "--format", help="Comma-separated: html, pdf, json"
@@ -49,12 +51,14 @@ def promotion(
     folder = _checked_folder(output)
     settings = get_settings()
     runtime = open_database()
-    with reading(runtime.sessions) as session:
-        code = service.find_event(session, ref).code
-    # The ERP answers in its own transactions: read it before ours takes the write turn.
-    ledger = service.read_ledger(service.sandbox_ledger(runtime.sessions), code)
-    with transaction(runtime.sessions) as session:
-        report = service.promotion_report(session, code, ledger, currency=settings.currency)
+    report = commands.report_for(
+        runtime.sessions,
+        ref,
+        currency=settings.currency,
+        sales_feed=registry.get_sales_feed(runtime.sessions),
+        ledger=service.sandbox_ledger(runtime.sessions),
+    )
+    code = report["promotion"]["code"]
     rendered = {
         "json": (json.dumps(report, indent=2) + "\n").encode(),
         "html": render_html(report).encode(),

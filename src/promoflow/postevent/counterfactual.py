@@ -93,6 +93,21 @@ def season_index(flagged: pl.DataFrame) -> SeasonIndex:
     return SeasonIndex(season, method)
 
 
+def covering_days(season: SeasonIndex, week_shares: dict[date, float]) -> SeasonIndex:
+    """Scales the weeks read a year apart to the share of the week their cells cover.
+
+    A week read from comparable stores needs nothing: those stores' cells cover the
+    same days, so the reading already is the days' share. A week read a year apart is
+    a whole week's; its cells cover `share` of it (days / 7, the shop's days counted
+    alike, since the weekly history cannot tell one weekday from another).
+    """
+    index = dict(season.index)
+    for week, share in week_shares.items():
+        if week in index and season.method[week] == SEASONAL:
+            index[week] *= share
+    return SeasonIndex(index, season.method)
+
+
 def _read_weeks(
     weeks: list[date], per_week: pl.DataFrame, usual: float
 ) -> tuple[dict[date, float], set[date]]:

@@ -27,15 +27,24 @@ class PromotionScope:
     end: date
     display: bool
     feature: bool
+    # A live promotion names its items and locations; a historical one is read from
+    # the POS (every item on promotion in its region and weeks).
+    skus: tuple[str, ...] = ()
+    location_codes: tuple[str, ...] = ()
 
 
 def scoped_cells(flagged: pl.DataFrame, scope: PromotionScope) -> pl.DataFrame:
     """Tags each panel cell with its role: promoted, sibling, dip or none."""
     in_region = pl.lit(True) if scope.region is None else pl.col("region") == scope.region
+    if scope.location_codes:
+        in_region = pl.col("location_code").is_in(list(scope.location_codes))
     in_window = pl.col("week").is_between(scope.start, scope.end)
     dip_week = pl.col("week") == scope.end + timedelta(weeks=1)
+    own_items = pl.col("sku").is_in(list(scope.skus)) if scope.skus else pl.lit(True)
     promoted_pairs = (
-        flagged.filter(in_window & pl.col("on_promo") & in_region).select(cf.PAIR).unique()
+        flagged.filter(in_window & pl.col("on_promo") & in_region & own_items)
+        .select(cf.PAIR)
+        .unique()
     )
     tagged = flagged.join(
         promoted_pairs.with_columns(pl.lit(True).alias("in_scope")), on=cf.PAIR, how="left"
@@ -52,10 +61,13 @@ def scoped_cells(flagged: pl.DataFrame, scope: PromotionScope) -> pl.DataFrame:
     return tagged.with_columns(role.alias("role")).filter(pl.col("role") != "none")
 
 
-def measure(panel: pl.DataFrame, scope: PromotionScope) -> pl.DataFrame:
-    """Promoted, sibling and dip cells with their counterfactual baseline units."""
+def measure(
+    panel: pl.DataFrame, scope: PromotionScope, week_shares: dict[date, float] | None = None
+) -> pl.DataFrame:
+    """Promoted, sibling and dip cells with their counterfactual baseline units;
+    `week_shares` names the weeks whose cells cover only part of the week."""
     flagged = cf.flag_clean(panel)
-    season = cf.season_index(flagged)
+    season = cf.covering_days(cf.season_index(flagged), week_shares or {})
     levels = cf.pair_levels(flagged, season, scope.start, scope.end)
     return cf.baseline(scoped_cells(flagged, scope), levels, season)
 

@@ -5,20 +5,24 @@ Never commits: the cases a reconciliation opens ride the caller's transaction.
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Any, Protocol
 
 import polars as pl
 from sqlalchemy.orm import Session, sessionmaker
 
-from promoflow.connectors.ports import ConnectorError
+from promoflow.connectors.ports import ConnectorError, SalesFeed
 from promoflow.connectors.sandbox.ledger import PromotionLedger, SandboxLedger
 from promoflow.exceptions import service as exceptions_service
 from promoflow.exceptions.schemas import CaseAction, CaseKind, Severity
 from promoflow.kit.errors import Conflict, NotFound, Unavailable
 from promoflow.kit.roles import Role
-from promoflow.postevent import financials, repository
+from promoflow.postevent import financials, live, repository
 from promoflow.postevent.financials import PromotionScope
+from promoflow.postevent.live import LivePromotion
 from promoflow.postevent.reconciliation import Mismatch, reconcile
+from promoflow.promotions.states import PromotionState
 from promoflow.scenario.models import ScenarioPromotionEvent
 
 MISMATCH_ACTIONS = [CaseAction.WAIVE, CaseAction.REASSIGN, CaseAction.ESCALATE]
@@ -30,6 +34,14 @@ class LedgerSource(Protocol):
 
     def promotion_ledger(self, code: str) -> PromotionLedger: ...
 
+    def live_promotion_ledger(
+        self,
+        code: str,
+        scope: tuple[list[str], list[str], date, date],
+        funding_per_unit: Decimal,
+        posting_key: str,
+    ) -> PromotionLedger: ...
+
 
 def event_codes(session: Session) -> list[str]:
     """Codes of every promotion that has run, in order."""
@@ -37,16 +49,37 @@ def event_codes(session: Session) -> list[str]:
 
 
 def find_event(session: Session, ref: str) -> ScenarioPromotionEvent:
-    """A promotion that has run, by its code; NotFound names the code and some known ones."""
-    event = repository.event_by_code(session, ref.strip())
-    if event is None:
-        known = repository.event_codes(session)
+    """A promotion of the seeded history, by its code (NotFound otherwise)."""
+    found = find_subject(session, ref)
+    if isinstance(found, LivePromotion):
+        raise NotFound(f"promotion {ref!r} ran through the workflow, not in the seeded history")
+    return found
+
+
+def find_subject(session: Session, ref: str) -> ScenarioPromotionEvent | LivePromotion:
+    """A promotion that has run, by its code: one of the seeded history, else one the
+    workflow closed; NotFound names the code and some known ones."""
+    code = ref.strip()
+    event = repository.event_by_code(session, code)
+    if event is not None:
+        return event
+    promotion = repository.promotion_by_code(session, code)
+    if promotion is None:
+        known = repository.closed_promotion_codes(session)[:2] + repository.event_codes(session)
         hint = f"known codes include {', '.join(known[:3])}" if known else "none has run yet"
         raise NotFound(
             f"promotion {ref!r}: no promotion with that code has a post-event history "
             f"(the report covers promotions that have run: {hint})"
         )
-    return event
+    if promotion.status != PromotionState.CLOSED:
+        raise Conflict(
+            f"status={promotion.status!r}: promotion {promotion.code} has not closed; the "
+            "post-event report covers a promotion the workflow analysed, posted to finance "
+            "and closed",
+            field="status",
+            value=promotion.status,
+        )
+    return live.describe(session, promotion)
 
 
 def scope_of(event: ScenarioPromotionEvent) -> PromotionScope:
@@ -81,32 +114,117 @@ def sandbox_ledger(sessions: sessionmaker[Session]) -> LedgerSource:
     return SandboxLedger(sessions)
 
 
-def read_ledger(source: LedgerSource, code: str) -> PromotionLedger:
-    """The ERP's record of the promotion; call it outside the caller's transaction (the ERP
-    answers in its own), an unreachable ERP is Unavailable."""
+def read_ledger(source: LedgerSource, subject: str | LivePromotion) -> PromotionLedger:
+    """The ERP's record of the promotion (a code of the history, or a workflow's promotion);
+    call it outside the caller's transaction (the ERP answers in its own), an unreachable
+    ERP is Unavailable."""
+    code = subject if isinstance(subject, str) else subject.code
     try:
-        return source.promotion_ledger(code)
+        if isinstance(subject, str):
+            return source.promotion_ledger(subject)
+        scope = (
+            list(subject.skus),
+            list(subject.location_codes),
+            subject.first_day,
+            subject.last_day,
+        )
+        return source.live_promotion_ledger(
+            code, scope, subject.funding_per_unit, subject.posting_key
+        )
     except ConnectorError as error:
         raise Unavailable(f"the ERP ledger of {code} could not be read ({error})") from None
+
+
+def live_scope(promotion: LivePromotion) -> PromotionScope:
+    """Where, when and how a workflow's promotion ran (weeks by their Monday)."""
+    return PromotionScope(
+        code=promotion.code,
+        category=", ".join(promotion.categories),
+        region=None,
+        start=live.monday(promotion.first_day),
+        end=live.monday(promotion.last_day),
+        display=promotion.display,
+        feature=promotion.feature,
+        skus=promotion.skus,
+        location_codes=promotion.location_codes,
+    )
+
+
+def live_cells(session: Session, promotion: LivePromotion, feed: SalesFeed) -> pl.DataFrame:
+    """Promoted and sibling cells of a workflow's promotion, category by category, with
+    their baseline units (reads the sales feed: call it before any write)."""
+    scope, shares = live_scope(promotion), live.week_shares(promotion)
+    frames = [
+        financials.measure(live.category_panel(session, promotion, category, feed), scope, shares)
+        for category in promotion.categories
+    ]
+    return pl.concat(frames) if frames else pl.DataFrame()
+
+
+def live_report(
+    session: Session,
+    promotion: LivePromotion,
+    cells: pl.DataFrame,
+    ledger: PromotionLedger,
+    *,
+    currency: str,
+) -> dict[str, Any]:
+    """The post-event report of a promotion the workflow closed; opens a case per new
+    reconciliation mismatch, as `promotion_report` does."""
+    if ledger.code != promotion.code:
+        raise Conflict(f"ledger of {ledger.code!r} given for promotion {promotion.code!r}")
+    promoted = cells.filter(PROMOTED)
+    identity = {
+        "code": promotion.code,
+        "name": promotion.name,
+        "category": ", ".join(promotion.categories),
+        "region": ", ".join(sorted(set(promoted["region"].drop_nulls().to_list()))) or "-",
+        "mechanic": promotion.mechanic,
+        "nominal_depth_pct": round(100 * promotion.nominal_depth, 1),
+        "display": promotion.display,
+        "feature": promotion.feature,
+        "first_week": live.monday(promotion.first_day).isoformat(),
+        "last_week": live.monday(promotion.last_day).isoformat(),
+        "items": promoted["sku"].n_unique(),
+        "locations": promoted["location_code"].n_unique(),
+        "first_day": promotion.first_day.isoformat(),
+        "last_day": promotion.last_day.isoformat(),
+        "days": promotion.days,
+        "sales_source": "sales feed (daily), as the workflow's post-event step read it",
+    }
+    return _assemble(session, identity, cells, live_scope(promotion), ledger, currency)
 
 
 def promotion_report(
     session: Session, ref: str, ledger: PromotionLedger, *, currency: str
 ) -> dict[str, Any]:
-    """The post-event report of promotion `ref`; opens a case per new reconciliation
-    mismatch (once: a rerun finds the case it opened)."""
+    """The post-event report of the history's promotion `ref`; opens a case per new
+    reconciliation mismatch (once: a rerun finds the case it opened)."""
     event = find_event(session, ref)
     if ledger.code != event.code:
         raise Conflict(f"ledger of {ledger.code!r} given for promotion {event.code!r}")
     cells = measured_cells(session, event)
+    identity = _identity(event, cells.filter(PROMOTED))
+    return _assemble(session, identity, cells, scope_of(event), ledger, currency)
+
+
+def _assemble(
+    session: Session,
+    identity: dict[str, Any],
+    cells: pl.DataFrame,
+    scope: PromotionScope,
+    ledger: PromotionLedger,
+    currency: str,
+) -> dict[str, Any]:
+    code = scope.code
     funding = {sku: float(value) for sku, value in ledger.funding_per_unit.items()}
-    figures = financials.figures(cells, scope_of(event), funding)
+    figures = financials.figures(cells, scope, funding)
     promoted = cells.filter(PROMOTED)
-    mismatches, totals = reconcile(event.code, promoted, ledger)
-    case_ids = open_mismatch_cases(session, event.code, mismatches)
+    mismatches, totals = reconcile(code, promoted, ledger)
+    case_ids = open_mismatch_cases(session, code, mismatches)
     claimed = totals["vendor_funding_claimed"]
     return {
-        "promotion": _identity(event, promoted),
+        "promotion": identity,
         "currency": currency,
         **figures,
         "vendor_funding": {
@@ -123,7 +241,7 @@ def promotion_report(
                     "pos": m.pos,
                     "erp": m.erp,
                     "finance": m.finance,
-                    "case_id": case_ids[m.key(event.code)],
+                    "case_id": case_ids[m.key(code)],
                 }
                 for m in mismatches
             ],

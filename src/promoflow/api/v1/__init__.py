@@ -17,6 +17,7 @@ from promoflow.api.v1 import (
     exceptions,
     governance,
     integration,
+    postevent,
     promotion_analysis,
     promotions,
     recommendations,
@@ -43,6 +44,7 @@ def build_router() -> APIRouter:
     router.include_router(promotions.router)
     router.include_router(records.router)
     router.include_router(promotion_analysis.router)
+    router.include_router(postevent.router)
     router.include_router(approvals.router)
     router.include_router(exceptions.router)
     router.include_router(governance.router)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import zlib
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from promoflow.connectors.sandbox import repository
 from promoflow.connectors.sandbox.client import Rejected, SandboxSystem
 from promoflow.connectors.sandbox.models import SandboxFinancePosting
+from promoflow.connectors.sandbox.sales_feed import simulate_sales
 from promoflow.kit.clock import utcnow
 from promoflow.kit.db import transaction
 from promoflow.kit.errors import NotFound
@@ -27,6 +28,7 @@ from promoflow.scenario import repository as scenario_repository
 
 CENT = Decimal("0.01")
 BOOK = "book_promotion"
+BOOK_ISSUES = "book_goods_issues"
 # The vendor funds this share of the price cut; which one is the deal of each promotion.
 FUNDING_SHARES = (Decimal("0.20"), Decimal("0.35"), Decimal("0.50"))
 
@@ -92,6 +94,46 @@ class SandboxLedger(SandboxSystem):
                 else LedgerPosting(posted.document_number, posted.margin, posted.vendor_funding)
             )
             return PromotionLedger(code, issues, funding, posting)
+
+        return self.call("promotion_ledger", key, apply)
+
+    def live_promotion_ledger(
+        self,
+        code: str,
+        scope: tuple[list[str], list[str], date, date],
+        funding_per_unit: Decimal,
+        posting_key: str,
+    ) -> PromotionLedger:
+        """Goods issues, funding deal and posting of a promotion run through the workflow.
+
+        `scope` is (skus, location codes, first day, last day). The ERP issues what its
+        POS sold (booked on first ask, per week); the posting is the one the workflow
+        sent under `posting_key`, and the deal is the promotion's funding per unit.
+        """
+        skus, codes, first, last = scope
+        key = f"live-{code}"
+
+        def apply(session: Session) -> PromotionLedger:
+            weekly: dict[tuple[str, str, date], float] = defaultdict(float)
+            for record in simulate_sales(session, skus, codes, first, last):
+                week = record.day - timedelta(days=record.day.weekday())
+                weekly[(record.sku, record.location_code, week)] += record.units
+            if self.first_receipt(session, BOOK_ISSUES, key) is None:
+                self.new_receipt(session, BOOK_ISSUES, key, len(weekly))
+                self.record(session, BOOK_ISSUES, key, "applied", code)
+            posted = repository.finance_posting(session, posting_key)
+            self.record(session, "promotion_ledger", key, "applied", code)
+            issues = [
+                GoodsIssue(sku, loc, week, units)
+                for (sku, loc, week), units in sorted(weekly.items())
+                if units > 0
+            ]
+            posting = (
+                None
+                if posted is None
+                else LedgerPosting(posted.document_number, posted.margin, posted.vendor_funding)
+            )
+            return PromotionLedger(code, issues, dict.fromkeys(skus, funding_per_unit), posting)
 
         return self.call("promotion_ledger", key, apply)
 
