@@ -10,22 +10,18 @@ import polars as pl
 SLICE = 100_000  # elements rendered at a time: bounded memory, one write each
 
 # As xml.sax.saxutils.escape and quoteattr do.
-_TEXT = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
-_WHITESPACE = (("\n", "&#10;"), ("\r", "&#13;"), ("\t", "&#9;"))
+_TEXT = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_ATTRIBUTE = _TEXT | {"\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
 
 
 def escaped(text: pl.Expr) -> pl.Expr:
     """Element text: &, < and > as entities."""
-    for char, entity in _TEXT:
-        text = text.str.replace_all(char, entity, literal=True)
-    return text
+    return text.str.replace_many(_TEXT)
 
 
 def quoted(text: pl.Expr) -> pl.Expr:
     """An attribute value quoted as quoteattr quotes it: in single quotes if it holds `"`."""
-    text = escaped(text)
-    for char, entity in _WHITESPACE:
-        text = text.str.replace_all(char, entity, literal=True)
+    text = text.str.replace_many(_ATTRIBUTE)
     double, single = text.str.contains('"', literal=True), text.str.contains("'", literal=True)
     return (
         pl.when(double & ~single)
