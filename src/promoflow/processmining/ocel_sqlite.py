@@ -1,7 +1,8 @@
 """OCEL 2.0 SQLite: event/object tables, one table per type, event_object, object_object.
 
-Rows go in as JSON arrays Polars writes and SQLite's json_each reads back, a slice at a
-time: no Python tuple per row, and the values keep the text the log holds.
+Each table's rows are shaped by Polars over whole columns (a wide row per event of a type,
+an object's first values then one row per change) and inserted a slice at a time, in key
+order.
 """
 
 from __future__ import annotations
@@ -34,9 +35,10 @@ def write_sqlite(log: ObjectCentricLog, path: Path) -> None:
         db.execute("PRAGMA locking_mode=EXCLUSIVE")
         _core_tables(db)
         _type_maps(db, log)
-        _insert(db, "event", log.events.select("id", "type"))
+        # Every table in key order: its key index builds by appending, not by a million
+        # random inserts (readers order events by ocel_time, which the type tables hold).
+        _insert(db, "event", log.events.select("id", "type").sort("id"))
         _insert(db, "object", log.objects.select("id", "type"))
-        # In key order: the relation tables' keys build by appending, not by random inserts.
         _insert(db, "event_object", log.relations.sort(pl.all()), "OR IGNORE")
         _insert(db, "object_object", log.object_relations.sort(pl.all()), "OR IGNORE")
         _event_tables(db, log)
@@ -47,15 +49,11 @@ def write_sqlite(log: ObjectCentricLog, path: Path) -> None:
 
 
 def _insert(db: sqlite3.Connection, table: str, rows: pl.DataFrame, conflict: str = "") -> None:
-    """Insert `rows` (in the table's column order) through json_each, a slice at a time."""
-    names = [f"c{index}" for index in range(rows.width)]
-    columns = ", ".join(f"value->>'{name}'" for name in names)
-    statement = f"INSERT {conflict} INTO {table} SELECT {columns} FROM json_each(?)"
-    fields = [pl.col(column).alias(name) for column, name in zip(rows.columns, names, strict=True)]
-    encoded = rows.select(pl.struct(fields).struct.json_encode()).to_series()
-    for start in range(0, len(encoded), SLICE):
-        part = encoded.slice(start, SLICE).str.join(",").item()
-        db.execute(statement, (f"[{part}]",))
+    """Insert `rows` (in the table's column order), a slice of row tuples at a time."""
+    placeholders = ", ".join("?" * rows.width)
+    statement = f"INSERT {conflict} INTO {table} VALUES ({placeholders})"
+    for part in rows.iter_slices(SLICE):
+        db.executemany(statement, part.rows())
 
 
 def _core_tables(db: sqlite3.Connection) -> None:
@@ -128,7 +126,7 @@ def _event_tables(db: sqlite3.Connection, log: ObjectCentricLog) -> None:
         held = attributes.get((event_type,), typed.clear().drop("type"))
         wide = _wide(held, "event_id", names, last=False).rename({"event_id": "id"})
         rows = events.select("id", "time").join(wide, on="id", how="left", maintain_order="left")
-        _insert(db, table, rows.select("id", "time", *_cells(declared)))
+        _insert(db, table, rows.select("id", "time", *_cells(declared)).sort("id"))
 
 
 def _object_tables(db: sqlite3.Connection, log: ObjectCentricLog) -> None:
