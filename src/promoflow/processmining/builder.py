@@ -54,7 +54,8 @@ def _build(session: Session, since: datetime | None, until: datetime | None) -> 
     event_types = {name: declared.get(name, [("actor", v.S)]) for name in present}
     lookups = {"item_by_sku": facts.item_by_sku, "location_by_code": facts.location_by_code}
     members, event_attributes, listed = decode(raw, event_types, lookups)
-    events = _events(raw.drop("data").join(members, on="n", how="left", maintain_order="left"))
+    raw = raw.drop("data")  # the JSON text is no longer needed: freed before the rest
+    events = _events(raw.join(members, on="n", how="left", maintain_order="left"))
     e2o = (
         pl.concat([direct_relations(events), listed])
         .sort("n", "rank", maintain_order=True)

@@ -48,7 +48,11 @@ def decode(
     members = [pl.DataFrame(schema={"n": pl.UInt32} | {f"m_{name}": pl.String for name in MEMBERS})]
     attributes = [pl.DataFrame(schema=_ATTRIBUTE_SCHEMA)]
     listed = [pl.DataFrame(schema=_LISTED_SCHEMA)]
-    for (activity,), rows in raw.partition_by("activity", as_dict=True).items():
+    columns = ["n", "event_id", "activity", "actor", "data"]
+    # Taken one by one, so each activity's JSON text is freed once decoded.
+    groups = raw.select(columns).partition_by("activity", as_dict=True)
+    while groups:
+        (activity,), rows = groups.popitem()
         declared = event_types[str(activity)][1:]
         names = list(dict.fromkeys([name for name, _ in declared] + [*MEMBERS, *_LISTED]))
         precise = precise_kinds.get(str(activity), set()) | set(_LISTED)
