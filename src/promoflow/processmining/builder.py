@@ -118,7 +118,9 @@ def _objects_in_view(e2o: pl.DataFrame, facts: ObjectFacts) -> tuple[pl.DataFram
     """Objects the events touch plus their direct neighbours; the O2O among them."""
     touched = e2o.select(pl.col("object_id").alias("id")).unique()
     o2o = pl.DataFrame(
-        facts.relations, schema=["source_id", "target_id", "qualifier"], orient="row"
+        facts.relations,
+        schema=dict.fromkeys(["source_id", "target_id", "qualifier"], pl.String),
+        orient="row",
     ).unique(maintain_order=True)
     neighbours = o2o.join(touched, left_on="source_id", right_on="id", how="semi").select(
         pl.col("target_id").alias("id")
@@ -139,6 +141,8 @@ def _objects_in_view(e2o: pl.DataFrame, facts: ObjectFacts) -> tuple[pl.DataFram
 
 def _held_attributes(facts: ObjectFacts, objects: pl.DataFrame) -> pl.DataFrame:
     frame = pl.DataFrame(
-        facts.attributes, schema=["object_id", "name", "value"], orient="row"
+        facts.attributes,
+        schema=dict.fromkeys(["object_id", "name", "value"], pl.String),
+        orient="row",
     ).with_columns(pl.lit(iso(EPOCH)).alias("time"))
     return frame.join(objects.select(pl.col("id").alias("object_id")), on="object_id", how="semi")
