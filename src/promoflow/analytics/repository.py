@@ -103,7 +103,7 @@ def process_events(session: Session, selection: AnalyticsFilter) -> pl.DataFrame
     was_collecting = gc.isenabled()
     gc.disable()
     try:
-        events = _fetch_events(session, query.order_by(Event.sequence))
+        events = _fetch_events(session, query)
     finally:
         if was_collecting:
             gc.enable()
@@ -113,8 +113,9 @@ def process_events(session: Session, selection: AnalyticsFilter) -> pl.DataFrame
 
 
 def _fetch_events(session: Session, query: sa.Select[Any]) -> pl.DataFrame:
+    """The query's event rows, in log order, as Polars reads them (times aware UTC)."""
     connection = session.connection()
-    compiled = query.compile(
+    compiled = query.order_by(Event.sequence).compile(
         dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
     )
     values = compiled.construct_params()
