@@ -117,7 +117,7 @@ def main() -> None:
         f"{predicting:.1f} s; peak RSS {peak_rss_mib():,.0f} MiB"
     )
     print(
-        f"fit + predict: {fitted + predicting:.1f} s (target: under 180 s and 8 GiB); "
+        f"fit + predict: {fitted + predicting:.1f} s (target: under 180 s and 8 GB); "
         f"load {os.getloadavg()[0]:.1f}"
     )
 

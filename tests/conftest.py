@@ -50,6 +50,47 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if BACKEND != "postgresql" and only_postgres:
         config.hook.pytest_deselected(items=only_postgres)
         items[:] = [item for item in items if item not in only_postgres]
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # only workers share files out by order
+        items[:] = longest_files_first(items)
+
+
+# Files without a `slow` mark that still take a minute or more (models trained or
+# searched in module fixtures, processes started to time an import), from the
+# slowest-tests list every run prints (--durations in pyproject.toml).
+LONG_FILES = frozenset(
+    {
+        "tests/forecasting/test_champion.py",
+        "tests/forecasting/test_leaks.py",
+        "tests/forecasting/test_distributed.py",
+        "tests/forecasting/test_recipe.py",
+        "tests/cli/test_cli_start.py",
+        "tests/lifecycle/test_demo_clock.py",
+    }
+)
+
+
+def longest_files_first(items: list[pytest.Item]) -> list[pytest.Item]:
+    """The files with `slow` tests (processes, browsers) and LONG_FILES first, else as collected.
+
+    `make test` hands whole files to its workers in this order: a long file started
+    last would keep one worker busy after the others ran out of work. The PostgreSQL
+    pass, which runs alongside the SQLite pass, takes the long files in reverse, so
+    the two passes do not start the same heavy file (a schemathesis run, the demo)
+    at the same moment.
+    """
+
+    def file_of(item: pytest.Item) -> str:
+        return item.nodeid.split("::", 1)[0]  # the path from the root folder, as xdist groups
+
+    long_files: dict[str, int] = {}
+    for item in items:
+        if file_of(item) in LONG_FILES or item.get_closest_marker("slow"):
+            long_files.setdefault(file_of(item), len(long_files))
+    if BACKEND == "postgresql":
+        long_files = {name: -rank for name, rank in long_files.items()}
+    last = len(items)
+    # sorted() is stable: each file's tests stay together and in their own order.
+    return sorted(items, key=lambda item: long_files.get(file_of(item), last))
 
 
 # Hosts the tests' connections name: the local test servers, and made-up hosts of

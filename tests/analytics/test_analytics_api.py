@@ -111,3 +111,32 @@ def test_a_mechanic_no_promotion_used_gives_every_report_empty(
         "/api/v1/analytics/conformance", params={"mechanic": unused}, headers=_as("auditor")
     ).json()
     assert conformance["cases"] == 0 and conformance["deviating"] == []
+
+
+def test_the_scorecard_drill_link_lists_the_events_behind_a_figure(
+    api: httpx.Client, demo_run: Any
+) -> None:
+    answer = api.get(
+        "/api/v1/analytics/scorecard", params={"period": "week"}, headers=_as("auditor")
+    )
+    assert answer.status_code == 200, answer.text
+    cases = next(f for f in answer.json()["figures"] if f["figure"] == "exceptions_by_type")
+    drilled = api.get(cases["drill"], params={"period": "week"}, headers=_as("auditor"))
+    assert drilled.status_code == 200, drilled.text
+    opened = [e for row in drilled.json()["counted"] for e in row["events"]]
+    planted = [c for p in demo_run.report["promotions"] for c in p["exceptions"]]
+    assert len(opened) == len(planted) == sum(row["value"] for row in cases["total"])
+    assert {e["type"] for e in opened} == {"exception.opened"}
+
+
+def test_the_scorecard_is_refused_without_analytics_and_says_what_it_cannot_measure(
+    api: httpx.Client,
+) -> None:
+    assert api.get("/api/v1/analytics/scorecard", headers=_as("merchandiser")).status_code == 403
+    gap = api.get("/api/v1/analytics/scorecard/margin_vs_plan", headers=_as("operations_admin"))
+    assert gap.status_code == 422, gap.text
+    assert "not measured" in gap.text
+    unknown = api.get("/api/v1/analytics/scorecard/happiness", headers=_as("auditor"))
+    assert unknown.status_code == 404 and "cycle_time" in unknown.text
+    bad = api.get("/api/v1/analytics/scorecard", params={"period": "day"}, headers=_as("auditor"))
+    assert bad.status_code == 422 and "period" in bad.text

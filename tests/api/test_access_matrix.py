@@ -55,6 +55,7 @@ def path_for(route: str, objects: Objects, banner: str) -> str:
         "{letter_id}": "999999",
         "{version}": "demand-0.0.0",
         "{sku}": objects.sku,
+        "{figure}": "cycle_time",
     }
     for name, value in values.items():
         route = route.replace(name, value)

@@ -158,3 +158,22 @@ def _console_shows_the_demo(url: str, code: str, deadline: float) -> None:
         assert picked.status_code == 303
         listed = client.get("/promotions")
         assert listed.status_code == 200 and code in listed.text
+
+
+def test_a_retailer_too_small_for_the_stories_is_refused_by_name(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROMOFLOW_")}
+    env["PROMOFLOW_DATA_DIR"] = str(tmp_path)
+    small = ["--stores", "10", "--skus", "60", "--train-series", "0"]
+    report = ["--report", str(tmp_path / "report.json")]
+    result = subprocess.run(
+        [sys.executable, "-m", "promoflow.cli.main", "demo", *small, *report],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    said = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode == 2, said
+    assert "skus=" in said and "seed more SKUs (--skus) or fewer stores (--stores)" in said
+    assert not (tmp_path / "report.json").exists()

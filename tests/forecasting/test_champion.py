@@ -66,6 +66,18 @@ def trained_version(retailer: sessionmaker[Session]) -> str:
     return "demand-test-1"
 
 
+def champion_in_place(session: Session, trained_version: str) -> None:
+    """The trained version is the champion (whichever test runs first promotes it)."""
+    if registry.champion(session) is None:
+        registry.promote(
+            session,
+            trained_version,
+            approved_by="ada.admin",
+            role="operations_admin",
+            reason="t",
+        )
+
+
 def test_a_candidate_is_not_used_until_a_planner_approves_it(
     retailer: sessionmaker[Session], trained_version: str
 ) -> None:
@@ -102,14 +114,7 @@ def test_the_champion_forecasts_a_promotion_from_fresh_history(
     retailer: sessionmaker[Session], trained_version: str
 ) -> None:
     with transaction(retailer) as session:
-        if registry.champion(session) is None:
-            registry.promote(
-                session,
-                trained_version,
-                approved_by="ada.admin",
-                role="operations_admin",
-                reason="t",
-            )
+        champion_in_place(session, trained_version)
         forecaster = champion_forecaster(session)
         history = load_estate_history(session)
     last_week = history["week"].max()
@@ -166,14 +171,7 @@ def test_a_challenger_is_judged_against_the_champion_rescored_on_its_data(
 ) -> None:
     """A weak challenger is refused with both figures; the champion's recipe ran beside it."""
     with transaction(retailer) as session:
-        if registry.champion(session) is None:
-            registry.promote(
-                session,
-                trained_version,
-                approved_by="ada.admin",
-                role="operations_admin",
-                reason="t",
-            )
+        champion_in_place(session, trained_version)
         history = load_estate_history(session)
         champion = champion_recipe(session)
     assert champion is not None and champion[0] == trained_version
@@ -210,14 +208,7 @@ def test_the_weekly_retrain_refits_the_champions_recipe_without_searching(
     retailer: sessionmaker[Session], trained_version: str
 ) -> None:
     with transaction(retailer) as session:
-        if registry.champion(session) is None:
-            registry.promote(
-                session,
-                trained_version,
-                approved_by="ada.admin",
-                role="operations_admin",
-                reason="t",
-            )
+        champion_in_place(session, trained_version)
         history = load_estate_history(session)
         champion = champion_recipe(session)
     assert champion is not None

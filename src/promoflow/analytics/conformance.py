@@ -13,27 +13,11 @@ from typing import Any
 import polars as pl
 
 from promoflow.analytics.log import CASE, ProcessLog
-from promoflow.promotions.states import ALLOWED
+from promoflow.promotions.states import ALLOWED, STATES
 from promoflow.promotions.states import PromotionState as S
 
 # The path a promotion takes when nothing goes wrong: what a skip is measured against.
-REFERENCE_PATH: tuple[str, ...] = tuple(
-    str(s)
-    for s in (
-        S.DRAFT,
-        S.SUBMITTED,
-        S.VALIDATED,
-        S.ASSESSED,
-        S.IN_APPROVAL,
-        S.APPROVED,
-        S.SCHEDULED,
-        S.PUBLISHING,
-        S.LIVE,
-        S.ENDED,
-        S.ANALYSED,
-        S.CLOSED,
-    )
-)
+REFERENCE_PATH: tuple[str, ...] = tuple(str(s) for s in STATES[: STATES.index(S.CLOSED) + 1])
 
 
 def _deviation(previous: str, state: str, seen: set[str]) -> dict[str, Any] | None:

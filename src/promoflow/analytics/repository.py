@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 import sqlalchemy as sa
@@ -191,3 +191,56 @@ def known_values(session: Session) -> dict[str, set[str]]:
         "region": {value for value in regions if value},
         "banner": {value for value in banners if value},
     }
+
+
+# The scorecard's events beyond the process log: forecast scores, calls to channels, case
+# resolutions, the connections' syncs and dead letters, with their whole `data` (JSON text).
+SCORECARD_TYPES = (
+    "forecast.accuracy_recorded",
+    "publication.attempted",
+    "exception.resolved",
+    "integration.sync.completed",
+    "integration.dead_letter.recorded",
+    "integration.quarantine.recorded",
+)
+IDENTITY_CHUNK = 1_000
+
+
+def scorecard_events(session: Session, selection: AnalyticsFilter) -> pl.DataFrame:
+    """The selected promotions' forecast scores and channel calls, and every connection's."""
+    query = sa.select(
+        Event.sequence,
+        sa.type_coerce(Event.time, sa.String),
+        Event.type,
+        Event.actor,
+        Event.promotion_id,
+        sa.cast(Event.data, sa.Text),
+    ).where(Event.type.in_([TYPE_PREFIX + name for name in SCORECARD_TYPES]))
+    if _has_scope_filter(selection):
+        # Connections serve every promotion: no filter on the promotions narrows them.
+        query = query.where(
+            sa.or_(Event.promotion_id.is_(None), Event.promotion_id.in_(_promotion_ids(selection)))
+        )
+    # Typed by its columns; the fetch takes any row shape.
+    return _fetch_events(session, cast("sa.Select[Any]", query))
+
+
+def event_identities(session: Session, sequences: list[int]) -> dict[int, dict[str, Any]]:
+    """Each logged event's id, type, time and actor, by its sequence number."""
+    found: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(sequences), IDENTITY_CHUNK):
+        chunk = sequences[start : start + IDENTITY_CHUNK]
+        rows = session.execute(
+            sa.select(Event.sequence, Event.id, Event.type, Event.time, Event.actor).where(
+                Event.sequence.in_(chunk)
+            )
+        ).all()
+        for sequence, event_id, kind, time, actor in rows:
+            found[sequence] = {
+                "sequence": sequence,
+                "id": event_id,
+                "type": kind.removeprefix(TYPE_PREFIX),
+                "time": time.isoformat(),
+                "actor": actor,
+            }
+    return found

@@ -10,7 +10,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from promoflow.analytics import service
+from promoflow.analytics import scorecard_service, service
 from promoflow.analytics.schemas import AnalyticsFilter
 from promoflow.cli.common import console, handles_errors
 from promoflow.kit.db import reading
@@ -127,3 +127,89 @@ def _command(name: str) -> Callable[..., None]:
 
 for _name in service.REPORTS:
     app.command(_name)(_command(_name))
+
+
+def _print_scorecard(result: dict[str, Any]) -> None:
+    active = {k: v for k, v in result["filter"].items() if v is not None}
+    title = _inline(active) if active else "(every promotion)"
+    console.rule(f"[bold]ROI scorecard[/] per {result['period']} {title}")
+    table = Table(title_justify="left")
+    for column in ("figure", "group", "period", "value", "numerator", "denominator", "events"):
+        table.add_column(column, overflow="fold")
+    for figure in result["figures"]:
+        rows = [{"period": "all", **row} for row in figure["total"]] + figure["periods"]
+        for row in rows or [{"period": "all"}]:
+            table.add_row(
+                figure["figure"],
+                _cell(row.get("group")),
+                row["period"],
+                _cell(row.get("value")),
+                _cell(row.get("numerator")),
+                _cell(row.get("denominator")),
+                _cell(row.get("events")),
+            )
+    console.print(table)
+    for gap in result["not_measured"]:
+        console.print(f"[bold]{gap['figure']}[/]: not measured: {gap['why']}")
+    console.print("Drill down: promoflow analytics scorecard --drill FIGURE")
+
+
+def _print_drill(result: dict[str, Any]) -> None:
+    console.rule(f"[bold]{result['figure']}[/] per {result['period']}: {result['about']}")
+    table = Table(title_justify="left")
+    for column in ("period", "group", "case", "numerator", "denominator", "note", "events"):
+        table.add_column(column, overflow="fold")
+    for row in result["counted"]:
+        events = "\n".join(f"{e['type']} #{e['sequence']} {e['id']}" for e in row["events"])
+        table.add_row(
+            row["period"],
+            _cell(row["group"]),
+            _cell(row["case"]),
+            _cell(row["numerator"]),
+            _cell(row["denominator"]),
+            _cell(row["note"]),
+            events or "—",
+        )
+    console.print(table)
+
+
+@app.command("scorecard")
+@handles_errors
+def scorecard(
+    category: str | None = typer.Option(None, help="Only promotions of this category"),
+    region: str | None = typer.Option(None, help="Only promotions with stores in this region"),
+    banner: str | None = typer.Option(None, help="Only promotions with stores of this banner"),
+    mechanic: str | None = typer.Option(None, help="Only this mechanic, e.g. percent_off"),
+    since: str | None = typer.Option(None, help="Revisions started at or after (date or ISO time)"),
+    until: str | None = typer.Option(None, help="Revisions started before (date or ISO time)"),
+    period: str = typer.Option("month", help="Group the figures per week or month"),
+    drill: str | None = typer.Option(
+        None, "--drill", metavar="FIGURE", help="List what one figure counted, event by event"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the scorecard as JSON"),
+) -> None:
+    """ROI scorecard: cycle time, approval latency, launches fully ready, forecast accuracy,
+    exceptions, integration reliability, manual touches; each down to its events."""
+    selection = AnalyticsFilter(
+        category=category,
+        region=region,
+        banner=banner,
+        mechanic=mechanic,
+        since=_moment("since", since),
+        until=_moment("until", until),
+    )
+    scorecard_service.check_period(period)
+    if drill is not None:
+        scorecard_service.check_figure(drill)
+    runtime = open_database()
+    with reading(runtime.sessions) as session:
+        if drill is not None:
+            result = scorecard_service.drill_report(session, selection, drill, period)
+        else:
+            result = scorecard_service.report(session, selection, period)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2, default=str))
+    elif drill is not None:
+        _print_drill(result)
+    else:
+        _print_scorecard(result)

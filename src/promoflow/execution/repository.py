@@ -16,8 +16,11 @@ from sqlalchemy.orm import Session
 
 from promoflow.catalog.models import Item, Location
 from promoflow.events.models import Event
-from promoflow.gates.models import GateResult, GateWaiver
+from promoflow.gates.models import GateWaiver
 from promoflow.inventory.models import InventoryPosition
+
+# Every gate round of a revision: the lifecycle's own query, read here as it is.
+from promoflow.lifecycle.repository import gate_results as gate_results
 from promoflow.promotions.models import ForecastLine, PromotionItem, PromotionLocation
 from promoflow.publications.models import Publication, StoreTask
 from promoflow.recommendations.models import Recommendation, RecommendationLine
@@ -87,15 +90,6 @@ def store_tasks(session: Session, promotion_id: int, revision: int) -> Sequence[
         sa.select(StoreTask)
         .where(StoreTask.promotion_id == promotion_id, StoreTask.revision == revision)
         .order_by(StoreTask.location_id, StoreTask.kind)
-    ).all()
-
-
-def gate_results(session: Session, promotion_id: int, revision: int) -> Sequence[GateResult]:
-    """Every gate result of the revision, round by round."""
-    return session.scalars(
-        sa.select(GateResult)
-        .where(GateResult.promotion_id == promotion_id, GateResult.revision == revision)
-        .order_by(GateResult.evaluation, GateResult.id)
     ).all()
 
 

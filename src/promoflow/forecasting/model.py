@@ -248,6 +248,30 @@ class GlobalDemandModel:
             raise InvalidInput("history", "empty", "there is nothing to learn from")
         self.spec = history.spec
         self._static_codes = horizon.static_codes(history.frame, history.spec)
+        fitted, train = self._training_rows(history)
+        self.row_sample = RowSample.within(train, self.config.max_training_rows)
+        actuals = _actuals(fitted) if calibration is None and self.config.intervals else None
+        # Forecasting from the fitted history needs only the recent weeks (promotion
+        # history features look back PROMO_MEMORY weeks; mlforecast keeps its own lags),
+        # which keeps the stored artefact small; the rest goes before the boosters are
+        # fitted, so a large estate's history is not held beside their feature matrix.
+        recent = pl.col(DS) > fitted.cutoff - features.PROMO_MEMORY - 1
+        self._fitted = replace(fitted, frame=fitted.frame.filter(recent))
+        cutoff = fitted.cutoff
+        del fitted
+        self._forecaster = self._fit_forecaster(train)
+        if calibration is not None:
+            self._quantiles = ConformalQuantiles.calibrate(calibration)
+        elif actuals is not None:
+            self._quantiles = self._calibrate(train, cutoff, actuals)
+        return self
+
+    def _training_rows(self, history: Panel) -> tuple[PreparedHistory, pl.DataFrame]:
+        """The prepared history and the rows the trees learn from (features, target, weight).
+
+        The engineered frame (every feature of every row) is dropped on return: at
+        100k series it is gigabytes the fit itself does not need.
+        """
         fitted, self.promo_ratio = horizon.prepare_history(history, season=self.config.season)
         self.season_profile = fitted.season_profile
         engineered = horizon.engineer(fitted.frame, fitted, self._static_codes)
@@ -262,19 +286,7 @@ class GlobalDemandModel:
                 demand.select(ID, DS, pl.col("demand").alias("y"), pl.lit(1.0).alias(WEIGHT)),
                 on=[ID, DS],
             )
-        train = self._scaled(columns, fitted)
-        self.row_sample = RowSample.within(train, self.config.max_training_rows)
-        self._forecaster = self._fit_forecaster(train)
-        if calibration is not None:
-            self._quantiles = ConformalQuantiles.calibrate(calibration)
-        elif self.config.intervals:
-            self._quantiles = self._calibrate(train, fitted.cutoff, _actuals(fitted))
-        # Forecasting from the fitted history needs only the recent weeks (promotion
-        # history features look back PROMO_MEMORY weeks; mlforecast keeps its own lags),
-        # which keeps the stored artefact small.
-        recent = pl.col(DS) > fitted.cutoff - features.PROMO_MEMORY - 1
-        self._fitted = replace(fitted, frame=fitted.frame.filter(recent))
-        return self
+        return fitted, self._scaled(columns, fitted)
 
     def _scaled(self, rows: pl.DataFrame, history: PreparedHistory) -> pl.DataFrame:
         """Rows with y as the trees learn it (the recipe's target form)."""
@@ -314,6 +326,7 @@ class GlobalDemandModel:
             return_X_y=True,
         )
         rows, target = cast(tuple[pl.DataFrame, npt.NDArray[np.float64]], prepared)
+        del prepared  # else every row's features outlive the draw, through the fit
         # The calibration refit draws at the same rates as the main fit, so its
         # errors are those of a model trained the way the served one was.
         rows, target = self.row_sample.draw(rows, target, self.config.seed)

@@ -24,6 +24,7 @@ from promoflow.exceptions.schemas import CaseAction, CaseKind
 from promoflow.inventory import service as inventory_service
 from promoflow.kit.clock import utcnow
 from promoflow.kit.db import transaction
+from promoflow.kit.errors import InvalidInput
 from promoflow.kit.roles import Role
 from promoflow.lifecycle import commands
 from promoflow.promotions.models import TERMINAL_STATES
@@ -78,6 +79,15 @@ def plan(runtime: Runtime, today: date, tag: str) -> Storyline:
             chosen = picking.promotable_skus(
                 session, region=region, count=count, category=category, exclude=used
             )
+            if not chosen:
+                # A small seeded retailer may range no item of a category in every
+                # store of a region; the stories cannot be told without one.
+                raise InvalidInput(
+                    "skus",
+                    f"{category} in {region}",
+                    "no promotable item of that category is carried by every store of the "
+                    "region and the web shop: seed more SKUs (--skus) or fewer stores (--stores)",
+                )
             used.update(chosen)
             return chosen
 

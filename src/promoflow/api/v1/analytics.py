@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import AwareDatetime
 
+from promoflow.analytics import scorecard_service
 from promoflow.analytics import service as analytics_service
 from promoflow.analytics.schemas import MECHANICS, AnalyticsFilter
 from promoflow.api.deps import OMITTABLE, OneOf, SessionDep
@@ -32,46 +33,43 @@ ABOUT = {
 }
 
 
+def _selection(
+    category: Annotated[
+        str | None, Query(max_length=80, description="promotions of this category"), OMITTABLE
+    ] = None,
+    region: Annotated[
+        str | None, Query(max_length=64, description="promotions with stores here"), OMITTABLE
+    ] = None,
+    banner: Annotated[
+        str | None, Query(max_length=64, description="promotions with its stores"), OMITTABLE
+    ] = None,
+    mechanic: Annotated[
+        str | None, Query(description="promotions of this mechanic"), OneOf(MECHANICS), OMITTABLE
+    ] = None,
+    since: Annotated[
+        AwareDatetime | None,
+        Query(description="revisions started at or after (ISO 8601, with offset)"),
+        ISO_ONLY,
+        OMITTABLE,
+    ] = None,
+    until: Annotated[
+        AwareDatetime | None,
+        Query(description="revisions started before (ISO 8601, with offset)"),
+        ISO_ONLY,
+        OMITTABLE,
+    ] = None,
+) -> AnalyticsFilter:
+    """The filters every analytics route takes, as query parameters."""
+    return AnalyticsFilter(category, region, banner, mechanic, since, until)
+
+
+Selection = Annotated[AnalyticsFilter, Depends(_selection)]
+
+
 def _endpoint(name: str) -> Callable[..., dict[str, Any]]:
     def report(
-        session: SessionDep,
-        _actor: AnalyticsReader,
-        category: Annotated[
-            str | None, Query(max_length=80, description="promotions of this category"), OMITTABLE
-        ] = None,
-        region: Annotated[
-            str | None, Query(max_length=64, description="promotions with stores here"), OMITTABLE
-        ] = None,
-        banner: Annotated[
-            str | None, Query(max_length=64, description="promotions with its stores"), OMITTABLE
-        ] = None,
-        mechanic: Annotated[
-            str | None,
-            Query(description="promotions of this mechanic"),
-            OneOf(MECHANICS),
-            OMITTABLE,
-        ] = None,
-        since: Annotated[
-            AwareDatetime | None,
-            Query(description="revisions started at or after (ISO 8601, with offset)"),
-            ISO_ONLY,
-            OMITTABLE,
-        ] = None,
-        until: Annotated[
-            AwareDatetime | None,
-            Query(description="revisions started before (ISO 8601, with offset)"),
-            ISO_ONLY,
-            OMITTABLE,
-        ] = None,
+        session: SessionDep, _actor: AnalyticsReader, selection: Selection
     ) -> dict[str, Any]:
-        selection = AnalyticsFilter(
-            category=category,
-            region=region,
-            banner=banner,
-            mechanic=mechanic,
-            since=since,
-            until=until,
-        )
         return analytics_service.report(session, name, selection)
 
     report.__name__ = f"analytics_{name}"
@@ -88,3 +86,42 @@ for _name in analytics_service.REPORTS:
         summary=ABOUT[_name],
         responses=problem_responses(403),
     )
+
+
+Period = Annotated[
+    str,
+    Query(description="group the figures per week or month"),
+    OneOf(tuple(scorecard_service.PERIODS)),
+    OMITTABLE,
+]
+
+
+@router.get(
+    "/scorecard",
+    summary="ROI scorecard per period: each figure with its numerator, denominator and drill link.",
+    responses=problem_responses(403),
+)
+def analytics_scorecard(
+    session: SessionDep, _actor: AnalyticsReader, selection: Selection, period: Period = "month"
+) -> dict[str, Any]:
+    """Cycle time, approval latency, launches fully ready, forecast accuracy, exceptions by
+    kind, integration reliability, manual touches; what is not measured, and why."""
+    return scorecard_service.report(session, selection, period)
+
+
+@router.get(
+    "/scorecard/{figure}",
+    summary="What one scorecard figure counted, row by row, with the logged events behind it.",
+    responses=problem_responses(403, 404),
+)
+def analytics_scorecard_figure(
+    session: SessionDep,
+    _actor: AnalyticsReader,
+    figure: Annotated[str, Path(max_length=40, description="a figure of the scorecard")],
+    selection: Selection,
+    period: Period = "month",
+) -> dict[str, Any]:
+    """Each row the figure summed (period, group, revision, numerator, denominator) and its
+    events (id, type, time, actor). A figure not measured answers 422 saying why; one
+    that does not exist, 404."""
+    return scorecard_service.drill_report(session, selection, figure, period)
