@@ -1,15 +1,13 @@
 """Builds the neutral object-centric log from the event log and the domain tables.
 
-Each event's data is parsed once; everything after that is a Polars expression over
-the whole log, so a million events take seconds.
+Each event's data is decoded by Polars (promoflow.processmining.members); everything
+after that is a Polars expression over the whole log, so a million events take seconds.
 """
 
 from __future__ import annotations
 
 import gc
-import json
 from datetime import datetime
-from typing import Any
 
 import polars as pl
 from sqlalchemy.orm import Session
@@ -17,28 +15,19 @@ from sqlalchemy.orm import Session
 from promoflow.events.log import TYPE_PREFIX
 from promoflow.processmining import repository
 from promoflow.processmining import vocabulary as v
-from promoflow.processmining.log import EPOCH, ObjectCentricLog, TypeAttributes, iso
+from promoflow.processmining.log import EPOCH, ObjectCentricLog, iso
+from promoflow.processmining.members import decode
 from promoflow.processmining.objects import ObjectFacts, read_objects
 from promoflow.processmining.relations import (
     ATTRIBUTE_PREFIXES,
-    MEMBERS,
     RELATION_COLUMNS,
     changes,
     direct_relations,
-    listed_relations,
     member,
     object_ids,
 )
 
 ISO_UTC = "%Y-%m-%dT%H:%M:%S%.6fZ"
-SLICE = 100_000  # events parsed at a time
-_ATTRIBUTE_SCHEMA = {
-    "n": pl.UInt32,
-    "k": pl.Int32,
-    "event_id": pl.String,
-    "name": pl.String,
-    "value": pl.String,
-}
 
 
 def build_log(
@@ -63,8 +52,10 @@ def _build(session: Session, since: datetime | None, until: datetime | None) -> 
     declared = v.event_type_attributes()
     present = sorted(set(raw.get_column("activity").unique().to_list()))
     event_types = {name: declared.get(name, [("actor", v.S)]) for name in present}
-    members, event_attributes, listed = _decode(raw, event_types, facts)
-    events = _events(raw.drop("data").with_columns(members))
+    lookups = {"item_by_sku": facts.item_by_sku, "location_by_code": facts.location_by_code}
+    members, event_attributes, listed = decode(raw, event_types, lookups)
+    raw = raw.drop("data")  # the JSON text is no longer needed: freed before the rest
+    events = _events(raw.join(members, on="n", how="left", maintain_order="left"))
     e2o = (
         pl.concat([direct_relations(events), listed])
         .sort("n", "rank", maintain_order=True)
@@ -91,40 +82,6 @@ def _build(session: Session, since: datetime | None, until: datetime | None) -> 
         object_relations=o2o,
         promotion_codes={str(pk): code for pk, code in facts.promotion_codes.items()},
     )
-
-
-def _decode(
-    raw: pl.DataFrame, event_types: TypeAttributes, facts: ObjectFacts
-) -> tuple[list[pl.Series], pl.DataFrame, pl.DataFrame]:
-    """Parse each event's data once, a slice at a time (bounded memory).
-
-    Returns the m_<member> columns relations read, the event attributes
-    (event_id, name, value) and the E2O rows of listed objects.
-    """
-    values: dict[str, list[str | None]] = {name: [] for name in MEMBERS}
-    attributes: list[pl.DataFrame] = []
-    listed: list[pl.DataFrame] = []
-    for start in range(0, raw.height, SLICE):
-        chunk = raw.slice(start, SLICE)
-        decoded = [json.loads(text) for text in chunk.get_column("data").to_list()]
-        for name, column in values.items():
-            column.extend(v.attribute_texts([data.get(name) for data in decoded]))
-        attributes.extend(_event_attributes(chunk, decoded, event_types, start))
-        listed.append(
-            listed_relations(
-                chunk.get_column("event_id").to_list(),
-                decoded,
-                facts.item_by_sku,
-                facts.location_by_code,
-                start,
-            )
-        )
-    members = [pl.Series(f"m_{name}", column, dtype=pl.String) for name, column in values.items()]
-    if not attributes:
-        attributes.append(pl.DataFrame(schema=_ATTRIBUTE_SCHEMA))
-        listed.append(listed_relations([], [], {}, {}))
-    event_attributes = pl.concat(attributes).sort("n", "k").select("event_id", "name", "value")
-    return members, event_attributes, pl.concat(listed)
 
 
 def _events(raw: pl.DataFrame) -> pl.DataFrame:
@@ -157,40 +114,13 @@ def _events(raw: pl.DataFrame) -> pl.DataFrame:
     return frame
 
 
-def _event_attributes(
-    chunk: pl.DataFrame, decoded: list[dict[str, Any]], event_types: TypeAttributes, start: int
-) -> list[pl.DataFrame]:
-    """(n, k, event_id, name, value) of a slice: who acted, then the declared data members."""
-    frames = [
-        chunk.select(
-            "n",
-            pl.lit(0, pl.Int32).alias("k"),
-            "event_id",
-            pl.lit("actor").alias("name"),
-            pl.col("actor").alias("value"),
-        )
-    ]
-    for (activity,), rows in chunk.partition_by("activity", as_dict=True).items():
-        positions = [n - start for n in rows.get_column("n").to_list()]
-        for k, (name, _) in enumerate(event_types[str(activity)][1:], start=1):
-            values = v.attribute_texts([decoded[i].get(name) for i in positions])
-            frames.append(
-                rows.select(
-                    "n",
-                    pl.lit(k, pl.Int32).alias("k"),
-                    "event_id",
-                    pl.lit(name).alias("name"),
-                    pl.Series("value", values, dtype=pl.String),
-                ).drop_nulls("value")
-            )
-    return frames
-
-
 def _objects_in_view(e2o: pl.DataFrame, facts: ObjectFacts) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Objects the events touch plus their direct neighbours; the O2O among them."""
     touched = e2o.select(pl.col("object_id").alias("id")).unique()
     o2o = pl.DataFrame(
-        facts.relations, schema=["source_id", "target_id", "qualifier"], orient="row"
+        facts.relations,
+        schema=dict.fromkeys(["source_id", "target_id", "qualifier"], pl.String),
+        orient="row",
     ).unique(maintain_order=True)
     neighbours = o2o.join(touched, left_on="source_id", right_on="id", how="semi").select(
         pl.col("target_id").alias("id")
@@ -211,6 +141,8 @@ def _objects_in_view(e2o: pl.DataFrame, facts: ObjectFacts) -> tuple[pl.DataFram
 
 def _held_attributes(facts: ObjectFacts, objects: pl.DataFrame) -> pl.DataFrame:
     frame = pl.DataFrame(
-        facts.attributes, schema=["object_id", "name", "value"], orient="row"
+        facts.attributes,
+        schema=dict.fromkeys(["object_id", "name", "value"], pl.String),
+        orient="row",
     ).with_columns(pl.lit(iso(EPOCH)).alias("time"))
     return frame.join(objects.select(pl.col("id").alias("object_id")), on="object_id", how="semi")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -51,22 +50,3 @@ def iso(moment: datetime) -> str:
     if moment.tzinfo is None:  # SQLite hands back naive UTC
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def aligned(
-    keys: list[str], frame: pl.DataFrame, key: str, columns: list[str]
-) -> Iterator[list[tuple[str, ...]]]:
-    """For each key in order, the rows of `frame` with that key (as tuples of `columns`).
-
-    `frame` holds each key's rows together, in the order of `keys`, and no rows of other
-    keys, so one pass serves a million events.
-    """
-    found = frame.get_column(key).to_list()
-    rows = list(zip(*(frame.get_column(c).to_list() for c in columns), strict=True))
-    position, end = 0, len(found)
-    for wanted in keys:
-        group: list[tuple[str, ...]] = []
-        while position < end and found[position] == wanted:
-            group.append(rows[position])
-            position += 1
-        yield group

@@ -1,7 +1,8 @@
 """OCEL 2.0 JSON (the `jsonocel` layout of the OCEL 2.0 specification).
 
 Each event and object is encoded by Polars (its attributes and relationships gathered
-into lists of structs), in slices, so a million events take seconds and bounded memory.
+into lists of structs), a slice of the log at a time, so a million events take seconds
+and bounded memory.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from typing import IO, Any
 import polars as pl
 
 from promoflow.processmining.log import ObjectCentricLog, TypeAttributes
+from promoflow.processmining.markup import SLICE, in_slices
 
-SLICE = 100_000
 _ATTRIBUTE = pl.Struct({"name": pl.String, "value": pl.String})
 _TIMED_ATTRIBUTE = pl.Struct({"name": pl.String, "value": pl.String, "time": pl.String})
 _RELATIONSHIP = pl.Struct({"objectId": pl.String, "qualifier": pl.String})
@@ -100,19 +101,29 @@ def _objects(log: ObjectCentricLog) -> Any:
 
 
 def _events(log: ObjectCentricLog) -> Any:
-    for start in range(0, log.events.height, SLICE):
-        events = log.events.slice(start, SLICE).select("id", "type", "time")
-        ids = events.select(pl.col("id").alias("event_id"))
+    ids = log.events.get_column("id")
+    for events, held, related in zip(
+        log.events.iter_slices(SLICE),
+        in_slices(ids, log.event_attributes, "event_id"),
+        in_slices(ids, log.relations, "event_id"),
+        strict=True,
+    ):
         attributes = _gathered(
-            log.event_attributes.join(ids, on="event_id", how="semi").rename({"event_id": "id"}),
+            held.rename({"event_id": "id"}),
             "id",
             {"name": "name", "value": "value"},
             _ATTRIBUTE,
         )
         relations = _gathered(
-            log.relations.join(ids, on="event_id", how="semi").rename({"event_id": "id"}),
+            related.rename({"event_id": "id"}),
             "id",
             {"object_id": "objectId", "qualifier": "qualifier"},
             _RELATIONSHIP,
         )
-        yield _encode(events, attributes, relations, ["id", "type", "time"], _ATTRIBUTE)
+        yield _encode(
+            events.select("id", "type", "time"),
+            attributes,
+            relations,
+            ["id", "type", "time"],
+            _ATTRIBUTE,
+        )

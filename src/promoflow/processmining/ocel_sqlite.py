@@ -1,4 +1,9 @@
-"""OCEL 2.0 SQLite: event/object tables, one table per type, event_object, object_object."""
+"""OCEL 2.0 SQLite: event/object tables, one table per type, event_object, object_object.
+
+Each table's rows are shaped by Polars over whole columns (a wide row per event of a type,
+an object's first values then one row per change) and inserted a slice at a time, in key
+order.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,8 @@ from pathlib import Path
 
 import polars as pl
 
-from promoflow.processmining.log import EPOCH, ObjectCentricLog, aligned, iso
+from promoflow.processmining.log import EPOCH, ObjectCentricLog, iso
+from promoflow.processmining.markup import SLICE
 
 _SQL_TYPE = {"integer": "INTEGER", "float": "REAL", "boolean": "BOOLEAN", "time": "TIMESTAMP"}
 
@@ -25,19 +31,29 @@ def write_sqlite(log: ObjectCentricLog, path: Path) -> None:
     try:
         db.execute("PRAGMA journal_mode=OFF")
         db.execute("PRAGMA synchronous=OFF")
+        db.execute("PRAGMA cache_size=-262144")  # 256 MB: the key indexes stay in memory
+        db.execute("PRAGMA locking_mode=EXCLUSIVE")
         _core_tables(db)
         _type_maps(db, log)
-        db.executemany("INSERT INTO event VALUES (?, ?)", log.events.select("id", "type").rows())
-        db.executemany("INSERT INTO object VALUES (?, ?)", log.objects.rows())
-        db.executemany("INSERT OR IGNORE INTO event_object VALUES (?, ?, ?)", log.relations.rows())
-        db.executemany(
-            "INSERT OR IGNORE INTO object_object VALUES (?, ?, ?)", log.object_relations.rows()
-        )
+        # Every table in key order: its key index builds by appending, not by a million
+        # random inserts (readers order events by ocel_time, which the type tables hold).
+        _insert(db, "event", log.events.select("id", "type").sort("id"))
+        _insert(db, "object", log.objects.select("id", "type"))
+        _insert(db, "event_object", log.relations.sort(pl.all()), "OR IGNORE")
+        _insert(db, "object_object", log.object_relations.sort(pl.all()), "OR IGNORE")
         _event_tables(db, log)
         _object_tables(db, log)
         db.commit()
     finally:
         db.close()
+
+
+def _insert(db: sqlite3.Connection, table: str, rows: pl.DataFrame, conflict: str = "") -> None:
+    """Insert `rows` (in the table's column order), a slice of row tuples at a time."""
+    placeholders = ", ".join("?" * rows.width)
+    statement = f"INSERT {conflict} INTO {table} VALUES ({placeholders})"
+    for part in rows.iter_slices(SLICE):
+        db.executemany(statement, part.rows())
 
 
 def _core_tables(db: sqlite3.Connection) -> None:
@@ -74,15 +90,32 @@ def _columns(attributes: list[tuple[str, str]]) -> str:
     return "".join(f', "{name}" {_SQL_TYPE.get(kind, "TEXT")}' for name, kind in attributes)
 
 
-def _cell(value: str | None, kind: str) -> str | int | None:
-    if kind == "boolean" and value is not None:
-        return int(value == "true")
-    return value
+def _cells(declared: list[tuple[str, str]]) -> list[pl.Expr]:
+    """Each declared attribute's column as stored: text, booleans as 1 or 0."""
+    return [
+        pl.col(name).eq("true").cast(pl.Int8).alias(name) if kind == "boolean" else pl.col(name)
+        for name, kind in declared
+    ]
+
+
+def _wide(attributes: pl.DataFrame, key: str, names: list[str], last: bool) -> pl.DataFrame:
+    """One row per `key` with a column per declared name (null where it has no value)."""
+    known = attributes.filter(pl.col("name").is_in(names))
+    if known.is_empty():
+        wide = known.select(key)
+    else:
+        wide = known.pivot(
+            on="name", index=key, values="value", aggregate_function="last" if last else "first"
+        )
+    missing = [pl.lit(None, pl.String).alias(n) for n in names if n not in wide.columns]
+    return wide.with_columns(missing)
 
 
 def _event_tables(db: sqlite3.Connection, log: ObjectCentricLog) -> None:
-    by_type = log.events.partition_by("type", as_dict=True)
-    for (event_type,), events in by_type.items():
+    kinds = log.events.select(pl.col("id").alias("event_id"), "type")
+    typed = log.event_attributes.join(kinds, on="event_id", how="left", maintain_order="left")
+    attributes = typed.partition_by("type", as_dict=True, include_key=False)
+    for (event_type,), events in log.events.partition_by("type", as_dict=True).items():
         declared = log.event_types[str(event_type)]
         table = f'"event_{table_suffix(str(event_type))}"'
         db.execute(
@@ -90,55 +123,44 @@ def _event_tables(db: sqlite3.Connection, log: ObjectCentricLog) -> None:
             f"ocel_time TIMESTAMP{_columns(declared)})"
         )
         names = [name for name, _ in declared]
-        wide = (
-            log.event_attributes.join(events.select(pl.col("id").alias("event_id")), on="event_id")
-            .pivot(on="name", index="event_id", values="value", aggregate_function="first")
-            .rename({"event_id": "id"})
-        )
-        wide = events.select("id", "time").join(wide, on="id", how="left")
-        missing = [pl.lit(None, pl.String).alias(n) for n in names if n not in wide.columns]
-        rows = wide.with_columns(missing).select("id", "time", *names).rows()
-        kinds = [kind for _, kind in declared]
-        placeholders = ", ".join("?" * (2 + len(names)))
-        db.executemany(
-            f"INSERT INTO {table} VALUES ({placeholders})",
-            [
-                (*row[:2], *(_cell(v, k) for v, k in zip(row[2:], kinds, strict=True)))
-                for row in rows
-            ],
-        )
+        held = attributes.get((event_type,), typed.clear().drop("type"))
+        wide = _wide(held, "event_id", names, last=False).rename({"event_id": "id"})
+        rows = events.select("id", "time").join(wide, on="id", how="left", maintain_order="left")
+        _insert(db, table, rows.select("id", "time", *_cells(declared)).sort("id"))
 
 
 def _object_tables(db: sqlite3.Connection, log: ObjectCentricLog) -> None:
     start = iso(EPOCH)
+    objects = log.objects.with_row_index("place")
+    attributes = log.object_attributes.join(
+        objects.select(pl.col("id").alias("object_id"), "type", "place"),
+        on="object_id",
+        how="inner",
+        maintain_order="left",
+    ).with_row_index("order")
     for object_type, declared in log.object_types.items():
         table = f'"object_{table_suffix(object_type)}"'
         db.execute(
             f"CREATE TABLE {table} (ocel_id TEXT REFERENCES object (ocel_id), "
             f"ocel_time TIMESTAMP, ocel_changed_field TEXT{_columns(declared)})"
         )
-        position = {name: index for index, (name, _) in enumerate(declared)}
-        kinds = [kind for _, kind in declared]
-        objects = log.objects.filter(pl.col("type") == object_type)
-        ids = objects.get_column("id").to_list()
-        rows: list[tuple[object, ...]] = []
-        own = log.object_attributes.join(
-            objects.select(pl.col("id").alias("object_id")), on="object_id", how="semi"
+        names = [name for name, _ in declared]
+        own = attributes.filter(pl.col("type") == object_type, pl.col("name").is_in(names))
+        held = own.filter(pl.col("time") == start)
+        # Each object's row of the values it held from the start, then one row per change.
+        first = (
+            objects.filter(pl.col("type") == object_type)
+            .select(pl.col("id").alias("object_id"), "place", pl.lit(0, pl.UInt32).alias("order"))
+            .join(_wide(held, "object_id", names, last=True), on="object_id", how="left")
+            .with_columns(pl.lit(start).alias("time"), pl.lit(None, pl.String).alias("changed"))
         )
-        history = aligned(ids, own, "object_id", ["name", "value", "time"])
-        for object_id, held in zip(ids, history, strict=True):
-            first: list[str | int | None] = [None] * len(declared)
-            changes: list[tuple[object, ...]] = []
-            for name, value, time in held:
-                if name not in position:
-                    continue
-                if time == start:
-                    first[position[name]] = _cell(value, kinds[position[name]])
-                    continue
-                change: list[str | int | None] = [None] * len(declared)
-                change[position[name]] = _cell(value, kinds[position[name]])
-                changes.append((object_id, time, name, *change))
-            rows.append((object_id, start, None, *first))
-            rows.extend(changes)
-        placeholders = ", ".join("?" * (3 + len(declared)))
-        db.executemany(f"INSERT INTO {table} VALUES ({placeholders})", rows)
+        changes = own.filter(pl.col("time") != start).select(
+            "object_id",
+            "place",
+            (pl.col("order") + 1).alias("order"),
+            "time",
+            pl.col("name").alias("changed"),
+            *(pl.when(pl.col("name") == n).then(pl.col("value")).alias(n) for n in names),
+        )
+        rows = pl.concat([first, changes], how="diagonal").sort("place", "order")
+        _insert(db, table, rows.select("object_id", "time", "changed", *_cells(declared)))

@@ -6,8 +6,6 @@ family, verb, time, subject, data (JSON text), promotion_id, revision.
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
 from promoflow.processmining import vocabulary as v
@@ -126,40 +124,6 @@ def direct_relations(events: pl.DataFrame) -> pl.DataFrame:
         for rank, (column, qualifier) in enumerate(kinds)
     ]
     return pl.concat(frames)
-
-
-def listed_relations(
-    event_ids: list[str],
-    decoded: list[dict[str, Any]],
-    item_by_sku: dict[str, int],
-    location_by_code: dict[str, int],
-    offset: int = 0,
-) -> pl.DataFrame:
-    """E2O rows for objects a batch lists: purchase orders raised, items, locations.
-
-    `decoded` is the data of the events `event_ids` names, which start at row `offset`.
-    """
-    lookups = {"item_by_sku": item_by_sku, "location_by_code": location_by_code}
-    rows: list[tuple[int, int, str, str, str]] = []
-    for rank, (name, prefix, qualifier, lookup) in enumerate(LISTS, start=10):
-        codes = lookups[lookup] if lookup else None
-        listing = [(i, data[name]) for i, data in enumerate(decoded) if name in data]
-        for i, listed in listing:
-            for value in listed if isinstance(listed, list) else ():
-                key = codes.get(value) if codes is not None else value
-                if isinstance(key, int | str):
-                    rows.append((offset + i, rank, event_ids[i], f"{prefix}{key}", qualifier))
-    return pl.DataFrame(
-        rows,
-        schema={
-            "n": pl.UInt32,
-            "rank": pl.Int32,
-            "event_id": pl.String,
-            "object_id": pl.String,
-            "qualifier": pl.String,
-        },
-        orient="row",
-    ).unique(maintain_order=True)
 
 
 def changes(events: pl.DataFrame) -> pl.DataFrame:

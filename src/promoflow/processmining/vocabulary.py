@@ -99,6 +99,17 @@ def event_type_attributes() -> dict[str, list[tuple[str, str]]]:
     return declared
 
 
+def structured_members() -> dict[str, set[str]]:
+    """Each catalogued activity's data members that may hold a list or an object."""
+    structured: dict[str, set[str]] = {}
+    for entry in CATALOGUE:
+        for name, schema in entry.data["properties"].items():
+            kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+            if {"array", "object"} & set(kinds):
+                structured.setdefault(entry.name, set()).add(name)
+    return structured
+
+
 def attribute_text(value: Any) -> str | None:
     """An attribute's value as OCEL text (lists and objects as compact JSON); None for null."""
     if value is None:
@@ -111,11 +122,3 @@ def attribute_text(value: Any) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def attribute_texts(values: list[Any]) -> list[str | None]:
-    """`attribute_text` of each value; text and nulls pass through (the common cases)."""
-    return [
-        value if value is None or value.__class__ is str else attribute_text(value)
-        for value in values
-    ]
