@@ -72,11 +72,11 @@ LONG_FILES = frozenset(
 def longest_files_first(items: list[pytest.Item]) -> list[pytest.Item]:
     """The files with `slow` tests (processes, browsers) and LONG_FILES first, else as collected.
 
-    `make test` hands whole files to its workers in this order: a long file started
-    last would keep one worker busy after the others ran out of work. The PostgreSQL
-    pass, which runs alongside the SQLite pass, takes the long files in reverse, so
-    the two passes do not start the same heavy file (a schemathesis run, the demo)
-    at the same moment.
+    `make test TEST_WORKERS=N` hands whole files to its workers in this order: a long
+    file started last would keep one worker busy after the others ran out of work.
+    The PostgreSQL pass takes the long files in reverse, so that two passes run side
+    by side would not start the same heavy file (a schemathesis run, the demo) at
+    the same moment.
     """
 
     def file_of(item: pytest.Item) -> str:
