@@ -128,13 +128,11 @@ def test_margin_counts_price_cost_and_vendor_funding(session: Session, draft: st
     session.flush()
     funded = _pick(_ask(session, code, depths=(20.0,), display="off", feature="off"), 20.0)
     assert funded.units_p50 == unfunded.units_p50  # funding pays the retailer, not the shopper
-    assert funded.promoted_margin - unfunded.promoted_margin == pytest.approx(
-        0.5 * funded.expected_sold_units, abs=0.05
-    )
+    gained = funded.promoted_margin.amount - unfunded.promoted_margin.amount
+    assert float(gained) == pytest.approx(0.5 * funded.expected_sold_units, abs=0.05)
     for v in (unfunded, funded):
-        assert v.incremental_margin == pytest.approx(
-            v.promoted_margin - v.baseline_margin, abs=0.01
-        )
+        assert v.incremental_margin.currency == "EUR"
+        assert v.incremental_margin.amount == v.promoted_margin.amount - v.baseline_margin.amount
 
 
 def test_without_a_usable_champion_the_lifecycle_fallback_answers_and_says_so(

@@ -57,7 +57,7 @@ def whatif(
             ("[bold]draft[/] " if v.is_draft else "") + terms + flags,
             f"{v.units_p50:,.0f} ({v.units_p10:,.0f}-{v.units_p90:,.0f})",
             "-" if v.uplift_pct is None else f"{v.uplift_pct:+.0f} %",
-            f"{v.incremental_margin:,.2f}",
+            v.incremental_margin.formatted(settings.locale),
             f"{v.stockout_probability_mean:.0%} ({v.item_stores_likely_out} out)",
             f"{v.expected_left_units:,.0f}/{v.available_units:,.0f}",
         )

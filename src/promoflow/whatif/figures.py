@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from promoflow.kit.money import MoneyAmount
 from promoflow.planning.risk import assess_stockout_risk, summarise_risk
 from promoflow.whatif.grid import Variant
 from promoflow.whatif.schemas import VariantOutcome
@@ -59,7 +60,7 @@ def line_figures(
 
 
 def variant_outcome(
-    lines: pl.DataFrame, variant: Variant, *, is_draft: bool, warnings: list[str]
+    lines: pl.DataFrame, variant: Variant, *, is_draft: bool, warnings: list[str], currency: str
 ) -> VariantOutcome:
     """Roll one variant's lines up to the figures a planner compares."""
     totals = lines.select(
@@ -79,8 +80,8 @@ def variant_outcome(
     p50 = float(totals["p50"] or 0.0)
     available = float(totals["available"] or 0.0)
     left = float(risk.get("expected_left_units") or 0.0)
-    promoted = round(float(totals["promoted_margin"] or 0.0), 2)
-    baseline_margin = round(float(totals["baseline_margin"] or 0.0), 2)
+    promoted = MoneyAmount.of(float(totals["promoted_margin"] or 0.0), currency)
+    baseline_margin = MoneyAmount.of(float(totals["baseline_margin"] or 0.0), currency)
     return VariantOutcome(
         depth_percent=variant.depth_percent,
         mechanic=variant.mechanic,
@@ -94,11 +95,11 @@ def variant_outcome(
         uplift_units=round(p50 - baseline, 1),
         uplift_pct=round((p50 / baseline - 1.0) * 100.0, 1) if baseline > 0 else None,
         expected_sold_units=round(float(totals["expected_sold_units"] or 0.0), 1),
-        revenue=round(float(totals["revenue"] or 0.0), 2),
+        revenue=MoneyAmount.of(float(totals["revenue"] or 0.0), currency),
         promoted_margin=promoted,
         baseline_margin=baseline_margin,
-        # From the rounded figures, so the three shown always add up.
-        incremental_margin=round(promoted - baseline_margin, 2),
+        # From the rounded amounts, so the three shown always add up.
+        incremental_margin=MoneyAmount.of(promoted.amount - baseline_margin.amount, currency),
         available_units=round(available, 1),
         stockout_probability_mean=round(float(risk.get("mean_stockout_probability") or 0.0), 4),
         stockout_probability_max=round(float(risk.get("max_stockout_probability") or 0.0), 4),

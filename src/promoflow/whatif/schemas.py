@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from promoflow.kit.money import MoneyAmount
+
 
 class AnsweringModel(BaseModel):
     """Which forecaster answered, and why it was that one."""
@@ -28,10 +30,12 @@ class VariantOutcome(BaseModel):
     uplift_units: float
     uplift_pct: float | None
     expected_sold_units: float = Field(description="expected sales, capped by the stock")
-    revenue: float
-    promoted_margin: float = Field(description="margin on expected sales, with vendor funding")
-    baseline_margin: float
-    incremental_margin: float
+    revenue: MoneyAmount
+    promoted_margin: MoneyAmount = Field(
+        description="margin on expected sales, with vendor funding"
+    )
+    baseline_margin: MoneyAmount
+    incremental_margin: MoneyAmount
     available_units: float = Field(description="stock at the stores by the start date")
     stockout_probability_mean: float
     stockout_probability_max: float

@@ -68,7 +68,7 @@ def draft_what_if(
     chosen = variants(grid, current=current, items=len(scenario.item_ids))
     weeks = ((promotion.end_date - promotion.start_date).days + 1) / 7.0
     funding = float(promotion.vendor_funding_per_unit or 0)
-    outcomes = [_outcome(facts, variant, current, weeks, funding) for variant in chosen]
+    outcomes = [_outcome(facts, variant, current, weeks, funding, currency) for variant in chosen]
     return WhatIfAnswer(
         promotion=promotion.code,
         promotion_id=promotion.id,
@@ -115,7 +115,12 @@ def _answering_model(session: Session, forecaster: DemandForecaster) -> Answerin
 
 
 def _outcome(
-    facts: DraftFacts, variant: Variant, current: Variant, weeks: float, funding: float
+    facts: DraftFacts,
+    variant: Variant,
+    current: Variant,
+    weeks: float,
+    funding: float,
+    currency: str,
 ) -> VariantOutcome:
     scenario = replace(
         facts.inputs.scenario,
@@ -137,4 +142,5 @@ def _outcome(
         variant,
         is_draft=variant == current,
         warnings=variant_warnings(variant, below_cost),
+        currency=currency,
     )
