@@ -191,3 +191,29 @@ def test_a_store_listed_twice_is_refused() -> None:
     with pytest.raises(InvalidInput) as raised:
         allocate_dc_stock(demand(TWO_BY_THREE), DC, twice)
     assert (raised.value.field, raised.value.value) == ("location_id", 11)
+
+
+def test_with_stock_at_the_dc_every_store_reaches_the_p90_the_coverage_gate_reads() -> None:
+    """The demo's clean launch (2026-12-07): 11 on the shelf, packs of 12, P90 23.2.
+
+    One pack leaves 23 units, 0.99x the P90, and a second pack's expected extra sales
+    (about half a unit) are worth less than moving it: on transfer economics alone the
+    store stays short and the workflow's own launch waits at its coverage gate.
+    """
+    shelf = pl.DataFrame(
+        {
+            "item_id": [1],
+            "location_id": [11],
+            "promoted_units": [15.17],
+            "p10": [8.6],
+            "p90": [23.2],
+            "available": [11.0],
+        }
+    )
+    dc = pl.DataFrame({"item_id": [1], "available": [200.0], "case_pack": [12]})
+    store = pl.DataFrame(
+        {"location_id": [11], "capacity_units": [500.0], "transfer_cost_per_unit": [0.05]}
+    )
+    plan = allocate_dc_stock(shelf, dc, store)
+    assert packs(plan) == {(1, 11): 2}
+    assert 11.0 + plan.summary.units >= 23.2

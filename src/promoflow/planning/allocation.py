@@ -146,6 +146,7 @@ def _pairs(
         on_hand=on_hand,
         case_pack=case_pack[sku],
         cost_per_unit=cost[store],
+        p90=p90,
     )
     return pairs, dc_units, capacity
 

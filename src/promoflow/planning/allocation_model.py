@@ -28,6 +28,8 @@ from promoflow.planning.demand import WindowDemand, approximate_quantile, stock_
 # Demand quantiles that place the breakpoints; the last is rounded up to a whole pack,
 # so a store always has a segment that covers its plausible demand.
 BREAKPOINT_LEVELS = (0.1, 0.25, 0.5, 0.75, 0.9, 0.97, 0.995)
+COVER_LEVEL = BREAKPOINT_LEVELS.index(0.9)  # the coverage gate's quantile
+COVER_VALUE = 1e-6  # per pack: above nothing, below any pack that sells
 CHUNK_PAIRS = 65_536
 
 
@@ -41,6 +43,9 @@ class Pairs:
     on_hand: np.ndarray  # units the store already has for the window
     case_pack: np.ndarray  # units per pack of the row's SKU
     cost_per_unit: np.ndarray  # transfer cost of the row's store
+    # The forecast's own P90 of window demand: the launch gate checks coverage
+    # against it, so the P90 breakpoint never falls short of it (None: the fit's).
+    p90: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -86,8 +91,15 @@ def _segments(pairs: Pairs, rows: slice) -> Segments:
     on_hand, pack = pairs.on_hand[rows, None], pairs.case_pack[rows, None]
     quantiles = np.stack([approximate_quantile(demand, level) for level in BREAKPOINT_LEVELS], 1)
     need = np.maximum(quantiles - on_hand, 0.0) / pack
+    nearest = np.round(need)
+    if pairs.p90 is not None:
+        # Rounded to the nearest pack (or placed on the fitted distribution's P90,
+        # a little below the forecast's), this breakpoint left stores at 0.99x the
+        # P90 the coverage gate reads, and the workflow's own launch waiting at it.
+        cover = np.maximum(pairs.p90[rows, None] - on_hand, 0.0) / pack
+        nearest[:, COVER_LEVEL] = np.ceil(np.maximum(need[:, COVER_LEVEL], cover[:, 0]) - 1e-9)
     packs = np.concatenate(
-        [np.zeros((need.shape[0], 1)), np.round(need[:, :-1]), np.ceil(need[:, -1:])], axis=1
+        [np.zeros((need.shape[0], 1)), nearest[:, :-1], np.ceil(need[:, -1:])], axis=1
     )
     packs = np.maximum.accumulate(packs, axis=1)
     levels = packs.shape[1]
@@ -98,6 +110,16 @@ def _segments(pairs: Pairs, rows: slice) -> Segments:
     length = np.diff(packs, axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         value = np.diff(sales, axis=1) / length - pack * pairs.cost_per_unit[rows, None]
+    if pairs.p90 is not None:
+        # Up to the P90 the gate reads, a pack is worth at least COVER_VALUE: where the
+        # DC has the stock, coverage is the policy's requirement, not a trade-off
+        # (the last pack to the P90 can sell less than it costs to move), unless
+        # moving a unit costs more than selling it earns (a filled unit is worth 1).
+        covered = value[:, : COVER_LEVEL + 1]
+        worth_moving = pairs.cost_per_unit[rows, None] < 1.0
+        value[:, : COVER_LEVEL + 1] = np.where(
+            worth_moving, np.maximum(covered, COVER_VALUE), covered
+        )
     keep = (length > 0) & (value > 1e-9)
     pair = np.broadcast_to(np.arange(rows.start, rows.start + length.shape[0])[:, None], keep.shape)
     return Segments(
