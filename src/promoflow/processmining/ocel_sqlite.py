@@ -124,9 +124,12 @@ def _event_tables(db: sqlite3.Connection, log: ObjectCentricLog) -> None:
         )
         names = [name for name, _ in declared]
         held = attributes.get((event_type,), typed.clear().drop("type"))
-        wide = _wide(held, "event_id", names, last=False).rename({"event_id": "id"})
-        rows = events.select("id", "time").join(wide, on="id", how="left", maintain_order="left")
-        _insert(db, table, rows.select("id", "time", *_cells(declared)).sort("id"))
+        # Keyed by the table's own column names: an event attribute may itself be
+        # called "id" or "time" (a catalogued member), never "ocel_id" or "ocel_time".
+        wide = _wide(held, "event_id", names, last=False).rename({"event_id": "ocel_id"})
+        rows = events.select(pl.col("id").alias("ocel_id"), pl.col("time").alias("ocel_time"))
+        rows = rows.join(wide, on="ocel_id", how="left", maintain_order="left")
+        _insert(db, table, rows.select("ocel_id", "ocel_time", *_cells(declared)).sort("ocel_id"))
 
 
 def _object_tables(db: sqlite3.Connection, log: ObjectCentricLog) -> None:
