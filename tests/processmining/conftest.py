@@ -18,6 +18,7 @@ from lifecycle_support import (  # noqa: E402  (needs the path above)
     drive,
     make_planned,
     purchase_orders,
+    status_of,
     submit,
     wait_until,
 )
@@ -56,11 +57,18 @@ def replenished_run(seeded: object) -> Run:
     """An item with no stock anywhere: the promotion's replenishment raises purchase orders."""
     rt = get_runtime()
     planned = submit(make_planned(rt, items=1, weeks_of_cover=0.0, dc_units=0.0))
-    wait_until(
-        lambda: bool(purchase_orders(rt, planned.promotion_id)),
-        "the purchase orders",
-        desk=desk_for(planned),
-    )
+    try:
+        # Late in a full run the small retailer's items are reused, in windows weeks
+        # further out, and the queue holds other tests' workflows: give it time.
+        wait_until(
+            lambda: bool(purchase_orders(rt, planned.promotion_id)),
+            "the purchase orders",
+            desk=desk_for(planned),
+            timeout=150.0,  # inside the suite's 180 s per test
+        )
+    except AssertionError as missing:
+        status, reason = status_of(planned.promotion_id)
+        raise AssertionError(f"{missing}; {planned.code} is {status}: {reason}") from missing
     return Run(planned, [order.number for order in purchase_orders(rt, planned.promotion_id)])
 
 
