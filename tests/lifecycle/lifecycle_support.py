@@ -135,6 +135,29 @@ def _busy_skus(rt: Runtime) -> set[str]:
         )
 
 
+def _on_order_skus(rt: Runtime) -> set[str]:
+    """SKUs with purchase-order units still to arrive (any destination, any due date)."""
+    from promoflow.catalog.models import Item
+    from promoflow.inventory.models import PurchaseOrder, PurchaseOrderLine
+    from promoflow.inventory.schemas import AckStatus
+    from promoflow.inventory.schemas import PurchaseOrderStatus as Status
+
+    expected = sa.func.coalesce(PurchaseOrderLine.confirmed_quantity, PurchaseOrderLine.quantity)
+    with rt.sessions() as session:
+        return set(
+            session.scalars(
+                sa.select(Item.sku)
+                .join(PurchaseOrderLine, PurchaseOrderLine.item_id == Item.id)
+                .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
+                .where(
+                    expected > PurchaseOrderLine.received_quantity,
+                    PurchaseOrder.status.not_in((Status.CANCELLED, Status.RECEIVED)),
+                    PurchaseOrder.ack_status != AckStatus.REJECTED,
+                )
+            ).all()
+        )
+
+
 def make_planned(
     rt: Runtime,
     items: int = 3,
@@ -157,7 +180,12 @@ def make_planned(
     # Ten weeks out: clear of the API tests' promotions, never in the past.
     start = utcnow().date() + timedelta(weeks=10, days=shift_days)
     if len(skus) < items:
-        region, skus = _pick(rt, items, _busy_skus(rt))
+        # A reused item may still have purchase orders open from an earlier test, and
+        # the replenishment rightly counts them: prefer items with none outstanding.
+        busy = _busy_skus(rt)
+        region, skus = _pick(rt, items, busy | _on_order_skus(rt))
+        if len(skus) < items:
+            region, skus = _pick(rt, items, busy)
         start += timedelta(weeks=8 + next(_reuses))
     assert len(skus) == items, f"no region has {items} promotable items free"
     _used_skus.update(skus)

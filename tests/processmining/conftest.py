@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -13,15 +12,17 @@ if LIFECYCLE_TESTS not in sys.path:
     sys.path.insert(0, LIFECYCLE_TESTS)
 
 from lifecycle_support import (  # noqa: E402  (needs the path above)
-    Planned,
+    cases,
     desk_for,
     drive,
     make_planned,
     purchase_orders,
+    recommendation,
     status_of,
     submit,
     wait_until,
 )
+from processmining_support import Run  # noqa: E402
 
 from promoflow.kit.db import reading  # noqa: E402
 from promoflow.processmining.builder import build_log  # noqa: E402
@@ -30,14 +31,6 @@ from promoflow.runtime import get_runtime  # noqa: E402
 
 # The OCEL 2.0 JSON schema and XSD, copied unchanged (tests/fixtures/specs/PROVENANCE.tsv).
 SPECS = Path(__file__).resolve().parents[1] / "fixtures" / "specs" / "ocel"
-
-
-@dataclass(frozen=True)
-class Run:
-    """A promotion driven through the lifecycle, with the purchase orders raised for it."""
-
-    planned: Planned
-    purchase_orders: list[str]
 
 
 @pytest.fixture(scope="session")
@@ -68,7 +61,17 @@ def replenished_run(seeded: object) -> Run:
         )
     except AssertionError as missing:
         status, reason = status_of(planned.promotion_id)
-        raise AssertionError(f"{missing}; {planned.code} is {status}: {reason}") from missing
+        found = recommendation(rt, planned.promotion_id, "replenishment")
+        raised = (
+            "no replenishment recommendation"
+            if found is None
+            else (f"replenishment {found[0].status}: {found[0].summary}")
+        )
+        opened = [(case.kind, case.detail) for case in cases(rt, planned.promotion_id)]
+        raise AssertionError(
+            f"{missing}; {planned.code} ({planned.skus}, {planned.region}) is {status}: "
+            f"{reason}; {raised}; cases {opened}"
+        ) from missing
     return Run(planned, [order.number for order in purchase_orders(rt, planned.promotion_id)])
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from processmining_support import Run
 
-from conftest import Run
 from process_support import PROMOFLOW, process_env, run_cli
 
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 import polars as pl
 import sqlalchemy as sa
 from export_support import promotion_events
+from processmining_support import Run
 
-from conftest import Run
 from promoflow.events.models import Event
 from promoflow.kit.db import reading
 from promoflow.processmining.builder import build_log

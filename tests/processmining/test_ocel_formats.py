@@ -12,8 +12,8 @@ import pm4py  # AGPL: a test-only reader, never imported by promoflow
 import pytest
 from export_support import Triple, export, promotion_events, relations_of
 from lxml import etree
+from processmining_support import Run
 
-from conftest import Run
 from promoflow.kit.db import reading
 from promoflow.processmining import service
 from promoflow.processmining.log import ObjectCentricLog
