@@ -62,15 +62,15 @@ def _core_tables(db: sqlite3.Connection) -> None:
         CREATE TABLE event_map_type (ocel_type TEXT PRIMARY KEY, ocel_type_map TEXT);
         CREATE TABLE object_map_type (ocel_type TEXT PRIMARY KEY, ocel_type_map TEXT);
         CREATE TABLE event (ocel_id TEXT PRIMARY KEY, ocel_type TEXT
-            REFERENCES event_map_type (ocel_type));
+            REFERENCES event_map_type (ocel_type)) WITHOUT ROWID;
         CREATE TABLE object (ocel_id TEXT PRIMARY KEY, ocel_type TEXT
-            REFERENCES object_map_type (ocel_type));
+            REFERENCES object_map_type (ocel_type)) WITHOUT ROWID;
         CREATE TABLE event_object (ocel_event_id TEXT REFERENCES event (ocel_id),
             ocel_object_id TEXT REFERENCES object (ocel_id), ocel_qualifier TEXT,
-            PRIMARY KEY (ocel_event_id, ocel_object_id, ocel_qualifier));
+            PRIMARY KEY (ocel_event_id, ocel_object_id, ocel_qualifier)) WITHOUT ROWID;
         CREATE TABLE object_object (ocel_source_id TEXT REFERENCES object (ocel_id),
             ocel_target_id TEXT REFERENCES object (ocel_id), ocel_qualifier TEXT,
-            PRIMARY KEY (ocel_source_id, ocel_target_id, ocel_qualifier));
+            PRIMARY KEY (ocel_source_id, ocel_target_id, ocel_qualifier)) WITHOUT ROWID;
         """
     )
 
@@ -120,7 +120,7 @@ def _event_tables(db: sqlite3.Connection, log: ObjectCentricLog) -> None:
         table = f'"event_{table_suffix(str(event_type))}"'
         db.execute(
             f"CREATE TABLE {table} (ocel_id TEXT PRIMARY KEY REFERENCES event (ocel_id), "
-            f"ocel_time TIMESTAMP{_columns(declared)})"
+            f"ocel_time TIMESTAMP{_columns(declared)}) WITHOUT ROWID"
         )
         names = [name for name, _ in declared]
         held = attributes.get((event_type,), typed.clear().drop("type"))
