@@ -23,6 +23,9 @@ MEASURED = (
     "exceptions_by_type",
     "integration_reliability",
     "manual_touches",
+    "stockout_rate",
+    "markdown_exposure",
+    "margin_vs_plan",
 )
 
 
@@ -128,15 +131,94 @@ def test_the_finance_rejection_is_a_manual_touch_of_its_promotion(demo_run: Any)
     assert row["numerator"] == len(row["events"])
 
 
-def test_what_promoflow_does_not_record_is_named_not_measured(demo_run: Any) -> None:
-    result = analytics(demo_run, "scorecard")
-    gaps = {gap["figure"]: gap["why"] for gap in result["not_measured"]}
-    assert set(gaps) == {"stockout_rate_in_vs_out", "markdown_exposure", "margin_vs_plan"}
-    assert not set(gaps) & {f["figure"] for f in result["figures"]}
-    done = _scorecard(demo_run, "--drill", "markdown_exposure")
-    assert done.returncode == 2
-    assert "markdown_exposure" in done.stderr + done.stdout
-    assert "not measured" in done.stderr + done.stdout
+def _query(database_url: str, sql: str, **params: Any) -> list[Any]:
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(sa.text(sql), params).all())
+    finally:
+        engine.dispose()
+
+
+def _closed(demo_run: Any) -> dict[str, dict[str, Any]]:
+    return {p["code"]: p for p in demo_run.report["promotions"] if p["status"] == "closed"}
+
+
+def test_margin_vs_plan_sets_each_closed_promotion_against_its_forecast(demo_run: Any) -> None:
+    closed = _closed(demo_run)
+    drilled = analytics(demo_run, "scorecard", "--drill", "margin_vs_plan")["counted"]
+    rows = {row["case"].split(" ")[0]: row for row in drilled}
+    assert set(rows) == set(closed)
+    for code, promotion in closed.items():
+        # The plan, from the tables: forecast units x (promo price - unit cost + funding).
+        ((planned,),) = _query(
+            demo_run.database_url,
+            "SELECT SUM(f.promoted_units * (pi.promo_price - i.unit_cost"
+            " + p.vendor_funding_per_unit)) FROM promotion_forecasts f"
+            " JOIN promotions p ON p.id = f.promotion_id AND p.revision = f.revision"
+            " JOIN promotion_items pi ON pi.promotion_id = f.promotion_id"
+            " AND pi.item_id = f.item_id JOIN items i ON i.id = f.item_id WHERE p.code = :code",
+            code=code,
+        )
+        row = rows[code]
+        assert row["denominator"] == pytest.approx(float(planned), abs=0.01)
+        assert row["numerator"] == pytest.approx(float(promotion["analysis"]["margin"]["amount"]))
+        assert [e["type"] for e in row["events"]] == ["promotion.analysed"]
+    (total,) = figure(analytics(demo_run, "scorecard"), "margin_vs_plan")["total"]
+    earned = sum(row["numerator"] for row in drilled)
+    assert total["value"] == pytest.approx(earned / sum(r["denominator"] for r in drilled), 1e-3)
+
+
+def test_markdown_exposure_is_what_each_analysis_left_unsold(demo_run: Any) -> None:
+    closed = _closed(demo_run)
+    drilled = analytics(demo_run, "scorecard", "--drill", "markdown_exposure")["counted"]
+    rows = {row["case"].split(" ")[0]: row for row in drilled}
+    assert set(rows) == set(closed)
+    for code, promotion in closed.items():
+        analysis = promotion["analysis"]
+        assert rows[code]["numerator"] == pytest.approx(
+            float(analysis["markdown_exposure"]["amount"])
+        )
+        assert f"{analysis['allocated_units_left']} allocated units" in rows[code]["note"]
+    # The clean launch's allocation sent stock to stores: some of it is left or all sold,
+    # never more than was sent.
+    ((sent,),) = _query(
+        demo_run.database_url,
+        "SELECT COALESCE(SUM(COALESCE(l.quantity_decided, l.quantity_proposed)), 0)"
+        " FROM recommendation_lines l JOIN recommendations r ON r.id = l.recommendation_id"
+        " JOIN promotions p ON p.id = r.promotion_id WHERE r.kind = 'allocation'"
+        " AND r.status IN ('auto_applied', 'accepted', 'edited') AND p.status = 'closed'",
+    )
+    left = sum(p["analysis"]["allocated_units_left"] for p in closed.values())
+    assert 0 <= left <= float(sent)
+
+
+def test_the_stockout_rate_compares_promotion_weeks_with_the_rest(demo_run: Any) -> None:
+    counted = _query(
+        demo_run.database_url,
+        "SELECT on_promo, SUM(CASE WHEN stockout THEN 1 ELSE 0 END), COUNT(*)"
+        " FROM weekly_sales GROUP BY on_promo",
+    )
+    expected = {
+        ("in promotion" if on_promo else "outside promotions"): (float(out), float(weeks))
+        for on_promo, out, weeks in counted
+    }
+    assert set(expected) == {"in promotion", "outside promotions"}
+    totals = figure(analytics(demo_run, "scorecard"), "stockout_rate")["total"]
+    assert {t["group"]: (t["numerator"], t["denominator"]) for t in totals} == expected
+    for total in totals:
+        out, weeks = expected[total["group"]]
+        assert total["value"] == round(out / weeks, 4)
+    # A category narrows it to that category's items.
+    category = category_of(demo_run.database_url, next(iter(_closed(demo_run))))
+    ((weeks_in_category,),) = _query(
+        demo_run.database_url,
+        "SELECT COUNT(*) FROM weekly_sales w JOIN items i ON i.id = w.item_id"
+        " WHERE i.category = :category",
+        category=category,
+    )
+    narrowed = figure(analytics(demo_run, "scorecard", "--category", category), "stockout_rate")
+    assert sum(t["denominator"] for t in narrowed["total"]) == weeks_in_category
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+from datetime import UTC, datetime
+from datetime import time as clock_time
 from typing import Any, cast
 
 import polars as pl
@@ -13,6 +15,7 @@ from promoflow.analytics.schemas import AnalyticsFilter
 from promoflow.catalog.models import Item, Location
 from promoflow.events.log import TYPE_PREFIX
 from promoflow.events.models import Event
+from promoflow.inventory.models import WeeklySales
 from promoflow.promotions.models import Promotion, PromotionLocation
 
 # The event families a promotion's process is made of (integration and catalogue
@@ -197,6 +200,7 @@ def known_values(session: Session) -> dict[str, set[str]]:
 # resolutions, the connections' syncs and dead letters, with their whole `data` (JSON text).
 SCORECARD_TYPES = (
     "forecast.accuracy_recorded",
+    "promotion.analysed",
     "publication.attempted",
     "exception.resolved",
     "integration.sync.completed",
@@ -244,3 +248,57 @@ def event_identities(session: Session, sequences: list[int]) -> dict[int, dict[s
                 "actor": actor,
             }
     return found
+
+
+STOCKOUT_SCHEMA: dict[str, pl.DataType] = {
+    "time": pl.Datetime("us", "UTC"),
+    "group": pl.String(),
+    "case": pl.String(),
+    "numerator": pl.Float64(),
+    "denominator": pl.Float64(),
+}
+IN_PROMOTION, OUTSIDE = "in promotion", "outside promotions"
+
+
+def stockout_weeks(session: Session, selection: AnalyticsFilter) -> pl.DataFrame:
+    """Per item, week and whether it was on promotion: the sales history's store-weeks
+    (denominator) and those that stocked out (numerator), over the selected scope."""
+    stocked_out = sa.func.sum(sa.case((WeeklySales.stockout, 1), else_=0))
+    query = (
+        sa.select(
+            WeeklySales.week,
+            WeeklySales.on_promo,
+            Item.sku,
+            stocked_out,
+            sa.func.count(),
+        )
+        .join(Item, Item.id == WeeklySales.item_id)
+        .join(Location, Location.id == WeeklySales.location_id)
+        .group_by(WeeklySales.week, WeeklySales.on_promo, Item.sku)
+    )
+    if selection.category is not None:
+        query = query.where(Item.category == selection.category)
+    if selection.region is not None:
+        query = query.where(Location.region == selection.region)
+    if selection.banner is not None:
+        query = query.where(Location.banner == selection.banner)
+    if selection.mechanic is not None:
+        # Weeks outside promotions have no mechanic: the filter narrows the others.
+        query = query.where(
+            sa.or_(WeeklySales.on_promo.is_(False), WeeklySales.mechanic == selection.mechanic)
+        )
+    if selection.since is not None:
+        query = query.where(WeeklySales.week >= selection.since.date())
+    if selection.until is not None:
+        query = query.where(WeeklySales.week < selection.until.date())
+    rows = [
+        (
+            datetime.combine(week, clock_time.min, tzinfo=UTC),
+            IN_PROMOTION if on_promo else OUTSIDE,
+            sku,
+            float(out or 0),
+            float(weeks),
+        )
+        for week, on_promo, sku, out, weeks in session.execute(query).all()
+    ]
+    return pl.DataFrame(rows, schema=STOCKOUT_SCHEMA, orient="row")

@@ -22,6 +22,7 @@ from promoflow.promotions.states import PromotionState as S
 
 # Whoever is not the machine is a person: people sign their events with their name.
 MACHINE_ACTORS = ("system",)
+ANALYSED = f"promotion.{S.ANALYSED.value}"
 FINAL_TRANSITIONS = [f"promotion.{s.value}" for s in (S.CLOSED, S.REJECTED, S.CANCELLED)]
 # A channel call that reached the channel; `failed` did not.
 CALL_SUCCEEDED = ("applied", "duplicate")
@@ -38,6 +39,16 @@ ValueKind = Literal["mean", "share", "count", "accuracy"]
 
 
 @dataclass(frozen=True)
+class ScorecardLog:
+    """What the figures count: the process log, the further events they read (forecast
+    scores, calls, analyses) and the sales history's stockout weeks."""
+
+    process: ProcessLog
+    calls: pl.DataFrame
+    stockouts: pl.DataFrame  # repository.STOCKOUT_SCHEMA
+
+
+@dataclass(frozen=True)
 class Figure:
     """One scorecard figure: what it says, how its value follows from its rows."""
 
@@ -46,7 +57,7 @@ class Figure:
     unit: str
     value: ValueKind
     grouped_by: str | None
-    rows: Callable[[ProcessLog, pl.DataFrame], pl.DataFrame]
+    rows: Callable[[ScorecardLog], pl.DataFrame]
 
 
 def _shaped(frame: pl.DataFrame) -> pl.DataFrame:
@@ -62,8 +73,9 @@ def _is(activity: str) -> pl.Expr:
     return pl.col("activity") == activity
 
 
-def cycle_time(log: ProcessLog, _calls: pl.DataFrame) -> pl.DataFrame:
+def cycle_time(loaded: ScorecardLog) -> pl.DataFrame:
     """Each finished revision: hours from its first event to its final state."""
+    log = loaded.process
     ended = pl.col("activity").is_in(FINAL_TRANSITIONS)
     cases = log.events.group_by(CASE).agg(
         pl.col("code").first(),
@@ -86,8 +98,9 @@ def cycle_time(log: ProcessLog, _calls: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def approval_latency(log: ProcessLog, _calls: pl.DataFrame) -> pl.DataFrame:
+def approval_latency(loaded: ScorecardLog) -> pl.DataFrame:
     """Each decided approval task: hours from its request to its decision, by role."""
+    log = loaded.process
     tasks = approval_tasks(log).filter(pl.col("decided_at").is_not_null())
     task_events = (
         log.events.filter(
@@ -116,8 +129,9 @@ def _waived_cases(calls: pl.DataFrame) -> pl.Series:
     return calls.filter(resolved & (resolution == str(CaseAction.WAIVE)))["sequence"]
 
 
-def launched_fully_ready(log: ProcessLog, calls: pl.DataFrame) -> pl.DataFrame:
+def launched_fully_ready(loaded: ScorecardLog) -> pl.DataFrame:
     """Each launch: 1 when nothing was waived to let it go live (gate, case, channel), else 0."""
+    log, calls = loaded.process, loaded.calls
     events = log.events.with_columns(
         pl.col("time").filter(_is("promotion.live")).min().over(CASE).alias("live_at")
     ).filter(pl.col("live_at").is_not_null())
@@ -168,8 +182,9 @@ def _cases_of(log: ProcessLog, calls: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def forecast_accuracy(log: ProcessLog, calls: pl.DataFrame) -> pl.DataFrame:
+def forecast_accuracy(loaded: ScorecardLog) -> pl.DataFrame:
     """Each closed revision's forecast against what sold, by model: 1 - WAPE."""
+    log, calls = loaded.process, loaded.calls
     scored = _cases_of(
         log, calls.filter(pl.col("type") == TYPE_PREFIX + "forecast.accuracy_recorded")
     )
@@ -189,8 +204,9 @@ def forecast_accuracy(log: ProcessLog, calls: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def exceptions_by_type(log: ProcessLog, _calls: pl.DataFrame) -> pl.DataFrame:
+def exceptions_by_type(loaded: ScorecardLog) -> pl.DataFrame:
     """Each exception case opened on a selected promotion, by kind."""
+    log = loaded.process
     opened = log.events.filter(_is("exception.opened"))
     return _shaped(
         opened.with_columns(
@@ -203,8 +219,9 @@ def exceptions_by_type(log: ProcessLog, _calls: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def integration_reliability(log: ProcessLog, calls: pl.DataFrame) -> pl.DataFrame:
+def integration_reliability(loaded: ScorecardLog) -> pl.DataFrame:
     """Each call through a connector: 1 when it got through, 0 when it failed for good."""
+    log, calls = loaded.process, loaded.calls
     member = pl.col("data").str.json_path_match
     channel_calls = _cases_of(
         log, calls.filter(pl.col("type") == TYPE_PREFIX + "publication.attempted")
@@ -247,8 +264,9 @@ def integration_reliability(log: ProcessLog, calls: pl.DataFrame) -> pl.DataFram
     return pl.concat(parts)
 
 
-def manual_touches(log: ProcessLog, _calls: pl.DataFrame) -> pl.DataFrame:
+def manual_touches(loaded: ScorecardLog) -> pl.DataFrame:
     """Each revision: how many of its events a person signed (decisions, edits, case actions)."""
+    log = loaded.process
     by_person = ~pl.col("actor").is_in(MACHINE_ACTORS)
     cases = log.events.group_by(CASE).agg(
         pl.col("code").first(),
@@ -262,6 +280,61 @@ def manual_touches(log: ProcessLog, _calls: pl.DataFrame) -> pl.DataFrame:
             pl.col("sequences").list.len().cast(pl.Float64).alias("numerator"),
             pl.lit(1.0).alias("denominator"),
             pl.col("people").list.join(", ").alias("note"),
+        )
+    )
+
+
+def _analyses(loaded: ScorecardLog) -> pl.DataFrame:
+    """Each selected revision's post-event analysis (its `promotion.analysed` event)."""
+    analysed = loaded.calls.filter(pl.col("type") == TYPE_PREFIX + ANALYSED)
+    return _cases_of(loaded.process, analysed).with_columns(
+        pl.concat_list("sequence").alias("sequences")
+    )
+
+
+def _amount(path: str) -> pl.Expr:
+    return pl.col("data").str.json_path_match(path).cast(pl.Float64, strict=False)
+
+
+def margin_vs_plan(loaded: ScorecardLog) -> pl.DataFrame:
+    """Each analysed revision: the margin it earned over the margin its forecast planned."""
+    margin, planned = _amount("$.margin"), _amount("$.planned_margin")
+    analysed = _analyses(loaded).with_columns(margin.alias("margin"), planned.alias("planned"))
+    return _shaped(
+        # Analyses from before the plan was recorded have none to compare with.
+        analysed.filter(pl.col("planned").is_not_null()).with_columns(
+            pl.col("margin").alias("numerator"),
+            pl.col("planned").alias("denominator"),
+            pl.format(
+                "margin {} against {} planned",
+                pl.col("margin").round(2),
+                pl.col("planned").round(2),
+            ).alias("note"),
+        )
+    )
+
+
+def markdown_exposure(loaded: ScorecardLog) -> pl.DataFrame:
+    """Each analysed revision: what its allocation sent to stores and did not sell, at cost."""
+    value, units = _amount("$.markdown_exposure"), _amount("$.allocated_units_left")
+    analysed = _analyses(loaded).with_columns(value.alias("value"), units.alias("units"))
+    return _shaped(
+        analysed.filter(pl.col("value").is_not_null()).with_columns(
+            pl.col("value").alias("numerator"),
+            pl.lit(1.0).alias("denominator"),
+            pl.format("{} allocated units left unsold", pl.col("units").round(1)).alias("note"),
+        )
+    )
+
+
+def stockout_rate(loaded: ScorecardLog) -> pl.DataFrame:
+    """Each item and week of the sales history: store-weeks stocked out, in promotion or not."""
+    return _shaped(
+        loaded.stockouts.with_columns(
+            pl.lit([], pl.List(pl.Int64)).alias("sequences"),
+            pl.format(
+                "{} of {} store-weeks stocked out", pl.col("numerator"), pl.col("denominator")
+            ).alias("note"),
         )
     )
 
@@ -319,6 +392,35 @@ FIGURES: dict[str, Figure] = {
             integration_reliability,
         ),
         Figure(
+            "stockout_rate",
+            "Share of item x store weeks of the sales history that stocked out, in "
+            "promotion weeks against other weeks (the weekly sales history the forecasts "
+            "learn from; the mechanic filter narrows the promotion weeks).",
+            "share of store-weeks",
+            "share",
+            "promotion",
+            stockout_rate,
+        ),
+        Figure(
+            "markdown_exposure",
+            "What the allocation sent to stores and the event did not sell, valued at unit "
+            "cost: the stock a promotion leaves to clear (sales draw first on what a store "
+            "already held).",
+            "amount at cost per analysed revision",
+            "mean",
+            None,
+            markdown_exposure,
+        ),
+        Figure(
+            "margin_vs_plan",
+            "Margin earned (revenue - cost + vendor funding) over the margin the forecast "
+            "planned (promoted units x (promo price - unit cost + funding per unit)).",
+            "share of planned margin",
+            "share",
+            None,
+            margin_vs_plan,
+        ),
+        Figure(
             "manual_touches",
             "Events a person signed per revision: submissions, edits, decisions, waivers, "
             "case actions.",
@@ -328,16 +430,4 @@ FIGURES: dict[str, Figure] = {
             manual_touches,
         ),
     )
-}
-
-# What promoflow does not record, so the scorecard does not pretend to measure it.
-NOT_MEASURED = {
-    "stockout_rate_in_vs_out": "promoflow keeps no inventory history outside a promotion's "
-    "window and logs no stockout events: execution variance infers the stockout weeks of "
-    "each launched promotion from its stock at launch against the sales that followed "
-    "(docs/what-if.md), so there is no rate outside promotions to compare with",
-    "markdown_exposure": "promoflow records no markdown (clearance) prices nor the "
-    "leftover stock they would apply to after a promotion",
-    "margin_vs_plan": "no planned margin is recorded per promotion; post-event margin "
-    "exists only for the seeded history (docs/post-event.md)",
 }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -10,22 +9,13 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from promoflow.analytics import repository
-from promoflow.analytics.log import ProcessLog
 from promoflow.analytics.schemas import AnalyticsFilter
-from promoflow.analytics.scorecard import FIGURES, NOT_MEASURED, Figure
+from promoflow.analytics.scorecard import FIGURES, Figure, ScorecardLog
 from promoflow.analytics.service import load
 from promoflow.kit.errors import InvalidInput, NotFound
 
 PERIODS = {"week": "1w", "month": "1mo"}
 DRILL_PATH = "/api/v1/analytics/scorecard/{}"
-
-
-@dataclass(frozen=True)
-class ScorecardLog:
-    """The process log and the scorecard's further events (forecast scores, calls)."""
-
-    process: ProcessLog
-    calls: pl.DataFrame
 
 
 def check_period(period: str) -> str:
@@ -37,8 +27,6 @@ def check_period(period: str) -> str:
 
 def check_figure(name: str) -> Figure:
     """The figure called `name`, or InvalidInput listing the ones there are."""
-    if name in NOT_MEASURED:
-        raise InvalidInput("figure", name, f"not measured: {NOT_MEASURED[name]}")
     if name not in FIGURES:
         raise InvalidInput("figure", name, f"unknown figure; known: {', '.join(FIGURES)}")
     return FIGURES[name]
@@ -54,7 +42,8 @@ def load_scorecard(
         calls = calls.filter(pl.col("time") >= selection.since)
     if selection.until is not None:
         calls = calls.filter(pl.col("time") < selection.until)
-    return ScorecardLog(process=process, calls=calls)
+    stockouts = repository.stockout_weeks(session, selection)
+    return ScorecardLog(process=process, calls=calls, stockouts=stockouts)
 
 
 def _labelled(rows: pl.DataFrame, period: str) -> pl.DataFrame:
@@ -109,16 +98,12 @@ def _figure(figure: Figure, rows: pl.DataFrame, period: str) -> dict[str, Any]:
 def scorecard(loaded: ScorecardLog, period: str) -> dict[str, Any]:
     """Every figure, in total and per period, with what it is made of and where its events are."""
     check_period(period)
-    figures = [
-        _figure(figure, figure.rows(loaded.process, loaded.calls), period)
-        for figure in FIGURES.values()
-    ]
+    figures = [_figure(figure, figure.rows(loaded), period) for figure in FIGURES.values()]
     return {
         "report": "scorecard",
         "filter": loaded.process.selection.as_dict(),
         "period": period,
         "figures": figures,
-        "not_measured": [{"figure": name, "why": why} for name, why in NOT_MEASURED.items()],
     }
 
 
@@ -126,7 +111,7 @@ def drill(session: Session, loaded: ScorecardLog, name: str, period: str) -> dic
     """The rows one figure counted, each with the logged events (ids, types) behind it."""
     figure = check_figure(name)
     check_period(period)
-    rows = _labelled(figure.rows(loaded.process, loaded.calls), period).sort("time", "case")
+    rows = _labelled(figure.rows(loaded), period).sort("time", "case")
     sequences = sorted({s for listed in rows["sequences"].to_list() for s in listed or []})
     events = repository.event_identities(session, sequences)
     counted = [
@@ -168,7 +153,7 @@ def drill_report(
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """Load the log for `selection` and list what figure `name` counted (NotFound if none)."""
-    if name not in FIGURES and name not in NOT_MEASURED:
+    if name not in FIGURES:
         raise NotFound(f"no scorecard figure {name!r}; known: {', '.join(FIGURES)}")
     check_figure(name)
     check_period(period)

@@ -149,8 +149,6 @@ def _print_scorecard(result: dict[str, Any]) -> None:
                 _cell(row.get("events")),
             )
     console.print(table)
-    for gap in result["not_measured"]:
-        console.print(f"[bold]{gap['figure']}[/]: not measured: {gap['why']}")
     console.print("Drill down: promoflow analytics scorecard --drill FIGURE")
 
 

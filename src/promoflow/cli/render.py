@@ -108,6 +108,17 @@ def promotion_panel(report: dict[str, Any], locale: str) -> Panel:
             f"[bold]result[/] sold {a['actual_units']:,.0f} units "
             f"({against_forecast(a)}), revenue {money(a['revenue'], locale)}, "
             f"margin {money(a['margin'], locale)}"
+            + (
+                f" (planned {money(a['planned_margin'], locale)})"
+                if a.get("planned_margin") is not None
+                else ""
+            )
+            + (
+                f"; {a['allocated_units_left']:,.0f} allocated units left unsold, "
+                f"{money(a['markdown_exposure'], locale)} at cost"
+                if a.get("allocated_units_left")
+                else ""
+            )
         )
     return Panel(
         Group(*parts),

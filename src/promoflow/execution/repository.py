@@ -19,21 +19,14 @@ from promoflow.events.models import Event
 from promoflow.gates.models import GateWaiver
 from promoflow.inventory.models import InventoryPosition
 
-# Every gate round of a revision: the lifecycle's own query, read here as it is.
+# The lifecycle's own queries (every gate round, the applied allocation), read as they are.
+from promoflow.lifecycle.repository import allocated_stock as lifecycle_allocated
 from promoflow.lifecycle.repository import gate_results as gate_results
 from promoflow.promotions.models import ForecastLine, PromotionItem, PromotionLocation
 from promoflow.publications.models import Publication, StoreTask
-from promoflow.recommendations.models import Recommendation, RecommendationLine
-from promoflow.recommendations.schemas import RecommendationKind, RecommendationStatus
 
 KEY = ["item_id", "location_id"]
 PROMOTION_EVENTS = "io.promoflow.promotion."
-# An allocation that moved stock: applied by policy, accepted or edited by a planner.
-APPLIED = (
-    RecommendationStatus.AUTO_APPLIED,
-    RecommendationStatus.ACCEPTED,
-    RecommendationStatus.EDITED,
-)
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -130,27 +123,6 @@ def forecast_lines(session: Session, promotion_id: int, revision: int) -> pl.Dat
 def allocated_stock(session: Session, promotion_id: int, revision: int) -> pl.DataFrame:
     """item_id, location_id, allocated (units sent) and store_stock (already there when
     planned) from the revision's applied allocation recommendations."""
-    rows = session.execute(
-        sa.select(
-            RecommendationLine.item_id,
-            RecommendationLine.location_id,
-            sa.func.coalesce(
-                RecommendationLine.quantity_decided, RecommendationLine.quantity_proposed
-            ),
-            RecommendationLine.details,
-        )
-        .join(Recommendation, Recommendation.id == RecommendationLine.recommendation_id)
-        .where(
-            Recommendation.promotion_id == promotion_id,
-            Recommendation.revision == revision,
-            Recommendation.kind == RecommendationKind.ALLOCATION,
-            Recommendation.status.in_([str(s) for s in APPLIED]),
-        )
-    ).all()
-    data = [
-        (item, location, float(units), float((details or {}).get("store_available_units", 0.0)))
-        for item, location, units, details in rows
-    ]
     schema = {
         "item_id": pl.Int64,
         "location_id": pl.Int64,
@@ -158,7 +130,9 @@ def allocated_stock(session: Session, promotion_id: int, revision: int) -> pl.Da
         "store_stock": pl.Float64,
     }
     return (
-        pl.DataFrame(data, schema=schema, orient="row")
+        pl.DataFrame(
+            lifecycle_allocated(session, promotion_id, revision), schema=schema, orient="row"
+        )
         .group_by(KEY)
         .agg(pl.col("allocated").sum(), pl.col("store_stock").max())
     )

@@ -187,7 +187,7 @@ def recommendations(session: Session, promotion: Promotion) -> list[dict[str, An
 
 
 # The post-event analysis's amounts (lifecycle.schemas.Analysis); the rest are units and %.
-ANALYSIS_AMOUNTS = ("revenue", "margin", "vendor_funding")
+ANALYSIS_AMOUNTS = ("revenue", "margin", "vendor_funding", "planned_margin", "markdown_exposure")
 
 
 def _analysis(session: Session, promotion_id: int, currency: str) -> dict[str, Any] | None:

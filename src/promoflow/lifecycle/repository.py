@@ -19,10 +19,18 @@ from promoflow.events.models import Event
 from promoflow.exceptions.models import ExceptionCase
 from promoflow.gates.models import GateResult
 from promoflow.inventory.models import PurchaseOrder, PurchaseOrderLine
-from promoflow.promotions.models import ForecastLine, PromotionItem, PromotionLocation
+from promoflow.promotions.models import ForecastLine, Promotion, PromotionItem, PromotionLocation
 from promoflow.promotions.states import PromotionState
+from promoflow.recommendations.models import Recommendation, RecommendationLine
+from promoflow.recommendations.schemas import RecommendationKind, RecommendationStatus
 
 PROMOTION_EVENTS = "io.promoflow.promotion."
+# An allocation that moved stock: applied by policy, accepted or edited by a planner.
+APPLIED = (
+    RecommendationStatus.AUTO_APPLIED,
+    RecommendationStatus.ACCEPTED,
+    RecommendationStatus.EDITED,
+)
 ANALYSED_EVENT = PROMOTION_EVENTS + PromotionState.ANALYSED
 
 
@@ -55,6 +63,60 @@ def forecast_totals(session: Session, promotion_id: int, revision: int) -> tuple
         ).where(ForecastLine.promotion_id == promotion_id, ForecastLine.revision == revision)
     ).one()
     return float(row[0]), float(row[1])
+
+
+def planned_margin(session: Session, promotion_id: int, revision: int) -> float:
+    """The margin the revision's forecast promised: promoted units x (promo price - unit
+    cost + vendor funding per unit), summed over its forecast lines."""
+    unit_margin = PromotionItem.promo_price - Item.unit_cost + Promotion.vendor_funding_per_unit
+    total = session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(ForecastLine.promoted_units * unit_margin), 0.0))
+        .join(
+            PromotionItem,
+            sa.and_(
+                PromotionItem.promotion_id == ForecastLine.promotion_id,
+                PromotionItem.item_id == ForecastLine.item_id,
+            ),
+        )
+        .join(Item, Item.id == ForecastLine.item_id)
+        .join(Promotion, Promotion.id == ForecastLine.promotion_id)
+        .where(ForecastLine.promotion_id == promotion_id, ForecastLine.revision == revision)
+    )
+    return float(total or 0.0)
+
+
+def allocated_stock(
+    session: Session, promotion_id: int, revision: int
+) -> list[tuple[int, int, float, float]]:
+    """(item_id, location_id, units sent, units the store already held when planned) per
+    line of the revision's applied allocation recommendations."""
+    rows = session.execute(
+        sa.select(
+            RecommendationLine.item_id,
+            RecommendationLine.location_id,
+            sa.func.coalesce(
+                RecommendationLine.quantity_decided, RecommendationLine.quantity_proposed
+            ),
+            RecommendationLine.details,
+        )
+        .join(Recommendation, Recommendation.id == RecommendationLine.recommendation_id)
+        .where(
+            Recommendation.promotion_id == promotion_id,
+            Recommendation.revision == revision,
+            Recommendation.kind == RecommendationKind.ALLOCATION,
+            Recommendation.status.in_([str(s) for s in APPLIED]),
+        )
+    ).all()
+    return [
+        (item, location, float(units), float((details or {}).get("store_available_units", 0.0)))
+        for item, location, units, details in rows
+    ]
+
+
+def unit_costs(session: Session, item_ids: Sequence[int]) -> dict[int, float]:
+    """Each item's unit cost, by id."""
+    rows = session.execute(sa.select(Item.id, Item.unit_cost).where(Item.id.in_(item_ids))).all()
+    return {item_id: float(cost) for item_id, cost in rows}
 
 
 def forecast_interval_totals(

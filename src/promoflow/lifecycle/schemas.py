@@ -129,6 +129,11 @@ class Analysis(TypedDict):
     # The forecast's 80 % interval for the whole scope (per-line P10s and P90s summed).
     forecast_p10_units: NotRequired[float]
     forecast_p90_units: NotRequired[float]
+    # The margin the forecast promised (promoted units x (promo price - cost + funding)),
+    # and what the allocation sent that did not sell: units, and their value at cost.
+    planned_margin: NotRequired[float]
+    allocated_units_left: NotRequired[float]
+    markdown_exposure: NotRequired[float]
 
 
 class OpenOrder(TypedDict):

@@ -36,6 +36,7 @@ from promoflow.lifecycle.schemas import (
     Submitted,
     Validated,
 )
+from promoflow.planning.leftover import left_from_allocation
 from promoflow.promotions import service as promotions_service
 from promoflow.promotions.models import Promotion
 from promoflow.promotions.states import PromotionState
@@ -162,6 +163,7 @@ def analyse(session: Session, promotion_id: int, actuals: Actuals) -> Analysis:
     accuracy = _record_accuracy(session, promotion, actuals.get("lines", []))
     units = actuals["units"]
     funding = float(promotion.vendor_funding_per_unit) * units
+    left_units, left_value = _left_from_allocation(session, promotion, actuals.get("lines", []))
     data: Analysis = {
         "actual_units": round(units, 1),
         "forecast_units": round(promoted, 1),
@@ -173,6 +175,9 @@ def analyse(session: Session, promotion_id: int, actuals: Actuals) -> Analysis:
         "vendor_funding": round(funding, 2),
         "forecast_p10_units": round(low, 1),
         "forecast_p90_units": round(high, 1),
+        "planned_margin": round(repo.planned_margin(session, promotion_id, promotion.revision), 2),
+        "allocated_units_left": round(left_units, 1),
+        "markdown_exposure": round(left_value, 2),
         **accuracy,
     }
     promotions_service.transition(
@@ -183,6 +188,24 @@ def analyse(session: Session, promotion_id: int, actuals: Actuals) -> Analysis:
         data=dict(data),
     )
     return data
+
+
+def _left_from_allocation(
+    session: Session, promotion: Promotion, lines: list[SoldLine]
+) -> tuple[float, float]:
+    """(units, value at cost) of what the allocation sent that the event did not sell."""
+    sent = repo.allocated_stock(session, promotion.id, promotion.revision)
+    if not sent:
+        return 0.0, 0.0
+    items = {item.sku: item.id for item in repo.scope_items(session, promotion.id)}
+    stores = {loc.code: loc.id for loc in repo.scope_locations(session, promotion.id)}
+    sold: dict[tuple[int, int], float] = {}
+    for sku, code, units in lines:
+        if sku in items and code in stores:
+            key = (items[sku], stores[code])
+            sold[key] = sold.get(key, 0.0) + float(units)
+    costs = repo.unit_costs(session, sorted({item for item, *_ in sent}))
+    return left_from_allocation(sent, sold, costs)
 
 
 class _Accuracy(TypedDict, total=False):
