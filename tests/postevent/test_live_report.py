@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -67,10 +67,13 @@ def _lifecycle_analysis(rt: Runtime, planned: Planned) -> dict[str, Any]:
         return dict(event.data)
 
 
-def _expected_without_the_promotion(rt: Runtime, planned: Planned) -> float:
+def _expected_without_the_promotion(
+    rt: Runtime, planned: Planned, days: list[date] | None = None
+) -> float:
     """What the sandbox POS's demand model expects the promoted items to sell at their
-    stores on the window's days at regular price (its base rate x season x the day's
-    share of the week): the truth the baseline estimates, free of one draw's noise."""
+    stores on the window's days (or `days`) at regular price (its base rate x season x
+    the day's share of the week): the truth the baseline estimates, free of one draw's
+    noise."""
     with reading(rt.sessions) as session:
         promotion = promotions_service.find_promotion(session, planned.code)
         item_ids = [i.id for i in lifecycle_repository.scope_items(session, promotion.id)]
@@ -80,7 +83,8 @@ def _expected_without_the_promotion(rt: Runtime, planned: Planned) -> float:
         params = scenario_repository.load_demand_params(session, item_ids, location_ids)
         profiles = scenario_repository.load_category_demand(session)
         first, last = promotion.start_date, promotion.end_date
-    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    if days is None:
+        days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     expected = 0.0
     for category, base_rate in params.select("category", "base_rate").iter_rows():
         for day in days:
@@ -113,13 +117,32 @@ def test_incremental_units_are_actual_sales_minus_the_counterfactual_over_its_da
     assert report["baseline_method"] == {
         "comparable_stores": report["baseline_method"]["comparable_stores"]
     }
-    assert len(report["weekly"]) == 2
-    assert [w["week"] for w in report["weekly"]] == [identity["first_week"], identity["last_week"]]
+    # The chart's weeks: the two partial ones and the whole week after (its dip).
+    assert [w["week"] for w in report["weekly"]] == [
+        identity["first_week"],
+        identity["last_week"],
+        identity["week_after"],
+    ]
     # Near what the POS expected to sell at regular price on those three days (a baseline
     # of whole weeks would be 7/3 of it), so the incremental units are the sales minus that.
     truth = _expected_without_the_promotion(rt, closed)
     assert units["baseline"] == pytest.approx(truth, rel=0.3), (units, truth)
     assert units["incremental"] == pytest.approx(units["sold"] - truth, abs=0.3 * truth)
+
+
+def test_the_week_after_is_measured_and_shows_no_dip_the_pos_never_had(closed: Planned) -> None:
+    """The sandbox POS sells at the regular rate after a promotion (its demand model has
+    no pull-forward), so the dip measured in the week after is noise around zero."""
+    rt = get_runtime()
+    report = _report(rt, closed.code)
+    identity, units = report["promotion"], report["units"]
+    after = date.fromisoformat(identity["last_week"]) + timedelta(weeks=1)
+    assert identity["week_after"] == after.isoformat()
+    assert identity["week_after_sold"] is True
+    week = _expected_without_the_promotion(rt, closed, [after + timedelta(n) for n in range(7)])
+    assert units["pull_forward"] <= 0.3 * week, (units, week)
+    # Net incremental counts the week after's gain or dip; it stays near the window's own.
+    assert abs(units["net_incremental"] - units["incremental"]) <= 0.3 * week + units["halo"]
 
 
 def test_the_ledger_is_consistent_so_reconciliation_opens_no_case(closed: Planned) -> None:

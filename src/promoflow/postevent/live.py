@@ -3,8 +3,9 @@
 The lifecycle's post-event step reads a promotion's actuals from the sales feed, day
 by day over its dates; so does this. The panel the counterfactual reads is the
 seeded weekly history before the promotion (its pre-period) plus, for the
-promotion's days, the feed's sales of every item of the category at every store
-and web shop (the comparable stores). A cell of the promotion's period covers only
+promotion's days and the whole week after its last week (where a pull-forward
+shows), the feed's sales of every item of the category at every store and web shop
+(the comparable stores). A cell of the promotion's period covers only
 the promotion's days in its week, the same days at every store, so a window of
 three days compares three days with three days (docs/post-event.md).
 """
@@ -90,6 +91,12 @@ def describe(session: Session, promotion: Promotion) -> LivePromotion:
     )
 
 
+def week_after(live: LivePromotion) -> date:
+    """The Monday of the whole week after the window's last week: the week a pull-forward
+    (the dip after a promotion) is measured in."""
+    return monday(live.last_day) + timedelta(weeks=1)
+
+
 def week_shares(live: LivePromotion) -> dict[date, float]:
     """Share of each week of the window that the window covers (1.0 for a whole week)."""
     shares: dict[date, float] = {}
@@ -108,12 +115,18 @@ def category_panel(
     )
     items = repository.catalogue_items(session, [category])
     codes = repository.selling_location_codes(session)
-    records = feed.sales([sku for sku, *_ in items], codes, live.first_day, live.last_day)
+    after = week_after(live)
+    records = feed.sales([sku for sku, *_ in items], codes, live.first_day, after + timedelta(6))
+    # The days between the window's end and the week after belong to neither: counted,
+    # they would pad the window's last (partial) week.
     daily = pl.DataFrame(
         [(r.sku, r.location_code, r.day, r.units, float(r.revenue)) for r in records],
         schema=DAILY_SCHEMA,
         orient="row",
-    )
+    ).filter((pl.col("day") <= live.last_day) | (pl.col("day") >= after))
+    if daily.filter(pl.col("day") == after + timedelta(6)).is_empty():
+        # The feed has not sold the whole week after yet: a part of it would read as a dip.
+        daily = daily.filter(pl.col("day") <= live.last_day)
     promoted = pl.DataFrame(
         repository.promoted_pairs(session, [category], live.first_day, live.last_day),
         schema={"sku": pl.Utf8, "location_code": pl.Utf8, "first": pl.Date, "last": pl.Date},

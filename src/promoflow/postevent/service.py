@@ -191,6 +191,9 @@ def live_report(
         "last_day": promotion.last_day.isoformat(),
         "days": promotion.days,
         "sales_source": "sales feed (daily), as the workflow's post-event step read it",
+        # Measured once the feed has sold the week after; until then pull-forward is 0.
+        "week_after": live.week_after(promotion).isoformat(),
+        "week_after_sold": cells.filter(pl.col("role") == "dip").height > 0,
     }
     return _assemble(session, identity, cells, live_scope(promotion), ledger, currency)
 
