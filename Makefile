@@ -19,10 +19,8 @@ lint: setup
 
 # The suite runs twice: on SQLite (every test) and on PostgreSQL (every test that
 # touches the database). PostgreSQL tests skip on a laptop without the server,
-# but under CI=true they must run. The passes run one after the other, as on every
-# CI run so far; side by side they were tried only on a loaded machine, where the
-# demo failed for a reason found later (its allocation, not the load), so that
-# faster form is still unproven on CI. TEST_WORKERS=N (N > 1)
+# but under CI=true they must run. The passes run one after the other: side by side
+# on CI (2026-12-07) they took as long, 38 min, the 2 cores being busy. TEST_WORKERS=N (N > 1)
 # hands each pass's whole test files to N processes (pytest-xdist), longest files
 # first (tests/conftest.py); the default is one process. Every pass lists its 30
 # slowest tests.
