@@ -110,7 +110,10 @@ def test_a_drill_lists_exactly_the_events_its_figure_counted(demo_run: Any, name
         assert round(sum(row["numerator"] for row in rows), 2) == round(total["numerator"], 2)
     # The events named are the logged ones: same ids, same types, same actors.
     named = {e["id"]: (e["type"], e["actor"]) for row in drilled for e in row["events"]}
-    assert logged(demo_run.database_url, list(named)) == named
+    if name == "stockout_rate":  # counted from the sales history, which logs no events
+        assert named == {}
+    else:
+        assert logged(demo_run.database_url, list(named)) == named
 
 
 def test_cycle_time_agrees_with_the_stages_report(demo_run: Any) -> None:

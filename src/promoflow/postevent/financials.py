@@ -54,7 +54,8 @@ def scoped_cells(flagged: pl.DataFrame, scope: PromotionScope) -> pl.DataFrame:
         .then(pl.lit("promoted"))
         .when(in_window & in_region & ~pl.col("in_scope"))
         .then(pl.lit("sibling"))
-        .when(dip_week & pl.col("in_scope"))
+        # A week after that is itself on promotion measures that promotion, not a dip.
+        .when(dip_week & pl.col("in_scope") & ~pl.col("on_promo"))
         .then(pl.lit("dip"))
         .otherwise(pl.lit("none"))
     )
