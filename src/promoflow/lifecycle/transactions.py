@@ -160,10 +160,11 @@ def analyse(session: Session, promotion_id: int, actuals: Actuals) -> Analysis:
     promotion = _promotion(session, promotion_id)
     baseline, promoted = repo.forecast_totals(session, promotion_id, promotion.revision)
     low, high = repo.forecast_interval_totals(session, promotion_id, promotion.revision)
-    accuracy = _record_accuracy(session, promotion, actuals.get("lines", []))
+    sold = _sold_in_scope(session, promotion, actuals.get("lines", []))
+    accuracy = _record_accuracy(session, promotion, sold)
     units = actuals["units"]
     funding = float(promotion.vendor_funding_per_unit) * units
-    left_units, left_value = _left_from_allocation(session, promotion, actuals.get("lines", []))
+    left_units, left_value = _left_from_allocation(session, promotion, sold)
     data: Analysis = {
         "actual_units": round(units, 1),
         "forecast_units": round(promoted, 1),
@@ -190,22 +191,32 @@ def analyse(session: Session, promotion_id: int, actuals: Actuals) -> Analysis:
     return data
 
 
+SoldInScope = list[tuple[int, int, float]]  # item_id, location_id, units
+
+
+def _sold_in_scope(session: Session, promotion: Promotion, lines: list[SoldLine]) -> SoldInScope:
+    """The sales lines of the promotion's items at its locations, by id."""
+    items = {item.sku: item.id for item in repo.scope_items(session, promotion.id)}
+    stores = {loc.code: loc.id for loc in repo.scope_locations(session, promotion.id)}
+    return [
+        (items[sku], stores[code], float(units))
+        for sku, code, units in lines
+        if sku in items and code in stores
+    ]
+
+
 def _left_from_allocation(
-    session: Session, promotion: Promotion, lines: list[SoldLine]
+    session: Session, promotion: Promotion, sold: SoldInScope
 ) -> tuple[float, float]:
     """(units, value at cost) of what the allocation sent that the event did not sell."""
     sent = repo.allocated_stock(session, promotion.id, promotion.revision)
     if not sent:
         return 0.0, 0.0
-    items = {item.sku: item.id for item in repo.scope_items(session, promotion.id)}
-    stores = {loc.code: loc.id for loc in repo.scope_locations(session, promotion.id)}
-    sold: dict[tuple[int, int], float] = {}
-    for sku, code, units in lines:
-        if sku in items and code in stores:
-            key = (items[sku], stores[code])
-            sold[key] = sold.get(key, 0.0) + float(units)
+    by_line: dict[tuple[int, int], float] = {}
+    for item_id, location_id, units in sold:
+        by_line[(item_id, location_id)] = by_line.get((item_id, location_id), 0.0) + units
     costs = repo.unit_costs(session, sorted({item for item, *_ in sent}))
-    return left_from_allocation(sent, sold, costs)
+    return left_from_allocation(sent, by_line, costs)
 
 
 class _Accuracy(TypedDict, total=False):
@@ -214,16 +225,10 @@ class _Accuracy(TypedDict, total=False):
     within_p10_p90_share: float | None
 
 
-def _record_accuracy(session: Session, promotion: Promotion, lines: list[SoldLine]) -> _Accuracy:
+def _record_accuracy(session: Session, promotion: Promotion, lines: SoldInScope) -> _Accuracy:
     """Post-event accuracy of the revision's forecast per item x store, kept per model."""
-    items = {item.sku: item.id for item in repo.scope_items(session, promotion.id)}
-    stores = {loc.code: loc.id for loc in repo.scope_locations(session, promotion.id)}
     sold = pl.DataFrame(
-        [
-            (items[sku], stores[code], float(units))
-            for sku, code, units in lines
-            if sku in items and code in stores
-        ],
+        lines,
         schema={"item_id": pl.Int64, "location_id": pl.Int64, "actual_units": pl.Float64},
         orient="row",
     )
