@@ -137,25 +137,17 @@ def _busy_skus(rt: Runtime) -> set[str]:
 
 def _on_order_skus(rt: Runtime) -> set[str]:
     """SKUs with purchase-order units still to arrive (any destination, any due date)."""
-    from promoflow.catalog.models import Item
-    from promoflow.inventory.models import PurchaseOrder, PurchaseOrderLine
-    from promoflow.inventory.schemas import AckStatus
-    from promoflow.inventory.schemas import PurchaseOrderStatus as Status
+    from datetime import date
 
-    expected = sa.func.coalesce(PurchaseOrderLine.confirmed_quantity, PurchaseOrderLine.quantity)
+    from promoflow.catalog.models import Item, Location
+    from promoflow.inventory import service as inventory_service
+
     with rt.sessions() as session:
-        return set(
-            session.scalars(
-                sa.select(Item.sku)
-                .join(PurchaseOrderLine, PurchaseOrderLine.item_id == Item.id)
-                .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
-                .where(
-                    expected > PurchaseOrderLine.received_quantity,
-                    PurchaseOrder.status.not_in((Status.CANCELLED, Status.RECEIVED)),
-                    PurchaseOrder.ack_status != AckStatus.REJECTED,
-                )
-            ).all()
+        outstanding = inventory_service.outstanding_on_order(
+            session, sa.select(Item.id), sa.select(Location.id), date.max
         )
+        ids = {item_id for item_id, _, units in outstanding if units > 0}
+        return set(session.scalars(sa.select(Item.sku).where(Item.id.in_(ids))).all())
 
 
 def make_planned(
