@@ -13,6 +13,7 @@ import json
 import subprocess
 from collections.abc import Callable
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +24,14 @@ from lifecycle_support import Planned, desk_for, drive, make_planned, submit
 
 from process_support import PROMOFLOW, process_env, run_cli
 from promoflow.connectors import registry
+from promoflow.connectors.sandbox.ledger import alter_posting
 from promoflow.connectors.sandbox.sales_feed import DAY_SHARE
 from promoflow.exceptions import service as exceptions_service
 from promoflow.exceptions.schemas import CaseKind
 from promoflow.kit.db import reading
 from promoflow.lifecycle import repository as lifecycle_repository
 from promoflow.postevent import commands, service
+from promoflow.postevent.live import LivePromotion
 from promoflow.promotions import service as promotions_service
 from promoflow.runtime import Runtime, get_runtime
 from promoflow.scenario import demand
@@ -195,6 +198,42 @@ def test_the_api_answers_with_the_report_behind_auth(
     missing = client.get("/api/v1/promotions/NO-SUCH-PROMO/post-event", headers=auth("auditor"))
     assert missing.status_code == 404
     assert "NO-SUCH-PROMO" in missing.json()["detail"]
+    # Running the reconciliation (which may open cases) is finance's, not a reader's.
+    refused = client.post(path, headers=auth("auditor"))
+    assert refused.status_code == 403, refused.text
+    assert "allowed roles: finance_approver" in refused.json()["detail"]
+
+
+def test_a_read_reports_a_mismatch_and_opens_nothing_until_finance_runs_it(
+    client: TestClient, auth: Callable[[str], dict[str, str]], closed: Planned
+) -> None:
+    rt = get_runtime()
+    path = f"/api/v1/promotions/{closed.code}/post-event"
+    posted = Decimal(_report(rt, closed.code)["reconciliation"]["totals"]["posted_margin"])
+    with reading(rt.sessions) as session:
+        subject = service.find_subject(session, closed.code)
+    assert isinstance(subject, LivePromotion)
+    keyed = subject.posting_key
+    alter_posting(rt.sessions, closed.code, margin=posted - Decimal("10.00"), posting_key=keyed)
+    try:
+        read = client.get(path, headers=auth("auditor"))
+        assert read.status_code == 200, read.text
+        (mismatch,) = read.json()["reconciliation"]["mismatches"]
+        assert mismatch["check"] == "margin"
+        assert mismatch["case_id"] is None
+        assert _reconciliation_cases(rt, closed.code) == []
+
+        run = client.post(path, headers=auth("finance_approver"))
+        assert run.status_code == 200, run.text
+        (case,) = _reconciliation_cases(rt, closed.code)
+        assert run.json()["reconciliation"]["mismatches"][0]["case_id"] == case.id
+        # A later read names that case; a second run opens no other.
+        again = client.get(path, headers=auth("auditor")).json()["reconciliation"]
+        assert again["mismatches"][0]["case_id"] == case.id
+        assert client.post(path, headers=auth("finance_approver")).status_code == 200
+        assert [c.id for c in _reconciliation_cases(rt, closed.code)] == [case.id]
+    finally:
+        alter_posting(rt.sessions, closed.code, margin=posted, posting_key=keyed)
 
 
 def test_the_cli_writes_the_report_of_a_closed_live_promotion(

@@ -187,3 +187,4 @@ StoreOperator = CurrentActor
 GateWaivingActor = CurrentActor
 Approver = CurrentActor
 CaseOperator = CurrentActor
+Reconciler = CurrentActor

@@ -20,8 +20,10 @@ def report_for(
     currency: str,
     sales_feed: SalesFeed,
     ledger: service.LedgerSource,
+    open_cases: bool = True,
 ) -> dict[str, Any]:
-    """The post-event report of promotion `ref` (history or workflow); commits the cases.
+    """The post-event report of promotion `ref` (history or workflow); commits the cases
+    its reconciliation opens, or, with `open_cases` false, only reads.
 
     The sales feed and the ERP answer in their own transactions, so both are read before
     this job's write transaction takes SQLite's write turn.
@@ -37,7 +39,11 @@ def report_for(
         booked = service.read_ledger(ledger, subject)
     else:
         booked = service.read_ledger(ledger, subject.code)
-    with transaction(sessions) as session:
+    with (transaction if open_cases else reading)(sessions) as session:
         if isinstance(subject, LivePromotion) and cells is not None:
-            return service.live_report(session, subject, cells, booked, currency=currency)
-        return service.promotion_report(session, subject.code, booked, currency=currency)
+            return service.live_report(
+                session, subject, cells, booked, currency=currency, open_cases=open_cases
+            )
+        return service.promotion_report(
+            session, subject.code, booked, currency=currency, open_cases=open_cases
+        )

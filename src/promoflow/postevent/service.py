@@ -168,9 +168,10 @@ def live_report(
     ledger: PromotionLedger,
     *,
     currency: str,
+    open_cases: bool = True,
 ) -> dict[str, Any]:
     """The post-event report of a promotion the workflow closed; opens a case per new
-    reconciliation mismatch, as `promotion_report` does."""
+    reconciliation mismatch unless `open_cases` is false, as `promotion_report` does."""
     if ledger.code != promotion.code:
         raise Conflict(f"ledger of {ledger.code!r} given for promotion {promotion.code!r}")
     promoted = cells.filter(PROMOTED)
@@ -195,20 +196,21 @@ def live_report(
         "week_after": live.week_after(promotion).isoformat(),
         "week_after_sold": cells.filter(pl.col("role") == "dip").height > 0,
     }
-    return _assemble(session, identity, cells, live_scope(promotion), ledger, currency)
+    return _assemble(session, identity, cells, live_scope(promotion), ledger, currency, open_cases)
 
 
 def promotion_report(
-    session: Session, ref: str, ledger: PromotionLedger, *, currency: str
+    session: Session, ref: str, ledger: PromotionLedger, *, currency: str, open_cases: bool = True
 ) -> dict[str, Any]:
     """The post-event report of the history's promotion `ref`; opens a case per new
-    reconciliation mismatch (once: a rerun finds the case it opened)."""
+    reconciliation mismatch (once: a rerun finds the case it opened). With `open_cases`
+    false it writes nothing: a mismatch names the case already open for it, or none."""
     event = find_event(session, ref)
     if ledger.code != event.code:
         raise Conflict(f"ledger of {ledger.code!r} given for promotion {event.code!r}")
     cells = measured_cells(session, event)
     identity = _identity(event, cells.filter(PROMOTED))
-    return _assemble(session, identity, cells, scope_of(event), ledger, currency)
+    return _assemble(session, identity, cells, scope_of(event), ledger, currency, open_cases)
 
 
 def _assemble(
@@ -218,13 +220,18 @@ def _assemble(
     scope: PromotionScope,
     ledger: PromotionLedger,
     currency: str,
+    open_cases: bool,
 ) -> dict[str, Any]:
     code = scope.code
     funding = {sku: float(value) for sku, value in ledger.funding_per_unit.items()}
     figures = financials.figures(cells, scope, funding)
     promoted = cells.filter(PROMOTED)
     mismatches, totals = reconcile(code, promoted, ledger)
-    case_ids = open_mismatch_cases(session, code, mismatches)
+    case_ids = (
+        open_mismatch_cases(session, code, mismatches)
+        if open_cases
+        else raised_cases(session, code, mismatches)
+    )
     claimed = totals["vendor_funding_claimed"]
     return {
         "promotion": identity,
@@ -269,16 +276,25 @@ def _identity(event: ScenarioPromotionEvent, promoted: pl.DataFrame) -> dict[str
     }
 
 
-def open_mismatch_cases(session: Session, code: str, mismatches: list[Mismatch]) -> dict[str, int]:
-    """Case id per mismatch key, opening a case only for a mismatch never raised before."""
+def raised_cases(session: Session, code: str, mismatches: list[Mismatch]) -> dict[str, int | None]:
+    """Case id per mismatch key: the case once opened for that mismatch, or None."""
     kind = CaseKind.RECONCILIATION_MISMATCH
     raised = {
         str(case.linked.get("reconciliation_key")): case.id
         for case in exceptions_service.list_cases(session, kind=kind)
     }
+    return {m.key(code): raised.get(m.key(code)) for m in mismatches}
+
+
+def open_mismatch_cases(
+    session: Session, code: str, mismatches: list[Mismatch]
+) -> dict[str, int | None]:
+    """Case id per mismatch key, opening a case only for a mismatch never raised before."""
+    kind = CaseKind.RECONCILIATION_MISMATCH
+    raised = raised_cases(session, code, mismatches)
     for mismatch in mismatches:
         key = mismatch.key(code)
-        if key in raised:
+        if raised[key] is not None:
             continue
         case = exceptions_service.open_case(
             session,

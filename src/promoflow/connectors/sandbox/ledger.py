@@ -191,10 +191,12 @@ def alter_posting(
     *,
     margin: Decimal | None = None,
     vendor_funding: Decimal | None = None,
+    posting_key: str | None = None,
 ) -> None:
-    """Fault: the promotion's posting was keyed with other amounts."""
+    """Fault: the promotion's posting was keyed with other amounts (a workflow's
+    promotion is found by the `posting_key` it sent, a history's by its code)."""
     with transaction(sessions) as session:
-        posting = repository.finance_posting(session, _key(code))
+        posting = repository.finance_posting(session, posting_key or _key(code))
         if posting is None:
             raise NotFound(f"promotion {code!r} has no posting in the sandbox ledger")
         if margin is not None:
