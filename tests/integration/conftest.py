@@ -17,10 +17,14 @@ from promoflow.integration.models import Connection
 
 @pytest.fixture
 def sessions(seeded: object) -> Iterator[sessionmaker[Session]]:
-    """Sessions on the shared seeded runtime; connections made by a test are removed after it."""
+    """Sessions on the shared seeded runtime with no connection: whatever another file left
+    (tests/api adds some) is removed before, and what the test made after."""
     from promoflow.runtime import get_runtime
 
     factory = get_runtime().sessions
+    with factory.begin() as session:
+        session.execute(sa.delete(Connection))
+    registry.reset()
     register_connector(ScriptedErp)
     SCRIPT.pages, SCRIPT.down, SCRIPT.calls = [], False, 0
     reset_breakers()
