@@ -93,6 +93,26 @@ def longest_files_first(items: list[pytest.Item]) -> list[pytest.Item]:
     return sorted(items, key=lambda item: long_files.get(file_of(item), last))
 
 
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Under `-n N`, each worker takes whole test folders, not files.
+
+    A folder's conftest builds session fixtures its files share (the analytics tests'
+    `promoflow demo` run, a minute; the post-event history; the process-mining
+    estate). Handed out by file, both workers built each of them; by folder, each is
+    built once per pass, as without workers. xdist has no option for this grouping,
+    so its file scheduler is subclassed at the one method that names a test's group
+    (pytest-xdist is pinned by the lock file).
+    """
+    from xdist.scheduler import LoadFileScheduling
+
+    class FolderScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            parts = nodeid.split("::", 1)[0].split("/")
+            return "/".join(parts[:2]) if len(parts) > 2 else parts[0]
+
+    return FolderScheduling(config, log)
+
+
 # Hosts the tests' connections name: the local test servers, and made-up hosts of
 # connectors that never call out (RFC 2606 names).
 TEST_HOSTS = "localhost,127.0.0.0/8,::1,*.example.test,*.example.com"
