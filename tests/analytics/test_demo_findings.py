@@ -47,7 +47,13 @@ def test_the_blocked_launch_shows_its_wait_on_the_coverage_gate(demo_run: Any) -
     assert gates["inventory_coverage"]["hours"] == held["blocked_hours"] > 0
     assert gates["inventory_coverage"]["failed_rounds"] >= 1
     clean = demo_run.story("clean launch")
-    assert all(not row["case"].startswith(f"{clean['code']} ") for row in launches)
+    # The stores confirm readiness tasks when they next look at their queue. A first
+    # gate round that ran before they looked (the desk runs late on a busy machine)
+    # shows the clean launch waiting on store readiness alone, and not for long.
+    for row in launches:
+        if row["case"].startswith(f"{clean['code']} "):
+            assert [gate["gate"] for gate in row["gates"]] == ["store_readiness"], row
+            assert row["blocked_hours"] < held["blocked_hours"], row
 
 
 def test_a_category_filter_narrows_to_that_promotions_cases(demo_run: Any) -> None:
