@@ -22,9 +22,10 @@ lint: setup
 # but under CI=true they must run. Each pass hands whole test folders to
 # TEST_WORKERS processes (pytest-xdist; tests/conftest.py groups by folder, long
 # ones first), 2 by default for the 2-core machines CI runs on: on CI's machine
-# (2026-12-07) the SQLite pass took 9:35 with two workers against 15:12 with one,
-# the PostgreSQL pass 7:46 against 12:23, since a single pass leaves a core idle
-# while it waits on processes, browsers and the database. TEST_WORKERS=1 runs
+# (2026-12-07) the SQLite pass took 15:12 with one worker, 9:35 with two taking
+# files and 8:31 with two taking folders; the PostgreSQL pass 12:23, 7:46 and 7:09.
+# A single pass leaves a core idle while it waits on processes, browsers and the
+# database. TEST_WORKERS=1 runs
 # one process. The passes run one after the other: side by side they fought for
 # the same 2 cores. Every pass lists its 30 slowest tests.
 TEST_WORKERS ?= 2
