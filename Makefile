@@ -25,9 +25,9 @@ lint: setup
 # (2026-12-07) the SQLite pass took 15:12 with one worker, 9:35 with two taking
 # files and 8:31 with two taking folders; the PostgreSQL pass 12:23, 7:46 and 7:09.
 # A single pass leaves a core idle while it waits on processes, browsers and the
-# database. TEST_WORKERS=1 runs
-# one process. The passes run one after the other: side by side they fought for
-# the same 2 cores. Every pass lists its 30 slowest tests.
+# database. TEST_WORKERS=1 runs one process. The passes run one after the other:
+# side by side they fought for the same 2 cores. Every pass lists its 30 slowest
+# tests.
 TEST_WORKERS ?= 2
 PYTEST_PARALLEL = $(if $(filter 1,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 

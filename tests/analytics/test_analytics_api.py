@@ -140,3 +140,20 @@ def test_the_scorecard_is_refused_without_analytics_and_names_what_it_does_not_k
     assert unknown.status_code == 404 and "cycle_time" in unknown.text
     bad = api.get("/api/v1/analytics/scorecard", params={"period": "day"}, headers=_as("auditor"))
     assert bad.status_code == 422 and "period" in bad.text
+
+
+def test_the_served_post_event_report_reads_for_all_and_runs_for_operations(
+    api: httpx.Client, demo_run: Any
+) -> None:
+    closed = next(p for p in demo_run.report["promotions"] if p["status"] == "closed")
+    path = f"/api/v1/promotions/{closed['code']}/post-event"
+    read = api.get(path, headers=_as("auditor"))
+    assert read.status_code == 200, read.text
+    assert read.json()["units"]["sold"] == closed["analysis"]["actual_units"]
+    # Running the reconciliation may open cases: not a reader's or a category manager's.
+    for role in ("auditor", "category_manager"):
+        refused = api.post(path, headers=_as(role))
+        assert refused.status_code == 403, refused.text
+    run = api.post(path, headers=_as("operations_admin"))
+    assert run.status_code == 200, run.text
+    assert run.json()["reconciliation"] == read.json()["reconciliation"]
